@@ -1,0 +1,231 @@
+//! The error type of every service in Corkboard.
+//!
+//! Services return [`AppError`]; only the HTTP layer (feature `http`) knows how it becomes a
+//! status code and a problem document. Use:
+//! - `Validation` for input that breaks a rule, naming every bad field at once (422);
+//! - `NotFound` for unknown ids *and* for things the caller must not know exist (404);
+//! - `Forbidden` only when the caller may know the thing exists but may not change it (403);
+//! - `Conflict` for uniqueness and state rules (409);
+//! - `Internal` for everything unexpected: the client gets a fixed body, the log the chain.
+
+use std::fmt;
+
+/// Shorthand for results of service calls.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// One rule broken by one input field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field or query parameter, as the client spelled it (`title`, `limit`).
+    pub field: String,
+    /// What is wrong with it, in words a developer can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error from anything printable.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Everything a service call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request could not be read at all (not JSON, broken syntax).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 401: no, malformed, expired or revoked credentials.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 403: authenticated, known to exist, but not allowed.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: unknown, or not visible to this caller.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 409: the change conflicts with the current state (a taken email, the last admin).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// 412: `If-Match` named a version that is no longer current.
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// 413: the body is larger than the limit.
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    /// 415: a body without `Content-Type: application/json`.
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// 422: well-formed input that breaks the rules; every bad field is listed.
+    #[error("validation failed: {}", display_fields(.0))]
+    Validation(Vec<FieldError>),
+    /// 429: too many attempts; retry after the given number of seconds.
+    #[error("too many requests: {detail}")]
+    TooManyRequests {
+        /// Human readable explanation.
+        detail: String,
+        /// Seconds until a retry may succeed (sent as `Retry-After`).
+        retry_after_secs: u64,
+    },
+    /// 503: a dependency (the database pool) is exhausted or down; retrying may work.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure. Never shown to the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn display_fields(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    /// A 422 for a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A 404 saying which kind of thing was not found.
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    /// The field errors of a validation failure (empty for other errors).
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            AppError::Validation(errors) => errors,
+            _ => &[],
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
+            AppError::PreconditionFailed(_) => 412,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::UnsupportedMediaType(_) => 415,
+            AppError::Validation(_) => 422,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(error: FieldError) -> Self {
+        AppError::Validation(vec![error])
+    }
+}
+
+/// Collects field errors so a request is answered with all of them at once.
+///
+/// `check` keeps the value of a passing rule and records the error of a failing one;
+/// `finish` turns any recorded errors into one [`AppError::Validation`].
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldError>);
+
+impl Violations {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps `Ok` values, records `Err`s.
+    pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(error);
+                None
+            }
+        }
+    }
+
+    /// Records an error directly.
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` if every rule passed, else a 422 naming every failure.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
+    }
+}
+
+#[cfg(feature = "diesel")]
+mod diesel_conversions {
+    use super::AppError;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    impl From<Error> for AppError {
+        /// `NotFound` becomes 404 and a unique violation 409; anything else is internal.
+        fn from(error: Error) -> Self {
+            match error {
+                Error::NotFound => AppError::NotFound("not found".into()),
+                Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                    log::debug!("unique violation: {}", info.message());
+                    AppError::Conflict("a resource with these values already exists".into())
+                }
+                other => AppError::Internal(anyhow::Error::new(other).context("database query")),
+            }
+        }
+    }
+
+    impl From<diesel::r2d2::PoolError> for AppError {
+        /// A pool that hands out no connection in time means overload: 503, retry later.
+        fn from(error: diesel::r2d2::PoolError) -> Self {
+            log::warn!("database pool: {error}");
+            AppError::Unavailable("the database is busy; retry shortly".into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_collect_every_field() {
+        let mut v = Violations::new();
+        assert_eq!(v.check::<u8>(Err(FieldError::new("a", "bad"))), None);
+        assert_eq!(v.check::<u8>(Ok(3)), Some(3));
+        v.push(FieldError::new("b", "worse"));
+        let err = v.finish().unwrap_err();
+        let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["a", "b"]);
+        assert_eq!(err.status_code(), 422);
+    }
+
+    #[test]
+    fn empty_violations_pass() {
+        assert!(Violations::new().finish().is_ok());
+    }
+}

@@ -1,0 +1,203 @@
+//! actix-web glue (feature `http`): how an [`AppError`] becomes a problem+json response,
+//! how extractor failures join that shape, and how blocking service calls leave the
+//! async workers.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::problem::PROBLEM_CONTENT_TYPE;
+use crate::{AppError, AppResult, FieldError, Problem};
+
+/// Largest request body accepted (1 MiB); larger bodies get 413.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(AppError::status_code(self)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(cause) = self {
+            // `{:#}` prints the whole context chain; the client sees only a fixed text.
+            log::error!("internal error: {cause:#}");
+        }
+        let mut response = problem_response(&Problem::from(self));
+        let headers = response.headers_mut();
+        match self {
+            AppError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"corkboard\""));
+            }
+            AppError::TooManyRequests { retry_after_secs, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            AppError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// A response carrying `problem` with its status and the problem+json content type.
+pub fn problem_response(problem: &Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // A struct of strings always serialises.
+    let body = serde_json::to_string(problem).unwrap_or_default();
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE))
+        .body(body)
+}
+
+/// 201 with a `Location` header and the created resource.
+pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// Runs a blocking service call (Diesel, argon2) on the blocking pool, never on a worker.
+///
+/// A panic inside `f` becomes a logged 500 instead of taking the worker down.
+pub async fn blocking<T, F>(f: F) -> AppResult<T>
+where
+    F: FnOnce() -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    match web::block(f).await {
+        Ok(result) => result,
+        Err(e) => Err(AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))),
+    }
+}
+
+/// `JsonConfig` with the 1 MiB limit and every failure mapped to the problem shape:
+/// oversize 413, wrong or missing content type 415, broken JSON 400, JSON of the wrong
+/// shape (missing or unknown field, wrong type) 422.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(BODY_LIMIT)
+        .error_handler(|err, _req: &HttpRequest| json_error(err).into())
+}
+
+/// `QueryConfig` whose failures (e.g. a repeated parameter) are 422 naming the parameter.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| query_error(err).into())
+}
+
+/// `PathConfig` whose failures are 404: a path that does not parse names nothing.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
+        log::debug!("path did not parse: {err}");
+        AppError::NotFound("no resource at this path".into()).into()
+    })
+}
+
+/// `PayloadConfig` with the same 1 MiB limit for raw body extractors.
+pub fn payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(BODY_LIMIT)
+}
+
+fn json_error(err: JsonPayloadError) -> AppError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+            AppError::PayloadTooLarge(format!("the body exceeds the limit of {limit} bytes"))
+        }
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            AppError::PayloadTooLarge(format!("the body exceeds the limit of {BODY_LIMIT} bytes"))
+        }
+        JsonPayloadError::ContentType => {
+            AppError::UnsupportedMediaType("send the body as JSON with `Content-Type: application/json`".into())
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            AppError::Validation(vec![FieldError::new(field_of_serde_message(&e.to_string()), e.to_string())])
+        }
+        JsonPayloadError::Deserialize(e) => AppError::BadRequest(format!("the body is not valid JSON: {e}")),
+        other => AppError::BadRequest(format!("the body could not be read: {other}")),
+    }
+}
+
+fn query_error(err: QueryPayloadError) -> AppError {
+    let message = match &err {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    AppError::Validation(vec![FieldError::new(field_of_serde_message(&message), message)])
+}
+
+/// Serde names the field in "missing field `x`", "unknown field `x`" and "duplicate field
+/// `x`"; other messages (wrong type) only name a position, so the whole body is blamed.
+fn field_of_serde_message(message: &str) -> String {
+    let named = ["missing field `", "unknown field `", "duplicate field `"];
+    named
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or("body")
+        .to_string()
+}
+
+/// For `middleware::ErrorHandlers::default_handler`: gives error responses that actix
+/// produced itself (unknown route 404, wrong method 405, ...) the problem+json shape.
+pub fn problem_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = match status {
+        StatusCode::NOT_FOUND => "no resource at this path".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "this resource does not support the method".to_string(),
+        s => s.canonical_reason().unwrap_or("request failed").to_string(),
+    };
+    let (req, old) = res.into_parts();
+    let mut fresh = problem_response(&Problem::new(status.as_u16(), detail));
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE, header::RETRY_AFTER] {
+        if let Some(value) = old.headers().get(&name) {
+            fresh.headers_mut().insert(name, value.clone());
+        }
+    }
+    let fresh: HttpResponse<BoxBody> = fresh;
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, fresh).map_body(|_, body| EitherBody::right(body)),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_name_their_field() {
+        assert_eq!(field_of_serde_message("missing field `content` at line 1 column 2"), "content");
+        assert_eq!(field_of_serde_message("unknown field `titel`, expected one of"), "titel");
+        assert_eq!(field_of_serde_message("invalid type: integer `5`, expected a string"), "body");
+    }
+
+    #[actix_rt::test]
+    async fn unauthorized_carries_www_authenticate() {
+        let response = AppError::Unauthorized("no token".into()).error_response();
+        assert_eq!(response.status(), 401);
+        assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
+        assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_CONTENT_TYPE);
+    }
+
+    #[actix_rt::test]
+    async fn too_many_requests_carries_retry_after() {
+        let err = AppError::TooManyRequests {
+            detail: "slow down".into(),
+            retry_after_secs: 42,
+        };
+        assert_eq!(err.error_response().headers().get(header::RETRY_AFTER).unwrap(), "42");
+    }
+}

@@ -1,0 +1,35 @@
+//! Types every Corkboard domain shares, free of HTTP and database concerns by default.
+//!
+//! - [`AppError`] and [`FieldError`]: the one error type services return; the `http`
+//!   feature turns it into an RFC 9457 [`Problem`] response.
+//! - [`pagination`]: `limit`/`cursor` parsing, opaque keyset cursors and [`Page`].
+//! - [`sort`]: `sort=-created_at,title` parsing against a domain's own field enum.
+//! - [`time`]: RFC 3339 UTC timestamps with millisecond precision, stored as integers.
+//! - [`text`]: the trimming and length rules of the API contract.
+//!
+//! ```
+//! use core_models::{text, Violations};
+//!
+//! let mut v = Violations::new();
+//! let title = v.check(text::required("title", "  Groceries ", text::TITLE_MAX));
+//! let body = v.check(text::optional("content", Some("x".repeat(30_000)), text::BODY_MAX));
+//! let err = v.finish().unwrap_err();
+//! assert_eq!(title.as_deref(), Some("Groceries"));
+//! assert!(body.is_none());
+//! assert_eq!(err.field_errors()[0].field, "content");
+//! ```
+
+pub mod error;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod id;
+pub mod pagination;
+pub mod problem;
+pub mod sort;
+pub mod text;
+pub mod time;
+
+pub use error::{AppError, AppResult, FieldError, Violations};
+pub use pagination::{CursorValue, Page, PageRequest};
+pub use problem::Problem;
+pub use sort::{Sort, SortField, SortKey};

@@ -1,0 +1,22 @@
+//! Corkboard's database layer: the one [`schema`], migrations embedded in the binary, and
+//! [`Database`], a pair of SQLite pools tuned for many readers and queued writers.
+//!
+//! Domain crates never declare tables; they import them from [`schema`] and run their
+//! queries through [`Database::read`] and [`Database::write`]. Backend-specific SQL (the
+//! keyset predicate, FTS) lives here too, so a PostgreSQL backend can follow.
+//!
+//! ```
+//! use diesel::prelude::*;
+//! use storage::schema::notes;
+//!
+//! let db = storage::test_pool();
+//! let count: i64 = db.read().unwrap().transaction(|c| notes::table.count().get_result(c)).unwrap();
+//! assert_eq!(count, 0);
+//! ```
+
+mod database;
+pub mod keyset;
+pub mod schema;
+pub mod search;
+
+pub use database::{test_pool, Database, DbConfig, PooledConn, TestDb, MIGRATIONS};
