@@ -1,1 +1,5 @@
-fn main(){}
+//! `gateway serve` (the default) and `gateway migrate`; see `gateway --help`.
+
+fn main() -> anyhow::Result<()> {
+    gateway::cli::run()
+}

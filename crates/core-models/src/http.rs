@@ -50,16 +50,12 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A struct of strings always serialises.
     let body = serde_json::to_string(problem).unwrap_or_default();
-    HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE))
-        .body(body)
+    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)).body(body)
 }
 
 /// 201 with a `Location` header and the created resource.
 pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(body)
+    HttpResponse::Created().insert_header((header::LOCATION, location)).json(body)
 }
 
 /// Runs a blocking service call (Diesel, argon2) on the blocking pool, never on a worker.
@@ -80,9 +76,7 @@ where
 /// oversize 413, wrong or missing content type 415, broken JSON 400, JSON of the wrong
 /// shape (missing or unknown field, wrong type) 422.
 pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(BODY_LIMIT)
-        .error_handler(|err, _req: &HttpRequest| json_error(err).into())
+    web::JsonConfig::default().limit(BODY_LIMIT).error_handler(|err, _req: &HttpRequest| json_error(err).into())
 }
 
 /// `QueryConfig` whose failures (e.g. a repeated parameter) are 422 naming the parameter.
@@ -168,9 +162,7 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
         }
     }
     let fresh: HttpResponse<BoxBody> = fresh;
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, fresh).map_body(|_, body| EitherBody::right(body)),
-    ))
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, fresh).map_body(|_, body| EitherBody::right(body))))
 }
 
 #[cfg(test)]
@@ -194,10 +186,7 @@ mod tests {
 
     #[actix_rt::test]
     async fn too_many_requests_carries_retry_after() {
-        let err = AppError::TooManyRequests {
-            detail: "slow down".into(),
-            retry_after_secs: 42,
-        };
+        let err = AppError::TooManyRequests { detail: "slow down".into(), retry_after_secs: 42 };
         assert_eq!(err.error_response().headers().get(header::RETRY_AFTER).unwrap(), "42");
     }
 }

@@ -23,7 +23,11 @@ pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod id;
+
+/// Base path of every API route; `Location` headers are built from it.
+pub const API_BASE: &str = "/api/v1";
 pub mod pagination;
+pub mod patch;
 pub mod problem;
 pub mod sort;
 pub mod text;

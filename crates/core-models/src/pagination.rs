@@ -56,20 +56,14 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            limit: DEFAULT_LIMIT,
-            cursor: None,
-        }
+        PageRequest { limit: DEFAULT_LIMIT, cursor: None }
     }
 }
 
 impl PageRequest {
     /// A first page of `limit` rows.
     pub fn first(limit: u32) -> Self {
-        PageRequest {
-            limit: limit.clamp(1, MAX_LIMIT),
-            cursor: None,
-        }
+        PageRequest { limit: limit.clamp(1, MAX_LIMIT), cursor: None }
     }
 
     /// Parses the raw `limit` and `cursor` query values, recording errors in `v`.
@@ -114,10 +108,7 @@ fn decode(raw: &str) -> Result<(String, Vec<CursorValue>), FieldError> {
 
 /// Encodes the cursor that continues after a row with these keys (id last).
 pub fn encode_cursor(sort_canonical: &str, keys: Vec<CursorValue>) -> String {
-    let payload = CursorPayload {
-        s: sort_canonical.to_string(),
-        k: keys,
-    };
+    let payload = CursorPayload { s: sort_canonical.to_string(), k: keys };
     // Serialising plain strings and integers cannot fail.
     let json = serde_json::to_vec(&payload).unwrap_or_default();
     URL_SAFE_NO_PAD.encode(json)
@@ -163,10 +154,7 @@ impl<T> Page<T> {
 
     /// Converts the items, keeping the cursor.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next_cursor: self.next_cursor,
-        }
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
     }
 }
 

@@ -75,10 +75,7 @@ impl From<&AppError> for Problem {
                     1 => format!("{}: {}", errors[0].field, errors[0].message),
                     n => format!("{n} fields are invalid"),
                 };
-                Problem {
-                    errors: errors.clone(),
-                    ..Problem::new(status, detail)
-                }
+                Problem { errors: errors.clone(), ..Problem::new(status, detail) }
             }
             AppError::Internal(_) => Problem::new(status, INTERNAL_DETAIL),
             AppError::TooManyRequests { detail, .. } => Problem::new(status, detail.clone()),

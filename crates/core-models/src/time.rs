@@ -11,9 +11,7 @@ pub fn now() -> DateTime<Utc> {
 
 /// Milliseconds since the epoch to a UTC timestamp (clamped into chrono's range).
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    Utc.timestamp_millis_opt(ms).single().unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// A UTC timestamp to milliseconds since the epoch.
@@ -39,9 +37,7 @@ pub fn format(t: &DateTime<Utc>) -> String {
 
 /// Parses an RFC 3339 timestamp with any offset into UTC.
 pub fn parse(value: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(value.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// Parses a `YYYY-MM-DD` calendar date (rejects impossible dates such as 2026-02-30).
@@ -88,9 +84,7 @@ pub mod rfc3339_option {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
-            Some(raw) => super::parse(&raw)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("expected an RFC 3339 timestamp")),
+            Some(raw) => super::parse(&raw).map(Some).ok_or_else(|| D::Error::custom("expected an RFC 3339 timestamp")),
         }
     }
 }

@@ -2,13 +2,13 @@
 //!
 //! SQLite allows one writer at a time. With a pool of writers, contending transactions
 //! spin in `busy_timeout` and the tail explodes (measured here: 8 pooled writers gave a
-//! 221 ms p99 and tails over 1 s). So `Database` keeps **one writer connection** in its own
-//! pool of size one, beside a pool of readers: writers queue in order on that pool, each
-//! write is a short `BEGIN IMMEDIATE` transaction, and readers never wait for writers
-//! thanks to WAL (measured: 22k writes/s with a 14 ms p99).
+//! 221 ms p99 and tails over 1 s). So `Database` has **one writer connection**, owned by a
+//! writer thread that commits queued writes in groups (see [`crate::writer`]), beside a
+//! pool of read-only connections that never wait for the writer thanks to WAL.
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -17,6 +17,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::writer::Writer;
 
 /// The migrations of `migrations/`, compiled into every binary that links this crate.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
@@ -38,23 +40,19 @@ pub struct DbConfig {
 
 impl Default for DbConfig {
     fn default() -> Self {
-        DbConfig {
-            read_connections: 8,
-            busy_timeout: Duration::from_secs(5),
-            acquire_timeout: Duration::from_secs(10),
-        }
+        DbConfig { read_connections: 8, busy_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(10) }
     }
 }
 
 /// Sets the pragmas on every new connection (r2d2 calls this once per connection).
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Pragmas {
     busy_timeout_ms: u128,
     read_only: bool,
 }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl Pragmas {
+    fn apply(&self, conn: &mut SqliteConnection) -> QueryResult<()> {
         // WAL lets readers run beside the writer; NORMAL sync in WAL mode loses nothing on
         // a process crash (kill -9), only possibly the last commits on power loss.
         let mut sql = format!(
@@ -70,16 +68,30 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
             // A read connection that tries to write is a bug: fail loudly, never corrupt.
             sql.push_str("PRAGMA query_only = ON;");
         }
-        conn.batch_execute(&sql).map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(&sql)
     }
 }
 
-/// The database: one queued writer connection beside a pool of readers.
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Opens one connection to `url` with `pragmas` applied.
+fn establish(url: &str, pragmas: Pragmas) -> anyhow::Result<SqliteConnection> {
+    let mut conn = SqliteConnection::establish(url).with_context(|| format!("opening SQLite database {url}"))?;
+    pragmas.apply(&mut conn).context("setting connection pragmas")?;
+    Ok(conn)
+}
+
+/// The database: one group-committing writer beside a pool of readers. Clones share both.
 #[derive(Clone)]
 pub struct Database {
     reader: SqlitePool,
-    writer: SqlitePool,
+    writer: Arc<Writer>,
     path: PathBuf,
+    write_pragmas: Pragmas,
 }
 
 impl std::fmt::Debug for Database {
@@ -112,30 +124,27 @@ impl Database {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let url = path.to_string_lossy().into_owned();
-        let pool = |size: u32, read_only: bool| {
-            Pool::builder()
-                .max_size(size)
-                .min_idle(Some(1))
-                .connection_timeout(config.acquire_timeout)
-                .connection_customizer(Box::new(Pragmas {
-                    busy_timeout_ms: config.busy_timeout.as_millis(),
-                    read_only,
-                }))
-                .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
-                .with_context(|| format!("opening SQLite database {url}"))
-        };
+        let busy_timeout_ms = config.busy_timeout.as_millis();
+        let write_pragmas = Pragmas { busy_timeout_ms, read_only: false };
         // The writer first: it creates the file and switches it to WAL.
-        let writer = pool(1, false)?;
-        let reader = pool(config.read_connections.max(1), true)?;
-        Ok(Database { reader, writer, path })
+        let writer_url = url.clone();
+        let writer = Writer::start(Box::new(move || establish(&writer_url, write_pragmas)))?;
+        let reader = Pool::builder()
+            .max_size(config.read_connections.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(config.acquire_timeout)
+            .connection_customizer(Box::new(Pragmas { busy_timeout_ms, read_only: true }))
+            .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
+            .with_context(|| format!("opening SQLite database {url}"))?;
+        Ok(Database { reader, writer: Arc::new(writer), path, write_pragmas })
     }
 
     /// Applies pending migrations; returns the versions applied.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        let mut conn = self.writer.get().context("connecting to migrate")?;
-        let applied = conn
-            .run_pending_migrations(MIGRATIONS)
-            .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+        // A connection of its own: migrations are DDL outside the writer's group commits.
+        let mut conn = establish(&self.path.to_string_lossy(), self.write_pragmas)?;
+        let applied =
+            conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 
@@ -149,20 +158,22 @@ impl Database {
         Ok(self.reader.get()?)
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the one writer connection, waiting
-    /// for its turn. `f`'s error rolls the transaction back. Returns once committed.
-    pub fn write<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> AppResult<T>) -> AppResult<T> {
-        let mut conn = self.writer.get()?;
-        conn.immediate_transaction(f)
+    /// Runs `f` on the writer connection inside a transaction (a savepoint of the current
+    /// group commit) and returns its result once the group is committed. An error from `f`
+    /// undoes `f`'s changes only. `f` runs on the writer thread, hence `Send + 'static`:
+    /// move what it needs into it.
+    pub fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut SqliteConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer.write(f)
     }
 
     /// Whether the database answers a query (for `/readyz`).
     pub fn ping(&self) -> AppResult<()> {
         let mut conn = self.read()?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .map(|_| ())
-            .map_err(AppError::from)
+        diesel::sql_query("SELECT 1").execute(&mut conn).map(|_| ()).map_err(AppError::from)
     }
 }
 
@@ -205,10 +216,7 @@ impl TestDb {
 pub fn test_pool() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir for test database");
     let path = dir.path().join("test.db");
-    let config = DbConfig {
-        read_connections: 4,
-        ..DbConfig::default()
-    };
+    let config = DbConfig { read_connections: 4, ..DbConfig::default() };
     let db = Database::open_with(&path.to_string_lossy(), &config).expect("open test database");
     TestDb { db, _dir: dir }
 }
@@ -269,6 +277,43 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_write_does_not_undo_its_group() {
+        let db = test_pool();
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER UNIQUE)").execute(c)?)).unwrap();
+        // Many writers at once, so groups really hold several writes; every third conflicts.
+        let threads: Vec<_> = (0..30)
+            .map(|i| {
+                let db = db.database();
+                std::thread::spawn(move || {
+                    let x = if i % 3 == 0 { 0 } else { i };
+                    db.write(move |c| Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({x})")).execute(c)?))
+                        .map(|_| ())
+                })
+            })
+            .collect();
+        let results: Vec<AppResult<()>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        assert_eq!(failed, 9, "all but one of the ten writes of x=0 conflict");
+        assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.status_code() == 409));
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut reader = db.read().unwrap();
+        let count = diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result::<Count>(&mut reader).unwrap();
+        assert_eq!(count.n, 21);
+    }
+
+    #[test]
+    fn a_panicking_write_fails_alone_and_the_writer_survives() {
+        let db = test_pool();
+        let panicked: AppResult<()> = db.write(|_| panic!("bug in a write"));
+        assert_eq!(panicked.unwrap_err().status_code(), 500);
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x)").execute(c)?)).unwrap();
+    }
+
+    #[test]
     fn concurrent_writers_queue_instead_of_failing() {
         let db = test_pool();
         db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c)?)).unwrap();
@@ -277,8 +322,10 @@ mod tests {
                 let db = db.database();
                 std::thread::spawn(move || {
                     for j in 0..50 {
-                        db.write(|c| Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({})", i * 100 + j)).execute(c)?))
-                            .unwrap();
+                        db.write(move |c| {
+                            Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({})", i * 100 + j)).execute(c)?)
+                        })
+                        .unwrap();
                     }
                 })
             })
@@ -308,6 +355,9 @@ mod tests {
         let db = test_pool();
         let mut c = db.read().unwrap();
         // Selecting every declared column fails if a column or table is missing.
-        notes::table.select(notes::all_columns).load::<(i64, String, Option<String>, String, i64, i64)>(&mut c).unwrap();
+        notes::table
+            .select(notes::all_columns)
+            .load::<(i64, String, Option<String>, String, i64, i64)>(&mut c)
+            .unwrap();
     }
 }

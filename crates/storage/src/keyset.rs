@@ -44,18 +44,10 @@ pub fn key_columns<F: SqlSortField>(sort: &Sort<F>, id_expr: &'static str) -> Ve
         .iter()
         .map(|k| {
             let (expr, nullable) = k.field.sql();
-            KeyColumn {
-                expr,
-                descending: k.descending,
-                nullable,
-            }
+            KeyColumn { expr, descending: k.descending, nullable }
         })
         .collect();
-    columns.push(KeyColumn {
-        expr: id_expr,
-        descending: sort.id_descending(),
-        nullable: false,
-    });
+    columns.push(KeyColumn { expr: id_expr, descending: sort.id_descending(), nullable: false });
     columns
 }
 
@@ -224,10 +216,7 @@ mod tests {
     fn assert_pages_match_full_order(columns: Vec<KeyColumn>) {
         let mut c = setup();
         let order = order_clause(&columns);
-        let all: Vec<Row> = items::table
-            .order(diesel::dsl::sql::<Bool>(&order))
-            .load(&mut c)
-            .unwrap();
+        let all: Vec<Row> = items::table.order(diesel::dsl::sql::<Bool>(&order)).load(&mut c).unwrap();
         for size in 1..=4 {
             let mut seen: Vec<Row> = Vec::new();
             let mut after: Option<Vec<CursorValue>> = None;
@@ -271,9 +260,7 @@ mod tests {
     #[test]
     fn mismatched_cursor_matches_nothing() {
         let mut c = setup();
-        let q = items::table
-            .into_boxed()
-            .filter(KeysetAfter::new(vec![col("n", false, false)], vec![]));
+        let q = items::table.into_boxed().filter(KeysetAfter::new(vec![col("n", false, false)], vec![]));
         assert!(q.load::<Row>(&mut c).unwrap().is_empty());
     }
 }

@@ -18,5 +18,6 @@ mod database;
 pub mod keyset;
 pub mod schema;
 pub mod search;
+pub mod writer;
 
 pub use database::{test_pool, Database, DbConfig, PooledConn, TestDb, MIGRATIONS};

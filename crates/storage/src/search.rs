@@ -6,10 +6,7 @@
 
 /// The words of a search string, lower-cased: runs of letters and digits.
 pub fn search_terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// The FTS5 `MATCH` expression for `terms`, or `None` when there is nothing to search for.

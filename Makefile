@@ -1,0 +1,41 @@
+# Corkboard: `make run` to serve, `make test` for the whole suite (what CI runs).
+CARGO ?= cargo
+DATABASE_URL ?= data/corkboard.db
+BENCH_DURATION ?= 10
+
+.PHONY: run migrate test lint fmt bench build release ci
+
+## Build (release) and serve on 127.0.0.1:8080 from ./data/corkboard.db (migrated at start).
+run:
+	$(CARGO) run --release -p gateway -- serve --database-url $(DATABASE_URL)
+
+## Apply pending migrations to $(DATABASE_URL) and exit.
+migrate:
+	$(CARGO) run --release -p gateway -- migrate --database-url $(DATABASE_URL)
+
+## Every test: unit, conformance, black-box HTTP and doc tests.
+test:
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+## Formatting and clippy, warnings as errors.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+build:
+	$(CARGO) build --workspace
+
+release:
+	$(CARGO) build --release -p gateway
+
+## Load benchmarks against a release gateway (installs the oha load generator if missing).
+bench: release
+	@command -v oha >/dev/null 2>&1 || $(CARGO) install oha --locked
+	python3 bench/bench.py --gateway target/release/gateway --duration $(BENCH_DURATION)
+
+## What CI runs.
+ci: test lint

@@ -1,0 +1,57 @@
+//! The command line: `gateway [serve] [FLAGS]` and `gateway migrate`.
+
+use clap::{Parser, Subcommand};
+
+use crate::{Application, Settings};
+
+#[derive(Debug, Parser)]
+#[command(name = "gateway", version, about = "Corkboard API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default when no command is given).
+    Serve(Settings),
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// SQLite database file, created with its folder if missing.
+        #[arg(long = "database-url", env = "DATABASE_URL", default_value = "data/corkboard.db")]
+        database_url: String,
+    },
+}
+
+/// Parses the command line, sets up logging and runs the command.
+pub fn run() -> anyhow::Result<()> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let command = match Cli::parse().command {
+        Some(command) => command,
+        // No command: serve, still reading flags' environment variables.
+        None => match Cli::parse_from(["gateway", "serve"]).command {
+            Some(command) => command,
+            None => anyhow::bail!("no command"),
+        },
+    };
+    match command {
+        Command::Migrate { database_url } => {
+            let db = storage::Database::connect(&database_url, &storage::DbConfig::default())?;
+            let applied = db.migrate()?;
+            if applied.is_empty() {
+                println!("database {} is up to date", db.path().display());
+            } else {
+                println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
+            }
+            Ok(())
+        }
+        Command::Serve(settings) => actix_web::rt::System::new().block_on(async move {
+            let app = Application::build(settings)?;
+            // Tests and scripts wait for this line to learn the (possibly random) port.
+            println!("listening on http://{}", app.address());
+            app.run_until_stopped().await?;
+            log::info!("stopped");
+            Ok(())
+        }),
+    }
+}

@@ -1,0 +1,123 @@
+//! Startup: open the database, build every domain service once, and mount the routes of
+//! each domain crate under `/api/v1` on every worker.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context as _;
+use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config};
+use core_models::{AppError, API_BASE};
+use storage::{Database, DbConfig};
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::health;
+use crate::settings::{NotesStore, Settings};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Corkboard API",
+        description = "Sticky notes, freelancer tasks, learning and projects behind one API. \
+                       Errors are RFC 9457 problem documents (`application/problem+json`)."
+    ),
+    components(schemas(core_models::Problem, core_models::FieldError)),
+    tags(
+        (name = "notes", description = "Sticky notes (no login)"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+struct ApiDoc;
+
+/// The services every worker shares; built once at startup.
+#[derive(Clone)]
+struct Services {
+    db: Database,
+    notes: Arc<dyn notes::NoteService>,
+}
+
+impl Services {
+    fn build(settings: &Settings, db: Database) -> Self {
+        let notes: Arc<dyn notes::NoteService> = match settings.notes_store {
+            NotesStore::Memory => Arc::new(notes::InMemoryNotes::new()),
+            NotesStore::Sqlite => Arc::new(notes::SqliteNotes::new(db.clone())),
+        };
+        Services { db, notes }
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("address", &self.address).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens (and migrates) the database, binds the address and prepares the server.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db_config = DbConfig { read_connections: settings.read_connections, ..DbConfig::default() };
+        let db = Database::open_with(&settings.database_url, &db_config)
+            .with_context(|| format!("opening database {}", settings.database_url))?;
+        let services = Services::build(&settings, db);
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let mut server = HttpServer::new(move || {
+            let (app, openapi) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .app_data(json_config())
+                .app_data(query_config())
+                .app_data(path_config())
+                .app_data(payload_config())
+                .app_data(web::Data::new(services.db.clone()))
+                .service(health::healthz)
+                .service(health::readyz)
+                .service(scope::scope(API_BASE).configure(notes::http::configure(services.notes.clone())))
+                .split_for_parts();
+            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
+                // Swagger UI lives under `/docs/`; the bare path people type redirects there.
+                .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))
+                .default_service(web::to(|| async {
+                    Err::<String, _>(AppError::NotFound("no resource at this path".into()))
+                }))
+                .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?;
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application { address, server: server.run() })
+    }
+
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// A handle to stop the server from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish) or `handle().stop()`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,49 @@
+//! Settings of the server, from command-line flags or the environment (flags win).
+
+use clap::{Args, ValueEnum};
+
+/// Which store backs the notes service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NotesStore {
+    /// In process memory: fast, lost on restart.
+    Memory,
+    /// The SQLite database: durable, full-text search.
+    Sqlite,
+}
+
+/// Everything `gateway serve` can be told.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// SQLite database file, created with its folder if missing.
+    #[arg(long = "database-url", env = "DATABASE_URL", default_value = "data/corkboard.db")]
+    pub database_url: String,
+
+    /// Store behind the notes API.
+    #[arg(long = "notes-store", env = "NOTES_STORE", value_enum, default_value_t = NotesStore::Sqlite)]
+    pub notes_store: NotesStore,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long = "workers", env = "WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Connections in the database read pool.
+    #[arg(long = "read-connections", env = "READ_CONNECTIONS", default_value_t = 8)]
+    pub read_connections: u32,
+}
+
+impl Settings {
+    /// Defaults for a server on `database_url`, listening on a free loopback port.
+    pub fn for_tests(database_url: &str) -> Self {
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            database_url: database_url.into(),
+            notes_store: NotesStore::Sqlite,
+            workers: Some(2),
+            read_connections: 4,
+        }
+    }
+}

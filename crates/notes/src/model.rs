@@ -1,0 +1,285 @@
+//! Notes as the API shows them, the inputs that create and change them, and list queries.
+
+use chrono::{DateTime, Utc};
+use core_models::pagination::PageRequest;
+use core_models::sort::{Sort, SortField};
+use core_models::{patch, text, time, AppResult, CursorValue, FieldError, Violations};
+use serde::{Deserialize, Serialize};
+use storage::keyset::SqlSortField;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A sticky note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Note {
+    /// Time-ordered UUIDv7.
+    pub id: Uuid,
+    /// Optional title, at most 200 characters.
+    pub title: Option<String>,
+    /// The note's text, 1 to 20,000 characters.
+    pub content: String,
+    /// RFC 3339 UTC, millisecond precision.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-24T09:30:00.123Z")]
+    pub created_at: DateTime<Utc>,
+    /// Moves on every change.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-24T09:30:00.123Z")]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The body of `POST /notes`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// Optional; trimmed, blank means none, at most 200 characters.
+    #[serde(default)]
+    #[schema(example = "Groceries")]
+    pub title: Option<String>,
+    /// Required; trimmed, 1 to 20,000 characters.
+    #[schema(example = "milk, eggs, coffee")]
+    pub content: String,
+}
+
+/// The body of `PATCH /notes/{id}`: absent fields stay, `"title": null` clears the title.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteChanges {
+    /// New title; `null` or blank clears it.
+    #[serde(default, deserialize_with = "patch::field")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    /// New content; may not be null or blank.
+    #[serde(default, deserialize_with = "patch::field")]
+    #[schema(value_type = Option<String>)]
+    pub content: Option<Option<String>>,
+}
+
+/// A note's fields after the contract's rules were applied.
+#[derive(Debug, Clone)]
+pub(crate) struct ValidNote {
+    pub title: Option<String>,
+    pub content: String,
+}
+
+/// Changes after validation: `title: Some(None)` clears.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ValidChanges {
+    pub title: Option<Option<String>>,
+    pub content: Option<String>,
+}
+
+impl ValidChanges {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.content.is_none()
+    }
+}
+
+impl ValidNote {
+    /// The note these fields make, stamped now with a fresh id.
+    pub fn into_note(self) -> Note {
+        let now = time::now();
+        Note {
+            id: core_models::id::new_id(),
+            title: self.title,
+            content: self.content,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+impl ValidChanges {
+    /// `note` with the changes applied and `updated_at` moved (strictly) forward.
+    pub fn apply_to(self, note: &Note) -> Note {
+        Note {
+            title: self.title.unwrap_or_else(|| note.title.clone()),
+            content: self.content.unwrap_or_else(|| note.content.clone()),
+            updated_at: time::now_after(note.updated_at),
+            ..note.clone()
+        }
+    }
+}
+
+impl NewNote {
+    pub(crate) fn validate(self) -> AppResult<ValidNote> {
+        let mut v = Violations::new();
+        let title = v.check(text::optional("title", self.title, text::TITLE_MAX));
+        let content = v.check(text::required("content", &self.content, text::BODY_MAX));
+        v.finish()?;
+        Ok(ValidNote { title: title.flatten(), content: content.unwrap_or_default() })
+    }
+}
+
+impl NoteChanges {
+    pub(crate) fn validate(self) -> AppResult<ValidChanges> {
+        let mut v = Violations::new();
+        let title = match self.title {
+            None => None,
+            Some(t) => v.check(text::optional("title", t, text::TITLE_MAX)),
+        };
+        let content = v
+            .check(patch::not_null("content", self.content))
+            .flatten()
+            .and_then(|c| v.check(text::required("content", &c, text::BODY_MAX)));
+        v.finish()?;
+        Ok(ValidChanges { title, content })
+    }
+}
+
+/// What notes can be sorted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoteSort {
+    /// `created_at`
+    CreatedAt,
+    /// `updated_at`
+    UpdatedAt,
+    /// `title` (notes without a title first when ascending)
+    Title,
+}
+
+impl SortField for NoteSort {
+    const ALL: &'static [Self] = &[NoteSort::CreatedAt, NoteSort::UpdatedAt, NoteSort::Title];
+
+    fn name(self) -> &'static str {
+        match self {
+            NoteSort::CreatedAt => "created_at",
+            NoteSort::UpdatedAt => "updated_at",
+            NoteSort::Title => "title",
+        }
+    }
+}
+
+impl SqlSortField for NoteSort {
+    fn sql(self) -> (&'static str, bool) {
+        match self {
+            NoteSort::CreatedAt => ("notes.created_at", false),
+            NoteSort::UpdatedAt => ("notes.updated_at", false),
+            NoteSort::Title => ("notes.title", true),
+        }
+    }
+}
+
+/// Newest first.
+pub const DEFAULT_SORT: &str = "-created_at";
+const SEARCH_MAX: usize = 500;
+
+/// The raw query string of `GET /notes`; every value is checked by [`ListNotes::parse`].
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListNotesParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `created_at`, `updated_at`, `title`; `-` for descending; comma-separated. Default `-created_at`.
+    #[param(example = "-updated_at")]
+    pub sort: Option<String>,
+    /// Full-text search over title and content: every word must match (as a word prefix).
+    pub q: Option<String>,
+}
+
+/// A checked list request.
+#[derive(Debug, Clone)]
+pub struct ListNotes {
+    /// Page size and position.
+    pub page: PageRequest,
+    /// Order (the id breaks ties).
+    pub sort: Sort<NoteSort>,
+    /// Lower-cased search words; `Some(vec![])` matches nothing, `None` filters nothing.
+    pub search: Option<Vec<String>>,
+}
+
+impl Default for ListNotes {
+    fn default() -> Self {
+        ListNotes {
+            page: PageRequest::default(),
+            sort: Sort::parse(None, DEFAULT_SORT).unwrap_or_else(|_| unreachable!("default sort parses")),
+            search: None,
+        }
+    }
+}
+
+impl ListNotes {
+    /// Checks every parameter, naming each bad one in a single 422.
+    pub fn parse(params: ListNotesParams) -> AppResult<Self> {
+        let mut v = Violations::new();
+        let page = PageRequest::parse(params.limit.as_deref(), params.cursor.as_deref(), &mut v);
+        let sort = v.check(Sort::parse(params.sort.as_deref(), DEFAULT_SORT));
+        let search = match params.q.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(q) if q.chars().nth(SEARCH_MAX).is_some() => {
+                v.push(FieldError::new("q", format!("must be at most {SEARCH_MAX} characters")));
+                None
+            }
+            Some(q) => Some(storage::search::search_terms(q)),
+        };
+        if let Some(sort) = &sort {
+            v.check(page.after(sort));
+        }
+        v.finish()?;
+        Ok(ListNotes { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), search })
+    }
+
+    /// The cursor to continue after, checked against the sort.
+    pub(crate) fn after(&self) -> AppResult<Option<&[CursorValue]>> {
+        Ok(self.page.after(&self.sort)?)
+    }
+
+    /// The sort key values of `note` (id last), as cursors carry them.
+    pub(crate) fn keys_of(&self, note: &Note) -> Vec<CursorValue> {
+        let mut keys: Vec<CursorValue> = self
+            .sort
+            .keys()
+            .iter()
+            .map(|k| match k.field {
+                NoteSort::CreatedAt => CursorValue::Int(time::to_millis(note.created_at)),
+                NoteSort::UpdatedAt => CursorValue::Int(time::to_millis(note.updated_at)),
+                NoteSort::Title => note.title.clone().into(),
+            })
+            .collect();
+        keys.push(CursorValue::Text(note.id.to_string()));
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> ListNotesParams {
+        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        ListNotesParams { limit: get("limit"), cursor: get("cursor"), sort: get("sort"), q: get("q") }
+    }
+
+    #[test]
+    fn list_parsing_names_every_bad_parameter() {
+        let err = ListNotes::parse(params(&[("limit", "0"), ("sort", "colour"), ("cursor", "zz")])).unwrap_err();
+        let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "cursor", "sort"]);
+    }
+
+    #[test]
+    fn blank_search_filters_nothing_and_symbols_match_nothing() {
+        assert_eq!(ListNotes::parse(params(&[("q", "  ")])).unwrap().search, None);
+        assert_eq!(ListNotes::parse(params(&[("q", "?!")])).unwrap().search, Some(vec![]));
+    }
+
+    #[test]
+    fn new_note_rules() {
+        let ok = NewNote { title: Some("  ".into()), content: " hi ".into() }.validate().unwrap();
+        assert_eq!((ok.title, ok.content.as_str()), (None, "hi"));
+        let err = NewNote { title: Some("t".repeat(201)), content: "".into() }.validate().unwrap_err();
+        assert_eq!(err.field_errors().len(), 2);
+    }
+
+    #[test]
+    fn changes_reject_null_content_and_clear_title() {
+        let changes: NoteChanges = serde_json::from_str(r#"{"title": null}"#).unwrap();
+        assert_eq!(changes.validate().unwrap().title, Some(None));
+        let changes: NoteChanges = serde_json::from_str(r#"{"content": null}"#).unwrap();
+        assert_eq!(changes.validate().unwrap_err().field_errors()[0].message, "must not be null");
+        assert!(serde_json::from_str::<NoteChanges>(r#"{"titel": "x"}"#).is_err());
+    }
+}

@@ -1,0 +1,194 @@
+//! Starting gateways for tests and talking to them.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use actix_web::http::Method;
+use gateway::{Application, NotesStore, Settings};
+use serde_json::Value;
+
+/// A gateway running inside the test process on its own fresh database.
+pub struct TestApp {
+    pub base: String,
+    pub db_path: std::path::PathBuf,
+    handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as JSON (panics with the raw body if it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_string())
+    }
+
+    /// Asserts a problem document of `status` and returns it.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"));
+        let json = self.json();
+        assert_eq!(json["status"], status);
+        assert!(json["type"].as_str().unwrap().starts_with("/problems/"));
+        assert!(json["title"].is_string() && json["detail"].is_string());
+        json
+    }
+
+    /// The `field`s of a 422's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.problem(422)["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// Starts a gateway with the SQLite notes store.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(NotesStore::Sqlite).await
+}
+
+/// Starts a gateway with the given notes store.
+pub async fn spawn_app_with(notes_store: NotesStore) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("corkboard.db");
+    let settings = Settings { notes_store, ..Settings::for_tests(db_path.to_str().unwrap()) };
+    let app = Application::build(settings).expect("gateway starts");
+    let base = format!("http://{}", app.address());
+    let handle = app.handle();
+    actix_rt::spawn(app.run_until_stopped());
+    TestApp { base, db_path, handle, _dir: dir }
+}
+
+fn client() -> awc::Client {
+    awc::Client::builder().timeout(Duration::from_secs(30)).finish()
+}
+
+/// Sends a request to `base + path`; `body` is sent as is with the given content type.
+pub async fn send(
+    base: &str,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> Response {
+    let mut req = client().request(method, format!("{base}{path}"));
+    for (name, value) in headers {
+        req = req.insert_header((*name, *value));
+    }
+    let mut res = match body {
+        Some((content_type, bytes)) => {
+            if !content_type.is_empty() {
+                req = req.insert_header(("content-type", content_type));
+            }
+            req.send_body(bytes).await
+        }
+        None => req.send().await,
+    }
+    .expect("request reaches the server");
+    let body = res.body().limit(16 << 20).await.expect("body").to_vec();
+    Response { status: res.status().as_u16(), headers: res.headers().clone(), body }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> Response {
+        send(&self.base, Method::GET, path, &[], None).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        send(&self.base, Method::DELETE, path, &[], None).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        send(&self.base, Method::POST, path, &[], Some(("application/json", body.to_string().into_bytes()))).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        send(&self.base, Method::PATCH, path, &[], Some(("application/json", body.to_string().into_bytes()))).await
+    }
+
+    /// Any request, with raw headers and body.
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Response {
+        send(&self.base, method, path, headers, body).await
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// A gateway running as a separate process (for kill -9 and signal tests).
+pub struct ProcessApp {
+    pub child: Child,
+    pub base: String,
+}
+
+impl ProcessApp {
+    /// Starts `gateway serve` on `db_path` on a free port and waits until it listens.
+    pub fn start(db_path: &std::path::Path) -> ProcessApp {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
+            .arg(db_path)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gateway binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        ProcessApp { child, base }
+    }
+
+    /// Sends a signal (`-KILL`, `-TERM`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").arg(signal).arg(self.child.id().to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (up to `timeout`) for the process to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for ProcessApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

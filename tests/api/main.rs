@@ -1,0 +1,6 @@
+//! Black-box HTTP tests of the whole gateway: each test starts a server on port 0 with a
+//! fresh database and talks to it over TCP.
+
+mod helpers;
+mod notes;
+mod platform;

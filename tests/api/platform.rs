@@ -1,0 +1,103 @@
+//! What every client relies on beyond the domains: health, docs, errors, process life.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use actix_web::http::Method;
+
+use crate::helpers::{spawn_app, ProcessApp};
+
+#[actix_rt::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ok")));
+    let ready = app.get("/readyz").await;
+    assert_eq!((ready.status, ready.json()["status"].as_str()), (200, Some("ready")));
+}
+
+#[actix_rt::test]
+async fn openapi_describes_every_route_schema_and_error() {
+    let app = spawn_app().await;
+    let res = app.get("/openapi.json").await;
+    assert_eq!(res.status, 200);
+    let doc = res.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/healthz", &["get"][..]),
+        ("/readyz", &["get"]),
+        ("/api/v1/notes", &["get", "post"]),
+        ("/api/v1/notes/{id}", &["get", "patch", "delete"]),
+    ] {
+        for method in methods {
+            assert!(paths[path][method].is_object(), "{method} {path} missing from OpenAPI");
+        }
+    }
+    for schema in ["Note", "NewNote", "NoteChanges", "Problem", "FieldError"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema} missing");
+    }
+    let create = &paths["/api/v1/notes"]["post"]["responses"];
+    for status in ["201", "400", "413", "415", "422"] {
+        assert!(create[status].is_object(), "POST /notes does not document {status}");
+    }
+    assert!(create["422"]["content"]["application/problem+json"].is_object());
+}
+
+#[actix_rt::test]
+async fn swagger_ui_is_served_from_the_binary() {
+    let app = spawn_app().await;
+    let page = app.get("/docs/").await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("swagger-ui"), "{html}");
+    let init = app.get("/docs/swagger-initializer.js").await;
+    assert_eq!(init.status, 200);
+    assert!(String::from_utf8_lossy(&init.body).contains("/openapi.json"));
+    let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status, 200, "assets are vendored, not fetched from a CDN");
+    assert!(bundle.body.len() > 100_000);
+    // The bare path redirects to the UI (the client follows the 308).
+    let bare = app.get("/docs").await;
+    assert_eq!(bare.status, 200);
+    assert!(String::from_utf8_lossy(&bare.body).contains("swagger-ui"));
+}
+
+#[actix_rt::test]
+async fn unknown_routes_and_methods_get_problem_documents() {
+    let app = spawn_app().await;
+    app.get("/nope").await.problem(404);
+    app.get("/api/v1/unknown").await.problem(404);
+    app.request(Method::PUT, "/api/v1/notes", &[], None).await.problem(404);
+}
+
+#[actix_rt::test]
+async fn sigterm_stops_the_server_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ProcessApp::start(&dir.path().join("g.db"));
+    let res = crate::helpers::send(&server.base, Method::GET, "/healthz", &[], None).await;
+    assert_eq!(res.status, 200);
+    server.signal("-TERM");
+    let status = server.wait_exit(Duration::from_secs(15)).expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn migrate_command_creates_and_migrates_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/dir/m.db");
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .arg("migrate")
+            .env("DATABASE_URL", &db)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied"));
+    assert!(db.exists());
+    let second = run();
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+}
