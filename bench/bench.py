@@ -17,12 +17,13 @@ import tempfile
 import time
 import urllib.request
 
+EXTRA_ARGS = []
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 def start_gateway(binary, db_path):
     proc = subprocess.Popen(
-        [binary, "serve", "--bind", "127.0.0.1:0", "--database-url", db_path],
+        [binary, "serve", "--bind", "127.0.0.1:0", "--database-url", db_path] + EXTRA_ARGS,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "RUST_LOG": "warn"},
@@ -101,7 +102,9 @@ def main():
     parser.add_argument("--gateway", default="target/release/gateway")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append")
+    parser.add_argument("--gateway-arg", action="append", default=[], help="extra argument for `gateway serve`")
     args = parser.parse_args()
+    EXTRA_ARGS.extend(args.gateway_arg)
     results = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cores": os.cpu_count(), "scenarios": {}}
     failed = 0
     for name in args.only or list(SCENARIOS):

@@ -94,6 +94,7 @@ impl Application {
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         })
         .shutdown_timeout(10)
+        .worker_max_blocking_threads(settings.blocking_threads.max(1))
         .listen(listener)?;
         if let Some(workers) = settings.workers {
             server = server.workers(workers);

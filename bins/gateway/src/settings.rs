@@ -30,6 +30,11 @@ pub struct Settings {
     #[arg(long = "workers", env = "WORKERS")]
     pub workers: Option<usize>,
 
+    /// Threads per HTTP worker that run database calls. Few threads that stay busy beat
+    /// many that sleep and wake per request (see docs/benchmarks.md).
+    #[arg(long = "blocking-threads", env = "BLOCKING_THREADS", default_value_t = 8)]
+    pub blocking_threads: usize,
+
     /// Connections in the database read pool.
     #[arg(long = "read-connections", env = "READ_CONNECTIONS", default_value_t = 8)]
     pub read_connections: u32,
@@ -43,6 +48,7 @@ impl Settings {
             database_url: database_url.into(),
             notes_store: NotesStore::Sqlite,
             workers: Some(2),
+            blocking_threads: 8,
             read_connections: 4,
         }
     }
