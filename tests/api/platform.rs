@@ -101,3 +101,26 @@ fn migrate_command_creates_and_migrates_the_database() {
     let second = run();
     assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
 }
+
+#[actix_rt::test]
+async fn browsers_on_other_origins_may_call_the_api() {
+    let app = spawn_app().await;
+    let preflight = app
+        .request(
+            Method::OPTIONS,
+            "/api/v1/notes",
+            &[
+                ("origin", "http://localhost:5173"),
+                ("access-control-request-method", "POST"),
+                ("access-control-request-headers", "content-type,authorization"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(preflight.status, 200);
+    assert!(preflight.header("access-control-allow-origin").is_some());
+    assert!(preflight.header("access-control-allow-methods").unwrap().contains("POST"));
+    let res = app.request(Method::GET, "/api/v1/notes", &[("origin", "http://localhost:5173")], None).await;
+    assert_eq!(res.status, 200);
+    assert!(res.header("access-control-allow-origin").is_some());
+}

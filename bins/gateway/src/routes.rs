@@ -4,7 +4,9 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
+use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
@@ -50,6 +52,20 @@ impl Services {
     }
 }
 
+/// CORS for browser front ends on other origins. Credentials are bearer tokens in a header
+/// (never cookies), so allowing any origin exposes nothing a script could not already send.
+fn cors(origins: &str) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::ACCEPT])
+        .expose_headers([header::LOCATION, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+        .max_age(3600);
+    for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     address: SocketAddr,
@@ -69,6 +85,7 @@ impl Application {
         let db = Database::open_with(&settings.database_url, &db_config)
             .with_context(|| format!("opening database {}", settings.database_url))?;
         let services = Services::build(&settings, db);
+        let cors_origins = settings.cors_origins.clone();
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
         let mut server = HttpServer::new(move || {
@@ -91,6 +108,7 @@ impl Application {
                     Err::<String, _>(AppError::NotFound("no resource at this path".into()))
                 }))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+                .wrap(cors(&cors_origins))
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         })
         .shutdown_timeout(10)

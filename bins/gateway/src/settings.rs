@@ -35,6 +35,11 @@ pub struct Settings {
     #[arg(long = "blocking-threads", env = "BLOCKING_THREADS", default_value_t = 8)]
     pub blocking_threads: usize,
 
+    /// Browser origins allowed to call the API (CORS): `*` for any, or a comma-separated
+    /// list such as `https://app.example.com,http://localhost:5173`; empty for none.
+    #[arg(long = "cors-origins", env = "CORS_ORIGINS", default_value = "*")]
+    pub cors_origins: String,
+
     /// Connections in the database read pool.
     #[arg(long = "read-connections", env = "READ_CONNECTIONS", default_value_t = 8)]
     pub read_connections: u32,
@@ -49,6 +54,7 @@ impl Settings {
             notes_store: NotesStore::Sqlite,
             workers: Some(2),
             blocking_threads: 8,
+            cors_origins: "*".into(),
             read_connections: 4,
         }
     }
