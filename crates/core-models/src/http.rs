@@ -8,7 +8,10 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::LocalBoxFuture;
+use futures_util::{FutureExt as _, StreamExt as _};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::problem::PROBLEM_CONTENT_TYPE;
@@ -70,6 +73,78 @@ where
         Ok(result) => result,
         Err(e) => Err(AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))),
     }
+}
+
+/// A JSON request body, like `web::Json`, but with errors that help: a body of the wrong
+/// shape is a 422 naming the field by its path (`tags[2]`, `content`), broken JSON a 400,
+/// a body without a JSON content type 415, one over [`BODY_LIMIT`] 413 (checked while
+/// reading, so an oversize body is never buffered whole).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The parsed body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = match req.mime_type() {
+            Ok(Some(mime)) => mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"),
+            _ => false,
+        };
+        if !is_json {
+            let err =
+                AppError::UnsupportedMediaType("send the body as JSON with `Content-Type: application/json`".into());
+            return futures_util::future::ready(Err(err.into())).boxed_local();
+        }
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        async move {
+            let too_large = || AppError::PayloadTooLarge(format!("the body exceeds the limit of {BODY_LIMIT} bytes"));
+            if declared.is_some_and(|n| n > BODY_LIMIT) {
+                return Err(too_large().into());
+            }
+            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(too_large().into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Json(parse_json(&body)?))
+        }
+        .boxed_local()
+    }
+}
+
+/// Parses a JSON body: syntax errors are 400, shape errors 422 naming the field's path.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            let message = inner.to_string();
+            // At the top level serde names the field only in its message ("missing field `x`").
+            let field = if path == "." { field_of_serde_message(&message) } else { path };
+            AppError::Validation(vec![FieldError::new(field, message)])
+        } else {
+            AppError::BadRequest(format!("the body is not valid JSON: {inner}"))
+        }
+    })?;
+    de.end().map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
 }
 
 /// `JsonConfig` with the 1 MiB limit and every failure mapped to the problem shape:
@@ -168,6 +243,34 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        title: String,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    #[test]
+    fn shape_errors_name_the_field_path() {
+        let err = parse_json::<Body>(br#"{"title": 5}"#).unwrap_err();
+        assert_eq!((err.status_code(), err.field_errors()[0].field.as_str()), (422, "title"));
+        let err = parse_json::<Body>(br#"{"title": "a", "tags": ["x", 1]}"#).unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "tags[1]");
+        let err = parse_json::<Body>(br#"{"tags": []}"#).unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "title");
+        let err = parse_json::<Body>(br#"{"title": "a", "titel": "b"}"#).unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "titel");
+    }
+
+    #[test]
+    fn syntax_errors_are_bad_requests() {
+        for body in [&b"{"[..], b"", b"{\"title\": \"a\"} trailing", b"\xff"] {
+            assert_eq!(parse_json::<Body>(body).unwrap_err().status_code(), 400, "{body:?}");
+        }
+    }
 
     #[test]
     fn serde_messages_name_their_field() {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use core_models::http::{blocking, created};
+use core_models::http::{blocking, created, Json};
 use core_models::id::parse_path_id;
 use core_models::{AppResult, Page, Problem, API_BASE};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -40,7 +40,7 @@ pub fn configure(service: Arc<dyn NoteService>) -> impl FnOnce(&mut ServiceConfi
     )
 )]
 #[post("/notes")]
-async fn create_note(notes: Notes, body: web::Json<NewNote>) -> AppResult<HttpResponse> {
+async fn create_note(notes: Notes, body: Json<NewNote>) -> AppResult<HttpResponse> {
     let notes = notes.into_inner();
     let note = blocking(move || notes.create(body.into_inner())).await?;
     Ok(created(format!("{API_BASE}/notes/{}", note.id), &note))
@@ -92,7 +92,7 @@ async fn get_note(notes: Notes, id: web::Path<String>) -> AppResult<web::Json<No
     )
 )]
 #[patch("/notes/{id}")]
-async fn update_note(notes: Notes, id: web::Path<String>, body: web::Json<NoteChanges>) -> AppResult<web::Json<Note>> {
+async fn update_note(notes: Notes, id: web::Path<String>, body: Json<NoteChanges>) -> AppResult<web::Json<Note>> {
     let id = parse_path_id(&id, "note")?;
     let notes = notes.into_inner();
     Ok(web::Json(blocking(move || notes.update(id, body.into_inner())).await?))
