@@ -234,6 +234,16 @@ mod tests {
         value: String,
     }
 
+    fn rows_in_t(db: &Database) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut reader = db.read().unwrap();
+        diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result::<Count>(&mut reader).unwrap().n
+    }
+
     fn pragma(conn: &mut SqliteConnection, name: &str) -> String {
         // The table-valued pragma names its column after itself, except busy_timeout.
         let column = if name == "busy_timeout" { "timeout" } else { name };
@@ -298,14 +308,7 @@ mod tests {
         let failed = results.iter().filter(|r| r.is_err()).count();
         assert_eq!(failed, 9, "all but one of the ten writes of x=0 conflict");
         assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.status_code() == 409));
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut reader = db.read().unwrap();
-        let count = diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result::<Count>(&mut reader).unwrap();
-        assert_eq!(count.n, 21);
+        assert_eq!(rows_in_t(&db), 21);
     }
 
     #[test]
@@ -336,14 +339,7 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut reader = db.read().unwrap();
-        let count = diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result::<Count>(&mut reader).unwrap();
-        assert_eq!(count.n, 800);
+        assert_eq!(rows_in_t(&db), 800);
     }
 
     #[test]
