@@ -129,7 +129,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 /// Parses a JSON body: syntax errors are 400, shape errors 422 naming the field's path.
+/// Every request body of the API is an object; serde would also read a struct from an
+/// array of its fields in order, so anything but an object is refused up front.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // Not an object: valid JSON of another kind is a 422, anything else a 400.
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => AppError::invalid("body", "must be a JSON object"),
+            Err(e) => AppError::BadRequest(format!("the body is not valid JSON: {e}")),
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -266,8 +275,16 @@ mod tests {
     }
 
     #[test]
+    fn only_objects_are_bodies() {
+        for body in [&br#"["a", []]"#[..], b" 5", b"\"a\"", b"null", b"true"] {
+            let err = parse_json::<Body>(body).unwrap_err();
+            assert_eq!(err.field_errors()[0].field, "body", "{body:?}");
+        }
+    }
+
+    #[test]
     fn syntax_errors_are_bad_requests() {
-        for body in [&b"{"[..], b"", b"{\"title\": \"a\"} trailing", b"\xff"] {
+        for body in [&b"{"[..], b"", b"{\"title\": \"a\"} trailing", b"\xff", b"[", b"not json", b"nul"] {
             assert_eq!(parse_json::<Body>(body).unwrap_err().status_code(), 400, "{body:?}");
         }
     }
