@@ -1,6 +1,8 @@
 //! Black-box HTTP tests of the whole gateway: each test starts a server on port 0 with a
 //! fresh database and talks to it over TCP.
 
+mod accounts;
 mod helpers;
 mod notes;
 mod platform;
+mod tasks;

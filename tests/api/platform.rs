@@ -30,6 +30,14 @@ async fn openapi_describes_every_route_schema_and_error() {
         ("/readyz", &["get"]),
         ("/api/v1/notes", &["get", "post"]),
         ("/api/v1/notes/{id}", &["get", "patch", "delete"]),
+        ("/api/v1/tasks", &["get", "post"]),
+        ("/api/v1/tasks/{id}", &["get", "patch", "delete"]),
+        ("/api/v1/tasks/stats", &["get"]),
+        ("/api/v1/auth/register", &["post"]),
+        ("/api/v1/auth/login", &["post"]),
+        ("/api/v1/auth/logout", &["post"]),
+        ("/api/v1/users/me", &["get"]),
+        ("/api/v1/users/{id}", &["get"]),
     ] {
         for method in methods {
             assert!(paths[path][method].is_object(), "{method} {path} missing from OpenAPI");

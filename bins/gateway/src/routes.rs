@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
+use accounts::BearerSecurity;
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
@@ -28,8 +29,11 @@ use crate::settings::{NotesStore, Settings};
                        Errors are RFC 9457 problem documents (`application/problem+json`)."
     ),
     components(schemas(core_models::Problem, core_models::FieldError)),
+    modifiers(&BearerSecurity),
     tags(
         (name = "notes", description = "Sticky notes (no login)"),
+        (name = "tasks", description = "Freelancer task tracker (no login yet)"),
+        (name = "accounts", description = "Registration, login and logout (bearer tokens), users"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -40,6 +44,9 @@ struct ApiDoc;
 struct Services {
     db: Database,
     notes: Arc<dyn notes::NoteService>,
+    tasks: Arc<dyn tasks::TaskService>,
+    // One instance for all workers: it holds the in-memory login throttle.
+    accounts: Arc<dyn accounts::AccountService>,
 }
 
 impl Services {
@@ -48,7 +55,10 @@ impl Services {
             NotesStore::Memory => Arc::new(notes::InMemoryNotes::new()),
             NotesStore::Sqlite => Arc::new(notes::SqliteNotes::new(db.clone())),
         };
-        Services { db, notes }
+        let tasks = Arc::new(tasks::SqliteTasks::new(db.clone()));
+        let accounts_config = accounts::AccountsConfig::with_token_ttl_days(settings.token_ttl_days);
+        let accounts = Arc::new(accounts::SqliteAccounts::new(db.clone(), accounts_config));
+        Services { db, notes, tasks, accounts }
     }
 }
 
@@ -99,7 +109,12 @@ impl Application {
                 .app_data(web::Data::new(services.db.clone()))
                 .service(health::healthz)
                 .service(health::readyz)
-                .service(scope::scope(API_BASE).configure(notes::http::configure(services.notes.clone())))
+                .service(
+                    scope::scope(API_BASE)
+                        .configure(notes::http::configure(services.notes.clone()))
+                        .configure(accounts::http::configure(services.accounts.clone()))
+                        .configure(tasks::http::configure(services.tasks.clone())),
+                )
                 .split_for_parts();
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
                 // Swagger UI lives under `/docs/`; the bare path people type redirects there.

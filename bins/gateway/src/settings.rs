@@ -40,6 +40,11 @@ pub struct Settings {
     #[arg(long = "cors-origins", env = "CORS_ORIGINS", default_value = "*")]
     pub cors_origins: String,
 
+    /// Days a login token stays valid (1 to 3650).
+    #[arg(long = "token-ttl-days", env = "TOKEN_TTL_DAYS", default_value_t = accounts::DEFAULT_TOKEN_TTL_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub token_ttl_days: u32,
+
     /// Connections in the database read pool.
     #[arg(long = "read-connections", env = "READ_CONNECTIONS", default_value_t = 8)]
     pub read_connections: u32,
@@ -55,6 +60,7 @@ impl Settings {
             workers: Some(2),
             blocking_threads: 8,
             cors_origins: "*".into(),
+            token_ttl_days: accounts::DEFAULT_TOKEN_TTL_DAYS,
             read_connections: 4,
         }
     }

@@ -1,5 +1,5 @@
 //! The one Diesel schema of Corkboard. Written by hand to match `migrations/`; a test
-//! (`schema_matches_migrations`) checks that every table here exists after migrating.
+//! (`schema_matches_migrations`) checks that every table and column here exists after migrating.
 //!
 //! Timestamps are `BigInt` milliseconds since the epoch (see `core_models::time`); ids are
 //! UUID text. Tables keep an integer rowid (`seq`) where FTS5 indexes them.
@@ -18,4 +18,53 @@ diesel::table! {
 
 // -- tasks (freelancer task tracker) --
 
+diesel::table! {
+    /// Freelancer tasks. `seq` is the rowid FTS5 (`tasks_fts`) indexes; `id` is the public
+    /// id. `status` is the workflow rank (0 pending, 1 in_progress, 2 completed); `due_date`
+    /// is `YYYY-MM-DD` text; `owner_id` stays NULL until accounts own tasks.
+    tasks (seq) {
+        seq -> BigInt,
+        id -> Text,
+        owner_id -> Nullable<Text>,
+        title -> Text,
+        description -> Nullable<Text>,
+        status -> Integer,
+        due_date -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        completed_at -> Nullable<BigInt>,
+    }
+}
+
 // -- accounts (users, tokens) --
+
+diesel::table! {
+    /// Accounts. `email` is shown as typed; `email_normalized` (lower case, UNIQUE) is what
+    /// logins look up and what makes emails unique case-insensitively. `password_hash` is an
+    /// Argon2id PHC string and never leaves `crates/accounts`.
+    users (id) {
+        id -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Bearer tokens, kept only as the SHA-256 of the token (32 bytes). `revoked_at` is set
+    /// by logout.
+    tokens (token_hash) {
+        token_hash -> Binary,
+        user_id -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(tokens -> users (user_id));
+// Tables that join `users` later (authors, members) add their own pairs with `users`; one
+// table may appear in several of these macros as long as no pair is listed twice.
+diesel::allow_tables_to_appear_in_same_query!(users, tokens);

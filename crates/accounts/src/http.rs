@@ -1,0 +1,157 @@
+//! The accounts routes (`/auth/...`, `/users/...`) and the OpenAPI bearer scheme. Handlers
+//! parse the request, call the [`AccountService`] on the blocking pool (Argon2 and Diesel
+//! both block) and shape the response; the rules live in the service.
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, CacheControl, CacheDirective};
+use actix_web::{get, post, web, HttpResponse};
+use core_models::http::{blocking, created};
+use core_models::id::parse_path_id;
+use core_models::{AppResult, Problem, API_BASE};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::Modify;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, User};
+use crate::AccountService;
+
+type Accounts = web::Data<dyn AccountService>;
+
+/// Name of the bearer security scheme in the OpenAPI document; protected operations (here
+/// and in other crates) declare `security(("bearer" = []))`.
+pub const BEARER_SCHEME: &str = "bearer";
+
+/// Adds the `bearer` HTTP security scheme to an OpenAPI document, which gives Swagger UI
+/// its "Authorize" button. Add it to the gateway's `#[openapi(modifiers(&BearerSecurity))]`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("opaque")
+            .description(Some("The `token` of `POST /api/v1/auth/login`, sent as `Authorization: Bearer <token>`."))
+            .build();
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(BEARER_SCHEME, SecurityScheme::Http(scheme));
+    }
+}
+
+/// Mounts the accounts routes (relative to the API base) with `service` behind them, and
+/// registers `service` as `web::Data<dyn AccountService>` for the [`CurrentUser`] and
+/// [`crate::MaybeUser`] extractors of every route in the same scope.
+pub fn configure(service: Arc<dyn AccountService>) -> impl FnOnce(&mut ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::from(service))
+            .service(register)
+            .service(login)
+            .service(logout)
+            // `/users/me` before `/users/{id}`: routes match in order.
+            .service(get_me)
+            .service(get_user);
+    }
+}
+
+/// Create an account.
+///
+/// The password is stored only as an Argon2id hash. The email must be unused regardless
+/// of case.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = NewUser,
+    responses(
+        (status = 201, description = "Registered", body = User,
+            headers(("Location" = String, description = "URL of the user's public profile"))),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (all named)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/register")]
+async fn register(accounts: Accounts, body: web::Json<NewUser>) -> AppResult<HttpResponse> {
+    let accounts = accounts.into_inner();
+    let user = blocking(move || accounts.register(body.into_inner())).await?;
+    Ok(created(format!("{API_BASE}/users/{}", user.id), &user))
+}
+
+/// Log in: exchange email and password for a bearer token.
+///
+/// An unknown email and a wrong password get the same 401. After 10 failed logins for one
+/// email within 15 minutes, further attempts get 429 with `Retry-After` until the oldest
+/// failure is 15 minutes old.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "Logged in; the token is shown only this once", body = Session),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Missing or impossible fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this email", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again"))),
+    )
+)]
+#[post("/auth/login")]
+async fn login(accounts: Accounts, body: web::Json<Credentials>) -> AppResult<HttpResponse> {
+    let accounts = accounts.into_inner();
+    let session = blocking(move || accounts.login(body.into_inner())).await?;
+    // A response carrying a credential must not be stored by any cache (RFC 6749 5.1).
+    Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(session))
+}
+
+/// Log out: revoke the token this request carries. Other sessions stay logged in.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token is revoked"),
+        (status = 401, description = "Missing, malformed, expired or revoked token", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"corkboard\"`"))),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(accounts: Accounts, me: CurrentUser) -> AppResult<HttpResponse> {
+    let accounts = accounts.into_inner();
+    blocking(move || accounts.logout(&me)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own account.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        (status = 401, description = "Missing, malformed, expired or revoked token", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"corkboard\"`"))),
+    )
+)]
+#[get("/users/me")]
+async fn get_me(me: CurrentUser) -> HttpResponse {
+    // The extractor just read the user with the token; no second query needed.
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "private, no-cache")).json(&me.user)
+}
+
+/// A user's public profile (id and display name only); no login needed.
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The profile", body = PublicProfile),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/{id}")]
+async fn get_user(accounts: Accounts, id: web::Path<String>) -> AppResult<web::Json<PublicProfile>> {
+    let id = parse_path_id(&id, "user")?;
+    let accounts = accounts.into_inner();
+    Ok(web::Json(blocking(move || accounts.profile(id)).await?))
+}

@@ -1,0 +1,63 @@
+//! Accounts and authentication: users, Argon2id password hashes, bearer tokens, and the
+//! [`CurrentUser`] / [`MaybeUser`] extractors other crates use to know who is calling.
+//!
+//! [`AccountService`] is the contract and [`SqliteAccounts`] its implementation over the
+//! `users` and `tokens` tables. [`http::configure`] mounts `POST /auth/register`,
+//! `POST /auth/login`, `POST /auth/logout`, `GET /users/me` and `GET /users/{id}`;
+//! [`http::BearerSecurity`] adds the matching OpenAPI security scheme.
+//!
+//! - Passwords: Argon2id, a random salt each, cost in [`AccountsConfig::password_params`]
+//!   (production: 19 MiB, 2 passes, 1 lane; see [`production_password_params`]).
+//! - Tokens: 256 random bits as 43 base64url characters, stored only as their SHA-256,
+//!   expiring after [`AccountsConfig::token_ttl`] (30 days by default), revoked by logout.
+//! - Logins: 10 failures for one email within 15 minutes give 429 until the window frees
+//!   ([`LoginThrottleConfig`]); counters live in bounded memory, not in the database.
+//!
+//! The crate works as a library on its own:
+//!
+//! ```
+//! use accounts::{AccountService, AccountsConfig, Credentials, NewUser, SqliteAccounts};
+//!
+//! let db = storage::test_pool();
+//! // Cheap hashing keeps the example fast; real servers use `AccountsConfig::default()`.
+//! let accounts = SqliteAccounts::new(db.database(), AccountsConfig::insecure_for_tests());
+//! let ada = accounts.register(NewUser {
+//!     email: "Ada@Example.com".into(),
+//!     display_name: "Ada".into(),
+//!     password: "correct horse battery".into(),
+//! })?;
+//!
+//! let session = accounts.login(Credentials { email: "ada@example.com".into(), password: "correct horse battery".into() })?;
+//! let me = accounts.authenticate(session.token.expose_secret())?;
+//! assert_eq!(me.user, ada);
+//!
+//! accounts.logout(&me)?;
+//! assert_eq!(accounts.authenticate(session.token.expose_secret()).unwrap_err().status_code(), 401);
+//! # Ok::<(), core_models::AppError>(())
+//! ```
+
+mod clock;
+mod config;
+pub mod extract;
+pub mod http;
+mod model;
+mod password;
+mod service;
+mod sqlite;
+mod throttle;
+mod token;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{
+    insecure_test_password_params, production_password_params, AccountsConfig, LoginThrottleConfig, PasswordParams,
+    ARGON2_ITERATIONS, ARGON2_MEMORY_KIB, ARGON2_OUTPUT_LEN, ARGON2_PARALLELISM, DEFAULT_TOKEN_TTL_DAYS,
+};
+pub use extract::MaybeUser;
+pub use http::BearerSecurity;
+pub use model::{
+    Credentials, CurrentUser, NewUser, PublicProfile, Session, TokenType, User, DISPLAY_NAME_MAX, EMAIL_MAX,
+    PASSWORD_MAX, PASSWORD_MIN,
+};
+pub use service::AccountService;
+pub use sqlite::SqliteAccounts;
+pub use token::{AccessToken, TokenHash, TOKEN_LEN};

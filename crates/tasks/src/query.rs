@@ -1,0 +1,402 @@
+//! List requests: the raw query string of `GET /tasks`, its parsing into a checked
+//! [`ListTasks`], and the sortable fields.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use core_models::pagination::PageRequest;
+use core_models::sort::{Sort, SortField};
+use core_models::{time, AppResult, CursorValue, FieldError, Violations};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::model::{format_date, parse_date, Task, TaskStatus};
+
+/// What tasks can be sorted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSort {
+    /// `created_at`
+    CreatedAt,
+    /// `updated_at`
+    UpdatedAt,
+    /// `due_date`; tasks without a due date come after every dated task ascending (and
+    /// first descending).
+    DueDate,
+    /// `status` by workflow rank: pending < in_progress < completed.
+    Status,
+    /// `title`, ignoring ASCII case.
+    Title,
+}
+
+impl SortField for TaskSort {
+    const ALL: &'static [Self] =
+        &[TaskSort::CreatedAt, TaskSort::UpdatedAt, TaskSort::DueDate, TaskSort::Status, TaskSort::Title];
+
+    fn name(self) -> &'static str {
+        match self {
+            TaskSort::CreatedAt => "created_at",
+            TaskSort::UpdatedAt => "updated_at",
+            TaskSort::DueDate => "due_date",
+            TaskSort::Status => "status",
+            TaskSort::Title => "title",
+        }
+    }
+}
+
+/// Newest first.
+pub const DEFAULT_SORT: &str = "-created_at";
+
+/// The sort key of a task without a due date: above every real date, so such tasks come
+/// last ascending. Keep in step with the `coalesce` in the tasks migration.
+pub(crate) const NO_DUE_DATE_KEY: &str = "9999-99-99";
+
+/// Longest accepted `q`.
+const SEARCH_MAX: usize = 500;
+
+/// The raw query string of `GET /tasks`; every value is checked by [`ListTasks::parse`], so
+/// a bad one is a 422 naming its parameter.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListTasksParams {
+    /// Comma list of statuses to keep: `pending`, `in_progress`, `completed`.
+    #[param(example = "pending,in_progress")]
+    pub status: Option<String>,
+    /// Only tasks due on or after this date (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
+    pub due_from: Option<String>,
+    /// Only tasks due on or before this date (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-31")]
+    pub due_to: Option<String>,
+    /// `true`: only tasks due before today (UTC) and not completed; `false`: only the others.
+    #[param(value_type = Option<bool>)]
+    pub overdue: Option<String>,
+    /// `true`: only tasks with a due date; `false`: only tasks without one.
+    #[param(value_type = Option<bool>)]
+    pub has_due_date: Option<String>,
+    /// Created at or after: an RFC 3339 timestamp, or a date meaning that day's start (UTC).
+    #[param(example = "2026-11-01")]
+    pub created_from: Option<String>,
+    /// Created at or before: an RFC 3339 timestamp, or a date meaning the whole day (UTC).
+    #[param(example = "2026-11-24T18:00:00Z")]
+    pub created_to: Option<String>,
+    /// Full-text search over title and description: every word must match (as a word prefix).
+    pub q: Option<String>,
+    /// `created_at`, `updated_at`, `due_date`, `status`, `title`; `-` for descending;
+    /// comma-separated. Default `-created_at`.
+    #[param(example = "due_date")]
+    pub sort: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Which tasks a list keeps. Every present condition must hold; `None` filters nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Any of these statuses (sorted, without repeats).
+    pub statuses: Option<Vec<TaskStatus>>,
+    /// Due on or after.
+    pub due_from: Option<NaiveDate>,
+    /// Due on or before.
+    pub due_to: Option<NaiveDate>,
+    /// `Some(true)`: due before today (UTC) and not completed; `Some(false)`: the others.
+    pub overdue: Option<bool>,
+    /// Whether the task has a due date.
+    pub has_due_date: Option<bool>,
+    /// Created at or after (inclusive).
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created at or before (inclusive).
+    pub created_to: Option<DateTime<Utc>>,
+    /// Lower-cased search words; `Some(vec![])` matches nothing, `None` filters nothing.
+    pub search: Option<Vec<String>>,
+}
+
+/// A checked list request.
+#[derive(Debug, Clone)]
+pub struct ListTasks {
+    /// Page size and position.
+    pub page: PageRequest,
+    /// Order (the id breaks ties).
+    pub sort: Sort<TaskSort>,
+    /// Which tasks to keep.
+    pub filter: TaskFilter,
+}
+
+impl Default for ListTasks {
+    fn default() -> Self {
+        ListTasks {
+            page: PageRequest::default(),
+            sort: Sort::parse(None, DEFAULT_SORT).unwrap_or_else(|_| unreachable!("default sort parses")),
+            filter: TaskFilter::default(),
+        }
+    }
+}
+
+impl ListTasks {
+    /// Checks every parameter, naming each bad one in a single 422.
+    pub fn parse(params: ListTasksParams) -> AppResult<Self> {
+        let mut v = Violations::new();
+        let page = PageRequest::parse(params.limit.as_deref(), params.cursor.as_deref(), &mut v);
+        let sort = v.check(Sort::parse(params.sort.as_deref(), DEFAULT_SORT));
+        let filter = TaskFilter::parse(&params, &mut v);
+        if let Some(sort) = &sort {
+            v.check(page.after(sort));
+        }
+        v.finish()?;
+        Ok(ListTasks { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
+    }
+
+    /// The cursor to continue after, checked against the sort.
+    pub(crate) fn after(&self) -> AppResult<Option<&[CursorValue]>> {
+        Ok(self.page.after(&self.sort)?)
+    }
+
+    /// The sort key values of `task` (id last), as cursors carry them. They are the values
+    /// of the SQL sort expressions, e.g. the status rank and the no-due-date key.
+    pub(crate) fn keys_of(&self, task: &Task) -> Vec<CursorValue> {
+        let mut keys: Vec<CursorValue> = self
+            .sort
+            .keys()
+            .iter()
+            .map(|k| match k.field {
+                TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
+                TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
+                TaskSort::DueDate => {
+                    CursorValue::Text(task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), format_date))
+                }
+                TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
+                TaskSort::Title => CursorValue::Text(task.title.clone()),
+            })
+            .collect();
+        keys.push(CursorValue::Text(task.id.to_string()));
+        keys
+    }
+}
+
+impl TaskFilter {
+    /// Parses the filter parameters, recording every bad one in `v`.
+    fn parse(params: &ListTasksParams, v: &mut Violations) -> Self {
+        let statuses = params.status.as_deref().and_then(|raw| v.check(parse_statuses(raw)));
+        let due_from = params.due_from.as_deref().and_then(|raw| v.check(parse_date("due_from", raw)));
+        let due_to = params.due_to.as_deref().and_then(|raw| v.check(parse_date("due_to", raw)));
+        let overdue = params.overdue.as_deref().and_then(|raw| v.check(parse_bool("overdue", raw)));
+        let has_due_date = params.has_due_date.as_deref().and_then(|raw| v.check(parse_bool("has_due_date", raw)));
+        let created_from =
+            params.created_from.as_deref().and_then(|raw| v.check(parse_instant("created_from", raw, DayEdge::Start)));
+        let created_to =
+            params.created_to.as_deref().and_then(|raw| v.check(parse_instant("created_to", raw, DayEdge::End)));
+        let search = match params.q.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(q) if q.chars().nth(SEARCH_MAX).is_some() => {
+                v.push(FieldError::new("q", format!("must be at most {SEARCH_MAX} characters")));
+                None
+            }
+            Some(q) => Some(storage::search::search_terms(q)),
+        };
+        if let (Some(from), Some(to)) = (due_from, due_to) {
+            if from > to {
+                v.push(FieldError::new("due_from", format!("must not be after due_to ({to})")));
+            }
+        }
+        if let (Some(from), Some(to)) = (created_from, created_to) {
+            if from > to {
+                v.push(FieldError::new("created_from", "must not be after created_to"));
+            }
+        }
+        TaskFilter { statuses, due_from, due_to, overdue, has_due_date, created_from, created_to, search }
+    }
+}
+
+/// A comma list of statuses, sorted and without repeats. Blank items are refused: `status=`
+/// or `status=pending,` is a client bug, not "any status".
+fn parse_statuses(raw: &str) -> Result<Vec<TaskStatus>, FieldError> {
+    let mut statuses = Vec::new();
+    for part in raw.split(',') {
+        if part.trim().is_empty() {
+            return Err(FieldError::new("status", "must be a comma list of pending, in_progress, completed"));
+        }
+        statuses.push(TaskStatus::parse("status", part)?);
+    }
+    statuses.sort();
+    statuses.dedup();
+    Ok(statuses)
+}
+
+/// `true` or `false`, nothing else (no `1`, `yes`, or blank).
+fn parse_bool(field: &str, raw: &str) -> Result<bool, FieldError> {
+    match raw.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(FieldError::new(field, format!("`{other}` is not a boolean; use true or false"))),
+    }
+}
+
+/// Which end of a day a bare date stands for in a time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DayEdge {
+    /// 00:00:00.000 UTC: `created_from=2026-11-24` starts with that day.
+    Start,
+    /// 23:59:59.999 UTC: `created_to=2026-11-24` includes all of that day.
+    End,
+}
+
+/// A date (`YYYY-MM-DD`, standing for one edge of that UTC day) or an RFC 3339 timestamp,
+/// as an inclusive bound in whole milliseconds (what the database stores).
+fn parse_instant(field: &str, raw: &str, edge: DayEdge) -> Result<DateTime<Utc>, FieldError> {
+    if let Some(date) = time::parse_date(raw) {
+        let start = date.and_time(NaiveTime::MIN).and_utc();
+        return Ok(match edge {
+            DayEdge::Start => start,
+            DayEdge::End => start + chrono::Duration::days(1) - chrono::Duration::milliseconds(1),
+        });
+    }
+    let Some(t) = time::parse(raw) else {
+        return Err(FieldError::new(
+            field,
+            format!("`{}` is neither a date (YYYY-MM-DD) nor an RFC 3339 timestamp", raw.trim()),
+        ));
+    };
+    // Stored times are whole milliseconds: a lower bound rounds up, an upper bound down, so
+    // neither lets in a task outside the requested instant.
+    let floor = time::from_millis(time::to_millis(t));
+    Ok(match edge {
+        DayEdge::Start if floor < t => floor + chrono::Duration::milliseconds(1),
+        _ => floor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> ListTasksParams {
+        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        ListTasksParams {
+            status: get("status"),
+            due_from: get("due_from"),
+            due_to: get("due_to"),
+            overdue: get("overdue"),
+            has_due_date: get("has_due_date"),
+            created_from: get("created_from"),
+            created_to: get("created_to"),
+            q: get("q"),
+            sort: get("sort"),
+            limit: get("limit"),
+            cursor: get("cursor"),
+        }
+    }
+
+    fn bad_fields(pairs: &[(&str, &str)]) -> Vec<String> {
+        ListTasks::parse(params(pairs)).unwrap_err().field_errors().iter().map(|e| e.field.clone()).collect()
+    }
+
+    fn filter(pairs: &[(&str, &str)]) -> TaskFilter {
+        ListTasks::parse(params(pairs)).unwrap().filter
+    }
+
+    fn date(raw: &str) -> NaiveDate {
+        time::parse_date(raw).unwrap()
+    }
+
+    #[test]
+    fn no_parameters_mean_no_filter_and_newest_first() {
+        let query = ListTasks::parse(params(&[])).unwrap();
+        assert_eq!(query.filter, TaskFilter::default());
+        assert_eq!(query.sort.canonical(), "-created_at");
+        assert_eq!(query.page.limit, 50);
+    }
+
+    #[test]
+    fn statuses_are_a_deduplicated_comma_list() {
+        let statuses = filter(&[("status", " in_progress,pending ,in_progress")]).statuses;
+        assert_eq!(statuses, Some(vec![TaskStatus::Pending, TaskStatus::InProgress]));
+        for bad in ["done", "pending,", "", "Pending", "pending;completed"] {
+            assert_eq!(bad_fields(&[("status", bad)]), ["status"], "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn due_dates_must_be_real_and_ordered() {
+        let f = filter(&[("due_from", "2026-02-01"), ("due_to", "2026-02-28")]);
+        assert_eq!((f.due_from, f.due_to), (Some(date("2026-02-01")), Some(date("2026-02-28"))));
+        assert_eq!(filter(&[("due_from", "2026-03-01"), ("due_to", "2026-03-01")]).due_to, Some(date("2026-03-01")));
+        assert_eq!(bad_fields(&[("due_from", "2026-02-30")]), ["due_from"]);
+        assert_eq!(bad_fields(&[("due_to", "tomorrow")]), ["due_to"]);
+        assert_eq!(bad_fields(&[("due_to", "2026-1-5")]), ["due_to"]);
+        assert_eq!(bad_fields(&[("due_from", "2026-03-02"), ("due_to", "2026-03-01")]), ["due_from"]);
+    }
+
+    #[test]
+    fn booleans_are_true_or_false_only() {
+        let f = filter(&[("overdue", "true"), ("has_due_date", "false")]);
+        assert_eq!((f.overdue, f.has_due_date), (Some(true), Some(false)));
+        for bad in ["1", "yes", "", "TRUE"] {
+            assert_eq!(bad_fields(&[("overdue", bad), ("has_due_date", bad)]), ["overdue", "has_due_date"], "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn created_bounds_take_dates_as_whole_days_or_timestamps() {
+        let f = filter(&[("created_from", "2026-11-24"), ("created_to", "2026-11-24")]);
+        assert_eq!(time::format(&f.created_from.unwrap()), "2026-11-24T00:00:00.000Z");
+        assert_eq!(time::format(&f.created_to.unwrap()), "2026-11-24T23:59:59.999Z");
+        let f =
+            filter(&[("created_from", "2026-11-24T10:30:00.1234+01:00"), ("created_to", "2026-11-24T09:31:00.9999Z")]);
+        assert_eq!(time::format(&f.created_from.unwrap()), "2026-11-24T09:30:00.124Z", "lower bound rounds up");
+        assert_eq!(time::format(&f.created_to.unwrap()), "2026-11-24T09:31:00.999Z", "upper bound rounds down");
+        assert_eq!(bad_fields(&[("created_from", "2026-02-30")]), ["created_from"]);
+        assert_eq!(bad_fields(&[("created_to", "yesterday")]), ["created_to"]);
+        assert_eq!(bad_fields(&[("created_from", "2026-11-25"), ("created_to", "2026-11-24")]), ["created_from"]);
+    }
+
+    #[test]
+    fn search_is_split_into_words() {
+        assert_eq!(filter(&[("q", "  ")]).search, None);
+        assert_eq!(filter(&[("q", "ACME invoice!")]).search, Some(vec!["acme".into(), "invoice".into()]));
+        assert_eq!(filter(&[("q", "?!")]).search, Some(vec![]));
+        assert_eq!(bad_fields(&[("q", &"x".repeat(501))]), ["q"]);
+    }
+
+    #[test]
+    fn every_sort_field_parses_and_unknown_ones_are_refused() {
+        for field in ["created_at", "updated_at", "due_date", "status", "title"] {
+            for spelled in [field.to_string(), format!("-{field}")] {
+                assert_eq!(ListTasks::parse(params(&[("sort", &spelled)])).unwrap().sort.canonical(), spelled);
+            }
+        }
+        assert_eq!(bad_fields(&[("sort", "priority")]), ["sort"]);
+    }
+
+    #[test]
+    fn every_bad_parameter_is_named_at_once() {
+        let fields = bad_fields(&[
+            ("limit", "0"),
+            ("cursor", "zz"),
+            ("sort", "colour"),
+            ("status", "done"),
+            ("due_from", "2026-02-30"),
+            ("due_to", "x"),
+            ("overdue", "maybe"),
+            ("has_due_date", "1"),
+            ("created_from", "x"),
+            ("created_to", "y"),
+            ("q", &"q".repeat(501)),
+        ]);
+        assert_eq!(
+            fields,
+            [
+                "limit",
+                "cursor",
+                "sort",
+                "status",
+                "due_from",
+                "due_to",
+                "overdue",
+                "has_due_date",
+                "created_from",
+                "created_to",
+                "q"
+            ]
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Tasks in SQLite: durable, searchable with FTS5, listed by keyset over one index per sort.
+
+mod list;
+#[cfg(test)]
+mod query_plans;
+mod stats;
+
+use core_models::{time, AppError, AppResult, Page};
+use diesel::prelude::*;
+use storage::schema::tasks;
+use storage::Database;
+use uuid::Uuid;
+
+use crate::model::{format_date, NewTask, Task, TaskChanges, TaskStatus};
+use crate::query::ListTasks;
+use crate::stats::{TaskStats, TaskStatsQuery};
+use crate::TaskService;
+
+/// A [`TaskService`] over the `tasks` table.
+#[derive(Debug, Clone)]
+pub struct SqliteTasks {
+    db: Database,
+}
+
+impl SqliteTasks {
+    /// A store on a migrated database.
+    pub fn new(db: Database) -> Self {
+        SqliteTasks { db }
+    }
+}
+
+/// A task as stored: status as its rank, dates as text, times as epoch milliseconds.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = tasks, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct TaskRow {
+    id: String,
+    title: String,
+    description: Option<String>,
+    status: i32,
+    due_date: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    completed_at: Option<i64>,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = AppError;
+    fn try_from(row: TaskRow) -> AppResult<Task> {
+        let id = Uuid::parse_str(&row.id).map_err(|_| corrupt("id", &row.id))?;
+        let status = TaskStatus::from_rank(row.status).ok_or_else(|| corrupt("status", &row.status.to_string()))?;
+        let due_date = match &row.due_date {
+            None => None,
+            Some(raw) => Some(time::parse_date(raw).ok_or_else(|| corrupt("due_date", raw))?),
+        };
+        Ok(Task {
+            id,
+            title: row.title,
+            description: row.description,
+            status,
+            due_date,
+            created_at: time::from_millis(row.created_at),
+            updated_at: time::from_millis(row.updated_at),
+            completed_at: row.completed_at.map(time::from_millis),
+        })
+    }
+}
+
+/// A stored value the schema's checks should have kept out: a bug, never the client's fault.
+fn corrupt(column: &str, raw: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("corrupt tasks.{column} {raw:?} in database"))
+}
+
+/// The tasks this store sees: those without an owner, until accounts own tasks (then this
+/// becomes `owner_id = ?`). Every tasks index leads with `owner_id`, and SQLite treats
+/// `IS NULL` as an equality there, so the scope costs nothing.
+pub(crate) fn unowned() -> diesel::dsl::IsNull<tasks::owner_id> {
+    tasks::owner_id.is_null()
+}
+
+fn find(conn: &mut SqliteConnection, id: Uuid) -> AppResult<Task> {
+    tasks::table
+        .filter(tasks::id.eq(id.to_string()))
+        .filter(unowned())
+        .select(TaskRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("task"))?
+        .try_into()
+}
+
+impl TaskService for SqliteTasks {
+    fn create(&self, new: NewTask) -> AppResult<Task> {
+        let task = new.validate()?.into_task();
+        self.db.write(move |c| {
+            diesel::insert_into(tasks::table)
+                .values((
+                    tasks::id.eq(task.id.to_string()),
+                    tasks::title.eq(&task.title),
+                    tasks::description.eq(&task.description),
+                    tasks::status.eq(task.status.rank()),
+                    tasks::due_date.eq(task.due_date.map(format_date)),
+                    tasks::created_at.eq(time::to_millis(task.created_at)),
+                    tasks::updated_at.eq(time::to_millis(task.updated_at)),
+                    tasks::completed_at.eq(task.completed_at.map(time::to_millis)),
+                ))
+                .execute(c)?;
+            Ok(task)
+        })
+    }
+
+    fn list(&self, query: &ListTasks) -> AppResult<Page<Task>> {
+        let today = time::now().date_naive();
+        let Some(sql) = list::list_query(query, today)? else {
+            return Ok(Page { items: vec![], next_cursor: None });
+        };
+        let rows: Vec<TaskRow> = sql.load(&mut self.db.read()?)?;
+        let tasks = rows.into_iter().map(Task::try_from).collect::<AppResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
+    }
+
+    fn get(&self, id: Uuid) -> AppResult<Task> {
+        let mut conn = self.db.read()?;
+        find(&mut conn, id)
+    }
+
+    fn update(&self, id: Uuid, changes: TaskChanges) -> AppResult<Task> {
+        let changes = changes.validate()?;
+        self.db.write(move |c| {
+            let current = find(c, id)?;
+            let Some(updated) = changes.apply_to(&current) else {
+                return Ok(current);
+            };
+            diesel::update(tasks::table.filter(tasks::id.eq(id.to_string())).filter(unowned()))
+                .set((
+                    tasks::title.eq(&updated.title),
+                    tasks::description.eq(&updated.description),
+                    tasks::status.eq(updated.status.rank()),
+                    tasks::due_date.eq(updated.due_date.map(format_date)),
+                    tasks::updated_at.eq(time::to_millis(updated.updated_at)),
+                    tasks::completed_at.eq(updated.completed_at.map(time::to_millis)),
+                ))
+                .execute(c)?;
+            Ok(updated)
+        })
+    }
+
+    fn delete(&self, id: Uuid) -> AppResult<()> {
+        let deleted = self.db.write(move |c| {
+            Ok(diesel::delete(tasks::table.filter(tasks::id.eq(id.to_string())).filter(unowned())).execute(c)?)
+        })?;
+        if deleted == 0 {
+            return Err(AppError::not_found("task"));
+        }
+        Ok(())
+    }
+
+    fn stats(&self, query: &TaskStatsQuery) -> AppResult<TaskStats> {
+        let today = time::now().date_naive();
+        let query = *query;
+        // One read transaction: the three counts describe the same moment.
+        self.db.read()?.transaction(|c| stats::stats(c, &query, today))
+    }
+}

@@ -1,0 +1,238 @@
+//! `EXPLAIN QUERY PLAN` of the list and stats queries: every filter and sort the API offers
+//! must be answered from an index — never a full scan of `tasks`, never a sort of the
+//! matches in a temporary B-tree — whether or not a cursor is given.
+
+use core_models::pagination::{encode_cursor, PageRequest};
+use core_models::{time, Violations};
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Integer, Text};
+use diesel::sqlite::Sqlite;
+
+use super::list::list_query;
+use crate::model::{NewTask, Task};
+use crate::query::{ListTasks, ListTasksParams};
+
+/// `EXPLAIN QUERY PLAN <query>`, with the query's own bind parameters.
+struct ExplainPlan<Q>(Q);
+
+impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ExplainPlan<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("EXPLAIN QUERY PLAN ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q> QueryId for ExplainPlan<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> Query for ExplainPlan<Q> {
+    /// id, parent, notused, detail.
+    type SqlType = (Integer, Integer, Integer, Text);
+}
+
+impl<Q> RunQueryDsl<SqliteConnection> for ExplainPlan<Q> {}
+
+/// A task whose keys make a realistic cursor (with and without a due date).
+fn sample(due_date: Option<&str>) -> Task {
+    let mut task = NewTask { title: "Sample".into(), due_date: due_date.map(str::to_string), ..NewTask::default() }
+        .validate()
+        .unwrap()
+        .into_task();
+    task.description = Some("d".into());
+    task
+}
+
+fn parse(query_string: &str) -> ListTasks {
+    let get = |key: &str| {
+        query_string
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    };
+    ListTasks::parse(ListTasksParams {
+        status: get("status"),
+        due_from: get("due_from"),
+        due_to: get("due_to"),
+        overdue: get("overdue"),
+        has_due_date: get("has_due_date"),
+        created_from: get("created_from"),
+        created_to: get("created_to"),
+        q: get("q"),
+        sort: get("sort"),
+        limit: get("limit"),
+        cursor: None,
+    })
+    .unwrap()
+}
+
+/// `query` continued after `task` (so the keyset predicate is in the plan too).
+fn after(mut query: ListTasks, task: &Task) -> ListTasks {
+    let cursor = encode_cursor(&query.sort.canonical(), query.keys_of(task));
+    let mut v = Violations::new();
+    query.page = PageRequest::parse(None, Some(&cursor), &mut v);
+    v.finish().unwrap();
+    query
+}
+
+fn plan_of(conn: &mut SqliteConnection, query: &ListTasks) -> Vec<String> {
+    let today = time::now().date_naive();
+    let sql = list_query(query, today).unwrap().expect("the query can match rows");
+    let rows: Vec<(i32, i32, i32, String)> = ExplainPlan(sql).load(conn).unwrap();
+    rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+}
+
+/// The problems of a plan: a full scan of `tasks` or a sort in a temporary B-tree.
+fn problems(plan: &[String]) -> Vec<&String> {
+    plan.iter()
+        .filter(|step| {
+            let full_scan = (step.as_str() == "SCAN tasks" || step.starts_with("SCAN tasks "))
+                && !step.contains("USING INDEX")
+                && !step.contains("USING COVERING INDEX");
+            full_scan || step.contains("USE TEMP B-TREE FOR ORDER BY")
+        })
+        .collect()
+}
+
+fn the_index(plan: &[String]) -> &str {
+    plan.iter()
+        .find_map(|step| step.split("USING INDEX ").nth(1).or_else(|| step.split("USING COVERING INDEX ").nth(1)))
+        .map_or("", |rest| rest.split(' ').next().unwrap_or(""))
+}
+
+const SORTS: [&str; 10] = [
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "due_date",
+    "-due_date",
+    "status",
+    "-status",
+    "title",
+    "-title",
+];
+
+const FILTERS: [&str; 16] = [
+    "",
+    "status=pending",
+    "status=pending,in_progress",
+    "status=completed&due_from=2026-01-01",
+    "due_from=2026-01-01&due_to=2026-12-31",
+    "due_to=2026-12-31",
+    "overdue=true",
+    "overdue=false",
+    "has_due_date=true",
+    "has_due_date=false",
+    "created_from=2026-01-01&created_to=2026-11-24",
+    "created_from=2026-11-24T10:00:00Z",
+    "q=invoice",
+    "q=invoice&status=in_progress",
+    "status=pending&overdue=true&created_from=2026-01-01",
+    "status=pending,completed&due_from=2026-01-01&due_to=2026-12-31&has_due_date=true&overdue=false&created_from=2026-01-01&created_to=2026-12-01&q=acme",
+];
+
+#[test]
+fn every_filter_under_every_sort_walks_an_index_in_order() {
+    let db = storage::test_pool();
+    let mut conn = db.read().unwrap();
+    let mut failures = Vec::new();
+    for sort in SORTS {
+        for filter in FILTERS {
+            let query = parse(&format!("sort={sort}&{filter}"));
+            let with_cursors = [
+                ("first page", query.clone()),
+                ("after a dated task", after(query.clone(), &sample(Some("2026-06-30")))),
+                ("after an undated task", after(query, &sample(None))),
+            ];
+            for (page, query) in with_cursors {
+                let plan = plan_of(&mut conn, &query);
+                if !problems(&plan).is_empty() || the_index(&plan).is_empty() {
+                    failures.push(format!("sort={sort}&{filter} ({page}): {plan:?}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "plans without an ordered index walk:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn filters_narrow_the_walk_where_their_index_fits_the_sort() {
+    let db = storage::test_pool();
+    let mut conn = db.read().unwrap();
+    let expectations = [
+        ("sort=-created_at", "tasks_by_created", "owner_id=?"),
+        ("sort=-updated_at", "tasks_by_updated", "owner_id=?"),
+        ("sort=due_date", "tasks_by_due", "owner_id=?"),
+        ("sort=title", "tasks_by_title", "owner_id=?"),
+        ("sort=-status", "tasks_by_status", "owner_id=?"),
+        ("sort=due_date&status=pending", "tasks_by_status_due", "status=?"),
+        ("sort=-due_date&status=in_progress&due_from=2026-01-01", "tasks_by_status_due", "status=? AND <expr>>?"),
+        ("sort=-created_at&status=completed", "tasks_by_status_created", "status=?"),
+        ("sort=status&status=pending,completed", "tasks_by_status", "status=?"),
+        ("sort=due_date&due_from=2026-01-01&due_to=2026-12-31", "tasks_by_due", "<expr>>? AND <expr><?"),
+        ("sort=due_date&overdue=true", "tasks_by_due", "<expr><?"),
+        ("sort=due_date&has_due_date=false", "tasks_by_due", "<expr>>?"),
+        (
+            "sort=created_at&created_from=2026-01-01&created_to=2026-11-24",
+            "tasks_by_created",
+            "created_at>? AND created_at<?",
+        ),
+        ("sort=-created_at&q=invoice", "tasks_by_created", "owner_id=?"),
+    ];
+    for (query_string, index, constraint) in expectations {
+        let plan = plan_of(&mut conn, &parse(query_string));
+        let joined = plan.join(" | ");
+        assert!(problems(&plan).is_empty(), "{query_string}: {joined}");
+        assert_eq!(the_index(&plan), index, "{query_string}: {joined}");
+        assert!(joined.contains(constraint), "{query_string} should constrain {constraint}: {joined}");
+    }
+}
+
+#[test]
+fn stats_queries_read_indexes_only() {
+    use storage::schema::tasks;
+    let db = storage::test_pool();
+    let mut conn = db.read().unwrap();
+    let explain = |conn: &mut SqliteConnection, sql: &str| -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = Text)]
+            detail: String,
+        }
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<Step>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.detail)
+            .collect()
+    };
+    let by_status = diesel::debug_query::<Sqlite, _>(
+        &tasks::table
+            .filter(super::unowned())
+            .group_by(tasks::status)
+            .select((tasks::status, diesel::dsl::count_star())),
+    )
+    .to_string();
+    let by_status = by_status.split(" -- binds").next().unwrap().to_string();
+    for (sql, index) in [
+        (by_status.as_str(), "USING COVERING INDEX tasks_by_status"),
+        (
+            "SELECT COUNT(*) FROM tasks WHERE owner_id IS NULL AND status IN (0, 1) \
+             AND coalesce(tasks.due_date, '9999-99-99') < '2026-11-25'",
+            "USING INDEX tasks_by_status_due (owner_id=? AND status=? AND <expr><?)",
+        ),
+        (
+            "SELECT (completed_at - 0) / 86400000 AS bucket, COUNT(*) AS n FROM tasks \
+             WHERE owner_id IS NULL AND completed_at >= 0 AND completed_at < 86400000 GROUP BY bucket",
+            "USING COVERING INDEX tasks_by_completed (owner_id=? AND completed_at>? AND completed_at<?)",
+        ),
+    ] {
+        let plan = explain(&mut conn, sql);
+        assert!(problems(&plan).is_empty(), "{sql}: {plan:?}");
+        assert!(plan.iter().any(|s| s.contains(index)), "{sql} should use {index}: {plan:?}");
+    }
+}

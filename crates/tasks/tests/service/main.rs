@@ -1,0 +1,10 @@
+//! Service tests of `SqliteTasks` against a fresh migrated database per test
+//! (`storage::test_pool()`): every rule of the tasks API, below the HTTP layer.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod crud;
+mod filters;
+mod paging;
+mod stats;
+mod support;

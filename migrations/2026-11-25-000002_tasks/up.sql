@@ -1,0 +1,62 @@
+-- Freelancer tasks (API section 3). `seq` is the integer rowid FTS5 needs; `id` is the
+-- public UUIDv7. Timestamps are milliseconds since the Unix epoch (UTC). `due_date` is
+-- `YYYY-MM-DD` text, whose text order is date order. `status` is stored as its workflow
+-- rank (0 pending, 1 in_progress, 2 completed) so that sorting by status follows the
+-- workflow instead of the alphabet.
+--
+-- `owner_id` is NULL for every task until accounts own tasks (see docs/tasks.md). Every
+-- index leads with it and every query says `owner_id IS NULL` (an equality for SQLite), so
+-- when owners arrive the queries say `owner_id = ?` and keep exactly the same plans.
+CREATE TABLE tasks (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT    NOT NULL UNIQUE,
+    owner_id     TEXT,
+    title        TEXT    NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    description  TEXT             CHECK (length(description) <= 20000),
+    status       INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),
+    -- A real date: the '+0 days' modifier normalises 2026-02-30 to 2026-03-02, so it fails.
+    due_date     TEXT             CHECK (due_date IS NULL OR (length(due_date) = 10 AND date(due_date, '+0 days') IS due_date)),
+    created_at   BIGINT  NOT NULL,
+    updated_at   BIGINT  NOT NULL CHECK (updated_at >= created_at),
+    completed_at BIGINT,
+    -- completed_at is set exactly while the task is completed.
+    CHECK ((status = 2) = (completed_at IS NOT NULL))
+);
+
+-- One index per sort, the id tie-breaker last. Tasks without a due date sort after every
+-- date (ascending): the sort key is coalesce(due_date, '9999-99-99'), a value above every
+-- real date, and the keyset predicate works on that key (never NULL). The expression must
+-- stay spelled exactly like `DUE_KEY` in crates/tasks/src/sqlite/list.rs.
+CREATE INDEX tasks_by_created ON tasks (owner_id, created_at, id);
+CREATE INDEX tasks_by_updated ON tasks (owner_id, updated_at, id);
+CREATE INDEX tasks_by_due     ON tasks (owner_id, coalesce(due_date, '9999-99-99'), id);
+CREATE INDEX tasks_by_title   ON tasks (owner_id, title COLLATE NOCASE, id);
+CREATE INDEX tasks_by_status  ON tasks (owner_id, status, id);
+
+-- One status in front of the two most used orders ("my pending tasks, due soonest first",
+-- "newest first"); also serves the overdue count of the stats.
+CREATE INDEX tasks_by_status_due     ON tasks (owner_id, status, coalesce(due_date, '9999-99-99'), id);
+CREATE INDEX tasks_by_status_created ON tasks (owner_id, status, created_at, id);
+
+-- Completions per day/week for the stats (covering; only completed tasks are in it).
+CREATE INDEX tasks_by_completed ON tasks (owner_id, completed_at) WHERE completed_at IS NOT NULL;
+
+-- Full-text index over title and description, kept in step by triggers (external content).
+CREATE VIRTUAL TABLE tasks_fts USING fts5(
+    title, description,
+    content = 'tasks', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
+    INSERT INTO tasks_fts (rowid, title, description) VALUES (new.seq, new.title, new.description);
+END;
+
+CREATE TRIGGER tasks_fts_delete AFTER DELETE ON tasks BEGIN
+    INSERT INTO tasks_fts (tasks_fts, rowid, title, description) VALUES ('delete', old.seq, old.title, old.description);
+END;
+
+CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, description ON tasks BEGIN
+    INSERT INTO tasks_fts (tasks_fts, rowid, title, description) VALUES ('delete', old.seq, old.title, old.description);
+    INSERT INTO tasks_fts (rowid, title, description) VALUES (new.seq, new.title, new.description);
+END;
