@@ -1,11 +1,10 @@
 //! Notes in SQLite: durable, searchable with FTS5, paged by keyset over indexes.
 
 use core_models::{time, AppError, AppResult, Page};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 use storage::keyset::{key_columns, order_clause, KeysetAfter};
 use storage::schema::notes;
+use storage::sql::sql;
 use storage::Database;
 use uuid::Uuid;
 
@@ -87,19 +86,15 @@ impl NoteService for SqliteNotes {
                 return Ok(Page { items: vec![], next_cursor: None });
             };
             q = q.filter(
-                sql::<Bool>("notes.seq IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ")
-                    .bind::<Text, _>(expr)
-                    .sql(")"),
+                sql("notes.seq IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ").bind_text(expr).sql(")"),
             );
         }
         let columns = key_columns(&query.sort, "notes.id");
         if let Some(after) = query.after()? {
             q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
         }
-        let rows: Vec<NoteRow> = q
-            .order(sql::<Bool>(&order_clause(&columns)))
-            .limit(i64::from(query.page.limit) + 1)
-            .load(&mut self.db.read()?)?;
+        let rows: Vec<NoteRow> =
+            q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1).load(&mut self.db.read()?)?;
         let notes = rows.into_iter().map(Note::try_from).collect::<AppResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(notes, query.page.limit, &query.sort, |n| query.keys_of(n)))
     }

@@ -11,6 +11,12 @@
 //! with `<` for descending keys, `IS NULL` handling for nullable keys (NULL sorts first
 //! ascending and last descending, as in SQLite), and the leading range condition that lets
 //! SQLite seek straight into the index instead of walking it from the start.
+//!
+//! When every key runs the same way and none can be NULL (the usual case: one sort field
+//! plus the id), it renders a row value instead, `(k1, k2, id) > (?, ?, ?)`, which SQLite
+//! seeks exactly in an index on those columns, so a deep page costs what the first one
+//! does. SQLite does this for plain columns only, not for expressions: give an expression
+//! key a generated column and index that.
 
 use core_models::sort::{Sort, SortField};
 use core_models::CursorValue;
@@ -107,6 +113,26 @@ impl QueryFragment<Sqlite> for KeysetAfter {
         // A malformed cursor cannot name a position: match nothing rather than everything.
         if pairs.is_empty() || self.columns.len() != self.values.len() {
             out.push_sql("0");
+            return Ok(());
+        }
+        let uniform =
+            pairs.iter().all(|(c, v)| c.descending == pairs[0].0.descending && !c.nullable && **v != CursorValue::Null);
+        if uniform {
+            out.push_sql("(");
+            for (i, (column, _)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push_sql(", ");
+                }
+                out.push_sql(column.expr);
+            }
+            out.push_sql(if pairs[0].0.descending { ") < (" } else { ") > (" });
+            for (i, (_, value)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push_sql(", ");
+                }
+                push_value(&mut out, value)?;
+            }
+            out.push_sql(")");
             return Ok(());
         }
         out.push_sql("(");
@@ -255,6 +281,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn uniform_keys_render_a_row_value() {
+        let columns = vec![col("n", true, false), col("id", true, false)];
+        let values = vec![CursorValue::Int(1), CursorValue::Text("id3".into())];
+        let q = items::table.into_boxed().filter(KeysetAfter::new(columns, values));
+        let rendered = diesel::debug_query::<Sqlite, _>(&q).to_string();
+        assert!(rendered.contains("(n, id) < (?, ?)"), "{rendered}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod database;
 pub mod keyset;
 pub mod schema;
 pub mod search;
+pub mod sql;
 pub mod writer;
 
 pub use database::{test_pool, Database, DbConfig, PooledConn, TestDb, MIGRATIONS};

@@ -18,21 +18,20 @@
 
 use chrono::NaiveDate;
 use core_models::{time, AppResult};
-use diesel::dsl::{sql, AsSelect, SqlTypeOf};
+use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::tasks;
+use storage::sql::sql;
 
 use super::{unowned, TaskRow};
 use crate::model::{format_date, TaskStatus};
 use crate::query::{ListTasks, TaskSort, NO_DUE_DATE_KEY};
 
-/// The due-date sort key: tasks without a due date get a key above every real date. Must
-/// match the expression of `tasks_by_due` and `tasks_by_status_due` in the migration
-/// (SQLite uses an expression index only for the same expression).
-pub(crate) const DUE_KEY: &str = "coalesce(tasks.due_date, '9999-99-99')";
+/// The due-date sort key, a generated column of the migration: tasks without a due date
+/// get a key above every real date. Indexed by `tasks_by_due` and `tasks_by_status_due`.
+pub(crate) const DUE_KEY: &str = "tasks.due_key";
 
 /// A boxed `SELECT` of task rows.
 pub(crate) type TaskQuery = tasks::BoxedQuery<'static, Sqlite, SqlTypeOf<AsSelect<TaskRow, Sqlite>>>;
@@ -44,7 +43,7 @@ impl SqlSortField for TaskSort {
             TaskSort::UpdatedAt => ("tasks.updated_at", false),
             TaskSort::DueDate => (DUE_KEY, false),
             TaskSort::Status => ("tasks.status", false),
-            TaskSort::Title => ("tasks.title COLLATE NOCASE", false),
+            TaskSort::Title => ("tasks.title_key", false),
         }
     }
 }
@@ -79,7 +78,7 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
         q = if status_drives(lead, statuses) {
             q.filter(tasks::status.eq_any(statuses.iter().map(|s| s.rank()).collect::<Vec<_>>()))
         } else {
-            q.filter(sql::<Bool>(&status_in_off_index(statuses)))
+            q.filter(sql(status_in_off_index(statuses)))
         };
     }
 
@@ -89,39 +88,31 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
     // sorts above every date, so a lower bound on the key needs an upper one too.
     let due = if lead == TaskSort::DueDate { DUE_KEY } else { "tasks.due_date" };
     if let Some(from) = filter.due_from {
-        q = q.filter(sql::<Bool>(&format!("{due} >= ")).bind::<Text, _>(format_date(from)));
+        q = q.filter(sql(format!("{due} >= ")).bind_text(format_date(from)));
         if lead == TaskSort::DueDate {
-            q = q.filter(sql::<Bool>(&format!("{DUE_KEY} < '{NO_DUE_DATE_KEY}'")));
+            q = q.filter(sql(format!("{DUE_KEY} < '{NO_DUE_DATE_KEY}'")));
         }
     }
     if let Some(to) = filter.due_to {
-        q = q.filter(sql::<Bool>(&format!("{due} <= ")).bind::<Text, _>(format_date(to)));
+        q = q.filter(sql(format!("{due} <= ")).bind_text(format_date(to)));
     }
     match filter.has_due_date {
         None => {}
-        Some(true) => q = q.filter(sql::<Bool>(&format!("{due} < '{NO_DUE_DATE_KEY}'"))),
+        Some(true) => q = q.filter(sql(format!("{due} < '{NO_DUE_DATE_KEY}'"))),
         // A range, not `=`: SQLite keeps the index order after a range of an expression
         // key, but sorts again after an equality on it. Nothing sorts above the stand-in.
-        Some(false) if lead == TaskSort::DueDate => {
-            q = q.filter(sql::<Bool>(&format!("{DUE_KEY} >= '{NO_DUE_DATE_KEY}'")))
-        }
+        Some(false) if lead == TaskSort::DueDate => q = q.filter(sql(format!("{DUE_KEY} >= '{NO_DUE_DATE_KEY}'"))),
         Some(false) => q = q.filter(tasks::due_date.is_null()),
     }
     let open = status_in_off_index(&TaskStatus::OPEN);
     match filter.overdue {
         None => {}
         Some(true) => {
-            q = q
-                .filter(sql::<Bool>(&format!("{due} < ")).bind::<Text, _>(format_date(today)))
-                .filter(sql::<Bool>(&open));
+            q = q.filter(sql(format!("{due} < ")).bind_text(format_date(today))).filter(sql(open.clone()));
         }
         // Inside NOT no index applies; the key form keeps undated tasks "not overdue".
         Some(false) => {
-            q = q.filter(
-                sql::<Bool>(&format!("NOT ({DUE_KEY} < "))
-                    .bind::<Text, _>(format_date(today))
-                    .sql(&format!(" AND {open})")),
-            );
+            q = q.filter(sql(format!("NOT ({DUE_KEY} < ")).bind_text(format_date(today)).sql(format!(" AND {open})")));
         }
     }
 
@@ -131,7 +122,7 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
         q = if created_drives {
             q.filter(tasks::created_at.ge(ms))
         } else {
-            q.filter(sql::<Bool>("+tasks.created_at >= ").bind::<BigInt, _>(ms))
+            q.filter(sql("+tasks.created_at >= ").bind_int(ms))
         };
     }
     if let Some(to) = filter.created_to {
@@ -139,7 +130,7 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
         q = if created_drives {
             q.filter(tasks::created_at.le(ms))
         } else {
-            q.filter(sql::<Bool>("+tasks.created_at <= ").bind::<BigInt, _>(ms))
+            q.filter(sql("+tasks.created_at <= ").bind_int(ms))
         };
     }
 
@@ -148,18 +139,14 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
             return Ok(None);
         };
         // The matches are collected once into a lookup list; the walk probes it per row.
-        q = q.filter(
-            sql::<Bool>("+tasks.seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ")
-                .bind::<Text, _>(expr)
-                .sql(")"),
-        );
+        q = q.filter(sql("+tasks.seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ").bind_text(expr).sql(")"));
     }
 
     let columns = key_columns(&query.sort, "tasks.id");
     if let Some(after) = query.after()? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
     }
-    Ok(Some(q.order(sql::<Bool>(&order_clause(&columns))).limit(i64::from(query.page.limit) + 1)))
+    Ok(Some(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1)))
 }
 
 #[cfg(test)]
@@ -168,7 +155,9 @@ mod tests {
 
     #[test]
     fn due_key_uses_the_no_due_date_stand_in() {
-        assert!(DUE_KEY.contains(&format!("'{NO_DUE_DATE_KEY}'")));
+        let migration = include_str!("../../../../migrations/2026-11-25-000002_tasks/up.sql");
+        assert!(migration
+            .contains(&format!("due_key      TEXT GENERATED ALWAYS AS (coalesce(due_date, '{NO_DUE_DATE_KEY}'))")));
         assert!(NO_DUE_DATE_KEY > "9999-12-31", "above every real date");
     }
 }

@@ -4,10 +4,11 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use core_models::AppResult;
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::BigInt;
 use storage::schema::tasks;
+use storage::sql::sql;
 
 use super::list::DUE_KEY;
 use super::unowned;
@@ -47,7 +48,7 @@ pub(crate) fn stats(conn: &mut SqliteConnection, query: &TaskStatsQuery, today: 
     let overdue: i64 = tasks::table
         .filter(unowned())
         .filter(tasks::status.eq_any(open))
-        .filter(sql::<Bool>(&format!("{DUE_KEY} < ")).bind::<Text, _>(format_date(today)))
+        .filter(sql(format!("{DUE_KEY} < ")).bind_text(format_date(today)))
         .count()
         .get_result(conn)?;
 
