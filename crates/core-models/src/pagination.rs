@@ -89,6 +89,33 @@ impl PageRequest {
     }
 }
 
+/// Parses the `limit`, `cursor` and `sort` of a list request (sort `default_sort` when
+/// absent), recording every problem in `v`; a cursor made under another sort is refused on
+/// `cursor`. The sort is `None` only when `v` holds its error.
+pub fn parse_paging<F: SortField>(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+    sort: Option<&str>,
+    default_sort: &str,
+    v: &mut Violations,
+) -> (PageRequest, Option<Sort<F>>) {
+    let page = PageRequest::parse(limit, cursor, v);
+    let sort = v.check(Sort::parse(sort, default_sort));
+    if let Some(sort) = &sort {
+        v.check(page.after(sort));
+    }
+    (page, sort)
+}
+
+/// The cursor keys of a row: `key_of` each sort field in order, then the row's id.
+pub fn row_keys<F: SortField>(
+    sort: &Sort<F>,
+    id: impl std::fmt::Display,
+    mut key_of: impl FnMut(F) -> CursorValue,
+) -> Vec<CursorValue> {
+    sort.keys().iter().map(|k| key_of(k.field)).chain(std::iter::once(CursorValue::Text(id.to_string()))).collect()
+}
+
 fn parse_limit(raw: Option<&str>) -> Result<u32, FieldError> {
     let Some(raw) = raw.map(str::trim) else {
         return Ok(DEFAULT_LIMIT);
@@ -196,6 +223,26 @@ mod tests {
         let page = parse(Some("10"), Some(&raw)).unwrap();
         assert_eq!(page.after(&desc).unwrap(), Some(&keys[..]));
         assert_eq!(page.after(&asc).unwrap_err().field, "cursor");
+    }
+
+    #[test]
+    fn paging_parses_together_and_keys_end_with_the_id() {
+        let mut v = Violations::new();
+        let (page, sort) = parse_paging::<Created>(Some("5"), None, Some("-created_at"), "created_at", &mut v);
+        assert!(v.is_empty());
+        let sort = sort.unwrap();
+        assert_eq!((page.limit, sort.canonical().as_str()), (5, "-created_at"));
+        assert_eq!(
+            row_keys(&sort, "id-1", |_| CursorValue::Int(7)),
+            [CursorValue::Int(7), CursorValue::Text("id-1".into())]
+        );
+        let cursor = encode_cursor("created_at", vec![CursorValue::Int(1), CursorValue::Text("a".into())]);
+        let mut v = Violations::new();
+        let (_, sort) = parse_paging::<Created>(None, Some(&cursor), Some("nope"), "created_at", &mut v);
+        assert!(sort.is_none());
+        let mut v = Violations::new();
+        parse_paging::<Created>(None, Some(&cursor), Some("-created_at"), "created_at", &mut v);
+        assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "cursor");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Notes as the API shows them, the inputs that create and change them, and list queries.
 
 use chrono::{DateTime, Utc};
-use core_models::pagination::PageRequest;
+use core_models::pagination::{parse_paging, row_keys, PageRequest};
 use core_models::sort::{Sort, SortField};
 use core_models::{patch, text, time, AppResult, CursorValue, FieldError, Violations};
 use serde::{Deserialize, Serialize};
@@ -205,8 +205,13 @@ impl ListNotes {
     /// Checks every parameter, naming each bad one in a single 422.
     pub fn parse(params: ListNotesParams) -> AppResult<Self> {
         let mut v = Violations::new();
-        let page = PageRequest::parse(params.limit.as_deref(), params.cursor.as_deref(), &mut v);
-        let sort = v.check(Sort::parse(params.sort.as_deref(), DEFAULT_SORT));
+        let (page, sort) = parse_paging(
+            params.limit.as_deref(),
+            params.cursor.as_deref(),
+            params.sort.as_deref(),
+            DEFAULT_SORT,
+            &mut v,
+        );
         let search = match params.q.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(q) if q.chars().nth(SEARCH_MAX).is_some() => {
@@ -215,9 +220,6 @@ impl ListNotes {
             }
             Some(q) => Some(storage::search::search_terms(q)),
         };
-        if let Some(sort) = &sort {
-            v.check(page.after(sort));
-        }
         v.finish()?;
         Ok(ListNotes { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), search })
     }
@@ -229,18 +231,11 @@ impl ListNotes {
 
     /// The sort key values of `note` (id last), as cursors carry them.
     pub(crate) fn keys_of(&self, note: &Note) -> Vec<CursorValue> {
-        let mut keys: Vec<CursorValue> = self
-            .sort
-            .keys()
-            .iter()
-            .map(|k| match k.field {
-                NoteSort::CreatedAt => CursorValue::Int(time::to_millis(note.created_at)),
-                NoteSort::UpdatedAt => CursorValue::Int(time::to_millis(note.updated_at)),
-                NoteSort::Title => note.title.clone().into(),
-            })
-            .collect();
-        keys.push(CursorValue::Text(note.id.to_string()));
-        keys
+        row_keys(&self.sort, note.id, |field| match field {
+            NoteSort::CreatedAt => CursorValue::Int(time::to_millis(note.created_at)),
+            NoteSort::UpdatedAt => CursorValue::Int(time::to_millis(note.updated_at)),
+            NoteSort::Title => note.title.clone().into(),
+        })
     }
 }
 

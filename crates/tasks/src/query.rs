@@ -2,7 +2,7 @@
 //! [`ListTasks`], and the sortable fields.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use core_models::pagination::PageRequest;
+use core_models::pagination::{parse_paging, row_keys, PageRequest};
 use core_models::sort::{Sort, SortField};
 use core_models::{time, AppResult, CursorValue, FieldError, Violations};
 use serde::Deserialize;
@@ -136,12 +136,14 @@ impl ListTasks {
     /// Checks every parameter, naming each bad one in a single 422.
     pub fn parse(params: ListTasksParams) -> AppResult<Self> {
         let mut v = Violations::new();
-        let page = PageRequest::parse(params.limit.as_deref(), params.cursor.as_deref(), &mut v);
-        let sort = v.check(Sort::parse(params.sort.as_deref(), DEFAULT_SORT));
+        let (page, sort) = parse_paging(
+            params.limit.as_deref(),
+            params.cursor.as_deref(),
+            params.sort.as_deref(),
+            DEFAULT_SORT,
+            &mut v,
+        );
         let filter = TaskFilter::parse(&params, &mut v);
-        if let Some(sort) = &sort {
-            v.check(page.after(sort));
-        }
         v.finish()?;
         Ok(ListTasks { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
     }
@@ -154,22 +156,15 @@ impl ListTasks {
     /// The sort key values of `task` (id last), as cursors carry them. They are the values
     /// of the SQL sort expressions, e.g. the status rank and the no-due-date key.
     pub(crate) fn keys_of(&self, task: &Task) -> Vec<CursorValue> {
-        let mut keys: Vec<CursorValue> = self
-            .sort
-            .keys()
-            .iter()
-            .map(|k| match k.field {
-                TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
-                TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
-                TaskSort::DueDate => {
-                    CursorValue::Text(task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), format_date))
-                }
-                TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
-                TaskSort::Title => CursorValue::Text(task.title.clone()),
-            })
-            .collect();
-        keys.push(CursorValue::Text(task.id.to_string()));
-        keys
+        row_keys(&self.sort, task.id, |field| match field {
+            TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
+            TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
+            TaskSort::DueDate => {
+                CursorValue::Text(task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), format_date))
+            }
+            TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
+            TaskSort::Title => CursorValue::Text(task.title.clone()),
+        })
     }
 }
 
