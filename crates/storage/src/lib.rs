@@ -16,6 +16,7 @@
 
 mod database;
 pub mod keyset;
+pub mod plan;
 pub mod schema;
 pub mod search;
 pub mod sql;

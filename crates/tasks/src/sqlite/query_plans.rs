@@ -5,35 +5,13 @@
 use core_models::pagination::{encode_cursor, PageRequest};
 use core_models::{time, Violations};
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Integer, Text};
+use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
+use storage::plan::{plan_problems, query_plan};
 
 use super::list::list_query;
 use crate::model::{NewTask, Task};
 use crate::query::{ListTasks, ListTasksParams};
-
-/// `EXPLAIN QUERY PLAN <query>`, with the query's own bind parameters.
-struct ExplainPlan<Q>(Q);
-
-impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ExplainPlan<Q> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        out.push_sql("EXPLAIN QUERY PLAN ");
-        self.0.walk_ast(out.reborrow())
-    }
-}
-
-impl<Q> QueryId for ExplainPlan<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q> Query for ExplainPlan<Q> {
-    /// id, parent, notused, detail.
-    type SqlType = (Integer, Integer, Integer, Text);
-}
-
-impl<Q> RunQueryDsl<SqliteConnection> for ExplainPlan<Q> {}
 
 /// A task whose keys make a realistic cursor (with and without a due date).
 fn sample(due_date: Option<&str>) -> Task {
@@ -81,20 +59,12 @@ fn after(mut query: ListTasks, task: &Task) -> ListTasks {
 fn plan_of(conn: &mut SqliteConnection, query: &ListTasks) -> Vec<String> {
     let today = time::now().date_naive();
     let sql = list_query(query, today).unwrap().expect("the query can match rows");
-    let rows: Vec<(i32, i32, i32, String)> = ExplainPlan(sql).load(conn).unwrap();
-    rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+    query_plan(conn, sql).unwrap()
 }
 
 /// The problems of a plan: a full scan of `tasks` or a sort in a temporary B-tree.
 fn problems(plan: &[String]) -> Vec<&String> {
-    plan.iter()
-        .filter(|step| {
-            let full_scan = (step.as_str() == "SCAN tasks" || step.starts_with("SCAN tasks "))
-                && !step.contains("USING INDEX")
-                && !step.contains("USING COVERING INDEX");
-            full_scan || step.contains("USE TEMP B-TREE FOR ORDER BY")
-        })
-        .collect()
+    plan_problems(plan, "tasks")
 }
 
 fn the_index(plan: &[String]) -> &str {

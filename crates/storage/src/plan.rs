@@ -1,0 +1,68 @@
+//! `EXPLAIN QUERY PLAN` for tests that prove a list is served by an index.
+//!
+//! Every list the API offers must read an index in order: no full scan of its table and no
+//! sort of the matches in a temporary B-tree, with or without a cursor. Domain crates run
+//! their real list queries through [`query_plan`] and check [`plan_problems`] is empty.
+
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Integer, Text};
+use diesel::sqlite::Sqlite;
+
+/// `EXPLAIN QUERY PLAN <query>`, with the query's own bind parameters.
+struct ExplainPlan<Q>(Q);
+
+impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ExplainPlan<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("EXPLAIN QUERY PLAN ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q> QueryId for ExplainPlan<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> Query for ExplainPlan<Q> {
+    /// id, parent, notused, detail.
+    type SqlType = (Integer, Integer, Integer, Text);
+}
+
+impl<Q> RunQueryDsl<SqliteConnection> for ExplainPlan<Q> {}
+
+/// The steps of SQLite's plan for `query` (the `detail` column), in order.
+pub fn query_plan<Q: QueryFragment<Sqlite>>(conn: &mut SqliteConnection, query: Q) -> QueryResult<Vec<String>> {
+    let rows: Vec<(i32, i32, i32, String)> = ExplainPlan(query).load(conn)?;
+    Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+}
+
+/// The steps that make a list slow: a full scan of `table` (a `SCAN` without an index) or
+/// a sort of the matches in a temporary B-tree.
+pub fn plan_problems<'a>(plan: &'a [String], table: &str) -> Vec<&'a String> {
+    let scan = format!("SCAN {table}");
+    plan.iter()
+        .filter(|step| {
+            let full_scan = (step.as_str() == scan || step.starts_with(&format!("{scan} ")))
+                && !step.contains("USING INDEX")
+                && !step.contains("USING COVERING INDEX");
+            full_scan || step.contains("USE TEMP B-TREE FOR ORDER BY")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::notes;
+
+    #[test]
+    fn finds_scans_and_sorts() {
+        let db = crate::test_pool();
+        let mut c = db.read().unwrap();
+        let indexed = query_plan(&mut c, notes::table.select(notes::id).order(notes::created_at.desc())).unwrap();
+        assert!(plan_problems(&indexed, "notes").is_empty(), "{indexed:?}");
+        let unindexed = query_plan(&mut c, notes::table.select(notes::id).order(notes::content)).unwrap();
+        assert_eq!(plan_problems(&unindexed, "notes").len(), 2, "{unindexed:?}");
+    }
+}
