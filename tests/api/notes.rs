@@ -165,6 +165,8 @@ async fn bad_query_parameters_get_422(store: NotesStore) {
         ("limit=abc", "limit"),
         ("cursor=garbage", "cursor"),
         ("cursor=eyJzIjoiIiwiayI6W119", "cursor"),
+        // {"s":"-created_at","k":["text",5]}: the right sort, keys of the wrong kind.
+        ("cursor=eyJzIjoiLWNyZWF0ZWRfYXQiLCJrIjpbInRleHQiLDVdfQ", "cursor"),
         ("sort=colour", "sort"),
         ("sort=title,title", "sort"),
         ("sort=-", "sort"),

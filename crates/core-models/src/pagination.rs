@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::sort::{Sort, SortField};
+use crate::sort::{KeyKind, Sort, SortField};
 use crate::{FieldError, Violations};
 
 /// `limit` when the client gives none.
@@ -84,6 +84,19 @@ impl PageRequest {
         };
         if *spec != sort.canonical() || keys.len() != sort.keys().len() + 1 {
             return Err(FieldError::new("cursor", "does not belong to this sort order; start again without a cursor"));
+        }
+        // Every key of the kind its field has, and an id last: anything else was not made here.
+        let kinds = sort.keys().iter().map(|k| k.field.key_kind()).chain(std::iter::once(KeyKind::Text));
+        let fits = keys.iter().zip(kinds).all(|(value, kind)| {
+            matches!(
+                (value, kind),
+                (CursorValue::Int(_), KeyKind::Int)
+                    | (CursorValue::Text(_), KeyKind::Text | KeyKind::NullableText)
+                    | (CursorValue::Null, KeyKind::NullableText)
+            )
+        });
+        if !fits {
+            return Err(FieldError::new("cursor", "is not a cursor returned by this list"));
         }
         Ok(Some(keys))
     }
@@ -196,6 +209,9 @@ mod tests {
         fn name(self) -> &'static str {
             "created_at"
         }
+        fn key_kind(self) -> KeyKind {
+            KeyKind::Int
+        }
     }
 
     fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<PageRequest, crate::AppError> {
@@ -243,6 +259,20 @@ mod tests {
         let mut v = Violations::new();
         parse_paging::<Created>(None, Some(&cursor), Some("-created_at"), "created_at", &mut v);
         assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "cursor");
+    }
+
+    #[test]
+    fn cursors_with_keys_of_the_wrong_kind_are_rejected() {
+        let sort = Sort::<Created>::parse(None, "created_at").unwrap();
+        for keys in [
+            vec![CursorValue::Text("x".into()), CursorValue::Int(5)],
+            vec![CursorValue::Null, CursorValue::Text("id".into())],
+            vec![CursorValue::Int(1), CursorValue::Null],
+        ] {
+            let raw = encode_cursor("created_at", keys.clone());
+            let page = parse(None, Some(&raw)).unwrap();
+            assert_eq!(page.after(&sort).unwrap_err().field, "cursor", "{keys:?}");
+        }
     }
 
     #[test]

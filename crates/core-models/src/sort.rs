@@ -6,6 +6,17 @@
 
 use crate::FieldError;
 
+/// What kind of value a sort key holds in a cursor (checked when a cursor comes back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// An integer (timestamps in milliseconds, enum ranks).
+    Int,
+    /// Text that is never NULL.
+    Text,
+    /// Text or NULL (an optional field).
+    NullableText,
+}
+
 /// A field a list can be sorted on.
 pub trait SortField: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
     /// Every accepted field, in the order error messages list them.
@@ -13,6 +24,9 @@ pub trait SortField: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
 
     /// The name clients use in `sort=`.
     fn name(self) -> &'static str;
+
+    /// The kind of value this field's key has in a cursor.
+    fn key_kind(self) -> KeyKind;
 
     /// The field of a name, if it is sortable.
     fn from_name(name: &str) -> Option<Self> {
@@ -107,6 +121,12 @@ mod tests {
             match self {
                 Field::Created => "created_at",
                 Field::Title => "title",
+            }
+        }
+        fn key_kind(self) -> KeyKind {
+            match self {
+                Field::Created => KeyKind::Int,
+                Field::Title => KeyKind::NullableText,
             }
         }
     }

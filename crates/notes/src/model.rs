@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use core_models::pagination::{parse_paging, row_keys, PageRequest};
-use core_models::sort::{Sort, SortField};
+use core_models::sort::{KeyKind, Sort, SortField};
 use core_models::{patch, text, time, AppResult, CursorValue, FieldError, Violations};
 use serde::{Deserialize, Serialize};
 use storage::keyset::SqlSortField;
@@ -146,6 +146,13 @@ impl SortField for NoteSort {
             NoteSort::CreatedAt => "created_at",
             NoteSort::UpdatedAt => "updated_at",
             NoteSort::Title => "title",
+        }
+    }
+
+    fn key_kind(self) -> KeyKind {
+        match self {
+            NoteSort::CreatedAt | NoteSort::UpdatedAt => KeyKind::Int,
+            NoteSort::Title => KeyKind::NullableText,
         }
     }
 }

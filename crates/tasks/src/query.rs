@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use core_models::pagination::{parse_paging, row_keys, PageRequest};
-use core_models::sort::{Sort, SortField};
+use core_models::sort::{KeyKind, Sort, SortField};
 use core_models::{time, AppResult, CursorValue, FieldError, Violations};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -37,6 +37,13 @@ impl SortField for TaskSort {
             TaskSort::DueDate => "due_date",
             TaskSort::Status => "status",
             TaskSort::Title => "title",
+        }
+    }
+
+    fn key_kind(self) -> KeyKind {
+        match self {
+            TaskSort::CreatedAt | TaskSort::UpdatedAt | TaskSort::Status => KeyKind::Int,
+            TaskSort::DueDate | TaskSort::Title => KeyKind::Text,
         }
     }
 }
