@@ -6,6 +6,7 @@
 //! then await [`Application::run_until_stopped`].
 
 pub mod cli;
+mod fallback;
 mod health;
 mod routes;
 pub mod settings;

@@ -9,15 +9,16 @@ use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlers, Logger};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
 use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config};
-use core_models::{AppError, API_BASE};
+use core_models::API_BASE;
 use storage::{Database, DbConfig};
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::fallback::KnownPaths;
 use crate::health;
 use crate::settings::{NotesStore, Settings};
 
@@ -116,11 +117,13 @@ impl Application {
                         .configure(tasks::http::configure(services.tasks.clone())),
                 )
                 .split_for_parts();
+            let known = Arc::new(KnownPaths::from_openapi(&openapi));
             app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
                 // Swagger UI lives under `/docs/`; the bare path people type redirects there.
                 .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))
-                .default_service(web::to(|| async {
-                    Err::<String, _>(AppError::NotFound("no resource at this path".into()))
+                .default_service(web::to(move |req: HttpRequest| {
+                    let known = known.clone();
+                    async move { known.answer(&req) }
                 }))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(cors(&cors_origins))
