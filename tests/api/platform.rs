@@ -46,11 +46,22 @@ async fn openapi_describes_every_route_schema_and_error() {
     for schema in ["Note", "NewNote", "NoteChanges", "Problem", "FieldError"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema} missing");
     }
-    let create = &paths["/api/v1/notes"]["post"]["responses"];
-    for status in ["201", "400", "413", "415", "422"] {
-        assert!(create[status].is_object(), "POST /notes does not document {status}");
+    assert!(paths["/api/v1/notes"]["post"]["responses"]["201"].is_object());
+    // Every endpoint that reads a JSON body documents its body errors as problem documents.
+    for (path, method) in [
+        ("/api/v1/notes", "post"),
+        ("/api/v1/notes/{id}", "patch"),
+        ("/api/v1/tasks", "post"),
+        ("/api/v1/tasks/{id}", "patch"),
+        ("/api/v1/auth/register", "post"),
+        ("/api/v1/auth/login", "post"),
+    ] {
+        let responses = &paths[path][method]["responses"];
+        for status in ["400", "413", "415", "422"] {
+            let problem = &responses[status]["content"]["application/problem+json"]["schema"]["$ref"];
+            assert_eq!(problem, "#/components/schemas/Problem", "{method} {path} {status}");
+        }
     }
-    assert!(create["422"]["content"]["application/problem+json"].is_object());
 }
 
 #[actix_rt::test]

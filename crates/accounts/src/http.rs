@@ -8,6 +8,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{get, post, web, HttpResponse};
 use core_models::http::{blocking, created};
 use core_models::id::parse_path_id;
+use core_models::openapi::JsonBodyErrors;
 use core_models::{AppResult, Problem, API_BASE};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::Modify;
@@ -66,10 +67,8 @@ pub fn configure(service: Arc<dyn AccountService>) -> impl FnOnce(&mut ServiceCo
     responses(
         (status = 201, description = "Registered", body = User,
             headers(("Location" = String, description = "URL of the user's public profile"))),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
         (status = 409, description = "The email is already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all named)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -90,10 +89,8 @@ async fn register(accounts: Accounts, body: web::Json<NewUser>) -> AppResult<Htt
     request_body = Credentials,
     responses(
         (status = 200, description = "Logged in; the token is shown only this once", body = Session),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing or impossible fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins for this email", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again"))),

@@ -26,6 +26,7 @@ pub mod id;
 
 /// Base path of every API route; `Location` headers are built from it.
 pub const API_BASE: &str = "/api/v1";
+pub mod openapi;
 pub mod pagination;
 pub mod patch;
 pub mod problem;

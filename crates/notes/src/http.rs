@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use core_models::http::{blocking, created, Json};
 use core_models::id::parse_path_id;
+use core_models::openapi::JsonBodyErrors;
 use core_models::{AppResult, Page, Problem, API_BASE};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -33,9 +34,7 @@ pub fn configure(service: Arc<dyn NoteService>) -> impl FnOnce(&mut ServiceConfi
     responses(
         (status = 201, description = "Created", body = Note,
             headers(("Location" = String, description = "URL of the new note"))),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -85,9 +84,8 @@ async fn get_note(notes: Notes, id: web::Path<String>) -> AppResult<web::Json<No
     request_body = NoteChanges,
     responses(
         (status = 200, description = "The changed note", body = Note),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
         (status = 404, description = "No such note", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use core_models::http::{blocking, created, Json};
 use core_models::id::parse_path_id;
+use core_models::openapi::JsonBodyErrors;
 use core_models::{time, AppResult, Page, Problem, API_BASE};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -37,9 +38,7 @@ pub fn configure(service: Arc<dyn TaskService>) -> impl FnOnce(&mut ServiceConfi
     responses(
         (status = 201, description = "Created", body = Task,
             headers(("Location" = String, description = "URL of the new task"))),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -108,10 +107,8 @@ async fn get_task(tasks: Tasks, id: web::Path<String>) -> AppResult<web::Json<Ta
     request_body = TaskChanges,
     responses(
         (status = 200, description = "The task after the change", body = Task),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        JsonBodyErrors,
         (status = 404, description = "No such task", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 1 MiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Content-Type is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
