@@ -1,3 +1,8 @@
+DROP TRIGGER IF EXISTS task_counters_update;
+DROP TRIGGER IF EXISTS task_counters_delete;
+DROP TRIGGER IF EXISTS task_counters_insert;
+DROP TABLE IF EXISTS task_completions;
+DROP TABLE IF EXISTS task_counts;
 DROP TRIGGER IF EXISTS tasks_fts_update;
 DROP TRIGGER IF EXISTS tasks_fts_delete;
 DROP TRIGGER IF EXISTS tasks_fts_insert;

@@ -40,12 +40,9 @@ CREATE INDEX tasks_by_title   ON tasks (owner_id, title_key, id);
 CREATE INDEX tasks_by_status  ON tasks (owner_id, status, id);
 
 -- One status in front of the two most used orders ("my pending tasks, due soonest first",
--- "newest first"); also serves the overdue count of the stats.
+-- "newest first").
 CREATE INDEX tasks_by_status_due     ON tasks (owner_id, status, due_key, id);
 CREATE INDEX tasks_by_status_created ON tasks (owner_id, status, created_at, id);
-
--- Completions per day/week for the stats (covering; only completed tasks are in it).
-CREATE INDEX tasks_by_completed ON tasks (owner_id, completed_at) WHERE completed_at IS NOT NULL;
 
 -- Full-text index over title and description, kept in step by triggers (external content).
 CREATE VIRTUAL TABLE tasks_fts USING fts5(
@@ -65,4 +62,57 @@ END;
 CREATE TRIGGER tasks_fts_update AFTER UPDATE OF title, description ON tasks BEGIN
     INSERT INTO tasks_fts (tasks_fts, rowid, title, description) VALUES ('delete', old.seq, old.title, old.description);
     INSERT INTO tasks_fts (rowid, title, description) VALUES (new.seq, new.title, new.description);
+END;
+
+-- Counters behind GET /tasks/stats, kept by triggers in the same transaction as every task
+-- change, so the stats read a few hundred rows instead of counting every task (measured
+-- with 100,000 tasks: ~100 stats/s when counting). `owner_key` is coalesce(owner_id, '').
+CREATE TABLE task_counts (
+    owner_key TEXT    NOT NULL,
+    status    INTEGER NOT NULL,
+    due_key   TEXT    NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (owner_key, status, due_key)
+) WITHOUT ROWID;
+
+-- Completions per UTC day (days since the Unix epoch).
+CREATE TABLE task_completions (
+    owner_key TEXT    NOT NULL,
+    day       INTEGER NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (owner_key, day)
+) WITHOUT ROWID;
+
+CREATE TRIGGER task_counters_insert AFTER INSERT ON tasks BEGIN
+    INSERT INTO task_counts (owner_key, status, due_key, n)
+        VALUES (coalesce(new.owner_id, ''), new.status, new.due_key, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    INSERT INTO task_completions (owner_key, day, n)
+        SELECT coalesce(new.owner_id, ''), new.completed_at / 86400000, 1 WHERE new.completed_at IS NOT NULL
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER task_counters_delete AFTER DELETE ON tasks BEGIN
+    UPDATE task_counts SET n = n - 1
+        WHERE owner_key = coalesce(old.owner_id, '') AND status = old.status AND due_key = old.due_key;
+    UPDATE task_completions SET n = n - 1
+        WHERE old.completed_at IS NOT NULL AND owner_key = coalesce(old.owner_id, '')
+          AND day = old.completed_at / 86400000;
+END;
+
+CREATE TRIGGER task_counters_update AFTER UPDATE OF owner_id, status, due_date, completed_at ON tasks
+WHEN old.owner_id IS NOT new.owner_id OR old.status IS NOT new.status
+  OR old.due_date IS NOT new.due_date OR old.completed_at IS NOT new.completed_at
+BEGIN
+    UPDATE task_counts SET n = n - 1
+        WHERE owner_key = coalesce(old.owner_id, '') AND status = old.status AND due_key = old.due_key;
+    INSERT INTO task_counts (owner_key, status, due_key, n)
+        VALUES (coalesce(new.owner_id, ''), new.status, new.due_key, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    UPDATE task_completions SET n = n - 1
+        WHERE old.completed_at IS NOT NULL AND owner_key = coalesce(old.owner_id, '')
+          AND day = old.completed_at / 86400000;
+    INSERT INTO task_completions (owner_key, day, n)
+        SELECT coalesce(new.owner_id, ''), new.completed_at / 86400000, 1 WHERE new.completed_at IS NOT NULL
+        ON CONFLICT DO UPDATE SET n = n + 1;
 END;

@@ -350,12 +350,14 @@ mod tests {
 
     #[test]
     fn schema_matches_migrations() {
-        use crate::schema::{notes, tasks, tokens, users};
+        use crate::schema::{notes, task_completions, task_counts, tasks, tokens, users};
         let db = test_pool();
         let mut c = db.read().unwrap();
         // Preparing a SELECT of every declared column fails if a table or column is missing.
         notes::table.select(notes::all_columns).execute(&mut c).unwrap();
         tasks::table.select(tasks::all_columns).execute(&mut c).unwrap();
+        task_counts::table.select(task_counts::all_columns).execute(&mut c).unwrap();
+        task_completions::table.select(task_completions::all_columns).execute(&mut c).unwrap();
         users::table.select(users::all_columns).execute(&mut c).unwrap();
         tokens::table.select(tokens::all_columns).execute(&mut c).unwrap();
     }

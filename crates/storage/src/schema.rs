@@ -36,6 +36,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Task counts per (owner, status, due key), kept by triggers on `tasks`; `owner_key` is
+    /// `coalesce(owner_id, '')`. What `GET /tasks/stats` sums instead of counting tasks.
+    task_counts (owner_key, status, due_key) {
+        owner_key -> Text,
+        status -> Integer,
+        due_key -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Completions per owner and UTC day (days since the epoch), kept by triggers on `tasks`.
+    task_completions (owner_key, day) {
+        owner_key -> Text,
+        day -> BigInt,
+        n -> BigInt,
+    }
+}
+
 // -- accounts (users, tokens) --
 
 diesel::table! {

@@ -6,7 +6,6 @@ use core_models::pagination::{encode_cursor, PageRequest};
 use core_models::{time, Violations};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
-use diesel::sqlite::Sqlite;
 use storage::plan::{plan_problems, query_plan};
 
 use super::list::list_query;
@@ -163,8 +162,8 @@ fn filters_narrow_the_walk_where_their_index_fits_the_sort() {
 }
 
 #[test]
-fn stats_queries_read_indexes_only() {
-    use storage::schema::tasks;
+fn stats_queries_read_counters_by_primary_key() {
+    use super::stats::{overdue_sql, BUCKETS_SQL, BY_STATUS_SQL};
     let db = storage::test_pool();
     let mut conn = db.read().unwrap();
     let explain = |conn: &mut SqliteConnection, sql: &str| -> Vec<String> {
@@ -180,29 +179,13 @@ fn stats_queries_read_indexes_only() {
             .map(|s| s.detail)
             .collect()
     };
-    let by_status = diesel::debug_query::<Sqlite, _>(
-        &tasks::table
-            .filter(super::unowned())
-            .group_by(tasks::status)
-            .select((tasks::status, diesel::dsl::count_star())),
-    )
-    .to_string();
-    let by_status = by_status.split(" -- binds").next().unwrap().to_string();
-    for (sql, index) in [
-        (by_status.as_str(), "USING COVERING INDEX tasks_by_status"),
-        (
-            "SELECT COUNT(*) FROM tasks WHERE owner_id IS NULL AND status IN (0, 1) \
-             AND tasks.due_key < '2026-11-25'",
-            "USING INDEX tasks_by_status_due (owner_id=? AND status=? AND due_key<?)",
-        ),
-        (
-            "SELECT (completed_at - 0) / 86400000 AS bucket, COUNT(*) AS n FROM tasks \
-             WHERE owner_id IS NULL AND completed_at >= 0 AND completed_at < 86400000 GROUP BY bucket",
-            "USING COVERING INDEX tasks_by_completed (owner_id=? AND completed_at>? AND completed_at<?)",
-        ),
+    for (sql, search) in [
+        (BY_STATUS_SQL.to_string(), "SEARCH task_counts USING PRIMARY KEY (owner_key=?)"),
+        (overdue_sql(), "SEARCH task_counts USING PRIMARY KEY (owner_key=? AND status=? AND due_key<?)"),
+        (BUCKETS_SQL.to_string(), "SEARCH task_completions USING PRIMARY KEY (owner_key=? AND day>? AND day<?)"),
     ] {
-        let plan = explain(&mut conn, sql);
-        assert!(problems(&plan).is_empty(), "{sql}: {plan:?}");
-        assert!(plan.iter().any(|s| s.contains(index)), "{sql} should use {index}: {plan:?}");
+        let plan = explain(&mut conn, &sql);
+        assert!(plan.iter().all(|step| !step.contains("tasks ") && !step.starts_with("SCAN")), "{sql}: {plan:?}");
+        assert!(plan.iter().any(|step| step.contains(search)), "{sql} should {search}: {plan:?}");
     }
 }

@@ -1,41 +1,59 @@
-//! The stats in SQL: three aggregate queries over indexes, never a load of every task.
+//! The stats in SQL: sums over the counters that triggers keep beside `tasks` (see the
+//! tasks migration), never a load or a count of every task.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use core_models::AppResult;
-use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
-use storage::schema::tasks;
-use storage::sql::sql;
+use diesel::sql_types::{BigInt, Text};
 
-use super::list::DUE_KEY;
-use super::unowned;
 use crate::model::{format_date, TaskStatus};
 use crate::stats::{BucketCount, StatusCounts, TaskStats, TaskStatsQuery};
-
-#[derive(Debug, QueryableByName)]
-struct BucketRow {
-    #[diesel(sql_type = BigInt)]
-    bucket: i64,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
 
 fn count(n: i64) -> u64 {
     // COUNT(*) is never negative.
     u64::try_from(n).unwrap_or(0)
 }
 
-/// The stats of `query`, with `today` (UTC) deciding what is overdue.
+/// One `(key, n)` row of a counter query.
+#[derive(Debug, QueryableByName)]
+struct KeyCount {
+    #[diesel(sql_type = BigInt)]
+    key: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Milliseconds in a UTC day: `task_completions` counts per day since the epoch.
+const DAY_MS: i64 = 86_400_000;
+
+/// Tasks per status.
+pub(crate) const BY_STATUS_SQL: &str =
+    "SELECT status AS key, SUM(n) AS n FROM task_counts WHERE owner_key = '' GROUP BY status";
+
+/// Completions per bucket: binds are the first day, days per bucket, first day, end day.
+pub(crate) const BUCKETS_SQL: &str = "SELECT (day - ?) / ? AS key, SUM(n) AS n FROM task_completions \
+     WHERE owner_key = '' AND day >= ? AND day < ? GROUP BY key";
+
+/// Open tasks due before the bound date (ranks are constants of the code, not input).
+pub(crate) fn overdue_sql() -> String {
+    let open: Vec<String> = TaskStatus::OPEN.iter().map(|s| s.rank().to_string()).collect();
+    format!(
+        "SELECT 0 AS key, COALESCE(SUM(n), 0) AS n FROM task_counts \
+         WHERE owner_key = '' AND status IN ({}) AND due_key < ?",
+        open.join(", ")
+    )
+}
+
+/// The stats of `query`, with `today` (UTC) deciding what is overdue. They sum the
+/// trigger-kept counters (`task_counts`, `task_completions`): a few hundred rows whatever
+/// the number of tasks. The `owner_key = ''` terms are the scope of `unowned()`.
 pub(crate) fn stats(conn: &mut SqliteConnection, query: &TaskStatsQuery, today: NaiveDate) -> AppResult<TaskStats> {
-    // Served by a covering index that leads with (owner_id, status).
-    let per_status: Vec<(i32, i64)> =
-        tasks::table.filter(unowned()).group_by(tasks::status).select((tasks::status, count_star())).load(conn)?;
+    let per_status: Vec<KeyCount> = diesel::sql_query(BY_STATUS_SQL).load(conn)?;
     let mut by_status = StatusCounts::default();
-    for (rank, n) in per_status {
-        match TaskStatus::from_rank(rank) {
+    for KeyCount { key: rank, n } in per_status {
+        match i32::try_from(rank).ok().and_then(TaskStatus::from_rank) {
             Some(TaskStatus::Pending) => by_status.pending = count(n),
             Some(TaskStatus::InProgress) => by_status.in_progress = count(n),
             Some(TaskStatus::Completed) => by_status.completed = count(n),
@@ -43,36 +61,109 @@ pub(crate) fn stats(conn: &mut SqliteConnection, query: &TaskStatsQuery, today: 
         }
     }
 
-    // A range of `tasks_by_status_due` per open status.
-    let open: Vec<i32> = TaskStatus::OPEN.iter().map(|s| s.rank()).collect();
-    let overdue: i64 = tasks::table
-        .filter(unowned())
-        .filter(tasks::status.eq_any(open))
-        .filter(sql(format!("{DUE_KEY} < ")).bind_text(format_date(today)))
-        .count()
-        .get_result(conn)?;
+    // Open tasks due before today; undated tasks have the stand-in key above every date.
+    let overdue: Vec<KeyCount> = diesel::sql_query(overdue_sql()).bind::<Text, _>(format_date(today)).load(conn)?;
+    let overdue = overdue.first().map_or(0, |row| row.n);
 
-    // Buckets are numbered from the first one; UTC days are fixed-width in epoch
-    // milliseconds, so integer division finds a completion's bucket without date functions.
-    // A range of the covering partial index `tasks_by_completed`. `owner_id IS NULL` is the
-    // scope of `unowned()`, spelled out because this query is plain SQL.
+    // Buckets are numbered from the first one: a day's bucket is (day - first) / days per
+    // bucket. Empty buckets are filled in below: a chart needs every bucket.
     let (start, end) = query.span_millis();
-    let rows: Vec<BucketRow> = diesel::sql_query(
-        "SELECT (completed_at - ?) / ? AS bucket, COUNT(*) AS n FROM tasks \
-         WHERE owner_id IS NULL AND completed_at >= ? AND completed_at < ? GROUP BY bucket",
-    )
-    .bind::<BigInt, _>(start)
-    .bind::<BigInt, _>(query.bucket_millis())
-    .bind::<BigInt, _>(start)
-    .bind::<BigInt, _>(end)
-    .load(conn)?;
-    let per_bucket: HashMap<i64, i64> = rows.into_iter().map(|r| (r.bucket, r.n)).collect();
-    // Empty buckets are filled in here: a chart needs every bucket, SQL returns only those
-    // with completions.
+    let rows: Vec<KeyCount> = diesel::sql_query(BUCKETS_SQL)
+        .bind::<BigInt, _>(start / DAY_MS)
+        .bind::<BigInt, _>(query.bucket_millis() / DAY_MS)
+        .bind::<BigInt, _>(start / DAY_MS)
+        .bind::<BigInt, _>(end / DAY_MS)
+        .load(conn)?;
+    let per_bucket: HashMap<i64, i64> = rows.into_iter().map(|r| (r.key, r.n)).collect();
     let completed_per_bucket = (0_i64..)
         .zip(query.bucket_starts())
         .map(|(i, start)| BucketCount { start, count: count(per_bucket.get(&i).copied().unwrap_or(0)) })
         .collect();
 
     Ok(TaskStats { by_status, overdue: count(overdue), completed_per_bucket })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NewTask, TaskChanges};
+    use crate::{SqliteTasks, TaskService};
+
+    #[derive(Debug, PartialEq, Eq, QueryableByName)]
+    struct Group {
+        #[diesel(sql_type = BigInt)]
+        status: i64,
+        #[diesel(sql_type = Text)]
+        due_key: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    #[derive(Debug, PartialEq, Eq, QueryableByName)]
+    struct Day {
+        #[diesel(sql_type = BigInt)]
+        day: i64,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    /// The triggers' counters equal a direct count of `tasks` after every kind of change.
+    #[test]
+    fn counters_follow_every_change() {
+        let db = storage::test_pool();
+        let tasks = SqliteTasks::new(db.database());
+        let changes = |status: Option<&str>, due: Option<Option<&str>>| TaskChanges {
+            status: status.map(|s| Some(s.to_string())),
+            due_date: due.map(|d| d.map(str::to_string)),
+            ..TaskChanges::default()
+        };
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            let status = ["pending", "in_progress", "completed"][i % 3];
+            let due_date = (i % 4 != 0).then(|| format!("2026-0{}-1{}", 1 + i % 9, i % 10));
+            let new = NewTask { title: format!("t{i}"), status: Some(status.into()), due_date, ..NewTask::default() };
+            ids.push(tasks.create(new).unwrap().id);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            match i % 6 {
+                0 => tasks.update(*id, changes(Some("completed"), None)).map(drop).unwrap(),
+                1 => tasks.update(*id, changes(Some("pending"), Some(None))).map(drop).unwrap(),
+                2 => tasks.update(*id, changes(None, Some(Some("2027-01-01")))).map(drop).unwrap(),
+                3 => tasks.delete(*id).unwrap(),
+                4 => tasks.update(*id, changes(Some("in_progress"), Some(Some("2026-12-31")))).map(drop).unwrap(),
+                _ => {}
+            }
+        }
+        let mut conn = db.read().unwrap();
+        let counted: Vec<Group> = diesel::sql_query(
+            "SELECT status, due_key, COUNT(*) AS n FROM tasks GROUP BY status, due_key ORDER BY status, due_key",
+        )
+        .load(&mut conn)
+        .unwrap();
+        let kept: Vec<Group> = diesel::sql_query(
+            "SELECT status, due_key, n FROM task_counts WHERE owner_key = '' AND n > 0 ORDER BY status, due_key",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert_eq!(kept, counted);
+        assert!(!counted.is_empty());
+        let completions: Vec<Day> = diesel::sql_query(
+            "SELECT completed_at / 86400000 AS day, COUNT(*) AS n FROM tasks WHERE completed_at IS NOT NULL \
+             GROUP BY day ORDER BY day",
+        )
+        .load(&mut conn)
+        .unwrap();
+        let kept_days: Vec<Day> =
+            diesel::sql_query("SELECT day, n FROM task_completions WHERE owner_key = '' AND n > 0 ORDER BY day")
+                .load(&mut conn)
+                .unwrap();
+        assert_eq!(kept_days, completions);
+        let negative: Vec<Day> = diesel::sql_query(
+            "SELECT 0 AS day, COUNT(*) AS n FROM task_counts WHERE n < 0 \
+             UNION ALL SELECT 1, COUNT(*) FROM task_completions WHERE n < 0",
+        )
+        .load(&mut conn)
+        .unwrap();
+        assert!(negative.iter().all(|d| d.n == 0), "{negative:?}");
+    }
 }
