@@ -2,12 +2,47 @@
 //! parameters, and a dummy verification so unknown emails cost what wrong passwords cost.
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use core_models::{AppError, AppResult};
+
+/// Caps how many hashes run at once. Argon2 takes ~15 ms of CPU on the same blocking
+/// threads database calls use: a flood of logins must not starve every other request, so
+/// past the cap a caller gets 503 at once rather than a place in a queue.
+#[derive(Debug)]
+pub(crate) struct HashSlots {
+    busy: AtomicUsize,
+    max: usize,
+}
+
+/// One running hash; frees its slot when dropped.
+#[derive(Debug)]
+pub(crate) struct HashSlot<'a>(&'a AtomicUsize);
+
+impl Drop for HashSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl HashSlots {
+    pub fn new(max: usize) -> Self {
+        HashSlots { busy: AtomicUsize::new(0), max }
+    }
+
+    /// A slot, or 503 when `max` hashes are already running.
+    pub fn acquire(&self) -> AppResult<HashSlot<'_>> {
+        if self.busy.fetch_add(1, Ordering::AcqRel) >= self.max {
+            self.busy.fetch_sub(1, Ordering::AcqRel);
+            return Err(AppError::Unavailable("too many logins and registrations at once; retry in a moment".into()));
+        }
+        Ok(HashSlot(&self.busy))
+    }
+}
 
 /// Hashes and verifies passwords with one configured cost.
 pub(crate) struct Passwords {
@@ -87,6 +122,19 @@ impl Passwords {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_slots_cap_concurrency_and_free_on_drop() {
+        let slots = HashSlots::new(2);
+        let a = slots.acquire().unwrap();
+        let b = slots.acquire().unwrap();
+        assert_eq!(slots.acquire().unwrap_err().status_code(), 503);
+        drop(a);
+        let c = slots.acquire().unwrap();
+        drop((b, c));
+        assert_eq!(slots.busy.load(Ordering::Acquire), 0);
+        assert_eq!(HashSlots::new(0).acquire().unwrap_err().status_code(), 503);
+    }
     use crate::config::insecure_test_password_params;
 
     fn cheap() -> Passwords {

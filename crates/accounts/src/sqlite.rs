@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::AccountsConfig;
 use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, TokenType, User};
-use crate::password::Passwords;
+use crate::password::{HashSlots, Passwords};
 use crate::throttle::LoginThrottle;
 use crate::token::{AccessToken, TokenHash};
 use crate::AccountService;
@@ -30,6 +30,7 @@ struct Inner {
     db: Database,
     token_ttl: Duration,
     passwords: Passwords,
+    hash_slots: HashSlots,
     throttle: LoginThrottle,
     clock: Arc<dyn Clock>,
 }
@@ -42,6 +43,7 @@ impl SqliteAccounts {
                 db,
                 token_ttl: config.token_ttl.max(Duration::zero()),
                 passwords: Passwords::new(config.password_params),
+                hash_slots: HashSlots::new(config.max_concurrent_hashes),
                 throttle: LoginThrottle::new(config.login_throttle),
                 clock: config.clock,
             }),
@@ -149,7 +151,9 @@ impl AccountService for SqliteAccounts {
     fn register(&self, new: NewUser) -> AppResult<User> {
         let new = new.validate()?;
         // Hash here, on the caller's (blocking) thread, not inside the write.
+        let slot = self.inner.hash_slots.acquire()?;
         let password_hash = self.inner.passwords.hash(&new.password)?;
+        drop(slot);
         let user = User {
             id: core_models::id::new_id(),
             email: new.email,
@@ -181,6 +185,8 @@ impl AccountService for SqliteAccounts {
         let inner = &self.inner;
         let credentials = credentials.validate()?;
         let now = inner.now();
+        // Before the throttle: a login refused for load is not a failed attempt.
+        let _slot = inner.hash_slots.acquire()?;
         inner.throttle.admit(&credentials.email_normalized, now)?;
         let found = users::table
             .filter(users::email_normalized.eq(&credentials.email_normalized))

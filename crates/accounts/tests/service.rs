@@ -369,3 +369,22 @@ fn unknown_users_are_not_found() {
     assert_eq!(status(accounts.user(id)), 404);
     assert_eq!(status(accounts.profile(id)), 404);
 }
+
+/// Hashing is capped so a flood of logins cannot take every blocking thread; past the cap
+/// the answer is 503 at once, and such a refusal is not a failed login.
+#[test]
+fn hashing_past_the_cap_is_refused_with_503_and_not_counted() {
+    let (db, accounts, _) = service();
+    register(&accounts, "ada@example.com");
+    let capped = SqliteAccounts::new(
+        db.database(),
+        AccountsConfig { max_concurrent_hashes: 0, ..AccountsConfig::insecure_for_tests() },
+    );
+    assert_eq!(status(capped.register(new_user("bob@example.com"))), 503);
+    for _ in 0..15 {
+        assert_eq!(status(capped.login(credentials("ada@example.com", "wrong password"))), 503);
+    }
+    // The same throttle state would have locked the email after 10 counted failures.
+    assert_eq!(status(capped.login(credentials("ada@example.com", PASSWORD))), 503, "still load, not 429");
+    assert!(accounts.login(credentials("ada@example.com", PASSWORD)).is_ok());
+}
