@@ -79,9 +79,10 @@ pub struct AccountsConfig {
     pub password_params: PasswordParams,
     /// The failed-login limit.
     pub login_throttle: LoginThrottleConfig,
-    /// How many password hashes (registrations, logins) may run at once; more get 503 at
-    /// once instead of occupying every blocking thread that database calls need (default
-    /// twice the CPU count; 0 refuses every login and registration).
+    /// How many password hashes (registrations, logins) may run at once in this service;
+    /// more get 503 at once instead of occupying every blocking thread that database calls
+    /// need. A backstop for callers without the HTTP layer's `HashGate`, which queues
+    /// callers first (default four per CPU core; 0 refuses every login and registration).
     pub max_concurrent_hashes: usize,
     /// The time source (default the system clock).
     pub clock: Arc<dyn Clock>,
@@ -93,7 +94,7 @@ impl Default for AccountsConfig {
             token_ttl: Duration::days(i64::from(DEFAULT_TOKEN_TTL_DAYS)),
             password_params: production_password_params(),
             login_throttle: LoginThrottleConfig::default(),
-            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(8, |n| n.get() * 4),
             clock: Arc::new(SystemClock),
         }
     }

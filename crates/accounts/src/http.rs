@@ -3,13 +3,15 @@
 //! both block) and shape the response; the rules live in the service.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{get, post, web, HttpResponse};
-use core_models::http::{blocking, created};
+use core_models::http::{blocking, created, Json};
 use core_models::id::parse_path_id;
 use core_models::openapi::JsonBodyErrors;
-use core_models::{AppResult, Problem, API_BASE};
+use core_models::{AppError, AppResult, Problem, API_BASE};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::Modify;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -42,12 +44,48 @@ impl Modify for BearerSecurity {
     }
 }
 
+/// How long a registration or login may wait for its turn to hash before it gets 503.
+pub const HASH_QUEUE_WAIT: Duration = Duration::from_secs(10);
+
+/// Admission to password hashing over HTTP. Argon2 is CPU-bound (~15 ms), so running more
+/// hashes than there are cores adds no throughput; requests beyond that wait for a turn
+/// here, in async code that holds no thread, instead of filling the blocking threads that
+/// every database call needs. A turn not granted within the wait is a 503 with
+/// `Retry-After`. (The service's own cap, `AccountsConfig::max_concurrent_hashes`, is
+/// higher and only guards callers that skip this gate.)
+#[derive(Debug)]
+pub struct HashGate {
+    turns: Semaphore,
+    wait: Duration,
+}
+
+impl HashGate {
+    /// A gate of `permits` concurrent hashes, each caller waiting at most `wait`.
+    pub fn new(permits: usize, wait: Duration) -> Self {
+        HashGate { turns: Semaphore::new(permits), wait }
+    }
+
+    /// One turn per CPU core.
+    pub fn default_permits() -> usize {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    }
+
+    /// Waits for a turn to hash; 503 if none comes within the wait.
+    pub async fn turn(&self) -> AppResult<SemaphorePermit<'_>> {
+        match tokio::time::timeout(self.wait, self.turns.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Unavailable("too many logins and registrations at once; retry in a moment".into())),
+        }
+    }
+}
+
 /// Mounts the accounts routes (relative to the API base) with `service` behind them, and
 /// registers `service` as `web::Data<dyn AccountService>` for the [`CurrentUser`] and
 /// [`crate::MaybeUser`] extractors of every route in the same scope.
 pub fn configure(service: Arc<dyn AccountService>) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(service))
+            .app_data(web::Data::new(HashGate::new(HashGate::default_permits(), HASH_QUEUE_WAIT)))
             .service(register)
             .service(login)
             .service(logout)
@@ -73,8 +111,9 @@ pub fn configure(service: Arc<dyn AccountService>) -> impl FnOnce(&mut ServiceCo
     )
 )]
 #[post("/auth/register")]
-async fn register(accounts: Accounts, body: web::Json<NewUser>) -> AppResult<HttpResponse> {
+async fn register(accounts: Accounts, gate: web::Data<HashGate>, body: Json<NewUser>) -> AppResult<HttpResponse> {
     let accounts = accounts.into_inner();
+    let _turn = gate.turn().await?;
     let user = blocking(move || accounts.register(body.into_inner())).await?;
     Ok(created(format!("{API_BASE}/users/{}", user.id), &user))
 }
@@ -97,8 +136,9 @@ async fn register(accounts: Accounts, body: web::Json<NewUser>) -> AppResult<Htt
     )
 )]
 #[post("/auth/login")]
-async fn login(accounts: Accounts, body: web::Json<Credentials>) -> AppResult<HttpResponse> {
+async fn login(accounts: Accounts, gate: web::Data<HashGate>, body: Json<Credentials>) -> AppResult<HttpResponse> {
     let accounts = accounts.into_inner();
+    let _turn = gate.turn().await?;
     let session = blocking(move || accounts.login(body.into_inner())).await?;
     // A response carrying a credential must not be stored by any cache (RFC 6749 5.1).
     Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(session))
@@ -151,4 +191,25 @@ async fn get_user(accounts: Accounts, id: web::Path<String>) -> AppResult<web::J
     let id = parse_path_id(&id, "user")?;
     let accounts = accounts.into_inner();
     Ok(web::Json(blocking(move || accounts.profile(id)).await?))
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    #[actix_rt::test]
+    async fn callers_wait_for_a_turn_and_get_503_when_none_comes() {
+        let gate = Arc::new(HashGate::new(1, Duration::from_millis(300)));
+        let first = gate.turn().await.unwrap();
+        assert_eq!(gate.turn().await.unwrap_err().status_code(), 503, "no turn within the wait");
+        // A caller already waiting gets the turn as soon as it is free.
+        let waiter = {
+            let gate = gate.clone();
+            actix_rt::spawn(async move { gate.turn().await.map(drop) })
+        };
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "the second caller waits");
+        drop(first);
+        assert!(waiter.await.unwrap().is_ok());
+    }
 }
