@@ -156,6 +156,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
     Ok(value)
 }
 
+/// A safety net for handlers that use actix's own `web::Json` (ours use [`Json`]):
 /// `JsonConfig` with the 1 MiB limit and every failure mapped to the problem shape:
 /// oversize 413, wrong or missing content type 415, broken JSON 400, JSON of the wrong
 /// shape (missing or unknown field, wrong type) 422.
