@@ -97,6 +97,35 @@ pub struct ListTasksParams {
     pub cursor: Option<String>,
 }
 
+impl ListTasksParams {
+    /// Parameters from `(name, value)` pairs as they come out of a query string (values
+    /// already decoded); unknown names are ignored, like the HTTP layer does.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut params = ListTasksParams::default();
+        for (name, value) in pairs {
+            let slot = match name {
+                "status" => &mut params.status,
+                "due_from" => &mut params.due_from,
+                "due_to" => &mut params.due_to,
+                "overdue" => &mut params.overdue,
+                "has_due_date" => &mut params.has_due_date,
+                "created_from" => &mut params.created_from,
+                "created_to" => &mut params.created_to,
+                "q" => &mut params.q,
+                "sort" => &mut params.sort,
+                "limit" => &mut params.limit,
+                "cursor" => &mut params.cursor,
+                _ => continue,
+            };
+            // The first occurrence wins, as in `find`.
+            if slot.is_none() {
+                *slot = Some(value.to_string());
+            }
+        }
+        params
+    }
+}
+
 /// Which tasks a list keeps. Every present condition must hold; `None` filters nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskFilter {
@@ -272,20 +301,7 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> ListTasksParams {
-        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
-        ListTasksParams {
-            status: get("status"),
-            due_from: get("due_from"),
-            due_to: get("due_to"),
-            overdue: get("overdue"),
-            has_due_date: get("has_due_date"),
-            created_from: get("created_from"),
-            created_to: get("created_to"),
-            q: get("q"),
-            sort: get("sort"),
-            limit: get("limit"),
-            cursor: get("cursor"),
-        }
+        ListTasksParams::from_pairs(pairs.iter().copied())
     }
 
     fn bad_fields(pairs: &[(&str, &str)]) -> Vec<String> {

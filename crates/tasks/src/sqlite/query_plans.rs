@@ -23,27 +23,8 @@ fn sample(due_date: Option<&str>) -> Task {
 }
 
 fn parse(query_string: &str) -> ListTasks {
-    let get = |key: &str| {
-        query_string
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_string())
-    };
-    ListTasks::parse(ListTasksParams {
-        status: get("status"),
-        due_from: get("due_from"),
-        due_to: get("due_to"),
-        overdue: get("overdue"),
-        has_due_date: get("has_due_date"),
-        created_from: get("created_from"),
-        created_to: get("created_to"),
-        q: get("q"),
-        sort: get("sort"),
-        limit: get("limit"),
-        cursor: None,
-    })
-    .unwrap()
+    ListTasks::parse(ListTasksParams::from_pairs(query_string.split('&').filter_map(|pair| pair.split_once('='))))
+        .unwrap()
 }
 
 /// `query` continued after `task` (so the keyset predicate is in the plan too).

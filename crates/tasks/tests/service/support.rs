@@ -59,26 +59,7 @@ pub fn query(query_string: &str) -> ListTasks {
 }
 
 pub fn try_query(query_string: &str) -> core_models::AppResult<ListTasks> {
-    let get = |key: &str| {
-        query_string
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_string())
-    };
-    ListTasks::parse(ListTasksParams {
-        status: get("status"),
-        due_from: get("due_from"),
-        due_to: get("due_to"),
-        overdue: get("overdue"),
-        has_due_date: get("has_due_date"),
-        created_from: get("created_from"),
-        created_to: get("created_to"),
-        q: get("q"),
-        sort: get("sort"),
-        limit: get("limit"),
-        cursor: get("cursor"),
-    })
+    ListTasks::parse(ListTasksParams::from_pairs(query_string.split('&').filter_map(|pair| pair.split_once('='))))
 }
 
 /// Every task of the list, following `next_cursor` page by page.
