@@ -176,16 +176,37 @@ impl Violations {
 #[cfg(feature = "diesel")]
 mod diesel_conversions {
     use super::AppError;
+    use crate::constraint::{self, Kind};
     use diesel::result::{DatabaseErrorKind, Error};
 
+    /// SQLite's words for "another connection holds the lock past `busy_timeout`".
+    pub(crate) fn is_locked(message: &str) -> bool {
+        message.contains("database is locked") || message.contains("database table is locked")
+    }
+
     impl From<Error> for AppError {
-        /// `NotFound` becomes 404 and a unique violation 409; anything else is internal.
+        /// `NotFound` becomes 404; constraint violations resolve through
+        /// [`constraint`](crate::constraint) (409 or 422); a database locked past its busy
+        /// timeout is 503; anything else is internal.
         fn from(error: Error) -> Self {
             match error {
                 Error::NotFound => AppError::NotFound("not found".into()),
-                Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                    log::debug!("unique violation: {}", info.message());
-                    AppError::Conflict("a resource with these values already exists".into())
+                Error::DatabaseError(kind, info) => {
+                    let kind = match kind {
+                        DatabaseErrorKind::UniqueViolation => Some(Kind::Unique),
+                        DatabaseErrorKind::CheckViolation => Some(Kind::Check),
+                        DatabaseErrorKind::NotNullViolation => Some(Kind::NotNull),
+                        DatabaseErrorKind::ForeignKeyViolation => Some(Kind::ForeignKey),
+                        _ => None,
+                    };
+                    match kind {
+                        Some(kind) => constraint::resolve(kind, info.message()),
+                        None if is_locked(info.message()) => {
+                            log::warn!("the database stayed locked past the busy timeout: {}", info.message());
+                            AppError::Unavailable("the database is busy; retry shortly".into())
+                        }
+                        None => AppError::Internal(anyhow::anyhow!("{}", info.message()).context("database query")),
+                    }
                 }
                 other => AppError::Internal(anyhow::Error::new(other).context("database query")),
             }

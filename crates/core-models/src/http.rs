@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::problem::PROBLEM_CONTENT_TYPE;
-use crate::{AppError, AppResult, FieldError, Problem};
+use crate::{AppError, AppResult, Caller, FieldError, MaybeCaller, Problem};
 
 /// Largest request body accepted (1 MiB); larger bodies get 413.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -72,6 +72,48 @@ where
     match web::block(f).await {
         Ok(result) => result,
         Err(e) => Err(AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))),
+    }
+}
+
+/// What the app-wide authentication middleware found out about a request's caller; it
+/// puts one in every request's extensions (`None`: no `Authorization` header). The
+/// [`Caller`] and [`MaybeCaller`] extractors read it.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Option<Caller>);
+
+fn authenticated(req: &HttpRequest) -> AppResult<Option<Caller>> {
+    match req.extensions().get::<Authenticated>() {
+        Some(Authenticated(caller)) => Ok(caller.clone()),
+        // A configuration bug, found by the route tests: every route sits behind the middleware.
+        None => Err(AppError::Internal(anyhow::anyhow!(
+            "no authentication middleware wraps {}; wrap the app in accounts::http::Authentication",
+            req.path()
+        ))),
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = std::future::Ready<AppResult<Self>>;
+
+    /// The caller, or 401 (with `WWW-Authenticate: Bearer`) when the request sent no token.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticated(req).and_then(|caller| {
+            caller.ok_or_else(|| {
+                AppError::Unauthorized("this endpoint needs a login: send `Authorization: Bearer <token>`".into())
+            })
+        }))
+    }
+}
+
+impl FromRequest for MaybeCaller {
+    type Error = AppError;
+    type Future = std::future::Ready<AppResult<Self>>;
+
+    /// The caller if the request sent a token; a token that does not authenticate never
+    /// reaches a handler (the middleware answers 401).
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticated(req).map(MaybeCaller))
     }
 }
 
@@ -169,11 +211,21 @@ pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req: &HttpRequest| query_error(err).into())
 }
 
-/// `PathConfig` whose failures are 404: a path that does not parse names nothing.
+/// `PathConfig` whose failures are 404: a path that does not parse names nothing. A
+/// malformed [`Id<R>`](crate::id::Id) segment says which resource ("task not found").
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req: &HttpRequest| {
         log::debug!("path did not parse: {err}");
-        AppError::NotFound("no resource at this path".into()).into()
+        let message = match &err {
+            PathError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        let detail = if message.ends_with(" not found") && message.len() <= 64 {
+            message
+        } else {
+            "no resource at this path".to_string()
+        };
+        AppError::NotFound(detail).into()
     })
 }
 

@@ -6,6 +6,11 @@
 //! - [`sort`]: `sort=-created_at,title` parsing against a domain's own field enum.
 //! - [`time`]: RFC 3339 UTC timestamps with millisecond precision, stored as integers.
 //! - [`text`]: the trimming and length rules of the API contract.
+//! - [`caller`]: who is calling ([`Caller`]), taken by the signed-in products' services.
+//! - [`rank`]: enumerations ordered by rank, declared once with [`rank_enum!`].
+//! - [`id`]: typed resource ids ([`id::Id`]) and stored-id conversions.
+//! - [`params`]: query-value parsers (comma lists, booleans, search text).
+//! - [`constraint`]: constraint violations mapped to 409/422, extensible per crate.
 //!
 //! ```
 //! use core_models::{text, Violations};
@@ -19,6 +24,8 @@
 //! assert_eq!(err.field_errors()[0].field, "content");
 //! ```
 
+pub mod caller;
+pub mod constraint;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
@@ -28,12 +35,17 @@ pub mod id;
 pub const API_BASE: &str = "/api/v1";
 pub mod openapi;
 pub mod pagination;
+pub mod params;
 pub mod patch;
 pub mod problem;
+pub mod rank;
 pub mod sort;
+#[cfg(feature = "http")]
+pub mod sse;
 pub mod text;
 pub mod time;
 
+pub use caller::{Caller, MaybeCaller, UserRef};
 pub use error::{AppError, AppResult, FieldError, Violations};
 pub use pagination::{CursorValue, Page, PageRequest};
 pub use problem::Problem;

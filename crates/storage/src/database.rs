@@ -36,11 +36,19 @@ pub struct DbConfig {
     pub busy_timeout: Duration,
     /// How long a request waits for a pooled connection before it gets a 503.
     pub acquire_timeout: Duration,
+    /// How long a write waits for its turn on the writer before it gets a 503 (and is
+    /// withdrawn, so it never runs later).
+    pub write_wait: Duration,
 }
 
 impl Default for DbConfig {
     fn default() -> Self {
-        DbConfig { read_connections: 8, busy_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(10) }
+        DbConfig {
+            read_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+            write_wait: crate::writer::DEFAULT_WRITE_WAIT,
+        }
     }
 }
 
@@ -128,7 +136,7 @@ impl Database {
         let write_pragmas = Pragmas { busy_timeout_ms, read_only: false };
         // The writer first: it creates the file and switches it to WAL.
         let writer_url = url.clone();
-        let writer = Writer::start(Box::new(move || establish(&writer_url, write_pragmas)))?;
+        let writer = Writer::start(Box::new(move || establish(&writer_url, write_pragmas)), config.write_wait)?;
         let reader = Pool::builder()
             .max_size(config.read_connections.max(1))
             .min_idle(Some(1))
@@ -165,6 +173,11 @@ impl Database {
     /// group commit) and returns its result once the group is committed. An error from `f`
     /// undoes `f`'s changes only. `f` runs on the writer thread, hence `Send + 'static`:
     /// move what it needs into it.
+    ///
+    /// Inside `f`, call functions that take the connection (`&mut SqliteConnection`), never
+    /// `write` again: a nested write fails at once (see [`crate::writer`]). Waiting for the
+    /// writer is bounded by [`DbConfig::write_wait`]; past it the write is withdrawn and the
+    /// caller gets 503.
     pub fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut SqliteConnection) -> AppResult<T> + Send + 'static,
@@ -212,15 +225,19 @@ impl TestDb {
 }
 
 /// A fresh, migrated database for one test.
+pub fn test_pool() -> TestDb {
+    test_pool_with(&DbConfig { read_connections: 4, ..DbConfig::default() })
+}
+
+/// [`test_pool`] with explicit tunables (short waits for failure tests).
 ///
 /// # Panics
 /// When no temporary file can be created or migrated: a broken test environment.
 #[allow(clippy::expect_used)]
-pub fn test_pool() -> TestDb {
+pub fn test_pool_with(config: &DbConfig) -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir for test database");
     let path = dir.path().join("test.db");
-    let config = DbConfig { read_connections: 4, ..DbConfig::default() };
-    let db = Database::open_with(&path.to_string_lossy(), &config).expect("open test database");
+    let db = Database::open_with(&path.to_string_lossy(), config).expect("open test database");
     TestDb { db, _dir: dir }
 }
 
@@ -340,6 +357,137 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(rows_in_t(&db), 800);
+    }
+
+    /// Runs `f` on a thread and fails the test if it does not finish in time (a deadlock).
+    fn finishes<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(f()));
+        rx.recv_timeout(Duration::from_secs(20)).expect("finished in time, no deadlock")
+    }
+
+    #[test]
+    fn a_write_inside_a_write_fails_at_once() {
+        let db = test_pool();
+        let inner = db.database();
+        let outer = finishes(move || {
+            inner.clone().write(move |_| {
+                let nested = inner.write(|_| Ok(()));
+                let err = nested.expect_err("nested write refused");
+                assert_eq!(err.status_code(), 500);
+                assert!(format!("{err:#}").contains("inside another write"), "{err:#}");
+                Err::<(), _>(err)
+            })
+        });
+        assert_eq!(outer.unwrap_err().status_code(), 500);
+        db.write(|_| Ok(())).expect("the writer still serves");
+    }
+
+    #[test]
+    fn a_database_locked_past_the_busy_timeout_is_503_and_nothing_is_written() {
+        let config = DbConfig {
+            busy_timeout: Duration::from_millis(100),
+            write_wait: Duration::from_secs(5),
+            ..DbConfig::default()
+        };
+        let db = test_pool_with(&config);
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c)?)).unwrap();
+        // Another process (here: connection) holds the write lock.
+        let mut other = SqliteConnection::establish(&db.path().to_string_lossy()).unwrap();
+        other.batch_execute("BEGIN IMMEDIATE").unwrap();
+        let handle = db.database();
+        let err = finishes(move || handle.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (1)").execute(c)?)))
+            .unwrap_err();
+        assert_eq!(err.status_code(), 503, "{err}");
+        other.batch_execute("COMMIT").unwrap();
+        db.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (2)").execute(c)?)).unwrap();
+        assert_eq!(rows_in_t(&db), 1, "the refused write never ran");
+    }
+
+    #[test]
+    fn a_write_that_cannot_start_in_time_is_withdrawn() {
+        let config = DbConfig { write_wait: Duration::from_millis(200), ..DbConfig::default() };
+        let db = test_pool_with(&config);
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c)?)).unwrap();
+        let slow = db.database();
+        let hog = std::thread::spawn(move || {
+            slow.write(|c| {
+                std::thread::sleep(Duration::from_millis(800));
+                Ok(diesel::sql_query("INSERT INTO t VALUES (1)").execute(c)?)
+            })
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        let late = db.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (2)").execute(c)?));
+        assert_eq!(late.unwrap_err().status_code(), 503);
+        assert_eq!(hog.join().unwrap().unwrap(), 1, "a started write is always waited for");
+        db.write(|_| Ok(())).unwrap();
+        assert_eq!(rows_in_t(&db), 1, "the withdrawn write never ran");
+    }
+
+    #[test]
+    fn after_commit_hooks_run_in_commit_order_and_only_for_committed_writes() {
+        use std::sync::{Arc, Mutex};
+        let db = test_pool();
+        assert!(crate::after_commit(|| {}).is_err(), "outside a write there is no commit to wait for");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let threads: Vec<_> = (0..24)
+            .map(|i| {
+                let db = db.database();
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    db.write(move |_| {
+                        let mine = seen.clone();
+                        crate::after_commit(move || mine.lock().unwrap().push(i))?;
+                        assert!(crate::in_write());
+                        if i % 4 == 0 {
+                            return Err(AppError::Conflict("rolled back".into()));
+                        }
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        let committed: Vec<i32> = threads.into_iter().filter_map(|t| t.join().unwrap().ok()).collect();
+        let mut announced = seen.lock().unwrap().clone();
+        assert!(announced.iter().all(|i| i % 4 != 0), "no hook of a rolled-back write: {announced:?}");
+        announced.sort_unstable();
+        let mut expected = committed.clone();
+        expected.sort_unstable();
+        assert_eq!(announced, expected, "every committed write announced exactly once");
+    }
+
+    #[test]
+    fn constraint_violations_are_client_errors() {
+        let db = test_pool();
+        db.write(|c| {
+            c.batch_execute(
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT UNIQUE);
+                 CREATE TABLE child (id INTEGER PRIMARY KEY,
+                                     parent_id INTEGER REFERENCES parent (id),
+                                     stars INTEGER NOT NULL CONSTRAINT child_stars CHECK (stars BETWEEN 1 AND 5));
+                 INSERT INTO parent VALUES (1, 'a');",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let exec = |sql: &'static str| db.write(move |c| Ok(diesel::sql_query(sql).execute(c)?)).unwrap_err();
+        let fk = exec("INSERT INTO child (parent_id, stars) VALUES (99, 3)");
+        assert_eq!(fk.status_code(), 422, "{fk}");
+        let check = exec("INSERT INTO child (parent_id, stars) VALUES (1, 9)");
+        assert_eq!(check.status_code(), 422, "{check}");
+        let unique = exec("INSERT INTO parent VALUES (2, 'a')");
+        assert_eq!(unique.status_code(), 409, "{unique}");
+        let null = exec("INSERT INTO child (parent_id, stars) VALUES (1, NULL)");
+        assert_eq!((null.status_code(), null.field_errors()[0].field.as_str()), (422, "stars"));
+        use core_models::constraint::ForeignKeyField as _;
+        let named = db
+            .write(|c| {
+                Ok(diesel::sql_query("INSERT INTO child (parent_id, stars) VALUES (7, 2)")
+                    .execute(c)
+                    .fk_field("parent_id")?)
+            })
+            .unwrap_err();
+        assert_eq!(named.field_errors()[0].field, "parent_id");
     }
 
     #[test]

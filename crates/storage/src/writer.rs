@@ -9,11 +9,28 @@
 //! group instead of one per write: throughput rises with load and the queue stays FIFO, so
 //! the tail stays short. A caller is answered only after COMMIT: acknowledged writes are
 //! in the WAL and survive a process crash.
+//!
+//! Three promises beyond that:
+//! - **Bounded waits.** A caller waits at most the configured write wait for its write to
+//!   *start*; past it the write is withdrawn (it will never run) and the caller gets 503
+//!   with `Retry-After`. A write that has started is always waited for: a 503 means the
+//!   write did not happen, never "maybe".
+//! - **No re-entry.** A write issued from inside another write would wait for itself; it
+//!   fails at once with an internal error instead. Compose writes by passing the open
+//!   connection to functions that take `&mut SqliteConnection`.
+//! - **After-commit hooks.** [`after_commit`] registers work (publishing an event) that
+//!   runs on the writer thread once the write's group has committed, in commit order, and
+//!   never for a write that rolled back.
 
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::Duration;
 
 use core_models::{AppError, AppResult};
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
 /// Most writes committed together.
@@ -21,10 +38,117 @@ pub const MAX_BATCH: usize = 256;
 /// Writes that may wait in the queue before callers block (back-pressure).
 const QUEUE: usize = 4096;
 
-/// Tells a caller how its write ended once the group's fate is known.
-type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
-/// A queued write: runs on the writer's connection and returns how to answer its caller.
-type Job = Box<dyn FnOnce(&mut SqliteConnection) -> Reply + Send>;
+/// How long a caller waits for its write to start before it gets 503 (default).
+pub const DEFAULT_WRITE_WAIT: Duration = Duration::from_secs(10);
+
+/// Work to do once the current write's group has committed.
+type Hook = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// Set on the writer thread: a write from here would wait for itself.
+    static ON_WRITER: Cell<bool> = const { Cell::new(false) };
+    /// After-commit hooks of the group being written, in the order they were registered.
+    static HOOKS: RefCell<Vec<Hook>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `hook` after the current write's group commits; dropped if the write or its group
+/// rolls back. Only callable from inside a write (on the writer thread): anywhere else it is
+/// an internal error, since there is no commit to wait for.
+pub fn after_commit(hook: impl FnOnce() + Send + 'static) -> AppResult<()> {
+    if !ON_WRITER.get() {
+        return Err(AppError::Internal(anyhow::anyhow!("after_commit called outside a write")));
+    }
+    HOOKS.with_borrow_mut(|hooks| hooks.push(Box::new(hook)));
+    Ok(())
+}
+
+/// Whether the current thread is inside a write.
+pub fn in_write() -> bool {
+    ON_WRITER.get()
+}
+
+/// A write's life: queued, then either started by the writer or withdrawn by its caller.
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+/// How a queued write ended, told to its caller once the group's fate is known.
+type Reply = Box<dyn FnOnce(Result<(), GroupFailure>) + Send>;
+
+/// Why a whole group failed.
+#[derive(Debug, Clone)]
+enum GroupFailure {
+    /// Another connection held the database locked past the busy timeout.
+    Locked,
+    /// Anything else (a panic, a failed COMMIT).
+    Other(String),
+}
+
+impl GroupFailure {
+    fn of(error: &diesel::result::Error) -> Self {
+        let text = error.to_string();
+        if text.contains("database is locked") || text.contains("database table is locked") {
+            GroupFailure::Locked
+        } else {
+            GroupFailure::Other(text)
+        }
+    }
+
+    fn into_error(self) -> AppError {
+        match self {
+            GroupFailure::Locked => AppError::Unavailable("the database is locked; retry shortly".into()),
+            GroupFailure::Other(cause) => AppError::Internal(anyhow::anyhow!("write group failed: {cause}")),
+        }
+    }
+}
+
+/// A queued write.
+trait Job: Send {
+    /// Runs the write on the group's connection; `None` if its caller has withdrawn it.
+    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Option<Reply>;
+    /// Answers the caller without running the write (the group could not begin).
+    fn refuse(self: Box<Self>, failure: GroupFailure);
+}
+
+struct Write<F, T> {
+    f: F,
+    state: Arc<AtomicU8>,
+    reply_to: SyncSender<AppResult<T>>,
+}
+
+impl<F, T> Job for Write<F, T>
+where
+    F: FnOnce(&mut SqliteConnection) -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Option<Reply> {
+        let Write { f, state, reply_to } = *self;
+        if state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            return None; // withdrawn: its caller already has its 503
+        }
+        let hooks_before = HOOKS.with_borrow(Vec::len);
+        // A nested Diesel transaction is a SAVEPOINT: an error undoes only this write.
+        let result = conn.transaction(f);
+        if result.is_err() {
+            // Its changes are undone, so is what it meant to announce.
+            HOOKS.with_borrow_mut(|hooks| hooks.truncate(hooks_before));
+        }
+        Some(Box::new(move |group: Result<(), GroupFailure>| {
+            let answer = match group {
+                Ok(()) => result,
+                // Our own error explains more than the group's failure.
+                Err(_) if result.is_err() => result,
+                Err(failure) => Err(failure.into_error()),
+            };
+            // The caller may have gone (its request was cancelled); nothing to do then.
+            let _ = reply_to.send(answer);
+        }))
+    }
+
+    fn refuse(self: Box<Self>, failure: GroupFailure) {
+        let _ = self.reply_to.send(Err(failure.into_error()));
+    }
+}
 
 /// Opens a fresh write connection (with its pragmas).
 pub type Connect = Box<dyn Fn() -> anyhow::Result<SqliteConnection> + Send>;
@@ -32,16 +156,21 @@ pub type Connect = Box<dyn Fn() -> anyhow::Result<SqliteConnection> + Send>;
 /// The handle callers use; the thread stops when every handle is dropped.
 #[derive(Debug)]
 pub struct Writer {
-    queue: SyncSender<Job>,
+    queue: SyncSender<Box<dyn Job>>,
+    write_wait: Duration,
 }
 
 impl Writer {
-    /// Starts the writer thread on a connection from `connect`.
-    pub fn start(connect: Connect) -> anyhow::Result<Self> {
+    /// Starts the writer thread on a connection from `connect`; callers wait at most
+    /// `write_wait` for their write to start.
+    pub fn start(connect: Connect, write_wait: Duration) -> anyhow::Result<Self> {
         let conn = connect()?;
-        let (queue, jobs) = sync_channel::<Job>(QUEUE);
-        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(conn, connect, jobs))?;
-        Ok(Writer { queue })
+        let (queue, jobs) = sync_channel::<Box<dyn Job>>(QUEUE);
+        std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || {
+            ON_WRITER.set(true);
+            run(conn, connect, jobs);
+        })?;
+        Ok(Writer { queue, write_wait })
     }
 
     /// Runs `f` in the next group transaction and returns its result once committed.
@@ -50,27 +179,61 @@ impl Writer {
         F: FnOnce(&mut SqliteConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        if ON_WRITER.get() {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "a write was issued from inside another write (it would wait for itself); \
+                 pass the open connection to the inner function instead"
+            )));
+        }
+        let state = Arc::new(AtomicU8::new(QUEUED));
         let (reply_to, reply) = sync_channel::<AppResult<T>>(1);
-        let job: Job = Box::new(move |conn| {
-            // A nested Diesel transaction is a SAVEPOINT: an error undoes only this write.
-            let result = conn.transaction(f);
-            Box::new(move |group: Result<(), String>| {
-                let answer = match group {
-                    Ok(()) => result,
-                    // Our own error explains more than the group's failure.
-                    Err(_) if result.is_err() => result,
-                    Err(cause) => Err(AppError::Internal(anyhow::anyhow!("write group failed: {cause}"))),
-                };
-                // The caller may have gone (its request was cancelled); nothing to do then.
-                let _ = reply_to.send(answer);
-            })
-        });
-        self.queue.send(job).map_err(|_| AppError::Internal(anyhow::anyhow!("the writer thread has stopped")))?;
-        reply.recv().map_err(|_| AppError::Internal(anyhow::anyhow!("the write was lost (writer panicked)")))?
+        let job = Box::new(Write { f, state: state.clone(), reply_to });
+        let lost = || AppError::Internal(anyhow::anyhow!("the writer thread has stopped"));
+        // The queue is bounded: a full queue blocks here, which the wait below also bounds.
+        let mut job: Box<dyn Job> = job;
+        let deadline = std::time::Instant::now() + self.write_wait;
+        loop {
+            match self.queue.try_send(job) {
+                Ok(()) => break,
+                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(lost()),
+                Err(std::sync::mpsc::TrySendError::Full(back)) => {
+                    if std::time::Instant::now() >= deadline {
+                        log::warn!("write refused: the write queue stayed full for {:?}", self.write_wait);
+                        return Err(busy());
+                    }
+                    job = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        match reply.recv_timeout(remaining) {
+            Ok(answer) => answer,
+            Err(RecvTimeoutError::Disconnected) => Err(panicked()),
+            Err(RecvTimeoutError::Timeout) => {
+                if state.compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                    log::warn!(
+                        "write withdrawn: it did not start within {:?} (database locked or overloaded)",
+                        self.write_wait
+                    );
+                    return Err(busy());
+                }
+                // It has started: its outcome is coming, and the client must learn it.
+                reply.recv().map_err(|_| panicked())?
+            }
+        }
     }
 }
 
-fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Job>) {
+fn panicked() -> AppError {
+    AppError::Internal(anyhow::anyhow!("the write was lost (a write in its group panicked)"))
+}
+
+fn busy() -> AppError {
+    AppError::Unavailable("the database is busy; retry shortly".into())
+}
+
+fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_BATCH {
@@ -79,20 +242,41 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        if let Err(e) = AnsiTransactionManager::begin_transaction_sql(&mut conn, "BEGIN IMMEDIATE") {
+            let failure = GroupFailure::of(&e);
+            match &failure {
+                GroupFailure::Locked => {
+                    log::warn!("{} write(s) refused: the database stayed locked past the busy timeout", group.len());
+                }
+                GroupFailure::Other(cause) => log::error!("cannot begin a write transaction: {cause}"),
+            }
+            for job in group {
+                job.refuse(failure.clone());
+            }
+            continue;
+        }
         let mut replies: Vec<Reply> = Vec::with_capacity(group.len());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            conn.immediate_transaction(|c| {
-                for job in group.drain(..) {
-                    replies.push(job(c));
-                }
-                Ok::<(), diesel::result::Error>(())
-            })
+            for job in group.drain(..) {
+                replies.extend(job.run(&mut conn));
+            }
+            AnsiTransactionManager::commit_transaction(&mut conn)
         }));
+        let hooks = HOOKS.take();
         let result = match outcome {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                // Committed: announce, in commit order, before answering anyone.
+                for hook in hooks {
+                    if catch_unwind(AssertUnwindSafe(hook)).is_err() {
+                        log::error!("an after-commit hook panicked; the write itself is committed");
+                    }
+                }
+                Ok(())
+            }
             Ok(Err(e)) => {
-                log::error!("write group of {} failed: {e}", replies.len());
-                Err(e.to_string())
+                log::error!("write group of {} failed at commit: {e}", replies.len());
+                let _ = AnsiTransactionManager::rollback_transaction(&mut conn);
+                Err(GroupFailure::of(&e))
             }
             Err(_) => {
                 // A write panicked mid-group: the transaction state is unknown, so drop the
@@ -106,7 +290,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Job>) {
                         return;
                     }
                 }
-                Err("a write in the same group panicked".to_string())
+                Err(GroupFailure::Other("a write in the same group panicked".to_string()))
             }
         };
         for reply in replies {

@@ -1,0 +1,87 @@
+//! Parsers for query-string values, shared by every list: comma lists, booleans, search
+//! text. Each returns a [`FieldError`] naming the parameter, so a handler can collect every
+//! bad parameter into one 422 with [`Violations`](crate::Violations).
+
+use crate::FieldError;
+
+/// A comma list whose items are parsed by `item`. Blank items are refused: `x=` or `x=a,`
+/// is a client bug, not "anything".
+pub fn comma_list<T>(
+    field: &str,
+    raw: &str,
+    mut item: impl FnMut(&str) -> Result<T, FieldError>,
+) -> Result<Vec<T>, FieldError> {
+    raw.split(',')
+        .map(|part| {
+            let part = part.trim();
+            if part.is_empty() {
+                Err(FieldError::new(field, "must be a comma list without blank items"))
+            } else {
+                item(part)
+            }
+        })
+        .collect()
+}
+
+/// `true` or `false`, nothing else (no `1`, `yes`, or blank).
+pub fn boolean(field: &str, raw: &str) -> Result<bool, FieldError> {
+    match raw.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(FieldError::new(field, format!("`{other}` is not a boolean; use true or false"))),
+    }
+}
+
+/// Search text: trimmed; blank means no search (`None`); longer than `max` characters is
+/// refused.
+pub fn search_text(field: &str, raw: &str, max: usize) -> Result<Option<String>, FieldError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().nth(max).is_some() {
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+    }
+    Ok(Some(text.to_string()))
+}
+
+/// A UUID given as a query value (`project_id=...`): 422 naming `field` when malformed.
+pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| FieldError::new(field, format!("`{}` is not an id", raw.trim())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comma_lists_refuse_blank_items() {
+        let parse = |raw| comma_list("tag", raw, |s| Ok(s.to_string()));
+        assert_eq!(parse(" a , b").unwrap(), ["a", "b"]);
+        for bad in ["", "a,", ",a", "a,,b", " "] {
+            assert_eq!(parse(bad).unwrap_err().field, "tag", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn booleans_are_true_or_false_only() {
+        assert_eq!(boolean("b", " true"), Ok(true));
+        assert_eq!(boolean("b", "false"), Ok(false));
+        for bad in ["1", "yes", "", "TRUE"] {
+            assert!(boolean("b", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn search_text_is_trimmed_and_bounded() {
+        assert_eq!(search_text("q", "  ", 5), Ok(None));
+        assert_eq!(search_text("q", " ab ", 5), Ok(Some("ab".into())));
+        assert!(search_text("q", "abcdef", 5).is_err());
+    }
+
+    #[test]
+    fn query_ids_must_be_uuids() {
+        assert!(uuid("project_id", "0190f0e2-7f7e-7b3a-8a55-3d1c7c2a9b10").is_ok());
+        assert_eq!(uuid("project_id", "nope").unwrap_err().field, "project_id");
+    }
+}
