@@ -295,3 +295,75 @@ async fn openapi_declares_the_bearer_scheme_and_protected_operations() {
         );
     }
 }
+
+/// Every documented operation, with `{...}` path parameters filled with a fresh id.
+async fn every_operation(app: &TestApp) -> Vec<(Method, String)> {
+    let doc = app.get("/openapi.json").await.json();
+    let mut operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete: String = path
+            .split('/')
+            .map(|segment| if segment.starts_with('{') { uuid::Uuid::now_v7().to_string() } else { segment.into() })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in item.as_object().unwrap().keys() {
+            operations.push((Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), concrete.clone()));
+        }
+    }
+    assert!(operations.len() > 15, "the document lists the operations");
+    operations
+}
+
+#[actix_rt::test]
+async fn a_bad_credential_is_401_on_every_endpoint_even_those_that_need_no_login() {
+    let app = spawn_app().await;
+    let token = token_for(&app, "ada@example.com").await;
+    let mut operations = every_operation(&app).await;
+    // Beyond the documented routes: the docs, a path nobody serves, a wrong method.
+    operations.extend([
+        (Method::GET, "/docs/".to_string()),
+        (Method::GET, "/api/v1/nowhere".to_string()),
+        (Method::PUT, "/api/v1/notes".to_string()),
+    ]);
+    for bad in ["Bearer not-a-token", "Basic YWRhOnB3", &format!("Bearer {}", "A".repeat(43))] {
+        for (method, path) in &operations {
+            let body = Some(("application/json", b"{}".to_vec()));
+            let res = app.request(method.clone(), path, &[("authorization", bad)], body).await;
+            assert_eq!(res.status, 401, "{method} {path} with {bad:?}: {}", String::from_utf8_lossy(&res.body));
+            assert_unauthorized(&res);
+        }
+    }
+    // The same requests with the right token or none are not refused for their credentials.
+    for authorization in [Some(format!("Bearer {token}")), None] {
+        let headers: Vec<(&str, &str)> = authorization.iter().map(|a| ("authorization", a.as_str())).collect();
+        // Logout would end the session the other requests use.
+        for (method, path) in operations.iter().filter(|(_, path)| !path.ends_with("/logout")) {
+            let res = app.request(method.clone(), path, &headers, Some(("application/json", b"{}".to_vec()))).await;
+            let needs_login = res.status == 401;
+            assert!(
+                !needs_login || authorization.is_none(),
+                "{method} {path} refused a good token: {}",
+                String::from_utf8_lossy(&res.body)
+            );
+            assert!(res.status < 500, "{method} {path}: {}", res.status);
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn stream_tickets_need_a_login_and_are_never_the_token() {
+    let app = spawn_app().await;
+    let token = token_for(&app, "ada@example.com").await;
+    assert_unauthorized(&app.request(Method::POST, "/api/v1/auth/stream-tickets", &[], None).await);
+    let bearer = format!("Bearer {token}");
+    let res = app.request(Method::POST, "/api/v1/auth/stream-tickets", &[("authorization", &bearer)], None).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    let body = res.json();
+    let ticket = body["ticket"].as_str().unwrap();
+    assert_eq!(ticket.len(), 43);
+    assert_ne!(ticket, token);
+    assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
+    // A ticket is no bearer token.
+    assert_unauthorized(&me(&app.base, Some(&format!("Bearer {ticket}"))).await);
+}

@@ -14,7 +14,7 @@ use serde_json::Value;
 pub struct TestApp {
     pub base: String,
     pub db_path: std::path::PathBuf,
-    handle: actix_web::dev::ServerHandle,
+    handle: gateway::AppHandle,
     _dir: tempfile::TempDir,
 }
 

@@ -11,5 +11,5 @@ mod health;
 mod routes;
 pub mod settings;
 
-pub use routes::Application;
+pub use routes::{AppHandle, Application};
 pub use settings::{NotesStore, Settings};

@@ -5,13 +5,15 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use accounts::BearerSecurity;
+use accounts::StreamTickets;
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
-use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
 use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config};
+use core_models::sse::Shutdown;
 use core_models::API_BASE;
 use storage::{Database, DbConfig};
 use utoipa::OpenApi;
@@ -48,6 +50,10 @@ struct Services {
     tasks: Arc<dyn tasks::TaskService>,
     // One instance for all workers: it holds the in-memory login throttle.
     accounts: Arc<dyn accounts::AccountService>,
+    // Checks every request's credentials; holds the stream tickets.
+    authentication: accounts::Authentication,
+    // Fired at shutdown: open event streams end so they do not hold the shutdown up.
+    shutdown: Shutdown,
 }
 
 impl Services {
@@ -58,8 +64,10 @@ impl Services {
         };
         let tasks = Arc::new(tasks::SqliteTasks::new(db.clone()));
         let accounts_config = accounts::AccountsConfig::with_token_ttl_days(settings.token_ttl_days);
-        let accounts = Arc::new(accounts::SqliteAccounts::new(db.clone(), accounts_config));
-        Services { db, notes, tasks, accounts }
+        let accounts: Arc<dyn accounts::AccountService> =
+            Arc::new(accounts::SqliteAccounts::new(db.clone(), accounts_config));
+        let authentication = accounts::Authentication::new(accounts.clone(), Arc::new(StreamTickets::new()));
+        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new() }
     }
 }
 
@@ -81,6 +89,23 @@ fn cors(origins: &str) -> Cors {
 pub struct Application {
     address: SocketAddr,
     server: Server,
+    shutdown: Shutdown,
+}
+
+/// Stops a running [`Application`]: fires the shutdown signal (open event streams end),
+/// then stops the server.
+#[derive(Debug, Clone)]
+pub struct AppHandle {
+    server: ServerHandle,
+    shutdown: Shutdown,
+}
+
+impl AppHandle {
+    /// Stops the server; `graceful` lets in-flight requests finish.
+    pub async fn stop(&self, graceful: bool) {
+        self.shutdown.trigger();
+        self.server.stop(graceful).await;
+    }
 }
 
 impl std::fmt::Debug for Application {
@@ -96,6 +121,7 @@ impl Application {
         let db = Database::open_with(&settings.database_url, &db_config)
             .with_context(|| format!("opening database {}", settings.database_url))?;
         let services = Services::build(&settings, db);
+        let shutdown = services.shutdown.clone();
         let cors_origins = settings.cors_origins.clone();
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
@@ -108,12 +134,16 @@ impl Application {
                 .app_data(path_config())
                 .app_data(payload_config())
                 .app_data(web::Data::new(services.db.clone()))
+                .app_data(web::Data::new(services.shutdown.clone()))
                 .service(health::healthz)
                 .service(health::readyz)
                 .service(
                     scope::scope(API_BASE)
                         .configure(notes::http::configure(services.notes.clone()))
-                        .configure(accounts::http::configure(services.accounts.clone()))
+                        .configure(accounts::http::configure(
+                            services.accounts.clone(),
+                            services.authentication.tickets().clone(),
+                        ))
                         .configure(tasks::http::configure(services.tasks.clone())),
                 )
                 .split_for_parts();
@@ -125,6 +155,11 @@ impl Application {
                     let known = known.clone();
                     async move { known.answer(&req) }
                 }))
+                // Innermost: every route and the fallback see the caller (or a 401).
+                .wrap(from_fn({
+                    let auth = services.authentication.clone();
+                    move |req, next| auth.clone().call(req, next)
+                }))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(cors(&cors_origins))
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
@@ -135,7 +170,7 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        Ok(Application { address, server: server.run() })
+        Ok(Application { address, server: server.run(), shutdown })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -149,12 +184,39 @@ impl Application {
     }
 
     /// A handle to stop the server from elsewhere.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    pub fn handle(&self) -> AppHandle {
+        AppHandle { server: self.server.handle(), shutdown: self.shutdown.clone() }
     }
 
-    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish) or `handle().stop()`.
+    /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish, open event
+    /// streams end at once) or `handle().stop()`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        // actix-web stops on the signals itself; this fires our signal beside it, so that
+        // streams end instead of holding the graceful shutdown up for its whole timeout.
+        let shutdown = self.shutdown.clone();
+        let watcher = actix_web::rt::spawn(async move {
+            wait_for_stop_signal().await;
+            shutdown.trigger();
+        });
+        let result = self.server.await;
+        self.shutdown.trigger();
+        watcher.abort();
+        result
     }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -52,7 +52,7 @@ type Extracting<T> = Pin<Box<dyn Future<Output = AppResult<T>>>>;
 
 /// The bearer credential of a request: `None` without an `Authorization` header, 401 for
 /// a header that is not exactly one `Bearer <credential>`.
-fn bearer_credential(req: &HttpRequest) -> AppResult<Option<String>> {
+pub(crate) fn bearer_credential(req: &HttpRequest) -> AppResult<Option<String>> {
     let mut values = req.headers().get_all(header::AUTHORIZATION);
     let Some(value) = values.next() else { return Ok(None) };
     if values.next().is_some() {

@@ -10,13 +10,14 @@ use actix_web::{get, post, web, HttpResponse};
 use core_models::http::{blocking, created, Json};
 use core_models::id::parse_path_id;
 use core_models::openapi::JsonBodyErrors;
-use core_models::{AppError, AppResult, Problem, API_BASE};
+use core_models::{AppError, AppResult, Caller, Problem, API_BASE};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::Modify;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, User};
+use crate::ticket::{StreamTickets, TICKET_TTL};
 use crate::AccountService;
 
 type Accounts = web::Data<dyn AccountService>;
@@ -82,13 +83,15 @@ impl HashGate {
 /// Mounts the accounts routes (relative to the API base) with `service` behind them, and
 /// registers `service` as `web::Data<dyn AccountService>` for the [`CurrentUser`] and
 /// [`crate::MaybeUser`] extractors of every route in the same scope.
-pub fn configure(service: Arc<dyn AccountService>) -> impl FnOnce(&mut ServiceConfig) {
+pub fn configure(service: Arc<dyn AccountService>, tickets: Arc<StreamTickets>) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(service))
+            .app_data(web::Data::from(tickets))
             .app_data(web::Data::new(HashGate::new(HashGate::default_permits(), HASH_QUEUE_WAIT)))
             .service(register)
             .service(login)
             .service(logout)
+            .service(issue_stream_ticket)
             // `/users/me` before `/users/{id}`: routes match in order.
             .service(get_me)
             .service(get_user);
@@ -159,6 +162,40 @@ async fn logout(accounts: Accounts, me: CurrentUser) -> AppResult<HttpResponse> 
     let accounts = accounts.into_inner();
     blocking(move || accounts.logout(&me)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// A stream ticket for the caller's browser: a browser's `EventSource` cannot send an
+/// `Authorization` header, so it opens an event stream with `?ticket=<ticket>` instead.
+///
+/// The ticket is good for one connection within 60 seconds; ask for a new one for each
+/// (re)connection. The bearer token never goes into a URL.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A single-use ticket", body = StreamTicket),
+        (status = 401, description = "Missing, malformed, expired or revoked token", body = Problem, content_type = "application/problem+json",
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"corkboard\"`"))),
+    )
+)]
+#[post("/auth/stream-tickets")]
+async fn issue_stream_ticket(tickets: web::Data<StreamTickets>, caller: Caller) -> AppResult<HttpResponse> {
+    let ticket = tickets.issue(caller)?;
+    let expires_at = core_models::time::now() + chrono::Duration::from_std(TICKET_TTL).unwrap_or_default();
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(StreamTicket { ticket, expires_at }))
+}
+
+/// A single-use ticket that authenticates one event-stream connection.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StreamTicket {
+    /// Pass as `?ticket=` when opening the stream; good once, within 60 seconds.
+    pub ticket: String,
+    /// When the ticket stops working.
+    #[serde(with = "core_models::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The caller's own account.

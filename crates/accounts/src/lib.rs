@@ -10,6 +10,10 @@
 //!   (production: 19 MiB, 2 passes, 1 lane; see [`production_password_params`]).
 //! - Tokens: 256 random bits as 43 base64url characters, stored only as their SHA-256,
 //!   expiring after [`AccountsConfig::token_ttl`] (30 days by default), revoked by logout.
+//! - Every request: [`Authentication`], registered once for the whole app, checks any
+//!   `Authorization` header (401 if it does not authenticate) and leaves the
+//!   [`core_models::Caller`] for any crate's handlers; browsers' event streams use
+//!   single-use [stream tickets](ticket) instead of a token in the URL.
 //! - Logins: 10 failures for one email within 15 minutes give 429 until the window frees
 //!   ([`LoginThrottleConfig`]); counters live in bounded memory, not in the database.
 //!
@@ -36,6 +40,7 @@
 //! # Ok::<(), core_models::AppError>(())
 //! ```
 
+pub mod auth;
 mod clock;
 mod config;
 pub mod extract;
@@ -45,8 +50,10 @@ mod password;
 mod service;
 mod sqlite;
 mod throttle;
+pub mod ticket;
 mod token;
 
+pub use auth::Authentication;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     insecure_test_password_params, production_password_params, AccountsConfig, LoginThrottleConfig, PasswordParams,
@@ -60,4 +67,5 @@ pub use model::{
 };
 pub use service::AccountService;
 pub use sqlite::SqliteAccounts;
+pub use ticket::{StreamTickets, TICKET_TTL};
 pub use token::{AccessToken, TokenHash, TOKEN_LEN};

@@ -146,6 +146,11 @@ impl CurrentUser {
         self.user.id
     }
 
+    /// The caller as every product's services take it.
+    pub fn caller(&self) -> core_models::Caller {
+        core_models::Caller::new(self.user.id, self.user.display_name.clone())
+    }
+
     /// The hash of the token this request authenticated with (what logout revokes).
     pub fn token(&self) -> &TokenHash {
         &self.token

@@ -482,9 +482,7 @@ mod tests {
         use core_models::constraint::ForeignKeyField as _;
         let named = db
             .write(|c| {
-                Ok(diesel::sql_query("INSERT INTO child (parent_id, stars) VALUES (7, 2)")
-                    .execute(c)
-                    .fk_field("parent_id")?)
+                diesel::sql_query("INSERT INTO child (parent_id, stars) VALUES (7, 2)").execute(c).fk_field("parent_id")
             })
             .unwrap_err();
         assert_eq!(named.field_errors()[0].field, "parent_id");
@@ -498,7 +496,7 @@ mod tests {
 
     #[test]
     fn schema_matches_migrations() {
-        use crate::schema::{notes, task_completions, task_counts, tasks, tokens, users};
+        use crate::schema::{activity, notes, task_completions, task_counts, tasks, tokens, users};
         let db = test_pool();
         let mut c = db.read().unwrap();
         // Preparing a SELECT of every declared column fails if a table or column is missing.
@@ -508,5 +506,6 @@ mod tests {
         task_completions::table.select(task_completions::all_columns).execute(&mut c).unwrap();
         users::table.select(users::all_columns).execute(&mut c).unwrap();
         tokens::table.select(tokens::all_columns).execute(&mut c).unwrap();
+        activity::table.select(activity::all_columns).execute(&mut c).unwrap();
     }
 }

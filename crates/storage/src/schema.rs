@@ -84,7 +84,24 @@ diesel::table! {
     }
 }
 
+// -- activity log --
+
+diesel::table! {
+    /// Activity entries. `seq` increases in commit order; `details` is a JSON object text.
+    activity (seq) {
+        seq -> BigInt,
+        team_id -> Text,
+        project_id -> Nullable<Text>,
+        task_id -> Nullable<Text>,
+        actor_id -> Text,
+        action -> Text,
+        details -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(activity -> users (actor_id));
 diesel::joinable!(tokens -> users (user_id));
 // Tables that join `users` later (authors, members) add their own pairs with `users`; one
 // table may appear in several of these macros as long as no pair is listed twice.
-diesel::allow_tables_to_appear_in_same_query!(users, tokens);
+diesel::allow_tables_to_appear_in_same_query!(users, tokens, activity);

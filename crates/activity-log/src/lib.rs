@@ -1,0 +1,106 @@
+//! The activity log: what happened in a team, recorded in the same transaction as the
+//! change, read as feeds, and pushed live to subscribers once committed.
+//!
+//! - [`ActivityLog::append`] takes the open write connection, so a product records the
+//!   entry inside the write that makes the change: both commit or neither does. The
+//!   entry's `seq` (and so its id) is assigned there, in commit order.
+//! - [`ActivityLog::team_feed`] and [`ActivityLog::task_feed`] read newest first, with
+//!   filters (`project_id`, `actor`, `action`, `since`) and keyset paging, each served by an
+//!   index.
+//! - Committed entries reach [`Publisher`] subscribers after commit, in commit order
+//!   ([`publish`]); [`stream::team_stream`] serves them as Server-Sent Events with replay.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use activity_log::{ActivityLog, Details, FeedQuery, InProcessPublisher, NewEntry};
+//! use core_models::Caller;
+//!
+//! let db = storage::test_pool();
+//! # let ada = Caller::new(uuid::Uuid::now_v7(), "Ada");
+//! # let (id, name) = (ada.id.to_string(), ada.display_name.clone());
+//! # db.write(move |c| { use diesel::RunQueryDsl; diesel::sql_query(format!(
+//! #     "INSERT INTO users VALUES ('{id}', 'a@x.io', 'a@x.io', '{name}', 'h', 0)")).execute(c)?; Ok(()) })?;
+//! let log = ActivityLog::new(Arc::new(InProcessPublisher::default()));
+//! let team = uuid::Uuid::now_v7();
+//!
+//! // Inside a product's write: change something, then record it on the same connection.
+//! let entry = db.write({
+//!     let (log, ada) = (log.clone(), ada.clone());
+//!     move |conn| {
+//!         let details = Details::new().changed("status", "todo", "done");
+//!         log.append(conn, &ada, NewEntry::new(team, "task.status_changed").details(details))
+//!     }
+//! })?;
+//!
+//! let feed = log.team_feed(&mut *db.read()?, team, &FeedQuery::default())?;
+//! assert_eq!(feed.items, vec![entry]);
+//! # Ok::<(), core_models::AppError>(())
+//! ```
+
+mod model;
+pub mod publish;
+mod query;
+mod store;
+pub mod stream;
+
+use std::sync::Arc;
+
+use core_models::{AppResult, Caller, Page};
+use diesel::SqliteConnection;
+use uuid::Uuid;
+
+pub use model::{entry_id, seq_of, ActivityEntry, Details, NewEntry};
+pub use publish::{InProcessPublisher, Lagged, Publisher, Subscription};
+pub use query::{FeedFilter, FeedParams, FeedQuery};
+pub use store::Subject;
+
+/// The log: appends and feeds over the `activity` table, publication through a
+/// [`Publisher`]. Cheap to clone; one per app.
+#[derive(Debug, Clone)]
+pub struct ActivityLog {
+    publisher: Arc<dyn Publisher>,
+}
+
+impl ActivityLog {
+    /// A log that publishes committed entries through `publisher`.
+    pub fn new(publisher: Arc<dyn Publisher>) -> Self {
+        ActivityLog { publisher }
+    }
+
+    /// Records `entry` by `actor` on `conn`, which must be the connection of a write
+    /// (`Database::write`): the entry commits with the change or not at all, and is
+    /// published only after the commit. Returns the entry as stored.
+    pub fn append(&self, conn: &mut SqliteConnection, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
+        let entry = store::insert(conn, actor, entry)?;
+        let publisher = self.publisher.clone();
+        let shared = Arc::new(entry.clone());
+        storage::after_commit(move || publisher.publish(shared))?;
+        Ok(entry)
+    }
+
+    /// A page of a team's entries, newest first. Authorization is the caller's job: check
+    /// membership on the same connection first.
+    pub fn team_feed(
+        &self,
+        conn: &mut SqliteConnection,
+        team_id: Uuid,
+        query: &FeedQuery,
+    ) -> AppResult<Page<ActivityEntry>> {
+        Ok(query.page_of(store::feed(conn, Subject::Team(team_id), query)?))
+    }
+
+    /// A page of one task's entries, newest first.
+    pub fn task_feed(
+        &self,
+        conn: &mut SqliteConnection,
+        task_id: Uuid,
+        query: &FeedQuery,
+    ) -> AppResult<Page<ActivityEntry>> {
+        Ok(query.page_of(store::feed(conn, Subject::Task(task_id), query)?))
+    }
+
+    /// Every entry of `team_id` committed from now on, in commit order.
+    pub fn subscribe(&self, team_id: Uuid) -> Subscription {
+        self.publisher.subscribe(team_id)
+    }
+}

@@ -1,0 +1,163 @@
+//! Feed requests: the query string of an activity feed and its checked form.
+
+use chrono::{DateTime, Utc};
+use core_models::pagination::{parse_paging, row_keys, PageRequest};
+use core_models::sort::{KeyKind, Sort, SortField};
+use core_models::{params, time, AppResult, CursorValue, FieldError, Page, Violations};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::ActivityEntry;
+
+/// Feeds have one order, newest first; this is its cursor key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FeedOrder {
+    Seq,
+}
+
+impl SortField for FeedOrder {
+    const ALL: &'static [Self] = &[FeedOrder::Seq];
+    fn name(self) -> &'static str {
+        "seq"
+    }
+    fn key_kind(self) -> KeyKind {
+        KeyKind::Int
+    }
+}
+
+const NEWEST_FIRST: &str = "-seq";
+
+/// The query string of an activity feed. Unknown parameters are refused (422).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// Only entries about this project.
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub project_id: Option<String>,
+    /// Only entries by this user (a user id).
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub actor: Option<String>,
+    /// Only entries of this action (`task.status_changed`).
+    #[param(example = "task.status_changed")]
+    pub action: Option<String>,
+    /// Only entries recorded at or after this time: an RFC 3339 timestamp, or a date
+    /// meaning that day's start (UTC).
+    #[param(example = "2026-11-24T00:00:00Z")]
+    pub since: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Which entries a feed keeps. Every present condition must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// About this project.
+    pub project_id: Option<Uuid>,
+    /// By this user.
+    pub actor: Option<Uuid>,
+    /// Of this action.
+    pub action: Option<String>,
+    /// Recorded at or after.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A checked feed request.
+#[derive(Debug, Clone)]
+pub struct FeedQuery {
+    /// Page size and position.
+    pub page: PageRequest,
+    /// Which entries.
+    pub filter: FeedFilter,
+    sort: Sort<FeedOrder>,
+}
+
+impl Default for FeedQuery {
+    fn default() -> Self {
+        FeedQuery {
+            page: PageRequest::default(),
+            filter: FeedFilter::default(),
+            sort: Sort::parse(None, NEWEST_FIRST).unwrap_or_else(|_| unreachable!("the feed order parses")),
+        }
+    }
+}
+
+impl FeedQuery {
+    /// Checks every parameter, naming each bad one in a single 422.
+    pub fn parse(params: FeedParams) -> AppResult<Self> {
+        let mut v = Violations::new();
+        let (page, sort) = parse_paging(params.limit.as_deref(), params.cursor.as_deref(), None, NEWEST_FIRST, &mut v);
+        let project_id = params.project_id.as_deref().and_then(|raw| v.check(params::uuid("project_id", raw)));
+        let actor = params.actor.as_deref().and_then(|raw| v.check(params::uuid("actor", raw)));
+        let action = match params.action.as_deref().map(str::trim) {
+            None => None,
+            Some(a) if a.is_empty() || a.len() > 64 => {
+                v.push(FieldError::new("action", "must be an action name such as task.created"));
+                None
+            }
+            Some(a) => Some(a.to_string()),
+        };
+        let since = params.since.as_deref().and_then(|raw| v.check(parse_since(raw)));
+        v.finish()?;
+        Ok(FeedQuery {
+            page,
+            filter: FeedFilter { project_id, actor, action, since },
+            sort: sort.unwrap_or_else(|| unreachable!("checked by finish")),
+        })
+    }
+
+    /// The `seq` the page continues below (from the cursor).
+    pub(crate) fn before_seq(&self) -> AppResult<Option<i64>> {
+        Ok(match self.page.after(&self.sort)? {
+            Some([CursorValue::Int(seq), ..]) => Some(*seq),
+            Some(_) => return Err(FieldError::new("cursor", "is not a cursor returned by this list").into()),
+            None => None,
+        })
+    }
+
+    /// The page of `rows` (fetched one beyond the limit).
+    pub(crate) fn page_of(&self, rows: Vec<ActivityEntry>) -> Page<ActivityEntry> {
+        Page::from_overfetch(rows, self.page.limit, &self.sort, |e| {
+            row_keys(&self.sort, e.id, |_| CursorValue::Int(e.seq))
+        })
+    }
+}
+
+fn parse_since(raw: &str) -> Result<DateTime<Utc>, FieldError> {
+    if let Some(date) = time::parse_date(raw) {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    time::parse(raw).ok_or_else(|| {
+        FieldError::new("since", format!("`{}` is neither a date nor an RFC 3339 timestamp", raw.trim()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_parameter_is_named() {
+        let params = FeedParams {
+            project_id: Some("x".into()),
+            actor: Some("y".into()),
+            action: Some(" ".into()),
+            since: Some("yesterday".into()),
+            limit: Some("0".into()),
+            cursor: Some("zz".into()),
+        };
+        let err = FeedQuery::parse(params).unwrap_err();
+        let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "cursor", "project_id", "actor", "action", "since"]);
+    }
+
+    #[test]
+    fn since_takes_dates_and_timestamps() {
+        assert_eq!(time::format(&parse_since("2026-11-24").unwrap()), "2026-11-24T00:00:00.000Z");
+        assert_eq!(time::format(&parse_since("2026-11-24T10:00:00+01:00").unwrap()), "2026-11-24T09:00:00.000Z");
+    }
+}

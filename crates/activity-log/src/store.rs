@@ -1,0 +1,159 @@
+//! The `activity` table: appending inside the caller's write, and the feeds.
+
+use core_models::constraint::ForeignKeyField as _;
+use core_models::{id, time, AppError, AppResult, Caller, UserRef};
+use diesel::dsl::max;
+use diesel::prelude::*;
+use storage::schema::{activity, users};
+use uuid::Uuid;
+
+use crate::model::entry_id;
+use crate::query::{FeedFilter, FeedQuery};
+use crate::{ActivityEntry, NewEntry};
+
+/// An entry as stored, with its actor's display name.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+struct EntryRow {
+    #[diesel(select_expression = activity::seq)]
+    seq: i64,
+    #[diesel(select_expression = activity::team_id)]
+    team_id: String,
+    #[diesel(select_expression = activity::project_id)]
+    project_id: Option<String>,
+    #[diesel(select_expression = activity::task_id)]
+    task_id: Option<String>,
+    #[diesel(select_expression = activity::actor_id)]
+    actor_id: String,
+    #[diesel(select_expression = users::display_name)]
+    actor_name: String,
+    #[diesel(select_expression = activity::action)]
+    action: String,
+    #[diesel(select_expression = activity::details)]
+    details: String,
+    #[diesel(select_expression = activity::created_at)]
+    created_at: i64,
+}
+
+fn optional_id(column: &str, raw: Option<String>) -> AppResult<Option<Uuid>> {
+    raw.map(|raw| id::from_stored(column, &raw)).transpose()
+}
+
+impl TryFrom<EntryRow> for ActivityEntry {
+    type Error = AppError;
+    fn try_from(row: EntryRow) -> AppResult<Self> {
+        Ok(ActivityEntry {
+            id: entry_id(row.created_at, row.seq),
+            team_id: id::from_stored("activity.team_id", &row.team_id)?,
+            project_id: optional_id("activity.project_id", row.project_id)?,
+            task_id: optional_id("activity.task_id", row.task_id)?,
+            actor: UserRef { id: id::from_stored("activity.actor_id", &row.actor_id)?, display_name: row.actor_name },
+            action: row.action,
+            details: serde_json::from_str(&row.details).map_err(|_| id::corrupt("activity.details", &row.details))?,
+            created_at: time::from_millis(row.created_at),
+            seq: row.seq,
+        })
+    }
+}
+
+/// Inserts the entry on `conn` (the caller's write transaction) and returns it as stored.
+pub(crate) fn insert(conn: &mut SqliteConnection, actor: &Caller, new: NewEntry) -> AppResult<ActivityEntry> {
+    if new.action.is_empty() || new.action.len() > 64 {
+        return Err(AppError::Internal(anyhow::anyhow!("activity action {:?} must be 1 to 64 bytes", new.action)));
+    }
+    // Never earlier than the last entry: `since` becomes a `seq` bound (see the migration).
+    let last: Option<i64> = activity::table.select(max(activity::created_at)).first(conn)?;
+    let created_at = time::to_millis(time::now()).max(last.unwrap_or(i64::MIN));
+    let details = new.details.into_value();
+    let seq: i64 = diesel::insert_into(activity::table)
+        .values((
+            activity::team_id.eq(new.team_id.to_string()),
+            activity::project_id.eq(new.project_id.map(|id| id.to_string())),
+            activity::task_id.eq(new.task_id.map(|id| id.to_string())),
+            activity::actor_id.eq(actor.id.to_string()),
+            activity::action.eq(&new.action),
+            activity::details.eq(details.to_string()),
+            activity::created_at.eq(created_at),
+        ))
+        .returning(activity::seq)
+        .get_result(conn)
+        .fk_field("actor")?;
+    Ok(ActivityEntry {
+        id: entry_id(created_at, seq),
+        team_id: new.team_id,
+        project_id: new.project_id,
+        task_id: new.task_id,
+        actor: actor.user_ref(),
+        action: new.action,
+        details,
+        created_at: time::from_millis(created_at),
+        seq,
+    })
+}
+
+/// Which entries a feed is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// Everything of a team.
+    Team(Uuid),
+    /// One task's history.
+    Task(Uuid),
+}
+
+/// The first `seq` recorded at or after `since_ms` (`None`: nothing is that recent).
+fn first_seq_since(conn: &mut SqliteConnection, since_ms: i64) -> AppResult<Option<i64>> {
+    Ok(activity::table
+        .filter(activity::created_at.ge(since_ms))
+        .order((activity::created_at.asc(), activity::seq.asc()))
+        .select(activity::seq)
+        .first(conn)
+        .optional()?)
+}
+
+/// One page of a feed, newest first.
+pub(crate) fn feed(conn: &mut SqliteConnection, subject: Subject, query: &FeedQuery) -> AppResult<Vec<ActivityEntry>> {
+    let mut q = activity::table.inner_join(users::table).select(EntryRow::as_select()).into_boxed();
+    q = match subject {
+        Subject::Team(team) => q.filter(activity::team_id.eq(team.to_string())),
+        Subject::Task(task) => q.filter(activity::task_id.eq(task.to_string())),
+    };
+    let FeedFilter { project_id, actor, action, since } = &query.filter;
+    if let Some(project) = project_id {
+        q = q.filter(activity::project_id.eq(project.to_string()));
+    }
+    if let Some(actor) = actor {
+        q = q.filter(activity::actor_id.eq(actor.to_string()));
+    }
+    if let Some(action) = action {
+        q = q.filter(activity::action.eq(action.clone()));
+    }
+    if let Some(since) = since {
+        match first_seq_since(conn, time::to_millis(*since))? {
+            Some(first) => q = q.filter(activity::seq.ge(first)),
+            None => return Ok(Vec::new()),
+        }
+    }
+    if let Some(before) = query.before_seq()? {
+        q = q.filter(activity::seq.lt(before));
+    }
+    let rows: Vec<EntryRow> = q.order(activity::seq.desc()).limit(i64::from(query.page.limit) + 1).load(conn)?;
+    rows.into_iter().map(ActivityEntry::try_from).collect()
+}
+
+/// Up to `limit` entries of `team_id` after `after_seq`, oldest first (a stream's replay).
+pub(crate) fn team_entries_after(
+    conn: &mut SqliteConnection,
+    team_id: Uuid,
+    after_seq: i64,
+    limit: i64,
+) -> AppResult<Vec<ActivityEntry>> {
+    let rows: Vec<EntryRow> = activity::table
+        .inner_join(users::table)
+        .select(EntryRow::as_select())
+        .filter(activity::team_id.eq(team_id.to_string()))
+        .filter(activity::seq.gt(after_seq))
+        .order(activity::seq.asc())
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter().map(ActivityEntry::try_from).collect()
+}

@@ -1,0 +1,144 @@
+//! A team's live stream as Server-Sent Events: replay what the client missed from the
+//! table, then live entries from the publisher, with nothing skipped or repeated.
+//!
+//! The subscription is taken *before* the replay is read, so an entry committed while the
+//! replay runs is in the subscription, and one committed before is in the table (or both:
+//! live entries at or below the last replayed `seq` are skipped). Publication follows
+//! commit order, so the live part is in `seq` order too. A subscriber that falls behind is
+//! dropped by the publisher: the stream ends, the browser reconnects with `Last-Event-ID`
+//! and the replay covers the gap.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{HttpRequest, HttpResponse};
+use core_models::http::blocking;
+use core_models::sse::{sse_response, Shutdown, SseEvent};
+use core_models::{AppResult, FieldError};
+use futures_util::StreamExt as _;
+use storage::Database;
+use uuid::Uuid;
+
+use crate::model::seq_of;
+use crate::publish::Subscription;
+use crate::{store, ActivityEntry, ActivityLog};
+
+/// Entries read from the table per replay query.
+const REPLAY_BATCH: i64 = 500;
+
+/// Where a client resumes: the `Last-Event-ID` header (sent by a reconnecting
+/// `EventSource`), else the `last_event_id` query parameter (for a page that opens a new
+/// `EventSource` after getting a fresh ticket). `None`: start with what happens next.
+pub fn resume_point(req: &HttpRequest, query_value: Option<&str>) -> AppResult<Option<i64>> {
+    let header = req.headers().get("Last-Event-ID").map(|v| v.to_str().unwrap_or("\u{0}"));
+    let (field, raw) = match (header, query_value) {
+        (Some(h), _) => ("Last-Event-ID", h),
+        (None, Some(q)) => ("last_event_id", q),
+        (None, None) => return Ok(None),
+    };
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    Uuid::parse_str(raw)
+        .ok()
+        .and_then(seq_of)
+        .map(Some)
+        .ok_or_else(|| FieldError::new(field, "is not the id of an event of this stream").into())
+}
+
+/// How a stream goes on.
+enum Phase {
+    /// Reading the table after this `seq`.
+    Replay(i64),
+    /// Forwarding the subscription.
+    Live,
+}
+
+struct State {
+    db: Database,
+    team_id: Uuid,
+    live: Subscription,
+    phase: Phase,
+    last_seq: i64,
+    ready: VecDeque<ActivityEntry>,
+}
+
+fn event_of(entry: &ActivityEntry) -> SseEvent {
+    SseEvent {
+        id: entry.id.to_string(),
+        event: entry.action.clone(),
+        // An entry of plain values always serialises.
+        data: serde_json::to_string(entry).unwrap_or_default(),
+    }
+}
+
+impl State {
+    async fn next(mut self) -> Option<(ActivityEntry, State)> {
+        loop {
+            if let Some(entry) = self.ready.pop_front() {
+                self.last_seq = entry.seq;
+                return Some((entry, self));
+            }
+            match self.phase {
+                Phase::Replay(after) => {
+                    let (db, team_id) = (self.db.clone(), self.team_id);
+                    let batch =
+                        blocking(move || store::team_entries_after(&mut *db.read()?, team_id, after, REPLAY_BATCH))
+                            .await;
+                    let batch = match batch {
+                        Ok(batch) => batch,
+                        Err(e) => {
+                            // The client reconnects and resumes from its last id.
+                            log::warn!("activity stream of team {team_id} ends: replay failed: {e}");
+                            return None;
+                        }
+                    };
+                    self.phase = match batch.last() {
+                        Some(last) if batch.len() as i64 == REPLAY_BATCH => Phase::Replay(last.seq),
+                        _ => Phase::Live,
+                    };
+                    self.ready.extend(batch);
+                }
+                Phase::Live => match self.live.next().await {
+                    Some(Ok(entry)) if entry.seq > self.last_seq => self.ready.push_back(Arc::unwrap_or_clone(entry)),
+                    Some(Ok(_)) => {} // already replayed
+                    Some(Err(crate::Lagged)) | None => return None,
+                },
+            }
+        }
+    }
+}
+
+/// The entries of `team_id` after `resume_after` (if given) from the table, then every
+/// entry as it commits, in `seq` order without repeats. It ends if the subscriber falls
+/// behind (resume from the last entry received) or a replay read fails.
+pub fn resume(
+    log: &ActivityLog,
+    db: Database,
+    team_id: Uuid,
+    resume_after: Option<i64>,
+) -> impl futures_util::Stream<Item = ActivityEntry> {
+    let live = log.subscribe(team_id);
+    let phase = resume_after.map_or(Phase::Live, Phase::Replay);
+    let state = State { db, team_id, live, phase, last_seq: resume_after.unwrap_or(0), ready: VecDeque::new() };
+    futures_util::stream::unfold(state, |state| async move {
+        let (entry, state) = state.next().await?;
+        Some((entry, state))
+    })
+}
+
+/// The event stream of `team_id` for a caller already allowed to see it: [`resume`] as
+/// Server-Sent Events (`id:` the entry id, `event:` its action, `data:` the entry).
+pub fn team_stream(
+    log: &ActivityLog,
+    db: Database,
+    team_id: Uuid,
+    resume_after: Option<i64>,
+    shutdown: Shutdown,
+    heartbeat: Duration,
+) -> HttpResponse {
+    let events = resume(log, db, team_id, resume_after).map(|entry| event_of(&entry)).boxed_local();
+    sse_response(events, shutdown, heartbeat)
+}
