@@ -4,6 +4,7 @@ use core_models::constraint::ForeignKeyField as _;
 use core_models::{id, time, AppError, AppResult, Caller, UserRef};
 use diesel::dsl::max;
 use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
 use storage::schema::{activity, users};
 use uuid::Uuid;
 
@@ -110,14 +111,20 @@ fn first_seq_since(conn: &mut SqliteConnection, since_ms: i64) -> AppResult<Opti
         .optional()?)
 }
 
-/// One page of a feed, newest first.
-pub(crate) fn feed(conn: &mut SqliteConnection, subject: Subject, query: &FeedQuery) -> AppResult<Vec<ActivityEntry>> {
+type FeedSql = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::Select<diesel::dsl::InnerJoin<activity::table, users::table>, diesel::dsl::AsSelect<EntryRow, Sqlite>>,
+    Sqlite,
+>;
+
+/// The query of one page of a feed (one row beyond the limit), entries from `since_seq` on.
+fn feed_sql(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> AppResult<FeedSql> {
     let mut q = activity::table.inner_join(users::table).select(EntryRow::as_select()).into_boxed();
     q = match subject {
         Subject::Team(team) => q.filter(activity::team_id.eq(team.to_string())),
         Subject::Task(task) => q.filter(activity::task_id.eq(task.to_string())),
     };
-    let FeedFilter { project_id, actor, action, since } = &query.filter;
+    let FeedFilter { project_id, actor, action, since: _ } = &query.filter;
     if let Some(project) = project_id {
         q = q.filter(activity::project_id.eq(project.to_string()));
     }
@@ -127,16 +134,25 @@ pub(crate) fn feed(conn: &mut SqliteConnection, subject: Subject, query: &FeedQu
     if let Some(action) = action {
         q = q.filter(activity::action.eq(action.clone()));
     }
-    if let Some(since) = since {
-        match first_seq_since(conn, time::to_millis(*since))? {
-            Some(first) => q = q.filter(activity::seq.ge(first)),
-            None => return Ok(Vec::new()),
-        }
+    if let Some(first) = since_seq {
+        q = q.filter(activity::seq.ge(first));
     }
     if let Some(before) = query.before_seq()? {
         q = q.filter(activity::seq.lt(before));
     }
-    let rows: Vec<EntryRow> = q.order(activity::seq.desc()).limit(i64::from(query.page.limit) + 1).load(conn)?;
+    Ok(q.order(activity::seq.desc()).limit(i64::from(query.page.limit) + 1))
+}
+
+/// One page of a feed, newest first.
+pub(crate) fn feed(conn: &mut SqliteConnection, subject: Subject, query: &FeedQuery) -> AppResult<Vec<ActivityEntry>> {
+    let since_seq = match query.filter.since {
+        None => None,
+        Some(since) => match first_seq_since(conn, time::to_millis(since))? {
+            Some(first) => Some(first),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let rows: Vec<EntryRow> = feed_sql(subject, query, since_seq)?.load(conn)?;
     rows.into_iter().map(ActivityEntry::try_from).collect()
 }
 
@@ -156,4 +172,42 @@ pub(crate) fn team_entries_after(
         .limit(limit)
         .load(conn)?;
     rows.into_iter().map(ActivityEntry::try_from).collect()
+}
+
+#[cfg(test)]
+mod query_plans {
+    use super::*;
+    use crate::query::FeedParams;
+    use storage::plan::{plan_problems, query_plan};
+
+    #[test]
+    fn every_feed_filter_walks_an_index_newest_first() {
+        let db = storage::test_pool();
+        let mut conn = db.read().unwrap();
+        let id = || Some(Uuid::now_v7().to_string());
+        let filters: Vec<FeedParams> = vec![
+            FeedParams::default(),
+            FeedParams { project_id: id(), ..FeedParams::default() },
+            FeedParams { actor: id(), ..FeedParams::default() },
+            FeedParams { action: Some("task.created".into()), ..FeedParams::default() },
+            FeedParams { project_id: id(), action: Some("task.updated".into()), ..FeedParams::default() },
+        ];
+        for params in filters {
+            let query = FeedQuery::parse(params.clone()).unwrap();
+            for subject in [Subject::Team(Uuid::now_v7()), Subject::Task(Uuid::now_v7())] {
+                for since in [None, Some(42)] {
+                    let plan = query_plan(&mut conn, feed_sql(subject, &query, since).unwrap()).unwrap();
+                    let problems = plan_problems(&plan, "activity");
+                    assert!(problems.is_empty(), "{subject:?} {params:?} since {since:?}: {plan:#?}");
+                }
+            }
+        }
+        let since = activity::table
+            .filter(activity::created_at.ge(0))
+            .order((activity::created_at.asc(), activity::seq.asc()))
+            .select(activity::seq)
+            .limit(1);
+        let plan = query_plan(&mut conn, since).unwrap();
+        assert!(plan_problems(&plan, "activity").is_empty(), "{plan:#?}");
+    }
 }
