@@ -149,3 +149,15 @@ async fn browsers_on_other_origins_may_call_the_api() {
     assert_eq!(res.status, 200);
     assert!(res.header("access-control-allow-origin").is_some());
 }
+
+#[actix_rt::test]
+async fn malformed_path_ids_are_404s_that_name_the_resource() {
+    let app = spawn_app().await;
+    for (path, what) in
+        [("/api/v1/notes/nope", "note"), ("/api/v1/tasks/12345", "task"), ("/api/v1/users/not-a-uuid", "user")]
+    {
+        let res = app.get(path).await;
+        let problem = res.problem(404);
+        assert_eq!(problem["detail"], format!("{what} not found"), "{path}");
+    }
+}

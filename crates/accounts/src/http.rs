@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{get, post, web, HttpResponse};
 use core_models::http::{blocking, created, Json};
-use core_models::id::parse_path_id;
+use core_models::id::Id;
 use core_models::openapi::JsonBodyErrors;
 use core_models::{AppError, AppResult, Caller, Problem, API_BASE};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -224,8 +224,8 @@ async fn get_me(me: CurrentUser) -> HttpResponse {
     )
 )]
 #[get("/users/{id}")]
-async fn get_user(accounts: Accounts, id: web::Path<String>) -> AppResult<web::Json<PublicProfile>> {
-    let id = parse_path_id(&id, "user")?;
+async fn get_user(accounts: Accounts, id: web::Path<Id<User>>) -> AppResult<web::Json<PublicProfile>> {
+    let id = id.into_inner().uuid();
     let accounts = accounts.into_inner();
     Ok(web::Json(blocking(move || accounts.profile(id)).await?))
 }

@@ -41,6 +41,10 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+impl core_models::id::Resource for User {
+    const NAME: &'static str = "user";
+}
+
 /// What anyone may see of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PublicProfile {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use core_models::http::{blocking, created, Json};
-use core_models::id::parse_path_id;
+use core_models::id::Id;
 use core_models::openapi::JsonBodyErrors;
 use core_models::{AppResult, Page, Problem, API_BASE};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -71,8 +71,8 @@ async fn list_notes(notes: Notes, params: web::Query<ListNotesParams>) -> AppRes
     )
 )]
 #[get("/notes/{id}")]
-async fn get_note(notes: Notes, id: web::Path<String>) -> AppResult<web::Json<Note>> {
-    let id = parse_path_id(&id, "note")?;
+async fn get_note(notes: Notes, id: web::Path<Id<Note>>) -> AppResult<web::Json<Note>> {
+    let id = id.into_inner().uuid();
     let notes = notes.into_inner();
     Ok(web::Json(blocking(move || notes.get(id)).await?))
 }
@@ -90,8 +90,8 @@ async fn get_note(notes: Notes, id: web::Path<String>) -> AppResult<web::Json<No
     )
 )]
 #[patch("/notes/{id}")]
-async fn update_note(notes: Notes, id: web::Path<String>, body: Json<NoteChanges>) -> AppResult<web::Json<Note>> {
-    let id = parse_path_id(&id, "note")?;
+async fn update_note(notes: Notes, id: web::Path<Id<Note>>, body: Json<NoteChanges>) -> AppResult<web::Json<Note>> {
+    let id = id.into_inner().uuid();
     let notes = notes.into_inner();
     Ok(web::Json(blocking(move || notes.update(id, body.into_inner())).await?))
 }
@@ -106,8 +106,8 @@ async fn update_note(notes: Notes, id: web::Path<String>, body: Json<NoteChanges
     )
 )]
 #[delete("/notes/{id}")]
-async fn delete_note(notes: Notes, id: web::Path<String>) -> AppResult<HttpResponse> {
-    let id = parse_path_id(&id, "note")?;
+async fn delete_note(notes: Notes, id: web::Path<Id<Note>>) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
     let notes = notes.into_inner();
     blocking(move || notes.delete(id)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -28,6 +28,10 @@ pub struct Note {
     pub updated_at: DateTime<Utc>,
 }
 
+impl core_models::id::Resource for Note {
+    const NAME: &'static str = "note";
+}
+
 /// The body of `POST /notes`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

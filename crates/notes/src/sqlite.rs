@@ -1,6 +1,6 @@
 //! Notes in SQLite: durable, searchable with FTS5, paged by keyset over indexes.
 
-use core_models::{time, AppError, AppResult, Page};
+use core_models::{id, time, AppError, AppResult, Page};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
@@ -39,7 +39,7 @@ struct NoteRow {
 impl TryFrom<NoteRow> for Note {
     type Error = AppError;
     fn try_from(row: NoteRow) -> AppResult<Note> {
-        let id = Uuid::parse_str(&row.id).map_err(|e| AppError::Internal(anyhow_like(e, &row.id)))?;
+        let id = id::from_stored("notes.id", &row.id)?;
         Ok(Note {
             id,
             title: row.title,
@@ -48,10 +48,6 @@ impl TryFrom<NoteRow> for Note {
             updated_at: time::from_millis(row.updated_at),
         })
     }
-}
-
-fn anyhow_like(e: uuid::Error, raw: &str) -> anyhow::Error {
-    anyhow::Error::new(e).context(format!("corrupt note id {raw:?} in database"))
 }
 
 type NoteQuery = notes::BoxedQuery<'static, Sqlite, SqlTypeOf<AsSelect<NoteRow, Sqlite>>>;

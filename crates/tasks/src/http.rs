@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use core_models::http::{blocking, created, Json};
-use core_models::id::parse_path_id;
+use core_models::id::Id;
 use core_models::openapi::JsonBodyErrors;
 use core_models::{time, AppResult, Page, Problem, API_BASE};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -94,8 +94,8 @@ async fn task_stats(tasks: Tasks, params: web::Query<TaskStatsParams>) -> AppRes
     )
 )]
 #[get("/tasks/{id}")]
-async fn get_task(tasks: Tasks, id: web::Path<String>) -> AppResult<web::Json<Task>> {
-    let id = parse_path_id(&id, "task")?;
+async fn get_task(tasks: Tasks, id: web::Path<Id<Task>>) -> AppResult<web::Json<Task>> {
+    let id = id.into_inner().uuid();
     let tasks = tasks.into_inner();
     Ok(web::Json(blocking(move || tasks.get(id)).await?))
 }
@@ -113,8 +113,8 @@ async fn get_task(tasks: Tasks, id: web::Path<String>) -> AppResult<web::Json<Ta
     )
 )]
 #[patch("/tasks/{id}")]
-async fn update_task(tasks: Tasks, id: web::Path<String>, body: Json<TaskChanges>) -> AppResult<web::Json<Task>> {
-    let id = parse_path_id(&id, "task")?;
+async fn update_task(tasks: Tasks, id: web::Path<Id<Task>>, body: Json<TaskChanges>) -> AppResult<web::Json<Task>> {
+    let id = id.into_inner().uuid();
     let tasks = tasks.into_inner();
     Ok(web::Json(blocking(move || tasks.update(id, body.into_inner())).await?))
 }
@@ -129,8 +129,8 @@ async fn update_task(tasks: Tasks, id: web::Path<String>, body: Json<TaskChanges
     )
 )]
 #[delete("/tasks/{id}")]
-async fn delete_task(tasks: Tasks, id: web::Path<String>) -> AppResult<HttpResponse> {
-    let id = parse_path_id(&id, "task")?;
+async fn delete_task(tasks: Tasks, id: web::Path<Id<Task>>) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
     let tasks = tasks.into_inner();
     blocking(move || tasks.delete(id)).await?;
     Ok(HttpResponse::NoContent().finish())

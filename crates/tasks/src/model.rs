@@ -1,63 +1,30 @@
 //! Tasks as the API shows them, their status, and the inputs that create and change them.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use core_models::rank::RankEnum;
 use core_models::{patch, text, time, AppResult, FieldError, Violations};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Where a task stands in its workflow: `pending` → `in_progress` → `completed`.
-///
-/// The database stores the [`rank`](TaskStatus::rank), so sorting by status follows the
-/// workflow, never the alphabet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    /// Not started (the default).
-    Pending,
-    /// Being worked on.
-    InProgress,
-    /// Done; the task carries `completed_at`.
-    Completed,
+core_models::rank_enum! {
+    /// Where a task stands in its workflow: `pending` → `in_progress` → `completed`.
+    ///
+    /// The database stores the [`rank`](RankEnum::rank), so sorting by status follows the
+    /// workflow, never the alphabet.
+    pub enum TaskStatus as "status" {
+        /// Not started (the default).
+        Pending = 0 => "pending",
+        /// Being worked on.
+        InProgress = 1 => "in_progress",
+        /// Done; the task carries `completed_at`.
+        Completed = 2 => "completed",
+    }
 }
 
 impl TaskStatus {
-    /// Every status in workflow order.
-    pub const ALL: [TaskStatus; 3] = [TaskStatus::Pending, TaskStatus::InProgress, TaskStatus::Completed];
-
     /// The statuses of unfinished tasks (the ones that can be overdue).
     pub const OPEN: [TaskStatus; 2] = [TaskStatus::Pending, TaskStatus::InProgress];
-
-    /// The name on the wire (`in_progress`).
-    pub fn name(self) -> &'static str {
-        match self {
-            TaskStatus::Pending => "pending",
-            TaskStatus::InProgress => "in_progress",
-            TaskStatus::Completed => "completed",
-        }
-    }
-
-    /// The position in the workflow, as stored in the database.
-    pub fn rank(self) -> i32 {
-        match self {
-            TaskStatus::Pending => 0,
-            TaskStatus::InProgress => 1,
-            TaskStatus::Completed => 2,
-        }
-    }
-
-    /// The status of a stored rank.
-    pub fn from_rank(rank: i32) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.rank() == rank)
-    }
-
-    /// Parses a wire name; the error names `field` and lists the allowed values.
-    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let raw = raw.trim();
-        Self::ALL.into_iter().find(|s| s.name() == raw).ok_or_else(|| {
-            FieldError::new(field, format!("unknown status `{raw}`; allowed: pending, in_progress, completed"))
-        })
-    }
 }
 
 /// A freelancer's task.
@@ -87,6 +54,10 @@ pub struct Task {
     #[serde(with = "time::rfc3339_option")]
     #[schema(value_type = Option<String>, format = DateTime, example = "2026-11-25T16:00:00.000Z")]
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl core_models::id::Resource for Task {
+    const NAME: &'static str = "task";
 }
 
 /// The body of `POST /tasks`.
@@ -266,7 +237,7 @@ mod tests {
 
     #[test]
     fn status_names_and_ranks_round_trip() {
-        for status in TaskStatus::ALL {
+        for &status in TaskStatus::ALL {
             assert_eq!(TaskStatus::parse("status", status.name()).unwrap(), status);
             assert_eq!(TaskStatus::from_rank(status.rank()), Some(status));
         }

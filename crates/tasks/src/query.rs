@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use core_models::pagination::{parse_paging, row_keys, PageRequest};
+use core_models::rank::RankEnum;
 use core_models::sort::{KeyKind, Sort, SortField};
-use core_models::{time, AppResult, CursorValue, FieldError, Violations};
+use core_models::{params, time, AppResult, CursorValue, FieldError, Violations};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -207,23 +208,21 @@ impl ListTasks {
 impl TaskFilter {
     /// Parses the filter parameters, recording every bad one in `v`.
     fn parse(params: &ListTasksParams, v: &mut Violations) -> Self {
-        let statuses = params.status.as_deref().and_then(|raw| v.check(parse_statuses(raw)));
+        let statuses = params.status.as_deref().and_then(|raw| v.check(TaskStatus::parse_list("status", raw)));
         let due_from = params.due_from.as_deref().and_then(|raw| v.check(parse_date("due_from", raw)));
         let due_to = params.due_to.as_deref().and_then(|raw| v.check(parse_date("due_to", raw)));
-        let overdue = params.overdue.as_deref().and_then(|raw| v.check(parse_bool("overdue", raw)));
-        let has_due_date = params.has_due_date.as_deref().and_then(|raw| v.check(parse_bool("has_due_date", raw)));
+        let overdue = params.overdue.as_deref().and_then(|raw| v.check(params::boolean("overdue", raw)));
+        let has_due_date = params.has_due_date.as_deref().and_then(|raw| v.check(params::boolean("has_due_date", raw)));
         let created_from =
             params.created_from.as_deref().and_then(|raw| v.check(parse_instant("created_from", raw, DayEdge::Start)));
         let created_to =
             params.created_to.as_deref().and_then(|raw| v.check(parse_instant("created_to", raw, DayEdge::End)));
-        let search = match params.q.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(q) if q.chars().nth(SEARCH_MAX).is_some() => {
-                v.push(FieldError::new("q", format!("must be at most {SEARCH_MAX} characters")));
-                None
-            }
-            Some(q) => Some(storage::search::search_terms(q)),
-        };
+        let search = params
+            .q
+            .as_deref()
+            .and_then(|raw| v.check(params::search_text("q", raw, SEARCH_MAX)))
+            .flatten()
+            .map(|q| storage::search::search_terms(&q));
         if let (Some(from), Some(to)) = (due_from, due_to) {
             if from > to {
                 v.push(FieldError::new("due_from", format!("must not be after due_to ({to})")));
@@ -235,30 +234,6 @@ impl TaskFilter {
             }
         }
         TaskFilter { statuses, due_from, due_to, overdue, has_due_date, created_from, created_to, search }
-    }
-}
-
-/// A comma list of statuses, sorted and without repeats. Blank items are refused: `status=`
-/// or `status=pending,` is a client bug, not "any status".
-fn parse_statuses(raw: &str) -> Result<Vec<TaskStatus>, FieldError> {
-    let mut statuses = Vec::new();
-    for part in raw.split(',') {
-        if part.trim().is_empty() {
-            return Err(FieldError::new("status", "must be a comma list of pending, in_progress, completed"));
-        }
-        statuses.push(TaskStatus::parse("status", part)?);
-    }
-    statuses.sort();
-    statuses.dedup();
-    Ok(statuses)
-}
-
-/// `true` or `false`, nothing else (no `1`, `yes`, or blank).
-fn parse_bool(field: &str, raw: &str) -> Result<bool, FieldError> {
-    match raw.trim() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        other => Err(FieldError::new(field, format!("`{other}` is not a boolean; use true or false"))),
     }
 }
 

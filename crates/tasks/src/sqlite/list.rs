@@ -17,6 +17,7 @@
 //! the rows the walk visits. `query_plans.rs` proves the resulting plans.
 
 use chrono::NaiveDate;
+use core_models::rank::RankEnum as _;
 use core_models::{time, AppResult};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;

@@ -5,7 +5,8 @@ mod list;
 mod query_plans;
 mod stats;
 
-use core_models::{time, AppError, AppResult, Page};
+use core_models::rank::RankEnum as _;
+use core_models::{id, time, AppError, AppResult, Page};
 use diesel::prelude::*;
 use storage::schema::tasks;
 use storage::Database;
@@ -46,7 +47,7 @@ pub(crate) struct TaskRow {
 impl TryFrom<TaskRow> for Task {
     type Error = AppError;
     fn try_from(row: TaskRow) -> AppResult<Task> {
-        let id = Uuid::parse_str(&row.id).map_err(|_| corrupt("id", &row.id))?;
+        let id = id::from_stored("tasks.id", &row.id)?;
         let status = TaskStatus::from_rank(row.status).ok_or_else(|| corrupt("status", &row.status.to_string()))?;
         let due_date = match &row.due_date {
             None => None,
@@ -67,7 +68,7 @@ impl TryFrom<TaskRow> for Task {
 
 /// A stored value the schema's checks should have kept out: a bug, never the client's fault.
 fn corrupt(column: &str, raw: &str) -> AppError {
-    AppError::Internal(anyhow::anyhow!("corrupt tasks.{column} {raw:?} in database"))
+    id::corrupt(&format!("tasks.{column}"), raw)
 }
 
 /// The tasks this store sees: those without an owner, until accounts own tasks (then this

@@ -1,6 +1,7 @@
 //! The stats in SQL: sums over the counters that triggers keep beside `tasks` (see the
 //! tasks migration), never a load or a count of every task.
 
+use core_models::rank::RankEnum as _;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
