@@ -92,3 +92,37 @@ async fn a_body_with_several_shape_errors_names_them_all() {
     let res = app.post_json("/api/v1/notes", &json!({"titel": "x"})).await;
     assert_eq!(res.error_fields(), ["titel", "content"]);
 }
+
+#[actix_rt::test]
+async fn unknown_query_parameters_get_422_naming_them() {
+    let app = spawn_app().await;
+    app.post_json("/api/v1/tasks", &json!({"title": "t", "status": "completed"})).await;
+    let res = app.get("/api/v1/tasks?stauts=pending").await;
+    assert_eq!(res.error_fields(), ["stauts"]);
+    assert!(res.json()["errors"][0]["message"].as_str().unwrap().contains("status"), "lists what is accepted");
+    assert_eq!(app.get("/api/v1/tasks?stauts=pending&limit=5&colour=red").await.error_fields(), ["stauts", "colour"]);
+    assert_eq!(app.get("/api/v1/tasks/stats?buckett=week").await.error_fields(), ["buckett"]);
+    assert_eq!(app.get("/api/v1/notes?qq=milk").await.error_fields(), ["qq"]);
+
+    // Endpoints without any query parameter refuse them too, whatever the method.
+    let note = app.post_json("/api/v1/notes", &json!({"content": "x"})).await.json();
+    let path = format!("/api/v1/notes/{}", note["id"].as_str().unwrap());
+    assert_eq!(app.get(&format!("{path}?x=1")).await.error_fields(), ["x"]);
+    assert_eq!(
+        app.patch_json(&format!("{path}?dry_run=1"), &json!({"content": "y"})).await.error_fields(),
+        ["dry_run"]
+    );
+    assert_eq!(app.get(&path).await.json()["content"], "x", "the refused PATCH changed nothing");
+    assert_eq!(app.request(Method::DELETE, &format!("{path}?force"), &[], None).await.error_fields(), ["force"]);
+    assert_eq!(app.post_json("/api/v1/tasks?x=1", &json!({"title": "t"})).await.error_fields(), ["x"]);
+    assert_eq!(app.get("/api/v1/users/me?x=1").await.error_fields(), ["x"]);
+
+    // Known parameters still work, and so do the pages outside the API.
+    assert_eq!(app.get("/api/v1/tasks?status=pending&limit=5").await.status, 200);
+    assert_eq!(app.get(&path).await.status, 200);
+    assert_eq!(app.get("/healthz").await.status, 200);
+    assert_eq!(app.get("/healthz?probe=1").await.status, 200);
+    assert_eq!(app.get("/openapi.json").await.status, 200);
+    assert_eq!(app.get("/docs/?url=x").await.status, 200);
+    assert_eq!(app.get("/docs").await.status, 200);
+}

@@ -8,6 +8,7 @@
 pub mod cli;
 mod fallback;
 mod health;
+mod query_params;
 mod routes;
 pub mod settings;
 

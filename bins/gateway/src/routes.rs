@@ -8,7 +8,7 @@ use accounts::BearerSecurity;
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
-use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
 use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config};
@@ -20,6 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::KnownPaths;
 use crate::health;
+use crate::query_params::{refuse_unknown_parameters, KnownQueries};
 use crate::settings::{NotesStore, Settings};
 
 #[derive(OpenApi)]
@@ -118,13 +119,16 @@ impl Application {
                 )
                 .split_for_parts();
             let known = Arc::new(KnownPaths::from_openapi(&openapi));
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
+            let queries = web::Data::new(KnownQueries::from_openapi(&openapi));
+            app.app_data(queries)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
                 // Swagger UI lives under `/docs/`; the bare path people type redirects there.
                 .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))
                 .default_service(web::to(move |req: HttpRequest| {
                     let known = known.clone();
                     async move { known.answer(&req) }
                 }))
+                .wrap(from_fn(refuse_unknown_parameters))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(cors(&cors_origins))
                 .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
