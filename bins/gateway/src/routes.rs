@@ -8,7 +8,7 @@ use accounts::BearerSecurity;
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
 use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config};
@@ -19,9 +19,10 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::KnownPaths;
-use crate::health;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
+use crate::request_id::REQUEST_ID;
 use crate::settings::{NotesStore, Settings};
+use crate::{access_log, health, request_id};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,8 +70,15 @@ impl Services {
 fn cors(origins: &str) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::ACCEPT])
-        .expose_headers([header::LOCATION, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([header::LOCATION, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE, REQUEST_ID])
         .max_age(3600);
     for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
@@ -131,7 +139,8 @@ impl Application {
                 .wrap(from_fn(refuse_unknown_parameters))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(cors(&cors_origins))
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(from_fn(request_id::assign))
+                .wrap(access_log::logger())
         })
         .shutdown_timeout(10)
         .worker_max_blocking_threads(settings.blocking_threads.max(1))

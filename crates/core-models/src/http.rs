@@ -2,6 +2,8 @@
 //! how extractor failures join that shape, and how blocking service calls leave the
 //! async workers.
 
+pub mod request_id;
+
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -50,12 +52,23 @@ impl ResponseError for AppError {
 }
 
 /// A response carrying `problem` with its status and the problem+json content type.
+///
+/// The problem's `type` also goes into the response's extensions as [`ProblemType`], so
+/// the access log can say why a request failed without reading the body.
 pub fn problem_response(problem: &Problem) -> HttpResponse {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A struct of strings always serialises.
     let body = serde_json::to_string(problem).unwrap_or_default();
-    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)).body(body)
+    let mut response =
+        HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)).body(body);
+    response.extensions_mut().insert(ProblemType(problem.kind.clone()));
+    response
 }
+
+/// The `type` of the problem document a response carries (`/problems/validation`), as a
+/// response extension set by [`problem_response`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemType(pub String);
 
 /// 201 with a `Location` header and the created resource.
 pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
@@ -70,7 +83,9 @@ where
     F: FnOnce() -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    match web::block(f).await {
+    // Log lines written on the blocking thread still name the request.
+    let id = request_id::current();
+    match web::block(move || request_id::sync_scope(id, f)).await {
         Ok(result) => result,
         Err(e) => Err(AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))),
     }
@@ -517,6 +532,13 @@ mod tests {
         assert_eq!(response.status(), 401);
         assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
         assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_CONTENT_TYPE);
+    }
+
+    #[actix_rt::test]
+    async fn problem_responses_carry_their_type_for_the_log() {
+        let response = AppError::invalid("title", "must not be empty").error_response();
+        let kind = response.extensions().get::<ProblemType>().cloned();
+        assert_eq!(kind, Some(ProblemType("/problems/validation".into())));
     }
 
     #[actix_rt::test]
