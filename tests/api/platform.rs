@@ -273,3 +273,73 @@ async fn log_lines_name_the_request_id_and_problem_type_but_no_ticket() {
     assert!(lines[0].contains("/api/v1/notes?limit=1&ticket=<redacted>"), "{}", lines[0]);
     assert!(!std::fs::read_to_string(&log).unwrap().contains("s3cr3t"), "the ticket was logged");
 }
+
+/// A gateway whose header, body and keep-alive timeouts are all one second.
+async fn spawn_impatient_app() -> (std::net::SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let settings = gateway::Settings {
+        header_timeout_secs: 1,
+        body_timeout_secs: 1,
+        keep_alive_secs: 1,
+        ..gateway::Settings::for_tests(db.to_str().unwrap())
+    };
+    let app = gateway::Application::build(settings).unwrap();
+    let address = app.address();
+    actix_rt::spawn(app.run_until_stopped());
+    (address, dir)
+}
+
+/// Sends `request` over a fresh connection and reads until the server closes it (or 10 s
+/// pass). Returns what was read, how long until the close, and whether it closed.
+async fn exchange(address: std::net::SocketAddr, request: &[u8]) -> (String, Duration, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match actix_rt::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&received).into_owned(), started.elapsed(), closed)
+}
+
+#[actix_rt::test]
+async fn a_body_that_never_arrives_gets_408_and_the_connection_closes() {
+    let (address, _dir) = spawn_impatient_app().await;
+    let request = b"POST /api/v1/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+                    Content-Length: 100\r\nX-Request-Id: slow-body\r\n\r\n";
+    let (response, elapsed, closed) = exchange(address, request).await;
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    let lower = response.to_ascii_lowercase();
+    assert!(lower.contains("content-type: application/problem+json"), "{response}");
+    assert!(lower.contains("x-request-id: slow-body"), "{response}");
+    assert!(response.contains("/problems/request-timeout"), "{response}");
+    assert!(closed, "the connection stays open after the 408");
+    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+
+    // Half a body is no better than none.
+    let request = b"PATCH /api/v1/tasks/0193f1a2-7c4e-7b9a-9d2c-3e5f6a7b8c9d HTTP/1.1\r\nHost: localhost\r\n\
+                    Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"title\": \"x";
+    let (response, _, closed) = exchange(address, request).await;
+    assert!(response.starts_with("HTTP/1.1 408") && closed, "{response}");
+}
+
+#[actix_rt::test]
+async fn slow_headers_and_idle_connections_are_closed() {
+    let (address, _dir) = spawn_impatient_app().await;
+    // Headers that never end.
+    let (response, elapsed, closed) = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await;
+    // (actix's own defaults would take 5 s for each of these.)
+    assert!(closed && elapsed < Duration::from_secs(4), "{elapsed:?} {response}");
+    assert!(response.is_empty() || response.starts_with("HTTP/1.1 408"), "{response}");
+    // A kept-alive connection that goes quiet after its answer.
+    let (response, elapsed, closed) = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(closed && elapsed < Duration::from_secs(4), "idle connection open after {elapsed:?}");
+}

@@ -11,7 +11,7 @@ use actix_web::http::header;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
-use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config};
+use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config, BodyTimeout};
 use core_models::API_BASE;
 use storage::{Database, DbConfig};
 use utoipa::OpenApi;
@@ -106,6 +106,7 @@ impl Application {
             .with_context(|| format!("opening database {}", settings.database_url))?;
         let services = Services::build(&settings, db);
         let cors_origins = settings.cors_origins.clone();
+        let body_timeout = BodyTimeout(settings.body_timeout());
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
         let mut server = HttpServer::new(move || {
@@ -116,6 +117,7 @@ impl Application {
                 .app_data(query_config())
                 .app_data(path_config())
                 .app_data(payload_config())
+                .app_data(body_timeout)
                 .app_data(web::Data::new(services.db.clone()))
                 .service(health::healthz)
                 .service(health::readyz)
@@ -142,6 +144,8 @@ impl Application {
                 .wrap(from_fn(request_id::assign))
                 .wrap(access_log::logger())
         })
+        .client_request_timeout(settings.header_timeout())
+        .keep_alive(settings.keep_alive())
         .shutdown_timeout(10)
         .worker_max_blocking_threads(settings.blocking_threads.max(1))
         .listen(listener)?;

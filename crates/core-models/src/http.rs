@@ -8,11 +8,13 @@ use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt as _, StreamExt as _};
+use std::time::Duration;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_path_to_error::Segment;
@@ -44,6 +46,10 @@ impl ResponseError for AppError {
             }
             AppError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            AppError::RequestTimeout(_) => {
+                // The rest of the body may still arrive: the connection cannot be reused.
+                response.head_mut().set_connection_type(ConnectionType::Close);
             }
             _ => {}
         }
@@ -91,10 +97,26 @@ where
     }
 }
 
+/// How long a request body may take to arrive once its handler starts reading it; past
+/// it the request gets 408 and the connection is closed. Register with `App::app_data`;
+/// without it [`DEFAULT_BODY_TIMEOUT`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTimeout(pub Duration);
+
+/// The body timeout when none is configured.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        BodyTimeout(DEFAULT_BODY_TIMEOUT)
+    }
+}
+
 /// A JSON request body, like `web::Json`, but with errors that help: a body of the wrong
 /// shape is a 422 naming the field by its path (`tags[2]`, `content`), broken JSON a 400,
-/// a body without a JSON content type 415, one over [`BODY_LIMIT`] 413 (checked while
-/// reading, so an oversize body is never buffered whole).
+/// a body without a JSON content type or in another charset 415, one over [`BODY_LIMIT`]
+/// 413 (checked while reading, so an oversize body is never buffered whole), one that does
+/// not arrive within the [`BodyTimeout`] 408.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -130,20 +152,33 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let timeout = req.app_data::<BodyTimeout>().copied().unwrap_or_default().0;
         let mut payload = payload.take();
         async move {
             let too_large = || AppError::PayloadTooLarge(format!("the body exceeds the limit of {BODY_LIMIT} bytes"));
             if declared.is_some_and(|n| n > BODY_LIMIT) {
                 return Err(too_large().into());
             }
-            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(too_large().into());
+            let read = async {
+                let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+                    if body.len() + chunk.len() > BODY_LIMIT {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            // A deadline for the whole body, not per chunk: a client trickling one byte at a
+            // time must not hold the request open either.
+            let body = match actix_web::rt::time::timeout(timeout, read).await {
+                Ok(body) => body?,
+                Err(_) => {
+                    let secs = timeout.as_secs_f64();
+                    return Err(AppError::RequestTimeout(format!("the body did not arrive within {secs} s")).into());
+                }
+            };
             Ok(Json(parse_json(&body)?))
         }
         .boxed_local()
@@ -482,6 +517,24 @@ mod tests {
         let err = parse_json::<Body>(br#"{"title": "a", "title": "b"}"#).unwrap_err();
         assert_eq!(fields_of(&err), ["title"]);
         assert!(err.field_errors()[0].message.starts_with("duplicate field"));
+    }
+
+    #[actix_rt::test]
+    async fn a_body_that_does_not_arrive_in_time_is_a_408_that_closes() {
+        use actix_web::test::TestRequest;
+        let (req, _) = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header::CONTENT_LENGTH, "100"))
+            .app_data(BodyTimeout(Duration::from_millis(50)))
+            .to_http_parts();
+        // A payload whose sender never sends and never finishes.
+        let mut payload: Payload = Payload::Stream { payload: Box::pin(futures_util::stream::pending()) };
+        let started = std::time::Instant::now();
+        let err = Json::<Body>::from_request(&req, &mut payload).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let response = err.error_response();
+        assert_eq!(response.status(), 408);
+        assert!(!response.head().keep_alive(), "the connection closes after a 408");
     }
 
     #[actix_rt::test]
