@@ -57,7 +57,7 @@ async fn openapi_describes_every_route_schema_and_error() {
         ("/api/v1/auth/login", "post"),
     ] {
         let responses = &paths[path][method]["responses"];
-        for status in ["400", "413", "415", "422"] {
+        for status in ["400", "408", "413", "415", "422"] {
             let problem = &responses[status]["content"]["application/problem+json"]["schema"]["$ref"];
             assert_eq!(problem, "#/components/schemas/Problem", "{method} {path} {status}");
         }
