@@ -3,6 +3,7 @@
 
 mod accounts;
 mod helpers;
+mod input;
 mod notes;
 mod platform;
 mod tasks;

@@ -57,7 +57,7 @@ async fn openapi_describes_every_route_schema_and_error() {
         ("/api/v1/auth/login", "post"),
     ] {
         let responses = &paths[path][method]["responses"];
-        for status in ["400", "413", "415", "422"] {
+        for status in ["400", "408", "413", "415", "422"] {
             let problem = &responses[status]["content"]["application/problem+json"]["schema"]["$ref"];
             assert_eq!(problem, "#/components/schemas/Problem", "{method} {path} {status}");
         }
@@ -160,4 +160,198 @@ async fn malformed_path_ids_are_404s_that_name_the_resource() {
         let problem = res.problem(404);
         assert_eq!(problem["detail"], format!("{what} not found"), "{path}");
     }
+}
+
+fn is_uuid(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok()
+}
+
+#[actix_rt::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    // The client's sane id comes back unchanged.
+    let res = app.request(Method::GET, "/healthz", &[("x-request-id", "client-42.a:b_c")], None).await;
+    assert_eq!(res.header("x-request-id").as_deref(), Some("client-42.a:b_c"));
+    // Without one, or with one that could break a log line, the server makes a fresh one.
+    let first = app.get("/api/v1/notes").await.header("x-request-id").unwrap();
+    let second = app.get("/api/v1/notes").await.header("x-request-id").unwrap();
+    assert!(is_uuid(&first) && is_uuid(&second) && first != second, "{first} {second}");
+    let long = "x".repeat(129);
+    for insane in ["has space", "quote\"d", long.as_str(), "é"] {
+        let res = app.request(Method::GET, "/healthz", &[("x-request-id", insane)], None).await;
+        let id = res.header("x-request-id").unwrap();
+        assert!(is_uuid(&id), "{insane:?} became {id}");
+    }
+    // Problem responses of every origin carry it too: unknown path, wrong method,
+    // validation, unknown query parameter, broken body, and a created resource.
+    let id = [("x-request-id", "trace-1")];
+    let note = format!("/api/v1/notes/{}", uuid::Uuid::now_v7());
+    for (method, path, body, status) in [
+        (Method::GET, "/nope", None, 404),
+        (Method::GET, note.as_str(), None, 404),
+        (Method::PUT, "/api/v1/notes", None, 405),
+        (Method::GET, "/api/v1/notes?limit=0", None, 422),
+        (Method::GET, "/api/v1/notes?colour=red", None, 422),
+        (Method::POST, "/api/v1/notes", Some(("application/json", b"{}".to_vec())), 422),
+        (Method::POST, "/api/v1/notes", Some(("application/json", b"{".to_vec())), 400),
+        (Method::POST, "/api/v1/notes", Some(("application/json", b"{\"content\": \"x\"}".to_vec())), 201),
+    ] {
+        let res = app.request(method.clone(), path, &id, body).await;
+        assert_eq!(res.status, status, "{method} {path}");
+        assert_eq!(res.header("x-request-id").as_deref(), Some("trace-1"), "{method} {path}");
+    }
+}
+
+#[actix_rt::test]
+async fn browsers_may_send_and_read_the_request_id() {
+    let app = spawn_app().await;
+    let preflight = app
+        .request(
+            Method::OPTIONS,
+            "/api/v1/notes",
+            &[
+                ("origin", "http://localhost:5173"),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", "x-request-id,if-none-match"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(preflight.status, 200);
+    let allowed = preflight.header("access-control-allow-headers").unwrap().to_ascii_lowercase();
+    assert!(allowed.contains("x-request-id") && allowed.contains("if-none-match"), "{allowed}");
+    let res = app.request(Method::GET, "/api/v1/notes", &[("origin", "http://localhost:5173")], None).await;
+    let exposed = res.header("access-control-expose-headers").unwrap().to_ascii_lowercase();
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+}
+
+/// Starts the gateway binary with its log (`RUST_LOG=info`) going to `log`.
+fn start_logging(db: &std::path::Path, log: &std::path::Path) -> ProcessApp {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
+        .arg(db)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap().to_string();
+    ProcessApp { child, base }
+}
+
+/// The log lines naming `id`, waiting (up to 5 s) for at least one: the access line is
+/// written when the response is done, which may be just after the client has it.
+async fn log_lines_with(log: &std::path::Path, id: &str) -> Vec<String> {
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(log).unwrap();
+        let lines: Vec<String> = text.lines().filter(|l| l.contains(id)).map(str::to_string).collect();
+        if !lines.is_empty() {
+            return lines;
+        }
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no log line names {id}:\n{}", std::fs::read_to_string(log).unwrap());
+}
+
+#[actix_rt::test]
+async fn log_lines_name_the_request_id_and_problem_type_but_no_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("gateway.log");
+    let server = start_logging(&dir.path().join("g.db"), &log);
+    let send = |path: &'static str, id: &'static str| {
+        let base = server.base.clone();
+        async move { crate::helpers::send(&base, Method::GET, path, &[("x-request-id", id)], None).await }
+    };
+
+    assert_eq!(send("/api/v1/tasks?status=done", "log-422").await.status, 422);
+    let lines = log_lines_with(&log, "log-422").await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains(" 422 ") && lines[0].contains("problem=/problems/validation"), "{}", lines[0]);
+    assert!(lines[0].contains("/api/v1/tasks?status=done"), "{}", lines[0]);
+
+    assert_eq!(send("/api/v1/notes/not-an-id", "log-404").await.status, 404);
+    let lines = log_lines_with(&log, "log-404").await;
+    assert!(lines[0].contains("problem=/problems/not-found"), "{}", lines[0]);
+
+    assert_eq!(send("/api/v1/notes", "log-200").await.status, 200);
+    assert!(log_lines_with(&log, "log-200").await[0].contains("problem=-"));
+
+    // A stream ticket in the query never reaches the log.
+    send("/api/v1/notes?limit=1&ticket=s3cr3t-t1cket", "log-ticket").await;
+    let lines = log_lines_with(&log, "log-ticket").await;
+    assert!(lines[0].contains("/api/v1/notes?limit=1&ticket=<redacted>"), "{}", lines[0]);
+    assert!(!std::fs::read_to_string(&log).unwrap().contains("s3cr3t"), "the ticket was logged");
+}
+
+/// A gateway whose header, body and keep-alive timeouts are all one second.
+async fn spawn_impatient_app() -> (std::net::SocketAddr, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let settings = gateway::Settings {
+        header_timeout_secs: 1,
+        body_timeout_secs: 1,
+        keep_alive_secs: 1,
+        ..gateway::Settings::for_tests(db.to_str().unwrap())
+    };
+    let app = gateway::Application::build(settings).unwrap();
+    let address = app.address();
+    actix_rt::spawn(app.run_until_stopped());
+    (address, dir)
+}
+
+/// Sends `request` over a fresh connection and reads until the server closes it (or 10 s
+/// pass). Returns what was read, how long until the close, and whether it closed.
+async fn exchange(address: std::net::SocketAddr, request: &[u8]) -> (String, Duration, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match actix_rt::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&received).into_owned(), started.elapsed(), closed)
+}
+
+#[actix_rt::test]
+async fn a_body_that_never_arrives_gets_408_and_the_connection_closes() {
+    let (address, _dir) = spawn_impatient_app().await;
+    let request = b"POST /api/v1/notes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+                    Content-Length: 100\r\nX-Request-Id: slow-body\r\n\r\n";
+    let (response, elapsed, closed) = exchange(address, request).await;
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    let lower = response.to_ascii_lowercase();
+    assert!(lower.contains("content-type: application/problem+json"), "{response}");
+    assert!(lower.contains("x-request-id: slow-body"), "{response}");
+    assert!(response.contains("/problems/request-timeout"), "{response}");
+    assert!(closed, "the connection stays open after the 408");
+    assert!(elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+
+    // Half a body is no better than none.
+    let request = b"PATCH /api/v1/tasks/0193f1a2-7c4e-7b9a-9d2c-3e5f6a7b8c9d HTTP/1.1\r\nHost: localhost\r\n\
+                    Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"title\": \"x";
+    let (response, _, closed) = exchange(address, request).await;
+    assert!(response.starts_with("HTTP/1.1 408") && closed, "{response}");
+}
+
+#[actix_rt::test]
+async fn slow_headers_and_idle_connections_are_closed() {
+    let (address, _dir) = spawn_impatient_app().await;
+    // Headers that never end.
+    let (response, elapsed, closed) = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await;
+    // (actix's own defaults would take 5 s for each of these.)
+    assert!(closed && elapsed < Duration::from_secs(4), "{elapsed:?} {response}");
+    assert!(response.is_empty() || response.starts_with("HTTP/1.1 408"), "{response}");
+    // A kept-alive connection that goes quiet after its answer.
+    let (response, elapsed, closed) = exchange(address, b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(closed && elapsed < Duration::from_secs(4), "idle connection open after {elapsed:?}");
 }

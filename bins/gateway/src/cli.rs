@@ -25,7 +25,9 @@ enum Command {
 
 /// Parses the command line, sets up logging and runs the command.
 pub fn run() -> anyhow::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(crate::request_id::format_log_line)
+        .init();
     let command = match Cli::parse().command {
         Some(command) => command,
         // No command: serve, still reading flags' environment variables.

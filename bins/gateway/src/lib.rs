@@ -5,9 +5,12 @@
 //! Tests and embedders use [`Application`]: build it on port 0, read [`Application::port`],
 //! then await [`Application::run_until_stopped`].
 
+mod access_log;
 pub mod cli;
 mod fallback;
 mod health;
+mod query_params;
+pub mod request_id;
 mod routes;
 pub mod settings;
 

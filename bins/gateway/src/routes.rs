@@ -9,10 +9,10 @@ use accounts::StreamTickets;
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
-use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config};
+use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config, BodyTimeout};
 use core_models::sse::Shutdown;
 use core_models::API_BASE;
 use storage::{Database, DbConfig};
@@ -21,8 +21,10 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::KnownPaths;
-use crate::health;
+use crate::query_params::{refuse_unknown_parameters, KnownQueries};
+use crate::request_id::REQUEST_ID;
 use crate::settings::{NotesStore, Settings};
+use crate::{access_log, health, request_id};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -76,8 +78,15 @@ impl Services {
 fn cors(origins: &str) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::ACCEPT])
-        .expose_headers([header::LOCATION, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([header::LOCATION, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE, REQUEST_ID])
         .max_age(3600);
     for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
         cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
@@ -123,6 +132,7 @@ impl Application {
         let services = Services::build(&settings, db);
         let shutdown = services.shutdown.clone();
         let cors_origins = settings.cors_origins.clone();
+        let body_timeout = BodyTimeout(settings.body_timeout());
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
         let mut server = HttpServer::new(move || {
@@ -133,6 +143,7 @@ impl Application {
                 .app_data(query_config())
                 .app_data(path_config())
                 .app_data(payload_config())
+                .app_data(body_timeout)
                 .app_data(web::Data::new(services.db.clone()))
                 .app_data(web::Data::new(services.shutdown.clone()))
                 .service(health::healthz)
@@ -148,22 +159,29 @@ impl Application {
                 )
                 .split_for_parts();
             let known = Arc::new(KnownPaths::from_openapi(&openapi));
-            app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
+            let queries = web::Data::new(KnownQueries::from_openapi(&openapi));
+            app.app_data(queries)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
                 // Swagger UI lives under `/docs/`; the bare path people type redirects there.
                 .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))
                 .default_service(web::to(move |req: HttpRequest| {
                     let known = known.clone();
                     async move { known.answer(&req) }
                 }))
-                // Innermost: every route and the fallback see the caller (or a 401).
+                .wrap(from_fn(refuse_unknown_parameters))
+                // Inside everything that shapes or logs responses: every route and the
+                // fallback see the caller (or a 401 for a bad credential).
                 .wrap(from_fn({
                     let auth = services.authentication.clone();
                     move |req, next| auth.clone().call(req, next)
                 }))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(cors(&cors_origins))
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(from_fn(request_id::assign))
+                .wrap(access_log::logger())
         })
+        .client_request_timeout(settings.header_timeout())
+        .keep_alive(settings.keep_alive())
         .shutdown_timeout(10)
         .worker_max_blocking_threads(settings.blocking_threads.max(1))
         .listen(listener)?;

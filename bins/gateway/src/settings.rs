@@ -1,5 +1,8 @@
 //! Settings of the server, from command-line flags or the environment (flags win).
 
+use std::time::Duration;
+
+use actix_web::http::KeepAlive;
 use clap::{Args, ValueEnum};
 
 /// Which store backs the notes service.
@@ -48,6 +51,24 @@ pub struct Settings {
     /// Connections in the database read pool.
     #[arg(long = "read-connections", env = "READ_CONNECTIONS", default_value_t = 8)]
     pub read_connections: u32,
+
+    /// Seconds a client has to send a request's headers once it connects or starts a
+    /// request; slower clients get 408 and are disconnected (1 to 3600).
+    #[arg(long = "header-timeout-secs", env = "HEADER_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request body has to arrive in full once the handler reads it; past that
+    /// the client gets 408 and the connection closes (1 to 3600).
+    #[arg(long = "body-timeout-secs", env = "BODY_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
+    /// Seconds an idle keep-alive connection stays open between requests; 0 closes every
+    /// connection after its response (0 to 3600).
+    #[arg(long = "keep-alive-secs", env = "KEEP_ALIVE_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub keep_alive_secs: u64,
 }
 
 impl Settings {
@@ -62,6 +83,27 @@ impl Settings {
             cors_origins: "*".into(),
             token_ttl_days: accounts::DEFAULT_TOKEN_TTL_DAYS,
             read_connections: 4,
+            header_timeout_secs: 5,
+            body_timeout_secs: 30,
+            keep_alive_secs: 5,
+        }
+    }
+
+    /// The deadline for a request's headers.
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs)
+    }
+
+    /// The deadline for a request's body.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
+    }
+
+    /// How an idle connection is kept: for this long, or not at all.
+    pub fn keep_alive(&self) -> KeepAlive {
+        match self.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
         }
     }
 }

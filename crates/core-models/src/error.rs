@@ -50,6 +50,9 @@ pub enum AppError {
     /// 404: unknown, or not visible to this caller.
     #[error("not found: {0}")]
     NotFound(String),
+    /// 408: the request body did not arrive in time; the connection is closed after the answer.
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     /// 409: the change conflicts with the current state (a taken email, the last admin).
     #[error("conflict: {0}")]
     Conflict(String),
@@ -111,6 +114,7 @@ impl AppError {
             AppError::Unauthorized(_) => 401,
             AppError::Forbidden(_) => 403,
             AppError::NotFound(_) => 404,
+            AppError::RequestTimeout(_) => 408,
             AppError::Conflict(_) => 409,
             AppError::PreconditionFailed(_) => 412,
             AppError::PayloadTooLarge(_) => 413,

@@ -2,17 +2,22 @@
 //! how extractor failures join that shape, and how blocking service calls leave the
 //! async workers.
 
+pub mod request_id;
+
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt as _, StreamExt as _};
+use std::time::Duration;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_path_to_error::Segment;
 
 use crate::problem::PROBLEM_CONTENT_TYPE;
 use crate::{AppError, AppResult, Caller, FieldError, MaybeCaller, Problem};
@@ -42,6 +47,10 @@ impl ResponseError for AppError {
             AppError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
+            AppError::RequestTimeout(_) => {
+                // The rest of the body may still arrive: the connection cannot be reused.
+                response.head_mut().set_connection_type(ConnectionType::Close);
+            }
             _ => {}
         }
         response
@@ -49,12 +58,23 @@ impl ResponseError for AppError {
 }
 
 /// A response carrying `problem` with its status and the problem+json content type.
+///
+/// The problem's `type` also goes into the response's extensions as [`ProblemType`], so
+/// the access log can say why a request failed without reading the body.
 pub fn problem_response(problem: &Problem) -> HttpResponse {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A struct of strings always serialises.
     let body = serde_json::to_string(problem).unwrap_or_default();
-    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)).body(body)
+    let mut response =
+        HttpResponse::build(status).insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)).body(body);
+    response.extensions_mut().insert(ProblemType(problem.kind.clone()));
+    response
 }
+
+/// The `type` of the problem document a response carries (`/problems/validation`), as a
+/// response extension set by [`problem_response`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemType(pub String);
 
 /// 201 with a `Location` header and the created resource.
 pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
@@ -69,7 +89,9 @@ where
     F: FnOnce() -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    match web::block(f).await {
+    // Log lines written on the blocking thread still name the request.
+    let id = request_id::current();
+    match web::block(move || request_id::sync_scope(id, f)).await {
         Ok(result) => result,
         Err(e) => Err(AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))),
     }
@@ -117,10 +139,26 @@ impl FromRequest for MaybeCaller {
     }
 }
 
+/// How long a request body may take to arrive once its handler starts reading it; past
+/// it the request gets 408 and the connection is closed. Register with `App::app_data`;
+/// without it [`DEFAULT_BODY_TIMEOUT`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyTimeout(pub Duration);
+
+/// The body timeout when none is configured.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        BodyTimeout(DEFAULT_BODY_TIMEOUT)
+    }
+}
+
 /// A JSON request body, like `web::Json`, but with errors that help: a body of the wrong
 /// shape is a 422 naming the field by its path (`tags[2]`, `content`), broken JSON a 400,
-/// a body without a JSON content type 415, one over [`BODY_LIMIT`] 413 (checked while
-/// reading, so an oversize body is never buffered whole).
+/// a body without a JSON content type or in another charset 415, one over [`BODY_LIMIT`]
+/// 413 (checked while reading, so an oversize body is never buffered whole), one that does
+/// not arrive within the [`BodyTimeout`] 408.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -145,32 +183,61 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 AppError::UnsupportedMediaType("send the body as JSON with `Content-Type: application/json`".into());
             return futures_util::future::ready(Err(err.into())).boxed_local();
         }
+        if let Some(charset) = foreign_charset(req) {
+            let err = AppError::UnsupportedMediaType(format!(
+                "JSON bodies are UTF-8; `charset={charset}` is not supported (send UTF-8 or leave the charset out)"
+            ));
+            return futures_util::future::ready(Err(err.into())).boxed_local();
+        }
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
+        let timeout = req.app_data::<BodyTimeout>().copied().unwrap_or_default().0;
         let mut payload = payload.take();
         async move {
             let too_large = || AppError::PayloadTooLarge(format!("the body exceeds the limit of {BODY_LIMIT} bytes"));
             if declared.is_some_and(|n| n > BODY_LIMIT) {
                 return Err(too_large().into());
             }
-            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
-                if body.len() + chunk.len() > BODY_LIMIT {
-                    return Err(too_large().into());
+            let read = async {
+                let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+                    if body.len() + chunk.len() > BODY_LIMIT {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            // A deadline for the whole body, not per chunk: a client trickling one byte at a
+            // time must not hold the request open either.
+            let body = match actix_web::rt::time::timeout(timeout, read).await {
+                Ok(body) => body?,
+                Err(_) => {
+                    let secs = timeout.as_secs_f64();
+                    return Err(AppError::RequestTimeout(format!("the body did not arrive within {secs} s")).into());
+                }
+            };
             Ok(Json(parse_json(&body)?))
         }
         .boxed_local()
     }
 }
 
-/// Parses a JSON body: syntax errors are 400, shape errors 422 naming the field's path.
+/// The charset a request declares for its body when that is not UTF-8 (JSON is UTF-8 by
+/// RFC 8259; a body announced as `latin1` would be read wrongly, so it is refused).
+fn foreign_charset(req: &HttpRequest) -> Option<String> {
+    let mime = req.mime_type().ok().flatten()?;
+    let charset = mime.get_param(actix_web::mime::CHARSET)?.as_str().to_ascii_lowercase();
+    // US-ASCII is a subset of UTF-8, so a body in it reads the same.
+    (!matches!(charset.as_str(), "utf-8" | "utf8" | "us-ascii")).then_some(charset)
+}
+
+/// Parses a JSON body: syntax errors are 400, shape errors 422 naming every bad field
+/// (see [`every_bad_field`]).
 /// Every request body of the API is an object; serde would also read a struct from an
 /// array of its fields in order, so anything but an object is refused up front.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
@@ -182,20 +249,143 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
         });
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_data() {
-            let message = inner.to_string();
-            // At the top level serde names the field only in its message ("missing field `x`").
-            let field = if path == "." { field_of_serde_message(&message) } else { path };
-            AppError::Validation(vec![FieldError::new(field, message)])
-        } else {
-            AppError::BadRequest(format!("the body is not valid JSON: {inner}"))
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => {
+            de.end().map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+            Ok(value)
         }
-    })?;
-    de.end().map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-    Ok(value)
+        Err(e) if e.inner().is_data() => {
+            // serde stops at the first error; a second pass over the parsed body finds the
+            // others. The body is read whole first, so broken JSON after the error is a 400.
+            let first = field_error(e.path(), &e.inner().to_string());
+            let value: serde_json::Value = serde_json::from_slice(body)
+                .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+            let mut errors = every_bad_field::<T>(value);
+            if errors.is_empty() {
+                // Only the raw text shows some errors (a duplicate key: the parsed map keeps one).
+                errors.push(first);
+            }
+            Err(AppError::Validation(errors))
+        }
+        Err(e) => Err(AppError::BadRequest(format!("the body is not valid JSON: {}", e.into_inner()))),
+    }
+}
+
+/// Most field errors one body is answered with; the search for more stops there.
+pub const MAX_FIELD_ERRORS: usize = 20;
+
+/// Every field of the JSON object `body` that keeps it from deserialising as `T`: unknown
+/// fields, fields of the wrong type or value, missing required fields, each once (the
+/// fields sent in the order of their names, then the missing ones in `T`'s order).
+///
+/// serde reports one error per attempt, so this deserialises repeatedly: an unknown field
+/// is reported and removed; any other bad or missing field is reported and replaced by the
+/// first stand-in value (`null`, `""`, `0`, `false`, `[]`, `{}`) the parser accepts there,
+/// so the next attempt reaches the fields after it. When no stand-in fits (e.g. a required
+/// timestamp), the search stops with what it found.
+pub fn every_bad_field<T: DeserializeOwned>(body: serde_json::Value) -> Vec<FieldError> {
+    let mut body = body;
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut settled: Vec<String> = Vec::new();
+    while errors.len() < MAX_FIELD_ERRORS {
+        let Err(err) = serde_path_to_error::deserialize::<_, T>(&body) else { break };
+        let message = strip_position(&err.inner().to_string());
+        let Some(object) = body.as_object_mut() else { break };
+        // Depending on the deserialiser, the path of an unknown field is empty or the field.
+        if let Some(unknown) = named_field(&message, "unknown field `") {
+            if object.remove(&unknown).is_none() {
+                break;
+            }
+            errors.push(FieldError::new(unknown, message));
+            continue;
+        }
+        let key = match err.path().iter().next() {
+            Some(Segment::Map { key }) => key.clone(),
+            None => match named_field(&message, "missing field `") {
+                Some(missing) => missing,
+                None => {
+                    errors.push(FieldError::new("body", message));
+                    break;
+                }
+            },
+            Some(_) => {
+                errors.push(FieldError::new(err.path().to_string(), message));
+                break;
+            }
+        };
+        if settled.contains(&key) {
+            break;
+        }
+        errors.push(field_error(err.path(), &message));
+        settled.push(key.clone());
+        let stand_ins = [
+            serde_json::Value::Null,
+            serde_json::Value::String(String::new()),
+            serde_json::Value::from(0),
+            serde_json::Value::Bool(false),
+            serde_json::Value::Array(Vec::new()),
+            serde_json::Value::Object(serde_json::Map::new()),
+        ];
+        let mut moved_on = false;
+        for stand_in in stand_ins {
+            if let Some(object) = body.as_object_mut() {
+                object.insert(key.clone(), stand_in);
+            }
+            match serde_path_to_error::deserialize::<_, T>(&body) {
+                Err(e) if is_about(&e, &key) => {}
+                _ => {
+                    moved_on = true;
+                    break;
+                }
+            }
+        }
+        if !moved_on {
+            break;
+        }
+    }
+    errors
+}
+
+/// Whether a deserialisation error is about the top-level field `key`.
+fn is_about(err: &serde_path_to_error::Error<serde_json::Error>, key: &str) -> bool {
+    match err.path().iter().next() {
+        Some(Segment::Map { key: first }) => first == key,
+        None => named_field(&strip_position(&err.inner().to_string()), "missing field `").as_deref() == Some(key),
+        Some(_) => false,
+    }
+}
+
+/// A field error at `path`; at the top level serde names the field only in its message
+/// ("missing field `x`").
+fn field_error(path: &serde_path_to_error::Path, message: &str) -> FieldError {
+    let message = strip_position(message);
+    let field = match path.iter().next() {
+        None => field_of_serde_message(&message),
+        Some(_) => path.to_string(),
+    };
+    FieldError::new(field, message)
+}
+
+/// serde_json ends its messages with "at line 1 column 5": noise for a client that sent
+/// the body in one line, and the field is named anyway.
+fn strip_position(message: &str) -> String {
+    if let Some(at) = message.rfind(" at line ") {
+        let rest = &message[at + " at line ".len()..];
+        let mut words = rest.split(' ');
+        let is_position = matches!(
+            (words.next(), words.next(), words.next(), words.next()),
+            (Some(line), Some("column"), Some(column), None)
+                if line.bytes().all(|b| b.is_ascii_digit()) && column.bytes().all(|b| b.is_ascii_digit())
+        );
+        if is_position {
+            return message[..at].to_string();
+        }
+    }
+    message.to_string()
+}
+
+fn named_field(message: &str, prefix: &str) -> Option<String> {
+    message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_string)
 }
 
 /// A safety net for handlers that use actix's own `web::Json` (ours use [`Json`]):
@@ -246,7 +436,8 @@ fn json_error(err: JsonPayloadError) -> AppError {
             AppError::UnsupportedMediaType("send the body as JSON with `Content-Type: application/json`".into())
         }
         JsonPayloadError::Deserialize(e) if e.is_data() => {
-            AppError::Validation(vec![FieldError::new(field_of_serde_message(&e.to_string()), e.to_string())])
+            let message = strip_position(&e.to_string());
+            AppError::Validation(vec![FieldError::new(field_of_serde_message(&message), message)])
         }
         JsonPayloadError::Deserialize(e) => AppError::BadRequest(format!("the body is not valid JSON: {e}")),
         other => AppError::BadRequest(format!("the body could not be read: {other}")),
@@ -265,12 +456,7 @@ fn query_error(err: QueryPayloadError) -> AppError {
 /// `x`"; other messages (wrong type) only name a position, so the whole body is blamed.
 fn field_of_serde_message(message: &str) -> String {
     let named = ["missing field `", "unknown field `", "duplicate field `"];
-    named
-        .iter()
-        .find_map(|prefix| message.strip_prefix(prefix))
-        .and_then(|rest| rest.split('`').next())
-        .unwrap_or("body")
-        .to_string()
+    named.iter().find_map(|prefix| named_field(message, prefix)).unwrap_or_else(|| "body".to_string())
 }
 
 /// For `middleware::ErrorHandlers::default_handler`: gives error responses that actix
@@ -327,6 +513,102 @@ mod tests {
         assert_eq!(err.field_errors()[0].field, "titel");
     }
 
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Pair {
+        name: String,
+        count: u32,
+        #[serde(default, with = "crate::time::rfc3339_option")]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    fn fields_of(err: &AppError) -> Vec<&str> {
+        err.field_errors().iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        // A wrong type and an unknown field.
+        let err = parse_json::<Body>(br#"{"title": 5, "titel": "b"}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["titel", "title"]);
+        // An unknown field and a missing one.
+        let err = parse_json::<Body>(br#"{"tagz": 1}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["tagz", "title"]);
+        // Three kinds at once, nested paths kept.
+        let err = parse_json::<Body>(br#"{"tags": ["a", 2], "extra": 1, "more": 2, "title": false}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["extra", "more", "tags[1]", "title"]);
+        // Several missing fields, and a bad value behind a custom deserialiser.
+        let err = parse_json::<Pair>(br#"{"at": "0000-01-01T00:00:00Z"}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["at", "name", "count"]);
+        let err = parse_json::<Pair>(br#"{"name": "x", "count": -1, "zzz": null}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["count", "zzz"]);
+    }
+
+    #[test]
+    fn field_messages_carry_no_line_and_column() {
+        let err = parse_json::<Body>(br#"{"title": 5, "tags": 7}"#).unwrap_err();
+        for e in err.field_errors() {
+            assert!(!e.message.contains("line"), "{e}");
+        }
+        assert_eq!(err.field_errors()[1].message, "invalid type: integer `5`, expected a string");
+        assert_eq!(strip_position("missing field `x` at line 1 column 2"), "missing field `x`");
+        assert_eq!(strip_position("at line 3 of the poem"), "at line 3 of the poem");
+    }
+
+    #[test]
+    fn a_flood_of_unknown_fields_is_cut_short() {
+        let body: String = (0..500).map(|i| format!("\"f{i}\": 1,")).collect();
+        let body = format!("{{{body} \"title\": \"t\"}}");
+        let err = parse_json::<Body>(body.as_bytes()).unwrap_err();
+        assert_eq!(err.field_errors().len(), MAX_FIELD_ERRORS);
+    }
+
+    #[test]
+    fn duplicate_fields_are_still_named() {
+        let err = parse_json::<Body>(br#"{"title": "a", "title": "b"}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["title"]);
+        assert!(err.field_errors()[0].message.starts_with("duplicate field"));
+    }
+
+    #[actix_rt::test]
+    async fn a_body_that_does_not_arrive_in_time_is_a_408_that_closes() {
+        use actix_web::test::TestRequest;
+        let (req, _) = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header::CONTENT_LENGTH, "100"))
+            .app_data(BodyTimeout(Duration::from_millis(50)))
+            .to_http_parts();
+        // A payload whose sender never sends and never finishes.
+        let mut payload: Payload = Payload::Stream { payload: Box::pin(futures_util::stream::pending()) };
+        let started = std::time::Instant::now();
+        let err = Json::<Body>::from_request(&req, &mut payload).await.unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let response = err.error_response();
+        assert_eq!(response.status(), 408);
+        assert!(!response.head().keep_alive(), "the connection closes after a 408");
+    }
+
+    #[actix_rt::test]
+    async fn declared_charsets_other_than_utf8_are_unsupported() {
+        use actix_web::test::TestRequest;
+        for (content_type, status) in [
+            ("application/json; charset=latin1", Some(415)),
+            ("application/json; charset=ISO-8859-1", Some(415)),
+            ("application/json; charset=utf-16", Some(415)),
+            ("application/json; charset=UTF-8", None),
+            ("application/json; charset=utf8", None),
+            ("application/json", None),
+        ] {
+            let (req, mut payload) = TestRequest::post()
+                .insert_header((header::CONTENT_TYPE, content_type))
+                .set_payload(r#"{"title": "a"}"#)
+                .to_http_parts();
+            let result = Json::<Body>::from_request(&req, &mut payload).await;
+            assert_eq!(result.err().map(|e| e.as_response_error().status_code().as_u16()), status, "{content_type}");
+        }
+    }
+
     #[test]
     fn only_objects_are_bodies() {
         for body in [&br#"["a", []]"#[..], b" 5", b"\"a\"", b"null", b"true"] {
@@ -355,6 +637,13 @@ mod tests {
         assert_eq!(response.status(), 401);
         assert!(response.headers().contains_key(header::WWW_AUTHENTICATE));
         assert_eq!(response.headers().get(header::CONTENT_TYPE).unwrap(), PROBLEM_CONTENT_TYPE);
+    }
+
+    #[actix_rt::test]
+    async fn problem_responses_carry_their_type_for_the_log() {
+        let response = AppError::invalid("title", "must not be empty").error_response();
+        let kind = response.extensions().get::<ProblemType>().cloned();
+        assert_eq!(kind, Some(ProblemType("/problems/validation".into())));
     }
 
     #[actix_rt::test]

@@ -51,6 +51,7 @@ fn kind_of(status: u16) -> (&'static str, &'static str) {
         403 => ("forbidden", "Not allowed"),
         404 => ("not-found", "Not found"),
         405 => ("method-not-allowed", "Method not allowed"),
+        408 => ("request-timeout", "Request timeout"),
         409 => ("conflict", "Conflict"),
         412 => ("precondition-failed", "Precondition failed"),
         413 => ("payload-too-large", "Payload too large"),
@@ -83,6 +84,7 @@ impl From<&AppError> for Problem {
             | AppError::Unauthorized(d)
             | AppError::Forbidden(d)
             | AppError::NotFound(d)
+            | AppError::RequestTimeout(d)
             | AppError::Conflict(d)
             | AppError::PreconditionFailed(d)
             | AppError::PayloadTooLarge(d)

@@ -1,4 +1,9 @@
 //! The text rules of the API contract: trim, require non-empty, cap the length in characters.
+//!
+//! Two rules beyond trimming keep text that looks empty or breaks other systems out:
+//! a NUL character anywhere is refused (C libraries, terminals and some databases cut the
+//! text there), and a value made only of whitespace and invisible characters (zero-width
+//! space, byte order mark, other format characters) counts as blank.
 
 use crate::FieldError;
 
@@ -7,21 +12,73 @@ pub const TITLE_MAX: usize = 200;
 /// Maximum length of bodies, descriptions and content, in characters.
 pub const BODY_MAX: usize = 20_000;
 
-/// A required text field: trimmed, non-empty, at most `max` characters.
+/// A required text field: trimmed, non-empty, at most `max` characters, without NUL.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
+    no_nul(field, value)?;
     let trimmed = value.trim();
-    if trimmed.is_empty() {
+    if is_blank(trimmed) {
         return Err(FieldError::new(field, "must not be empty"));
     }
     within(field, trimmed, max)
 }
 
-/// An optional text field: trimmed, at most `max` characters; blank becomes `None`.
+/// An optional text field: trimmed, at most `max` characters, without NUL; blank
+/// (including only invisible characters) becomes `None`.
 pub fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, FieldError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(trimmed) => within(field, trimmed, max).map(Some),
+    let Some(value) = value else { return Ok(None) };
+    no_nul(field, &value)?;
+    let trimmed = value.trim();
+    if is_blank(trimmed) {
+        return Ok(None);
     }
+    within(field, trimmed, max).map(Some)
+}
+
+/// Whether `value` shows nothing: only whitespace and invisible characters (or nothing).
+pub fn is_blank(value: &str) -> bool {
+    value.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
+/// Characters that render as nothing on their own: the Unicode format characters
+/// (general category Cf, e.g. U+200B ZERO WIDTH SPACE, U+FEFF BYTE ORDER MARK, bidi
+/// controls) plus the default-ignorable fillers and selectors outside Cf (U+034F, the
+/// Hangul fillers, variation selectors). The table follows Unicode 15.1.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+fn no_nul(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.contains('\0') {
+        return Err(FieldError::new(field, "must not contain NUL characters (U+0000)"));
+    }
+    Ok(())
 }
 
 fn within(field: &str, trimmed: &str, max: usize) -> Result<String, FieldError> {
@@ -55,5 +112,28 @@ mod tests {
         assert_eq!(optional("t", None, 5).unwrap(), None);
         assert_eq!(optional("t", Some(" x ".into()), 5).unwrap(), Some("x".into()));
         assert!(optional("t", Some("xxxxxx".into()), 5).is_err());
+    }
+
+    #[test]
+    fn nul_is_refused_anywhere() {
+        for value in ["a\0b", "\0", " a\0", "\0 "] {
+            let err = required("title", value, 50).unwrap_err();
+            assert_eq!((err.field.as_str(), err.message.contains("NUL")), ("title", true), "{value:?}");
+            let err = optional("content", Some(value.into()), 50).unwrap_err();
+            assert_eq!(err.field, "content", "{value:?}");
+        }
+    }
+
+    #[test]
+    fn only_invisible_characters_count_as_empty() {
+        for value in ["\u{200B}", " \u{200B}\u{FEFF} ", "\u{2060}\u{200D}", "\u{00AD}", "\u{202E}\u{3164}", "\u{E0020}"]
+        {
+            assert_eq!(required("title", value, 50).unwrap_err().message, "must not be empty", "{value:?}");
+            assert_eq!(optional("title", Some(value.into()), 50).unwrap(), None, "{value:?}");
+        }
+        // Visible text with an invisible character in it stays as sent.
+        assert_eq!(required("t", "a\u{200B}b", 50).unwrap(), "a\u{200B}b");
+        // Emoji sequences joined by U+200D are visible.
+        assert!(required("t", "\u{1F468}\u{200D}\u{1F469}", 50).is_ok());
     }
 }

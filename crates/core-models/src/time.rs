@@ -2,7 +2,7 @@
 //! integer milliseconds since the Unix epoch in the database (compact, ordered, cheap to
 //! compare in keyset predicates).
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone, Utc};
 
 /// The current time, truncated to milliseconds (what is stored is what is shown).
 pub fn now() -> DateTime<Utc> {
@@ -35,19 +35,27 @@ pub fn format(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Parses an RFC 3339 timestamp with any offset into UTC.
+/// The years a date or timestamp may fall in: what `YYYY` can spell, without year 0
+/// (which RFC 3339 allows but most clients, databases and calendars do not).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Parses an RFC 3339 timestamp with any offset into UTC; the UTC time must fall in
+/// [`YEARS`] (`9999-12-31T23:00:00-05:00` is in year 10000 and refused).
 pub fn parse(value: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value.trim()).ok().map(|t| t.with_timezone(&Utc))
+    let t = DateTime::parse_from_rfc3339(value.trim()).ok()?.with_timezone(&Utc);
+    YEARS.contains(&t.year()).then_some(t)
 }
 
-/// Parses a `YYYY-MM-DD` calendar date (rejects impossible dates such as 2026-02-30).
+/// Parses a `YYYY-MM-DD` calendar date (rejects impossible dates such as 2026-02-30, and
+/// years outside [`YEARS`]).
 pub fn parse_date(value: &str) -> Option<NaiveDate> {
     let value = value.trim();
     // chrono accepts some non-canonical forms (e.g. `+2026-1-5`); the contract says YYYY-MM-DD.
-    if value.len() != 10 {
+    if value.len() != 10 || !value.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    YEARS.contains(&date.year()).then_some(date)
 }
 
 /// Serde adapter for `DateTime<Utc>` fields: millisecond RFC 3339 with `Z`.
@@ -111,6 +119,25 @@ mod tests {
         assert!(parse_date("2026-02-30").is_none());
         assert!(parse_date("2026-2-3").is_none());
         assert!(parse_date("tomorrow").is_none());
+    }
+
+    #[test]
+    fn years_stay_within_one_to_9999() {
+        assert!(parse_date("0001-01-01").is_some());
+        assert!(parse_date("9999-12-31").is_some());
+        for bad in ["0000-01-01", "-001-01-01", "+999-01-01", "10000-01-01"] {
+            assert!(parse_date(bad).is_none(), "{bad}");
+        }
+        assert!(parse("0001-01-01T00:00:00Z").is_some());
+        assert!(parse("9999-12-31T23:59:59.999Z").is_some());
+        for bad in [
+            "0000-06-01T00:00:00Z",
+            "0001-01-01T00:30:00+01:00", // year 0 in UTC
+            "9999-12-31T23:00:00-05:00", // year 10000 in UTC
+            "10000-01-01T00:00:00Z",
+        ] {
+            assert!(parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

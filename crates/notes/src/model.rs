@@ -178,6 +178,8 @@ const SEARCH_MAX: usize = 500;
 /// The raw query string of `GET /notes`; every value is checked by [`ListNotes::parse`].
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+// Unknown parameters are refused, so a misspelled filter is a 422, not an unfiltered list.
+#[serde(deny_unknown_fields)]
 pub struct ListNotesParams {
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
@@ -264,6 +266,13 @@ mod tests {
         let err = ListNotes::parse(params(&[("limit", "0"), ("sort", "colour"), ("cursor", "zz")])).unwrap_err();
         let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor", "sort"]);
+    }
+
+    #[test]
+    fn unknown_parameters_do_not_deserialise() {
+        use actix_web::web::Query;
+        assert!(Query::<ListNotesParams>::from_query("q=milk&limit=2").is_ok());
+        assert!(Query::<ListNotesParams>::from_query("qq=milk").is_err());
     }
 
     #[test]

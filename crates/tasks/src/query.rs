@@ -63,6 +63,8 @@ const SEARCH_MAX: usize = 500;
 /// a bad one is a 422 naming its parameter.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+// Unknown parameters are refused, so a misspelled filter is a 422, not an unfiltered list.
+#[serde(deny_unknown_fields)]
 pub struct ListTasksParams {
     /// Comma list of statuses to keep: `pending`, `in_progress`, `completed`.
     #[param(example = "pending,in_progress")]
@@ -100,7 +102,7 @@ pub struct ListTasksParams {
 
 impl ListTasksParams {
     /// Parameters from `(name, value)` pairs as they come out of a query string (values
-    /// already decoded); unknown names are ignored, like the HTTP layer does.
+    /// already decoded); unknown names are ignored here (over HTTP they get a 422).
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut params = ListTasksParams::default();
         for (name, value) in pairs {
@@ -358,6 +360,15 @@ mod tests {
             }
         }
         assert_eq!(bad_fields(&[("sort", "priority")]), ["sort"]);
+    }
+
+    #[test]
+    fn unknown_parameters_do_not_deserialise() {
+        use actix_web::web::Query;
+        assert!(Query::<ListTasksParams>::from_query("status=pending&limit=2").is_ok());
+        let err = Query::<ListTasksParams>::from_query("stauts=pending").unwrap_err();
+        assert!(err.to_string().contains("unknown field `stauts`"), "{err}");
+        assert!(Query::<crate::stats::TaskStatsParams>::from_query("buckett=week").is_err());
     }
 
     #[test]

@@ -57,6 +57,8 @@ impl StatsBucket {
 /// The raw query string of `GET /tasks/stats`; checked by [`TaskStatsQuery::parse`].
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+// Unknown parameters are refused, so a misspelled filter is a 422, not an unfiltered list.
+#[serde(deny_unknown_fields)]
 pub struct TaskStatsParams {
     /// First day (`YYYY-MM-DD`, inclusive); default 29 days before `to`.
     #[param(value_type = Option<String>, format = Date, example = "2026-11-01")]

@@ -1,0 +1,151 @@
+//! Unknown query parameters get 422 naming each of them, on every API endpoint, so a
+//! misspelled filter (`stauts=pending`) is an error instead of an unfiltered answer.
+//!
+//! One check for all routes, including those that take no query at all (`GET /notes/{id}`):
+//! the parameters each operation accepts are read from the generated OpenAPI document,
+//! which documents the same structs the handlers deserialise, so what is enforced is
+//! exactly what is documented. Health checks, `/docs` and `/openapi.json` are not checked
+//! (probes and cache busters may add parameters there).
+
+use std::collections::HashMap;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, ResponseError};
+use core_models::{AppError, FieldError, API_BASE};
+use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
+use utoipa::openapi::OpenApi;
+
+/// The query parameters of every documented API operation, by route pattern and method.
+#[derive(Debug, Default)]
+pub struct KnownQueries(HashMap<(String, Method), Vec<String>>);
+
+impl KnownQueries {
+    /// The operations of `api` under the API base path and the query parameters of each.
+    pub fn from_openapi(api: &OpenApi) -> Self {
+        let mut known = HashMap::new();
+        for (path, item) in &api.paths.paths {
+            if !path.starts_with(API_BASE) {
+                continue;
+            }
+            let shared = item.parameters.as_deref().unwrap_or_default();
+            let operations = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+                (Method::HEAD, &item.head),
+            ];
+            for (method, operation) in operations {
+                if let Some(operation) = operation {
+                    known.insert((path.clone(), method), query_names(shared, operation));
+                }
+            }
+        }
+        KnownQueries(known)
+    }
+
+    /// The parameters `method` on `pattern` accepts; `None` for routes not checked here.
+    fn accepted(&self, pattern: &str, method: &Method) -> Option<&[String]> {
+        let found = self.0.get(&(pattern.to_string(), method.clone()));
+        // HEAD answers like GET where it is not documented on its own.
+        let found = match found {
+            None if method == Method::HEAD => self.0.get(&(pattern.to_string(), Method::GET)),
+            other => other,
+        };
+        found.map(Vec::as_slice)
+    }
+
+    /// A 422 naming every parameter of `query` that the operation does not accept.
+    pub fn check(&self, pattern: &str, method: &Method, query: &str) -> Result<(), AppError> {
+        let Some(accepted) = self.accepted(pattern, method) else { return Ok(()) };
+        if query.is_empty() {
+            return Ok(());
+        }
+        // A query string that does not decode is left to the handler's own extractor.
+        let Ok(web::Query(pairs)) = web::Query::<Vec<(String, String)>>::from_query(query) else { return Ok(()) };
+        let mut unknown: Vec<String> = Vec::new();
+        for (name, _) in pairs {
+            if !accepted.contains(&name) && !unknown.contains(&name) {
+                unknown.push(name);
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let message = if accepted.is_empty() {
+            "unknown query parameter; this endpoint takes none".to_string()
+        } else {
+            format!("unknown query parameter; this endpoint takes: {}", accepted.join(", "))
+        };
+        Err(AppError::Validation(unknown.into_iter().map(|name| FieldError::new(name, message.clone())).collect()))
+    }
+}
+
+fn query_names(shared: &[Parameter], operation: &Operation) -> Vec<String> {
+    let own = operation.parameters.as_deref().unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for parameter in shared.iter().chain(own) {
+        if parameter.parameter_in == ParameterIn::Query && !names.contains(&parameter.name) {
+            names.push(parameter.name.clone());
+        }
+    }
+    names
+}
+
+/// Middleware (`middleware::from_fn`): answers 422 before any handler runs when the query
+/// names a parameter the matched operation does not take. Needs `Data<KnownQueries>`.
+pub async fn refuse_unknown_parameters(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let verdict = match (req.app_data::<web::Data<KnownQueries>>(), req.match_pattern()) {
+        (Some(known), Some(pattern)) => known.check(&pattern, req.method(), req.query_string()),
+        _ => Ok(()),
+    };
+    match verdict {
+        Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
+        Err(err) => Ok(req.into_response(err.error_response()).map_into_right_body()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> KnownQueries {
+        let mut map = HashMap::new();
+        map.insert(("/api/v1/tasks".to_string(), Method::GET), vec!["status".to_string(), "limit".to_string()]);
+        map.insert(("/api/v1/tasks/{id}".to_string(), Method::GET), Vec::new());
+        KnownQueries(map)
+    }
+
+    fn fields(err: AppError) -> Vec<String> {
+        err.field_errors().iter().map(|e| e.field.clone()).collect()
+    }
+
+    #[test]
+    fn accepted_parameters_pass() {
+        let known = known();
+        assert!(known.check("/api/v1/tasks", &Method::GET, "status=pending&limit=2").is_ok());
+        assert!(known.check("/api/v1/tasks", &Method::GET, "").is_ok());
+        assert!(known.check("/api/v1/tasks", &Method::HEAD, "limit=2").is_ok());
+        // Routes that are not API operations are not checked.
+        assert!(known.check("/healthz", &Method::GET, "x=1").is_ok());
+        assert!(known.check("/api/v1/tasks", &Method::POST, "x=1").is_ok());
+    }
+
+    #[test]
+    fn every_unknown_parameter_is_named_once() {
+        let known = known();
+        let err = known.check("/api/v1/tasks", &Method::GET, "stauts=pending&limit=2&x=1&stauts=done").unwrap_err();
+        assert_eq!(fields(err), ["stauts", "x"]);
+        let err = known.check("/api/v1/tasks/{id}", &Method::GET, "x=1").unwrap_err();
+        assert_eq!(err.field_errors()[0].message, "unknown query parameter; this endpoint takes none");
+        let err = known.check("/api/v1/tasks/{id}", &Method::HEAD, "a%20b=1").unwrap_err();
+        assert_eq!(fields(err), ["a b"]);
+    }
+}
