@@ -187,10 +187,9 @@ impl Writer {
         }
         let state = Arc::new(AtomicU8::new(QUEUED));
         let (reply_to, reply) = sync_channel::<AppResult<T>>(1);
-        let job = Box::new(Write { f, state: state.clone(), reply_to });
+        let mut job: Box<dyn Job> = Box::new(Write { f, state: state.clone(), reply_to });
         let lost = || AppError::Internal(anyhow::anyhow!("the writer thread has stopped"));
-        // The queue is bounded: a full queue blocks here, which the wait below also bounds.
-        let mut job: Box<dyn Job> = job;
+        // The queue is bounded (back-pressure); waiting for room counts against the same wait.
         let deadline = std::time::Instant::now() + self.write_wait;
         loop {
             match self.queue.try_send(job) {
