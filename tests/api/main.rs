@@ -6,4 +6,5 @@ mod helpers;
 mod input;
 mod notes;
 mod platform;
+mod projects;
 mod tasks;

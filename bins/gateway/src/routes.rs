@@ -39,6 +39,7 @@ use crate::{access_log, health, request_id};
         (name = "notes", description = "Sticky notes (no login)"),
         (name = "tasks", description = "Freelancer task tracker (no login yet)"),
         (name = "accounts", description = "Registration, login and logout (bearer tokens), users"),
+        (name = "projects", description = "Team projects: teams, members, invites, projects, tasks, comments, activity and live events (login required)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -56,6 +57,7 @@ struct Services {
     authentication: accounts::Authentication,
     // Fired at shutdown: open event streams end so they do not hold the shutdown up.
     shutdown: Shutdown,
+    projects: Arc<projects::SqliteProjects>,
 }
 
 impl Services {
@@ -69,7 +71,10 @@ impl Services {
         let accounts: Arc<dyn accounts::AccountService> =
             Arc::new(accounts::SqliteAccounts::new(db.clone(), accounts_config));
         let authentication = accounts::Authentication::new(accounts.clone(), Arc::new(StreamTickets::new()));
-        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new() }
+        // One publisher for the app: every worker's streams subscribe to it.
+        let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
+        let projects = Arc::new(projects::SqliteProjects::new(db.clone(), activity));
+        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), projects }
     }
 }
 
@@ -155,7 +160,8 @@ impl Application {
                             services.accounts.clone(),
                             services.authentication.tickets().clone(),
                         ))
-                        .configure(tasks::http::configure(services.tasks.clone())),
+                        .configure(tasks::http::configure(services.tasks.clone()))
+                        .configure(projects::http::configure(services.projects.clone())),
                 )
                 .split_for_parts();
             let known = Arc::new(KnownPaths::from_openapi(&openapi));

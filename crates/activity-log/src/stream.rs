@@ -130,7 +130,9 @@ pub fn resume(
 }
 
 /// The event stream of `team_id` for a caller already allowed to see it: [`resume`] as
-/// Server-Sent Events (`id:` the entry id, `event:` its action, `data:` the entry).
+/// Server-Sent Events (`id:` the entry id, `event:` its action, `data:` the entry). The
+/// stream ends after the first entry for which `last` is true (e.g. the caller's removal
+/// from the team), so access checked at the start cannot outlive the membership.
 pub fn team_stream(
     log: &ActivityLog,
     db: Database,
@@ -138,7 +140,21 @@ pub fn team_stream(
     resume_after: Option<i64>,
     shutdown: Shutdown,
     heartbeat: Duration,
+    last: impl Fn(&ActivityEntry) -> bool + 'static,
 ) -> HttpResponse {
-    let events = resume(log, db, team_id, resume_after).map(|entry| event_of(&entry)).boxed_local();
+    let entries = Box::pin(resume(log, db, team_id, resume_after));
+    // Up to and including the entry that ends the stream; then end at once, without
+    // waiting for another entry.
+    let last = std::rc::Rc::new(last);
+    let events = futures_util::stream::unfold(Some(entries), move |entries| {
+        let last = last.clone();
+        async move {
+            let mut entries = entries?;
+            let entry = entries.next().await?;
+            let next = if last(&entry) { None } else { Some(entries) };
+            Some((event_of(&entry), next))
+        }
+    })
+    .boxed_local();
     sse_response(events, shutdown, heartbeat)
 }

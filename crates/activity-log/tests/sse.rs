@@ -36,7 +36,9 @@ async fn events(
 ) -> AppResult<HttpResponse> {
     let after = resume_point(&req, params.last_event_id.as_deref())?;
     let heartbeat = Duration::from_millis(200);
-    Ok(team_stream(&log, db.get_ref().clone(), team.into_inner(), after, shutdown.get_ref().clone(), heartbeat))
+    Ok(team_stream(&log, db.get_ref().clone(), team.into_inner(), after, shutdown.get_ref().clone(), heartbeat, |_| {
+        false
+    }))
 }
 
 /// One parsed server-sent event.

@@ -165,6 +165,70 @@ pub fn compare_keys(a: &[CursorValue], b: &[CursorValue], descending: &[bool]) -
     Ordering::Equal
 }
 
+/// The order of lists that have only one: by id, which for UUIDv7 ids is creation order.
+/// `Sort::<ById>::parse(None, "id")` (or `"-id"`) and [`Page::by_id`] page them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ById {
+    /// The id.
+    Id,
+}
+
+impl SortField for ById {
+    const ALL: &'static [Self] = &[ById::Id];
+    fn name(self) -> &'static str {
+        "id"
+    }
+    fn key_kind(self) -> KeyKind {
+        KeyKind::Text
+    }
+}
+
+/// `limit` and `cursor` of a list in id order (oldest first).
+#[derive(Debug, Clone)]
+pub struct IdPaging {
+    page: PageRequest,
+    sort: Sort<ById>,
+}
+
+impl IdPaging {
+    /// Parses the raw `limit` and `cursor`; a bad one is a 422 naming it.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, crate::AppError> {
+        let mut v = Violations::new();
+        let (page, sort) = parse_paging(limit, cursor, None, "id", &mut v);
+        v.finish()?;
+        Ok(IdPaging { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")) })
+    }
+
+    /// The first page of `limit` rows.
+    pub fn first(limit: u32) -> Self {
+        IdPaging {
+            page: PageRequest::first(limit),
+            sort: Sort::parse(None, "id").unwrap_or_else(|_| unreachable!("the id order parses")),
+        }
+    }
+
+    /// The id the page continues after.
+    pub fn after(&self) -> Option<String> {
+        match self.page.after(&self.sort) {
+            Ok(Some([CursorValue::Text(id), ..])) => Some(id.clone()),
+            _ => None,
+        }
+    }
+
+    /// Rows to fetch: one beyond the page, proving there is more.
+    pub fn fetch(&self) -> i64 {
+        i64::from(self.page.limit) + 1
+    }
+
+    /// The page of `rows` (fetched with [`IdPaging::fetch`]).
+    pub fn page<T>(&self, rows: Vec<T>, id_of: impl Fn(&T) -> String) -> Page<T> {
+        Page::from_overfetch(rows, self.page.limit, &self.sort, |row| {
+            let id = id_of(row);
+            vec![CursorValue::Text(id.clone()), CursorValue::Text(id)]
+        })
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {

@@ -496,7 +496,10 @@ mod tests {
 
     #[test]
     fn schema_matches_migrations() {
-        use crate::schema::{activity, notes, task_completions, task_counts, tasks, tokens, users};
+        use crate::schema::{
+            activity, notes, project_tasks, projects, task_comments, task_completions, task_counts, tasks,
+            team_invites, team_members, teams, tokens, users,
+        };
         let db = test_pool();
         let mut c = db.read().unwrap();
         // Preparing a SELECT of every declared column fails if a table or column is missing.
@@ -507,5 +510,11 @@ mod tests {
         users::table.select(users::all_columns).execute(&mut c).unwrap();
         tokens::table.select(tokens::all_columns).execute(&mut c).unwrap();
         activity::table.select(activity::all_columns).execute(&mut c).unwrap();
+        teams::table.select(teams::all_columns).execute(&mut c).unwrap();
+        team_members::table.select(team_members::all_columns).execute(&mut c).unwrap();
+        team_invites::table.select(team_invites::all_columns).execute(&mut c).unwrap();
+        projects::table.select(projects::all_columns).execute(&mut c).unwrap();
+        project_tasks::table.select(project_tasks::all_columns).execute(&mut c).unwrap();
+        task_comments::table.select(task_comments::all_columns).execute(&mut c).unwrap();
     }
 }

@@ -100,8 +100,105 @@ diesel::table! {
     }
 }
 
+// -- team projects --
+
+diesel::table! {
+    /// Teams.
+    teams (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Who belongs to which team; `role` 0 member, 1 admin.
+    team_members (team_id, user_id) {
+        team_id -> Text,
+        user_id -> Text,
+        role -> Integer,
+        joined_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Invite codes, kept only as their SHA-256.
+    team_invites (code_hash) {
+        code_hash -> Binary,
+        team_id -> Text,
+        role -> Integer,
+        created_by -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// A team's projects.
+    projects (id) {
+        id -> Text,
+        team_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        archived -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Project tasks. `status` (0 todo, 1 in_progress, 2 done) and `priority` (0 low ..
+    /// 3 urgent) are ranks; `due_key`, `title_key`, `assignee_key` are generated sort keys.
+    project_tasks (seq) {
+        seq -> BigInt,
+        id -> Text,
+        team_id -> Text,
+        project_id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        status -> Integer,
+        priority -> Integer,
+        due_date -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Comments on project tasks.
+    task_comments (id) {
+        id -> Text,
+        task_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(team_members -> teams (team_id));
+diesel::joinable!(team_members -> users (user_id));
+diesel::joinable!(projects -> teams (team_id));
+diesel::joinable!(task_comments -> users (author_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    teams,
+    team_members,
+    team_invites,
+    projects,
+    project_tasks,
+    task_comments,
+    users,
+    activity
+);
+
 diesel::joinable!(activity -> users (actor_id));
 diesel::joinable!(tokens -> users (user_id));
 // Tables that join `users` later (authors, members) add their own pairs with `users`; one
 // table may appear in several of these macros as long as no pair is listed twice.
-diesel::allow_tables_to_appear_in_same_query!(users, tokens, activity);
+diesel::allow_tables_to_appear_in_same_query!(users, tokens);

@@ -1,0 +1,76 @@
+//! Who may do what in a team, checked on the connection of the operation itself (inside
+//! the write for changes), so a rule cannot race the change it guards.
+//!
+//! Non-members get 404 for everything of a team: they must not learn that it exists.
+//! Members who may see a thing but not change it get 403.
+
+use core_models::rank::RankEnum as _;
+use core_models::{AppError, AppResult, Caller};
+use diesel::prelude::*;
+use storage::schema::{project_tasks, projects, team_members};
+use uuid::Uuid;
+
+use crate::model::Role;
+
+/// The role of `user` in `team_id`, if a member.
+pub fn role_of(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid) -> AppResult<Option<Role>> {
+    let rank: Option<i32> = team_members::table
+        .filter(team_members::team_id.eq(team_id.to_string()))
+        .filter(team_members::user_id.eq(user.to_string()))
+        .select(team_members::role)
+        .first(conn)
+        .optional()?;
+    Ok(rank.and_then(Role::from_rank))
+}
+
+/// The caller's role in the team; 404 "team not found" for non-members.
+pub fn require_member(conn: &mut SqliteConnection, team_id: Uuid, caller: &Caller) -> AppResult<Role> {
+    role_of(conn, team_id, caller.id)?.ok_or_else(|| AppError::not_found("team"))
+}
+
+/// Passes for admins; 403 for members, 404 for non-members.
+pub fn require_admin(conn: &mut SqliteConnection, team_id: Uuid, caller: &Caller) -> AppResult<()> {
+    match require_member(conn, team_id, caller)? {
+        Role::Admin => Ok(()),
+        Role::Member => Err(AppError::Forbidden("only the team's admins may do this".into())),
+    }
+}
+
+/// The team of a project the caller belongs to, and the caller's role there; 404
+/// "project not found" when the project is unknown or the caller is not a member.
+pub fn project_access(conn: &mut SqliteConnection, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
+    let team: Option<String> = projects::table
+        .filter(projects::id.eq(project_id.to_string()))
+        .select(projects::team_id)
+        .first(conn)
+        .optional()?;
+    let not_found = || AppError::not_found("project");
+    let team_id = core_models::id::from_stored("projects.team_id", &team.ok_or_else(not_found)?)?;
+    let role = role_of(conn, team_id, caller.id)?.ok_or_else(not_found)?;
+    Ok((team_id, role))
+}
+
+/// Like [`project_access`], and the task must belong to the project (404 "task not found").
+pub fn task_access(
+    conn: &mut SqliteConnection,
+    project_id: Uuid,
+    task_id: Uuid,
+    caller: &Caller,
+) -> AppResult<(Uuid, Role)> {
+    let access = project_access(conn, project_id, caller)?;
+    let exists: i64 = project_tasks::table
+        .filter(project_tasks::id.eq(task_id.to_string()))
+        .filter(project_tasks::project_id.eq(project_id.to_string()))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        return Err(AppError::not_found("task"));
+    }
+    Ok(access)
+}
+
+/// 404 "team not found" unless `user` is a member (for assignees: 422 is the caller's
+/// business, see `tasks`).
+pub fn is_member(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid) -> AppResult<bool> {
+    Ok(role_of(conn, team_id, user)?.is_some())
+}

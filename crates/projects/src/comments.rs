@@ -1,0 +1,152 @@
+//! Comments on tasks: functions on an open connection.
+
+use activity_log::{ActivityLog, Details, NewEntry};
+use core_models::pagination::IdPaging;
+use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
+use diesel::prelude::*;
+use storage::schema::{task_comments, users};
+use uuid::Uuid;
+
+use crate::access::task_access;
+use crate::model::{Comment, CommentBody, Role};
+
+type CommentRow = (String, String, String, String, String, i64, i64);
+
+fn comment_of(row: CommentRow) -> AppResult<Comment> {
+    Ok(Comment {
+        id: id::from_stored("task_comments.id", &row.0)?,
+        task_id: id::from_stored("task_comments.task_id", &row.1)?,
+        author: UserRef { id: id::from_stored("task_comments.author_id", &row.2)?, display_name: row.3 },
+        body: row.4,
+        created_at: time::from_millis(row.5),
+        updated_at: time::from_millis(row.6),
+    })
+}
+
+type CommentColumns = (
+    task_comments::id,
+    task_comments::task_id,
+    task_comments::author_id,
+    users::display_name,
+    task_comments::body,
+    task_comments::created_at,
+    task_comments::updated_at,
+);
+
+fn select() -> diesel::dsl::Select<diesel::dsl::InnerJoin<task_comments::table, users::table>, CommentColumns> {
+    task_comments::table.inner_join(users::table).select((
+        task_comments::id,
+        task_comments::task_id,
+        task_comments::author_id,
+        users::display_name,
+        task_comments::body,
+        task_comments::created_at,
+        task_comments::updated_at,
+    ))
+}
+
+/// The comment `comment_id` of the task, or 404.
+fn find(conn: &mut SqliteConnection, task_id: Uuid, comment_id: Uuid) -> AppResult<Comment> {
+    let row: CommentRow = select()
+        .filter(task_comments::id.eq(comment_id.to_string()))
+        .filter(task_comments::task_id.eq(task_id.to_string()))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("comment"))?;
+    comment_of(row)
+}
+
+/// Comments on a task (members).
+pub fn create(
+    conn: &mut SqliteConnection,
+    log: &ActivityLog,
+    caller: &Caller,
+    project_id: Uuid,
+    task_id: Uuid,
+    body: CommentBody,
+) -> AppResult<Comment> {
+    let body = body.validate()?;
+    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let comment_id = id::new_id();
+    let now = time::to_millis(time::now());
+    diesel::insert_into(task_comments::table)
+        .values((
+            task_comments::id.eq(comment_id.to_string()),
+            task_comments::task_id.eq(task_id.to_string()),
+            task_comments::author_id.eq(caller.id.to_string()),
+            task_comments::body.eq(&body),
+            task_comments::created_at.eq(now),
+            task_comments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let details = Details::new().with("comment_id", comment_id);
+    log.append(conn, caller, NewEntry::new(team_id, "comment.created").task(project_id, task_id).details(details))?;
+    find(conn, task_id, comment_id)
+}
+
+/// A task's comments, oldest first (members).
+pub fn list(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    project_id: Uuid,
+    task_id: Uuid,
+    paging: &IdPaging,
+) -> AppResult<Page<Comment>> {
+    task_access(conn, project_id, task_id, caller)?;
+    let mut q = select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
+    if let Some(after) = paging.after() {
+        q = q.filter(task_comments::id.gt(after));
+    }
+    let rows: Vec<CommentRow> = q.order(task_comments::id.asc()).limit(paging.fetch()).load(conn)?;
+    let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
+    Ok(paging.page(items, |c| c.id.to_string()))
+}
+
+/// Edits a comment: its author only (403 for other members).
+#[allow(clippy::too_many_arguments)]
+pub fn update(
+    conn: &mut SqliteConnection,
+    log: &ActivityLog,
+    caller: &Caller,
+    project_id: Uuid,
+    task_id: Uuid,
+    comment_id: Uuid,
+    body: CommentBody,
+) -> AppResult<Comment> {
+    let body = body.validate()?;
+    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let before = find(conn, task_id, comment_id)?;
+    if before.author.id != caller.id {
+        return Err(AppError::Forbidden("only its author may edit a comment".into()));
+    }
+    if before.body == body {
+        return Ok(before);
+    }
+    let updated_at = time::now_after(before.updated_at);
+    diesel::update(task_comments::table.find(comment_id.to_string()))
+        .set((task_comments::body.eq(&body), task_comments::updated_at.eq(time::to_millis(updated_at))))
+        .execute(conn)?;
+    let details = Details::new().with("comment_id", comment_id);
+    log.append(conn, caller, NewEntry::new(team_id, "comment.updated").task(project_id, task_id).details(details))?;
+    Ok(Comment { body, updated_at, ..before })
+}
+
+/// Deletes a comment: its author or an admin (403 for other members).
+pub fn delete(
+    conn: &mut SqliteConnection,
+    log: &ActivityLog,
+    caller: &Caller,
+    project_id: Uuid,
+    task_id: Uuid,
+    comment_id: Uuid,
+) -> AppResult<()> {
+    let (team_id, role) = task_access(conn, project_id, task_id, caller)?;
+    let before = find(conn, task_id, comment_id)?;
+    if before.author.id != caller.id && role != Role::Admin {
+        return Err(AppError::Forbidden("only its author or an admin may delete a comment".into()));
+    }
+    diesel::delete(task_comments::table.find(comment_id.to_string())).execute(conn)?;
+    let details = Details::new().with("comment_id", comment_id);
+    log.append(conn, caller, NewEntry::new(team_id, "comment.deleted").task(project_id, task_id).details(details))?;
+    Ok(())
+}

@@ -1,0 +1,772 @@
+//! The team-projects routes: parse the request, call the [`ProjectService`] as the caller
+//! on the blocking pool, shape the response. No rules live here.
+
+use std::sync::Arc;
+
+use activity_log::stream::{resume_point, team_stream};
+use activity_log::{ActivityEntry, FeedParams, FeedQuery};
+use actix_web::http::header;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use core_models::http::{blocking, created, Json};
+use core_models::id::Id;
+use core_models::openapi::JsonBodyErrors;
+use core_models::pagination::IdPaging;
+use core_models::sse::{Shutdown, HEARTBEAT};
+use core_models::{AppError, AppResult, Caller, Page, Problem, API_BASE};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::list::{ListTasks, ListTasksParams, Scope};
+use crate::model::{
+    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, Project,
+    Task, TaskChanges, Team, UserMarker,
+};
+use crate::{ProjectService, SqliteProjects};
+
+type Service = web::Data<SqliteProjects>;
+
+/// Mounts the routes (relative to the API base) with `service` behind them.
+pub fn configure(service: Arc<SqliteProjects>) -> impl FnOnce(&mut ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::from(service))
+            .service(create_team)
+            .service(my_teams)
+            .service(get_team)
+            .service(update_team)
+            .service(delete_team)
+            .service(list_members)
+            .service(add_member)
+            .service(change_role)
+            .service(remove_member)
+            .service(create_invite)
+            .service(revoke_invite)
+            .service(accept_invite)
+            .service(create_project)
+            .service(list_projects)
+            .service(team_tasks)
+            .service(team_activity)
+            .service(team_events)
+            .service(get_project)
+            .service(update_project)
+            .service(delete_project)
+            .service(create_task)
+            .service(list_tasks)
+            .service(get_task)
+            .service(update_task)
+            .service(delete_task)
+            .service(task_activity)
+            .service(create_comment)
+            .service(list_comments)
+            .service(update_comment)
+            .service(delete_comment);
+    }
+}
+
+/// `limit` and `cursor` of lists in creation order.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PagingParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PagingParams {
+    fn parse(self) -> AppResult<IdPaging> {
+        IdPaging::parse(self.limit.as_deref(), self.cursor.as_deref())
+    }
+}
+
+/// Calls the service on the blocking pool.
+async fn call<T: Send + 'static>(
+    service: Service,
+    f: impl FnOnce(&SqliteProjects) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let service = service.into_inner();
+    blocking(move || f(&service)).await
+}
+
+fn with_etag(mut response: HttpResponse, task: &Task) -> HttpResponse {
+    if let Ok(value) = header::HeaderValue::from_str(&format!("\"{}\"", task.version)) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The version an `If-Match` header names: `None` without the header or for `*`.
+fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let raw = value.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    let tag = raw.strip_prefix("W/").unwrap_or(raw);
+    tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse::<i64>().ok()).map(Some).ok_or_else(
+        || AppError::PreconditionFailed(format!("If-Match {raw:?} names no version; send the ETag, e.g. \"3\"")),
+    )
+}
+
+// ---- teams ----
+
+/// Create a team; the caller becomes its first admin.
+#[utoipa::path(tag = "projects", security(("bearer" = [])), request_body = NewTeam,
+    responses(
+        (status = 201, description = "Created", body = Team, headers(("Location" = String, description = "URL of the team"))),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/teams")]
+async fn create_team(service: Service, caller: Caller, body: Json<NewTeam>) -> AppResult<HttpResponse> {
+    let team = call(service, move |s| s.create_team(&caller, body.into_inner())).await?;
+    Ok(created(format!("{API_BASE}/teams/{}", team.id), &team))
+}
+
+/// The caller's teams, oldest first.
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(PagingParams),
+    responses(
+        (status = 200, description = "One page of teams", body = Page<Team>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams")]
+async fn my_teams(
+    service: Service,
+    caller: Caller,
+    params: web::Query<PagingParams>,
+) -> AppResult<web::Json<Page<Team>>> {
+    let paging = params.into_inner().parse()?;
+    Ok(web::Json(call(service, move |s| s.my_teams(&caller, &paging)).await?))
+}
+
+/// One team (members; others get 404).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
+    responses(
+        (status = 200, description = "The team", body = Team),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}")]
+async fn get_team(service: Service, caller: Caller, id: web::Path<Id<Team>>) -> AppResult<web::Json<Team>> {
+    let id = id.into_inner().uuid();
+    Ok(web::Json(call(service, move |s| s.team(&caller, id)).await?))
+}
+
+/// Rename or describe a team (admins).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
+    request_body = NamedChanges,
+    responses(
+        (status = 200, description = "The team", body = Team),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/teams/{id}")]
+async fn update_team(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    body: Json<NamedChanges>,
+) -> AppResult<web::Json<Team>> {
+    let id = id.into_inner().uuid();
+    Ok(web::Json(call(service, move |s| s.update_team(&caller, id, body.into_inner())).await?))
+}
+
+/// Delete a team with everything in it (admins).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/teams/{id}")]
+async fn delete_team(service: Service, caller: Caller, id: web::Path<Id<Team>>) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
+    call(service, move |s| s.delete_team(&caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- members and invites ----
+
+/// The members of a team, in user-id order (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), PagingParams),
+    responses(
+        (status = 200, description = "One page of members", body = Page<Member>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}/members")]
+async fn list_members(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    params: web::Query<PagingParams>,
+) -> AppResult<web::Json<Page<Member>>> {
+    let (id, paging) = (id.into_inner().uuid(), params.into_inner().parse()?);
+    Ok(web::Json(call(service, move |s| s.members(&caller, id, &paging)).await?))
+}
+
+/// Add a user to the team (admins).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added", body = Member, headers(("Location" = String, description = "URL of the membership"))),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown user or role", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/teams/{id}/members")]
+async fn add_member(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    body: Json<NewMember>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
+    let member = call(service, move |s| s.add_member(&caller, id, body.into_inner())).await?;
+    Ok(created(format!("{API_BASE}/teams/{id}/members/{}", member.user.id), &member))
+}
+
+/// Change a member's role (admins); the last admin cannot be demoted (409).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), ("user_id" = String, Path, description = "Member's user id")),
+    request_body = MemberChanges,
+    responses(
+        (status = 200, description = "The member", body = Member),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team or member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The team would have no admin", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown role", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/teams/{id}/members/{user_id}")]
+async fn change_role(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Team>, Id<UserMarker>)>,
+    body: Json<MemberChanges>,
+) -> AppResult<web::Json<Member>> {
+    let (team, user) = path.into_inner();
+    let (team, user) = (team.uuid(), user.uuid());
+    Ok(web::Json(call(service, move |s| s.change_role(&caller, team, user, body.into_inner())).await?))
+}
+
+/// Remove a member (admins), or leave the team (the member itself). Their tasks in the
+/// team are unassigned; the last admin cannot leave (409).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), ("user_id" = String, Path, description = "Member's user id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin (and not oneself)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team or member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The team would have no admin", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/teams/{id}/members/{user_id}")]
+async fn remove_member(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Team>, Id<UserMarker>)>,
+) -> AppResult<HttpResponse> {
+    let (team, user) = path.into_inner();
+    let (team, user) = (team.uuid(), user.uuid());
+    call(service, move |s| s.remove_member(&caller, team, user)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Create an invite code (admins): anyone holding it may join until it expires (7 days
+/// by default) or is revoked. The code is shown only here.
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
+    request_body = NewInvite,
+    responses(
+        (status = 201, description = "The invite", body = Invite),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad role or lifetime", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/teams/{id}/invites")]
+async fn create_invite(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    body: Json<NewInvite>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
+    let invite = call(service, move |s| s.create_invite(&caller, id, body.into_inner())).await?;
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(invite))
+}
+
+/// Revoke an invite code (admins).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), ("code" = String, Path, description = "Invite code")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team or invite", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/teams/{id}/invites/{code}")]
+async fn revoke_invite(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Team>, String)>,
+) -> AppResult<HttpResponse> {
+    let (team, code) = path.into_inner();
+    let team = team.uuid();
+    call(service, move |s| s.revoke_invite(&caller, team, code)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Join a team with an invite code; accepting again changes nothing.
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("code" = String, Path, description = "Invite code")),
+    responses(
+        (status = 200, description = "The team joined", body = Team),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, expired or revoked code", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/invites/{code}/accept")]
+async fn accept_invite(service: Service, caller: Caller, code: web::Path<String>) -> AppResult<web::Json<Team>> {
+    let code = code.into_inner();
+    Ok(web::Json(call(service, move |s| s.accept_invite(&caller, code)).await?))
+}
+
+// ---- projects ----
+
+/// Create a project (admins).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
+    request_body = NewTeam,
+    responses(
+        (status = 201, description = "Created", body = Project, headers(("Location" = String, description = "URL of the project"))),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/teams/{id}/projects")]
+async fn create_project(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    body: Json<NewTeam>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
+    let project = call(service, move |s| s.create_project(&caller, id, body.into_inner())).await?;
+    Ok(created(format!("{API_BASE}/projects/{}", project.id), &project))
+}
+
+/// A team's projects, oldest first (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), PagingParams),
+    responses(
+        (status = 200, description = "One page of projects", body = Page<Project>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}/projects")]
+async fn list_projects(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    params: web::Query<PagingParams>,
+) -> AppResult<web::Json<Page<Project>>> {
+    let (id, paging) = (id.into_inner().uuid(), params.into_inner().parse()?);
+    Ok(web::Json(call(service, move |s| s.projects(&caller, id, &paging)).await?))
+}
+
+/// One project (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
+    responses(
+        (status = 200, description = "The project", body = Project),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/projects/{id}")]
+async fn get_project(service: Service, caller: Caller, id: web::Path<Id<Project>>) -> AppResult<web::Json<Project>> {
+    let id = id.into_inner().uuid();
+    Ok(web::Json(call(service, move |s| s.project(&caller, id)).await?))
+}
+
+/// Rename, describe, archive or restore a project (admins).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
+    request_body = NamedChanges,
+    responses(
+        (status = 200, description = "The project", body = Project),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/projects/{id}")]
+async fn update_project(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Project>>,
+    body: Json<NamedChanges>,
+) -> AppResult<web::Json<Project>> {
+    let id = id.into_inner().uuid();
+    Ok(web::Json(call(service, move |s| s.update_project(&caller, id, body.into_inner())).await?))
+}
+
+/// Delete a project with its tasks (admins).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/projects/{id}")]
+async fn delete_project(service: Service, caller: Caller, id: web::Path<Id<Project>>) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
+    call(service, move |s| s.delete_project(&caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- tasks ----
+
+/// Create a task (members); an assignee must be a member (422).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
+    request_body = NewTask,
+    responses(
+        (status = 201, description = "Created", body = Task, headers(
+            ("Location" = String, description = "URL of the task"), ("ETag" = String, description = "`\"<version>\"`"))),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/projects/{id}/tasks")]
+async fn create_task(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Project>>,
+    body: Json<NewTask>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
+    let task = call(service, move |s| s.create_task(&caller, id, body.into_inner())).await?;
+    Ok(with_etag(created(format!("{API_BASE}/projects/{id}/tasks/{}", task.id), &task), &task))
+}
+
+/// A project's tasks, filtered and sorted (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ListTasksParams),
+    responses(
+        (status = 200, description = "One page of tasks", body = Page<Task>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/projects/{id}/tasks")]
+async fn list_tasks(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Project>>,
+    params: web::Query<ListTasksParams>,
+) -> AppResult<web::Json<Page<Task>>> {
+    let query = ListTasks::parse(params.into_inner(), Scope::Project(id.into_inner().uuid()), caller.id)?;
+    Ok(web::Json(call(service, move |s| s.tasks(&caller, &query)).await?))
+}
+
+/// Every task of the team across its projects, with the same filters plus `project_id`.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), ListTasksParams),
+    responses(
+        (status = 200, description = "One page of tasks", body = Page<Task>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}/tasks")]
+async fn team_tasks(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    params: web::Query<ListTasksParams>,
+) -> AppResult<web::Json<Page<Task>>> {
+    let query = ListTasks::parse(params.into_inner(), Scope::Team(id.into_inner().uuid()), caller.id)?;
+    Ok(web::Json(call(service, move |s| s.tasks(&caller, &query)).await?))
+}
+
+/// One task, with its `ETag` (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id")),
+    responses(
+        (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/projects/{id}/tasks/{task_id}")]
+async fn get_task(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>)>,
+) -> AppResult<HttpResponse> {
+    let (project, task) = path.into_inner();
+    let (project, task) = (project.uuid(), task.uuid());
+    let task = call(service, move |s| s.task(&caller, project, task)).await?;
+    Ok(with_etag(HttpResponse::Ok().json(&task), &task))
+}
+
+/// Change a task (members). `If-Match: "<version>"` makes it conditional: 412 when the
+/// task has moved on.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+    request_body = TaskChanges,
+    responses(
+        (status = 200, description = "The task after the change", body = Task, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/projects/{id}/tasks/{task_id}")]
+async fn update_task(
+    req: HttpRequest,
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>)>,
+    body: Json<TaskChanges>,
+) -> AppResult<HttpResponse> {
+    let (project, task) = path.into_inner();
+    let (project, task, expected) = (project.uuid(), task.uuid(), if_match(&req)?);
+    let task = call(service, move |s| s.update_task(&caller, project, task, body.into_inner(), expected)).await?;
+    Ok(with_etag(HttpResponse::Ok().json(&task), &task))
+}
+
+/// Delete a task (members), honouring `If-Match`.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/projects/{id}/tasks/{task_id}")]
+async fn delete_task(
+    req: HttpRequest,
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>)>,
+) -> AppResult<HttpResponse> {
+    let (project, task) = path.into_inner();
+    let (project, task, expected) = (project.uuid(), task.uuid(), if_match(&req)?);
+    call(service, move |s| s.delete_task(&caller, project, task, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- comments ----
+
+/// Comment on a task (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id")),
+    request_body = CommentBody,
+    responses(
+        (status = 201, description = "Created", body = Comment, headers(("Location" = String, description = "URL of the comment"))),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long body", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/projects/{id}/tasks/{task_id}/comments")]
+async fn create_comment(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>)>,
+    body: Json<CommentBody>,
+) -> AppResult<HttpResponse> {
+    let (project, task) = path.into_inner();
+    let (project, task) = (project.uuid(), task.uuid());
+    let comment = call(service, move |s| s.create_comment(&caller, project, task, body.into_inner())).await?;
+    Ok(created(format!("{API_BASE}/projects/{project}/tasks/{task}/comments/{}", comment.id), &comment))
+}
+
+/// A task's comments, oldest first (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"), PagingParams),
+    responses(
+        (status = 200, description = "One page of comments", body = Page<Comment>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/projects/{id}/tasks/{task_id}/comments")]
+async fn list_comments(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>)>,
+    params: web::Query<PagingParams>,
+) -> AppResult<web::Json<Page<Comment>>> {
+    let (project, task) = path.into_inner();
+    let (project, task, paging) = (project.uuid(), task.uuid(), params.into_inner().parse()?);
+    Ok(web::Json(call(service, move |s| s.comments(&caller, project, task, &paging)).await?))
+}
+
+/// Edit a comment (its author; others get 403).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("comment_id" = String, Path, description = "Comment id")),
+    request_body = CommentBody,
+    responses(
+        (status = 200, description = "The comment", body = Comment),
+        JsonBodyErrors,
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, task or comment, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Empty or too long body", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/projects/{id}/tasks/{task_id}/comments/{comment_id}")]
+async fn update_comment(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>, Id<Comment>)>,
+    body: Json<CommentBody>,
+) -> AppResult<web::Json<Comment>> {
+    let (project, task, comment) = path.into_inner();
+    let (project, task, comment) = (project.uuid(), task.uuid(), comment.uuid());
+    Ok(web::Json(call(service, move |s| s.update_comment(&caller, project, task, comment, body.into_inner())).await?))
+}
+
+/// Delete a comment (its author or an admin; others get 403).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("comment_id" = String, Path, description = "Comment id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither the author nor an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, task or comment, or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/projects/{id}/tasks/{task_id}/comments/{comment_id}")]
+async fn delete_comment(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>, Id<Comment>)>,
+) -> AppResult<HttpResponse> {
+    let (project, task, comment) = path.into_inner();
+    let (project, task, comment) = (project.uuid(), task.uuid(), comment.uuid());
+    call(service, move |s| s.delete_comment(&caller, project, task, comment)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- activity and events ----
+
+/// The team's activity, newest first (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), FeedParams),
+    responses(
+        (status = 200, description = "One page of entries", body = Page<ActivityEntry>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}/activity")]
+async fn team_activity(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    params: web::Query<FeedParams>,
+) -> AppResult<web::Json<Page<ActivityEntry>>> {
+    let (id, query) = (id.into_inner().uuid(), FeedQuery::parse(params.into_inner())?);
+    Ok(web::Json(call(service, move |s| s.team_activity(&caller, id, &query)).await?))
+}
+
+/// One task's activity, newest first (members); a deleted task keeps its history.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"), FeedParams),
+    responses(
+        (status = 200, description = "One page of entries", body = Page<ActivityEntry>),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/projects/{id}/tasks/{task_id}/activity")]
+async fn task_activity(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<Task>)>,
+    params: web::Query<FeedParams>,
+) -> AppResult<web::Json<Page<ActivityEntry>>> {
+    let (project, task) = path.into_inner();
+    let (project, task, query) = (project.uuid(), task.uuid(), FeedQuery::parse(params.into_inner())?);
+    Ok(web::Json(call(service, move |s| s.task_activity(&caller, project, task, &query)).await?))
+}
+
+/// The query of the event stream.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventParams {
+    /// A stream ticket from `POST /api/v1/auth/stream-tickets`, for browsers'
+    /// `EventSource` (which cannot send `Authorization`). Single use, 60 seconds.
+    pub ticket: Option<String>,
+    /// Resume after this entry id (for a new `EventSource`; a reconnecting one sends the
+    /// `Last-Event-ID` header, which wins).
+    pub last_event_id: Option<String>,
+}
+
+/// The team's activity as Server-Sent Events, as entries commit (members).
+///
+/// Each event has `id:` the entry id, `event:` its action and `data:` the entry as JSON;
+/// a `: keep-alive` comment goes out every 15 s. `Last-Event-ID` (or `last_event_id`)
+/// replays what was missed first, with nothing skipped or repeated. The stream ends when
+/// the caller leaves or is removed from the team, when the team is deleted, and at server
+/// shutdown. Authenticate with `Authorization: Bearer` or, from a browser, `?ticket=`.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), EventParams,
+           ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
+    responses(
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 401, description = "Not logged in, or a used/expired ticket", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A Last-Event-ID that is no event id", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}/events")]
+async fn team_events(
+    req: HttpRequest,
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    params: web::Query<EventParams>,
+    shutdown: web::Data<Shutdown>,
+) -> AppResult<HttpResponse> {
+    let team = id.into_inner().uuid();
+    let after = resume_point(&req, params.last_event_id.as_deref())?;
+    let me = caller.id;
+    let svc = service.clone();
+    call(svc, move |s| s.may_watch(&caller, team)).await?;
+    let ends_my_access = move |entry: &ActivityEntry| {
+        entry.action == "team.deleted"
+            || (entry.action == "member.removed" && entry.details["user_id"] == serde_json::json!(me))
+    };
+    Ok(team_stream(
+        service.log(),
+        service.database().clone(),
+        team,
+        after,
+        shutdown.get_ref().clone(),
+        HEARTBEAT,
+        ends_my_access,
+    ))
+}

@@ -1,0 +1,57 @@
+//! Team projects: remote teams plan and track work together.
+//!
+//! Users belong to many teams; admins manage members, roles, invites and projects;
+//! members read everything in the team, create and edit tasks, and comment. Every key
+//! action lands in the activity log in the same transaction as the change, and reaches
+//! the team's live event stream once committed.
+//!
+//! [`ProjectService`] is the contract, every method taking the [`core_models::Caller`];
+//! [`SqliteProjects`] implements it over the shared database. The functions behind it
+//! take the open connection, so the checks, the change and its entry are one write.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use activity_log::{ActivityLog, InProcessPublisher};
+//! use core_models::Caller;
+//! use projects::{NewTask, NewTeam, ProjectService, SqliteProjects};
+//!
+//! let db = storage::test_pool();
+//! # let ada = Caller::new(uuid::Uuid::now_v7(), "Ada");
+//! # let (id, name) = (ada.id.to_string(), ada.display_name.clone());
+//! # db.write(move |c| { use diesel::RunQueryDsl; diesel::sql_query(format!(
+//! #     "INSERT INTO users VALUES ('{id}', 'a@x.io', 'a@x.io', '{name}', 'h', 0)")).execute(c)?; Ok(()) })?;
+//! let service = SqliteProjects::new(db.database(), ActivityLog::new(Arc::new(InProcessPublisher::default())));
+//! let team = service.create_team(&ada, NewTeam { name: "Platform".into(), description: None })?;
+//! let project = service.create_project(&ada, team.id, NewTeam { name: "Launch".into(), description: None })?;
+//! let task = service.create_task(&ada, project.id, NewTask { title: "Write the post".into(), ..NewTask::default() })?;
+//! assert_eq!((task.version, task.created_by.display_name.as_str()), (1, "Ada"));
+//! # Ok::<(), core_models::AppError>(())
+//! ```
+
+pub mod access;
+mod comments;
+pub mod http;
+pub mod list;
+mod model;
+mod projects;
+mod service;
+mod tasks;
+mod teams;
+mod users;
+
+use core_models::constraint::Constraint;
+
+pub use list::{Assignee, ListTasks, ListTasksParams, Scope, TaskFilter, TaskSort};
+pub use model::{
+    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
+    Priority, Project, Role, Task, TaskChanges, TaskStatus, Team, INVITE_DAYS,
+};
+pub use service::{ProjectService, SqliteProjects};
+
+/// What the projects tables' constraints mean to a client.
+pub static CONSTRAINTS: &[Constraint] = &[
+    Constraint::unique("team_members.team_id, team_members.user_id", "the user is already a member of the team"),
+    Constraint::check("team_members_role", "role", "must be member or admin"),
+    Constraint::check("project_tasks_status", "status", "must be todo, in_progress or done"),
+    Constraint::check("project_tasks_priority", "priority", "must be low, medium, high or urgent"),
+];

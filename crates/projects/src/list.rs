@@ -1,0 +1,380 @@
+//! Task lists of a project or a whole team: the query string, its checked form, and the
+//! SQL of one page, written so that one index always yields the order.
+//!
+//! Each sort has an index per scope, `(project_id | team_id, key, id, status, priority,
+//! assignee_key)`, and "assigned to" lists have `(team_id, assignee_key, key, id)`. The
+//! scope (and, team-wide, the assignee) is an equality on the index; every other filter is
+//! kept off the indexes with a unary `+` and tested on the rows of the walk, so a keyset
+//! page reads only up to its last row. `query_plans` in the tests proves the plans.
+
+use chrono::NaiveDate;
+use core_models::pagination::{parse_paging, row_keys, PageRequest};
+use core_models::rank::RankEnum;
+use core_models::sort::{KeyKind, Sort, SortField};
+use core_models::{params, time, AppResult, CursorValue, FieldError, Violations};
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
+use serde::Deserialize;
+use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
+use storage::schema::project_tasks;
+use storage::sql::sql;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::model::{Priority, Task, TaskStatus};
+use crate::tasks::TaskRow;
+
+/// What task lists sort on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSort {
+    /// `created_at`
+    CreatedAt,
+    /// `updated_at`
+    UpdatedAt,
+    /// `due_date`; undated tasks last ascending.
+    DueDate,
+    /// `priority` by rank: low < medium < high < urgent.
+    Priority,
+    /// `status` by rank: todo < in_progress < done.
+    Status,
+    /// `title`, ignoring ASCII case.
+    Title,
+}
+
+impl SortField for TaskSort {
+    const ALL: &'static [Self] = &[
+        TaskSort::CreatedAt,
+        TaskSort::UpdatedAt,
+        TaskSort::DueDate,
+        TaskSort::Priority,
+        TaskSort::Status,
+        TaskSort::Title,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            TaskSort::CreatedAt => "created_at",
+            TaskSort::UpdatedAt => "updated_at",
+            TaskSort::DueDate => "due_date",
+            TaskSort::Priority => "priority",
+            TaskSort::Status => "status",
+            TaskSort::Title => "title",
+        }
+    }
+    fn key_kind(self) -> KeyKind {
+        match self {
+            TaskSort::CreatedAt | TaskSort::UpdatedAt | TaskSort::Priority | TaskSort::Status => KeyKind::Int,
+            TaskSort::DueDate | TaskSort::Title => KeyKind::Text,
+        }
+    }
+}
+
+impl SqlSortField for TaskSort {
+    fn sql(self) -> (&'static str, bool) {
+        match self {
+            TaskSort::CreatedAt => ("project_tasks.created_at", false),
+            TaskSort::UpdatedAt => ("project_tasks.updated_at", false),
+            TaskSort::DueDate => ("project_tasks.due_key", false),
+            TaskSort::Priority => ("project_tasks.priority", false),
+            TaskSort::Status => ("project_tasks.status", false),
+            TaskSort::Title => ("project_tasks.title_key", false),
+        }
+    }
+}
+
+/// Newest first.
+pub const DEFAULT_SORT: &str = "-created_at";
+const NO_DUE_DATE_KEY: &str = "9999-99-99";
+const SEARCH_MAX: usize = 500;
+
+/// The query string of a task list. Unknown parameters are refused (422).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListTasksParams {
+    /// Comma list of statuses: `todo`, `in_progress`, `done`.
+    #[param(example = "todo,in_progress")]
+    pub status: Option<String>,
+    /// Comma list of priorities: `low`, `medium`, `high`, `urgent`.
+    #[param(example = "high,urgent")]
+    pub priority: Option<String>,
+    /// `me`, `none`, or a user id.
+    #[param(example = "me")]
+    pub assignee: Option<String>,
+    /// Due on or after (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub due_from: Option<String>,
+    /// Due on or before (`YYYY-MM-DD`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub due_to: Option<String>,
+    /// `true`: due before today (UTC) and not done; `false`: the others.
+    #[param(value_type = Option<bool>)]
+    pub overdue: Option<String>,
+    /// Full-text search over title and description (every word, as a prefix).
+    pub q: Option<String>,
+    /// Team-wide lists only: the tasks of one project.
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub project_id: Option<String>,
+    /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`; `-` for
+    /// descending; comma-separated. Default `-created_at`.
+    #[param(example = "due_date")]
+    pub sort: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Whose tasks a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One project's.
+    Project(Uuid),
+    /// A whole team's.
+    Team(Uuid),
+}
+
+/// The `assignee` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignee {
+    /// Unassigned tasks.
+    Nobody,
+    /// Tasks of this user (`me` is resolved to the caller).
+    User(Uuid),
+}
+
+/// Which tasks a list keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Any of these statuses.
+    pub statuses: Option<Vec<TaskStatus>>,
+    /// Any of these priorities.
+    pub priorities: Option<Vec<Priority>>,
+    /// Assigned to.
+    pub assignee: Option<Assignee>,
+    /// Due on or after.
+    pub due_from: Option<NaiveDate>,
+    /// Due on or before.
+    pub due_to: Option<NaiveDate>,
+    /// Overdue or not.
+    pub overdue: Option<bool>,
+    /// Search words.
+    pub search: Option<Vec<String>>,
+    /// One project of the team.
+    pub project_id: Option<Uuid>,
+}
+
+/// A checked task list request.
+#[derive(Debug, Clone)]
+pub struct ListTasks {
+    /// Whose tasks.
+    pub scope: Scope,
+    /// Page size and position.
+    pub page: PageRequest,
+    /// Order.
+    pub sort: Sort<TaskSort>,
+    /// Which tasks.
+    pub filter: TaskFilter,
+}
+
+impl ListTasks {
+    /// Checks every parameter for a list of `scope` asked by `caller` (for `assignee=me`).
+    pub fn parse(params: ListTasksParams, scope: Scope, caller: Uuid) -> AppResult<Self> {
+        let mut v = Violations::new();
+        let (page, sort) = parse_paging(
+            params.limit.as_deref(),
+            params.cursor.as_deref(),
+            params.sort.as_deref(),
+            DEFAULT_SORT,
+            &mut v,
+        );
+        let statuses = params.status.as_deref().and_then(|raw| v.check(TaskStatus::parse_list("status", raw)));
+        let priorities = params.priority.as_deref().and_then(|raw| v.check(Priority::parse_list("priority", raw)));
+        let assignee = params.assignee.as_deref().and_then(|raw| {
+            v.check(match raw.trim() {
+                "me" => Ok(Assignee::User(caller)),
+                "none" => Ok(Assignee::Nobody),
+                other => Uuid::parse_str(other)
+                    .map(Assignee::User)
+                    .map_err(|_| FieldError::new("assignee", "must be `me`, `none` or a user id")),
+            })
+        });
+        let date = |field: &str, raw: &str| {
+            time::parse_date(raw)
+                .ok_or_else(|| FieldError::new(field, format!("`{}` is not a date (YYYY-MM-DD)", raw.trim())))
+        };
+        let due_from = params.due_from.as_deref().and_then(|raw| v.check(date("due_from", raw)));
+        let due_to = params.due_to.as_deref().and_then(|raw| v.check(date("due_to", raw)));
+        let overdue = params.overdue.as_deref().and_then(|raw| v.check(params::boolean("overdue", raw)));
+        let search = params
+            .q
+            .as_deref()
+            .and_then(|raw| v.check(params::search_text("q", raw, SEARCH_MAX)))
+            .flatten()
+            .map(|q| storage::search::search_terms(&q));
+        let project_id = match (params.project_id.as_deref(), scope) {
+            (None, _) => None,
+            (Some(_), Scope::Project(_)) => {
+                v.push(FieldError::new("project_id", "only team-wide lists filter by project"));
+                None
+            }
+            (Some(raw), Scope::Team(_)) => v.check(params::uuid("project_id", raw)),
+        };
+        if let (Some(from), Some(to)) = (due_from, due_to) {
+            if from > to {
+                v.push(FieldError::new("due_from", format!("must not be after due_to ({to})")));
+            }
+        }
+        v.finish()?;
+        Ok(ListTasks {
+            scope,
+            page,
+            sort: sort.unwrap_or_else(|| unreachable!("checked by finish")),
+            filter: TaskFilter { statuses, priorities, assignee, due_from, due_to, overdue, search, project_id },
+        })
+    }
+
+    /// The cursor keys of a task.
+    pub(crate) fn keys_of(&self, task: &Task) -> Vec<CursorValue> {
+        row_keys(&self.sort, task.id, |field| match field {
+            TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
+            TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
+            TaskSort::DueDate => CursorValue::Text(
+                task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), |d| d.format("%Y-%m-%d").to_string()),
+            ),
+            TaskSort::Priority => CursorValue::Int(i64::from(task.priority.rank())),
+            TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
+            TaskSort::Title => CursorValue::Text(task.title.clone()),
+        })
+    }
+}
+
+/// A boxed `SELECT` of task rows.
+pub(crate) type TaskQuery = project_tasks::BoxedQuery<'static, Sqlite, SqlTypeOf<AsSelect<TaskRow, Sqlite>>>;
+
+fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
+    // Ranks come from the enum, never from the client: safe to write into the SQL.
+    let ranks: Vec<String> = values.iter().map(|v| v.rank().to_string()).collect();
+    format!("+project_tasks.{column} IN ({})", ranks.join(", "))
+}
+
+/// The query of one page (`limit + 1` rows), `today` deciding what is overdue; `None` when
+/// it can match nothing.
+pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Option<TaskQuery>> {
+    let filter = &query.filter;
+    let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
+    let mut q: TaskQuery = project_tasks::table.select(TaskRow::as_select()).into_boxed();
+    // The scope, and team-wide the assignee, are the equalities the index walk starts from.
+    match (query.scope, filter.project_id) {
+        (Scope::Project(project), _) => q = q.filter(project_tasks::project_id.eq(project.to_string())),
+        (Scope::Team(team), Some(project)) => {
+            q = q
+                .filter(project_tasks::project_id.eq(project.to_string()))
+                .filter(sql("+project_tasks.team_id = ").bind_text(team.to_string()));
+        }
+        (Scope::Team(team), None) => q = q.filter(project_tasks::team_id.eq(team.to_string())),
+    }
+    let assignee_drives = matches!((query.scope, filter.project_id), (Scope::Team(_), None));
+    if let Some(assignee) = filter.assignee {
+        let key = match assignee {
+            Assignee::Nobody => String::new(),
+            Assignee::User(user) => user.to_string(),
+        };
+        let column = if assignee_drives { "project_tasks.assignee_key = " } else { "+project_tasks.assignee_key = " };
+        q = q.filter(sql(column).bind_text(key));
+    }
+    if let Some(statuses) = &filter.statuses {
+        q = q.filter(sql(ranks_off_index("status", statuses)));
+    }
+    if let Some(priorities) = &filter.priorities {
+        q = q.filter(sql(ranks_off_index("priority", priorities)));
+    }
+    let due = if lead == TaskSort::DueDate { "project_tasks.due_key" } else { "project_tasks.due_date" };
+    if let Some(from) = filter.due_from {
+        q = q.filter(sql(format!("{due} >= ")).bind_text(from.format("%Y-%m-%d").to_string()));
+        q = q.filter(sql(format!("{due} < '{NO_DUE_DATE_KEY}'")));
+    }
+    if let Some(to) = filter.due_to {
+        q = q.filter(sql(format!("{due} <= ")).bind_text(to.format("%Y-%m-%d").to_string()));
+    }
+    let not_done = format!("+project_tasks.status <> {}", TaskStatus::Done.rank());
+    let today = today.format("%Y-%m-%d").to_string();
+    match filter.overdue {
+        None => {}
+        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(not_done)),
+        Some(false) => {
+            q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(format!(" AND {not_done})")));
+        }
+    }
+    if let Some(terms) = &filter.search {
+        let Some(expr) = storage::search::fts_match_expr(terms) else {
+            return Ok(None);
+        };
+        q = q.filter(
+            sql("+project_tasks.seq IN (SELECT rowid FROM project_tasks_fts WHERE project_tasks_fts MATCH ")
+                .bind_text(expr)
+                .sql(")"),
+        );
+    }
+    let columns = key_columns(&query.sort, "project_tasks.id");
+    if let Some(after) = query.page.after(&query.sort)? {
+        q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
+    }
+    Ok(Some(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1)))
+}
+
+#[cfg(test)]
+mod query_plans {
+    use super::*;
+    use storage::plan::{plan_problems, query_plan};
+
+    #[test]
+    fn every_sort_and_filter_walks_an_index() {
+        let db = storage::test_pool();
+        let mut conn = db.read().unwrap();
+        let me = Uuid::now_v7();
+        let filters: Vec<Vec<(&str, &str)>> = vec![
+            vec![],
+            vec![("status", "todo,in_progress"), ("priority", "high,urgent")],
+            vec![("assignee", "me")],
+            vec![("assignee", "none"), ("status", "todo")],
+            vec![("due_from", "2026-01-01"), ("due_to", "2026-12-31")],
+            vec![("overdue", "true")],
+            vec![("q", "launch")],
+            vec![("project_id", "0190f0e2-7f7e-7b3a-8a55-3d1c7c2a9b10"), ("assignee", "me")],
+        ];
+        for scope in [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())] {
+            for field in TaskSort::ALL {
+                for sort in [field.name().to_string(), format!("-{}", field.name())] {
+                    for pairs in &filters {
+                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| *k == "project_id") {
+                            continue;
+                        }
+                        let mut params = ListTasksParams { sort: Some(sort.clone()), ..ListTasksParams::default() };
+                        for (k, val) in pairs {
+                            let val = Some(val.to_string());
+                            match *k {
+                                "status" => params.status = val,
+                                "priority" => params.priority = val,
+                                "assignee" => params.assignee = val,
+                                "due_from" => params.due_from = val,
+                                "due_to" => params.due_to = val,
+                                "overdue" => params.overdue = val,
+                                "q" => params.q = val,
+                                "project_id" => params.project_id = val,
+                                _ => unreachable!(),
+                            }
+                        }
+                        let query = ListTasks::parse(params, scope, me).unwrap();
+                        let today = time::now().date_naive();
+                        let sql = list_query(&query, today).unwrap().unwrap();
+                        let plan = query_plan(&mut conn, sql).unwrap();
+                        let problems = plan_problems(&plan, "project_tasks");
+                        assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The team-projects contract, and its implementation over SQLite.
+//!
+//! Every method takes the [`Caller`]; the rules (membership, roles, the last admin, the
+//! assignee) are checked inside the same read or write as the data they guard, so a
+//! library user gets exactly what an HTTP client gets.
+
+use activity_log::{ActivityEntry, ActivityLog, FeedQuery};
+use core_models::pagination::IdPaging;
+use core_models::{time, AppResult, Caller, Page};
+use diesel::{Connection as _, SqliteConnection};
+use storage::Database;
+use uuid::Uuid;
+
+use crate::list::ListTasks;
+use crate::model::{
+    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, Project,
+    Task, TaskChanges, Team,
+};
+use crate::{access, comments, projects, tasks, teams};
+
+/// Teams, members, invites, projects, tasks, comments and their activity, as `caller`.
+#[allow(missing_docs)]
+pub trait ProjectService: Send + Sync + 'static {
+    fn create_team(&self, caller: &Caller, new: NewTeam) -> AppResult<Team>;
+    fn my_teams(&self, caller: &Caller, paging: &IdPaging) -> AppResult<Page<Team>>;
+    fn team(&self, caller: &Caller, team_id: Uuid) -> AppResult<Team>;
+    fn update_team(&self, caller: &Caller, team_id: Uuid, changes: NamedChanges) -> AppResult<Team>;
+    fn delete_team(&self, caller: &Caller, team_id: Uuid) -> AppResult<()>;
+
+    fn members(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Member>>;
+    fn add_member(&self, caller: &Caller, team_id: Uuid, new: NewMember) -> AppResult<Member>;
+    fn change_role(&self, caller: &Caller, team_id: Uuid, user: Uuid, changes: MemberChanges) -> AppResult<Member>;
+    fn remove_member(&self, caller: &Caller, team_id: Uuid, user: Uuid) -> AppResult<()>;
+
+    fn create_invite(&self, caller: &Caller, team_id: Uuid, new: NewInvite) -> AppResult<Invite>;
+    fn revoke_invite(&self, caller: &Caller, team_id: Uuid, code: String) -> AppResult<()>;
+    fn accept_invite(&self, caller: &Caller, code: String) -> AppResult<Team>;
+
+    fn create_project(&self, caller: &Caller, team_id: Uuid, new: NewTeam) -> AppResult<Project>;
+    fn projects(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Project>>;
+    fn project(&self, caller: &Caller, project_id: Uuid) -> AppResult<Project>;
+    fn update_project(&self, caller: &Caller, project_id: Uuid, changes: NamedChanges) -> AppResult<Project>;
+    fn delete_project(&self, caller: &Caller, project_id: Uuid) -> AppResult<()>;
+
+    fn create_task(&self, caller: &Caller, project_id: Uuid, new: NewTask) -> AppResult<Task>;
+    fn tasks(&self, caller: &Caller, query: &ListTasks) -> AppResult<Page<Task>>;
+    fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<Task>;
+    fn update_task(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        changes: TaskChanges,
+        if_match: Option<i64>,
+    ) -> AppResult<Task>;
+    fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: Option<i64>) -> AppResult<()>;
+
+    fn create_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, body: CommentBody)
+        -> AppResult<Comment>;
+    fn comments(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, paging: &IdPaging)
+        -> AppResult<Page<Comment>>;
+    fn update_comment(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        comment_id: Uuid,
+        body: CommentBody,
+    ) -> AppResult<Comment>;
+    fn delete_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, comment_id: Uuid) -> AppResult<()>;
+
+    fn team_activity(&self, caller: &Caller, team_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>>;
+    fn task_activity(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        query: &FeedQuery,
+    ) -> AppResult<Page<ActivityEntry>>;
+    /// Passes if the caller may watch the team's event stream (a member), else 404.
+    fn may_watch(&self, caller: &Caller, team_id: Uuid) -> AppResult<()>;
+}
+
+/// [`ProjectService`] over the shared database, recording through an [`ActivityLog`].
+#[derive(Debug, Clone)]
+pub struct SqliteProjects {
+    db: Database,
+    log: ActivityLog,
+}
+
+impl SqliteProjects {
+    /// The service on a migrated database.
+    pub fn new(db: Database, log: ActivityLog) -> Self {
+        core_models::constraint::register(crate::CONSTRAINTS);
+        SqliteProjects { db, log }
+    }
+
+    /// The activity log it records to (for the event stream).
+    pub fn log(&self) -> &ActivityLog {
+        &self.log
+    }
+
+    /// The database (for the event stream's replay).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// A read in one snapshot: the membership check and the data agree.
+    fn read<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> AppResult<T>) -> AppResult<T> {
+        let mut conn = self.db.read()?;
+        (*conn).transaction(f)
+    }
+
+    /// A write with the log and the caller at hand.
+    fn write<T, F>(&self, caller: &Caller, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut SqliteConnection, &ActivityLog, &Caller) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (log, caller) = (self.log.clone(), caller.clone());
+        self.db.write(move |conn| f(conn, &log, &caller))
+    }
+}
+
+impl ProjectService for SqliteProjects {
+    fn create_team(&self, caller: &Caller, new: NewTeam) -> AppResult<Team> {
+        self.write(caller, move |c, log, me| teams::create(c, log, me, new))
+    }
+    fn my_teams(&self, caller: &Caller, paging: &IdPaging) -> AppResult<Page<Team>> {
+        self.read(|c| teams::mine(c, caller, paging))
+    }
+    fn team(&self, caller: &Caller, team_id: Uuid) -> AppResult<Team> {
+        self.read(|c| teams::get(c, caller, team_id))
+    }
+    fn update_team(&self, caller: &Caller, team_id: Uuid, changes: NamedChanges) -> AppResult<Team> {
+        self.write(caller, move |c, log, me| teams::update(c, log, me, team_id, changes))
+    }
+    fn delete_team(&self, caller: &Caller, team_id: Uuid) -> AppResult<()> {
+        self.write(caller, move |c, log, me| teams::delete(c, log, me, team_id))
+    }
+
+    fn members(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Member>> {
+        self.read(|c| teams::members(c, caller, team_id, paging))
+    }
+    fn add_member(&self, caller: &Caller, team_id: Uuid, new: NewMember) -> AppResult<Member> {
+        self.write(caller, move |c, log, me| teams::add_member(c, log, me, team_id, new))
+    }
+    fn change_role(&self, caller: &Caller, team_id: Uuid, user: Uuid, changes: MemberChanges) -> AppResult<Member> {
+        self.write(caller, move |c, log, me| teams::change_role(c, log, me, team_id, user, changes))
+    }
+    fn remove_member(&self, caller: &Caller, team_id: Uuid, user: Uuid) -> AppResult<()> {
+        self.write(caller, move |c, log, me| teams::remove_member(c, log, me, team_id, user))
+    }
+
+    fn create_invite(&self, caller: &Caller, team_id: Uuid, new: NewInvite) -> AppResult<Invite> {
+        self.write(caller, move |c, _, me| teams::invite(c, me, team_id, new))
+    }
+    fn revoke_invite(&self, caller: &Caller, team_id: Uuid, code: String) -> AppResult<()> {
+        self.write(caller, move |c, _, me| teams::revoke_invite(c, me, team_id, &code))
+    }
+    fn accept_invite(&self, caller: &Caller, code: String) -> AppResult<Team> {
+        self.write(caller, move |c, log, me| teams::accept(c, log, me, &code))
+    }
+
+    fn create_project(&self, caller: &Caller, team_id: Uuid, new: NewTeam) -> AppResult<Project> {
+        self.write(caller, move |c, log, me| projects::create(c, log, me, team_id, new))
+    }
+    fn projects(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Project>> {
+        self.read(|c| projects::list(c, caller, team_id, paging))
+    }
+    fn project(&self, caller: &Caller, project_id: Uuid) -> AppResult<Project> {
+        self.read(|c| projects::get(c, caller, project_id))
+    }
+    fn update_project(&self, caller: &Caller, project_id: Uuid, changes: NamedChanges) -> AppResult<Project> {
+        self.write(caller, move |c, log, me| projects::update(c, log, me, project_id, changes))
+    }
+    fn delete_project(&self, caller: &Caller, project_id: Uuid) -> AppResult<()> {
+        self.write(caller, move |c, log, me| projects::delete(c, log, me, project_id))
+    }
+
+    fn create_task(&self, caller: &Caller, project_id: Uuid, new: NewTask) -> AppResult<Task> {
+        self.write(caller, move |c, log, me| tasks::create(c, log, me, project_id, new))
+    }
+    fn tasks(&self, caller: &Caller, query: &ListTasks) -> AppResult<Page<Task>> {
+        self.read(|c| {
+            match query.scope {
+                crate::list::Scope::Project(project) => {
+                    access::project_access(c, project, caller)?;
+                }
+                crate::list::Scope::Team(team) => {
+                    access::require_member(c, team, caller)?;
+                }
+            }
+            tasks::list(c, query, time::now().date_naive())
+        })
+    }
+    fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<Task> {
+        self.read(|c| tasks::get(c, caller, project_id, task_id))
+    }
+    fn update_task(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        changes: TaskChanges,
+        if_match: Option<i64>,
+    ) -> AppResult<Task> {
+        self.write(caller, move |c, log, me| tasks::update(c, log, me, project_id, task_id, changes, if_match))
+    }
+    fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: Option<i64>) -> AppResult<()> {
+        self.write(caller, move |c, log, me| tasks::delete(c, log, me, project_id, task_id, if_match))
+    }
+
+    fn create_comment(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        body: CommentBody,
+    ) -> AppResult<Comment> {
+        self.write(caller, move |c, log, me| comments::create(c, log, me, project_id, task_id, body))
+    }
+    fn comments(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        paging: &IdPaging,
+    ) -> AppResult<Page<Comment>> {
+        self.read(|c| comments::list(c, caller, project_id, task_id, paging))
+    }
+    fn update_comment(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        comment_id: Uuid,
+        body: CommentBody,
+    ) -> AppResult<Comment> {
+        self.write(caller, move |c, log, me| comments::update(c, log, me, project_id, task_id, comment_id, body))
+    }
+    fn delete_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, comment_id: Uuid) -> AppResult<()> {
+        self.write(caller, move |c, log, me| comments::delete(c, log, me, project_id, task_id, comment_id))
+    }
+
+    fn team_activity(&self, caller: &Caller, team_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
+        self.read(|c| {
+            access::require_member(c, team_id, caller)?;
+            self.log.team_feed(c, team_id, query)
+        })
+    }
+    fn task_activity(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        query: &FeedQuery,
+    ) -> AppResult<Page<ActivityEntry>> {
+        self.read(|c| {
+            access::project_access(c, project_id, caller)?;
+            // A deleted task keeps its history: the project (checked above) decides who
+            // may read it, and only entries of this project count.
+            let mut query = query.clone();
+            query.filter.project_id = Some(project_id);
+            self.log.task_feed(c, task_id, &query)
+        })
+    }
+    fn may_watch(&self, caller: &Caller, team_id: Uuid) -> AppResult<()> {
+        self.read(|c| access::require_member(c, team_id, caller).map(drop))
+    }
+}

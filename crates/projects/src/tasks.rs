@@ -1,0 +1,236 @@
+//! Project tasks: functions on an open connection. Every change bumps `version` (the
+//! `ETag`), is checked against `If-Match` inside the write, and records one activity entry.
+
+use activity_log::{ActivityLog, Details, NewEntry};
+use chrono::NaiveDate;
+use core_models::constraint::ForeignKeyField as _;
+use core_models::rank::RankEnum as _;
+use core_models::{id, time, AppError, AppResult, Caller, Page};
+use diesel::prelude::*;
+use storage::schema::project_tasks;
+use uuid::Uuid;
+
+use crate::access::{is_member, project_access, task_access};
+use crate::model::{NewTask, Priority, Task, TaskChanges, TaskStatus, ValidTaskChanges};
+use crate::users;
+
+/// A task as stored.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = project_tasks, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct TaskRow {
+    pub id: String,
+    pub project_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: i32,
+    pub priority: i32,
+    pub due_date: Option<String>,
+    pub assignee_id: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// Tasks from rows, with their people's names read in one query.
+pub(crate) fn tasks_of(conn: &mut SqliteConnection, rows: Vec<TaskRow>) -> AppResult<Vec<Task>> {
+    let ids: Vec<&str> =
+        rows.iter().flat_map(|r| std::iter::once(r.created_by.as_str()).chain(r.assignee_id.as_deref())).collect();
+    let people = users::refs(conn, &ids)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Task {
+                id: id::from_stored("project_tasks.id", &row.id)?,
+                project_id: id::from_stored("project_tasks.project_id", &row.project_id)?,
+                title: row.title,
+                description: row.description,
+                status: TaskStatus::from_rank(row.status)
+                    .ok_or_else(|| id::corrupt("project_tasks.status", &row.status.to_string()))?,
+                priority: Priority::from_rank(row.priority)
+                    .ok_or_else(|| id::corrupt("project_tasks.priority", &row.priority.to_string()))?,
+                due_date: row
+                    .due_date
+                    .map(|d| time::parse_date(&d).ok_or_else(|| id::corrupt("project_tasks.due_date", &d)))
+                    .transpose()?,
+                assignee: row.assignee_id.map(|a| users::get(&people, &a)).transpose()?,
+                created_by: users::get(&people, &row.created_by)?,
+                created_at: time::from_millis(row.created_at),
+                updated_at: time::from_millis(row.updated_at),
+                version: row.version,
+            })
+        })
+        .collect()
+}
+
+fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<Task> {
+    let row: TaskRow = project_tasks::table
+        .filter(project_tasks::id.eq(task_id.to_string()))
+        .select(TaskRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("task"))?;
+    tasks_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
+}
+
+fn format_date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// An assignee must be a member of the team (422 otherwise).
+fn check_assignee(conn: &mut SqliteConnection, team_id: Uuid, assignee: Option<Uuid>) -> AppResult<()> {
+    match assignee {
+        Some(user) if !is_member(conn, team_id, user)? => {
+            Err(AppError::invalid("assignee_id", "must be a member of the team"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Creates a task in a project (members).
+pub fn create(
+    conn: &mut SqliteConnection,
+    log: &ActivityLog,
+    caller: &Caller,
+    project_id: Uuid,
+    new: NewTask,
+) -> AppResult<Task> {
+    let valid = new.validate()?;
+    let (team_id, _) = project_access(conn, project_id, caller)?;
+    check_assignee(conn, team_id, valid.assignee_id)?;
+    let task_id = id::new_id();
+    let now = time::to_millis(time::now());
+    diesel::insert_into(project_tasks::table)
+        .values((
+            project_tasks::id.eq(task_id.to_string()),
+            project_tasks::team_id.eq(team_id.to_string()),
+            project_tasks::project_id.eq(project_id.to_string()),
+            project_tasks::title.eq(&valid.title),
+            project_tasks::description.eq(&valid.description),
+            project_tasks::status.eq(valid.status.rank()),
+            project_tasks::priority.eq(valid.priority.rank()),
+            project_tasks::due_date.eq(valid.due_date.map(format_date)),
+            project_tasks::assignee_id.eq(valid.assignee_id.map(|a| a.to_string())),
+            project_tasks::created_by.eq(caller.id.to_string()),
+            project_tasks::created_at.eq(now),
+            project_tasks::updated_at.eq(now),
+            project_tasks::version.eq(1),
+        ))
+        .execute(conn)
+        .fk_field("assignee_id")?;
+    let mut details =
+        Details::new().with("title", &valid.title).with("status", valid.status).with("priority", valid.priority);
+    if let Some(assignee) = valid.assignee_id {
+        details = details.with("assignee_id", assignee);
+    }
+    log.append(conn, caller, NewEntry::new(team_id, "task.created").task(project_id, task_id).details(details))?;
+    find(conn, task_id)
+}
+
+/// One task (members).
+pub fn get(conn: &mut SqliteConnection, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<Task> {
+    task_access(conn, project_id, task_id, caller)?;
+    find(conn, task_id)
+}
+
+/// `If-Match`: 412 with the current version when it names another one.
+fn check_version(expected: Option<i64>, current: &Task) -> AppResult<()> {
+    match expected {
+        Some(v) if v != current.version => Err(AppError::PreconditionFailed(format!(
+            "the task is at version {} (If-Match named {v}); read it again and retry",
+            current.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Applies `changes` (members); `if_match` is the version the client last saw. One entry:
+/// `task.status_changed` or `task.assigned` when that is all that changed, else
+/// `task.updated`, with `{from, to}` per changed field.
+pub fn update(
+    conn: &mut SqliteConnection,
+    log: &ActivityLog,
+    caller: &Caller,
+    project_id: Uuid,
+    task_id: Uuid,
+    changes: TaskChanges,
+    if_match: Option<i64>,
+) -> AppResult<Task> {
+    let ValidTaskChanges { title, description, status, priority, due_date, assignee_id } = changes.validate()?;
+    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let before = find(conn, task_id)?;
+    check_version(if_match, &before)?;
+    if let Some(assignee) = assignee_id {
+        check_assignee(conn, team_id, assignee)?;
+    }
+    let assignee_before = before.assignee.as_ref().map(|a| a.id);
+    let assignee_after = assignee_id.unwrap_or(assignee_before);
+    let mut after = Task {
+        title: title.unwrap_or_else(|| before.title.clone()),
+        description: description.unwrap_or_else(|| before.description.clone()),
+        status: status.unwrap_or(before.status),
+        priority: priority.unwrap_or(before.priority),
+        due_date: due_date.unwrap_or(before.due_date),
+        ..before.clone()
+    };
+    let details = Details::new()
+        .changed("title", &before.title, &after.title)
+        .changed("description", &before.description, &after.description)
+        .changed("status", before.status, after.status)
+        .changed("priority", before.priority, after.priority)
+        .changed("due_date", before.due_date, after.due_date)
+        .changed("assignee_id", assignee_before, assignee_after);
+    if details.is_empty() {
+        return Ok(before);
+    }
+    let changed: Vec<&str> = details.keys().collect();
+    let action = match changed.as_slice() {
+        ["status"] => "task.status_changed",
+        ["assignee_id"] => "task.assigned",
+        _ => "task.updated",
+    };
+    after.updated_at = time::now_after(before.updated_at);
+    after.version = before.version + 1;
+    diesel::update(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string())))
+        .set((
+            project_tasks::title.eq(&after.title),
+            project_tasks::description.eq(&after.description),
+            project_tasks::status.eq(after.status.rank()),
+            project_tasks::priority.eq(after.priority.rank()),
+            project_tasks::due_date.eq(after.due_date.map(format_date)),
+            project_tasks::assignee_id.eq(assignee_after.map(|a| a.to_string())),
+            project_tasks::updated_at.eq(time::to_millis(after.updated_at)),
+            project_tasks::version.eq(after.version),
+        ))
+        .execute(conn)
+        .fk_field("assignee_id")?;
+    log.append(conn, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
+    find(conn, task_id)
+}
+
+/// Deletes a task (members), honouring `If-Match`.
+pub fn delete(
+    conn: &mut SqliteConnection,
+    log: &ActivityLog,
+    caller: &Caller,
+    project_id: Uuid,
+    task_id: Uuid,
+    if_match: Option<i64>,
+) -> AppResult<()> {
+    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let before = find(conn, task_id)?;
+    check_version(if_match, &before)?;
+    diesel::delete(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string()))).execute(conn)?;
+    let details = Details::new().with("title", &before.title);
+    log.append(conn, caller, NewEntry::new(team_id, "task.deleted").task(project_id, task_id).details(details))?;
+    Ok(())
+}
+
+/// A page of tasks for a list query (members of the scope's team).
+pub fn list(conn: &mut SqliteConnection, query: &crate::list::ListTasks, today: NaiveDate) -> AppResult<Page<Task>> {
+    let Some(sql) = crate::list::list_query(query, today)? else {
+        return Ok(Page { items: vec![], next_cursor: None });
+    };
+    let rows: Vec<TaskRow> = sql.load(conn)?;
+    let tasks = tasks_of(conn, rows)?;
+    Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
+}

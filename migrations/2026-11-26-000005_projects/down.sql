@@ -1,0 +1,10 @@
+DROP TABLE task_comments;
+DROP TRIGGER project_tasks_fts_update;
+DROP TRIGGER project_tasks_fts_delete;
+DROP TRIGGER project_tasks_fts_insert;
+DROP TABLE project_tasks_fts;
+DROP TABLE project_tasks;
+DROP TABLE projects;
+DROP TABLE team_invites;
+DROP TABLE team_members;
+DROP TABLE teams;
