@@ -3,7 +3,7 @@ CARGO ?= cargo
 DATABASE_URL ?= data/corkboard.db
 BENCH_DURATION ?= 10
 
-.PHONY: run migrate test lint fmt bench build release ci
+.PHONY: run migrate test lint fmt bench build release ci browser
 
 ## Build (release) and serve on 127.0.0.1:8080 from ./data/corkboard.db (migrated at start).
 run:
@@ -36,6 +36,10 @@ release:
 bench: release
 	@command -v oha >/dev/null 2>&1 || $(CARGO) install oha --locked
 	python3 bench/bench.py --gateway target/release/gateway --duration $(BENCH_DURATION)
+
+## Headless Chromium for the browser EventSource test (Debian's package; the test skips without it).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## What CI runs.
 ci: test lint

@@ -2,6 +2,7 @@
 //! fresh database and talks to it over TCP.
 
 mod accounts;
+mod browser;
 mod helpers;
 mod input;
 mod notes;
