@@ -22,6 +22,7 @@ import time
 import urllib.request
 
 EXTRA_ARGS = []
+GATEWAY_PID = [0]
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -49,8 +50,10 @@ def request(method, url, body=None):
         return json.loads(res.read() or b"null")
 
 
-def oha(url, connections, duration, method="GET", body=None):
+def oha(url, connections, duration, method="GET", body=None, headers=()):
     cmd = ["oha", "-z", f"{duration}s", "-c", str(connections), "--no-tui", "--output-format", "json"]
+    for header in headers:
+        cmd += ["-H", header]
     if body is not None:
         cmd += ["-m", method, "-T", "application/json", "-d", json.dumps(body)]
     out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
@@ -81,7 +84,7 @@ def report(title, rows, baseline_rps):
         print(f"| `{name}` | {conns} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['failed']} | {ratio:.0%} |")
 
 
-def bench_notes(base, duration):
+def bench_notes(base, duration, db_path):
     api = f"{base}/api/v1/notes"
     ids = [request("POST", api, {"title": f"seed {i}", "content": f"seeded note number {i} for the benchmark"})["id"] for i in range(200)]
     conns = 64
@@ -129,7 +132,7 @@ def seed_tasks(base, count, threads=8):
         sys.exit(f"seeding failed: {len(errors)} errors, e.g. {errors[:5]}")
 
 
-def bench_tasks(base, duration):
+def bench_tasks(base, duration, db_path):
     count = int(os.environ.get("BENCH_TASKS", "100000"))
     started = time.time()
     seed_tasks(base, count)
@@ -158,7 +161,9 @@ def bench_tasks(base, duration):
     return rows, baseline
 
 
-SCENARIOS = {"notes": bench_notes, "tasks": bench_tasks}
+from bench_projects import bench_projects  # noqa: E402
+
+SCENARIOS = {"notes": bench_notes, "tasks": bench_tasks, "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request)}
 
 
 def main():
@@ -174,8 +179,10 @@ def main():
     for name in args.only or list(SCENARIOS):
         with tempfile.TemporaryDirectory() as tmp:
             proc, base = start_gateway(args.gateway, os.path.join(tmp, "bench.db"))
+            GATEWAY_PID[0] = proc.pid
             try:
-                rows, baseline = SCENARIOS[name](base, args.duration)
+                db_path = os.path.join(tmp, "bench.db")
+                rows, baseline = SCENARIOS[name](base, args.duration, db_path)
             finally:
                 proc.terminate()
                 proc.wait(timeout=15)
