@@ -20,7 +20,8 @@ use serde::Serialize;
 use serde_path_to_error::Segment;
 
 use crate::problem::PROBLEM_CONTENT_TYPE;
-use crate::{AppError, AppResult, Caller, FieldError, MaybeCaller, Problem};
+use crate::version::{etag, none_match, IfMatch, Versioned};
+use crate::{AppError, AppResult, Board, Caller, FieldError, MaybeCaller, Problem};
 
 /// Largest request body accepted (1 MiB); larger bodies get 413.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -136,6 +137,79 @@ impl FromRequest for MaybeCaller {
     /// reaches a handler (the middleware answers 401).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(authenticated(req).map(MaybeCaller))
+    }
+}
+
+impl FromRequest for Board {
+    type Error = AppError;
+    type Future = std::future::Ready<AppResult<Self>>;
+
+    /// The caller's own board with a token, the shared anonymous board without one.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticated(req).map(|caller| Board::of(caller.as_ref())))
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = std::future::Ready<AppResult<Self>>;
+
+    /// The request's `If-Match` condition ([`IfMatch::Any`] without the header). Several
+    /// headers count as one comma-separated list; a value that is not text matches nothing.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+        if values.peek().is_none() {
+            return std::future::ready(Ok(IfMatch::Any));
+        }
+        let joined: Vec<&str> = values.map(|v| v.to_str().unwrap_or("\"\"")).collect();
+        std::future::ready(Ok(IfMatch::parse(&joined.join(","))))
+    }
+}
+
+/// A versioned resource as a response: JSON with `ETag: "<version>"` (and `Location` for
+/// a creation). To a GET (HEAD runs as GET) whose `If-None-Match` names the current
+/// version it is a 304 with the `ETag` and no body.
+#[derive(Debug)]
+pub struct Tagged<T> {
+    status: StatusCode,
+    location: Option<String>,
+    body: T,
+}
+
+impl<T> Tagged<T> {
+    /// 200 with the resource.
+    pub fn ok(body: T) -> Self {
+        Tagged { status: StatusCode::OK, location: None, body }
+    }
+
+    /// 201 with the created resource and its `Location`.
+    pub fn created(location: String, body: T) -> Self {
+        Tagged { status: StatusCode::CREATED, location: Some(location), body }
+    }
+}
+
+impl<T: Serialize + Versioned> actix_web::Responder for Tagged<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        let version = self.body.version();
+        let is_read = matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+        if self.status == StatusCode::OK && is_read {
+            let unchanged = req
+                .headers()
+                .get_all(header::IF_NONE_MATCH)
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| none_match(v, version));
+            if unchanged {
+                return HttpResponse::NotModified().insert_header((header::ETAG, etag(version))).finish();
+            }
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::ETAG, etag(version)));
+        if let Some(location) = self.location {
+            response.insert_header((header::LOCATION, location));
+        }
+        response.json(&self.body)
     }
 }
 
