@@ -2,6 +2,8 @@
 //! fresh database and talks to it over TCP.
 
 mod accounts;
+mod boards;
+mod conditional;
 mod helpers;
 mod input;
 mod notes;
