@@ -720,6 +720,44 @@ mod tests {
         assert_eq!(kind, Some(ProblemType("/problems/validation".into())));
     }
 
+    #[derive(serde::Serialize)]
+    struct Thing(i64);
+
+    impl Versioned for Thing {
+        fn version(&self) -> i64 {
+            self.0
+        }
+    }
+
+    #[actix_rt::test]
+    async fn tagged_responses_carry_the_etag_and_answer_304_to_reads_only() {
+        use actix_web::test::TestRequest;
+        use actix_web::Responder as _;
+        let etag_of = |r: &HttpResponse| r.headers().get(header::ETAG).map(|v| v.to_str().unwrap().to_string());
+        let plain = Tagged::ok(Thing(3)).respond_to(&TestRequest::get().to_http_request());
+        assert_eq!((plain.status(), etag_of(&plain).as_deref()), (StatusCode::OK, Some("\"3\"")));
+        let cached = TestRequest::get().insert_header((header::IF_NONE_MATCH, "W/\"3\"")).to_http_request();
+        let cached = Tagged::ok(Thing(3)).respond_to(&cached);
+        assert_eq!((cached.status(), etag_of(&cached).as_deref()), (StatusCode::NOT_MODIFIED, Some("\"3\"")));
+        let patch = TestRequest::patch().insert_header((header::IF_NONE_MATCH, "\"3\"")).to_http_request();
+        assert_eq!(Tagged::ok(Thing(3)).respond_to(&patch).status(), StatusCode::OK, "304 is for reads");
+        let created = Tagged::created("/things/1".into(), Thing(1)).respond_to(&TestRequest::post().to_http_request());
+        assert_eq!(created.status(), StatusCode::CREATED);
+        assert_eq!(created.headers().get(header::LOCATION).unwrap(), "/things/1");
+    }
+
+    #[actix_rt::test]
+    async fn if_match_joins_every_header_and_defaults_to_any() {
+        use actix_web::test::TestRequest;
+        let none = TestRequest::patch().to_http_request();
+        assert_eq!(IfMatch::extract(&none).await.unwrap(), IfMatch::Any);
+        let two = TestRequest::patch()
+            .append_header((header::IF_MATCH, "\"1\""))
+            .append_header((header::IF_MATCH, "W/\"2\""))
+            .to_http_request();
+        assert_eq!(IfMatch::extract(&two).await.unwrap(), IfMatch::Versions(vec![1, 2]));
+    }
+
     #[actix_rt::test]
     async fn too_many_requests_carries_retry_after() {
         let err = AppError::TooManyRequests { detail: "slow down".into(), retry_after_secs: 42 };
