@@ -330,7 +330,12 @@ async fn a_bad_credential_is_401_on_every_endpoint_even_those_that_need_no_login
             let body = Some(("application/json", b"{}".to_vec()));
             let res = app.request(method.clone(), path, &[("authorization", bad)], body).await;
             assert_eq!(res.status, 401, "{method} {path} with {bad:?}: {}", String::from_utf8_lossy(&res.body));
-            assert_unauthorized(&res);
+            if method == Method::HEAD {
+                // The headers of the GET's 401, without its body.
+                assert!(res.header("www-authenticate").is_some_and(|c| c.starts_with("Bearer")) && res.body.is_empty());
+            } else {
+                assert_unauthorized(&res);
+            }
         }
     }
     // The same requests with the right token or none are not refused for their credentials.

@@ -134,6 +134,33 @@ impl TestApp {
         send(&self.base, method, path, headers, body).await
     }
 
+    /// Registers `email` and logs in: the `Authorization` value (`Bearer <token>`).
+    pub async fn bearer_for(&self, email: &str) -> String {
+        let user = serde_json::json!({"email": email, "display_name": email, "password": "correct horse battery"});
+        let res = self.post_json("/api/v1/auth/register", &user).await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        let credentials = serde_json::json!({"email": email, "password": "correct horse battery"});
+        let res = self.post_json("/api/v1/auth/login", &credentials).await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        format!("Bearer {}", res.json()["token"].as_str().unwrap())
+    }
+
+    /// A request as `authorization` (`None`: anonymous), with an optional JSON body and
+    /// extra headers.
+    pub async fn as_user(
+        &self,
+        authorization: Option<&str>,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
+        let mut all: Vec<(&str, &str)> = authorization.map(|a| ("authorization", a)).into_iter().collect();
+        all.extend_from_slice(headers);
+        let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
+        send(&self.base, method, path, &all, body).await
+    }
+
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }

@@ -2,7 +2,9 @@
 //! fresh database and talks to it over TCP.
 
 mod accounts;
+mod boards;
 mod browser;
+mod conditional;
 mod helpers;
 mod input;
 mod notes;

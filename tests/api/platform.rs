@@ -90,10 +90,10 @@ async fn unknown_routes_and_methods_get_problem_documents() {
     app.get("/api/v1/unknown").await.problem(404);
     let put = app.request(Method::PUT, "/api/v1/notes", &[], None).await;
     put.problem(405);
-    assert_eq!(put.header("allow").as_deref(), Some("GET, POST"));
+    assert_eq!(put.header("allow").as_deref(), Some("GET, HEAD, POST"));
     let post = app.request(Method::POST, &format!("/api/v1/notes/{}", uuid::Uuid::now_v7()), &[], None).await;
     post.problem(405);
-    assert_eq!(post.header("allow").as_deref(), Some("GET, PATCH, DELETE"));
+    assert_eq!(post.header("allow").as_deref(), Some("GET, HEAD, PATCH, DELETE"));
     app.request(Method::PUT, "/api/v1/nope/1", &[], None).await.problem(404);
 }
 

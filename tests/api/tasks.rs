@@ -87,7 +87,11 @@ async fn crud_round_trip() {
     assert_eq!(res.header("location").unwrap(), format!("{TASKS}/{task_id}"));
     let mut keys: Vec<_> = task.as_object().unwrap().keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, ["completed_at", "created_at", "description", "due_date", "id", "status", "title", "updated_at"]);
+    assert_eq!(
+        keys,
+        ["completed_at", "created_at", "description", "due_date", "id", "status", "title", "updated_at", "version"]
+    );
+    assert_eq!(task["version"], 1);
     assert_eq!((task["title"].as_str(), task["description"].as_str()), (Some("Send invoice"), Some("ACME, November")));
     assert_eq!((task["status"].as_str(), task["due_date"].as_str()), (Some("pending"), Some("2026-12-01")));
     assert_eq!(task["completed_at"], Value::Null);

@@ -25,6 +25,7 @@ impl KnownPaths {
             .map(|(path, item)| {
                 let methods = [
                     ("GET", item.get.is_some()),
+                    ("HEAD", item.head.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),
@@ -41,7 +42,7 @@ impl KnownPaths {
     pub fn answer(&self, req: &HttpRequest) -> HttpResponse {
         match self.0.iter().find(|(def, _)| def.is_match(req.path())) {
             Some((_, allow)) => {
-                let detail = format!("{} is not supported here; allowed: {allow}", req.method());
+                let detail = format!("{} is not supported here; allowed: {allow}", crate::head::sent_method(req));
                 let mut response = problem_response(&Problem::new(405, detail));
                 if let Ok(value) = header::HeaderValue::from_str(allow) {
                     response.headers_mut().insert(header::ALLOW, value);

@@ -8,6 +8,7 @@
 mod access_log;
 pub mod cli;
 mod fallback;
+mod head;
 mod health;
 mod query_params;
 pub mod request_id;

@@ -24,7 +24,7 @@ use crate::fallback::KnownPaths;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
 use crate::request_id::REQUEST_ID;
 use crate::settings::{NotesStore, Settings};
-use crate::{access_log, health, request_id};
+use crate::{access_log, head, health, request_id};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,8 +36,8 @@ use crate::{access_log, health, request_id};
     components(schemas(core_models::Problem, core_models::FieldError)),
     modifiers(&BearerSecurity),
     tags(
-        (name = "notes", description = "Sticky notes (no login)"),
-        (name = "tasks", description = "Freelancer task tracker (no login yet)"),
+        (name = "notes", description = "Sticky notes: login optional (a token makes them the caller's own)"),
+        (name = "tasks", description = "Freelancer task tracker: login optional (a token makes them the caller's own)"),
         (name = "accounts", description = "Registration, login and logout (bearer tokens), users"),
         (name = "projects", description = "Team projects: teams, members, invites, projects, tasks, comments, activity and live events (login required)"),
         (name = "health", description = "Liveness and readiness"),
@@ -141,7 +141,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
         let mut server = HttpServer::new(move || {
-            let (app, openapi) = App::new()
+            let (app, mut openapi) = App::new()
                 .into_utoipa_app()
                 .openapi(ApiDoc::openapi())
                 .app_data(json_config())
@@ -164,6 +164,7 @@ impl Application {
                         .configure(projects::http::configure(services.projects.clone())),
                 )
                 .split_for_parts();
+            head::document_head(&mut openapi);
             let known = Arc::new(KnownPaths::from_openapi(&openapi));
             let queries = web::Data::new(KnownQueries::from_openapi(&openapi));
             app.app_data(queries)
@@ -174,6 +175,7 @@ impl Application {
                     let known = known.clone();
                     async move { known.answer(&req) }
                 }))
+                .wrap(from_fn(head::head_as_get))
                 .wrap(from_fn(refuse_unknown_parameters))
                 // Inside everything that shapes or logs responses: every route and the
                 // fallback see the caller (or a 401 for a bad credential).

@@ -6,6 +6,7 @@
 //! - `NotFound` for unknown ids *and* for things the caller must not know exist (404);
 //! - `Forbidden` only when the caller may know the thing exists but may not change it (403);
 //! - `Conflict` for uniqueness and state rules (409);
+//! - `VersionMismatch` for a stale `If-Match` (412, with the current version);
 //! - `Internal` for everything unexpected: the client gets a fixed body, the log the chain.
 
 use std::fmt;
@@ -56,9 +57,17 @@ pub enum AppError {
     /// 409: the change conflicts with the current state (a taken email, the last admin).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// 412: `If-Match` named a version that is no longer current.
+    /// 412: a precondition of the request does not hold (for a stale `If-Match` on a
+    /// versioned resource use [`AppError::VersionMismatch`], which names the current version).
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
+    /// 412: `If-Match` named a version that is no longer current; the problem document
+    /// carries `current_version` (see [`crate::version`]).
+    #[error("precondition failed: the current version is {current_version}")]
+    VersionMismatch {
+        /// The resource's version now.
+        current_version: i64,
+    },
     /// 413: the body is larger than the limit.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
@@ -116,7 +125,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::RequestTimeout(_) => 408,
             AppError::Conflict(_) => 409,
-            AppError::PreconditionFailed(_) => 412,
+            AppError::PreconditionFailed(_) | AppError::VersionMismatch { .. } => 412,
             AppError::PayloadTooLarge(_) => 413,
             AppError::UnsupportedMediaType(_) => 415,
             AppError::Validation(_) => 422,

@@ -20,7 +20,8 @@ use serde::Serialize;
 use serde_path_to_error::Segment;
 
 use crate::problem::PROBLEM_CONTENT_TYPE;
-use crate::{AppError, AppResult, Caller, FieldError, MaybeCaller, Problem};
+use crate::version::{etag, none_match, IfMatch, Versioned};
+use crate::{AppError, AppResult, Board, Caller, FieldError, MaybeCaller, Problem};
 
 /// Largest request body accepted (1 MiB); larger bodies get 413.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -136,6 +137,79 @@ impl FromRequest for MaybeCaller {
     /// reaches a handler (the middleware answers 401).
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(authenticated(req).map(MaybeCaller))
+    }
+}
+
+impl FromRequest for Board {
+    type Error = AppError;
+    type Future = std::future::Ready<AppResult<Self>>;
+
+    /// The caller's own board with a token, the shared anonymous board without one.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(authenticated(req).map(|caller| Board::of(caller.as_ref())))
+    }
+}
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = std::future::Ready<AppResult<Self>>;
+
+    /// The request's `If-Match` condition ([`IfMatch::Any`] without the header). Several
+    /// headers count as one comma-separated list; a value that is not text matches nothing.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+        if values.peek().is_none() {
+            return std::future::ready(Ok(IfMatch::Any));
+        }
+        let joined: Vec<&str> = values.map(|v| v.to_str().unwrap_or("\"\"")).collect();
+        std::future::ready(Ok(IfMatch::parse(&joined.join(","))))
+    }
+}
+
+/// A versioned resource as a response: JSON with `ETag: "<version>"` (and `Location` for
+/// a creation). To a GET (HEAD runs as GET) whose `If-None-Match` names the current
+/// version it is a 304 with the `ETag` and no body.
+#[derive(Debug)]
+pub struct Tagged<T> {
+    status: StatusCode,
+    location: Option<String>,
+    body: T,
+}
+
+impl<T> Tagged<T> {
+    /// 200 with the resource.
+    pub fn ok(body: T) -> Self {
+        Tagged { status: StatusCode::OK, location: None, body }
+    }
+
+    /// 201 with the created resource and its `Location`.
+    pub fn created(location: String, body: T) -> Self {
+        Tagged { status: StatusCode::CREATED, location: Some(location), body }
+    }
+}
+
+impl<T: Serialize + Versioned> actix_web::Responder for Tagged<T> {
+    type Body = BoxBody;
+
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
+        let version = self.body.version();
+        let is_read = matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+        if self.status == StatusCode::OK && is_read {
+            let unchanged = req
+                .headers()
+                .get_all(header::IF_NONE_MATCH)
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| none_match(v, version));
+            if unchanged {
+                return HttpResponse::NotModified().insert_header((header::ETAG, etag(version))).finish();
+            }
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::ETAG, etag(version)));
+        if let Some(location) = self.location {
+            response.insert_header((header::LOCATION, location));
+        }
+        response.json(&self.body)
     }
 }
 
@@ -644,6 +718,44 @@ mod tests {
         let response = AppError::invalid("title", "must not be empty").error_response();
         let kind = response.extensions().get::<ProblemType>().cloned();
         assert_eq!(kind, Some(ProblemType("/problems/validation".into())));
+    }
+
+    #[derive(serde::Serialize)]
+    struct Thing(i64);
+
+    impl Versioned for Thing {
+        fn version(&self) -> i64 {
+            self.0
+        }
+    }
+
+    #[actix_rt::test]
+    async fn tagged_responses_carry_the_etag_and_answer_304_to_reads_only() {
+        use actix_web::test::TestRequest;
+        use actix_web::Responder as _;
+        let etag_of = |r: &HttpResponse| r.headers().get(header::ETAG).map(|v| v.to_str().unwrap().to_string());
+        let plain = Tagged::ok(Thing(3)).respond_to(&TestRequest::get().to_http_request());
+        assert_eq!((plain.status(), etag_of(&plain).as_deref()), (StatusCode::OK, Some("\"3\"")));
+        let cached = TestRequest::get().insert_header((header::IF_NONE_MATCH, "W/\"3\"")).to_http_request();
+        let cached = Tagged::ok(Thing(3)).respond_to(&cached);
+        assert_eq!((cached.status(), etag_of(&cached).as_deref()), (StatusCode::NOT_MODIFIED, Some("\"3\"")));
+        let patch = TestRequest::patch().insert_header((header::IF_NONE_MATCH, "\"3\"")).to_http_request();
+        assert_eq!(Tagged::ok(Thing(3)).respond_to(&patch).status(), StatusCode::OK, "304 is for reads");
+        let created = Tagged::created("/things/1".into(), Thing(1)).respond_to(&TestRequest::post().to_http_request());
+        assert_eq!(created.status(), StatusCode::CREATED);
+        assert_eq!(created.headers().get(header::LOCATION).unwrap(), "/things/1");
+    }
+
+    #[actix_rt::test]
+    async fn if_match_joins_every_header_and_defaults_to_any() {
+        use actix_web::test::TestRequest;
+        let none = TestRequest::patch().to_http_request();
+        assert_eq!(IfMatch::extract(&none).await.unwrap(), IfMatch::Any);
+        let two = TestRequest::patch()
+            .append_header((header::IF_MATCH, "\"1\""))
+            .append_header((header::IF_MATCH, "W/\"2\""))
+            .to_http_request();
+        assert_eq!(IfMatch::extract(&two).await.unwrap(), IfMatch::Versions(vec![1, 2]));
     }
 
     #[actix_rt::test]

@@ -7,6 +7,8 @@
 //! - [`time`]: RFC 3339 UTC timestamps with millisecond precision, stored as integers.
 //! - [`text`]: the trimming and length rules of the API contract.
 //! - [`caller`]: who is calling ([`Caller`]), taken by the signed-in products' services.
+//! - [`board`]: whose notes and tasks a call sees ([`Board`]: anonymous or a user's own).
+//! - [`version`]: resource versions, `ETag`s and `If-Match` / `If-None-Match` conditions.
 //! - [`rank`]: enumerations ordered by rank, declared once with [`rank_enum!`].
 //! - [`id`]: typed resource ids ([`id::Id`]) and stored-id conversions.
 //! - [`params`]: query-value parsers (comma lists, booleans, search text).
@@ -24,6 +26,7 @@
 //! assert_eq!(err.field_errors()[0].field, "content");
 //! ```
 
+pub mod board;
 pub mod caller;
 pub mod constraint;
 pub mod error;
@@ -44,7 +47,9 @@ pub mod sort;
 pub mod sse;
 pub mod text;
 pub mod time;
+pub mod version;
 
+pub use board::Board;
 pub use caller::{Caller, MaybeCaller, UserRef};
 pub use error::{AppError, AppResult, FieldError, Violations};
 pub use pagination::{CursorValue, Page, PageRequest};

@@ -27,3 +27,37 @@ pub enum JsonBodyErrors {
     )]
     NotJsonContentType(Problem),
 }
+
+/// The 412 of a `PATCH` or `DELETE` whose `If-Match` names a version that is no longer
+/// current (see [`crate::version`]).
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum StaleVersion {
+    /// The problem document carries `current_version`.
+    #[response(
+        status = 412,
+        description = "`If-Match` names a version that is no longer current; nothing was changed. \
+                       `current_version` (an extension member of the problem) is the version now",
+        content_type = "application/problem+json",
+        example = json!({
+            "type": "/problems/precondition-failed",
+            "title": "Precondition failed",
+            "status": 412,
+            "detail": "the resource changed: it is at version 4 now; fetch it, reapply the change and send `If-Match: \"4\"`",
+            "current_version": 4
+        })
+    )]
+    Stale(Problem),
+}
+
+/// The 401 of an endpoint that works without a login: an `Authorization` header that is
+/// not a valid token is refused rather than ignored.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum BadCredentials {
+    /// Sent with `WWW-Authenticate: Bearer`.
+    #[response(
+        status = 401,
+        description = "An `Authorization` header that is not a valid token (malformed, expired or revoked)",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+}

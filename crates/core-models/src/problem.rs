@@ -27,6 +27,11 @@ pub struct Problem {
     /// For validation failures: every bad field, each with its message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For 412 on a versioned resource (a stale `If-Match`): the resource's current
+    /// version, which is also its `ETag` (`"4"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 1, example = 4)]
+    pub current_version: Option<i64>,
 }
 
 impl Problem {
@@ -39,6 +44,7 @@ impl Problem {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            current_version: None,
         }
     }
 }
@@ -79,6 +85,16 @@ impl From<&AppError> for Problem {
                 Problem { errors: errors.clone(), ..Problem::new(status, detail) }
             }
             AppError::Internal(_) => Problem::new(status, INTERNAL_DETAIL),
+            AppError::VersionMismatch { current_version } => Problem {
+                current_version: Some(*current_version),
+                ..Problem::new(
+                    status,
+                    format!(
+                        "the resource changed: it is at version {current_version} now; fetch it, reapply \
+                         the change and send `If-Match: \"{current_version}\"`"
+                    ),
+                )
+            },
             AppError::TooManyRequests { detail, .. } => Problem::new(status, detail.clone()),
             AppError::BadRequest(d)
             | AppError::Unauthorized(d)
@@ -117,6 +133,15 @@ mod tests {
         assert_eq!(json["type"], "/problems/validation");
         assert_eq!(json["status"], 422);
         assert_eq!(json["errors"][1]["field"], "content");
+    }
+
+    #[test]
+    fn a_version_mismatch_carries_the_current_version() {
+        let json = serde_json::to_value(Problem::from(&AppError::VersionMismatch { current_version: 4 })).unwrap();
+        assert_eq!((json["status"].as_u64(), json["current_version"].as_i64()), (Some(412), Some(4)));
+        assert_eq!(json["type"], "/problems/precondition-failed");
+        let other = serde_json::to_value(Problem::from(&AppError::not_found("note"))).unwrap();
+        assert!(other.get("current_version").is_none());
     }
 
     #[test]

@@ -1,19 +1,31 @@
-//! Sticky notes: a minimal Google-Keep-like service with no login.
+//! Sticky notes: a minimal Google-Keep-like service that works with or without a login.
 //!
 //! [`NoteService`] is the contract; [`InMemoryNotes`] and [`SqliteNotes`] implement it and
-//! pass the same conformance suite (`tests/conformance.rs`). [`http::configure`] mounts
-//! the routes on an actix-web (utoipa) scope. The crate works as a library on its own:
+//! pass the same conformance suite (`tests/conformance.rs`). Every call names a
+//! [`Board`](core_models::Board): the shared anonymous board, or one user's own, whose
+//! notes nobody else sees. Notes carry a `version`; writes take an
+//! [`IfMatch`](core_models::version::IfMatch) condition checked in the same step as the
+//! change. [`http::configure`] mounts the routes on an actix-web (utoipa) scope. The crate
+//! works as a library on its own:
 //!
 //! ```
-//! use notes::{ListNotes, NewNote, NoteService, SqliteNotes};
+//! use core_models::version::IfMatch;
+//! use core_models::Board;
+//! use notes::{ListNotes, NewNote, NoteChanges, NoteService, SqliteNotes};
 //!
 //! let db = storage::test_pool();
 //! let notes = SqliteNotes::new(db.database());
-//! let note = notes.create(NewNote { title: Some("Shopping".into()), content: "milk, eggs".into() })?;
-//! assert_eq!(notes.get(note.id)?.content, "milk, eggs");
+//! let ada = Board::User(uuid::Uuid::now_v7());
+//! let note = notes.create(ada, NewNote { title: Some("Shopping".into()), content: "milk, eggs".into() })?;
+//! assert_eq!((notes.get(ada, note.id)?.content.as_str(), note.version), ("milk, eggs", 1));
 //!
-//! let found = notes.list(&ListNotes { search: Some(vec!["egg".into()]), ..ListNotes::default() })?;
-//! assert_eq!(found.items, vec![note]);
+//! let found = notes.list(ada, &ListNotes { search: Some(vec!["egg".into()]), ..ListNotes::default() })?;
+//! assert_eq!(found.items, vec![note.clone()]);
+//! assert!(notes.list(Board::Anonymous, &ListNotes::default())?.items.is_empty(), "Ada's board is her own");
+//!
+//! let more = NoteChanges { content: Some(Some("milk, eggs, tea".into())), ..NoteChanges::default() };
+//! assert_eq!(notes.update(ada, note.id, more.clone(), IfMatch::version(1))?.version, 2);
+//! assert_eq!(notes.update(ada, note.id, more, IfMatch::version(1)).unwrap_err().status_code(), 412);
 //! # Ok::<(), core_models::AppError>(())
 //! ```
 

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
 use core_models::pagination::compare_keys;
-use core_models::{AppError, AppResult, Page};
+use core_models::version::IfMatch;
+use core_models::{AppError, AppResult, Board, Page};
 use uuid::Uuid;
 
 use crate::model::{ListNotes, NewNote, Note, NoteChanges};
@@ -14,7 +15,9 @@ use crate::NoteService;
 /// suits the small collections this store is meant for (demos, tests, prototypes).
 #[derive(Debug, Default)]
 pub struct InMemoryNotes {
-    notes: RwLock<HashMap<Uuid, Note>>,
+    /// Every board's notes, each with its board. One lock for reads and writes, so a
+    /// version check and the change it guards happen in one step.
+    notes: RwLock<HashMap<Uuid, (Board, Note)>>,
 }
 
 impl InMemoryNotes {
@@ -33,21 +36,31 @@ fn matches(note: &Note, terms: &[String]) -> bool {
     terms.iter().all(|t| words.iter().any(|w| w.starts_with(t.as_str())))
 }
 
+/// The note `id` if it is on `board`; a note of another board is as unknown as no note.
+fn on_board(notes: &mut HashMap<Uuid, (Board, Note)>, board: Board, id: Uuid) -> AppResult<&mut Note> {
+    match notes.get_mut(&id) {
+        Some((owner, note)) if *owner == board => Ok(note),
+        _ => Err(AppError::not_found("note")),
+    }
+}
+
 impl NoteService for InMemoryNotes {
-    fn create(&self, new: NewNote) -> AppResult<Note> {
+    fn create(&self, board: Board, new: NewNote) -> AppResult<Note> {
         let note = new.validate()?.into_note();
         // A poisoned lock only means another call panicked mid-way; the map is still whole.
         let mut notes = self.notes.write().unwrap_or_else(PoisonError::into_inner);
-        notes.insert(note.id, note.clone());
+        notes.insert(note.id, (board, note.clone()));
         Ok(note)
     }
 
-    fn list(&self, query: &ListNotes) -> AppResult<Page<Note>> {
+    fn list(&self, board: Board, query: &ListNotes) -> AppResult<Page<Note>> {
         let after = query.after()?;
         let directions = query.sort.directions();
         let notes = self.notes.read().unwrap_or_else(PoisonError::into_inner);
         let mut rows: Vec<(Vec<_>, &Note)> = notes
             .values()
+            .filter(|(owner, _)| *owner == board)
+            .map(|(_, n)| n)
             .filter(|n| query.search.as_ref().is_none_or(|terms| !terms.is_empty() && matches(n, terms)))
             .map(|n| (query.keys_of(n), n))
             .filter(|(keys, _)| after.is_none_or(|a| compare_keys(keys, a, &directions).is_gt()))
@@ -58,23 +71,30 @@ impl NoteService for InMemoryNotes {
         Ok(Page::from_overfetch(rows, query.page.limit, &query.sort, |n| query.keys_of(n)))
     }
 
-    fn get(&self, id: Uuid) -> AppResult<Note> {
+    fn get(&self, board: Board, id: Uuid) -> AppResult<Note> {
         let notes = self.notes.read().unwrap_or_else(PoisonError::into_inner);
-        notes.get(&id).cloned().ok_or_else(|| AppError::not_found("note"))
+        match notes.get(&id) {
+            Some((owner, note)) if *owner == board => Ok(note.clone()),
+            _ => Err(AppError::not_found("note")),
+        }
     }
 
-    fn update(&self, id: Uuid, changes: NoteChanges) -> AppResult<Note> {
+    fn update(&self, board: Board, id: Uuid, changes: NoteChanges, expected: IfMatch) -> AppResult<Note> {
         let changes = changes.validate()?;
         let mut notes = self.notes.write().unwrap_or_else(PoisonError::into_inner);
-        let note = notes.get_mut(&id).ok_or_else(|| AppError::not_found("note"))?;
-        if !changes.is_empty() {
-            *note = changes.apply_to(note);
+        let note = on_board(&mut notes, board, id)?;
+        expected.check(note.version)?;
+        if let Some(updated) = changes.apply_to(note) {
+            *note = updated;
         }
         Ok(note.clone())
     }
 
-    fn delete(&self, id: Uuid) -> AppResult<()> {
+    fn delete(&self, board: Board, id: Uuid, expected: IfMatch) -> AppResult<()> {
         let mut notes = self.notes.write().unwrap_or_else(PoisonError::into_inner);
-        notes.remove(&id).map(|_| ()).ok_or_else(|| AppError::not_found("note"))
+        let note = on_board(&mut notes, board, id)?;
+        expected.check(note.version)?;
+        notes.remove(&id);
+        Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use core_models::pagination::{parse_paging, row_keys, PageRequest};
 use core_models::sort::{KeyKind, Sort, SortField};
+use core_models::version::{Versioned, FIRST_VERSION};
 use core_models::{patch, text, time, AppResult, CursorValue, FieldError, Violations};
 use serde::{Deserialize, Serialize};
 use storage::keyset::SqlSortField;
@@ -26,10 +27,20 @@ pub struct Note {
     #[serde(with = "time::rfc3339")]
     #[schema(value_type = String, format = DateTime, example = "2026-11-24T09:30:00.123Z")]
     pub updated_at: DateTime<Utc>,
+    /// 1 at creation, one more on every change; the `ETag` is `"<version>"`, and
+    /// `If-Match: "<version>"` makes a PATCH or DELETE fail with 412 once it is stale.
+    #[schema(minimum = 1, example = 1)]
+    pub version: i64,
 }
 
 impl core_models::id::Resource for Note {
     const NAME: &'static str = "note";
+}
+
+impl Versioned for Note {
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 /// The body of `POST /notes`.
@@ -73,12 +84,6 @@ pub(crate) struct ValidChanges {
     pub content: Option<String>,
 }
 
-impl ValidChanges {
-    pub fn is_empty(&self) -> bool {
-        self.title.is_none() && self.content.is_none()
-    }
-}
-
 impl ValidNote {
     /// The note these fields make, stamped now with a fresh id.
     pub fn into_note(self) -> Note {
@@ -89,19 +94,27 @@ impl ValidNote {
             content: self.content,
             created_at: now,
             updated_at: now,
+            version: FIRST_VERSION,
         }
     }
 }
 
 impl ValidChanges {
-    /// `note` with the changes applied and `updated_at` moved (strictly) forward.
-    pub fn apply_to(self, note: &Note) -> Note {
-        Note {
-            title: self.title.unwrap_or_else(|| note.title.clone()),
-            content: self.content.unwrap_or_else(|| note.content.clone()),
-            updated_at: time::now_after(note.updated_at),
-            ..note.clone()
+    /// `note` with the changes applied, `updated_at` moved (strictly) forward and the
+    /// version one up; `None` when they change nothing (so neither moves).
+    pub fn apply_to(self, note: &Note) -> Option<Note> {
+        let title = self.title.unwrap_or_else(|| note.title.clone());
+        let content = self.content.unwrap_or_else(|| note.content.clone());
+        if title == note.title && content == note.content {
+            return None;
         }
+        Some(Note {
+            title,
+            content,
+            updated_at: time::now_after(note.updated_at),
+            version: note.version + 1,
+            ..note.clone()
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Notes in SQLite: durable, searchable with FTS5, paged by keyset over indexes.
 
-use core_models::{id, time, AppError, AppResult, Page};
+use core_models::version::IfMatch;
+use core_models::{id, time, AppError, AppResult, Board, Page};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
@@ -34,6 +35,7 @@ struct NoteRow {
     content: String,
     created_at: i64,
     updated_at: i64,
+    version: i64,
 }
 
 impl TryFrom<NoteRow> for Note {
@@ -46,16 +48,24 @@ impl TryFrom<NoteRow> for Note {
             content: row.content,
             created_at: time::from_millis(row.created_at),
             updated_at: time::from_millis(row.updated_at),
+            version: row.version,
         })
     }
 }
 
 type NoteQuery = notes::BoxedQuery<'static, Sqlite, SqlTypeOf<AsSelect<NoteRow, Sqlite>>>;
 
+/// The notes of `board`: `owner_id IS ?` is an equality for SQLite (NULL, the anonymous
+/// board, included), and every notes index leads with `owner_id`, so the scope narrows
+/// the index walk instead of filtering rows.
+fn on_board(board: Board) -> diesel::dsl::Is<notes::owner_id, Option<String>> {
+    notes::owner_id.is(board.owner_id().map(|id| id.to_string()))
+}
+
 /// The query of one page (`limit + 1` rows: the extra one proves there is more), or `None`
 /// when it cannot match anything (a search without a single word).
-fn list_query(query: &ListNotes) -> AppResult<Option<NoteQuery>> {
-    let mut q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed();
+fn list_query(board: Board, query: &ListNotes) -> AppResult<Option<NoteQuery>> {
+    let mut q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed().filter(on_board(board));
     if let Some(terms) = &query.search {
         let Some(expr) = storage::search::fts_match_expr(terms) else { return Ok(None) };
         q = q.filter(sql("notes.seq IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ").bind_text(expr).sql(")"));
@@ -67,9 +77,11 @@ fn list_query(query: &ListNotes) -> AppResult<Option<NoteQuery>> {
     Ok(Some(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1)))
 }
 
-fn find(conn: &mut SqliteConnection, id: Uuid) -> AppResult<Note> {
+/// The note `id` of `board`; a note of another board is as unknown as no note.
+fn find(conn: &mut SqliteConnection, board: Board, id: Uuid) -> AppResult<Note> {
     notes::table
         .filter(notes::id.eq(id.to_string()))
+        .filter(on_board(board))
         .select(NoteRow::as_select())
         .first(conn)
         .optional()?
@@ -78,24 +90,26 @@ fn find(conn: &mut SqliteConnection, id: Uuid) -> AppResult<Note> {
 }
 
 impl NoteService for SqliteNotes {
-    fn create(&self, new: NewNote) -> AppResult<Note> {
+    fn create(&self, board: Board, new: NewNote) -> AppResult<Note> {
         let note = new.validate()?.into_note();
         self.db.write(move |c| {
             diesel::insert_into(notes::table)
                 .values((
                     notes::id.eq(note.id.to_string()),
+                    notes::owner_id.eq(board.owner_id().map(|id| id.to_string())),
                     notes::title.eq(&note.title),
                     notes::content.eq(&note.content),
                     notes::created_at.eq(time::to_millis(note.created_at)),
                     notes::updated_at.eq(time::to_millis(note.updated_at)),
+                    notes::version.eq(note.version),
                 ))
                 .execute(c)?;
             Ok(note)
         })
     }
 
-    fn list(&self, query: &ListNotes) -> AppResult<Page<Note>> {
-        let Some(q) = list_query(query)? else {
+    fn list(&self, board: Board, query: &ListNotes) -> AppResult<Page<Note>> {
+        let Some(q) = list_query(board, query)? else {
             return Ok(Page { items: vec![], next_cursor: None });
         };
         let rows: Vec<NoteRow> = q.load(&mut self.db.read()?)?;
@@ -103,38 +117,39 @@ impl NoteService for SqliteNotes {
         Ok(Page::from_overfetch(notes, query.page.limit, &query.sort, |n| query.keys_of(n)))
     }
 
-    fn get(&self, id: Uuid) -> AppResult<Note> {
+    fn get(&self, board: Board, id: Uuid) -> AppResult<Note> {
         let mut conn = self.db.read()?;
-        find(&mut conn, id)
+        find(&mut conn, board, id)
     }
 
-    fn update(&self, id: Uuid, changes: NoteChanges) -> AppResult<Note> {
+    fn update(&self, board: Board, id: Uuid, changes: NoteChanges, expected: IfMatch) -> AppResult<Note> {
         let changes = changes.validate()?;
+        // Found, checked and changed in one write: no other change can come in between.
         self.db.write(move |c| {
-            let current = find(c, id)?;
-            if changes.is_empty() {
+            let current = find(c, board, id)?;
+            expected.check(current.version)?;
+            let Some(updated) = changes.apply_to(&current) else {
                 return Ok(current);
-            }
-            let updated = changes.apply_to(&current);
+            };
             diesel::update(notes::table.filter(notes::id.eq(id.to_string())))
                 .set((
                     notes::title.eq(&updated.title),
                     notes::content.eq(&updated.content),
                     notes::updated_at.eq(time::to_millis(updated.updated_at)),
+                    notes::version.eq(updated.version),
                 ))
                 .execute(c)?;
             Ok(updated)
         })
     }
 
-    fn delete(&self, id: Uuid) -> AppResult<()> {
-        let deleted = self
-            .db
-            .write(move |c| Ok(diesel::delete(notes::table.filter(notes::id.eq(id.to_string()))).execute(c)?))?;
-        if deleted == 0 {
-            return Err(AppError::not_found("note"));
-        }
-        Ok(())
+    fn delete(&self, board: Board, id: Uuid, expected: IfMatch) -> AppResult<()> {
+        self.db.write(move |c| {
+            let current = find(c, board, id)?;
+            expected.check(current.version)?;
+            diesel::delete(notes::table.filter(notes::id.eq(id.to_string()))).execute(c)?;
+            Ok(())
+        })
     }
 }
 
@@ -155,7 +170,8 @@ mod query_plans {
     }
 
     /// Every sort, ascending and descending, first page and after a cursor (also after a
-    /// NULL title): an index is walked in order, never a full scan of notes, never a sort.
+    /// NULL title), on the anonymous board and on a user's: an index is walked in order,
+    /// narrowed to the board (`owner_id=?`), never a full scan of notes, never a sort.
     /// With a search SQLite starts from the FTS index and sorts only the matches (the right
     /// plan for the usual, selective search; its cost grows with the number of matches),
     /// so there only the full scan is forbidden.
@@ -165,6 +181,7 @@ mod query_plans {
         let mut conn = db.read().unwrap();
         let titled = NewNote { title: Some("t".into()), content: "c".into() }.validate().unwrap().into_note();
         let untitled = NewNote { title: None, content: "c".into() }.validate().unwrap().into_note();
+        let boards = [Board::Anonymous, Board::User(Uuid::now_v7())];
         for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title"] {
             for search in [None, Some("milk")] {
                 let first = listing(sort, search);
@@ -176,13 +193,16 @@ mod query_plans {
                     v.finish().unwrap();
                     queries.push(next);
                 }
-                for query in &queries {
-                    let plan = query_plan(&mut conn, list_query(query).unwrap().unwrap()).unwrap();
+                for (query, board) in queries.iter().flat_map(|q| boards.map(|b| (q, b))) {
+                    let plan = query_plan(&mut conn, list_query(board, query).unwrap().unwrap()).unwrap();
                     let problems = plan_problems(&plan, "notes");
                     let allowed = |p: &&String| search.is_some() && p.contains("TEMP B-TREE");
-                    assert!(problems.iter().all(allowed), "sort={sort} q={search:?}: {plan:?}");
+                    assert!(problems.iter().all(allowed), "sort={sort} q={search:?} {board:?}: {plan:?}");
                     if search.is_some() {
                         assert!(plan.iter().any(|step| step.contains("notes_fts VIRTUAL TABLE")), "{plan:?}");
+                    } else {
+                        let walk = plan.iter().find(|step| step.contains("USING INDEX notes_by_"));
+                        assert!(walk.is_some_and(|step| step.contains("(owner_id=?")), "{board:?}: {plan:?}");
                     }
                 }
             }

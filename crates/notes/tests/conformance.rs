@@ -7,6 +7,8 @@ use std::collections::HashSet;
 
 use core_models::pagination::PageRequest;
 use core_models::sort::Sort;
+use core_models::version::IfMatch;
+use core_models::{AppError, Board};
 use notes::{InMemoryNotes, ListNotes, NewNote, Note, NoteChanges, NoteService, SqliteNotes};
 
 /// A store plus whatever keeps it alive (the temp database).
@@ -37,7 +39,15 @@ conformance!(
     every_sort_pages_without_skips_or_repeats,
     search_needs_every_word_as_a_prefix,
     cursor_from_another_sort_is_refused,
+    every_board_sees_only_its_own_notes,
+    other_boards_notes_are_unknown_to_every_call,
+    versions_count_real_changes,
+    stale_if_match_changes_nothing,
+    matching_if_match_writes,
 );
+
+/// The board of the scenarios that are about one board.
+const ANON: Board = Board::Anonymous;
 
 fn new(title: Option<&str>, content: &str) -> NewNote {
     NewNote { title: title.map(str::to_string), content: content.to_string() }
@@ -51,7 +61,7 @@ fn list(s: &dyn NoteService, sort: &str, limit: u32, search: Option<&str>) -> Ve
     };
     let mut all = Vec::new();
     loop {
-        let page = s.list(&query).unwrap();
+        let page = s.list(ANON, &query).unwrap();
         assert!(page.items.len() <= limit as usize);
         all.extend(page.items);
         let Some(cursor) = page.next_cursor else { break };
@@ -63,55 +73,63 @@ fn list(s: &dyn NoteService, sort: &str, limit: u32, search: Option<&str>) -> Ve
 }
 
 fn create_get_delete(s: &dyn NoteService) {
-    let note = s.create(new(Some(" Title "), " body ")).unwrap();
+    let note = s.create(ANON, new(Some(" Title "), " body ")).unwrap();
     assert_eq!((note.title.as_deref(), note.content.as_str()), (Some("Title"), "body"));
     assert_eq!(note.created_at, note.updated_at);
-    assert_eq!(s.get(note.id).unwrap(), note);
-    s.delete(note.id).unwrap();
-    assert_eq!(s.get(note.id).unwrap_err().status_code(), 404);
-    assert_eq!(s.delete(note.id).unwrap_err().status_code(), 404);
+    assert_eq!(s.get(ANON, note.id).unwrap(), note);
+    s.delete(ANON, note.id, IfMatch::Any).unwrap();
+    assert_eq!(s.get(ANON, note.id).unwrap_err().status_code(), 404);
+    assert_eq!(s.delete(ANON, note.id, IfMatch::Any).unwrap_err().status_code(), 404);
 }
 
 fn update_moves_updated_at_and_keeps_the_rest(s: &dyn NoteService) {
-    let note = s.create(new(Some("t"), "c")).unwrap();
-    let changed =
-        s.update(note.id, NoteChanges { content: Some(Some("c2".into())), ..NoteChanges::default() }).unwrap();
+    let note = s.create(ANON, new(Some("t"), "c")).unwrap();
+    let changed = s
+        .update(ANON, note.id, NoteChanges { content: Some(Some("c2".into())), ..NoteChanges::default() }, IfMatch::Any)
+        .unwrap();
     assert_eq!((changed.title.as_deref(), changed.content.as_str()), (Some("t"), "c2"));
     assert!(changed.updated_at > note.updated_at);
     assert_eq!(changed.created_at, note.created_at);
-    let cleared = s.update(note.id, NoteChanges { title: Some(None), ..NoteChanges::default() }).unwrap();
+    let cleared =
+        s.update(ANON, note.id, NoteChanges { title: Some(None), ..NoteChanges::default() }, IfMatch::Any).unwrap();
     assert_eq!(cleared.title, None);
     assert!(cleared.updated_at > changed.updated_at);
-    assert_eq!(s.get(note.id).unwrap(), cleared);
-    assert_eq!(s.update(note.id, NoteChanges::default()).unwrap(), cleared, "empty change is a no-op");
+    assert_eq!(s.get(ANON, note.id).unwrap(), cleared);
+    assert_eq!(
+        s.update(ANON, note.id, NoteChanges::default(), IfMatch::Any).unwrap(),
+        cleared,
+        "empty change is a no-op"
+    );
 }
 
 fn rules_are_enforced_by_the_service(s: &dyn NoteService) {
-    let err = s.create(new(Some(&"x".repeat(201)), "  ")).unwrap_err();
+    let err = s.create(ANON, new(Some(&"x".repeat(201)), "  ")).unwrap_err();
     let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["title", "content"]);
-    let note = s.create(new(None, "ok")).unwrap();
-    let err = s.update(note.id, NoteChanges { content: Some(None), ..NoteChanges::default() }).unwrap_err();
+    let note = s.create(ANON, new(None, "ok")).unwrap();
+    let err = s
+        .update(ANON, note.id, NoteChanges { content: Some(None), ..NoteChanges::default() }, IfMatch::Any)
+        .unwrap_err();
     assert_eq!(err.status_code(), 422);
-    assert_eq!(s.get(note.id).unwrap(), note);
+    assert_eq!(s.get(ANON, note.id).unwrap(), note);
 }
 
 fn unknown_ids_are_not_found(s: &dyn NoteService) {
     let id = uuid::Uuid::now_v7();
-    assert_eq!(s.get(id).unwrap_err().status_code(), 404);
-    assert_eq!(s.update(id, NoteChanges::default()).unwrap_err().status_code(), 404);
-    assert_eq!(s.delete(id).unwrap_err().status_code(), 404);
+    assert_eq!(s.get(ANON, id).unwrap_err().status_code(), 404);
+    assert_eq!(s.update(ANON, id, NoteChanges::default(), IfMatch::Any).unwrap_err().status_code(), 404);
+    assert_eq!(s.delete(ANON, id, IfMatch::Any).unwrap_err().status_code(), 404);
 }
 
 fn default_order_is_newest_first(s: &dyn NoteService) {
-    let ids: Vec<_> = (0..5).map(|i| s.create(new(None, &format!("n{i}"))).unwrap().id).collect();
-    let listed: Vec<_> = s.list(&ListNotes::default()).unwrap().items.iter().map(|n| n.id).collect();
+    let ids: Vec<_> = (0..5).map(|i| s.create(ANON, new(None, &format!("n{i}"))).unwrap().id).collect();
+    let listed: Vec<_> = s.list(ANON, &ListNotes::default()).unwrap().items.iter().map(|n| n.id).collect();
     assert_eq!(listed, ids.into_iter().rev().collect::<Vec<_>>());
 }
 
 fn every_sort_pages_without_skips_or_repeats(s: &dyn NoteService) {
     let titles = [Some("b"), None, Some("a"), Some("b"), None, Some("c"), Some("a")];
-    let created: HashSet<_> = titles.iter().map(|t| s.create(new(*t, "x")).unwrap().id).collect();
+    let created: HashSet<_> = titles.iter().map(|t| s.create(ANON, new(*t, "x")).unwrap().id).collect();
     for sort in [
         "created_at",
         "-created_at",
@@ -135,9 +153,9 @@ fn every_sort_pages_without_skips_or_repeats(s: &dyn NoteService) {
 }
 
 fn search_needs_every_word_as_a_prefix(s: &dyn NoteService) {
-    let a = s.create(new(Some("Shopping"), "milk and COFFEE beans")).unwrap();
-    let b = s.create(new(None, "coffee machine repair")).unwrap();
-    s.create(new(None, "unrelated")).unwrap();
+    let a = s.create(ANON, new(Some("Shopping"), "milk and COFFEE beans")).unwrap();
+    let b = s.create(ANON, new(None, "coffee machine repair")).unwrap();
+    s.create(ANON, new(None, "unrelated")).unwrap();
     let ids = |q: &str| list(s, "-created_at", 1, Some(q)).iter().map(|n| n.id).collect::<Vec<_>>();
     assert_eq!(ids("coffee"), [b.id, a.id]);
     assert_eq!(ids("coff mach"), [b.id]);
@@ -148,11 +166,126 @@ fn search_needs_every_word_as_a_prefix(s: &dyn NoteService) {
 
 fn cursor_from_another_sort_is_refused(s: &dyn NoteService) {
     for i in 0..3 {
-        s.create(new(None, &format!("n{i}"))).unwrap();
+        s.create(ANON, new(None, &format!("n{i}"))).unwrap();
     }
-    let first = s.list(&ListNotes { page: PageRequest::first(1), ..ListNotes::default() }).unwrap();
+    let first = s.list(ANON, &ListNotes { page: PageRequest::first(1), ..ListNotes::default() }).unwrap();
     let mut v = core_models::Violations::new();
     let page = PageRequest::parse(None, first.next_cursor.as_deref(), &mut v);
     let query = ListNotes { page, sort: Sort::parse(Some("title"), "-created_at").unwrap(), search: None };
-    assert_eq!(s.list(&query).unwrap_err().field_errors()[0].field, "cursor");
+    assert_eq!(s.list(ANON, &query).unwrap_err().field_errors()[0].field, "cursor");
+}
+
+/// Two users and the anonymous board, each with notes of its own: lists (every sort, paged,
+/// searched) show a board's notes only.
+fn every_board_sees_only_its_own_notes(s: &dyn NoteService) {
+    let (ada, bob) = (Board::User(uuid::Uuid::now_v7()), Board::User(uuid::Uuid::now_v7()));
+    let mut mine = std::collections::HashMap::new();
+    for (i, board) in [ANON, ada, bob, ada, ANON, bob, ada].into_iter().enumerate() {
+        let note = s.create(board, new(Some(&format!("t{i}")), "shared word")).unwrap();
+        mine.entry(board).or_insert_with(Vec::new).push(note.id);
+    }
+    for (board, ids) in &mine {
+        let newest_first: Vec<_> = ids.iter().rev().copied().collect();
+        let listed = |sort: &str, limit: u32, search: Option<&str>| -> Vec<uuid::Uuid> {
+            let mut query = ListNotes {
+                page: PageRequest::first(limit),
+                sort: Sort::parse(Some(sort), "-created_at").unwrap(),
+                search: search.map(storage::search::search_terms),
+            };
+            let mut all = Vec::new();
+            loop {
+                let page = s.list(*board, &query).unwrap();
+                all.extend(page.items.iter().map(|n| n.id));
+                let Some(cursor) = page.next_cursor else { break };
+                let mut v = core_models::Violations::new();
+                query.page = PageRequest::parse(Some(&limit.to_string()), Some(&cursor), &mut v);
+                v.finish().unwrap();
+            }
+            all
+        };
+        assert_eq!(listed("-created_at", 50, None), newest_first, "{board:?}");
+        assert_eq!(listed("-created_at", 1, Some("shared")), newest_first, "{board:?} searched");
+        for sort in ["title", "-updated_at"] {
+            let mut got = listed(sort, 2, None);
+            got.sort();
+            let mut want = ids.clone();
+            want.sort();
+            assert_eq!(got, want, "{board:?} by {sort}");
+        }
+    }
+}
+
+/// A note of another board is unknown to get, update and delete (404, also with an
+/// `If-Match` that would be stale: the condition never reveals the note), and stays as it was.
+fn other_boards_notes_are_unknown_to_every_call(s: &dyn NoteService) {
+    let (ada, bob) = (Board::User(uuid::Uuid::now_v7()), Board::User(uuid::Uuid::now_v7()));
+    for (owner, others) in [(ada, [bob, ANON]), (ANON, [ada, bob])] {
+        let note = s.create(owner, new(Some("private"), "content")).unwrap();
+        for other in others {
+            assert_eq!(s.get(other, note.id).unwrap_err().status_code(), 404, "{other:?}");
+            let change = NoteChanges { content: Some(Some("hijacked".into())), ..NoteChanges::default() };
+            for expected in [IfMatch::Any, IfMatch::version(1), IfMatch::version(9)] {
+                let err = s.update(other, note.id, change.clone(), expected.clone()).unwrap_err();
+                assert_eq!(err.status_code(), 404, "{other:?} {expected:?}");
+                assert_eq!(s.delete(other, note.id, expected).unwrap_err().status_code(), 404, "{other:?}");
+            }
+        }
+        assert_eq!(s.get(owner, note.id).unwrap(), note, "untouched");
+    }
+}
+
+fn versions_count_real_changes(s: &dyn NoteService) {
+    let note = s.create(ANON, new(Some("t"), "c")).unwrap();
+    assert_eq!(note.version, 1);
+    let change = |title: Option<&str>, content: &str| NoteChanges {
+        title: Some(title.map(str::to_string)),
+        content: Some(Some(content.to_string())),
+    };
+    let changed = s.update(ANON, note.id, change(Some("t"), "c2"), IfMatch::Any).unwrap();
+    assert_eq!(changed.version, 2);
+    let same = s.update(ANON, note.id, change(Some(" t "), "c2 "), IfMatch::Any).unwrap();
+    assert_eq!(same, changed, "the same values after trimming are no change: no new version, no new updated_at");
+    let cleared = s.update(ANON, note.id, change(None, "c2"), IfMatch::Any).unwrap();
+    assert_eq!(cleared.version, 3);
+    assert_eq!(s.get(ANON, note.id).unwrap().version, 3);
+}
+
+fn stale_if_match_changes_nothing(s: &dyn NoteService) {
+    let board = Board::User(uuid::Uuid::now_v7());
+    let note = s.create(board, new(None, "v1")).unwrap();
+    let v2 = s
+        .update(
+            board,
+            note.id,
+            NoteChanges { content: Some(Some("v2".into())), ..NoteChanges::default() },
+            IfMatch::version(1),
+        )
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let stale = NoteChanges { content: Some(Some("lost update".into())), ..NoteChanges::default() };
+    for expected in [IfMatch::version(1), IfMatch::version(3), IfMatch::Versions(vec![]), IfMatch::Versions(vec![1, 3])]
+    {
+        let err = s.update(board, note.id, stale.clone(), expected.clone()).unwrap_err();
+        assert!(matches!(err, AppError::VersionMismatch { current_version: 2 }), "{expected:?}: {err:?}");
+        let err = s.delete(board, note.id, expected.clone()).unwrap_err();
+        assert!(matches!(err, AppError::VersionMismatch { current_version: 2 }), "{expected:?}: {err:?}");
+    }
+    // A stale condition wins over an empty change: the client learns it is behind.
+    let err = s.update(board, note.id, NoteChanges::default(), IfMatch::version(1)).unwrap_err();
+    assert_eq!(err.status_code(), 412);
+    assert_eq!(s.get(board, note.id).unwrap(), v2);
+}
+
+fn matching_if_match_writes(s: &dyn NoteService) {
+    let note = s.create(ANON, new(None, "v1")).unwrap();
+    let change = |c: &str| NoteChanges { content: Some(Some(c.into())), ..NoteChanges::default() };
+    let v2 = s.update(ANON, note.id, change("v2"), IfMatch::version(1)).unwrap();
+    let v3 = s.update(ANON, note.id, change("v3"), IfMatch::Versions(vec![1, 2])).unwrap();
+    let v4 = s.update(ANON, note.id, change("v4"), IfMatch::Any).unwrap();
+    assert_eq!((v2.version, v3.version, v4.version), (2, 3, 4));
+    assert!(v4.updated_at > v3.updated_at && v3.updated_at > v2.updated_at);
+    s.delete(ANON, note.id, IfMatch::version(4)).unwrap();
+    assert_eq!(s.get(ANON, note.id).unwrap_err().status_code(), 404);
+    let other = s.create(ANON, new(None, "x")).unwrap();
+    s.delete(ANON, other.id, IfMatch::Any).unwrap();
 }

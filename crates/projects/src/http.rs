@@ -7,12 +7,14 @@ use activity_log::stream::{resume_point, team_stream};
 use activity_log::{ActivityEntry, FeedParams, FeedQuery};
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use core_models::http::Tagged;
 use core_models::http::{blocking, created, Json};
 use core_models::id::Id;
-use core_models::openapi::JsonBodyErrors;
+use core_models::openapi::{JsonBodyErrors, StaleVersion};
 use core_models::pagination::IdPaging;
 use core_models::sse::{Shutdown, HEARTBEAT};
-use core_models::{AppError, AppResult, Caller, Page, Problem, API_BASE};
+use core_models::version::IfMatch;
+use core_models::{AppResult, Caller, Page, Problem, API_BASE};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -88,26 +90,6 @@ async fn call<T: Send + 'static>(
 ) -> AppResult<T> {
     let service = service.into_inner();
     blocking(move || f(&service)).await
-}
-
-fn with_etag(mut response: HttpResponse, task: &Task) -> HttpResponse {
-    if let Ok(value) = header::HeaderValue::from_str(&format!("\"{}\"", task.version)) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
-/// The version an `If-Match` header names: `None` without the header or for `*`.
-fn if_match(req: &HttpRequest) -> AppResult<Option<i64>> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
-    let raw = value.to_str().unwrap_or("").trim();
-    if raw == "*" {
-        return Ok(None);
-    }
-    let tag = raw.strip_prefix("W/").unwrap_or(raw);
-    tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse::<i64>().ok()).map(Some).ok_or_else(
-        || AppError::PreconditionFailed(format!("If-Match {raw:?} names no version; send the ETag, e.g. \"3\"")),
-    )
 }
 
 // ---- teams ----
@@ -459,10 +441,10 @@ async fn create_task(
     caller: Caller,
     id: web::Path<Id<Project>>,
     body: Json<NewTask>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<Tagged<Task>> {
     let id = id.into_inner().uuid();
     let task = call(service, move |s| s.create_task(&caller, id, body.into_inner())).await?;
-    Ok(with_etag(created(format!("{API_BASE}/projects/{id}/tasks/{}", task.id), &task), &task))
+    Ok(Tagged::created(format!("{API_BASE}/projects/{id}/tasks/{}", task.id), task))
 }
 
 /// A project's tasks, filtered and sorted (members).
@@ -507,9 +489,11 @@ async fn team_tasks(
 
 /// One task, with its `ETag` (members).
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id")),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while it is current")),
     responses(
         (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current version (no body)"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -518,11 +502,10 @@ async fn get_task(
     service: Service,
     caller: Caller,
     path: web::Path<(Id<Project>, Id<Task>)>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<Tagged<Task>> {
     let (project, task) = path.into_inner();
     let (project, task) = (project.uuid(), task.uuid());
-    let task = call(service, move |s| s.task(&caller, project, task)).await?;
-    Ok(with_etag(HttpResponse::Ok().json(&task), &task))
+    Ok(Tagged::ok(call(service, move |s| s.task(&caller, project, task)).await?))
 }
 
 /// Change a task (members). `If-Match: "<version>"` makes it conditional: 412 when the
@@ -536,21 +519,20 @@ async fn get_task(
         JsonBodyErrors,
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
         (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 #[patch("/projects/{id}/tasks/{task_id}")]
 async fn update_task(
-    req: HttpRequest,
     service: Service,
     caller: Caller,
     path: web::Path<(Id<Project>, Id<Task>)>,
+    expected: IfMatch,
     body: Json<TaskChanges>,
-) -> AppResult<HttpResponse> {
+) -> AppResult<Tagged<Task>> {
     let (project, task) = path.into_inner();
-    let (project, task, expected) = (project.uuid(), task.uuid(), if_match(&req)?);
-    let task = call(service, move |s| s.update_task(&caller, project, task, body.into_inner(), expected)).await?;
-    Ok(with_etag(HttpResponse::Ok().json(&task), &task))
+    let (project, task) = (project.uuid(), task.uuid());
+    Ok(Tagged::ok(call(service, move |s| s.update_task(&caller, project, task, body.into_inner(), expected)).await?))
 }
 
 /// Delete a task (members), honouring `If-Match`.
@@ -561,17 +543,17 @@ async fn update_task(
         (status = 204, description = "Deleted"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
     ))]
 #[delete("/projects/{id}/tasks/{task_id}")]
 async fn delete_task(
-    req: HttpRequest,
     service: Service,
     caller: Caller,
     path: web::Path<(Id<Project>, Id<Task>)>,
+    expected: IfMatch,
 ) -> AppResult<HttpResponse> {
     let (project, task) = path.into_inner();
-    let (project, task, expected) = (project.uuid(), task.uuid(), if_match(&req)?);
+    let (project, task) = (project.uuid(), task.uuid());
     call(service, move |s| s.delete_task(&caller, project, task, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -162,6 +162,12 @@ pub struct Task {
     pub version: i64,
 }
 
+impl core_models::version::Versioned for Task {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
 impl core_models::id::Resource for Task {
     const NAME: &'static str = "task";
 }

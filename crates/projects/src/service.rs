@@ -6,6 +6,7 @@
 
 use activity_log::{ActivityEntry, ActivityLog, FeedQuery};
 use core_models::pagination::IdPaging;
+use core_models::version::IfMatch;
 use core_models::{time, AppResult, Caller, Page};
 use diesel::{Connection as _, SqliteConnection};
 use storage::Database;
@@ -51,9 +52,9 @@ pub trait ProjectService: Send + Sync + 'static {
         project_id: Uuid,
         task_id: Uuid,
         changes: TaskChanges,
-        if_match: Option<i64>,
+        if_match: IfMatch,
     ) -> AppResult<Task>;
-    fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: Option<i64>) -> AppResult<()>;
+    fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: IfMatch) -> AppResult<()>;
 
     fn create_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, body: CommentBody)
         -> AppResult<Comment>;
@@ -203,11 +204,11 @@ impl ProjectService for SqliteProjects {
         project_id: Uuid,
         task_id: Uuid,
         changes: TaskChanges,
-        if_match: Option<i64>,
+        if_match: IfMatch,
     ) -> AppResult<Task> {
         self.write(caller, move |c, log, me| tasks::update(c, log, me, project_id, task_id, changes, if_match))
     }
-    fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: Option<i64>) -> AppResult<()> {
+    fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: IfMatch) -> AppResult<()> {
         self.write(caller, move |c, log, me| tasks::delete(c, log, me, project_id, task_id, if_match))
     }
 

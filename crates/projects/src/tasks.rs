@@ -5,6 +5,7 @@ use activity_log::{ActivityLog, Details, NewEntry};
 use chrono::NaiveDate;
 use core_models::constraint::ForeignKeyField as _;
 use core_models::rank::RankEnum as _;
+use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::schema::project_tasks;
@@ -132,17 +133,6 @@ pub fn get(conn: &mut SqliteConnection, caller: &Caller, project_id: Uuid, task_
     find(conn, task_id)
 }
 
-/// `If-Match`: 412 with the current version when it names another one.
-fn check_version(expected: Option<i64>, current: &Task) -> AppResult<()> {
-    match expected {
-        Some(v) if v != current.version => Err(AppError::PreconditionFailed(format!(
-            "the task is at version {} (If-Match named {v}); read it again and retry",
-            current.version
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Applies `changes` (members); `if_match` is the version the client last saw. One entry:
 /// `task.status_changed` or `task.assigned` when that is all that changed, else
 /// `task.updated`, with `{from, to}` per changed field.
@@ -153,12 +143,12 @@ pub fn update(
     project_id: Uuid,
     task_id: Uuid,
     changes: TaskChanges,
-    if_match: Option<i64>,
+    if_match: IfMatch,
 ) -> AppResult<Task> {
     let ValidTaskChanges { title, description, status, priority, due_date, assignee_id } = changes.validate()?;
     let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id)?;
-    check_version(if_match, &before)?;
+    if_match.check(before.version)?;
     if let Some(assignee) = assignee_id {
         check_assignee(conn, team_id, assignee)?;
     }
@@ -214,11 +204,11 @@ pub fn delete(
     caller: &Caller,
     project_id: Uuid,
     task_id: Uuid,
-    if_match: Option<i64>,
+    if_match: IfMatch,
 ) -> AppResult<()> {
     let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id)?;
-    check_version(if_match, &before)?;
+    if_match.check(before.version)?;
     diesel::delete(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string()))).execute(conn)?;
     let details = Details::new().with("title", &before.title);
     log.append(conn, caller, NewEntry::new(team_id, "task.deleted").task(project_id, task_id).details(details))?;

@@ -60,8 +60,12 @@ mod tests {
     fn finds_scans_and_sorts() {
         let db = crate::test_pool();
         let mut c = db.read().unwrap();
-        let indexed = query_plan(&mut c, notes::table.select(notes::id).order(notes::created_at.desc())).unwrap();
+        // The notes indexes lead with the board (`owner_id`), as every notes list does.
+        let board = notes::table.filter(notes::owner_id.is_null());
+        let indexed = query_plan(&mut c, board.select(notes::id).order(notes::created_at.desc())).unwrap();
         assert!(plan_problems(&indexed, "notes").is_empty(), "{indexed:?}");
+        let unscoped = query_plan(&mut c, notes::table.select(notes::id).order(notes::created_at.desc())).unwrap();
+        assert_eq!(plan_problems(&unscoped, "notes").len(), 1, "a list across boards sorts: {unscoped:?}");
         let unindexed = query_plan(&mut c, notes::table.select(notes::id).order(notes::content)).unwrap();
         assert_eq!(plan_problems(&unindexed, "notes").len(), 2, "{unindexed:?}");
     }

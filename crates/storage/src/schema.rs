@@ -6,13 +6,17 @@
 
 diesel::table! {
     /// Sticky notes. `seq` is the rowid FTS5 (`notes_fts`) indexes; `id` is the public id.
+    /// `owner_id` is the board: NULL for the shared anonymous board, else the owner's id.
+    /// `version` is 1 at creation and one more on every change (the `ETag`).
     notes (seq) {
         seq -> BigInt,
         id -> Text,
+        owner_id -> Nullable<Text>,
         title -> Nullable<Text>,
         content -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        version -> BigInt,
     }
 }
 
@@ -21,7 +25,8 @@ diesel::table! {
 diesel::table! {
     /// Freelancer tasks. `seq` is the rowid FTS5 (`tasks_fts`) indexes; `id` is the public
     /// id. `status` is the workflow rank (0 pending, 1 in_progress, 2 completed); `due_date`
-    /// is `YYYY-MM-DD` text; `owner_id` stays NULL until accounts own tasks.
+    /// is `YYYY-MM-DD` text; `owner_id` is the board: NULL for the shared anonymous board,
+    /// else the owner's id. `version` is 1 at creation and one more on every change.
     tasks (seq) {
         seq -> BigInt,
         id -> Text,
@@ -33,6 +38,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         completed_at -> Nullable<BigInt>,
+        version -> BigInt,
     }
 }
 

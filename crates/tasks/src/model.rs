@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use core_models::rank::RankEnum;
+use core_models::version::{Versioned, FIRST_VERSION};
 use core_models::{patch, text, time, AppResult, FieldError, Violations};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,10 +55,20 @@ pub struct Task {
     #[serde(with = "time::rfc3339_option")]
     #[schema(value_type = Option<String>, format = DateTime, example = "2026-11-25T16:00:00.000Z")]
     pub completed_at: Option<DateTime<Utc>>,
+    /// 1 at creation, one more on every real change; the `ETag` is `"<version>"`, and
+    /// `If-Match: "<version>"` makes a PATCH or DELETE fail with 412 once it is stale.
+    #[schema(minimum = 1, example = 1)]
+    pub version: i64,
 }
 
 impl core_models::id::Resource for Task {
     const NAME: &'static str = "task";
+}
+
+impl Versioned for Task {
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 /// The body of `POST /tasks`.
@@ -163,6 +174,7 @@ impl ValidTask {
             created_at: now,
             updated_at: now,
             completed_at: (self.status == TaskStatus::Completed).then_some(now),
+            version: FIRST_VERSION,
         }
     }
 }
@@ -203,8 +215,8 @@ impl TaskChanges {
 }
 
 impl ValidChanges {
-    /// `task` with the changes applied, or `None` when they change nothing (so `updated_at`
-    /// only moves on a real change).
+    /// `task` with the changes applied and its version one up, or `None` when they change
+    /// nothing (so `updated_at` and `version` only move on a real change).
     ///
     /// `updated_at` moves strictly forward; entering `completed` stamps `completed_at` with
     /// the same instant, staying completed keeps it, leaving clears it.
@@ -223,7 +235,8 @@ impl ValidChanges {
             (_, TaskStatus::Completed) => Some(updated_at),
             _ => None,
         };
-        Some(Task { title, description, status, due_date, updated_at, completed_at, ..task.clone() })
+        let version = task.version + 1;
+        Some(Task { title, description, status, due_date, updated_at, completed_at, version, ..task.clone() })
     }
 }
 
@@ -298,6 +311,7 @@ mod tests {
         let done = to(TaskStatus::Completed).apply_to(&task).unwrap();
         assert_eq!(done.completed_at, Some(done.updated_at));
         assert!(done.updated_at > task.updated_at);
+        assert_eq!((task.version, done.version), (1, 2));
 
         assert!(to(TaskStatus::Completed).apply_to(&done).is_none(), "same status is no change");
         let retitled = ValidChanges { title: Some("t2".into()), ..ValidChanges::default() }.apply_to(&done).unwrap();

@@ -18,7 +18,7 @@
 
 use chrono::NaiveDate;
 use core_models::rank::RankEnum as _;
-use core_models::{time, AppResult};
+use core_models::{time, AppResult, Board};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
@@ -26,7 +26,7 @@ use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::tasks;
 use storage::sql::sql;
 
-use super::{unowned, TaskRow};
+use super::{on_board, TaskRow};
 use crate::model::{format_date, TaskStatus};
 use crate::query::{ListTasks, TaskSort, NO_DUE_DATE_KEY};
 
@@ -67,13 +67,13 @@ fn status_in_off_index(statuses: &[TaskStatus]) -> String {
     format!("+tasks.status IN ({})", ranks.join(", "))
 }
 
-/// The query of one page (`limit + 1` rows, the extra one proving there is more), with
-/// `today` (UTC) deciding what is overdue. `None` when it can match nothing (a search
+/// The query of one page of `board` (`limit + 1` rows, the extra one proving there is
+/// more), with `today` (UTC) deciding what is overdue. `None` when it can match nothing (a search
 /// without any word), so no query needs to run.
-pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Option<TaskQuery>> {
+pub(crate) fn list_query(board: Board, query: &ListTasks, today: NaiveDate) -> AppResult<Option<TaskQuery>> {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
-    let mut q: TaskQuery = tasks::table.select(TaskRow::as_select()).into_boxed().filter(unowned());
+    let mut q: TaskQuery = tasks::table.select(TaskRow::as_select()).into_boxed().filter(on_board(board));
 
     if let Some(statuses) = &filter.statuses {
         q = if status_drives(lead, statuses) {

@@ -6,7 +6,8 @@ mod query_plans;
 mod stats;
 
 use core_models::rank::RankEnum as _;
-use core_models::{id, time, AppError, AppResult, Page};
+use core_models::version::IfMatch;
+use core_models::{id, time, AppError, AppResult, Board, Page};
 use diesel::prelude::*;
 use storage::schema::tasks;
 use storage::Database;
@@ -42,6 +43,7 @@ pub(crate) struct TaskRow {
     created_at: i64,
     updated_at: i64,
     completed_at: Option<i64>,
+    version: i64,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -62,6 +64,7 @@ impl TryFrom<TaskRow> for Task {
             created_at: time::from_millis(row.created_at),
             updated_at: time::from_millis(row.updated_at),
             completed_at: row.completed_at.map(time::from_millis),
+            version: row.version,
         })
     }
 }
@@ -71,17 +74,24 @@ fn corrupt(column: &str, raw: &str) -> AppError {
     id::corrupt(&format!("tasks.{column}"), raw)
 }
 
-/// The tasks this store sees: those without an owner, until accounts own tasks (then this
-/// becomes `owner_id = ?`). Every tasks index leads with `owner_id`, and SQLite treats
-/// `IS NULL` as an equality there, so the scope costs nothing.
-pub(crate) fn unowned() -> diesel::dsl::IsNull<tasks::owner_id> {
-    tasks::owner_id.is_null()
+/// The tasks of `board`: `owner_id IS ?` with the owner's id, or NULL for the anonymous
+/// board. Every tasks index leads with `owner_id`, and SQLite treats `IS` as an equality
+/// there (NULL included), so the scope narrows every index walk instead of filtering rows:
+/// a user's lists and stats cost what they would on a database of their own.
+pub(crate) fn on_board(board: Board) -> diesel::dsl::Is<tasks::owner_id, Option<String>> {
+    tasks::owner_id.is(owner_value(board))
 }
 
-fn find(conn: &mut SqliteConnection, id: Uuid) -> AppResult<Task> {
+/// `tasks.owner_id` of the rows of `board`.
+fn owner_value(board: Board) -> Option<String> {
+    board.owner_id().map(|id| id.to_string())
+}
+
+/// The task `id` of `board`; a task of another board is as unknown as no task.
+fn find(conn: &mut SqliteConnection, board: Board, id: Uuid) -> AppResult<Task> {
     tasks::table
         .filter(tasks::id.eq(id.to_string()))
-        .filter(unowned())
+        .filter(on_board(board))
         .select(TaskRow::as_select())
         .first(conn)
         .optional()?
@@ -90,12 +100,13 @@ fn find(conn: &mut SqliteConnection, id: Uuid) -> AppResult<Task> {
 }
 
 impl TaskService for SqliteTasks {
-    fn create(&self, new: NewTask) -> AppResult<Task> {
+    fn create(&self, board: Board, new: NewTask) -> AppResult<Task> {
         let task = new.validate()?.into_task();
         self.db.write(move |c| {
             diesel::insert_into(tasks::table)
                 .values((
                     tasks::id.eq(task.id.to_string()),
+                    tasks::owner_id.eq(owner_value(board)),
                     tasks::title.eq(&task.title),
                     tasks::description.eq(&task.description),
                     tasks::status.eq(task.status.rank()),
@@ -103,15 +114,16 @@ impl TaskService for SqliteTasks {
                     tasks::created_at.eq(time::to_millis(task.created_at)),
                     tasks::updated_at.eq(time::to_millis(task.updated_at)),
                     tasks::completed_at.eq(task.completed_at.map(time::to_millis)),
+                    tasks::version.eq(task.version),
                 ))
                 .execute(c)?;
             Ok(task)
         })
     }
 
-    fn list(&self, query: &ListTasks) -> AppResult<Page<Task>> {
+    fn list(&self, board: Board, query: &ListTasks) -> AppResult<Page<Task>> {
         let today = time::now().date_naive();
-        let Some(sql) = list::list_query(query, today)? else {
+        let Some(sql) = list::list_query(board, query, today)? else {
             return Ok(Page { items: vec![], next_cursor: None });
         };
         let rows: Vec<TaskRow> = sql.load(&mut self.db.read()?)?;
@@ -119,19 +131,21 @@ impl TaskService for SqliteTasks {
         Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
     }
 
-    fn get(&self, id: Uuid) -> AppResult<Task> {
+    fn get(&self, board: Board, id: Uuid) -> AppResult<Task> {
         let mut conn = self.db.read()?;
-        find(&mut conn, id)
+        find(&mut conn, board, id)
     }
 
-    fn update(&self, id: Uuid, changes: TaskChanges) -> AppResult<Task> {
+    fn update(&self, board: Board, id: Uuid, changes: TaskChanges, expected: IfMatch) -> AppResult<Task> {
         let changes = changes.validate()?;
+        // Found, checked and changed in one write: no other change can come in between.
         self.db.write(move |c| {
-            let current = find(c, id)?;
+            let current = find(c, board, id)?;
+            expected.check(current.version)?;
             let Some(updated) = changes.apply_to(&current) else {
                 return Ok(current);
             };
-            diesel::update(tasks::table.filter(tasks::id.eq(id.to_string())).filter(unowned()))
+            diesel::update(tasks::table.filter(tasks::id.eq(id.to_string())))
                 .set((
                     tasks::title.eq(&updated.title),
                     tasks::description.eq(&updated.description),
@@ -139,26 +153,26 @@ impl TaskService for SqliteTasks {
                     tasks::due_date.eq(updated.due_date.map(format_date)),
                     tasks::updated_at.eq(time::to_millis(updated.updated_at)),
                     tasks::completed_at.eq(updated.completed_at.map(time::to_millis)),
+                    tasks::version.eq(updated.version),
                 ))
                 .execute(c)?;
             Ok(updated)
         })
     }
 
-    fn delete(&self, id: Uuid) -> AppResult<()> {
-        let deleted = self.db.write(move |c| {
-            Ok(diesel::delete(tasks::table.filter(tasks::id.eq(id.to_string())).filter(unowned())).execute(c)?)
-        })?;
-        if deleted == 0 {
-            return Err(AppError::not_found("task"));
-        }
-        Ok(())
+    fn delete(&self, board: Board, id: Uuid, expected: IfMatch) -> AppResult<()> {
+        self.db.write(move |c| {
+            let current = find(c, board, id)?;
+            expected.check(current.version)?;
+            diesel::delete(tasks::table.filter(tasks::id.eq(id.to_string()))).execute(c)?;
+            Ok(())
+        })
     }
 
-    fn stats(&self, query: &TaskStatsQuery) -> AppResult<TaskStats> {
+    fn stats(&self, board: Board, query: &TaskStatsQuery) -> AppResult<TaskStats> {
         let today = time::now().date_naive();
         let query = *query;
         // One read transaction: the three counts describe the same moment.
-        self.db.read()?.transaction(|c| stats::stats(c, &query, today))
+        self.db.read()?.transaction(|c| stats::stats(c, board, &query, today))
     }
 }

@@ -1,9 +1,10 @@
 //! `EXPLAIN QUERY PLAN` of the list and stats queries: every filter and sort the API offers
 //! must be answered from an index — never a full scan of `tasks`, never a sort of the
-//! matches in a temporary B-tree — whether or not a cursor is given.
+//! matches in a temporary B-tree — whether or not a cursor is given, on the anonymous
+//! board and on a user's (the index walk is narrowed to the board: `owner_id=?`).
 
 use core_models::pagination::{encode_cursor, PageRequest};
-use core_models::{time, Violations};
+use core_models::{time, Board, Violations};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use storage::plan::{plan_problems, query_plan};
@@ -36,9 +37,14 @@ fn after(mut query: ListTasks, task: &Task) -> ListTasks {
     query
 }
 
-fn plan_of(conn: &mut SqliteConnection, query: &ListTasks) -> Vec<String> {
+/// The two kinds of board: `owner_id IS NULL` and `owner_id IS '<uuid>'`.
+fn boards() -> [Board; 2] {
+    [Board::Anonymous, Board::User(uuid::Uuid::now_v7())]
+}
+
+fn plan_of(conn: &mut SqliteConnection, board: Board, query: &ListTasks) -> Vec<String> {
     let today = time::now().date_naive();
-    let sql = list_query(query, today).unwrap().expect("the query can match rows");
+    let sql = list_query(board, query, today).unwrap().expect("the query can match rows");
     query_plan(conn, sql).unwrap()
 }
 
@@ -98,10 +104,12 @@ fn every_filter_under_every_sort_walks_an_index_in_order() {
                 ("after a dated task", after(query.clone(), &sample(Some("2026-06-30")))),
                 ("after an undated task", after(query, &sample(None))),
             ];
-            for (page, query) in with_cursors {
-                let plan = plan_of(&mut conn, &query);
-                if !problems(&plan).is_empty() || the_index(&plan).is_empty() {
-                    failures.push(format!("sort={sort}&{filter} ({page}): {plan:?}"));
+            for ((page, query), board) in with_cursors.iter().flat_map(|q| boards().map(|b| (q, b))) {
+                let plan = plan_of(&mut conn, board, query);
+                let narrowed =
+                    plan.iter().any(|step| step.contains("USING INDEX tasks_by_") && step.contains("(owner_id=?"));
+                if !problems(&plan).is_empty() || the_index(&plan).is_empty() || !narrowed {
+                    failures.push(format!("sort={sort}&{filter} ({page}, {board:?}): {plan:?}"));
                 }
             }
         }
@@ -133,12 +141,12 @@ fn filters_narrow_the_walk_where_their_index_fits_the_sort() {
         ),
         ("sort=-created_at&q=invoice", "tasks_by_created", "owner_id=?"),
     ];
-    for (query_string, index, constraint) in expectations {
-        let plan = plan_of(&mut conn, &parse(query_string));
+    for ((query_string, index, constraint), board) in expectations.iter().flat_map(|e| boards().map(|b| (e, b))) {
+        let plan = plan_of(&mut conn, board, &parse(query_string));
         let joined = plan.join(" | ");
-        assert!(problems(&plan).is_empty(), "{query_string}: {joined}");
-        assert_eq!(the_index(&plan), index, "{query_string}: {joined}");
-        assert!(joined.contains(constraint), "{query_string} should constrain {constraint}: {joined}");
+        assert!(problems(&plan).is_empty(), "{query_string} {board:?}: {joined}");
+        assert_eq!(the_index(&plan), *index, "{query_string} {board:?}: {joined}");
+        assert!(joined.contains(constraint), "{query_string} {board:?} should constrain {constraint}: {joined}");
     }
 }
 

@@ -5,7 +5,7 @@ use core_models::rank::RankEnum as _;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use core_models::AppResult;
+use core_models::{AppResult, Board};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
@@ -29,29 +29,42 @@ struct KeyCount {
 /// Milliseconds in a UTC day: `task_completions` counts per day since the epoch.
 const DAY_MS: i64 = 86_400_000;
 
-/// Tasks per status.
+/// Tasks per status; binds the owner key.
 pub(crate) const BY_STATUS_SQL: &str =
-    "SELECT status AS key, SUM(n) AS n FROM task_counts WHERE owner_key = '' GROUP BY status";
+    "SELECT status AS key, SUM(n) AS n FROM task_counts WHERE owner_key = ? GROUP BY status";
 
-/// Completions per bucket: binds are the first day, days per bucket, first day, end day.
+/// Completions per bucket: binds are the first day, days per bucket, the owner key, first
+/// day, end day.
 pub(crate) const BUCKETS_SQL: &str = "SELECT (day - ?) / ? AS key, SUM(n) AS n FROM task_completions \
-     WHERE owner_key = '' AND day >= ? AND day < ? GROUP BY key";
+     WHERE owner_key = ? AND day >= ? AND day < ? GROUP BY key";
 
-/// Open tasks due before the bound date (ranks are constants of the code, not input).
+/// Open tasks due before the bound date (ranks are constants of the code, not input);
+/// binds the owner key and the date.
 pub(crate) fn overdue_sql() -> String {
     let open: Vec<String> = TaskStatus::OPEN.iter().map(|s| s.rank().to_string()).collect();
     format!(
         "SELECT 0 AS key, COALESCE(SUM(n), 0) AS n FROM task_counts \
-         WHERE owner_key = '' AND status IN ({}) AND due_key < ?",
+         WHERE owner_key = ? AND status IN ({}) AND due_key < ?",
         open.join(", ")
     )
 }
 
-/// The stats of `query`, with `today` (UTC) deciding what is overdue. They sum the
-/// trigger-kept counters (`task_counts`, `task_completions`): a few hundred rows whatever
-/// the number of tasks. The `owner_key = ''` terms are the scope of `unowned()`.
-pub(crate) fn stats(conn: &mut SqliteConnection, query: &TaskStatsQuery, today: NaiveDate) -> AppResult<TaskStats> {
-    let per_status: Vec<KeyCount> = diesel::sql_query(BY_STATUS_SQL).load(conn)?;
+/// The counters' key of `board`: `coalesce(owner_id, '')`, as the triggers write it.
+pub(crate) fn owner_key(board: Board) -> String {
+    board.owner_id().map_or_else(String::new, |id| id.to_string())
+}
+
+/// The stats of `board` for `query`, with `today` (UTC) deciding what is overdue. They sum
+/// the trigger-kept counters (`task_counts`, `task_completions`): a few hundred rows of
+/// the board's own, whatever the number of tasks (each counter's key leads with the owner).
+pub(crate) fn stats(
+    conn: &mut SqliteConnection,
+    board: Board,
+    query: &TaskStatsQuery,
+    today: NaiveDate,
+) -> AppResult<TaskStats> {
+    let owner = owner_key(board);
+    let per_status: Vec<KeyCount> = diesel::sql_query(BY_STATUS_SQL).bind::<Text, _>(&owner).load(conn)?;
     let mut by_status = StatusCounts::default();
     for KeyCount { key: rank, n } in per_status {
         match i32::try_from(rank).ok().and_then(TaskStatus::from_rank) {
@@ -63,7 +76,8 @@ pub(crate) fn stats(conn: &mut SqliteConnection, query: &TaskStatsQuery, today: 
     }
 
     // Open tasks due before today; undated tasks have the stand-in key above every date.
-    let overdue: Vec<KeyCount> = diesel::sql_query(overdue_sql()).bind::<Text, _>(format_date(today)).load(conn)?;
+    let overdue: Vec<KeyCount> =
+        diesel::sql_query(overdue_sql()).bind::<Text, _>(&owner).bind::<Text, _>(format_date(today)).load(conn)?;
     let overdue = overdue.first().map_or(0, |row| row.n);
 
     // Buckets are numbered from the first one: a day's bucket is (day - first) / days per
@@ -72,6 +86,7 @@ pub(crate) fn stats(conn: &mut SqliteConnection, query: &TaskStatsQuery, today: 
     let rows: Vec<KeyCount> = diesel::sql_query(BUCKETS_SQL)
         .bind::<BigInt, _>(start / DAY_MS)
         .bind::<BigInt, _>(query.bucket_millis() / DAY_MS)
+        .bind::<Text, _>(&owner)
         .bind::<BigInt, _>(start / DAY_MS)
         .bind::<BigInt, _>(end / DAY_MS)
         .load(conn)?;
@@ -89,9 +104,12 @@ mod tests {
     use super::*;
     use crate::model::{NewTask, TaskChanges};
     use crate::{SqliteTasks, TaskService};
+    use core_models::version::IfMatch;
 
     #[derive(Debug, PartialEq, Eq, QueryableByName)]
     struct Group {
+        #[diesel(sql_type = Text)]
+        owner_key: String,
         #[diesel(sql_type = BigInt)]
         status: i64,
         #[diesel(sql_type = Text)]
@@ -102,13 +120,16 @@ mod tests {
 
     #[derive(Debug, PartialEq, Eq, QueryableByName)]
     struct Day {
+        #[diesel(sql_type = Text)]
+        owner_key: String,
         #[diesel(sql_type = BigInt)]
         day: i64,
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
 
-    /// The triggers' counters equal a direct count of `tasks` after every kind of change.
+    /// The triggers' counters equal a direct count of `tasks`, per owner (two users and
+    /// the anonymous board, interleaved), after every kind of change.
     #[test]
     fn counters_follow_every_change() {
         let db = storage::test_pool();
@@ -118,50 +139,55 @@ mod tests {
             due_date: due.map(|d| d.map(str::to_string)),
             ..TaskChanges::default()
         };
+        let boards = [Board::Anonymous, Board::User(uuid::Uuid::now_v7()), Board::User(uuid::Uuid::now_v7())];
         let mut ids = Vec::new();
-        for i in 0..30 {
+        for i in 0..45 {
             let status = ["pending", "in_progress", "completed"][i % 3];
             let due_date = (i % 4 != 0).then(|| format!("2026-0{}-1{}", 1 + i % 9, i % 10));
             let new = NewTask { title: format!("t{i}"), status: Some(status.into()), due_date, ..NewTask::default() };
-            ids.push(tasks.create(new).unwrap().id);
+            let board = boards[i % 5 % 3];
+            ids.push((board, tasks.create(board, new).unwrap().id));
         }
-        for (i, id) in ids.iter().enumerate() {
+        for (i, (board, id)) in ids.iter().enumerate() {
+            let (board, id) = (*board, *id);
+            let update = |c: TaskChanges| tasks.update(board, id, c, IfMatch::Any).map(drop);
             match i % 6 {
-                0 => tasks.update(*id, changes(Some("completed"), None)).map(drop).unwrap(),
-                1 => tasks.update(*id, changes(Some("pending"), Some(None))).map(drop).unwrap(),
-                2 => tasks.update(*id, changes(None, Some(Some("2027-01-01")))).map(drop).unwrap(),
-                3 => tasks.delete(*id).unwrap(),
-                4 => tasks.update(*id, changes(Some("in_progress"), Some(Some("2026-12-31")))).map(drop).unwrap(),
+                0 => update(changes(Some("completed"), None)).unwrap(),
+                1 => update(changes(Some("pending"), Some(None))).unwrap(),
+                2 => update(changes(None, Some(Some("2027-01-01")))).unwrap(),
+                3 => tasks.delete(board, id, IfMatch::Any).unwrap(),
+                4 => update(changes(Some("in_progress"), Some(Some("2026-12-31")))).unwrap(),
                 _ => {}
             }
         }
         let mut conn = db.read().unwrap();
         let counted: Vec<Group> = diesel::sql_query(
-            "SELECT status, due_key, COUNT(*) AS n FROM tasks GROUP BY status, due_key ORDER BY status, due_key",
+            "SELECT coalesce(owner_id, '') AS owner_key, status, due_key, COUNT(*) AS n FROM tasks \
+             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         )
         .load(&mut conn)
         .unwrap();
-        let kept: Vec<Group> = diesel::sql_query(
-            "SELECT status, due_key, n FROM task_counts WHERE owner_key = '' AND n > 0 ORDER BY status, due_key",
-        )
-        .load(&mut conn)
-        .unwrap();
+        let kept: Vec<Group> =
+            diesel::sql_query("SELECT owner_key, status, due_key, n FROM task_counts WHERE n > 0 ORDER BY 1, 2, 3")
+                .load(&mut conn)
+                .unwrap();
         assert_eq!(kept, counted);
-        assert!(!counted.is_empty());
+        let owners: std::collections::HashSet<_> = counted.iter().map(|g| g.owner_key.as_str()).collect();
+        assert_eq!(owners.len(), 3, "every board has counted tasks");
         let completions: Vec<Day> = diesel::sql_query(
-            "SELECT completed_at / 86400000 AS day, COUNT(*) AS n FROM tasks WHERE completed_at IS NOT NULL \
-             GROUP BY day ORDER BY day",
+            "SELECT coalesce(owner_id, '') AS owner_key, completed_at / 86400000 AS day, COUNT(*) AS n FROM tasks \
+             WHERE completed_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
         )
         .load(&mut conn)
         .unwrap();
         let kept_days: Vec<Day> =
-            diesel::sql_query("SELECT day, n FROM task_completions WHERE owner_key = '' AND n > 0 ORDER BY day")
+            diesel::sql_query("SELECT owner_key, day, n FROM task_completions WHERE n > 0 ORDER BY 1, 2")
                 .load(&mut conn)
                 .unwrap();
         assert_eq!(kept_days, completions);
         let negative: Vec<Day> = diesel::sql_query(
-            "SELECT 0 AS day, COUNT(*) AS n FROM task_counts WHERE n < 0 \
-             UNION ALL SELECT 1, COUNT(*) FROM task_completions WHERE n < 0",
+            "SELECT '' AS owner_key, 0 AS day, COUNT(*) AS n FROM task_counts WHERE n < 0 \
+             UNION ALL SELECT '', 1, COUNT(*) FROM task_completions WHERE n < 0",
         )
         .load(&mut conn)
         .unwrap();

@@ -2,6 +2,8 @@
 //! with no skips or repeats — including tasks without a due date and tasks inserted while
 //! paging.
 
+use core_models::version::IfMatch;
+use core_models::Board;
 use std::collections::HashSet;
 
 use core_models::pagination::PageRequest;
@@ -28,14 +30,14 @@ fn seed(s: &dyn TaskService) -> Vec<Task> {
     ];
     let mut created: Vec<Task> = rows
         .iter()
-        .map(|(title, due_date, status)| s.create(due(title, due_date.map(date), status)).unwrap())
+        .map(|(title, due_date, status)| s.create(Board::Anonymous, due(title, due_date.map(date), status)).unwrap())
         .collect();
     // Some updates so updated_at differs from created_at order; apart by a few ms, since
     // tasks changed within the same millisecond tie (and fall back to id order).
     for i in [2, 0, 7] {
         std::thread::sleep(std::time::Duration::from_millis(3));
         let changes = TaskChanges { description: Some(Some(format!("edit {i}"))), ..TaskChanges::default() };
-        created[i] = s.update(created[i].id, changes).unwrap();
+        created[i] = s.update(Board::Anonymous, created[i].id, changes, IfMatch::Any).unwrap();
     }
     created
 }
@@ -147,11 +149,11 @@ fn rows_inserted_while_paging_are_neither_repeated_nor_cause_skips() {
         let mut list = query(&format!("sort={sort}&limit=3"));
         let mut seen = Vec::new();
         loop {
-            let page = s.tasks.list(&list).unwrap();
+            let page = s.tasks.list(Board::Anonymous, &list).unwrap();
             seen.extend(page.items.iter().map(|t| t.id));
             // Newcomers sorting before and after the cursor, with and without a due date.
-            s.tasks.create(due("aaa", Some(date("2020-01-01")), "pending")).unwrap();
-            s.tasks.create(due("zzz", None, "completed")).unwrap();
+            s.tasks.create(Board::Anonymous, due("aaa", Some(date("2020-01-01")), "pending")).unwrap();
+            s.tasks.create(Board::Anonymous, due("zzz", None, "completed")).unwrap();
             let Some(cursor) = page.next_cursor else { break };
             let mut v = Violations::new();
             list.page = PageRequest::parse(Some("3"), Some(&cursor), &mut v);
@@ -169,13 +171,13 @@ fn rows_inserted_while_paging_are_neither_repeated_nor_cause_skips() {
 fn a_cursor_belongs_to_its_sort() {
     let s = store();
     for i in 0..3 {
-        s.tasks.create(new(&format!("t{i}"))).unwrap();
+        s.tasks.create(Board::Anonymous, new(&format!("t{i}"))).unwrap();
     }
-    let page = s.tasks.list(&query("limit=1&sort=due_date")).unwrap();
+    let page = s.tasks.list(Board::Anonymous, &query("limit=1&sort=due_date")).unwrap();
     let cursor = page.next_cursor.unwrap();
     let err = try_query(&format!("limit=1&sort=title&cursor={cursor}")).unwrap_err();
     assert_eq!(err.field_errors()[0].field, "cursor");
-    let ok = s.tasks.list(&query(&format!("limit=1&sort=due_date&cursor={cursor}"))).unwrap();
+    let ok = s.tasks.list(Board::Anonymous, &query(&format!("limit=1&sort=due_date&cursor={cursor}"))).unwrap();
     assert_eq!(ok.items.len(), 1);
     assert_ne!(ok.items[0].id, page.items[0].id);
 }
@@ -183,8 +185,8 @@ fn a_cursor_belongs_to_its_sort() {
 #[test]
 fn a_search_without_words_matches_nothing() {
     let s = store();
-    s.tasks.create(NewTask { description: Some("!!".into()), ..new("?") }).unwrap();
-    assert!(s.tasks.list(&query("q=!?")).unwrap().items.is_empty());
+    s.tasks.create(Board::Anonymous, NewTask { description: Some("!!".into()), ..new("?") }).unwrap();
+    assert!(s.tasks.list(Board::Anonymous, &query("q=!?")).unwrap().items.is_empty());
     assert_eq!(ids(&s.tasks, "q=   ").len(), 1, "a blank q filters nothing");
 }
 
@@ -204,7 +206,9 @@ fn tampered_cursors_never_fail_the_server() {
     for sort in SORTS.iter().filter(|s| !s.contains(',')) {
         for keys in &odd_keys {
             let cursor = encode_cursor(sort, keys.clone());
-            match try_query(&format!("sort={sort}&limit=3&cursor={cursor}")).and_then(|q| s.tasks.list(&q)) {
+            match try_query(&format!("sort={sort}&limit=3&cursor={cursor}"))
+                .and_then(|q| s.tasks.list(Board::Anonymous, &q))
+            {
                 Ok(page) => assert!(page.items.len() <= 3),
                 Err(e) => assert_eq!(e.status_code(), 422, "{sort} {keys:?}: {e}"),
             }

@@ -1,12 +1,14 @@
 //! Stats: counts per status, overdue, and completions per day or week with empty buckets.
 
 use chrono::NaiveDate;
+use core_models::version::IfMatch;
+use core_models::Board;
 use tasks::{BucketCount, StatsBucket, StatusCounts, TaskService, TaskStatsQuery};
 
 use crate::support::{at, backdate_completed, date, days_from_today, due, new, set_status, store, today, Store};
 
 fn completed_at(s: &Store, title: &str, when: &str) {
-    let id = s.tasks.create(due(title, None, "completed")).unwrap().id;
+    let id = s.tasks.create(Board::Anonymous, due(title, None, "completed")).unwrap().id;
     backdate_completed(s, id, at(when));
 }
 
@@ -15,24 +17,26 @@ fn buckets(pairs: &[(&str, u64)]) -> Vec<BucketCount> {
 }
 
 fn stats_of(s: &Store, from: &str, to: &str, bucket: StatsBucket) -> tasks::TaskStats {
-    s.tasks.stats(&TaskStatsQuery::new(date(from), date(to), bucket).unwrap()).unwrap()
+    s.tasks.stats(Board::Anonymous, &TaskStatsQuery::new(date(from), date(to), bucket).unwrap()).unwrap()
 }
 
 #[test]
 fn counts_per_status_and_overdue_are_current() {
     let s = store();
-    let empty = s.tasks.stats(&TaskStatsQuery::new(today(), today(), StatsBucket::Day).unwrap()).unwrap();
+    let empty =
+        s.tasks.stats(Board::Anonymous, &TaskStatsQuery::new(today(), today(), StatsBucket::Day).unwrap()).unwrap();
     assert_eq!((empty.by_status, empty.overdue), (StatusCounts::default(), 0));
 
-    s.tasks.create(due("late", Some(days_from_today(-1)), "pending")).unwrap();
-    s.tasks.create(due("late started", Some(days_from_today(-9)), "in_progress")).unwrap();
-    s.tasks.create(due("late done", Some(days_from_today(-1)), "completed")).unwrap();
-    s.tasks.create(due("due today", Some(days_from_today(0)), "pending")).unwrap();
-    s.tasks.create(new("undated")).unwrap();
-    let reopened = s.tasks.create(due("reopened", Some(days_from_today(-5)), "completed")).unwrap();
-    s.tasks.update(reopened.id, set_status("in_progress")).unwrap();
+    s.tasks.create(Board::Anonymous, due("late", Some(days_from_today(-1)), "pending")).unwrap();
+    s.tasks.create(Board::Anonymous, due("late started", Some(days_from_today(-9)), "in_progress")).unwrap();
+    s.tasks.create(Board::Anonymous, due("late done", Some(days_from_today(-1)), "completed")).unwrap();
+    s.tasks.create(Board::Anonymous, due("due today", Some(days_from_today(0)), "pending")).unwrap();
+    s.tasks.create(Board::Anonymous, new("undated")).unwrap();
+    let reopened = s.tasks.create(Board::Anonymous, due("reopened", Some(days_from_today(-5)), "completed")).unwrap();
+    s.tasks.update(Board::Anonymous, reopened.id, set_status("in_progress"), IfMatch::Any).unwrap();
 
-    let stats = s.tasks.stats(&TaskStatsQuery::new(today(), today(), StatsBucket::Day).unwrap()).unwrap();
+    let stats =
+        s.tasks.stats(Board::Anonymous, &TaskStatsQuery::new(today(), today(), StatsBucket::Day).unwrap()).unwrap();
     assert_eq!(stats.by_status, StatusCounts { pending: 3, in_progress: 2, completed: 1 });
     assert_eq!(stats.overdue, 3, "late, late started, reopened");
     assert_eq!(stats.completed_per_bucket, buckets(&[(&today().to_string(), 1)]));
@@ -48,9 +52,9 @@ fn completions_per_day_include_empty_days_and_respect_utc_day_edges() {
     completed_at(&s, "last day", "2026-11-05T08:00:00.000Z");
     completed_at(&s, "after the range", "2026-11-06T00:00:00.000Z");
     // A task completed in the range and then reopened no longer counts.
-    let reopened = s.tasks.create(due("reopened", None, "completed")).unwrap().id;
+    let reopened = s.tasks.create(Board::Anonymous, due("reopened", None, "completed")).unwrap().id;
     backdate_completed(&s, reopened, at("2026-11-02T10:00:00Z"));
-    s.tasks.update(reopened, set_status("pending")).unwrap();
+    s.tasks.update(Board::Anonymous, reopened, set_status("pending"), IfMatch::Any).unwrap();
 
     let stats = stats_of(&s, "2026-11-01", "2026-11-05", StatsBucket::Day);
     assert_eq!(
@@ -85,9 +89,9 @@ fn weekly_buckets_start_on_monday() {
 #[test]
 fn default_range_ends_today() {
     let s = store();
-    s.tasks.create(due("done now", None, "completed")).unwrap();
+    s.tasks.create(Board::Anonymous, due("done now", None, "completed")).unwrap();
     let query = TaskStatsQuery::parse(tasks::TaskStatsParams::default(), today()).unwrap();
-    let stats = s.tasks.stats(&query).unwrap();
+    let stats = s.tasks.stats(Board::Anonymous, &query).unwrap();
     assert_eq!(stats.completed_per_bucket.len(), 30);
     let last = stats.completed_per_bucket.last().unwrap();
     assert_eq!((last.start, last.count), (today(), 1));

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use core_models::pagination::PageRequest;
+use core_models::Board;
 use core_models::{time, Violations};
 use diesel::prelude::*;
 use storage::schema::tasks as task_rows;
@@ -67,7 +68,7 @@ pub fn all_pages(s: &dyn TaskService, mut list: ListTasks) -> Vec<Task> {
     let limit = list.page.limit;
     let mut all = Vec::new();
     loop {
-        let page = s.list(&list).unwrap();
+        let page = s.list(Board::Anonymous, &list).unwrap();
         assert!(page.items.len() <= limit as usize);
         all.extend(page.items);
         let Some(cursor) = page.next_cursor else { break };
