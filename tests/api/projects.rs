@@ -229,6 +229,24 @@ async fn invites_let_people_join_until_revoked_and_leaving_unassigns() {
     call(&app, &bob, Method::POST, "/api/v1/invites/not-a-code/accept", None).await.problem(404);
     ok(&call(&app, &ada, Method::DELETE, &format!("/api/v1/teams/{team}/invites/{code}"), None).await, 204);
     call(&app, &cat, Method::POST, &accept, None).await.problem(404);
+    // An expired code is refused like an unknown one.
+    let invite = ok(
+        &call(&app, &ada, Method::POST, &format!("/api/v1/teams/{team}/invites"), Some(json!({"expires_in_days": 1})))
+            .await,
+        201,
+    );
+    let expired = format!("/api/v1/invites/{}/accept", invite["code"].as_str().unwrap());
+    let db = storage::Database::connect(app.db_path.to_str().unwrap(), &storage::DbConfig::default()).unwrap();
+    db.write(|c| {
+        use diesel::RunQueryDsl as _;
+        diesel::sql_query("UPDATE team_invites SET created_at = 0, expires_at = 1").execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    call(&app, &cat, Method::POST, &expired, None).await.problem(404);
+    call(&app, &ada, Method::POST, &format!("/api/v1/teams/{team}/invites"), Some(json!({"expires_in_days": 31})))
+        .await
+        .problem(422);
 
     // Bob gets a task, then leaves: he is unassigned in the same change.
     let tasks = format!("/api/v1/projects/{project}/tasks");
