@@ -40,11 +40,15 @@ pub trait Publisher: Send + Sync + std::fmt::Debug + 'static {
 /// Entries a subscriber may fall behind by before it is dropped (default).
 pub const DEFAULT_BUFFER: usize = 1024;
 
+/// The channels of the teams someone watches.
+type Channels = Arc<Mutex<HashMap<Uuid, broadcast::Sender<Arc<ActivityEntry>>>>>;
+
 /// A [`Publisher`] within one process: a bounded broadcast channel per team with
-/// subscribers, created on the first subscription and gone with the last.
+/// subscribers, created on the first subscription and removed with the last, so the
+/// memory follows the watched teams, not every team ever asked for.
 #[derive(Debug)]
 pub struct InProcessPublisher {
-    teams: Mutex<HashMap<Uuid, broadcast::Sender<Arc<ActivityEntry>>>>,
+    teams: Channels,
     buffer: usize,
 }
 
@@ -57,23 +61,38 @@ impl Default for InProcessPublisher {
 impl InProcessPublisher {
     /// A publisher whose subscribers may fall `buffer` entries behind.
     pub fn new(buffer: usize) -> Self {
-        InProcessPublisher { teams: Mutex::new(HashMap::new()), buffer: buffer.max(1) }
+        InProcessPublisher { teams: Arc::default(), buffer: buffer.max(1) }
     }
 
-    /// Teams with a channel (for tests: channels of teams nobody watches are dropped).
+    /// Teams with a channel, i.e. with at least one subscriber.
     pub fn open_channels(&self) -> usize {
         self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
 }
 
+/// One subscriber's receiver; the last one of a team to go removes the team's channel.
+struct Receiver {
+    receiver: Option<broadcast::Receiver<Arc<ActivityEntry>>>,
+    team_id: Uuid,
+    teams: Channels,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        drop(self.receiver.take());
+        let mut teams = self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if teams.get(&self.team_id).is_some_and(|channel| channel.receiver_count() == 0) {
+            teams.remove(&self.team_id);
+        }
+    }
+}
+
 impl Publisher for InProcessPublisher {
     fn publish(&self, entry: Arc<ActivityEntry>) {
-        let mut teams = self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let teams = self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(channel) = teams.get(&entry.team_id) {
-            if channel.send(entry.clone()).is_err() {
-                // Nobody listens any more: forget the channel.
-                teams.remove(&entry.team_id);
-            }
+            // Fails only without receivers, whose last one removes the channel anyway.
+            let _ = channel.send(entry.clone());
         }
     }
 
@@ -82,13 +101,35 @@ impl Publisher for InProcessPublisher {
             let mut teams = self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             teams.entry(team_id).or_insert_with(|| broadcast::channel(self.buffer).0).subscribe()
         };
-        Box::pin(futures_util::stream::unfold(Some(receiver), |receiver| async move {
-            let mut receiver = receiver?;
+        let state = Receiver { receiver: Some(receiver), team_id, teams: self.teams.clone() };
+        Box::pin(futures_util::stream::unfold(Some(state), |state| async move {
+            let mut state = state?;
+            let receiver = state.receiver.as_mut()?;
             match receiver.recv().await {
-                Ok(entry) => Some((Ok(entry), Some(receiver))),
+                Ok(entry) => Some((Ok(entry), Some(state))),
                 Err(broadcast::error::RecvError::Lagged(_)) => Some((Err(Lagged), None)),
                 Err(broadcast::error::RecvError::Closed) => None,
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_live_only_while_someone_watches() {
+        let publisher = InProcessPublisher::default();
+        let team = Uuid::now_v7();
+        let first = publisher.subscribe(team);
+        let second = publisher.subscribe(team);
+        let elsewhere = publisher.subscribe(Uuid::now_v7());
+        assert_eq!(publisher.open_channels(), 2);
+        drop(first);
+        assert_eq!(publisher.open_channels(), 2, "one watcher of the team is left");
+        drop(second);
+        drop(elsewhere);
+        assert_eq!(publisher.open_channels(), 0, "asking for many teams leaves nothing behind");
     }
 }

@@ -736,13 +736,13 @@ async fn team_events(
     let team = id.into_inner().uuid();
     let after = resume_point(&req, params.last_event_id.as_deref())?;
     let me = caller.id;
-    let svc = service.clone();
-    call(svc, move |s| s.may_watch(&caller, team)).await?;
     let ends_my_access = move |entry: &ActivityEntry| {
         entry.action == "team.deleted"
             || (entry.action == "member.removed" && entry.details["user_id"] == serde_json::json!(me))
     };
-    Ok(team_stream(
+    // Subscribe first, check membership second: a removal that commits in between is
+    // either refused here or seen by the stream, which then ends.
+    let stream = team_stream(
         service.log(),
         service.database().clone(),
         team,
@@ -750,5 +750,7 @@ async fn team_events(
         shutdown.get_ref().clone(),
         HEARTBEAT,
         ends_my_access,
-    ))
+    );
+    call(service, move |s| s.may_watch(&caller, team)).await?;
+    Ok(stream)
 }
