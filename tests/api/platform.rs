@@ -355,3 +355,50 @@ async fn slow_headers_and_idle_connections_are_closed() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(closed && elapsed < Duration::from_secs(4), "idle connection open after {elapsed:?}");
 }
+
+/// Every `$ref` in `value`, with where it was found.
+fn refs(value: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "$ref" {
+                    out.push((inner.as_str().unwrap_or_default().to_string(), at.to_string()));
+                } else {
+                    refs(inner, &format!("{at}/{key}"), out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                refs(inner, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[actix_rt::test]
+async fn every_ref_in_the_openapi_document_resolves() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    let mut found = Vec::new();
+    refs(&doc, "", &mut found);
+    assert!(found.len() > 50, "the document uses shared schemas");
+    for (target, at) in found {
+        let pointer = target.strip_prefix('#').unwrap_or_else(|| panic!("external $ref {target} at {at}"));
+        assert!(doc.pointer(pointer).is_some(), "{target} (at {at}) resolves to nothing");
+    }
+    // Operation ids are unique: generators name functions after them.
+    let mut ids = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            if let Some(id) = op["operationId"].as_str() {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operationId");
+}

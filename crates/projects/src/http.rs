@@ -52,11 +52,11 @@ pub fn configure(service: Arc<SqliteProjects>) -> impl FnOnce(&mut ServiceConfig
             .service(get_project)
             .service(update_project)
             .service(delete_project)
-            .service(create_task)
-            .service(list_tasks)
-            .service(get_task)
-            .service(update_task)
-            .service(delete_task)
+            .service(create_project_task)
+            .service(list_project_tasks)
+            .service(get_project_task)
+            .service(update_project_task)
+            .service(delete_project_task)
             .service(task_activity)
             .service(create_comment)
             .service(list_comments)
@@ -436,7 +436,7 @@ async fn delete_project(service: Service, caller: Caller, id: web::Path<Id<Proje
         (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 #[post("/projects/{id}/tasks")]
-async fn create_task(
+async fn create_project_task(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Project>>,
@@ -457,7 +457,7 @@ async fn create_task(
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/projects/{id}/tasks")]
-async fn list_tasks(
+async fn list_project_tasks(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Project>>,
@@ -498,7 +498,7 @@ async fn team_tasks(
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/projects/{id}/tasks/{task_id}")]
-async fn get_task(
+async fn get_project_task(
     service: Service,
     caller: Caller,
     path: web::Path<(Id<Project>, Id<Task>)>,
@@ -523,7 +523,7 @@ async fn get_task(
         (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 #[patch("/projects/{id}/tasks/{task_id}")]
-async fn update_task(
+async fn update_project_task(
     service: Service,
     caller: Caller,
     path: web::Path<(Id<Project>, Id<Task>)>,
@@ -546,7 +546,7 @@ async fn update_task(
         StaleVersion,
     ))]
 #[delete("/projects/{id}/tasks/{task_id}")]
-async fn delete_task(
+async fn delete_project_task(
     service: Service,
     caller: Caller,
     path: web::Path<(Id<Project>, Id<Task>)>,

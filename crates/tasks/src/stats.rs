@@ -67,7 +67,7 @@ pub struct TaskStatsParams {
     #[param(value_type = Option<String>, format = Date, example = "2026-11-30")]
     pub to: Option<String>,
     /// `day` (default) or `week` (Monday to Sunday).
-    #[param(value_type = Option<StatsBucket>)]
+    #[param(inline, value_type = Option<StatsBucket>)]
     pub bucket: Option<String>,
 }
 
