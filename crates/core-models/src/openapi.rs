@@ -61,3 +61,16 @@ pub enum BadCredentials {
     )]
     Unauthorized(Problem),
 }
+
+/// The 401 of an endpoint that needs a login: no token, or one that is not valid.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum LoginRequired {
+    /// Sent with `WWW-Authenticate: Bearer`.
+    #[response(
+        status = 401,
+        description = "No `Authorization: Bearer <token>`, or a token that is malformed, expired or revoked",
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"corkboard\"`")),
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+}

@@ -10,7 +10,7 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use core_models::http::Tagged;
 use core_models::http::{blocking, created, Json};
 use core_models::id::Id;
-use core_models::openapi::{JsonBodyErrors, StaleVersion};
+use core_models::openapi::{JsonBodyErrors, LoginRequired, StaleVersion};
 use core_models::pagination::IdPaging;
 use core_models::sse::{Shutdown, HEARTBEAT};
 use core_models::version::IfMatch;
@@ -99,7 +99,7 @@ async fn call<T: Send + 'static>(
     responses(
         (status = 201, description = "Created", body = Team, headers(("Location" = String, description = "URL of the team"))),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
 #[post("/teams")]
@@ -112,7 +112,7 @@ async fn create_team(service: Service, caller: Caller, body: Json<NewTeam>) -> A
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(PagingParams),
     responses(
         (status = 200, description = "One page of teams", body = Page<Team>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/teams")]
@@ -129,7 +129,7 @@ async fn my_teams(
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
     responses(
         (status = 200, description = "The team", body = Team),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/teams/{id}")]
@@ -144,7 +144,7 @@ async fn get_team(service: Service, caller: Caller, id: web::Path<Id<Team>>) -> 
     responses(
         (status = 200, description = "The team", body = Team),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -164,7 +164,7 @@ async fn update_team(
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -182,7 +182,7 @@ async fn delete_team(service: Service, caller: Caller, id: web::Path<Id<Team>>) 
     params(("id" = String, Path, description = "Team id"), PagingParams),
     responses(
         (status = 200, description = "One page of members", body = Page<Member>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -203,7 +203,7 @@ async fn list_members(
     responses(
         (status = 201, description = "Added", body = Member, headers(("Location" = String, description = "URL of the membership"))),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
@@ -228,7 +228,7 @@ async fn add_member(
     responses(
         (status = 200, description = "The member", body = Member),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team or member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The team would have no admin", body = Problem, content_type = "application/problem+json"),
@@ -252,7 +252,7 @@ async fn change_role(
     params(("id" = String, Path, description = "Team id"), ("user_id" = String, Path, description = "Member's user id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin (and not oneself)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team or member", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The team would have no admin", body = Problem, content_type = "application/problem+json"),
@@ -276,7 +276,7 @@ async fn remove_member(
     responses(
         (status = 201, description = "The invite", body = Invite),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad role or lifetime", body = Problem, content_type = "application/problem+json"),
@@ -298,7 +298,7 @@ async fn create_invite(
     params(("id" = String, Path, description = "Team id"), ("code" = String, Path, description = "Invite code")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team or invite", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -318,7 +318,7 @@ async fn revoke_invite(
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("code" = String, Path, description = "Invite code")),
     responses(
         (status = 200, description = "The team joined", body = Team),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "Unknown, expired or revoked code", body = Problem, content_type = "application/problem+json"),
     ))]
 #[post("/invites/{code}/accept")]
@@ -335,7 +335,7 @@ async fn accept_invite(service: Service, caller: Caller, code: web::Path<String>
     responses(
         (status = 201, description = "Created", body = Project, headers(("Location" = String, description = "URL of the project"))),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -357,7 +357,7 @@ async fn create_project(
     params(("id" = String, Path, description = "Team id"), PagingParams),
     responses(
         (status = 200, description = "One page of projects", body = Page<Project>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -376,7 +376,7 @@ async fn list_projects(
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 200, description = "The project", body = Project),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/projects/{id}")]
@@ -391,7 +391,7 @@ async fn get_project(service: Service, caller: Caller, id: web::Path<Id<Project>
     responses(
         (status = 200, description = "The project", body = Project),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -411,7 +411,7 @@ async fn update_project(
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -431,7 +431,7 @@ async fn delete_project(service: Service, caller: Caller, id: web::Path<Id<Proje
         (status = 201, description = "Created", body = Task, headers(
             ("Location" = String, description = "URL of the task"), ("ETag" = String, description = "`\"<version>\"`"))),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -452,7 +452,7 @@ async fn create_project_task(
     params(("id" = String, Path, description = "Project id"), ListTasksParams),
     responses(
         (status = 200, description = "One page of tasks", body = Page<Task>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -472,7 +472,7 @@ async fn list_project_tasks(
     params(("id" = String, Path, description = "Team id"), ListTasksParams),
     responses(
         (status = 200, description = "One page of tasks", body = Page<Task>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -494,7 +494,7 @@ async fn team_tasks(
     responses(
         (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "`\"<version>\"`"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current version (no body)"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/projects/{id}/tasks/{task_id}")]
@@ -517,7 +517,7 @@ async fn get_project_task(
     responses(
         (status = 200, description = "The task after the change", body = Task, headers(("ETag" = String, description = "`\"<version>\"`"))),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
         (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
@@ -541,7 +541,7 @@ async fn update_project_task(
            ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
     ))]
@@ -567,7 +567,7 @@ async fn delete_project_task(
     responses(
         (status = 201, description = "Created", body = Comment, headers(("Location" = String, description = "URL of the comment"))),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty or too long body", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -589,7 +589,7 @@ async fn create_comment(
     params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"), PagingParams),
     responses(
         (status = 200, description = "One page of comments", body = Page<Comment>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -613,7 +613,7 @@ async fn list_comments(
     responses(
         (status = 200, description = "The comment", body = Comment),
         JsonBodyErrors,
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project, task or comment, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Empty or too long body", body = Problem, content_type = "application/problem+json"),
@@ -636,7 +636,7 @@ async fn update_comment(
            ("comment_id" = String, Path, description = "Comment id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 403, description = "Neither the author nor an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such project, task or comment, or not a member", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -659,7 +659,7 @@ async fn delete_comment(
     params(("id" = String, Path, description = "Team id"), FeedParams),
     responses(
         (status = 200, description = "One page of entries", body = Page<ActivityEntry>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -679,7 +679,7 @@ async fn team_activity(
     params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"), FeedParams),
     responses(
         (status = 200, description = "One page of entries", body = Page<ActivityEntry>),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        LoginRequired,
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
     ))]
