@@ -258,6 +258,14 @@ async fn search_matches_words_in_title_and_content(store: NotesStore) {
     let next = page["next_cursor"].as_str().unwrap();
     assert_eq!(ids(&app.get(&format!("/api/v1/notes?q=coffee&limit=1&cursor={next}")).await.json()), [id(&shopping)]);
     app.get(&format!("/api/v1/notes?q={}", "x".repeat(501))).await.problem(422);
+    assert_eq!(search("a%20coffee").await, Vec::<String>::new(), "a one-letter word is a whole word, not a prefix");
+    // The worst search of the cost report: 240 one-letter terms, refused before SQLite.
+    let started = std::time::Instant::now();
+    let worst = app.get(&format!("/api/v1/notes?q={}", vec!["a"; 240].join("%20"))).await.problem(422);
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
+    assert_eq!(worst["errors"][0]["field"], "q");
+    assert!(worst["errors"][0]["message"].as_str().unwrap().contains("at most 16 words"), "{worst}");
+    assert_eq!(search(&vec!["co"; 16].join("%20")).await, [id(&work), id(&shopping)], "16 words are fine");
 }
 
 async fn concurrent_writers_all_succeed(store: NotesStore) {

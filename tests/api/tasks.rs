@@ -300,6 +300,9 @@ async fn bad_query_parameters_get_422_naming_each() {
         assert_eq!(app.get(&format!("{TASKS}?{query}")).await.error_fields(), [field], "{query}");
     }
     app.get(&format!("{TASKS}?q={}", "x".repeat(501))).await.problem(422);
+    let worst = app.get(&format!("{TASKS}?q={}", vec!["a"; 240].join("%20"))).await;
+    assert_eq!(worst.error_fields(), ["q"], "more than 16 search words are refused, not cut");
+    assert_eq!(app.get(&format!("{TASKS}?q={}", vec!["ab"; 16].join("%20"))).await.status, 200);
     let all = app
         .get(&format!("{TASKS}?limit=0&sort=x&status=done&due_from=2026-02-30&due_to=x&overdue=2&has_due_date=x&created_from=x&created_to=y"))
         .await

@@ -197,10 +197,15 @@ mod diesel_conversions {
         message.contains("database is locked") || message.contains("database table is locked")
     }
 
+    /// The words of a statement stopped by its read budget (`storage::budget`).
+    pub(crate) fn is_over_budget(message: &str) -> bool {
+        message.contains("ran past its time budget")
+    }
+
     impl From<Error> for AppError {
         /// `NotFound` becomes 404; constraint violations resolve through
         /// [`constraint`](crate::constraint) (409 or 422); a database locked past its busy
-        /// timeout is 503; anything else is internal.
+        /// timeout, or a read stopped by its time budget, is 503; anything else is internal.
         fn from(error: Error) -> Self {
             match error {
                 Error::NotFound => AppError::NotFound("not found".into()),
@@ -217,6 +222,10 @@ mod diesel_conversions {
                         None if is_locked(info.message()) => {
                             log::warn!("the database stayed locked past the busy timeout: {}", info.message());
                             AppError::Unavailable("the database is busy; retry shortly".into())
+                        }
+                        None if is_over_budget(info.message()) => {
+                            log::warn!("a read ran past its time budget and was stopped");
+                            AppError::Unavailable("the query took too long and was stopped; narrow it or retry".into())
                         }
                         None => AppError::Internal(anyhow::anyhow!("{}", info.message()).context("database query")),
                     }

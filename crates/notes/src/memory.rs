@@ -27,13 +27,14 @@ impl InMemoryNotes {
     }
 }
 
-/// Whether every term is a prefix of some word of the note (FTS5's `"term"*` semantics).
+/// Whether every term matches some word of the note as FTS5 matches it (a prefix, or the
+/// whole word for a term too short to be a prefix: see [`storage::search`]).
 fn matches(note: &Note, terms: &[String]) -> bool {
     let mut words = storage::search::search_terms(&note.content);
     if let Some(title) = &note.title {
         words.extend(storage::search::search_terms(title));
     }
-    terms.iter().all(|t| words.iter().any(|w| w.starts_with(t.as_str())))
+    terms.iter().all(|t| words.iter().any(|w| storage::search::term_matches(t, w)))
 }
 
 /// The note `id` if it is on `board`; a note of another board is as unknown as no note.

@@ -244,7 +244,7 @@ impl ListNotes {
                 v.push(FieldError::new("q", format!("must be at most {SEARCH_MAX} characters")));
                 None
             }
-            Some(q) => Some(storage::search::search_terms(q)),
+            Some(q) => v.check(storage::search::parse_query("q", q)),
         };
         v.finish()?;
         Ok(ListNotes { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), search })

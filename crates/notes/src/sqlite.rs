@@ -68,7 +68,15 @@ fn list_query(board: Board, query: &ListNotes) -> AppResult<Option<NoteQuery>> {
     let mut q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed().filter(on_board(board));
     if let Some(terms) = &query.search {
         let Some(expr) = storage::search::fts_match_expr(terms) else { return Ok(None) };
-        q = q.filter(sql("notes.seq IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ").bind_text(expr).sql(")"));
+        // Both the full-text matches and the walk over notes check the read budget per row.
+        let budget = storage::budget::WITHIN_BUDGET;
+        q = q
+            .filter(
+                sql("notes.seq IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ")
+                    .bind_text(expr)
+                    .sql(format!(" AND {budget}(rowid))")),
+            )
+            .filter(sql(format!("{budget}(notes.seq)")));
     }
     let columns = key_columns(&query.sort, "notes.id");
     if let Some(after) = query.after()? {
@@ -207,5 +215,29 @@ mod query_plans {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod budget {
+    use super::*;
+    use crate::model::ListNotesParams;
+    use std::time::Duration;
+
+    /// A search past the read budget is stopped inside SQLite and answers 503; a list
+    /// without a search does not check the budget.
+    #[test]
+    fn a_search_past_the_read_budget_is_503() {
+        let db = storage::test_pool_with(&storage::DbConfig { read_budget: Duration::ZERO, ..Default::default() });
+        let notes = SqliteNotes::new(db.database());
+        for i in 0..200 {
+            notes.create(Board::Anonymous, NewNote { title: None, content: format!("milk {i}") }).unwrap();
+        }
+        let list = |q: Option<&str>| {
+            let params = ListNotesParams { limit: Some("10".into()), cursor: None, sort: None, q: q.map(Into::into) };
+            notes.list(Board::Anonymous, &ListNotes::parse(params).unwrap())
+        };
+        assert_eq!(list(Some("milk")).unwrap_err().status_code(), 503);
+        assert_eq!(list(None).unwrap().items.len(), 10);
     }
 }

@@ -212,7 +212,7 @@ impl ListTasks {
             .as_deref()
             .and_then(|raw| v.check(params::search_text("q", raw, SEARCH_MAX)))
             .flatten()
-            .map(|q| storage::search::search_terms(&q));
+            .and_then(|q| v.check(storage::search::parse_query("q", &q)));
         let project_id = match (params.project_id.as_deref(), scope) {
             (None, _) => None,
             (Some(_), Scope::Project(_)) => {

@@ -39,6 +39,10 @@ pub struct DbConfig {
     /// How long a write waits for its turn on the writer before it gets a 503 (and is
     /// withdrawn, so it never runs later).
     pub write_wait: Duration,
+    /// How long one borrowed read connection may run statements that check the budget
+    /// (the searches) before the statement is stopped and the caller gets a 503. See
+    /// [`crate::budget`].
+    pub read_budget: Duration,
 }
 
 impl Default for DbConfig {
@@ -48,6 +52,7 @@ impl Default for DbConfig {
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
             write_wait: crate::writer::DEFAULT_WRITE_WAIT,
+            read_budget: Duration::from_millis(500),
         }
     }
 }
@@ -76,7 +81,8 @@ impl Pragmas {
             // A read connection that tries to write is a bug: fail loudly, never corrupt.
             sql.push_str("PRAGMA query_only = ON;");
         }
-        conn.batch_execute(&sql)
+        conn.batch_execute(&sql)?;
+        crate::budget::register(conn)
     }
 }
 
@@ -100,6 +106,7 @@ pub struct Database {
     writer: Arc<Writer>,
     path: PathBuf,
     write_pragmas: Pragmas,
+    read_budget: Duration,
 }
 
 impl std::fmt::Debug for Database {
@@ -147,7 +154,7 @@ impl Database {
             .connection_customizer(Box::new(Pragmas { busy_timeout_ms, read_only: true }))
             .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
             .with_context(|| format!("opening SQLite database {url}"))?;
-        Ok(Database { reader, writer: Arc::new(writer), path, write_pragmas })
+        Ok(Database { reader, writer: Arc::new(writer), path, write_pragmas, read_budget: config.read_budget })
     }
 
     /// Applies pending migrations; returns the versions applied.
@@ -164,9 +171,12 @@ impl Database {
         &self.path
     }
 
-    /// A read-only connection. Readers never block the writer nor each other.
+    /// A read-only connection. Readers never block the writer nor each other. Borrowing it
+    /// starts this thread's read budget ([`DbConfig::read_budget`], see [`crate::budget`]).
     pub fn read(&self) -> AppResult<PooledConn> {
-        Ok(self.reader.get()?)
+        let conn = self.reader.get()?;
+        crate::budget::start(self.read_budget);
+        Ok(conn)
     }
 
     /// Runs `f` on the writer connection inside a transaction (a savepoint of the current
@@ -486,6 +496,35 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(named.field_errors()[0].field, "parent_id");
+    }
+
+    #[test]
+    fn a_read_past_its_budget_is_stopped_inside_sqlite_with_503() {
+        let config = DbConfig { read_budget: Duration::from_millis(100), ..DbConfig::default() };
+        let db = test_pool_with(&config);
+        // Without the budget this statement would count forever.
+        let endless = format!(
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
+             SELECT x AS value FROM n WHERE {}(x) AND x < 0",
+            crate::budget::WITHIN_BUDGET
+        );
+        let started = std::time::Instant::now();
+        let mut reader = db.read().unwrap();
+        let err = diesel::sql_query(&endless).execute(&mut reader).unwrap_err();
+        assert!(err.to_string().contains(crate::budget::EXCEEDED), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(2), "stopped near its deadline");
+        assert_eq!(AppError::from(err).status_code(), 503);
+        // The next borrow gets a fresh budget; the connection is still good.
+        drop(reader);
+        let mut reader = db.read().unwrap();
+        let within = format!(
+            "SELECT CAST(count(*) AS TEXT) AS value FROM (SELECT 1 AS x) WHERE {}(x)",
+            crate::budget::WITHIN_BUDGET
+        );
+        assert_eq!(diesel::sql_query(within).get_result::<Value>(&mut reader).unwrap().value, "1");
+        // The writer never has a budget, and knows the function too.
+        crate::budget::clear();
+        db.write(|c| Ok(diesel::sql_query(format!("SELECT {}(1)", crate::budget::WITHIN_BUDGET)).execute(c)?)).unwrap();
     }
 
     #[test]

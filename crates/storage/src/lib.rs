@@ -14,6 +14,7 @@
 //! assert_eq!(count, 0);
 //! ```
 
+pub mod budget;
 mod database;
 pub mod keyset;
 pub mod plan;

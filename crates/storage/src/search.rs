@@ -1,12 +1,58 @@
-//! Full-text search: turns what a user typed into a safe FTS5 query.
+//! Full-text search: turns what a user typed into a safe, bounded FTS5 query.
 //!
 //! User text is never passed to `MATCH` as is (FTS5 syntax errors would surface as 500s
-//! and operators would surprise users). Each word becomes a quoted prefix term, and all
-//! terms must match: `grocery  list!` → `"grocery"* "list"*`.
+//! and operators would surprise users). Each word becomes a quoted term, and all terms
+//! must match: `grocery  list!` → `"grocery"* "list"*`.
+//!
+//! The cost of a query is bounded before it reaches SQLite:
+//!
+//! - at most [`MAX_TERMS`] words: every term is one more doclist to load and intersect,
+//!   and a few hundred of them cost seconds; a longer `q` is refused (422 naming `q`),
+//!   never silently cut;
+//! - a word shorter than [`MIN_PREFIX_CHARS`] is an exact word, not a prefix: `a*` would
+//!   expand to every indexed word starting with `a` (a large share of the vocabulary), so
+//!   `q=a` finds the word "a" only, while `q=gr` still finds "groceries".
 
-/// The words of a search string, lower-cased: runs of letters and digits.
+use core_models::FieldError;
+
+/// The most words one search may hold.
+pub const MAX_TERMS: usize = 16;
+
+/// The shortest word that is searched as a prefix; shorter words match whole words only.
+pub const MIN_PREFIX_CHARS: usize = 2;
+
+/// The words of a text, lower-cased: runs of letters and digits. Unbounded: this also
+/// tokenises stored text (the in-memory stores); user input goes through [`parse_query`].
 pub fn search_terms(q: &str) -> Vec<String> {
     q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// The words of the search text `q` of parameter `field`, checked against [`MAX_TERMS`]:
+/// a 422 naming `field` and the limit when there are more.
+pub fn parse_query(field: &str, q: &str) -> Result<Vec<String>, FieldError> {
+    let terms = search_terms(q);
+    if terms.len() > MAX_TERMS {
+        return Err(FieldError::new(
+            field,
+            format!("must have at most {MAX_TERMS} words to search for (has {})", terms.len()),
+        ));
+    }
+    Ok(terms)
+}
+
+/// Whether `term` is a prefix search (long enough) rather than an exact word.
+pub fn is_prefix_term(term: &str) -> bool {
+    term.chars().nth(MIN_PREFIX_CHARS - 1).is_some()
+}
+
+/// Whether the search term `term` matches the indexed word `word`, as the FTS5 expression
+/// of [`fts_match_expr`] does (for stores that search without FTS5).
+pub fn term_matches(term: &str, word: &str) -> bool {
+    if is_prefix_term(term) {
+        word.starts_with(term)
+    } else {
+        word == term
+    }
 }
 
 /// The FTS5 `MATCH` expression for `terms`, or `None` when there is nothing to search for.
@@ -15,7 +61,8 @@ pub fn fts_match_expr(terms: &[String]) -> Option<String> {
         return None;
     }
     // Terms hold only letters and digits, so quoting cannot be broken out of.
-    Some(terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" "))
+    let quoted = terms.iter().map(|t| if is_prefix_term(t) { format!("\"{t}\"*") } else { format!("\"{t}\"") });
+    Some(quoted.collect::<Vec<_>>().join(" "))
 }
 
 #[cfg(test)]
@@ -33,5 +80,23 @@ mod tests {
         let terms = search_terms("milk eggs");
         assert_eq!(fts_match_expr(&terms).unwrap(), "\"milk\"* \"eggs\"*");
         assert_eq!(fts_match_expr(&[]), None);
+    }
+
+    #[test]
+    fn one_letter_words_are_exact_terms() {
+        let terms = search_terms("a gr É");
+        assert_eq!(fts_match_expr(&terms).unwrap(), "\"a\" \"gr\"* \"é\"");
+        assert!(term_matches("a", "a") && !term_matches("a", "apple"));
+        assert!(term_matches("gr", "groceries") && !term_matches("gr", "g"));
+    }
+
+    #[test]
+    fn queries_are_capped_in_words_not_truncated() {
+        let most = vec!["w"; MAX_TERMS].join(" ");
+        assert_eq!(parse_query("q", &most).unwrap().len(), MAX_TERMS);
+        let worst = vec!["a"; 240].join(" ");
+        let err = parse_query("q", &worst).unwrap_err();
+        assert_eq!(err.field, "q");
+        assert!(err.message.contains("at most 16 words"), "{}", err.message);
     }
 }

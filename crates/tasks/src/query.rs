@@ -224,7 +224,7 @@ impl TaskFilter {
             .as_deref()
             .and_then(|raw| v.check(params::search_text("q", raw, SEARCH_MAX)))
             .flatten()
-            .map(|q| storage::search::search_terms(&q));
+            .and_then(|q| v.check(storage::search::parse_query("q", &q)));
         if let (Some(from), Some(to)) = (due_from, due_to) {
             if from > to {
                 v.push(FieldError::new("due_from", format!("must not be after due_to ({to})")));
