@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn hashing_memory_is_reused_and_bounded_by_the_slots() {
         let params = Params::new(64, 1, 1, Some(32)).unwrap();
-        let passwords = Passwords::new(params.clone());
+        let passwords = Passwords::new(params);
         let slots = HashSlots::new(2);
         for _ in 0..50 {
             let mut a = slots.acquire().unwrap();
@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn reused_memory_gives_the_same_hash_as_fresh_memory() {
         let params = Params::new(64, 2, 1, Some(32)).unwrap();
-        let passwords = Passwords::new(params.clone());
+        let passwords = Passwords::new(params);
         let slots = HashSlots::new(1);
         let mut slot = slots.acquire().unwrap();
         let first = passwords.hash(&mut slot, "correct horse").unwrap();
