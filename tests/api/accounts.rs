@@ -183,7 +183,7 @@ async fn unknown_email_and_wrong_password_get_the_same_answer() {
 }
 
 #[actix_rt::test]
-async fn the_eleventh_failed_login_is_refused_with_retry_after() {
+async fn the_eleventh_failed_login_from_one_address_is_refused_with_retry_after() {
     let app = spawn_app().await;
     register(&app, "ada@example.com").await;
     for _ in 0..10 {
@@ -196,6 +196,57 @@ async fn the_eleventh_failed_login_is_refused_with_retry_after() {
     assert!((14 * 60..=15 * 60).contains(&retry_after), "{retry_after}");
     // Other accounts are not affected.
     token_for(&app, "bob@example.com").await;
+}
+
+/// Logs in from the loopback address `from` (Linux routes all of 127.0.0.0/8 to `lo`), so
+/// a test can be several clients.
+async fn login_from(base: &str, from: [u8; 4], email: &str, password: &str) -> Response {
+    let connector = awc::Connector::new().local_address(std::net::IpAddr::from(from));
+    let client = awc::Client::builder().connector(connector).timeout(std::time::Duration::from_secs(30)).finish();
+    let mut res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .send_json(&json!({"email": email, "password": password}))
+        .await
+        .expect("request reaches the server");
+    let body = res.body().await.expect("body").to_vec();
+    Response { status: res.status().as_u16(), headers: res.headers().clone(), body }
+}
+
+#[actix_rt::test]
+async fn a_strangers_failures_do_not_lock_the_owner_out_from_another_address() {
+    let app = spawn_app().await;
+    register(&app, "ada@example.com").await;
+    let (stranger, owner) = ([127, 0, 0, 2], [127, 0, 0, 3]);
+    for _ in 0..10 {
+        login_from(&app.base, stranger, "ada@example.com", "not the password").await.problem(401);
+    }
+    for _ in 0..3 {
+        let refused = login_from(&app.base, stranger, "ada@example.com", PASSWORD).await;
+        refused.problem(429);
+        assert!(refused.header("retry-after").unwrap().parse::<u64>().unwrap() > 0);
+    }
+    let res = login_from(&app.base, owner, "ADA@example.com", PASSWORD).await;
+    assert_eq!(res.status, 200, "the owner's address has not failed: {}", String::from_utf8_lossy(&res.body));
+    assert!(res.json()["token"].is_string());
+}
+
+#[actix_rt::test]
+async fn one_address_spraying_many_emails_gets_429_with_retry_after() {
+    let app = spawn_app().await;
+    register(&app, "ada@example.com").await;
+    let sprayer = [127, 0, 0, 4];
+    for i in 0..20 {
+        login_from(&app.base, sprayer, &format!("user{i}@example.com"), PASSWORD).await.problem(401);
+    }
+    for email in ["user20@example.com", "ada@example.com"] {
+        let refused = login_from(&app.base, sprayer, email, PASSWORD).await;
+        let problem = refused.problem(429);
+        assert!(problem["detail"].as_str().unwrap().contains("from this address"), "{problem}");
+        let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+        assert!((14 * 60..=15 * 60).contains(&retry_after), "{retry_after}");
+    }
+    // Everyone else still logs in.
+    assert_eq!(login_from(&app.base, [127, 0, 0, 5], "ada@example.com", PASSWORD).await.status, 200);
 }
 
 #[actix_rt::test]

@@ -43,23 +43,40 @@ pub fn insecure_test_password_params() -> PasswordParams {
     PasswordParams::new(PasswordParams::MIN_M_COST, 1, 1, Some(ARGON2_OUTPUT_LEN)).unwrap_or(PasswordParams::DEFAULT)
 }
 
-/// The brute-force guard of `login`: after `max_failures` failed logins for one email
-/// within `window`, further attempts for that email get 429 until the oldest failure
-/// leaves the window.
+/// The brute-force guard of `login` (see docs/accounts.md, "Failed-login limits"). All
+/// counts are of failed logins within the sliding `window`; a refused attempt gets 429
+/// with `Retry-After`.
 #[derive(Debug, Clone)]
 pub struct LoginThrottleConfig {
-    /// Failed logins allowed per email within `window` (default 10).
-    pub max_failures: u32,
     /// The sliding window failures are counted in (default 15 minutes).
     pub window: Duration,
-    /// Most emails tracked at once (default 50,000): bounds the memory the counters take
-    /// (about 0.5 KiB each) however many emails an attacker tries.
-    pub max_tracked_emails: usize,
+    /// Failed logins one client address (IPv6: one /64) may make, over all emails
+    /// (default 20). Then every login from that address is refused: against password
+    /// spraying and credential stuffing.
+    pub max_failures_per_client: u32,
+    /// Failed logins for one email from one client address (default 10). Then that
+    /// address may not try that email; the owner on another address is not affected.
+    pub max_failures_per_client_and_email: u32,
+    /// Failed logins for one email from all addresses together (default 50). Then only
+    /// addresses with no failure for that email inside the window may try it, so a
+    /// distributed attack gets one guess per address and window while the owner's device
+    /// keeps logging in.
+    pub max_failures_per_email: u32,
+    /// Most keys each of the three counters tracks (default 20,000): bounds their memory
+    /// however many addresses and emails an attacker uses (a key keeps at most its limit
+    /// of 8-byte timestamps, so the three take at most about 20 MB together).
+    pub max_tracked: usize,
 }
 
 impl Default for LoginThrottleConfig {
     fn default() -> Self {
-        LoginThrottleConfig { max_failures: 10, window: Duration::minutes(15), max_tracked_emails: 50_000 }
+        LoginThrottleConfig {
+            window: Duration::minutes(15),
+            max_failures_per_client: 20,
+            max_failures_per_client_and_email: 10,
+            max_failures_per_email: 50,
+            max_tracked: 20_000,
+        }
     }
 }
 
@@ -81,8 +98,11 @@ pub struct AccountsConfig {
     pub login_throttle: LoginThrottleConfig,
     /// How many password hashes (registrations, logins) may run at once in this service;
     /// more get 503 at once instead of occupying every blocking thread that database calls
-    /// need. A backstop for callers without the HTTP layer's `HashGate`, which queues
-    /// callers first (default four per CPU core; 0 refuses every login and registration).
+    /// need. Each running hash owns a reusable Argon2 buffer (`m_cost` KiB, 19 MiB at the
+    /// production cost) that is kept for the next one, so this also bounds hashing memory:
+    /// `max_concurrent_hashes × m_cost`. A backstop for callers without the HTTP layer's
+    /// `HashGate`, which queues callers first with as many turns (default one per CPU
+    /// core; 0 refuses every login and registration).
     pub max_concurrent_hashes: usize,
     /// The time source (default the system clock).
     pub clock: Arc<dyn Clock>,
@@ -94,7 +114,7 @@ impl Default for AccountsConfig {
             token_ttl: Duration::days(i64::from(DEFAULT_TOKEN_TTL_DAYS)),
             password_params: production_password_params(),
             login_throttle: LoginThrottleConfig::default(),
-            max_concurrent_hashes: std::thread::available_parallelism().map_or(8, |n| n.get() * 4),
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             clock: Arc::new(SystemClock),
         }
     }

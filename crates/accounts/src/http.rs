@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use core_models::http::{blocking, created, Json};
 use core_models::id::Id;
 use core_models::openapi::JsonBodyErrors;
@@ -18,7 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, User};
 use crate::ticket::{StreamTickets, TICKET_TTL};
-use crate::AccountService;
+use crate::{AccountService, UNKNOWN_CLIENT};
 
 type Accounts = web::Data<dyn AccountService>;
 
@@ -52,8 +52,13 @@ pub const HASH_QUEUE_WAIT: Duration = Duration::from_secs(10);
 /// hashes than there are cores adds no throughput; requests beyond that wait for a turn
 /// here, in async code that holds no thread, instead of filling the blocking threads that
 /// every database call needs. A turn not granted within the wait is a 503 with
-/// `Retry-After`. (The service's own cap, `AccountsConfig::max_concurrent_hashes`, is
-/// higher and only guards callers that skip this gate.)
+/// `Retry-After`.
+///
+/// A service shares one gate between every worker through
+/// [`AccountService::hash_gate`] (the gateway runs one app per worker); `SqliteAccounts`
+/// sizes it to its `max_concurrent_hashes`, so the gate admits exactly as many hashes as
+/// the service has reusable Argon2 buffers and none gets the service's own 503. A
+/// service without a gate gets one per worker with [`HashGate::default_permits`] turns.
 #[derive(Debug)]
 pub struct HashGate {
     turns: Semaphore,
@@ -116,16 +121,19 @@ pub fn configure(service: Arc<dyn AccountService>, tickets: Arc<StreamTickets>) 
 #[post("/auth/register")]
 async fn register(accounts: Accounts, gate: web::Data<HashGate>, body: Json<NewUser>) -> AppResult<HttpResponse> {
     let accounts = accounts.into_inner();
-    let _turn = gate.turn().await?;
-    let user = blocking(move || accounts.register(body.into_inner())).await?;
+    let service = accounts.clone();
+    let _turn = accounts.hash_gate().unwrap_or(&gate).turn().await?;
+    let user = blocking(move || service.register(body.into_inner())).await?;
     Ok(created(format!("{API_BASE}/users/{}", user.id), &user))
 }
 
 /// Log in: exchange email and password for a bearer token.
 ///
-/// An unknown email and a wrong password get the same 401. After 10 failed logins for one
-/// email within 15 minutes, further attempts get 429 with `Retry-After` until the oldest
-/// failure is 15 minutes old.
+/// An unknown email and a wrong password get the same 401. Failed logins are limited per
+/// client address (20 in 15 minutes, over all emails) and per email from one address (10);
+/// past 50 failures for one email from all addresses, only addresses that have not failed
+/// for it may try. A refused attempt gets 429 with `Retry-After`, the seconds until it
+/// would be let through. A stranger's failures never refuse the owner's own device.
 #[utoipa::path(
     tag = "accounts",
     request_body = Credentials,
@@ -134,15 +142,24 @@ async fn register(accounts: Accounts, gate: web::Data<HashGate>, body: Json<NewU
         JsonBodyErrors,
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing or impossible fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins for this email", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many failed logins from this address, or from this address for this email", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again"))),
     )
 )]
 #[post("/auth/login")]
-async fn login(accounts: Accounts, gate: web::Data<HashGate>, body: Json<Credentials>) -> AppResult<HttpResponse> {
+async fn login(
+    req: HttpRequest,
+    accounts: Accounts,
+    gate: web::Data<HashGate>,
+    body: Json<Credentials>,
+) -> AppResult<HttpResponse> {
+    // The TCP peer, never a client-supplied header such as `X-Forwarded-For`: anyone can
+    // send one, and trusting it would give an attacker a fresh address per request.
+    let client = req.peer_addr().map_or(UNKNOWN_CLIENT, |peer| peer.ip());
     let accounts = accounts.into_inner();
-    let _turn = gate.turn().await?;
-    let session = blocking(move || accounts.login(body.into_inner())).await?;
+    let service = accounts.clone();
+    let _turn = accounts.hash_gate().unwrap_or(&gate).turn().await?;
+    let session = blocking(move || service.login_from(body.into_inner(), client)).await?;
     // A response carrying a credential must not be stored by any cache (RFC 6749 5.1).
     Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(session))
 }

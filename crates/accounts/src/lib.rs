@@ -14,7 +14,8 @@
 //!   `Authorization` header (401 if it does not authenticate) and leaves the
 //!   [`core_models::Caller`] for any crate's handlers; browsers' event streams use
 //!   single-use [stream tickets](ticket) instead of a token in the URL.
-//! - Logins: 10 failures for one email within 15 minutes give 429 until the window frees
+//! - Logins: failures are limited per client address and per email from one address
+//!   (429 with `Retry-After`), in a way a stranger cannot lock the owner out with
 //!   ([`LoginThrottleConfig`]); counters live in bounded memory, not in the database.
 //!
 //! The crate works as a library on its own:
@@ -65,7 +66,7 @@ pub use model::{
     Credentials, CurrentUser, NewUser, PublicProfile, Session, TokenType, User, DISPLAY_NAME_MAX, EMAIL_MAX,
     PASSWORD_MAX, PASSWORD_MIN,
 };
-pub use service::AccountService;
+pub use service::{AccountService, UNKNOWN_CLIENT};
 pub use sqlite::SqliteAccounts;
 pub use ticket::{StreamTickets, TICKET_TTL};
 pub use token::{AccessToken, TokenHash, TOKEN_LEN};

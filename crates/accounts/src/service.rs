@@ -1,9 +1,17 @@
 //! The accounts contract: registration, login and logout, token authentication, users.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use core_models::AppResult;
 use uuid::Uuid;
 
+use crate::http::HashGate;
 use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, User};
+
+/// The address logins are counted under when the caller's is unknown (`0.0.0.0`): a
+/// library call through [`AccountService::login`], or an HTTP request without a peer
+/// address (e.g. over a Unix socket).
+pub const UNKNOWN_CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 /// Accounts and authentication.
 ///
@@ -15,9 +23,17 @@ pub trait AccountService: Send + Sync + 'static {
     /// Creates an account. 422 naming every bad field; 409 if the email is taken, in any case.
     fn register(&self, new: NewUser) -> AppResult<User>;
 
-    /// Checks the credentials and issues a new bearer token. 401 with one answer for an
-    /// unknown email and a wrong password; 429 once an email has too many recent failures.
-    fn login(&self, credentials: Credentials) -> AppResult<Session>;
+    /// Checks the credentials of a login from the client at `client` (the peer address
+    /// over HTTP) and issues a new bearer token. 401 with one answer for an unknown email
+    /// and a wrong password; 429 with the seconds to wait once the address, or the address
+    /// for this email, has too many recent failures (see [`crate::LoginThrottleConfig`]).
+    fn login_from(&self, credentials: Credentials, client: IpAddr) -> AppResult<Session>;
+
+    /// [`Self::login_from`] for a caller that does not know the client's address: every
+    /// such login counts as coming from [`UNKNOWN_CLIENT`], one shared address.
+    fn login(&self, credentials: Credentials) -> AppResult<Session> {
+        self.login_from(credentials, UNKNOWN_CLIENT)
+    }
 
     /// The caller a presented bearer token belongs to; 401 if the token is malformed,
     /// unknown, expired or revoked.
@@ -31,4 +47,10 @@ pub trait AccountService: Send + Sync + 'static {
 
     /// What anyone may see of a user; 404 if unknown.
     fn profile(&self, id: Uuid) -> AppResult<PublicProfile>;
+
+    /// The admission gate the HTTP layer queues registrations and logins at before they
+    /// hash, shared by every worker; `None` (the default) lets each worker use its own.
+    fn hash_gate(&self) -> Option<&HashGate> {
+        None
+    }
 }

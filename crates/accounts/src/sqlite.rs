@@ -1,6 +1,7 @@
 //! Accounts in SQLite: `users` and `tokens`, with hashing done before the write is queued
 //! (the single writer thread never waits for Argon2).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +14,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::AccountsConfig;
+use crate::http::{HashGate, HASH_QUEUE_WAIT};
 use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, TokenType, User};
 use crate::password::{HashSlots, Passwords};
 use crate::throttle::LoginThrottle;
@@ -31,6 +33,8 @@ struct Inner {
     token_ttl: Duration,
     passwords: Passwords,
     hash_slots: HashSlots,
+    /// Async admission in front of `hash_slots`, as many turns as slots, shared by all workers.
+    hash_gate: HashGate,
     throttle: LoginThrottle,
     clock: Arc<dyn Clock>,
 }
@@ -44,6 +48,7 @@ impl SqliteAccounts {
                 token_ttl: config.token_ttl.max(Duration::zero()),
                 passwords: Passwords::new(config.password_params),
                 hash_slots: HashSlots::new(config.max_concurrent_hashes),
+                hash_gate: HashGate::new(config.max_concurrent_hashes, HASH_QUEUE_WAIT),
                 throttle: LoginThrottle::new(config.login_throttle),
                 clock: config.clock,
             }),
@@ -151,8 +156,8 @@ impl AccountService for SqliteAccounts {
     fn register(&self, new: NewUser) -> AppResult<User> {
         let new = new.validate()?;
         // Hash here, on the caller's (blocking) thread, not inside the write.
-        let slot = self.inner.hash_slots.acquire()?;
-        let password_hash = self.inner.passwords.hash(&new.password)?;
+        let mut slot = self.inner.hash_slots.acquire()?;
+        let password_hash = self.inner.passwords.hash(&mut slot, &new.password)?;
         drop(slot);
         let user = User {
             id: core_models::id::new_id(),
@@ -181,13 +186,13 @@ impl AccountService for SqliteAccounts {
         Ok(user)
     }
 
-    fn login(&self, credentials: Credentials) -> AppResult<Session> {
+    fn login_from(&self, credentials: Credentials, client: IpAddr) -> AppResult<Session> {
         let inner = &self.inner;
         let credentials = credentials.validate()?;
         let now = inner.now();
         // Before the throttle: a login refused for load is not a failed attempt.
-        let _slot = inner.hash_slots.acquire()?;
-        inner.throttle.admit(&credentials.email_normalized, now)?;
+        let mut slot = inner.hash_slots.acquire()?;
+        inner.throttle.admit(&credentials.email_normalized, client, now)?;
         let found = users::table
             .filter(users::email_normalized.eq(&credentials.email_normalized))
             .select(LoginRow::as_select())
@@ -195,20 +200,26 @@ impl AccountService for SqliteAccounts {
             .optional()?;
         let Some(found) = found else {
             // As slow as a wrong password, so timing does not tell which emails exist.
-            inner.passwords.verify_dummy(&credentials.password)?;
+            inner.passwords.verify_dummy(&mut slot, &credentials.password)?;
             return Err(bad_credentials());
         };
-        if !inner.passwords.verify(&credentials.password, &found.password_hash)? {
+        if !inner.passwords.verify(&mut slot, &credentials.password, &found.password_hash)? {
             return Err(bad_credentials());
         }
-        inner.throttle.succeeded(&credentials.email_normalized);
+        inner.throttle.succeeded(&credentials.email_normalized, client, now);
         let new_hash = match inner.passwords.needs_rehash(&found.password_hash) {
-            true => Some(inner.passwords.hash(&credentials.password)?),
+            true => Some(inner.passwords.hash(&mut slot, &credentials.password)?),
             false => None,
         };
+        // Free the hashing slot (and its memory) before waiting for the writer.
+        drop(slot);
         let session = inner.issue_token(parse_id(&found.user.id)?, now, new_hash)?;
         log::info!("user {} logged in", session.user.id);
         Ok(session)
+    }
+
+    fn hash_gate(&self) -> Option<&HashGate> {
+        Some(&self.inner.hash_gate)
     }
 
     fn authenticate(&self, token: &str) -> AppResult<CurrentUser> {

@@ -24,8 +24,8 @@ impl AccountService for Counting {
     fn register(&self, new: NewUser) -> AppResult<User> {
         self.inner.register(new)
     }
-    fn login(&self, credentials: Credentials) -> AppResult<Session> {
-        self.inner.login(credentials)
+    fn login_from(&self, credentials: Credentials, client: std::net::IpAddr) -> AppResult<Session> {
+        self.inner.login_from(credentials, client)
     }
     fn authenticate(&self, token: &str) -> AppResult<CurrentUser> {
         self.lookups.fetch_add(1, Ordering::SeqCst);

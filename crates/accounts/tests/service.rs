@@ -2,12 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use accounts::{
-    AccountService, AccountsConfig, Clock, Credentials, CurrentUser, LoginThrottleConfig, ManualClock, NewUser,
-    PasswordParams, SqliteAccounts, TokenHash, User,
+    AccountService, AccountsConfig, Clock, Credentials, CurrentUser, ManualClock, NewUser, PasswordParams,
+    SqliteAccounts, TokenHash, User,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -196,27 +197,72 @@ fn retry_after(err: AppError) -> u64 {
     }
 }
 
+const OWNER: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+const STRANGER: IpAddr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
+
 #[test]
-fn the_eleventh_attempt_is_refused_even_with_the_right_password_until_the_window_frees() {
+fn the_eleventh_attempt_from_one_address_is_refused_there_even_with_the_right_password() {
     let (_db, accounts, clock) = service();
     register(&accounts, "ada@example.com");
     for _ in 0..10 {
-        assert_eq!(status(accounts.login(credentials("ada@example.com", "wrong password"))), 401);
+        assert_eq!(status(accounts.login_from(credentials("ada@example.com", "wrong password"), STRANGER)), 401);
         clock.advance(Duration::seconds(1));
     }
     // Ten seconds after the first failure: 14 min 50 s until it leaves the window.
-    let err = accounts.login(credentials("ADA@example.com", PASSWORD)).unwrap_err();
+    let err = accounts.login_from(credentials("ADA@example.com", PASSWORD), STRANGER).unwrap_err();
     assert_eq!(retry_after(err), 15 * 60 - 10);
     clock.advance(Duration::minutes(14) + Duration::seconds(49));
-    assert_eq!(status(accounts.login(credentials("ada@example.com", PASSWORD))), 429);
+    assert_eq!(status(accounts.login_from(credentials("ada@example.com", PASSWORD), STRANGER)), 429);
     clock.advance(Duration::seconds(1));
-    accounts.login(credentials("ada@example.com", PASSWORD)).expect("the window has freed");
+    accounts.login_from(credentials("ada@example.com", PASSWORD), STRANGER).expect("the window has freed");
+}
+
+#[test]
+fn a_strangers_wrong_passwords_do_not_lock_the_owner_out() {
+    let (_db, accounts, _) = service();
+    register(&accounts, "ada@example.com");
+    for _ in 0..15 {
+        let status = status(accounts.login_from(credentials("ada@example.com", "wrong password"), STRANGER));
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    assert_eq!(status(accounts.login_from(credentials("ada@example.com", PASSWORD), STRANGER)), 429);
+    accounts.login_from(credentials("ada@example.com", PASSWORD), OWNER).expect("the owner's device has not failed");
+}
+
+#[test]
+fn a_distributed_attack_on_one_email_gets_one_guess_per_address_and_the_owner_still_logs_in() {
+    let (_db, accounts, _) = service_with(|c| c.login_throttle.max_failures_per_email = 5);
+    register(&accounts, "ada@example.com");
+    let bot = |n: u8| IpAddr::V4(Ipv4Addr::new(203, 0, 113, n));
+    for n in 0..5 {
+        assert_eq!(status(accounts.login_from(credentials("ada@example.com", "guess"), bot(n))), 401);
+    }
+    // Past the email's limit an address that already failed for it is refused...
+    assert_eq!(status(accounts.login_from(credentials("ada@example.com", "guess"), bot(0))), 429);
+    // ...a new one gets a single guess...
+    assert_eq!(status(accounts.login_from(credentials("ada@example.com", "guess"), bot(50))), 401);
+    assert_eq!(status(accounts.login_from(credentials("ada@example.com", "guess"), bot(50))), 429);
+    // ...and the owner logs in.
+    accounts.login_from(credentials("ada@example.com", PASSWORD), OWNER).unwrap();
+}
+
+#[test]
+fn one_address_spraying_many_emails_is_refused_with_retry_after() {
+    let (_db, accounts, _) = service();
+    register(&accounts, "ada@example.com");
+    for i in 0..20 {
+        let email = format!("user{i}@example.com");
+        assert_eq!(status(accounts.login_from(credentials(&email, PASSWORD), STRANGER)), 401);
+    }
+    let err = accounts.login_from(credentials("user99@example.com", PASSWORD), STRANGER).unwrap_err();
+    assert_eq!(retry_after(err), 15 * 60);
+    assert_eq!(status(accounts.login_from(credentials("ada@example.com", PASSWORD), STRANGER)), 429);
+    accounts.login_from(credentials("ada@example.com", PASSWORD), OWNER).unwrap();
 }
 
 #[test]
 fn unknown_emails_are_throttled_alike_and_other_emails_are_not_affected() {
-    let (_db, accounts, _) =
-        service_with(|c| c.login_throttle = LoginThrottleConfig { max_failures: 3, ..LoginThrottleConfig::default() });
+    let (_db, accounts, _) = service_with(|c| c.login_throttle.max_failures_per_client_and_email = 3);
     register(&accounts, "ada@example.com");
     for _ in 0..3 {
         assert_eq!(status(accounts.login(credentials("ghost@example.com", PASSWORD))), 401);
@@ -227,8 +273,7 @@ fn unknown_emails_are_throttled_alike_and_other_emails_are_not_affected() {
 
 #[test]
 fn a_successful_login_starts_the_count_over() {
-    let (_db, accounts, _) =
-        service_with(|c| c.login_throttle = LoginThrottleConfig { max_failures: 3, ..LoginThrottleConfig::default() });
+    let (_db, accounts, _) = service_with(|c| c.login_throttle.max_failures_per_client_and_email = 3);
     register(&accounts, "ada@example.com");
     for _ in 0..2 {
         assert_eq!(status(accounts.login(credentials("ada@example.com", "wrong password"))), 401);
