@@ -68,15 +68,7 @@ fn list_query(board: Board, query: &ListNotes) -> AppResult<Option<NoteQuery>> {
     let mut q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed().filter(on_board(board));
     if let Some(terms) = &query.search {
         let Some(expr) = storage::search::fts_match_expr(terms) else { return Ok(None) };
-        // Both the full-text matches and the walk over notes check the read budget per row.
-        let budget = storage::budget::WITHIN_BUDGET;
-        q = q
-            .filter(
-                sql("notes.seq IN (SELECT rowid FROM notes_fts WHERE notes_fts MATCH ")
-                    .bind_text(expr)
-                    .sql(format!(" AND {budget}(rowid))")),
-            )
-            .filter(sql(format!("{budget}(notes.seq)")));
+        q = q.filter(storage::search::matching("notes.seq", "notes_fts", expr, true));
     }
     let columns = key_columns(&query.sort, "notes.id");
     if let Some(after) = query.after()? {

@@ -311,15 +311,7 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
         let Some(expr) = storage::search::fts_match_expr(terms) else {
             return Ok(None);
         };
-        // Both the match collection and the walk check the read budget per row.
-        let budget = storage::budget::WITHIN_BUDGET;
-        q = q
-            .filter(
-                sql("+project_tasks.seq IN (SELECT rowid FROM project_tasks_fts WHERE project_tasks_fts MATCH ")
-                    .bind_text(expr)
-                    .sql(format!(" AND {budget}(rowid))")),
-            )
-            .filter(sql(format!("{budget}(project_tasks.seq)")));
+        q = q.filter(storage::search::matching("project_tasks.seq", "project_tasks_fts", expr, false));
     }
     let columns = key_columns(&query.sort, "project_tasks.id");
     if let Some(after) = query.page.after(&query.sort)? {

@@ -65,6 +65,20 @@ pub fn fts_match_expr(terms: &[String]) -> Option<String> {
     Some(quoted.collect::<Vec<_>>().join(" "))
 }
 
+/// The filter "this row's text matches `expr`" for a table whose FTS5 index `fts` is keyed
+/// by the table's `seq` (e.g. `tasks.seq`, `tasks_fts`), with the read budget checked per
+/// row both while collecting the matches and while walking the table (see
+/// [`crate::budget`]). With `lead` the match set may drive the plan (a selective search
+/// sorts its few matches); without it the `seq` test is kept off the indexes (a unary
+/// `+`), so the sort index drives and each row it visits is probed against the matches.
+pub fn matching(seq: &'static str, fts: &'static str, expr: String, lead: bool) -> crate::sql::Sql {
+    let budget = crate::budget::WITHIN_BUDGET;
+    let plus = if lead { "" } else { "+" };
+    crate::sql::sql(format!("({plus}{seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
+        .bind_text(expr)
+        .sql(format!(" AND {budget}(rowid)) AND {budget}({seq}))"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

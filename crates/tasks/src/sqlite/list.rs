@@ -140,15 +140,7 @@ pub(crate) fn list_query(board: Board, query: &ListTasks, today: NaiveDate) -> A
             return Ok(None);
         };
         // The matches are collected once into a lookup list; the walk probes it per row.
-        // Both check the read budget per row (see `storage::budget`).
-        let budget = storage::budget::WITHIN_BUDGET;
-        q = q
-            .filter(
-                sql("+tasks.seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ")
-                    .bind_text(expr)
-                    .sql(format!(" AND {budget}(rowid))")),
-            )
-            .filter(sql(format!("{budget}(tasks.seq)")));
+        q = q.filter(storage::search::matching("tasks.seq", "tasks_fts", expr, false));
     }
 
     let columns = key_columns(&query.sort, "tasks.id");
