@@ -46,6 +46,11 @@ pub fn parse(value: &str) -> Option<DateTime<Utc>> {
     YEARS.contains(&t.year()).then_some(t)
 }
 
+/// Formats a calendar date as `YYYY-MM-DD` (what the API shows and the database stores).
+pub fn format_date(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
 /// Parses a `YYYY-MM-DD` calendar date (rejects impossible dates such as 2026-02-30, and
 /// years outside [`YEARS`]).
 pub fn parse_date(value: &str) -> Option<NaiveDate> {

@@ -240,9 +240,9 @@ impl ListTasks {
         row_keys(&self.sort, task.id, |field| match field {
             TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
             TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
-            TaskSort::DueDate => CursorValue::Text(
-                task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), |d| d.format("%Y-%m-%d").to_string()),
-            ),
+            TaskSort::DueDate => {
+                CursorValue::Text(task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), time::format_date))
+            }
             TaskSort::Priority => CursorValue::Int(i64::from(task.priority.rank())),
             TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
             TaskSort::Title => CursorValue::Text(task.title.clone()),
@@ -292,14 +292,14 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
     }
     let due = if lead == TaskSort::DueDate { "project_tasks.due_key" } else { "project_tasks.due_date" };
     if let Some(from) = filter.due_from {
-        q = q.filter(sql(format!("{due} >= ")).bind_text(from.format("%Y-%m-%d").to_string()));
+        q = q.filter(sql(format!("{due} >= ")).bind_text(time::format_date(from)));
         q = q.filter(sql(format!("{due} < '{NO_DUE_DATE_KEY}'")));
     }
     if let Some(to) = filter.due_to {
-        q = q.filter(sql(format!("{due} <= ")).bind_text(to.format("%Y-%m-%d").to_string()));
+        q = q.filter(sql(format!("{due} <= ")).bind_text(time::format_date(to)));
     }
     let not_done = format!("+project_tasks.status <> {}", TaskStatus::Done.rank());
-    let today = today.format("%Y-%m-%d").to_string();
+    let today = time::format_date(today);
     match filter.overdue {
         None => {}
         Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(not_done)),

@@ -73,10 +73,6 @@ fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<Task> {
     tasks_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
 }
 
-fn format_date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
-}
-
 /// An assignee must be a member of the team (422 otherwise).
 fn check_assignee(conn: &mut SqliteConnection, team_id: Uuid, assignee: Option<Uuid>) -> AppResult<()> {
     match assignee {
@@ -109,7 +105,7 @@ pub fn create(
             project_tasks::description.eq(&valid.description),
             project_tasks::status.eq(valid.status.rank()),
             project_tasks::priority.eq(valid.priority.rank()),
-            project_tasks::due_date.eq(valid.due_date.map(format_date)),
+            project_tasks::due_date.eq(valid.due_date.map(time::format_date)),
             project_tasks::assignee_id.eq(valid.assignee_id.map(|a| a.to_string())),
             project_tasks::created_by.eq(caller.id.to_string()),
             project_tasks::created_at.eq(now),
@@ -186,7 +182,7 @@ pub fn update(
             project_tasks::description.eq(&after.description),
             project_tasks::status.eq(after.status.rank()),
             project_tasks::priority.eq(after.priority.rank()),
-            project_tasks::due_date.eq(after.due_date.map(format_date)),
+            project_tasks::due_date.eq(after.due_date.map(time::format_date)),
             project_tasks::assignee_id.eq(assignee_after.map(|a| a.to_string())),
             project_tasks::updated_at.eq(time::to_millis(after.updated_at)),
             project_tasks::version.eq(after.version),

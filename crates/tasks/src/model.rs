@@ -119,7 +119,7 @@ pub struct TaskChanges {
 
 /// `YYYY-MM-DD`, as the API and the database spell dates.
 pub(crate) fn format_date(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    time::format_date(date)
 }
 
 /// Parses a due date, naming `field` when it is not a real `YYYY-MM-DD` date.
