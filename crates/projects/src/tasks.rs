@@ -7,10 +7,9 @@ use core_models::constraint::ForeignKeyField as _;
 use core_models::rank::RankEnum as _;
 use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
-use diesel::dsl::sql;
-use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
+use storage::expr::{trusted, Trusted};
 use storage::schema::project_tasks;
 use uuid::Uuid;
 
@@ -30,14 +29,14 @@ pub(crate) struct TaskRow {
     pub due_date: Option<String>,
     pub assignee_id: Option<String>,
     /// Names come with the row (a primary-key lookup each), not from a second query.
-    #[diesel(select_expression = sql::<Nullable<Text>>(
+    #[diesel(select_expression = trusted::<Nullable<Text>>(
         "(SELECT display_name FROM users WHERE users.id = project_tasks.assignee_id)"))]
-    #[diesel(select_expression_type = SqlLiteral<Nullable<Text>>)]
+    #[diesel(select_expression_type = Trusted<Nullable<Text>>)]
     pub assignee_name: Option<String>,
     pub created_by: String,
-    #[diesel(select_expression = sql::<Text>(
+    #[diesel(select_expression = trusted::<Text>(
         "(SELECT display_name FROM users WHERE users.id = project_tasks.created_by)"))]
-    #[diesel(select_expression_type = SqlLiteral<Text>)]
+    #[diesel(select_expression_type = Trusted<Text>)]
     pub created_by_name: String,
     pub created_at: i64,
     pub updated_at: i64,
