@@ -89,12 +89,22 @@ CREATE INDEX challenge_tags_popularity ON challenge_tags (tag, completion_count,
 CREATE INDEX challenge_tags_created    ON challenge_tags (tag, created_at, challenge_id);
 CREATE INDEX challenge_tags_title      ON challenge_tags (tag, title_key, challenge_id);
 
-CREATE TRIGGER challenge_tags_keys AFTER UPDATE OF title, difficulty, rating_sum, rating_count, completion_count
-ON challenges BEGIN
-    UPDATE challenge_tags
-       SET difficulty = new.difficulty, rating_key = new.rating_key, completion_count = new.completion_count,
-           title_key = new.title
-     WHERE challenge_id = new.id;
+-- One trigger per key, each setting only its own column: a completion rewrites one index
+-- entry per tag row (the popularity one), not all five.
+CREATE TRIGGER challenge_tags_difficulty_key AFTER UPDATE OF difficulty ON challenges BEGIN
+    UPDATE challenge_tags SET difficulty = new.difficulty WHERE challenge_id = new.id;
+END;
+
+CREATE TRIGGER challenge_tags_rating_key AFTER UPDATE OF rating_sum, rating_count ON challenges BEGIN
+    UPDATE challenge_tags SET rating_key = new.rating_key WHERE challenge_id = new.id;
+END;
+
+CREATE TRIGGER challenge_tags_popularity_key AFTER UPDATE OF completion_count ON challenges BEGIN
+    UPDATE challenge_tags SET completion_count = new.completion_count WHERE challenge_id = new.id;
+END;
+
+CREATE TRIGGER challenge_tags_title_key AFTER UPDATE OF title ON challenges BEGIN
+    UPDATE challenge_tags SET title_key = new.title WHERE challenge_id = new.id;
 END;
 
 -- How many challenges carry each tag: a browse by several tags walks the rarest one.

@@ -90,7 +90,7 @@ pub fn require(conn: &mut SqliteConnection, challenge_id: Uuid) -> AppResult<()>
 }
 
 /// Replaces the challenge's tag rows; each copies the challenge's sort keys (kept in step
-/// afterwards by the `challenge_tags_keys` trigger).
+/// afterwards by the `challenge_tags_*_key` triggers).
 fn set_tags(conn: &mut SqliteConnection, challenge_id: &str, tags: &[String]) -> AppResult<()> {
     diesel::sql_query("DELETE FROM challenge_tags WHERE challenge_id = ?")
         .bind::<Text, _>(challenge_id)

@@ -15,7 +15,7 @@
 //!
 //! `completed=false` walks the chosen index and skips what the caller completed with
 //! `NOT EXISTS` on the completions' `(user_id, challenge_id)` key. Tag rows carry copies
-//! of the challenge's sort keys (kept by a trigger), so a tag walk is in sort order.
+//! of the challenge's sort keys (kept by triggers), so a tag walk is in sort order.
 //! Keyset pages compare the walked index's own columns, so a deep page seeks straight to
 //! its place. `query_plans` in the tests proves every combination.
 

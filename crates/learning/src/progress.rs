@@ -16,7 +16,7 @@ use crate::paths;
 /// Every enrolled path of a user with its counts, in path-id order after a cursor.
 const MY_PROGRESS: &str = "\
 SELECT p.id AS id, p.title AS title, e.enrolled_at AS enrolled_at, p.challenge_count AS total,
-       count(k.id) AS completed, max(k.completed_at) AS last_completed_at
+       count(k.challenge_id) AS completed, max(k.completed_at) AS last_completed_at
   FROM enrollments AS e
   JOIN learning_paths AS p ON p.id = e.path_id
   LEFT JOIN path_challenges AS pc ON pc.path_id = e.path_id
