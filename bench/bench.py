@@ -50,13 +50,27 @@ def request(method, url, body=None):
         return json.loads(res.read() or b"null")
 
 
-def oha(url, connections, duration, method="GET", body=None, headers=()):
+def oha_cmd(url, connections, duration, method="GET", body=None, headers=()):
     cmd = ["oha", "-z", f"{duration}s", "-c", str(connections), "--no-tui", "--output-format", "json"]
     for header in headers:
         cmd += ["-H", header]
     if body is not None:
         cmd += ["-m", method, "-T", "application/json", "-d", json.dumps(body)]
-    out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
+    return cmd + [url]
+
+
+def oha(url, connections, duration, method="GET", body=None, headers=()):
+    cmd = oha_cmd(url, connections, duration, method, body, headers)
+    return oha_result(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def oha_together(runs):
+    """Runs several oha loads at the same time; `runs` are oha_cmd argument tuples."""
+    procs = [subprocess.Popen(oha_cmd(*run), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for run in runs]
+    return [oha_result(p.communicate()[0]) for p in procs]
+
+
+def oha_result(out):
     data = json.loads(out)
     statuses = data.get("statusCodeDistribution", {})
     ok = sum(n for code, n in statuses.items() if code.startswith("2"))
@@ -101,26 +115,24 @@ def bench_notes(base, duration, db_path):
     return rows, baseline
 
 
-def seed_tasks(base, count, threads=8):
-    """Creates `count` varied tasks through the API, over keep-alive connections."""
+def seed(base, path, count, body_of, threads=8):
+    """POSTs `body_of(rng, i)` for i in 0..count to `path` over keep-alive connections;
+    returns the created ids by index."""
     host = urllib.parse.urlparse(base).netloc
-    statuses = ["pending", "in_progress", "completed"]
     errors = []
+    ids = {}
 
     def worker(offset):
         rng = random.Random(offset)
         conn = http.client.HTTPConnection(host)
         for i in range(offset, count, threads):
-            body = {"title": f"task {i} {rng.choice(['invoice', 'design', 'review', 'call'])}",
-                    "description": f"seeded task number {i}",
-                    "status": rng.choice(statuses)}
-            if rng.random() < 0.8:
-                body["due_date"] = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            conn.request("POST", "/api/v1/tasks", json.dumps(body), {"Content-Type": "application/json"})
+            conn.request("POST", path, json.dumps(body_of(rng, i)), {"Content-Type": "application/json"})
             res = conn.getresponse()
-            res.read()
+            data = res.read()
             if res.status != 201:
                 errors.append(res.status)
+            else:
+                ids[i] = json.loads(data)["id"]
         conn.close()
 
     pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
@@ -129,7 +141,23 @@ def seed_tasks(base, count, threads=8):
     for t in pool:
         t.join()
     if errors:
-        sys.exit(f"seeding failed: {len(errors)} errors, e.g. {errors[:5]}")
+        sys.exit(f"seeding {path} failed: {len(errors)} errors, e.g. {errors[:5]}")
+    return ids
+
+
+def seed_tasks(base, count, words=lambda rng, i: ""):
+    """Creates `count` varied tasks through the API; `words` adds words to each description."""
+    statuses = ["pending", "in_progress", "completed"]
+
+    def body_of(rng, i):
+        body = {"title": f"task {i} {rng.choice(['invoice', 'design', 'review', 'call'])}",
+                "description": f"seeded task number {i}{words(rng, i)}",
+                "status": rng.choice(statuses)}
+        if rng.random() < 0.8:
+            body["due_date"] = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        return body
+
+    return seed(base, "/api/v1/tasks", count, body_of)
 
 
 def bench_tasks(base, duration, db_path):
@@ -163,9 +191,15 @@ def bench_tasks(base, duration, db_path):
 
 from bench_projects import bench_projects  # noqa: E402
 from bench_learning import bench_learning  # noqa: E402
+from bench_search import bench_search  # noqa: E402
 
-SCENARIOS = {"notes": bench_notes, "tasks": bench_tasks, "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request),
-             "learning": lambda b, d, p: bench_learning(b, d, p, oha, report)}
+SCENARIOS = {
+    "notes": bench_notes,
+    "tasks": bench_tasks,
+    "search": lambda b, d, p: bench_search(b, d, p, seed, seed_tasks, oha, oha_together, report, request),
+    "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request),
+    "learning": lambda b, d, p: bench_learning(b, d, p, oha, report),
+}
 
 
 def main():

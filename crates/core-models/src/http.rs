@@ -98,6 +98,28 @@ where
     }
 }
 
+/// [`blocking`] for a full-text search: first waits, without holding a thread, for one of
+/// as many search permits as the machine has cores (at most 10 s, then 503). Searches
+/// waiting for their turn then never fill the blocking pool, so point reads and writes
+/// beside a burst of expensive searches still find a thread (and the database's search
+/// slots, `storage::Database::read_for_search`, a connection).
+pub async fn blocking_search<T, F>(f: F) -> AppResult<T>
+where
+    F: FnOnce() -> AppResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+    });
+    let permit = tokio::time::timeout(std::time::Duration::from_secs(10), permits.acquire()).await;
+    let Ok(Ok(_permit)) = permit else {
+        log::warn!("a search waited too long for its turn");
+        return Err(AppError::Unavailable("too many searches at once; retry shortly".into()));
+    };
+    blocking(f).await
+}
+
 /// What the app-wide authentication middleware found out about a request's caller; it
 /// puts one in every request's extensions (`None`: no `Authorization` header). The
 /// [`Caller`] and [`MaybeCaller`] extractors read it.

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use core_models::http::{blocking, Json, Tagged};
+use core_models::http::{blocking, blocking_search, Json, Tagged};
 use core_models::id::Id;
 use core_models::openapi::{BadCredentials, JsonBodyErrors, StaleVersion};
 use core_models::version::IfMatch;
@@ -75,8 +75,10 @@ async fn list_notes(
     params: web::Query<ListNotesParams>,
 ) -> AppResult<web::Json<Page<Note>>> {
     let query = ListNotes::parse(params.into_inner())?;
+    let searching = query.search.is_some();
     let notes = notes.into_inner();
-    Ok(web::Json(blocking(move || notes.list(board, &query)).await?))
+    let list = move || notes.list(board, &query);
+    Ok(web::Json(if searching { blocking_search(list).await? } else { blocking(list).await? }))
 }
 
 /// One note of the board; `If-None-Match` with its current `ETag` answers 304. `HEAD`

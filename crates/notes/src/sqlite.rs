@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use storage::keyset::{key_columns, order_clause, KeysetAfter};
 use storage::schema::notes;
+use storage::search::Search;
 use storage::sql::sql;
 use storage::Database;
 use uuid::Uuid;
@@ -62,19 +63,33 @@ fn on_board(board: Board) -> diesel::dsl::Is<notes::owner_id, Option<String>> {
     notes::owner_id.is(board.owner_id().map(|id| id.to_string()))
 }
 
-/// The query of one page (`limit + 1` rows: the extra one proves there is more), or `None`
-/// when it cannot match anything (a search without a single word).
-fn list_query(board: Board, query: &ListNotes) -> AppResult<Option<NoteQuery>> {
-    let mut q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed().filter(on_board(board));
-    if let Some(terms) = &query.search {
-        let Some(expr) = storage::search::fts_match_expr(terms) else { return Ok(None) };
-        q = q.filter(storage::search::matching("notes.seq", "notes_fts", expr, true));
-    }
+/// The query of one page (`limit + 1` rows: the extra one proves there is more), with
+/// `search` the planned search of the query's words (see [`storage::search`]).
+fn list_query(board: Board, query: &ListNotes, search: Option<&Search>) -> AppResult<NoteQuery> {
+    let mut q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed();
+    q = match search {
+        Some(search) => {
+            q.filter(search.scope("notes.owner_id", board.owner_id().map(|id| id.to_string()))).filter(search.filter())
+        }
+        None => q.filter(on_board(board)),
+    };
     let columns = key_columns(&query.sort, "notes.id");
     if let Some(after) = query.after()? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
     }
-    Ok(Some(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1)))
+    Ok(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1))
+}
+
+/// The rows of one page, the search (if any) planned and run in the same read transaction.
+fn load_page(conn: &mut SqliteConnection, board: Board, query: &ListNotes) -> AppResult<Vec<NoteRow>> {
+    conn.transaction(|c| {
+        let Some(terms) = &query.search else {
+            return Ok(list_query(board, query, None)?.load(c)?);
+        };
+        let Some(search) = storage::search::NOTES.search(c, terms)? else { return Ok(vec![]) };
+        let rows = i64::from(query.page.limit) + 1;
+        search.run(c, rows, |c, search| Ok(list_query(board, query, Some(search))?.load(c)))
+    })
 }
 
 /// The note `id` of `board`; a note of another board is as unknown as no note.
@@ -109,10 +124,11 @@ impl NoteService for SqliteNotes {
     }
 
     fn list(&self, board: Board, query: &ListNotes) -> AppResult<Page<Note>> {
-        let Some(q) = list_query(board, query)? else {
-            return Ok(Page { items: vec![], next_cursor: None });
+        let rows = if query.search.is_some() {
+            load_page(&mut *self.db.read_for_search()?, board, query)?
+        } else {
+            load_page(&mut *self.db.read()?, board, query)?
         };
-        let rows: Vec<NoteRow> = q.load(&mut self.db.read()?)?;
         let notes = rows.into_iter().map(Note::try_from).collect::<AppResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(notes, query.page.limit, &query.sort, |n| query.keys_of(n)))
     }
@@ -160,6 +176,7 @@ mod query_plans {
     use core_models::sort::Sort;
     use core_models::Violations;
     use storage::plan::{plan_problems, query_plan};
+    use storage::search::Plan;
 
     fn listing(sort: &str, search: Option<&str>) -> ListNotes {
         ListNotes {
@@ -172,18 +189,30 @@ mod query_plans {
     /// Every sort, ascending and descending, first page and after a cursor (also after a
     /// NULL title), on the anonymous board and on a user's: an index is walked in order,
     /// narrowed to the board (`owner_id=?`), never a full scan of notes, never a sort.
-    /// With a search SQLite starts from the FTS index and sorts only the matches (the right
-    /// plan for the usual, selective search; its cost grows with the number of matches),
-    /// so there only the full scan is forbidden.
+    /// A search for a frequent word ("milk", in more notes than a lead takes) walks the
+    /// same way and probes each note it visits by rowid; a rare word ("oat") starts from
+    /// its matches, read by rowid, and sorts them (a few, by design).
     #[test]
     fn every_sort_walks_an_index_in_order() {
         let db = storage::test_pool();
+        let frequent = storage::search::LEAD_MAX + 100;
+        db.write(move |c| {
+            diesel::sql_query(format!(
+                "WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < {frequent})
+                 INSERT INTO notes (id, title, content, created_at, updated_at)
+                 SELECT printf('seed-%06d', x), 'Milk ' || x, CASE WHEN x < 3 THEN 'oat' ELSE 'cow' END, x, x FROM i"
+            ))
+            .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
         let mut conn = db.read().unwrap();
+        storage::budget::clear();
         let titled = NewNote { title: Some("t".into()), content: "c".into() }.validate().unwrap().into_note();
         let untitled = NewNote { title: None, content: "c".into() }.validate().unwrap().into_note();
         let boards = [Board::Anonymous, Board::User(Uuid::now_v7())];
         for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title"] {
-            for search in [None, Some("milk")] {
+            for search in [None, Some("milk"), Some("oat")] {
                 let first = listing(sort, search);
                 let mut queries = vec![first.clone()];
                 for note in [&titled, &untitled] {
@@ -194,16 +223,26 @@ mod query_plans {
                     queries.push(next);
                 }
                 for (query, board) in queries.iter().flat_map(|q| boards.map(|b| (q, b))) {
-                    let plan = query_plan(&mut conn, list_query(board, query).unwrap().unwrap()).unwrap();
-                    let problems = plan_problems(&plan, "notes");
-                    let allowed = |p: &&String| search.is_some() && p.contains("TEMP B-TREE");
-                    assert!(problems.iter().all(allowed), "sort={sort} q={search:?} {board:?}: {plan:?}");
-                    if search.is_some() {
-                        assert!(plan.iter().any(|step| step.contains("notes_fts VIRTUAL TABLE")), "{plan:?}");
-                    } else {
-                        let walk = plan.iter().find(|step| step.contains("USING INDEX notes_by_"));
-                        assert!(walk.is_some_and(|step| step.contains("(owner_id=?")), "{board:?}: {plan:?}");
-                    }
+                    let planned = query
+                        .search
+                        .as_ref()
+                        .map(|terms| storage::search::NOTES.search(&mut conn, terms).unwrap().unwrap());
+                    let plan = query_plan(&mut conn, list_query(board, query, planned.as_ref()).unwrap()).unwrap();
+                    let joined = plan.join(" | ");
+                    let walk = plan.iter().find(|step| step.contains("USING INDEX notes_by_"));
+                    let walks = walk.is_some_and(|step| step.contains("(owner_id=?"))
+                        && plan_problems(&plan, "notes").is_empty();
+                    let ok = match (search, planned.map(|s| s.plan())) {
+                        (None, _) => walks,
+                        (Some("milk"), Some(Plan::Walk)) => {
+                            walks && joined.contains("notes_fts VIRTUAL TABLE INDEX 0:=M")
+                        }
+                        (Some("oat"), Some(Plan::Lead)) => {
+                            joined.starts_with("SEARCH notes USING INTEGER PRIMARY KEY (rowid=?)") && walk.is_none()
+                        }
+                        _ => false,
+                    };
+                    assert!(ok, "sort={sort} q={search:?} {board:?}: {joined}");
                 }
             }
         }

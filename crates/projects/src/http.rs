@@ -8,7 +8,7 @@ use activity_log::{ActivityEntry, FeedParams, FeedQuery};
 use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use core_models::http::Tagged;
-use core_models::http::{blocking, created, Json};
+use core_models::http::{blocking, blocking_search, created, Json};
 use core_models::id::Id;
 use core_models::openapi::{JsonBodyErrors, LoginRequired, StaleVersion};
 use core_models::pagination::IdPaging;
@@ -90,6 +90,14 @@ async fn call<T: Send + 'static>(
 ) -> AppResult<T> {
     let service = service.into_inner();
     blocking(move || f(&service)).await
+}
+
+/// A task list on the blocking pool; a search first waits for its turn (`blocking_search`).
+async fn list_tasks(service: Service, caller: Caller, query: ListTasks) -> AppResult<web::Json<Page<Task>>> {
+    let service = service.into_inner();
+    let searching = query.filter.search.is_some();
+    let list = move || service.tasks(&caller, &query);
+    Ok(web::Json(if searching { blocking_search(list).await? } else { blocking(list).await? }))
 }
 
 // ---- teams ----
@@ -464,7 +472,7 @@ async fn list_project_tasks(
     params: web::Query<ListTasksParams>,
 ) -> AppResult<web::Json<Page<Task>>> {
     let query = ListTasks::parse(params.into_inner(), Scope::Project(id.into_inner().uuid()), caller.id)?;
-    Ok(web::Json(call(service, move |s| s.tasks(&caller, &query)).await?))
+    list_tasks(service, caller, query).await
 }
 
 /// Every task of the team across its projects, with the same filters plus `project_id`.
@@ -484,7 +492,7 @@ async fn team_tasks(
     params: web::Query<ListTasksParams>,
 ) -> AppResult<web::Json<Page<Task>>> {
     let query = ListTasks::parse(params.into_inner(), Scope::Team(id.into_inner().uuid()), caller.id)?;
-    Ok(web::Json(call(service, move |s| s.tasks(&caller, &query)).await?))
+    list_tasks(service, caller, query).await
 }
 
 /// One task, with its `ETag` (members).

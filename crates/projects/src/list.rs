@@ -18,6 +18,7 @@ use diesel::sqlite::Sqlite;
 use serde::Deserialize;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::project_tasks;
+use storage::search::Search;
 use storage::sql::sql;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -259,21 +260,27 @@ fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
     format!("+project_tasks.{column} IN ({})", ranks.join(", "))
 }
 
-/// The query of one page (`limit + 1` rows), `today` deciding what is overdue; `None` when
-/// it can match nothing.
-pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Option<TaskQuery>> {
+/// The query of one page (`limit + 1` rows), `today` deciding what is overdue, `search` the
+/// planned search of the query's words (see [`storage::search`]).
+pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
     let mut q: TaskQuery = project_tasks::table.select(TaskRow::as_select()).into_boxed();
-    // The scope, and team-wide the assignee, are the equalities the index walk starts from.
+    // The scope, and team-wide the assignee, are the equalities the index walk starts from;
+    // a search that leads with its matches keeps them off the indexes.
+    let plus = search.map_or("", Search::unindexed);
     match (query.scope, filter.project_id) {
-        (Scope::Project(project), _) => q = q.filter(project_tasks::project_id.eq(project.to_string())),
+        (Scope::Project(project), _) => {
+            q = q.filter(sql(format!("{plus}project_tasks.project_id = ")).bind_text(project.to_string()));
+        }
         (Scope::Team(team), Some(project)) => {
             q = q
-                .filter(project_tasks::project_id.eq(project.to_string()))
+                .filter(sql(format!("{plus}project_tasks.project_id = ")).bind_text(project.to_string()))
                 .filter(sql("+project_tasks.team_id = ").bind_text(team.to_string()));
         }
-        (Scope::Team(team), None) => q = q.filter(project_tasks::team_id.eq(team.to_string())),
+        (Scope::Team(team), None) => {
+            q = q.filter(sql(format!("{plus}project_tasks.team_id = ")).bind_text(team.to_string()));
+        }
     }
     let assignee_drives = matches!((query.scope, filter.project_id), (Scope::Team(_), None));
     if let Some(assignee) = filter.assignee {
@@ -281,8 +288,8 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
             Assignee::Nobody => String::new(),
             Assignee::User(user) => user.to_string(),
         };
-        let column = if assignee_drives { "project_tasks.assignee_key = " } else { "+project_tasks.assignee_key = " };
-        q = q.filter(sql(column).bind_text(key));
+        let plus = if assignee_drives { plus } else { "+" };
+        q = q.filter(sql(format!("{plus}project_tasks.assignee_key = ")).bind_text(key));
     }
     if let Some(statuses) = &filter.statuses {
         q = q.filter(sql(ranks_off_index("status", statuses)));
@@ -307,28 +314,55 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate) -> AppResult<Optio
             q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(format!(" AND {not_done})")));
         }
     }
-    if let Some(terms) = &filter.search {
-        let Some(expr) = storage::search::fts_match_expr(terms) else {
-            return Ok(None);
-        };
-        q = q.filter(storage::search::matching("project_tasks.seq", "project_tasks_fts", expr, false));
+    if let Some(search) = search {
+        q = q.filter(search.filter());
     }
     let columns = key_columns(&query.sort, "project_tasks.id");
     if let Some(after) = query.page.after(&query.sort)? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
     }
-    Ok(Some(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1)))
+    Ok(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1))
+}
+
+/// The rows of one page, the search (if any) planned in the same transaction as the page.
+pub(crate) fn load_page(conn: &mut SqliteConnection, query: &ListTasks, today: NaiveDate) -> AppResult<Vec<TaskRow>> {
+    let Some(terms) = &query.filter.search else {
+        return Ok(list_query(query, today, None)?.load(conn)?);
+    };
+    let Some(search) = storage::search::PROJECT_TASKS.search(conn, terms)? else { return Ok(vec![]) };
+    let rows = i64::from(query.page.limit) + 1;
+    search.run(conn, rows, |c, search| Ok(list_query(query, today, Some(search))?.load(c)))
 }
 
 #[cfg(test)]
 mod query_plans {
     use super::*;
+    use diesel::connection::SimpleConnection as _;
     use storage::plan::{plan_problems, query_plan};
 
+    /// Every sort and filter walks an index in order, the scope's equality first, including
+    /// a search for a word in more tasks than a lead takes ("launch"); a rare word
+    /// ("rarely") starts from its matches instead and sorts them.
     #[test]
     fn every_sort_and_filter_walks_an_index() {
         let db = storage::test_pool();
+        let frequent = storage::search::LEAD_MAX + 100;
+        db.write(move |c| {
+            c.batch_execute(&format!(
+                "INSERT INTO users VALUES ('u', 'u@example.com', 'u@example.com', 'U', 'x', 0);
+                 INSERT INTO teams VALUES ('t', 'T', NULL, 0, 0);
+                 INSERT INTO projects VALUES ('p', 't', 'P', NULL, 0, 0, 0);
+                 WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < {frequent})
+                 INSERT INTO project_tasks (id, team_id, project_id, title, description, status, priority,
+                                            created_by, created_at, updated_at, version)
+                 SELECT 'seed-' || x, 't', 'p', 'Launch ' || x, CASE WHEN x < 3 THEN 'rarely' END, 0, 0,
+                        'u', x, x, 1 FROM i"
+            ))?;
+            Ok(())
+        })
+        .unwrap();
         let mut conn = db.read().unwrap();
+        storage::budget::clear();
         let me = Uuid::now_v7();
         let filters: Vec<Vec<(&str, &str)>> = vec![
             vec![],
@@ -338,6 +372,8 @@ mod query_plans {
             vec![("due_from", "2026-01-01"), ("due_to", "2026-12-31")],
             vec![("overdue", "true")],
             vec![("q", "launch")],
+            vec![("q", "laun"), ("status", "todo")],
+            vec![("q", "rarely")],
             vec![("project_id", "0190f0e2-7f7e-7b3a-8a55-3d1c7c2a9b10"), ("assignee", "me")],
         ];
         for scope in [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())] {
@@ -364,14 +400,29 @@ mod query_plans {
                         }
                         let query = ListTasks::parse(params, scope, me).unwrap();
                         let today = time::now().date_naive();
-                        let sql = list_query(&query, today).unwrap().unwrap();
+                        let search = query.filter.search.as_ref().map(|terms| {
+                            storage::search::PROJECT_TASKS
+                                .search(&mut conn, terms)
+                                .unwrap()
+                                .expect("words of the seeded tasks")
+                        });
+                        let sql = list_query(&query, today, search.as_ref()).unwrap();
                         // Prepared once per connection, not parsed and planned per request.
                         let cacheable =
                             diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&sql, &Sqlite);
                         assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
                         let plan = query_plan(&mut conn, sql).unwrap();
                         let problems = plan_problems(&plan, "project_tasks");
-                        assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+                        if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
+                            assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
+                            assert!(
+                                plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
+                                "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
+                            );
+                        } else {
+                            assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+                            assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
+                        }
                     }
                 }
             }

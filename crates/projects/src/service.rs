@@ -183,7 +183,7 @@ impl ProjectService for SqliteProjects {
         self.write(caller, move |c, log, me| tasks::create(c, log, me, project_id, new))
     }
     fn tasks(&self, caller: &Caller, query: &ListTasks) -> AppResult<Page<Task>> {
-        self.read(|c| {
+        let list = |c: &mut SqliteConnection| {
             match query.scope {
                 crate::list::Scope::Project(project) => {
                     access::project_access(c, project, caller)?;
@@ -193,7 +193,14 @@ impl ProjectService for SqliteProjects {
                 }
             }
             tasks::list(c, query, time::now().date_naive())
-        })
+        };
+        if query.filter.search.is_some() {
+            // A search takes one of the search slots (see `storage::Database::read_for_search`).
+            let mut conn = self.db.read_for_search()?;
+            (*conn).transaction(list)
+        } else {
+            self.read(list)
+        }
     }
     fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<Task> {
         self.read(|c| tasks::get(c, caller, project_id, task_id))

@@ -228,10 +228,7 @@ pub fn delete(
 
 /// A page of tasks for a list query (members of the scope's team).
 pub fn list(conn: &mut SqliteConnection, query: &crate::list::ListTasks, today: NaiveDate) -> AppResult<Page<Task>> {
-    let Some(sql) = crate::list::list_query(query, today)? else {
-        return Ok(Page { items: vec![], next_cursor: None });
-    };
-    let rows: Vec<TaskRow> = sql.load(conn)?;
+    let rows = crate::list::load_page(conn, query, today)?;
     let tasks = tasks_of(rows)?;
     Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
 }

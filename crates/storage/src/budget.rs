@@ -58,7 +58,7 @@ pub fn clear() {
 }
 
 /// Whether this thread's current read is still within its budget.
-fn within_budget() -> bool {
+pub(crate) fn within_budget() -> bool {
     let Some(deadline) = DEADLINE.get() else { return true };
     let rows = ROWS.get().wrapping_add(1);
     ROWS.set(rows);

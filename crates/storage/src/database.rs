@@ -8,7 +8,7 @@
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -43,6 +43,10 @@ pub struct DbConfig {
     /// (the searches) before the statement is stopped and the caller gets a 503. See
     /// [`crate::budget`].
     pub read_budget: Duration,
+    /// Full-text searches that may run at once ([`Database::read_for_search`]); more wait
+    /// (up to `acquire_timeout`, then 503), so searches never hold every read connection
+    /// and core while point reads wait. Default: the number of cores.
+    pub search_slots: usize,
 }
 
 impl Default for DbConfig {
@@ -53,6 +57,7 @@ impl Default for DbConfig {
             acquire_timeout: Duration::from_secs(10),
             write_wait: crate::writer::DEFAULT_WRITE_WAIT,
             read_budget: Duration::from_millis(500),
+            search_slots: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
         }
     }
 }
@@ -82,7 +87,8 @@ impl Pragmas {
             sql.push_str("PRAGMA query_only = ON;");
         }
         conn.batch_execute(&sql)?;
-        crate::budget::register(conn)
+        crate::budget::register(conn)?;
+        crate::search::register(conn)
     }
 }
 
@@ -107,6 +113,52 @@ pub struct Database {
     path: PathBuf,
     write_pragmas: Pragmas,
     read_budget: Duration,
+    search_slots: Arc<Slots>,
+    acquire_timeout: Duration,
+}
+
+/// A counting semaphore: the free search slots.
+#[derive(Debug)]
+struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+/// A search slot, given back when dropped.
+#[derive(Debug)]
+struct Slot(Arc<Slots>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
+/// A read connection for a full-text search, holding one of the search slots.
+pub struct SearchConn {
+    // Declared first: the connection goes back to the pool before the slot is freed.
+    conn: PooledConn,
+    _slot: Slot,
+}
+
+impl std::fmt::Debug for SearchConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchConn").finish_non_exhaustive()
+    }
+}
+
+impl Deref for SearchConn {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for SearchConn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.conn
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -154,7 +206,16 @@ impl Database {
             .connection_customizer(Box::new(Pragmas { busy_timeout_ms, read_only: true }))
             .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
             .with_context(|| format!("opening SQLite database {url}"))?;
-        Ok(Database { reader, writer: Arc::new(writer), path, write_pragmas, read_budget: config.read_budget })
+        let search_slots = Arc::new(Slots { free: Mutex::new(config.search_slots.max(1)), freed: Condvar::new() });
+        Ok(Database {
+            reader,
+            writer: Arc::new(writer),
+            path,
+            write_pragmas,
+            read_budget: config.read_budget,
+            search_slots,
+            acquire_timeout: config.acquire_timeout,
+        })
     }
 
     /// Applies pending migrations; returns the versions applied.
@@ -177,6 +238,27 @@ impl Database {
         let conn = self.reader.get()?;
         crate::budget::start(self.read_budget);
         Ok(conn)
+    }
+
+    /// A read connection for a full-text search: [`Self::read`] after one of the
+    /// [`DbConfig::search_slots`] is free (waiting for it before taking a connection, so
+    /// waiting searches hold none). Past `acquire_timeout` the caller gets 503.
+    pub fn read_for_search(&self) -> AppResult<SearchConn> {
+        let slots = &self.search_slots;
+        let deadline = std::time::Instant::now() + self.acquire_timeout;
+        let mut free = slots.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *free == 0 {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                log::warn!("a search waited {:?} for a search slot", self.acquire_timeout);
+                return Err(AppError::Unavailable("too many searches at once; retry shortly".into()));
+            }
+            free = slots.freed.wait_timeout(free, left).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+        }
+        *free -= 1;
+        drop(free);
+        let slot = Slot(slots.clone());
+        Ok(SearchConn { conn: self.read()?, _slot: slot })
     }
 
     /// Runs `f` on the writer connection inside a transaction (a savepoint of the current
@@ -294,6 +376,20 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn searches_beyond_their_slots_wait_then_get_503_while_point_reads_go_on() {
+        let config = DbConfig { search_slots: 1, acquire_timeout: Duration::from_millis(100), ..DbConfig::default() };
+        let db = test_pool_with(&config);
+        let held = db.read_for_search().unwrap();
+        let err = db.read_for_search().unwrap_err();
+        assert_eq!(err.status_code(), 503);
+        let mut point = db.read().unwrap();
+        let one: Value = diesel::sql_query("SELECT 'one' AS value").get_result(&mut *point).unwrap();
+        assert_eq!(one.value, "one");
+        drop(held);
+        assert!(db.read_for_search().is_ok(), "a freed slot is taken again");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Full-text search: turns what a user typed into a safe, bounded FTS5 query.
+//! Full-text search: turns what a user typed into a safe, bounded FTS5 query, and chooses
+//! how a page of matches is found.
 //!
 //! User text is never passed to `MATCH` as is (FTS5 syntax errors would surface as 500s
 //! and operators would surprise users). Each word becomes a quoted term, and all terms
@@ -12,8 +13,56 @@
 //! - a word shorter than [`MIN_PREFIX_CHARS`] is an exact word, not a prefix: `a*` would
 //!   expand to every indexed word starting with `a` (a large share of the vocabulary), so
 //!   `q=a` finds the word "a" only, while `q=gr` still finds "groceries".
+//!
+//! # Choosing the plan
+//!
+//! A page of a search can be found two ways ([`Plan`]), and which is cheap depends on how
+//! many rows the words match:
+//!
+//! - **Lead**: collect the matches from the FTS index, read each row by its key, keep the
+//!   board's and sort them. Cost grows with the matches (1.5–2 µs each): right for a rare
+//!   word, ruinous for a word in 90% of 100,000 tasks (~150 ms a page).
+//! - **Walk**: walk the board's sort index in order, as a list without a search does, and
+//!   test each row it visits; the page is done after `limit / share of matching rows`
+//!   rows. Right for a frequent word (~60 rows for a word in 90%), ruinous for a rare one
+//!   (the whole board).
+//!
+//! [`FullText::search`] decides before the page is read, in the same read transaction:
+//!
+//! 1. Each prefix word is replaced by the indexed words it stands for (`invoic` →
+//!    `"invoice" OR "invoices"`), read from the index's fts5vocab table, one lookup per
+//!    word. FTS5 gathers every match of a *prefix* up front before returning one (so
+//!    counting them, or probing one row, costs as much as all of them), while a *whole
+//!    word* is read lazily. A prefix that stands for more than [`MAX_EXPANSIONS`] words,
+//!    or is not ASCII (FTS5 folds accents, so which words it stands for is FTS5's to say),
+//!    stays a prefix. A prefix no indexed word starts with matches nothing: no query runs.
+//! 2. The matches are counted, stopping at [`LEAD_MAX`] (lazily, ~0.1 ms for whole words;
+//!    with the read budget checked per match). Fewer: lead. Otherwise: walk.
+//!
+//! The count is over every board (the FTS index is not split by owner), so a word can be
+//! frequent overall but rare on the caller's board. A walk therefore probes at most
+//! [`WALK_ROWS_PER_ROW`] rows per row of the page; past that it stops and the page is read
+//! again as a lead ([`Search::run`]), whose cost is bounded by the matches. The worst case
+//! is then a few milliseconds of probing plus the lead.
+//!
+//! A walk tests a row with a probe of the FTS index by rowid (`EXISTS (… MATCH ? AND
+//! rowid = …)`, whole words only); when a word stayed a prefix it tests membership in the
+//! matches gathered once (`+seq IN (…)`). A lead keeps the board scope off the indexes
+//! ([`Search::scope`], a unary `+`), or SQLite's planner would walk the board's sort
+//! index anyway.
+//!
+//! The probes cost 15–30 µs each with the index in one segment and several times that
+//! with many (every lookup seeks in every segment), so the writer tidies the indexes into
+//! one segment when it is idle (`Upkeep`, run by [`crate::writer`]).
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 use core_models::FieldError;
+use diesel::prelude::*;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sqlite::Sqlite;
 
 /// The most words one search may hold.
 pub const MAX_TERMS: usize = 16;
@@ -65,12 +114,387 @@ pub fn fts_match_expr(terms: &[String]) -> Option<String> {
     Some(quoted.collect::<Vec<_>>().join(" "))
 }
 
-/// The filter "this row's text matches `expr`" for a table whose FTS5 index `fts` is keyed
-/// by the table's `seq` (e.g. `tasks.seq`, `tasks_fts`), with the read budget checked per
-/// row both while collecting the matches and while walking the table (see
-/// [`crate::budget`]). With `lead` the match set may drive the plan (a selective search
-/// sorts its few matches); without it the `seq` test is kept off the indexes (a unary
-/// `+`), so the sort index drives and each row it visits is probed against the matches.
+/// A table's full-text index, named as the SQL of this code base names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FullText {
+    /// The table's integer key the index is keyed by (its rowid), e.g. `tasks.seq`.
+    pub seq: &'static str,
+    /// The FTS5 table, e.g. `tasks_fts`.
+    pub fts: &'static str,
+    /// Its fts5vocab `instance` table (the indexed words), e.g. `tasks_fts_terms`.
+    pub terms: &'static str,
+}
+
+/// The full-text index of notes (title and content).
+pub const NOTES: FullText = FullText { seq: "notes.seq", fts: "notes_fts", terms: "notes_fts_terms" };
+/// The full-text index of personal tasks (title and description).
+pub const TASKS: FullText = FullText { seq: "tasks.seq", fts: "tasks_fts", terms: "tasks_fts_terms" };
+/// The full-text index of team tasks (title and description).
+pub const PROJECT_TASKS: FullText =
+    FullText { seq: "project_tasks.seq", fts: "project_tasks_fts", terms: "project_tasks_fts_terms" };
+/// Every full-text index of the schema.
+pub const ALL: [FullText; 3] = [NOTES, TASKS, PROJECT_TASKS];
+
+/// A search matching fewer rows than this, counted over every board, leads with the
+/// full-text index and sorts its matches; one matching more walks the sort index (see the
+/// module docs). Measured (`cargo run --release -p storage --example search_plans`, see
+/// docs/benchmarks.md): a lead costs about 1.5–2 µs per match, so at most ~2 ms here,
+/// while the count that decides stops at this many matches (~0.1 ms).
+pub const LEAD_MAX: i64 = 1_000;
+
+/// A walk probes at most this many rows per row of the page; one that would probe more
+/// (the board holds few of the matches) stops and the search leads instead. A probe costs
+/// 15–30 µs, so a walk that gives up has spent a few milliseconds, and every walk that
+/// finishes found at least one match in four rows.
+pub const WALK_ROWS_PER_ROW: i64 = 4;
+
+/// The most indexed words one prefix word may stand for in a whole-word search; a prefix
+/// with more (`q=ta`) is searched as a prefix, whose matches FTS5 gathers in one go.
+pub const MAX_EXPANSIONS: usize = 8;
+
+/// How a page of a search is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Collect the matches from the full-text index, read each row by its key and sort
+    /// them: cost grows with the number of matches (of every board).
+    Lead,
+    /// Walk the sort index in order and test each row it visits against the text: cost
+    /// grows with the rows visited until the page is full.
+    Walk,
+}
+
+/// A planned search of one table: the `MATCH` expression and how to find its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    text: FullText,
+    expr: String,
+    /// Whether `expr` names whole words only (every prefix replaced by its indexed words),
+    /// so FTS5 reads it lazily and a row can be probed on its own.
+    whole_words: bool,
+    plan: Plan,
+}
+
+/// The name of the walk's per-row step: `corkboard_walk_step(<key>)` is true while the read
+/// is within its budget and the walk within its number of probes, else it fails the
+/// statement. Pass a column of the walked table, so SQLite evaluates it per row.
+pub const WALK_STEP: &str = "corkboard_walk_step";
+
+/// The error message of a walk stopped for probing too many rows (never reaches a client:
+/// [`Search::run`] answers it by leading).
+const WALKED_TOO_FAR: &str = "search walk stopped: it probed more rows than a lead would cost";
+
+thread_local! {
+    /// The probes this thread's walk may still make; `None` outside a walk.
+    static PROBES_LEFT: Cell<Option<i64>> = const { Cell::new(None) };
+}
+
+diesel::define_sql_function! {
+    /// True while the walk may probe another row (see [`WALK_STEP`]).
+    fn corkboard_walk_step(row: BigInt) -> Bool;
+}
+
+/// The walk step's result: true, or an error that aborts the statement.
+#[derive(Debug, Clone, Copy)]
+struct Step(Result<(), &'static str>);
+
+impl ToSql<Bool, Sqlite> for Step {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        match self.0 {
+            Ok(()) => {
+                out.set_value(1_i32);
+                Ok(IsNull::No)
+            }
+            Err(message) => Err(message.into()),
+        }
+    }
+}
+
+fn step(_row: i64) -> Step {
+    if !crate::budget::within_budget() {
+        return Step(Err(crate::budget::EXCEEDED));
+    }
+    match PROBES_LEFT.get() {
+        Some(0) => Step(Err(WALKED_TOO_FAR)),
+        Some(left) => {
+            PROBES_LEFT.set(Some(left - 1));
+            Step(Ok(()))
+        }
+        None => Step(Ok(())),
+    }
+}
+
+/// Registers [`WALK_STEP`] on `conn` (every connection gets it).
+pub(crate) fn register(conn: &mut SqliteConnection) -> QueryResult<()> {
+    corkboard_walk_step_utils::register_nondeterministic_impl(conn, step)
+}
+
+/// Whether `error` is a walk stopped by [`WALK_ROWS_PER_ROW`].
+fn walked_too_far(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains(WALKED_TOO_FAR))
+}
+
+/// How long the writer must have been idle before it tidies the full-text indexes.
+const UPKEEP_IDLE: Duration = Duration::from_millis(250);
+
+/// The writer spends at most one part in this many of its time tidying the indexes: after
+/// a slice of tidying that took `t`, the next waits at least `t` times this.
+const UPKEEP_PACE: u32 = 20;
+
+/// The longest one slice of tidying holds the writer (a write arriving meanwhile waits
+/// for the slice to end, not for the whole index).
+const UPKEEP_SLICE: Duration = Duration::from_millis(20);
+
+/// Pages one FTS5 `merge` step writes; a slice runs steps until [`UPKEEP_SLICE`].
+const MERGE_PAGES: u32 = 64;
+
+/// Keeps each full-text index in few segments, run by the writer thread when it is idle.
+///
+/// FTS5 writes every commit's words as a new segment and merges segments only when a few
+/// of the same size pile up, so a busy index holds several (8 after 100,000 tasks were
+/// created through the API). Every lookup seeks in each one: a walk's probe cost 5–25x
+/// more with 4–8 segments than with one (see docs/benchmarks.md). Once the writer has
+/// been idle for [`UPKEEP_IDLE`] after a write, it merges segments with FTS5's
+/// incremental `merge` command (a negative page count: across levels, so the index ends
+/// in one segment), in slices of at most about [`UPKEEP_SLICE`], paced by
+/// [`UPKEEP_PACE`], until no index has anything left to merge. Unlike `optimize`, which
+/// rewrites a whole index at once (150–250 ms per 100,000 tasks, growing with the index),
+/// a slice holds back a write that arrives meanwhile by one slice at most.
+#[derive(Debug)]
+pub(crate) struct Upkeep {
+    /// Whether an index may have segments to merge (a write committed since, or the last
+    /// slice ended with work left).
+    dirty: bool,
+    /// The earliest time of the next slice.
+    not_before: Instant,
+}
+
+impl Upkeep {
+    pub(crate) fn new() -> Self {
+        Upkeep { dirty: false, not_before: Instant::now() }
+    }
+
+    /// A group of writes has committed.
+    pub(crate) fn wrote(&mut self) {
+        self.dirty = true;
+    }
+
+    /// How long to wait for the next write before tidying up; `None`: nothing to tidy.
+    pub(crate) fn idle_wait(&self) -> Option<Duration> {
+        self.dirty.then(|| UPKEEP_IDLE.max(self.not_before.saturating_duration_since(Instant::now())))
+    }
+
+    /// One slice of tidying (the writer has been idle).
+    pub(crate) fn run(&mut self, conn: &mut SqliteConnection) {
+        let started = Instant::now();
+        let mut work_left = false;
+        for text in ALL {
+            match merge_steps(conn, text.fts, started) {
+                Ok(left) => work_left |= left,
+                Err(e) => log::warn!(
+                    "tidying the full-text index {} failed (searches stay correct, maybe slower): {e}",
+                    text.fts
+                ),
+            }
+            if started.elapsed() >= UPKEEP_SLICE {
+                work_left = true;
+                break;
+            }
+        }
+        let took = started.elapsed();
+        log::debug!("full-text indexes tidied for {took:?}, work left: {work_left}");
+        self.dirty = work_left;
+        self.not_before = Instant::now() + took * UPKEEP_PACE;
+    }
+}
+
+/// Runs `merge` steps on `fts` until it has nothing to merge (`Ok(false)`) or the slice
+/// that began at `started` is used up (`Ok(true)`). FTS5 reports work done as a change
+/// count of two or more.
+fn merge_steps(conn: &mut SqliteConnection, fts: &str, started: Instant) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Changes {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let total = |conn: &mut SqliteConnection| -> QueryResult<i64> {
+        Ok(diesel::sql_query("SELECT total_changes() AS n").get_result::<Changes>(conn)?.n)
+    };
+    loop {
+        let before = total(conn)?;
+        diesel::sql_query(format!("INSERT INTO {fts} ({fts}, rank) VALUES ('merge', -{MERGE_PAGES})")).execute(conn)?;
+        if total(conn)? - before < 2 {
+            return Ok(false);
+        }
+        if started.elapsed() >= UPKEEP_SLICE {
+            return Ok(true);
+        }
+    }
+}
+
+impl FullText {
+    /// Plans the search for `terms` (from [`parse_query`]) on this table, or `None` when no
+    /// row can match (no word at all, a prefix no indexed word starts with, no match on any
+    /// board). Take the connection from [`crate::Database::read_for_search`]. Reads the
+    /// index's words and counts matches up to [`LEAD_MAX`]; run it in the same read
+    /// transaction as the page, so both see the same rows.
+    pub fn search(&self, conn: &mut SqliteConnection, terms: &[String]) -> QueryResult<Option<Search>> {
+        let Some(prefix_expr) = fts_match_expr(terms) else { return Ok(None) };
+        let mut words = Some(Vec::with_capacity(terms.len()));
+        for term in terms {
+            let group = if !is_prefix_term(term) {
+                Some(format!("\"{term}\""))
+            } else if !term.is_ascii() {
+                // FTS5 folds accents (é → e) before it stores a word; which words a
+                // non-ASCII prefix stands for is FTS5's to say, so it stays a prefix.
+                None
+            } else {
+                match self.expand(conn, term)? {
+                    Some(found) if found.is_empty() => return Ok(None),
+                    Some(found) => {
+                        Some(format!("({})", found.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" OR ")))
+                    }
+                    None => None,
+                }
+            };
+            match (&mut words, group) {
+                (Some(words), Some(group)) => words.push(group),
+                _ => words = None,
+            }
+        }
+        let whole_words = words.is_some();
+        let expr = words.map_or(prefix_expr, |w| w.join(" AND "));
+        let budget = crate::budget::WITHIN_BUDGET;
+        let fts = self.fts;
+        let matches: i64 = crate::sql::sql(format!("SELECT count(*) FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
+            .bind_text(expr.clone())
+            .sql(format!(" AND {budget}(rowid) LIMIT {LEAD_MAX})"))
+            .query::<BigInt>()
+            .get_result(conn)?;
+        if matches == 0 {
+            return Ok(None);
+        }
+        let plan = if matches < LEAD_MAX { Plan::Lead } else { Plan::Walk };
+        Ok(Some(Search { text: *self, expr, whole_words, plan }))
+    }
+
+    /// The indexed words starting with the ASCII `prefix`, or `None` past
+    /// [`MAX_EXPANSIONS`]. One index lookup per word: the next word is the first one at or
+    /// after the last word followed by U+0001, which sorts below every word character.
+    fn expand(&self, conn: &mut SqliteConnection, prefix: &str) -> QueryResult<Option<Vec<String>>> {
+        let mut found: Vec<String> = Vec::new();
+        let mut from = prefix.to_string();
+        loop {
+            let next: Option<String> = crate::sql::sql(format!("SELECT term FROM {} WHERE term >= ", self.terms))
+                .bind_text(from)
+                .sql(" LIMIT 1")
+                .query::<Text>()
+                .get_result(conn)
+                .optional()?;
+            match next {
+                Some(word) if word.starts_with(prefix) => {
+                    if found.len() == MAX_EXPANSIONS {
+                        return Ok(None);
+                    }
+                    from = format!("{word}\u{1}");
+                    found.push(word);
+                }
+                _ => return Ok(Some(found)),
+            }
+        }
+    }
+}
+
+impl Search {
+    /// The plan chosen.
+    pub fn plan(&self) -> Plan {
+        self.plan
+    }
+
+    /// The same search with `plan` forced (to compare plans, e.g. in tests).
+    pub fn with_plan(mut self, plan: Plan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// The board scope `column IS ?` (`owner` NULL for the anonymous board). A walk lets it
+    /// narrow the sort index; a lead keeps it off the indexes (a unary `+`), or SQLite
+    /// would walk the board's sort index anyway and test each row against the whole match
+    /// list.
+    pub fn scope(&self, column: &'static str, owner: Option<String>) -> crate::sql::Sql {
+        crate::sql::sql(format!("{}{column} IS ", self.unindexed())).bind_opt_text(owner)
+    }
+
+    /// `"+"` for a lead, `""` for a walk: put it before a column that an index could be
+    /// walked by (a scope, an equality the index starts with), as [`Self::scope`] does.
+    pub fn unindexed(&self) -> &'static str {
+        match self.plan {
+            Plan::Lead => "+",
+            Plan::Walk => "",
+        }
+    }
+
+    /// The filter "this row matches", with the read budget checked on every row visited.
+    ///
+    /// - lead: `seq IN (<matches>)`, so SQLite starts from the matches;
+    /// - walk over whole words: a probe per visited row, `EXISTS (… MATCH ? AND rowid =
+    ///   <this row>)`, which FTS5 answers by seeking in each word's list;
+    /// - walk with a prefix: `+seq IN (<matches>)`, the matches gathered once into a lookup
+    ///   list (FTS5 would gather a prefix's matches again for every probe).
+    pub fn filter(&self) -> crate::sql::Sql {
+        let FullText { seq, fts, .. } = self.text;
+        let budget = crate::budget::WITHIN_BUDGET;
+        let (open, close) = match (self.plan, self.whole_words) {
+            (Plan::Walk, true) => {
+                // The step is the CASE's condition, so it runs exactly once per visited row
+                // (inside the subquery SQLite may evaluate `rowid = …` again per match).
+                return crate::sql::sql(format!(
+                    "CASE WHEN {WALK_STEP}({seq}) THEN EXISTS (SELECT 1 FROM {fts} WHERE {fts} MATCH "
+                ))
+                .bind_text(self.expr.clone())
+                .sql(format!(" AND rowid = {seq}) END"));
+            }
+            (Plan::Walk, false) => (format!("(+{seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "), ""),
+            (Plan::Lead, _) => (format!("({seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "), ""),
+        };
+        crate::sql::sql(open)
+            .bind_text(self.expr.clone())
+            .sql(format!(" AND {budget}(rowid)) AND {budget}({seq})){close}"))
+    }
+
+    /// Runs `page` (which builds the page's query from this search, with [`Self::scope`]
+    /// and [`Self::filter`], and loads it) for a page of `rows` rows. A walk that probes
+    /// more than [`WALK_ROWS_PER_ROW`] rows per row stops and the page is read again as a
+    /// lead: the board holds too few of the many matches for a walk to pay.
+    pub fn run<T, E>(
+        mut self,
+        conn: &mut SqliteConnection,
+        rows: i64,
+        mut page: impl FnMut(&mut SqliteConnection, &Search) -> Result<QueryResult<T>, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        let capped = self.plan == Plan::Walk && self.whole_words;
+        PROBES_LEFT.set(capped.then(|| rows.saturating_mul(WALK_ROWS_PER_ROW)));
+        let first = page(conn, &self);
+        PROBES_LEFT.set(None);
+        match first? {
+            Err(e) if walked_too_far(&e) => {
+                self.plan = Plan::Lead;
+                Ok(page(conn, &self)??)
+            }
+            result => Ok(result?),
+        }
+    }
+}
+
+/// The filter "this row's text matches `expr`" with a plan fixed by the caller, for
+/// tables without a [`FullText`] of their own (the learning crate's challenges and paths,
+/// whose browses pick their driving index themselves). The read budget is checked per
+/// row both while collecting the matches and while walking the table. With `lead` the
+/// match set may drive the plan (the matches are then sorted); without it the `seq` test
+/// is kept off the indexes (a unary `+`), so the sort index drives and each row it
+/// visits is probed against the matches.
 pub fn matching(seq: &'static str, fts: &'static str, expr: String, lead: bool) -> crate::sql::Sql {
     let budget = crate::budget::WITHIN_BUDGET;
     let plus = if lead { "" } else { "+" };
@@ -82,6 +506,34 @@ pub fn matching(seq: &'static str, fts: &'static str, expr: String, lead: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merge_steps_leave_one_segment_in_bounded_slices() {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let segments = |c: &mut SqliteConnection| {
+            diesel::sql_query("SELECT count(DISTINCT segid) AS n FROM t_idx").get_result::<Count>(c).unwrap().n
+        };
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        diesel::sql_query("CREATE VIRTUAL TABLE t USING fts5(x)").execute(&mut c).unwrap();
+        for i in 0..40 {
+            // One transaction each: one new segment each, as the writer's commits make.
+            diesel::sql_query(format!("INSERT INTO t (x) VALUES ('word{i} shared text')")).execute(&mut c).unwrap();
+        }
+        assert!(segments(&mut c) > 1, "the test needs several segments");
+        let mut slices = 0;
+        while merge_steps(&mut c, "t", Instant::now()).unwrap() {
+            slices += 1;
+            assert!(slices < 1_000, "merging ends");
+        }
+        assert_eq!(segments(&mut c), 1);
+        assert!(!merge_steps(&mut c, "t", Instant::now()).unwrap(), "nothing left: no more work reported");
+        let hits = diesel::sql_query("SELECT count(*) AS n FROM t WHERE t MATCH 'shared'").get_result::<Count>(&mut c);
+        assert_eq!(hits.unwrap().n, 40, "the merged index still finds every row");
+    }
 
     #[test]
     fn terms_drop_operators_and_punctuation() {
@@ -112,5 +564,90 @@ mod tests {
         let err = parse_query("q", &worst).unwrap_err();
         assert_eq!(err.field, "q");
         assert!(err.message.contains("at most 16 words"), "{}", err.message);
+    }
+
+    fn notes_with(texts: &[&str]) -> crate::TestDb {
+        let db = crate::test_pool();
+        let texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        db.write(move |c| {
+            for (i, text) in texts.iter().enumerate() {
+                diesel::sql_query("INSERT INTO notes (id, content, created_at, updated_at) VALUES (?, ?, 0, 0)")
+                    .bind::<Text, _>(format!("n{i}"))
+                    .bind::<Text, _>(text)
+                    .execute(c)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        db
+    }
+
+    #[test]
+    fn a_prefix_becomes_the_indexed_words_it_stands_for() {
+        let many: Vec<String> = (0..=MAX_EXPANSIONS).map(|i| format!("word{i}")).collect();
+        let db = notes_with(&[
+            "Invoices, invoice: a list",
+            "INVOICED inventory café",
+            &format!("invoice {}", many.join(" ")),
+        ]);
+        let mut c = db.read().unwrap();
+        let search = |c: &mut SqliteConnection, q: &str| NOTES.search(c, &search_terms(q)).unwrap();
+        let invoices = search(&mut c, "invoic a").unwrap();
+        assert_eq!(invoices.expr, "(\"invoice\" OR \"invoiced\" OR \"invoices\") AND \"a\"");
+        assert!(invoices.whole_words);
+        assert_eq!(
+            search(&mut c, "inv").unwrap().expr,
+            "(\"inventory\" OR \"invoice\" OR \"invoiced\" OR \"invoices\")"
+        );
+        // A prefix no word starts with, or words no note holds together, match nothing: no
+        // page query needs to run.
+        assert_eq!(search(&mut c, "invoice zebra"), None);
+        assert_eq!(search(&mut c, "inventory list"), None);
+        assert_eq!(search(&mut c, "?!"), None);
+        // More words than are expanded, or a non-ASCII prefix FTS5 folds: searched as prefixes.
+        let wide = search(&mut c, "wo inv").unwrap();
+        assert_eq!((wide.expr.as_str(), wide.whole_words), ("\"wo\"* \"inv\"*", false));
+        let folded = search(&mut c, "café").unwrap();
+        assert_eq!((folded.expr.as_str(), folded.whole_words), ("\"café\"*", false));
+    }
+
+    #[test]
+    fn few_matches_lead_and_many_walk() {
+        let mut texts = vec!["milk"; usize::try_from(LEAD_MAX).unwrap() - 1];
+        texts.push("milk and honey");
+        let db = notes_with(&texts);
+        let mut c = db.read().unwrap();
+        let plan = |c: &mut SqliteConnection, q: &str| NOTES.search(c, &search_terms(q)).unwrap().unwrap().plan();
+        assert_eq!(plan(&mut c, "honey"), Plan::Lead);
+        assert_eq!(plan(&mut c, "mil"), Plan::Walk, "LEAD_MAX matches walk");
+        assert_eq!(plan(&mut c, "milk hon"), Plan::Lead);
+    }
+
+    #[test]
+    fn a_walk_that_probes_too_many_rows_is_read_again_as_a_lead() {
+        let db = notes_with(&["milk", "tea", "tea", "tea", "tea", "tea", "tea", "tea", "tea", "tea"]);
+        let mut c = db.read().unwrap();
+        let walk = NOTES.search(&mut c, &search_terms("milk")).unwrap().unwrap().with_plan(Plan::Walk);
+        let mut page = |rows: i64| {
+            let mut plans = Vec::new();
+            let found: Vec<String> = walk
+                .clone()
+                .run(&mut c, rows, |c, search| -> QueryResult<_> {
+                    plans.push(search.plan());
+                    let query = crate::schema::notes::table
+                        .select(crate::schema::notes::id)
+                        .filter(search.scope("notes.owner_id", None))
+                        .filter(search.filter())
+                        .order(crate::schema::notes::seq.desc())
+                        .limit(rows);
+                    Ok(query.load(c))
+                })
+                .unwrap();
+            (found, plans)
+        };
+        // Two rows wanted: at most 8 probes, the only match is the 10th row walked.
+        assert_eq!(page(2), (vec!["n0".to_string()], vec![Plan::Walk, Plan::Lead]));
+        // Three: 12 probes reach it.
+        assert_eq!(page(3), (vec!["n0".to_string()], vec![Plan::Walk]));
     }
 }

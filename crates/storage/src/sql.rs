@@ -9,10 +9,11 @@
 //! enum ranks) into it, and pass every client value through `bind_*`.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
@@ -21,6 +22,7 @@ enum Part {
     Text(Cow<'static, str>),
     Int(i64),
     Str(String),
+    OptStr(Option<String>),
 }
 
 /// A boolean (or ORDER BY) SQL fragment: trusted text plus bound values.
@@ -47,12 +49,50 @@ impl Sql {
         self
     }
 
+    /// Appends a `?` bound to a text value or NULL.
+    pub fn bind_opt_text(mut self, value: Option<String>) -> Self {
+        self.parts.push(Part::OptStr(value));
+        self
+    }
+
     /// Appends a `?` bound to an integer.
     pub fn bind_int(mut self, value: i64) -> Self {
         self.parts.push(Part::Int(value));
         self
     }
 }
+
+impl Sql {
+    /// The fragment as a whole statement returning one column of type `ST` (e.g. a
+    /// `SELECT count(*) ...`), prepared once per connection like the list queries.
+    pub fn query<ST>(self) -> SqlQuery<ST> {
+        SqlQuery { sql: self, row: PhantomData }
+    }
+}
+
+/// A whole statement of trusted text and bound values: see [`Sql::query`].
+#[derive(Debug, Clone)]
+pub struct SqlQuery<ST> {
+    sql: Sql,
+    row: PhantomData<ST>,
+}
+
+impl<ST> QueryId for SqlQuery<ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST> QueryFragment<Sqlite> for SqlQuery<ST> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.sql.walk_ast(out)
+    }
+}
+
+impl<ST: diesel::sql_types::SingleValue> Query for SqlQuery<ST> {
+    type SqlType = ST;
+}
+
+impl<ST> diesel::RunQueryDsl<diesel::SqliteConnection> for SqlQuery<ST> {}
 
 impl Expression for Sql {
     type SqlType = Bool;
@@ -78,6 +118,7 @@ impl QueryFragment<Sqlite> for Sql {
                 Part::Text(text) => out.push_sql(text),
                 Part::Int(n) => out.push_bind_param::<BigInt, i64>(n)?,
                 Part::Str(s) => out.push_bind_param::<Text, String>(s)?,
+                Part::OptStr(s) => out.push_bind_param::<Nullable<Text>, Option<String>>(s)?,
             }
         }
         Ok(())

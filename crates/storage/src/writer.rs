@@ -233,7 +233,21 @@ fn busy() -> AppError {
 }
 
 fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>) {
-    while let Ok(first) = jobs.recv() {
+    let mut upkeep = crate::search::Upkeep::new();
+    loop {
+        // Idle after a write: tidy the full-text indexes (see `search::Upkeep`).
+        let first = match upkeep.idle_wait() {
+            None => jobs.recv().ok(),
+            Some(wait) => match jobs.recv_timeout(wait) {
+                Ok(job) => Some(job),
+                Err(RecvTimeoutError::Timeout) => {
+                    upkeep.run(&mut conn);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => None,
+            },
+        };
+        let Some(first) = first else { return };
         let mut group = vec![first];
         while group.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -264,6 +278,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
         let hooks = HOOKS.take();
         let result = match outcome {
             Ok(Ok(())) => {
+                upkeep.wrote();
                 // Committed: announce, in commit order, before answering anyone.
                 for hook in hooks {
                     if catch_unwind(AssertUnwindSafe(hook)).is_err() {

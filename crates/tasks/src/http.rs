@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use core_models::http::{blocking, Json, Tagged};
+use core_models::http::{blocking, blocking_search, Json, Tagged};
 use core_models::id::Id;
 use core_models::openapi::{BadCredentials, JsonBodyErrors, StaleVersion};
 use core_models::version::IfMatch;
@@ -79,8 +79,10 @@ async fn list_tasks(
     params: web::Query<ListTasksParams>,
 ) -> AppResult<web::Json<Page<Task>>> {
     let query = ListTasks::parse(params.into_inner())?;
+    let searching = query.filter.search.is_some();
     let tasks = tasks.into_inner();
-    Ok(web::Json(blocking(move || tasks.list(board, &query)).await?))
+    let list = move || tasks.list(board, &query);
+    Ok(web::Json(if searching { blocking_search(list).await? } else { blocking(list).await? }))
 }
 
 /// Progress over time on the board: tasks per status, overdue tasks, and completions per

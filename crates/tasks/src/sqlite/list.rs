@@ -26,7 +26,9 @@ use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::tasks;
 use storage::sql::sql;
 
-use super::{on_board, TaskRow};
+use storage::search::Search;
+
+use super::{on_board, owner_value, TaskRow};
 use crate::model::{format_date, TaskStatus};
 use crate::query::{ListTasks, TaskSort, NO_DUE_DATE_KEY};
 
@@ -68,12 +70,22 @@ fn status_in_off_index(statuses: &[TaskStatus]) -> String {
 }
 
 /// The query of one page of `board` (`limit + 1` rows, the extra one proving there is
-/// more), with `today` (UTC) deciding what is overdue. `None` when it can match nothing (a search
-/// without any word), so no query needs to run.
-pub(crate) fn list_query(board: Board, query: &ListTasks, today: NaiveDate) -> AppResult<Option<TaskQuery>> {
+/// more), with `today` (UTC) deciding what is overdue, and `search` the planned search of
+/// the query's words (see [`storage::search`]): a walk keeps the sort index driving, a
+/// lead starts from the matches and sorts them.
+pub(crate) fn list_query(
+    board: Board,
+    query: &ListTasks,
+    today: NaiveDate,
+    search: Option<&Search>,
+) -> AppResult<TaskQuery> {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
-    let mut q: TaskQuery = tasks::table.select(TaskRow::as_select()).into_boxed().filter(on_board(board));
+    let mut q: TaskQuery = tasks::table.select(TaskRow::as_select()).into_boxed();
+    q = match search {
+        Some(search) => q.filter(search.scope("tasks.owner_id", owner_value(board))).filter(search.filter()),
+        None => q.filter(on_board(board)),
+    };
 
     if let Some(statuses) = &filter.statuses {
         q = if status_drives(lead, statuses) {
@@ -135,24 +147,136 @@ pub(crate) fn list_query(board: Board, query: &ListTasks, today: NaiveDate) -> A
         };
     }
 
-    if let Some(terms) = &filter.search {
-        let Some(expr) = storage::search::fts_match_expr(terms) else {
-            return Ok(None);
-        };
-        // The matches are collected once into a lookup list; the walk probes it per row.
-        q = q.filter(storage::search::matching("tasks.seq", "tasks_fts", expr, false));
-    }
-
     let columns = key_columns(&query.sort, "tasks.id");
     if let Some(after) = query.after()? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
     }
-    Ok(Some(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1)))
+    Ok(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1))
+}
+
+/// The rows of one page (`limit + 1`), the search (if any) planned and run in the same read
+/// transaction, so the plan's count and the page see the same tasks.
+pub(crate) fn load_page(
+    conn: &mut SqliteConnection,
+    board: Board,
+    query: &ListTasks,
+    today: NaiveDate,
+) -> AppResult<Vec<TaskRow>> {
+    conn.transaction(|c| {
+        let Some(terms) = &query.filter.search else {
+            return Ok(list_query(board, query, today, None)?.load(c)?);
+        };
+        let Some(search) = storage::search::TASKS.search(c, terms)? else { return Ok(vec![]) };
+        let rows = i64::from(query.page.limit) + 1;
+        search.run(c, rows, |c, search| Ok(list_query(board, query, today, Some(search))?.load(c)))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{NewTask, Task};
+    use crate::query::ListTasksParams;
+    use crate::TaskService as _;
+    use core_models::Page;
+    use storage::search::Plan;
+    use uuid::Uuid;
+
+    /// Every sort, paged 7 at a time to the end, on two boards: a walk, a lead and the
+    /// chosen plan give the same tasks in the same order, and exactly the tasks holding
+    /// every word. A walk over a sparse word probes too many rows and is read again as a
+    /// lead: that path gives the same pages too.
+    #[test]
+    fn both_plans_give_the_same_pages() {
+        let db = storage::test_pool();
+        let service = super::super::SqliteTasks::new(db.database());
+        let user = Board::User(Uuid::now_v7());
+        let words = |i: usize| {
+            let mut w = vec![if i.is_multiple_of(3) { "Gamma" } else { "gamut" }];
+            if i % 3 != 1 {
+                w.push("alpha");
+            }
+            if i % 10 == 4 {
+                w.push("BETA");
+            }
+            w
+        };
+        for i in 0..150_usize {
+            let board = if i.is_multiple_of(5) { user } else { Board::Anonymous };
+            let (title, description) = match words(i) {
+                w if i % 2 == 0 => (format!("{} {i}", w.join(" ")), None),
+                w => (format!("Task {}", 150 - i), Some(w.join(", "))),
+            };
+            let new = NewTask {
+                title,
+                description,
+                status: Some(["pending", "in_progress", "completed"][i % 3].into()),
+                due_date: (i % 4 != 0).then(|| format!("2026-0{}-1{}", 1 + i % 9, i % 10)),
+            };
+            service.create(board, new).unwrap();
+        }
+        let mut conn = db.read().unwrap();
+        storage::budget::clear();
+        let today = time::now().date_naive();
+        let mut fell_back = false;
+        for sort in
+            ["created_at", "-created_at", "updated_at", "due_date", "-due_date", "status", "-status", "title", "-title"]
+        {
+            for (q, holds) in [
+                ("alpha", &(|i: usize| i % 3 != 1) as &dyn Fn(usize) -> bool),
+                ("beta", &|i| i % 10 == 4),
+                ("gam", &|_| true),
+                ("gamm alpha", &|i| i % 3 == 0),
+                ("alpha beta gamu", &|i| i % 10 == 4 && i % 3 == 2),
+                ("delta", &|_| false),
+            ] {
+                for board in [Board::Anonymous, user] {
+                    let on_board = |i: usize| i.is_multiple_of(5) == (board == user);
+                    let expected = (0..150).filter(|&i| on_board(i) && holds(i)).count();
+                    let mut pages = Vec::new();
+                    for force in [None, Some(Plan::Walk), Some(Plan::Lead)] {
+                        let mut ids: Vec<Uuid> = Vec::new();
+                        let mut cursor: Option<String> = None;
+                        loop {
+                            let mut pairs = vec![("sort", sort), ("q", q), ("limit", "7")];
+                            if let Some(c) = &cursor {
+                                pairs.push(("cursor", c));
+                            }
+                            let query = ListTasks::parse(ListTasksParams::from_pairs(pairs)).unwrap();
+                            let rows: Vec<TaskRow> = conn
+                                .transaction(|c| -> AppResult<Vec<TaskRow>> {
+                                    let terms = query.filter.search.as_ref().unwrap();
+                                    let Some(search) = storage::search::TASKS.search(c, terms)? else {
+                                        return Ok(vec![]);
+                                    };
+                                    let search = match force {
+                                        Some(plan) => search.with_plan(plan),
+                                        None => search,
+                                    };
+                                    search.run(c, 8, |c, s| {
+                                        fell_back |= force == Some(Plan::Walk) && s.plan() == Plan::Lead;
+                                        Ok(list_query(board, &query, today, Some(s))?.load(c))
+                                    })
+                                })
+                                .unwrap();
+                            let tasks = rows.into_iter().map(Task::try_from).collect::<AppResult<Vec<_>>>().unwrap();
+                            let page = Page::from_overfetch(tasks, 7, &query.sort, |t| query.keys_of(t));
+                            ids.extend(page.items.iter().map(|t| t.id));
+                            match page.next_cursor {
+                                Some(next) => cursor = Some(next),
+                                None => break,
+                            }
+                        }
+                        assert_eq!(ids.len(), expected, "sort={sort} q={q} {board:?} {force:?}");
+                        pages.push(ids);
+                    }
+                    assert_eq!(pages[0], pages[1], "sort={sort} q={q} {board:?}: chosen vs walk");
+                    assert_eq!(pages[1], pages[2], "sort={sort} q={q} {board:?}: walk vs lead");
+                }
+            }
+        }
+        assert!(fell_back, "a walk over a sparse word gives up for a lead");
+    }
 
     #[test]
     fn due_key_uses_the_no_due_date_stand_in() {

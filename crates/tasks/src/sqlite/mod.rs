@@ -83,7 +83,7 @@ pub(crate) fn on_board(board: Board) -> diesel::dsl::Is<tasks::owner_id, Option<
 }
 
 /// `tasks.owner_id` of the rows of `board`.
-fn owner_value(board: Board) -> Option<String> {
+pub(crate) fn owner_value(board: Board) -> Option<String> {
     board.owner_id().map(|id| id.to_string())
 }
 
@@ -123,10 +123,11 @@ impl TaskService for SqliteTasks {
 
     fn list(&self, board: Board, query: &ListTasks) -> AppResult<Page<Task>> {
         let today = time::now().date_naive();
-        let Some(sql) = list::list_query(board, query, today)? else {
-            return Ok(Page { items: vec![], next_cursor: None });
+        let rows = if query.filter.search.is_some() {
+            list::load_page(&mut *self.db.read_for_search()?, board, query, today)?
+        } else {
+            list::load_page(&mut *self.db.read()?, board, query, today)?
         };
-        let rows: Vec<TaskRow> = sql.load(&mut self.db.read()?)?;
         let tasks = rows.into_iter().map(Task::try_from).collect::<AppResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
     }

@@ -9,6 +9,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use storage::plan::{plan_problems, query_plan};
 
+use storage::search::{Plan, Search};
+
 use super::list::list_query;
 use crate::model::{NewTask, Task};
 use crate::query::{ListTasks, ListTasksParams};
@@ -42,9 +44,44 @@ fn boards() -> [Board; 2] {
     [Board::Anonymous, Board::User(uuid::Uuid::now_v7())]
 }
 
+/// How many tasks of the seeded database hold "invoice" and "acme" (more than a lead
+/// takes, so searching them walks), and how many "rarely" (a lead).
+const FREQUENT: i64 = storage::search::LEAD_MAX + 200;
+const RARE: i64 = 3;
+
+/// A database of [`FREQUENT`] tasks on the anonymous board, all with "invoice" and
+/// "acme", [`RARE`] of them with "rarely", and twenty words starting with "wo" (more than
+/// a prefix is expanded to). A connection of it with no read budget (a plan test runs for
+/// longer than a request may).
+fn seeded() -> (storage::TestDb, storage::PooledConn) {
+    let db = storage::test_pool();
+    db.write(|c| {
+        diesel::sql_query(format!(
+            "WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < {FREQUENT})
+             INSERT INTO tasks (id, title, description, status, completed_at, created_at, updated_at)
+             SELECT printf('seed-%06d', x), 'Invoice ' || x, 'ACME word' || (x % 20) ||
+                    CASE WHEN x <= {RARE} THEN ' rarely' ELSE '' END,
+                    x % 3, CASE WHEN x % 3 = 2 THEN 2000 + x END, 1000 + x, 2000 + x FROM i"
+        ))
+        .execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    let conn = db.read().unwrap();
+    storage::budget::clear();
+    (db, conn)
+}
+
+/// The planned search of `query` (a walk for the frequent words, a lead for "rarely").
+fn search_of(conn: &mut SqliteConnection, query: &ListTasks) -> Option<Search> {
+    let terms = query.filter.search.as_ref()?;
+    Some(storage::search::TASKS.search(conn, terms).unwrap().expect("words of the seeded tasks"))
+}
+
 fn plan_of(conn: &mut SqliteConnection, board: Board, query: &ListTasks) -> Vec<String> {
     let today = time::now().date_naive();
-    let sql = list_query(board, query, today).unwrap().expect("the query can match rows");
+    let search = search_of(conn, query);
+    let sql = list_query(board, query, today, search.as_ref()).unwrap();
     query_plan(conn, sql).unwrap()
 }
 
@@ -93,8 +130,7 @@ const FILTERS: [&str; 16] = [
 
 #[test]
 fn every_filter_under_every_sort_walks_an_index_in_order() {
-    let db = storage::test_pool();
-    let mut conn = db.read().unwrap();
+    let (_db, mut conn) = seeded();
     let mut failures = Vec::new();
     for sort in SORTS {
         for filter in FILTERS {
@@ -119,8 +155,7 @@ fn every_filter_under_every_sort_walks_an_index_in_order() {
 
 #[test]
 fn filters_narrow_the_walk_where_their_index_fits_the_sort() {
-    let db = storage::test_pool();
-    let mut conn = db.read().unwrap();
+    let (_db, mut conn) = seeded();
     let expectations = [
         ("sort=-created_at", "tasks_by_created", "owner_id=?"),
         ("sort=-updated_at", "tasks_by_updated", "owner_id=?"),
@@ -140,6 +175,8 @@ fn filters_narrow_the_walk_where_their_index_fits_the_sort() {
             "created_at>? AND created_at<?",
         ),
         ("sort=-created_at&q=invoice", "tasks_by_created", "owner_id=?"),
+        ("sort=due_date&q=invoice&status=pending", "tasks_by_status_due", "status=?"),
+        ("sort=title&q=wo", "tasks_by_title", "owner_id=?"),
     ];
     for ((query_string, index, constraint), board) in expectations.iter().flat_map(|e| boards().map(|b| (e, b))) {
         let plan = plan_of(&mut conn, board, &parse(query_string));
@@ -148,6 +185,52 @@ fn filters_narrow_the_walk_where_their_index_fits_the_sort() {
         assert_eq!(the_index(&plan), *index, "{query_string} {board:?}: {joined}");
         assert!(joined.contains(constraint), "{query_string} {board:?} should constrain {constraint}: {joined}");
     }
+}
+
+/// A frequent word walks the sort index and probes each row it visits against the
+/// full-text index (by rowid, whole words); a prefix standing for more words than are
+/// expanded walks too but probes a list of the matches gathered once; a rare word starts
+/// from its matches (read by rowid) and sorts them. Every sort, both boards, with a cursor.
+#[test]
+fn the_plan_follows_how_many_rows_the_words_match() {
+    let (_db, mut conn) = seeded();
+    let mut failures = Vec::new();
+    for sort in SORTS {
+        for (q, expected) in
+            [("invoice", Plan::Walk), ("acme inv", Plan::Walk), ("wo", Plan::Walk), ("rarely", Plan::Lead)]
+        {
+            let first = parse(&format!("sort={sort}&q={q}"));
+            let pages = [first.clone(), after(first, &sample(Some("2026-06-30")))];
+            for (query, board) in pages.iter().flat_map(|q| boards().map(|b| (q, b))) {
+                let search = search_of(&mut conn, query).unwrap();
+                let plan = plan_of(&mut conn, board, query);
+                let joined = plan.join(" | ");
+                let ok = search.plan() == expected
+                    && match (expected, q) {
+                        (Plan::Walk, "wo") => {
+                            problems(&plan).is_empty()
+                                && joined.contains("(owner_id=?")
+                                && joined.contains("LIST SUBQUERY")
+                        }
+                        (Plan::Walk, _) => {
+                            problems(&plan).is_empty()
+                                && joined.contains("(owner_id=?")
+                                && joined.contains("CORRELATED SCALAR SUBQUERY")
+                                && joined.contains("tasks_fts VIRTUAL TABLE INDEX 0:=M")
+                        }
+                        (Plan::Lead, _) => {
+                            joined.starts_with("SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)")
+                                && !joined.contains("USING INDEX tasks_by_")
+                                && !joined.contains("USING COVERING INDEX tasks_by_")
+                        }
+                    };
+                if !ok {
+                    failures.push(format!("sort={sort}&q={q} {board:?} ({:?}): {joined}", search.plan()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "unexpected search plans:\n{}", failures.join("\n"));
 }
 
 #[test]
