@@ -58,7 +58,9 @@ SELECT
  (SELECT count(*) FROM learning_paths p WHERE p.challenge_count <> (SELECT count(*) FROM path_challenges x WHERE x.path_id = p.id)),
  (SELECT count(*) FROM challenge_tags x JOIN challenges c ON c.id = x.challenge_id
    WHERE x.completion_count <> c.completion_count OR x.rating_key <> c.rating_key OR x.difficulty <> c.difficulty),
- (SELECT count(*) FROM tags t WHERE t.challenge_count <> (SELECT count(*) FROM challenge_tags x WHERE x.tag = t.tag))
+ (SELECT count(*) FROM tags t WHERE t.challenge_count <> (SELECT count(*) FROM challenge_tags x WHERE x.tag = t.tag)),
+ (SELECT count(*) FROM enrollments e WHERE e.completed_count <> (SELECT count(*) FROM path_challenges pc
+     JOIN completions k ON k.challenge_id = pc.challenge_id WHERE pc.path_id = e.path_id AND k.user_id = e.user_id))
 """
 
 
@@ -127,7 +129,8 @@ def seed(db_path):
     enrolled = {(heavy, p[0]) for p in rng.sample(paths, HEAVY_PATHS)}
     while len(enrolled) < 20_000:
         enrolled.add((rng.choice(users[1:]), rng.choice(paths)[0]))
-    db.executemany("INSERT INTO enrollments VALUES (?, ?, ?)", [(u, p, now) for u, p in enrolled])
+    # An enrolment's progress counters start from the learner's completions (by trigger).
+    db.executemany("INSERT INTO enrollments (user_id, path_id, enrolled_at) VALUES (?, ?, ?)", [(u, p, now) for u, p in enrolled])
     db.commit()
     bad = db.execute(CONSISTENCY).fetchone()
     counts = db.execute("SELECT (SELECT count(*) FROM challenge_tags), (SELECT challenge_count FROM tags WHERE tag = 'python'),"
@@ -136,7 +139,7 @@ def seed(db_path):
     db.close()
     if any(bad):
         raise SystemExit(f"seeded aggregates disagree with the rows: {bad}")
-    print(f"aggregates agree with the seeded rows (completion counts, ratings, path and tag counts, tag sort keys); "
+    print(f"aggregates agree with the seeded rows (completion counts, ratings, path and tag counts, tag sort keys, enrolment progress); "
           f"{counts[0]:,} tag rows, python on {counts[1]:,} challenges, {counts[2]:,} path entries")
     return tokens, ids
 

@@ -1,84 +1,66 @@
 //! Progress along paths, computed in SQL: one statement for all of the caller's enrolled
-//! paths (grouped while walking the enrolments' primary key, each path challenge probed
-//! against the completions' `(user_id, challenge_id)` key), one for a path's challenges.
+//! paths (a walk of the enrolments' primary key, each enrolment carrying its completed
+//! count and latest completion, kept by the triggers of migration
+//! `2026-11-26-000012_learning_progress`), one for a path's challenges (each probed
+//! against the completions' `(user_id, challenge_id)` key). Both are Diesel queries, so
+//! their prepared statements are cached.
 
 use core_models::pagination::IdPaging;
 use core_models::rank::RankEnum as _;
 use core_models::{id, time, AppResult, Caller, Page};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-use storage::schema::enrollments;
+use diesel::query_builder::{QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
+use diesel::sqlite::Sqlite;
+use storage::schema::{challenges, completions, enrollments, learning_paths, path_challenges};
 use uuid::Uuid;
 
 use crate::model::{percent, ChallengeProgress, ChallengeRef, Difficulty, PathProgress, PathProgressSummary, PathRef};
 use crate::paths;
 
+/// Path id, title, enrolled at, challenges, completed, latest completion.
+type SummaryRow = (String, String, i64, i64, i64, Option<i64>);
+/// Challenge id, title, difficulty rank, the user's completion time.
+type StepRow = (String, String, i32, Option<i64>);
+
+/// A query loading rows of `R`, whose plan and cacheability the tests inspect.
+pub(crate) trait RowsQuery<R>:
+    RunQueryDsl<SqliteConnection> + LoadQuery<'static, SqliteConnection, R> + QueryFragment<Sqlite> + QueryId
+{
+}
+impl<R, Q> RowsQuery<R> for Q where
+    Q: RunQueryDsl<SqliteConnection> + LoadQuery<'static, SqliteConnection, R> + QueryFragment<Sqlite> + QueryId
+{
+}
+
 /// Every enrolled path of a user with its counts, in path-id order after a cursor.
-const MY_PROGRESS: &str = "\
-SELECT p.id AS id, p.title AS title, e.enrolled_at AS enrolled_at, p.challenge_count AS total,
-       count(k.challenge_id) AS completed, max(k.completed_at) AS last_completed_at
-  FROM enrollments AS e
-  JOIN learning_paths AS p ON p.id = e.path_id
-  LEFT JOIN path_challenges AS pc ON pc.path_id = e.path_id
-  LEFT JOIN completions AS k ON k.user_id = e.user_id AND k.challenge_id = pc.challenge_id
- WHERE e.user_id = ? AND e.path_id > ?
- GROUP BY e.path_id
- ORDER BY e.path_id
- LIMIT ?";
+pub(crate) fn my_progress_query(user: Uuid, paging: &IdPaging) -> impl RowsQuery<SummaryRow> {
+    enrollments::table
+        .inner_join(learning_paths::table.on(learning_paths::id.eq(enrollments::path_id)))
+        .filter(enrollments::user_id.eq(user.to_string()))
+        .filter(enrollments::path_id.gt(paging.after().unwrap_or_default()))
+        .order(enrollments::path_id.asc())
+        .limit(paging.fetch())
+        .select((
+            learning_paths::id,
+            learning_paths::title,
+            enrollments::enrolled_at,
+            learning_paths::challenge_count,
+            enrollments::completed_count,
+            enrollments::last_completed_at,
+        ))
+}
 
 /// A path's challenges in order with the user's completion time of each.
-const PATH_PROGRESS: &str = "\
-SELECT c.id AS id, c.title AS title, c.difficulty AS difficulty, k.completed_at AS completed_at
-  FROM path_challenges AS pc
-  JOIN challenges AS c ON c.id = pc.challenge_id
-  LEFT JOIN completions AS k ON k.user_id = ? AND k.challenge_id = pc.challenge_id
- WHERE pc.path_id = ?
- ORDER BY pc.position";
-
-#[derive(Debug, QueryableByName)]
-struct SummaryRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = BigInt)]
-    enrolled_at: i64,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
-    #[diesel(sql_type = BigInt)]
-    completed: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    last_completed_at: Option<i64>,
-}
-
-#[derive(Debug, QueryableByName)]
-struct StepRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    title: String,
-    #[diesel(sql_type = Integer)]
-    difficulty: i32,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    completed_at: Option<i64>,
-}
-
-pub(crate) fn my_progress_query(
-    user: Uuid,
-    paging: &IdPaging,
-) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::sqlite::Sqlite, diesel::query_builder::SqlQuery> {
-    diesel::sql_query(MY_PROGRESS)
-        .into_boxed()
-        .bind::<Text, _>(user.to_string())
-        .bind::<Text, _>(paging.after().unwrap_or_default())
-        .bind::<BigInt, _>(paging.fetch())
-}
-
-pub(crate) fn path_progress_query(
-    user: Uuid,
-    path_id: Uuid,
-) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::sqlite::Sqlite, diesel::query_builder::SqlQuery> {
-    diesel::sql_query(PATH_PROGRESS).into_boxed().bind::<Text, _>(user.to_string()).bind::<Text, _>(path_id.to_string())
+pub(crate) fn path_progress_query(user: Uuid, path_id: Uuid) -> impl RowsQuery<StepRow> {
+    path_challenges::table
+        .inner_join(challenges::table.on(challenges::id.eq(path_challenges::challenge_id)))
+        .left_join(completions::table.on(
+            completions::user_id.eq(user.to_string()).and(completions::challenge_id.eq(path_challenges::challenge_id)),
+        ))
+        .filter(path_challenges::path_id.eq(path_id.to_string()))
+        .order(path_challenges::position.asc())
+        .select((challenges::id, challenges::title, challenges::difficulty, completions::completed_at.nullable()))
 }
 
 /// The caller's progress along every enrolled path, in path-id order.
@@ -86,14 +68,14 @@ pub fn mine(conn: &mut SqliteConnection, caller: &Caller, paging: &IdPaging) -> 
     let rows: Vec<SummaryRow> = my_progress_query(caller.id, paging).load(conn)?;
     let items = rows
         .into_iter()
-        .map(|row| {
+        .map(|(path_id, title, enrolled_at, total, completed, last_completed_at)| {
             Ok(PathProgressSummary {
-                path: PathRef { id: id::from_stored("learning_paths.id", &row.id)?, title: row.title },
-                enrolled_at: time::from_millis(row.enrolled_at),
-                total_challenges: row.total,
-                completed_challenges: row.completed,
-                percent_complete: percent(row.completed, row.total),
-                last_completed_at: row.last_completed_at.map(time::from_millis),
+                path: PathRef { id: id::from_stored("learning_paths.id", &path_id)?, title },
+                enrolled_at: time::from_millis(enrolled_at),
+                total_challenges: total,
+                completed_challenges: completed,
+                percent_complete: percent(completed, total),
+                last_completed_at: last_completed_at.map(time::from_millis),
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -112,16 +94,16 @@ pub fn along(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid) -> App
     let rows: Vec<StepRow> = path_progress_query(caller.id, path_id).load(conn)?;
     let challenges = rows
         .into_iter()
-        .map(|row| {
+        .map(|(challenge_id, title, difficulty, completed_at)| {
             Ok(ChallengeProgress {
                 challenge: ChallengeRef {
-                    id: id::from_stored("challenges.id", &row.id)?,
-                    title: row.title,
-                    difficulty: Difficulty::from_rank(row.difficulty)
-                        .ok_or_else(|| id::corrupt("challenges.difficulty", &row.difficulty.to_string()))?,
+                    id: id::from_stored("challenges.id", &challenge_id)?,
+                    title,
+                    difficulty: Difficulty::from_rank(difficulty)
+                        .ok_or_else(|| id::corrupt("challenges.difficulty", &difficulty.to_string()))?,
                 },
-                completed: row.completed_at.is_some(),
-                completed_at: row.completed_at.map(time::from_millis),
+                completed: completed_at.is_some(),
+                completed_at: completed_at.map(time::from_millis),
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
@@ -147,15 +129,21 @@ mod query_plans {
         let db = storage::test_pool();
         let mut conn = db.read().unwrap();
         let user = Uuid::now_v7();
-        for plan in [
-            query_plan(&mut conn, my_progress_query(user, &IdPaging::first(50))).unwrap(),
-            query_plan(&mut conn, path_progress_query(user, Uuid::now_v7())).unwrap(),
-        ] {
-            assert!(plan.iter().all(|s| !s.starts_with("SCAN") && !s.contains("TEMP B-TREE")), "{plan:#?}");
-            assert!(
-                plan.iter().any(|s| s.contains("completions") && s.contains("user_id=? AND challenge_id=?")),
-                "each path challenge probes the completions key: {plan:#?}"
-            );
-        }
+        let mine = my_progress_query(user, &IdPaging::first(50));
+        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&mine, &Sqlite).unwrap());
+        let plan = query_plan(&mut conn, mine).unwrap();
+        assert!(plan.iter().all(|s| !s.starts_with("SCAN") && !s.contains("TEMP B-TREE")), "{plan:#?}");
+        assert!(
+            !plan.iter().any(|s| s.contains("completions") || s.contains("path_challenges")),
+            "the enrolment rows carry the counts: {plan:#?}"
+        );
+        let along = path_progress_query(user, Uuid::now_v7());
+        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&along, &Sqlite).unwrap());
+        let plan = query_plan(&mut conn, along).unwrap();
+        assert!(plan.iter().all(|s| !s.starts_with("SCAN") && !s.contains("TEMP B-TREE")), "{plan:#?}");
+        assert!(
+            plan.iter().any(|s| s.contains("completions") && s.contains("user_id=? AND challenge_id=?")),
+            "each path challenge probes the completions key: {plan:#?}"
+        );
     }
 }

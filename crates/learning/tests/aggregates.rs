@@ -1,9 +1,11 @@
 //! The maintained aggregates agree with a direct count after a random mix of operations:
 //! a challenge's rating sum and count and its completion count, a path's challenge count,
-//! a tag's challenge count, and the sort keys copied onto every tag row.
+//! a tag's challenge count, the sort keys copied onto every tag row, and each enrolment's
+//! completed count and latest completion (what `/learning/me/progress` shows).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
 use core_models::Caller;
 use diesel::prelude::*;
@@ -69,6 +71,16 @@ UNION ALL
 SELECT 'tag_rows', c.id, json_array_length(c.tags), (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id)
   FROM challenges c
 UNION ALL
+SELECT 'enrolment_completed', e.user_id || ' ' || e.path_id, e.completed_count,
+       (SELECT count(*) FROM path_challenges pc JOIN completions k ON k.challenge_id = pc.challenge_id
+         WHERE pc.path_id = e.path_id AND k.user_id = e.user_id)
+  FROM enrollments e
+UNION ALL
+SELECT 'enrolment_last_completed', e.user_id || ' ' || e.path_id, coalesce(e.last_completed_at, -1),
+       (SELECT coalesce(max(k.completed_at), -1) FROM path_challenges pc JOIN completions k ON k.challenge_id = pc.challenge_id
+         WHERE pc.path_id = e.path_id AND k.user_id = e.user_id)
+  FROM enrollments e
+UNION ALL
 SELECT 'rating_without_completion', r.challenge_id || ' ' || r.user_id, 0, 1 FROM ratings r
  WHERE NOT EXISTS (SELECT 1 FROM completions k WHERE k.challenge_id = r.challenge_id AND k.user_id = r.user_id)";
 
@@ -108,11 +120,11 @@ fn aggregates_match_direct_counts_after_a_random_mix() {
     // (challenge id, author index)
     let mut challenges: Vec<(Uuid, usize)> = Vec::new();
     let mut paths: Vec<(Uuid, usize)> = Vec::new();
-    let mut applied = [0usize; 10];
+    let mut applied = [0usize; 12];
     for step in 0..600 {
         let who = rng.below(people.len());
         let me = &people[who];
-        let op = if challenges.len() < 5 { 0 } else { rng.below(10) };
+        let op = if challenges.len() < 5 { 0 } else { rng.below(12) };
         let done = match op {
             0 => {
                 let tags: Vec<String> = (0..rng.below(4)).map(|_| TAGS[rng.below(TAGS.len())].to_string()).collect();
@@ -192,6 +204,14 @@ fn aggregates_match_direct_counts_after_a_random_mix() {
                 service.delete_path(&people[author], path, IfMatch::Any).unwrap();
                 true
             }
+            10 | 11 if !paths.is_empty() => {
+                let &(path, _) = rng.pick(&paths).unwrap();
+                if op == 10 {
+                    service.enroll(me, path).is_ok()
+                } else {
+                    service.leave_path(me, path).is_ok()
+                }
+            }
             _ => false,
         };
         if done {
@@ -204,6 +224,15 @@ fn aggregates_match_direct_counts_after_a_random_mix() {
     assert!(applied.iter().all(|n| *n > 0), "every kind of operation happened: {applied:?}");
     assert_eq!(mismatches(&db), vec![]);
     // What the API shows is what was counted.
+    for person in &people {
+        let shown = service.my_progress(person, &IdPaging::first(100)).unwrap();
+        for summary in shown.items {
+            let along = service.path_progress(person, summary.path.id).unwrap();
+            assert_eq!(summary.completed_challenges, along.completed_challenges);
+            assert_eq!(summary.total_challenges, along.total_challenges);
+            assert_eq!(summary.last_completed_at, along.challenges.iter().filter_map(|c| c.completed_at).max());
+        }
+    }
     let mut conn = db.read().unwrap();
     for (id, _) in &challenges {
         let challenge = service.challenge(*id).unwrap();

@@ -277,6 +277,8 @@ diesel::table! {
         user_id -> Text,
         path_id -> Text,
         enrolled_at -> BigInt,
+        completed_count -> BigInt,
+        last_completed_at -> Nullable<BigInt>,
     }
 }
 
