@@ -66,7 +66,7 @@ pub struct NoteChanges {
     pub title: Option<Option<String>>,
     /// New content; may not be null or blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false)]
     pub content: Option<Option<String>>,
 }
 

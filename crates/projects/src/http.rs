@@ -22,7 +22,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::list::{ListTasks, ListTasksParams, Scope};
 use crate::model::{
     Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, Project,
-    Task, TaskChanges, Team, UserMarker,
+    Task, TaskChanges, Team, TeamChanges, UserMarker,
 };
 use crate::{ProjectService, SqliteProjects};
 
@@ -140,7 +140,7 @@ async fn get_team(service: Service, caller: Caller, id: web::Path<Id<Team>>) -> 
 
 /// Rename or describe a team (admins).
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
-    request_body = NamedChanges,
+    request_body = TeamChanges,
     responses(
         (status = 200, description = "The team", body = Team),
         JsonBodyErrors,
@@ -154,10 +154,10 @@ async fn update_team(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Team>>,
-    body: Json<NamedChanges>,
+    body: Json<TeamChanges>,
 ) -> AppResult<web::Json<Team>> {
     let id = id.into_inner().uuid();
-    Ok(web::Json(call(service, move |s| s.update_team(&caller, id, body.into_inner())).await?))
+    Ok(web::Json(call(service, move |s| s.update_team(&caller, id, body.into_inner().into())).await?))
 }
 
 /// Delete a team with everything in it (admins).
