@@ -708,6 +708,22 @@ pub struct EventParams {
     pub last_event_id: Option<String>,
 }
 
+/// One event of the team stream as an SSE parser hands it over (the schema of each event
+/// of `GET /teams/{id}/events`; the stream itself is `text/event-stream`).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // Documentation only: the stream writes these fields as SSE lines.
+struct TeamEvent {
+    /// The activity entry's id; send it back as `Last-Event-ID` to resume after it.
+    #[schema(format = Uuid)]
+    id: String,
+    /// The entry's action, e.g. `task.updated`.
+    #[schema(example = "task.updated")]
+    event: String,
+    /// The activity entry as JSON (an `ActivityEntry`).
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
 /// The team's activity as Server-Sent Events, as entries commit (members).
 ///
 /// Each event has `id:` the entry id, `event:` its action and `data:` the entry as JSON;
@@ -719,7 +735,7 @@ pub struct EventParams {
     params(("id" = String, Path, description = "Team id"), EventParams,
            ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
     responses(
-        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = TeamEvent),
         (status = 401, description = "Not logged in, or a used/expired ticket", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A Last-Event-ID that is no event id", body = Problem, content_type = "application/problem+json"),

@@ -93,10 +93,10 @@ const SEARCH_MAX: usize = 500;
 #[into_params(parameter_in = Query)]
 pub struct ListTasksParams {
     /// Comma list of statuses: `todo`, `in_progress`, `done`.
-    #[param(example = "todo,in_progress")]
+    #[param(example = "todo,in_progress", pattern = "^(todo|in_progress|done)(,(todo|in_progress|done))*$")]
     pub status: Option<String>,
     /// Comma list of priorities: `low`, `medium`, `high`, `urgent`.
-    #[param(example = "high,urgent")]
+    #[param(example = "high,urgent", pattern = "^(low|medium|high|urgent)(,(low|medium|high|urgent))*$")]
     pub priority: Option<String>,
     /// `me`, `none`, or a user id.
     #[param(example = "me")]
@@ -116,8 +116,9 @@ pub struct ListTasksParams {
     #[param(value_type = Option<String>, format = Uuid)]
     pub project_id: Option<String>,
     /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`; `-` for
-    /// descending; comma-separated. Default `-created_at`.
-    #[param(example = "due_date")]
+    /// descending; comma-separated (each field at most once; the pattern shows one key).
+    /// Default `-created_at`.
+    #[param(example = "due_date", pattern = "^(-?(created_at|updated_at|due_date|priority|status|title))?$")]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

@@ -208,9 +208,11 @@ impl core_models::id::Resource for Comment {
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
     /// Required; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub name: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
 }
 
@@ -221,11 +223,11 @@ pub struct NewTeam {
 pub struct NamedChanges {
     /// New name; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub name: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// Projects only: archive or restore.
     #[serde(default)]
@@ -239,11 +241,11 @@ pub struct NamedChanges {
 pub struct TeamChanges {
     /// New name; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub name: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
 }
 
@@ -356,9 +358,11 @@ impl NewInvite {
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     /// Required; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// `todo` (default), `in_progress`, `done`.
     #[serde(default)]
@@ -386,11 +390,11 @@ pub struct NewTask {
 pub struct TaskChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// New status; not null.
     #[serde(default, deserialize_with = "patch::field")]
@@ -495,6 +499,7 @@ impl TaskChanges {
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// 1 to 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
 }
 
