@@ -546,3 +546,18 @@ async fn members_watch_the_team_live_and_a_removed_member_s_stream_ends() {
     let res = client.get(&url).insert_header(("authorization", bob.bearer.as_str())).send().await.unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[actix_rt::test]
+async fn head_of_the_event_stream_answers_its_headers_and_ends() {
+    let app = spawn_app().await;
+    let ada = user(&app, "AdaHead").await;
+    let (team, _) = team_with(&app, &ada, &[]).await;
+    let path = format!("/api/v1/teams/{team}/events");
+    // The GET streams until the caller leaves; a HEAD must not hold the connection.
+    let res = actix_rt::time::timeout(Duration::from_secs(5), call(&app, &ada, Method::HEAD, &path, None))
+        .await
+        .expect("HEAD of the stream answers at once");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type").as_deref(), Some("text/event-stream"));
+    assert!(res.body.is_empty());
+}
