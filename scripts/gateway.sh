@@ -7,6 +7,8 @@ start_gateway() {
     _gateway_dir=$(mktemp -d)
     _gateway_pid=
     trap _stop_gateway EXIT
+    # Created here: the background job opens its redirections only when it gets to run.
+    : >"$_gateway_dir/stdout"
     "$binary" serve --bind 127.0.0.1:0 --database-url "$_gateway_dir/gateway.db" --workers 2 \
         >"$_gateway_dir/stdout" 2>"$log" &
     _gateway_pid=$!

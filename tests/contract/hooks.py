@@ -1,6 +1,8 @@
 """Schemathesis hooks of the contract check (loaded by run.sh through SCHEMATHESIS_HOOKS).
 
-One job: `POST /auth/logout` revokes the token it is sent with. Fuzzing it with the run's
+Each hook does one thing a JSON Schema cannot say, and touches only what it must.
+
+1. Logout. `POST /auth/logout` revokes the token it is sent with. Fuzzing it with the run's
 token would log the whole run out, and every later request would get 401. So logout cases
 carrying the run's token get a throwaway token of the same user instead: the operation is
 still tested with a real, live token, and the run's token stays valid.
@@ -9,8 +11,23 @@ Throwaway tokens are made by logging in before fuzzing starts: once the fuzzer h
 enough wrong passwords from this address, the login limit refuses further logins (429),
 as it should. When the pool runs dry the hook logs in again, and says clearly if the
 server refuses.
+
+2. Cursors and event ids. A list's `cursor` is valid only if that list issued it (it encodes the last
+row's sort key and the sort it was made under); the document can only say "a string". A
+string the fuzzer made up is refused with 422, rightly. So a *positive* case (one
+Schemathesis expects to be accepted) does not send a made-up cursor; negative cases keep
+theirs, so refusing garbage cursors is still tested, and the client and API tests page
+with real ones. The event stream's `Last-Event-ID` header and `last_event_id` parameter
+are the same kind of token (the id of an event of that stream).
+
+3. Ranges. `from`/`to` (task stats), `due_from`/`due_to` and `created_from`/`created_to`
+(task lists) must not be reversed: the server answers 422 naming the parameter, rightly,
+and JSON Schema cannot relate two parameters. A positive case with a reversed pair gets
+it swapped into order. Task stats also hold at most 1000 buckets (days or weeks): a
+positive case over a longer range gets `from` moved up to the 1000th bucket before `to`.
 """
 
+import datetime
 import json
 import os
 import threading
@@ -55,10 +72,50 @@ def throwaway_token() -> str:
     return login()
 
 
+RANGES = [("from", "to"), ("due_from", "due_to"), ("created_from", "created_to")]
+
+
+def is_positive(case) -> bool:
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode.is_positive
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    if case.operation.method.upper() != "POST" or case.operation.path != LOGOUT_PATH:
+    if case.operation.method.upper() == "POST" and case.operation.path == LOGOUT_PATH:
+        use_throwaway_token(case)
+    if not is_positive(case):
         return
+    if isinstance(case.headers, dict):
+        for name in [n for n in case.headers if n.lower() == "last-event-id"]:
+            del case.headers[name]
+    if isinstance(case.query, dict):
+        case.query.pop("cursor", None)
+        case.query.pop("last_event_id", None)
+        for low, high in RANGES:
+            a, b = case.query.get(low), case.query.get(high)
+            if isinstance(a, str) and isinstance(b, str) and a > b:
+                case.query[low], case.query[high] = b, a
+        if case.operation.path == STATS_PATH:
+            bound_stats_range(case.query)
+
+
+STATS_PATH = "/api/v1/tasks/stats"
+MAX_BUCKETS = 1000
+
+
+def bound_stats_range(query):
+    try:
+        start = datetime.date.fromisoformat(query["from"])
+        end = datetime.date.fromisoformat(query.get("to") or datetime.date.today().isoformat())
+    except (KeyError, TypeError, ValueError):
+        return
+    days = MAX_BUCKETS * (7 if query.get("bucket") == "week" else 1) - 7
+    if (end - start).days >= days:
+        query["from"] = (end - datetime.timedelta(days=days - 1)).isoformat()
+
+
+def use_throwaway_token(case):
     headers = case.headers or {}
     for name, value in list(headers.items()):
         if name.lower() == "authorization" and value == f"Bearer {RUN_TOKEN}":

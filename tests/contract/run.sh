@@ -11,7 +11,7 @@
 # accepted, ...) fails the run. What is configured and why: schemathesis.toml and hooks.py.
 #
 # Environment:
-#   CONTRACT_MAX_EXAMPLES  test cases per operation and phase (default 40)
+#   CONTRACT_MAX_EXAMPLES  test cases per operation and phase (default 20)
 #   CONTRACT_SEED          Hypothesis seed (default: random; the run prints it to replay)
 #   CONTRACT_WORKERS       concurrent Schemathesis workers (default 2)
 #   CONTRACT_REPORT_DIR    where the JUnit report and the gateway log go
@@ -30,7 +30,7 @@ gateway=$(cd "$(dirname "$gateway")" && pwd)/$(basename "$gateway")
 venv=$root/.tools/venv
 requirements=$here/requirements.txt
 report_dir=${CONTRACT_REPORT_DIR:-$root/target/contract}
-max_examples=${CONTRACT_MAX_EXAMPLES:-40}
+max_examples=${CONTRACT_MAX_EXAMPLES:-20}
 workers=${CONTRACT_WORKERS:-2}
 
 # --- Schemathesis, pinned, in a project-local venv --------------------------------------
