@@ -35,6 +35,7 @@ release:
 ## Load benchmarks against a release gateway (installs the oha load generator if missing).
 bench: release
 	@command -v oha >/dev/null 2>&1 || $(CARGO) install oha --locked
+	cd bench/sse-load && $(CARGO) build --release --locked
 	python3 bench/bench.py --gateway target/release/gateway --duration $(BENCH_DURATION)
 
 ## Headless Chromium for the browser EventSource test (Debian's package; the test skips without it).

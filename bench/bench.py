@@ -162,8 +162,10 @@ def bench_tasks(base, duration, db_path):
 
 
 from bench_projects import bench_projects  # noqa: E402
+from bench_learning import bench_learning  # noqa: E402
 
-SCENARIOS = {"notes": bench_notes, "tasks": bench_tasks, "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request)}
+SCENARIOS = {"notes": bench_notes, "tasks": bench_tasks, "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request),
+             "learning": lambda b, d, p: bench_learning(b, d, p, oha, report)}
 
 
 def main():

@@ -3,11 +3,12 @@
 the team-wide task lists, the activity feed, conditional PATCHes, and 1,000 live
 subscribers while 50 changes a second are written."""
 
-import asyncio
 import json
+import os
+import subprocess
+import sys
 import random
 import sqlite3
-import threading
 import time
 import http.client
 import urllib.parse
@@ -118,92 +119,50 @@ def rss_mb(pid):
     return 0.0
 
 
-async def subscriber(host, port, path, token, stats, ready, stop, probe):
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
-    await writer.drain()
-    ids = []
-    latencies = []
-    ready.release()
-    buf = b""
-    try:
-        while not stop.is_set():
-            try:
-                chunk = await asyncio.wait_for(reader.read(65536), timeout=0.5)
-            except asyncio.TimeoutError:
-                continue
-            if not chunk:
-                break
-            received = time.time() * 1000
-            buf += chunk
-            while b"\n\n" in buf:
-                block, buf = buf.split(b"\n\n", 1)
-                for line in block.split(b"\n"):
-                    if line.startswith(b"id: "):
-                        ids.append(line[4:].decode())
-                    elif probe and line.startswith(b"data: ") and b"bench-write " in line:
-                        sent = json.loads(line[6:])["details"]["title"]["to"]
-                        latencies.append(received - float(sent.split()[1]))
-    finally:
-        writer.close()
-    stats.append((ids, latencies))
+SSE_LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sse-load", "target", "release", "sse-load")
 
 
 def live(base, token, team, project, task_ids, seconds, pid, subscribers=1000, rate=50):
+    """1,000 subscribers (bench/sse-load, one small Rust process: a Python client was
+    itself the bottleneck at 50,000 events a second) while `rate` PATCHes a second are
+    written; every subscriber must get every event, in order, none twice."""
     host, port = urllib.parse.urlparse(base).hostname, urllib.parse.urlparse(base).port
-    stats = []
-
-    async def run():
-        stop = asyncio.Event()
-        ready = asyncio.Semaphore(0)
-        path = f"/api/v1/teams/{team}/events"
-        # Every subscriber checks it gets every event in order; 20 probes also time them
-        # (parsing JSON in all 1,000 would make this Python client, not the server, the
-        # bottleneck: 50,000 events a second).
-        subs = [asyncio.create_task(subscriber(host, port, path, token, stats, ready, stop, i < 20)) for i in range(subscribers)]
-        for _ in range(subscribers):
-            await ready.acquire()
-        await asyncio.sleep(2)
-        rss_before = rss_mb(pid)
-        written = []
-
-        def writer():
-            conn = http.client.HTTPConnection(host, port)
-            start = time.time()
-            for i in range(int(seconds * rate)):
-                target = start + i / rate
-                delay = target - time.time()
-                if delay > 0:
-                    time.sleep(delay)
-                task, proj = task_ids[i % len(task_ids)]
-                body = json.dumps({"title": f"bench-write {time.time() * 1000:.3f}"})
-                conn.request("PATCH", f"/api/v1/projects/{proj}/tasks/{task}", body,
-                             {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
-                res = conn.getresponse()
-                res.read()
-                written.append(res.status)
-
-        thread = threading.Thread(target=writer)
-        thread.start()
-        while thread.is_alive():
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(3)
-        rss_peak = rss_mb(pid)
-        stop.set()
-        await asyncio.gather(*subs)
-        return written, rss_before, rss_peak
-
-    written, rss_before, rss_peak = asyncio.run(run())
+    path = f"/api/v1/teams/{team}/events"
+    client = subprocess.Popen([SSE_LOAD, f"{host}:{port}", path, token, str(subscribers), "20"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if client.stdout.readline().strip() != "ready":
+        client.kill()
+        sys.exit("sse-load did not get its subscribers connected")
+    time.sleep(2)
+    rss_before = rss_mb(pid)
+    written = []
+    conn = http.client.HTTPConnection(host, port)
+    start = time.time()
+    for i in range(int(seconds * rate)):
+        delay = start + i / rate - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        task, proj = task_ids[i % len(task_ids)]
+        body = json.dumps({"title": f"bench-write {time.time() * 1000:.3f}"})
+        conn.request("PATCH", f"/api/v1/projects/{proj}/tasks/{task}", body,
+                     {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        res = conn.getresponse()
+        res.read()
+        written.append(res.status)
+    time.sleep(3)
+    rss_peak = rss_mb(pid)
+    out, _ = client.communicate("", timeout=60)
+    result = json.loads(out.strip().splitlines()[-1])
     ok_writes = sum(1 for s in written if s == 200)
-    complete = sum(1 for ids, _ in stats if len(ids) == ok_writes and ids == sorted(ids) and len(set(ids)) == len(ids))
-    lat = sorted(l for _, ls in stats for l in ls)
-    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
+    complete = sum(1 for n in result["counts"] if n == ok_writes)
     print(f"\n### Live: {subscribers} subscribers, {rate} changes/s for {seconds}s\n")
     print(f"- writes: {ok_writes} ok of {len(written)}")
-    print(f"- subscribers with every event, in order, none twice: {complete} of {len(stats)}")
-    print(f"- commit-to-delivery (write start to receipt): p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {lat[-1] if lat else 0:.1f} ms")
+    print(f"- subscribers with every event, in order, none twice: {complete} of {subscribers} "
+          f"(in order and none twice: {result['ordered_unique']}; connections that failed: {result['failed']})")
+    print(f"- commit-to-delivery (write sent to event received, {result['samples']} samples from 20 subscribers): "
+          f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
     print(f"- gateway RSS: {rss_before:.0f} MB with the subscribers idle, {rss_peak:.0f} MB after the writes")
-    return {"writes": ok_writes, "complete": complete, "subscribers": len(stats), "p99_ms": p(0.99), "rss_mb": rss_peak}
+    return {"writes": ok_writes, "complete": complete, "subscribers": subscribers, "p99_ms": result["p99_ms"], "rss_mb": rss_peak}
 
 
 def bench_projects(base, duration, db_path, pid, oha, report, request):

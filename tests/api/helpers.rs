@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use gateway::{Application, NotesStore, Settings};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// A gateway running inside the test process on its own fresh database.
 pub struct TestApp {
@@ -164,6 +164,29 @@ impl TestApp {
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
+}
+
+/// A registered, logged-in user.
+#[derive(Clone)]
+pub struct User {
+    pub id: String,
+    pub bearer: String,
+}
+
+/// Registers `name` (as `<name>@example.com`) and logs in.
+pub async fn user(app: &TestApp, name: &str) -> User {
+    let email = format!("{}@example.com", name.to_lowercase());
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": email, "display_name": name, "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    let id = res.json()["id"].as_str().unwrap().to_string();
+    let login =
+        app.post_json("/api/v1/auth/login", &json!({"email": email, "password": "correct horse battery"})).await;
+    User { id, bearer: format!("Bearer {}", login.json()["token"].as_str().unwrap()) }
 }
 
 /// A gateway running as a separate process (for kill -9 and signal tests).

@@ -7,6 +7,7 @@ mod browser;
 mod conditional;
 mod helpers;
 mod input;
+mod learning;
 mod notes;
 mod platform;
 mod projects;

@@ -9,29 +9,7 @@ use actix_web::http::Method;
 use futures_util::StreamExt as _;
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, Response, TestApp};
-
-/// A registered, logged-in user.
-#[derive(Clone)]
-struct User {
-    id: String,
-    bearer: String,
-}
-
-async fn user(app: &TestApp, name: &str) -> User {
-    let email = format!("{}@example.com", name.to_lowercase());
-    let res = app
-        .post_json(
-            "/api/v1/auth/register",
-            &json!({"email": email, "display_name": name, "password": "correct horse battery"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
-    let id = res.json()["id"].as_str().unwrap().to_string();
-    let login =
-        app.post_json("/api/v1/auth/login", &json!({"email": email, "password": "correct horse battery"})).await;
-    User { id, bearer: format!("Bearer {}", login.json()["token"].as_str().unwrap()) }
-}
+use crate::helpers::{send, spawn_app, user, Response, TestApp, User};
 
 async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
     call_with(app, who, method, path, body, &[]).await

@@ -39,6 +39,7 @@ use crate::{access_log, document, head, health, request_id};
         (name = "notes", description = "Sticky notes: login optional (a token makes them the caller's own)"),
         (name = "tasks", description = "Freelancer task tracker: login optional (a token makes them the caller's own)"),
         (name = "accounts", description = "Registration, login and logout (bearer tokens), users"),
+        (name = "learning", description = "SkillSync learning platform: challenges, paths, enrolments, completions, ratings, comments, peer feedback, progress (browsing needs no login)"),
         (name = "projects", description = "Team projects: teams, members, invites, projects, tasks, comments, activity and live events (login required)"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -58,6 +59,7 @@ struct Services {
     // Fired at shutdown: open event streams end so they do not hold the shutdown up.
     shutdown: Shutdown,
     projects: Arc<projects::SqliteProjects>,
+    learning: Arc<dyn learning::LearningService>,
 }
 
 impl Services {
@@ -74,7 +76,8 @@ impl Services {
         // One publisher for the app: every worker's streams subscribe to it.
         let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
         let projects = Arc::new(projects::SqliteProjects::new(db.clone(), activity));
-        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), projects }
+        let learning: Arc<dyn learning::LearningService> = Arc::new(learning::SqliteLearning::new(db.clone()));
+        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), projects, learning }
     }
 }
 
@@ -97,7 +100,8 @@ where
                     services.authentication.tickets().clone(),
                 ))
                 .configure(tasks::http::configure(services.tasks.clone()))
-                .configure(projects::http::configure(services.projects.clone())),
+                .configure(projects::http::configure(services.projects.clone()))
+                .configure(learning::http::configure(services.learning.clone())),
         )
 }
 

@@ -83,8 +83,13 @@ impl Authentication {
     /// The caller (and, for bearer tokens, the session) of `req`.
     async fn caller_of(&self, req: &ServiceRequest) -> AppResult<Option<(Caller, Option<crate::CurrentUser>)>> {
         if let Some(credential) = bearer_credential(req.request())? {
-            let accounts = self.accounts.clone();
-            let user = blocking(move || accounts.authenticate(&credential)).await?;
+            let user = match self.accounts.cached_session(&credential) {
+                Some(user) => user,
+                None => {
+                    let accounts = self.accounts.clone();
+                    blocking(move || accounts.authenticate(&credential)).await?
+                }
+            };
             return Ok(Some((user.caller(), Some(user))));
         }
         if let Some(ticket) = stream_ticket(req) {

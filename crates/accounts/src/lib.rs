@@ -49,6 +49,7 @@ pub mod http;
 mod model;
 mod password;
 mod service;
+mod sessions;
 mod sqlite;
 mod throttle;
 pub mod ticket;

@@ -39,6 +39,12 @@ pub trait AccountService: Send + Sync + 'static {
     /// unknown, expired or revoked.
     fn authenticate(&self, token: &str) -> AppResult<CurrentUser>;
 
+    /// The caller of `token` when that is known without blocking (a session seen
+    /// moments ago); `None` means "ask [`AccountService::authenticate`]", never "invalid".
+    fn cached_session(&self, _token: &str) -> Option<CurrentUser> {
+        None
+    }
+
     /// Revokes the token `current` authenticated with; other sessions stay valid.
     fn logout(&self, current: &CurrentUser) -> AppResult<()>;
 

@@ -17,6 +17,7 @@ use crate::config::AccountsConfig;
 use crate::http::{HashGate, HASH_QUEUE_WAIT};
 use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, TokenType, User};
 use crate::password::{HashSlots, Passwords};
+use crate::sessions::SessionCache;
 use crate::throttle::LoginThrottle;
 use crate::token::{AccessToken, TokenHash};
 use crate::AccountService;
@@ -37,6 +38,7 @@ struct Inner {
     hash_gate: HashGate,
     throttle: LoginThrottle,
     clock: Arc<dyn Clock>,
+    sessions: SessionCache,
 }
 
 impl SqliteAccounts {
@@ -51,6 +53,7 @@ impl SqliteAccounts {
                 hash_gate: HashGate::new(config.max_concurrent_hashes, HASH_QUEUE_WAIT),
                 throttle: LoginThrottle::new(config.login_throttle),
                 clock: config.clock,
+                sessions: SessionCache::default(),
             }),
         }
     }
@@ -225,16 +228,28 @@ impl AccountService for SqliteAccounts {
     fn authenticate(&self, token: &str) -> AppResult<CurrentUser> {
         let hash = TokenHash::of_presented(token).ok_or_else(invalid_token)?;
         let now_ms = time::to_millis(self.inner.now());
-        let user = tokens::table
+        if let Some(user) = self.inner.sessions.get(&hash, now_ms) {
+            return Ok(CurrentUser::new(user, hash));
+        }
+        let epoch = self.inner.sessions.epoch();
+        let (user, expires_at_ms) = tokens::table
             .inner_join(users::table)
             .filter(tokens::token_hash.eq(hash.as_bytes().as_slice()))
             .filter(tokens::revoked_at.is_null())
             .filter(tokens::expires_at.gt(now_ms))
-            .select(UserRow::as_select())
-            .first(&mut self.inner.db.read()?)
+            .select((UserRow::as_select(), tokens::expires_at))
+            .first::<(UserRow, i64)>(&mut self.inner.db.read()?)
             .optional()?
             .ok_or_else(invalid_token)?;
-        Ok(CurrentUser::new(user.try_into()?, hash))
+        let user: User = user.try_into()?;
+        self.inner.sessions.store(epoch, hash, user.clone(), expires_at_ms);
+        Ok(CurrentUser::new(user, hash))
+    }
+
+    fn cached_session(&self, token: &str) -> Option<CurrentUser> {
+        let hash = TokenHash::of_presented(token)?;
+        let user = self.inner.sessions.get(&hash, time::to_millis(self.inner.now()))?;
+        Some(CurrentUser::new(user, hash))
     }
 
     fn logout(&self, current: &CurrentUser) -> AppResult<()> {
@@ -254,6 +269,7 @@ impl AccountService for SqliteAccounts {
             .execute(c)?;
             Ok(())
         })?;
+        self.inner.sessions.revoked(current.token());
         log::info!("user {} logged out", current.id());
         Ok(())
     }

@@ -50,7 +50,7 @@ use diesel::SqliteConnection;
 use uuid::Uuid;
 
 pub use model::{entry_id, seq_of, ActivityEntry, Details, NewEntry};
-pub use publish::{InProcessPublisher, Lagged, Publisher, Subscription};
+pub use publish::{InProcessPublisher, Lagged, Published, Publisher, Subscription};
 pub use query::{FeedFilter, FeedParams, FeedQuery};
 pub use store::Subject;
 
@@ -73,7 +73,7 @@ impl ActivityLog {
     pub fn append(&self, conn: &mut SqliteConnection, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
         let entry = store::insert(conn, actor, entry)?;
         let publisher = self.publisher.clone();
-        let shared = Arc::new(entry.clone());
+        let shared = Arc::new(Published::new(entry.clone()));
         storage::after_commit(move || publisher.publish(shared))?;
         Ok(entry)
     }

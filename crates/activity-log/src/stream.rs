@@ -14,15 +14,15 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse};
 use core_models::http::blocking;
-use core_models::sse::{sse_response, Shutdown, SseEvent};
+use core_models::sse::{sse_response, Shutdown};
 use core_models::{AppResult, FieldError};
 use futures_util::StreamExt as _;
 use storage::Database;
 use uuid::Uuid;
 
 use crate::model::seq_of;
-use crate::publish::Subscription;
-use crate::{store, ActivityEntry, ActivityLog};
+use crate::publish::{Published, Subscription};
+use crate::{store, ActivityLog};
 
 /// Entries read from the table per replay query.
 const REPLAY_BATCH: i64 = 500;
@@ -62,20 +62,11 @@ struct State {
     live: Subscription,
     phase: Phase,
     last_seq: i64,
-    ready: VecDeque<ActivityEntry>,
-}
-
-fn event_of(entry: &ActivityEntry) -> SseEvent {
-    SseEvent {
-        id: entry.id.to_string(),
-        event: entry.action.clone(),
-        // An entry of plain values always serialises.
-        data: serde_json::to_string(entry).unwrap_or_default(),
-    }
+    ready: VecDeque<Arc<Published>>,
 }
 
 impl State {
-    async fn next(mut self) -> Option<(ActivityEntry, State)> {
+    async fn next(mut self) -> Option<(Arc<Published>, State)> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
                 self.last_seq = entry.seq;
@@ -99,10 +90,10 @@ impl State {
                         Some(last) if batch.len() as i64 == REPLAY_BATCH => Phase::Replay(last.seq),
                         _ => Phase::Live,
                     };
-                    self.ready.extend(batch);
+                    self.ready.extend(batch.into_iter().map(|entry| Arc::new(Published::new(entry))));
                 }
                 Phase::Live => match self.live.next().await {
-                    Some(Ok(entry)) if entry.seq > self.last_seq => self.ready.push_back(Arc::unwrap_or_clone(entry)),
+                    Some(Ok(entry)) if entry.seq > self.last_seq => self.ready.push_back(entry),
                     Some(Ok(_)) => {} // already replayed
                     Some(Err(crate::Lagged)) | None => return None,
                 },
@@ -119,7 +110,7 @@ pub fn resume(
     db: Database,
     team_id: Uuid,
     resume_after: Option<i64>,
-) -> impl futures_util::Stream<Item = ActivityEntry> {
+) -> impl futures_util::Stream<Item = Arc<Published>> {
     let live = log.subscribe(team_id);
     let phase = resume_after.map_or(Phase::Live, Phase::Replay);
     let state = State { db, team_id, live, phase, last_seq: resume_after.unwrap_or(0), ready: VecDeque::new() };
@@ -140,7 +131,7 @@ pub fn team_stream(
     resume_after: Option<i64>,
     shutdown: Shutdown,
     heartbeat: Duration,
-    last: impl Fn(&ActivityEntry) -> bool + 'static,
+    last: impl Fn(&crate::ActivityEntry) -> bool + 'static,
 ) -> HttpResponse {
     let entries = Box::pin(resume(log, db, team_id, resume_after));
     // Up to and including the entry that ends the stream; then end at once, without
@@ -152,7 +143,7 @@ pub fn team_stream(
             let mut entries = entries?;
             let entry = entries.next().await?;
             let next = if last(&entry) { None } else { Some(entries) };
-            Some((event_of(&entry), next))
+            Some((entry.frame(), next))
         }
     })
     .boxed_local();

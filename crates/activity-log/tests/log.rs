@@ -74,7 +74,7 @@ async fn a_failed_change_leaves_no_entry_and_publishes_nothing() {
     let kept = record(&db, &log, &ada, NewEntry::new(team, "task.created").details(Details::new().with("title", "x")));
     assert_eq!(feed(&db, &log, team, FeedParams::default()), vec![kept.clone()]);
     let first = tokio::time::timeout(Duration::from_secs(5), live.next()).await.unwrap().unwrap().unwrap();
-    assert_eq!(*first, kept, "the first event is the committed entry, not the rolled-back one");
+    assert_eq!(*first.entry(), kept, "the first event is the committed entry, not the rolled-back one");
     assert_eq!(kept.actor, ada.user_ref());
     assert_eq!(kept.details, serde_json::json!({"title": "x"}));
 }

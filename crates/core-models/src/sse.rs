@@ -87,8 +87,9 @@ impl Shutdown {
     }
 }
 
-/// A boxed stream of events.
-pub type EventStream = Pin<Box<dyn Stream<Item = SseEvent>>>;
+/// A boxed stream of encoded events ([`SseEvent::encode`]; an event sent to many
+/// streams can be encoded once and shared, `Bytes` clones are cheap).
+pub type EventStream = Pin<Box<dyn Stream<Item = Bytes>>>;
 
 /// A `200 text/event-stream` response that sends `events` with a keep-alive comment every
 /// `heartbeat`, ending when `events` ends or `shutdown` fires.
@@ -110,7 +111,7 @@ pub fn framed(events: EventStream, shutdown: Shutdown, heartbeat: Duration) -> i
         tokio::select! {
             biased;
             () = shutdown.triggered() => None,
-            next = events.next() => next.map(|event| (event.encode(), Some((events, shutdown, heartbeat)))),
+            next = events.next() => next.map(|event| (event, Some((events, shutdown, heartbeat)))),
             () = tokio::time::sleep(heartbeat) => {
                 Some((Bytes::from_static(b": keep-alive\n\n"), Some((events, shutdown, heartbeat))))
             }
@@ -135,7 +136,7 @@ mod tests {
 
     #[actix_rt::test]
     async fn the_stream_sends_events_then_ends_with_them() {
-        let events = futures_util::stream::iter([event("1", "x"), event("2", "y")]).boxed_local();
+        let events = futures_util::stream::iter([event("1", "x").encode(), event("2", "y").encode()]).boxed_local();
         let out: Vec<Bytes> = framed(events, Shutdown::new(), HEARTBEAT).collect().await;
         let text: String = out.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
         assert!(text.starts_with("retry: 2000\n"));
@@ -145,7 +146,7 @@ mod tests {
     #[actix_rt::test]
     async fn idle_streams_get_comments_and_end_at_shutdown() {
         let shutdown = Shutdown::new();
-        let never = futures_util::stream::pending::<SseEvent>().boxed_local();
+        let never = futures_util::stream::pending::<Bytes>().boxed_local();
         let mut stream = Box::pin(framed(never, shutdown.clone(), Duration::from_millis(20)));
         assert!(stream.next().await.unwrap().starts_with(b"retry:"));
         assert_eq!(stream.next().await.unwrap(), ": keep-alive\n\n");

@@ -37,7 +37,6 @@ mod projects;
 mod service;
 mod tasks;
 mod teams;
-mod users;
 
 use core_models::constraint::Constraint;
 

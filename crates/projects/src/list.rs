@@ -366,6 +366,10 @@ mod query_plans {
                         let query = ListTasks::parse(params, scope, me).unwrap();
                         let today = time::now().date_naive();
                         let sql = list_query(&query, today).unwrap().unwrap();
+                        // Prepared once per connection, not parsed and planned per request.
+                        let cacheable =
+                            diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&sql, &Sqlite);
+                        assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
                         let plan = query_plan(&mut conn, sql).unwrap();
                         let problems = plan_problems(&plan, "project_tasks");
                         assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");

@@ -6,14 +6,15 @@ use chrono::NaiveDate;
 use core_models::constraint::ForeignKeyField as _;
 use core_models::rank::RankEnum as _;
 use core_models::version::IfMatch;
-use core_models::{id, time, AppError, AppResult, Caller, Page};
+use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+use storage::expr::{trusted, Trusted};
 use storage::schema::project_tasks;
 use uuid::Uuid;
 
 use crate::access::{is_member, project_access, task_access};
 use crate::model::{NewTask, Priority, Task, TaskChanges, TaskStatus, ValidTaskChanges};
-use crate::users;
 
 /// A task as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -27,19 +28,33 @@ pub(crate) struct TaskRow {
     pub priority: i32,
     pub due_date: Option<String>,
     pub assignee_id: Option<String>,
+    /// Names come with the row (a primary-key lookup each), not from a second query.
+    #[diesel(select_expression = trusted::<Nullable<Text>>(
+        "(SELECT display_name FROM users WHERE users.id = project_tasks.assignee_id)"))]
+    #[diesel(select_expression_type = Trusted<Nullable<Text>>)]
+    pub assignee_name: Option<String>,
     pub created_by: String,
+    #[diesel(select_expression = trusted::<Text>(
+        "(SELECT display_name FROM users WHERE users.id = project_tasks.created_by)"))]
+    #[diesel(select_expression_type = Trusted<Text>)]
+    pub created_by_name: String,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
 }
 
-/// Tasks from rows, with their people's names read in one query.
-pub(crate) fn tasks_of(conn: &mut SqliteConnection, rows: Vec<TaskRow>) -> AppResult<Vec<Task>> {
-    let ids: Vec<&str> =
-        rows.iter().flat_map(|r| std::iter::once(r.created_by.as_str()).chain(r.assignee_id.as_deref())).collect();
-    let people = users::refs(conn, &ids)?;
+/// Tasks from rows (which carry their people's names).
+pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<Task>> {
+    let person = |id: String, display_name: String| -> AppResult<UserRef> {
+        Ok(UserRef { id: id::from_stored("users.id", &id)?, display_name })
+    };
     rows.into_iter()
         .map(|row| {
+            let assignee = match (row.assignee_id, row.assignee_name) {
+                (Some(id), Some(name)) => Some(person(id, name)?),
+                (None, _) => None,
+                (Some(id), None) => return Err(id::corrupt("users.id", &id)),
+            };
             Ok(Task {
                 id: id::from_stored("project_tasks.id", &row.id)?,
                 project_id: id::from_stored("project_tasks.project_id", &row.project_id)?,
@@ -53,8 +68,8 @@ pub(crate) fn tasks_of(conn: &mut SqliteConnection, rows: Vec<TaskRow>) -> AppRe
                     .due_date
                     .map(|d| time::parse_date(&d).ok_or_else(|| id::corrupt("project_tasks.due_date", &d)))
                     .transpose()?,
-                assignee: row.assignee_id.map(|a| users::get(&people, &a)).transpose()?,
-                created_by: users::get(&people, &row.created_by)?,
+                assignee,
+                created_by: person(row.created_by, row.created_by_name)?,
                 created_at: time::from_millis(row.created_at),
                 updated_at: time::from_millis(row.updated_at),
                 version: row.version,
@@ -70,7 +85,7 @@ fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<Task> {
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("task"))?;
-    tasks_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
+    tasks_of(vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
 }
 
 /// An assignee must be a member of the team (422 otherwise).
@@ -217,6 +232,6 @@ pub fn list(conn: &mut SqliteConnection, query: &crate::list::ListTasks, today: 
         return Ok(Page { items: vec![], next_cursor: None });
     };
     let rows: Vec<TaskRow> = sql.load(conn)?;
-    let tasks = tasks_of(conn, rows)?;
+    let tasks = tasks_of(rows)?;
     Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
 }

@@ -16,6 +16,7 @@
 
 pub mod budget;
 mod database;
+pub mod expr;
 pub mod keyset;
 pub mod plan;
 pub mod schema;

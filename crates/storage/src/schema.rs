@@ -208,3 +208,134 @@ diesel::joinable!(tokens -> users (user_id));
 // Tables that join `users` later (authors, members) add their own pairs with `users`; one
 // table may appear in several of these macros as long as no pair is listed twice.
 diesel::allow_tables_to_appear_in_same_query!(users, tokens);
+
+// ---- learning platform (migration 2026-11-26-000006_learning) ----
+
+diesel::table! {
+    challenges (seq) {
+        seq -> BigInt,
+        id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        difficulty -> Integer,
+        topic -> Text,
+        tags -> Text,
+        author_id -> Text,
+        rating_sum -> BigInt,
+        rating_count -> BigInt,
+        completion_count -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    challenge_tags (challenge_id, tag) {
+        challenge_id -> Text,
+        tag -> Text,
+        difficulty -> Integer,
+        rating_key -> BigInt,
+        completion_count -> BigInt,
+        created_at -> BigInt,
+        title_key -> Text,
+    }
+}
+
+diesel::table! {
+    tags (tag) {
+        tag -> Text,
+        challenge_count -> BigInt,
+    }
+}
+
+diesel::table! {
+    learning_paths (seq) {
+        seq -> BigInt,
+        id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        topic -> Text,
+        author_id -> Text,
+        challenge_count -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    path_challenges (path_id, position) {
+        path_id -> Text,
+        position -> BigInt,
+        challenge_id -> Text,
+    }
+}
+
+diesel::table! {
+    enrollments (user_id, path_id) {
+        user_id -> Text,
+        path_id -> Text,
+        enrolled_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    completions (id) {
+        id -> Text,
+        challenge_id -> Text,
+        user_id -> Text,
+        solution -> Nullable<Text>,
+        completed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ratings (challenge_id, user_id) {
+        challenge_id -> Text,
+        user_id -> Text,
+        stars -> Integer,
+        rated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    challenge_comments (id) {
+        id -> Text,
+        challenge_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    completion_feedback (id) {
+        id -> Text,
+        completion_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        stars -> Nullable<Integer>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(challenge_comments -> users (author_id));
+diesel::joinable!(completions -> users (user_id));
+diesel::joinable!(completion_feedback -> users (author_id));
+diesel::joinable!(completion_feedback -> completions (completion_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    challenges,
+    challenge_tags,
+    tags,
+    learning_paths,
+    path_challenges,
+    enrollments,
+    completions,
+    ratings,
+    challenge_comments,
+    completion_feedback,
+    users
+);

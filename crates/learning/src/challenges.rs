@@ -1,0 +1,207 @@
+//! Challenges: functions on an open connection. Only the author changes or deletes one
+//! (403 for others), checked against `If-Match` inside the write.
+
+use core_models::rank::RankEnum as _;
+use core_models::version::IfMatch;
+use core_models::{id, time, AppError, AppResult, Caller, UserRef};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use storage::schema::{challenges, users};
+use uuid::Uuid;
+
+use crate::model::{Challenge, ChallengeChanges, Difficulty, NewChallenge, RatingSummary, ValidChallengeChanges};
+
+/// A challenge row with its author's name (one join, no query per row).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = challenges, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct ChallengeRow {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub difficulty: i32,
+    pub topic: String,
+    pub tags: String,
+    pub author_id: String,
+    #[diesel(select_expression = users::display_name, select_expression_type = users::display_name)]
+    pub author_name: String,
+    pub rating_sum: i64,
+    pub rating_count: i64,
+    pub completion_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// The rating sort key of a challenge: the average in millionths, 0 when unrated (the
+/// `rating_key` generated column computes the same).
+pub(crate) fn rating_key(sum: i64, count: i64) -> i64 {
+    if count > 0 {
+        sum * 1_000_000 / count
+    } else {
+        0
+    }
+}
+
+impl ChallengeRow {
+    pub(crate) fn into_challenge(self) -> AppResult<Challenge> {
+        let tags: Vec<String> =
+            serde_json::from_str(&self.tags).map_err(|_| id::corrupt("challenges.tags", &self.tags))?;
+        Ok(Challenge {
+            id: id::from_stored("challenges.id", &self.id)?,
+            title: self.title,
+            description: self.description,
+            difficulty: Difficulty::from_rank(self.difficulty)
+                .ok_or_else(|| id::corrupt("challenges.difficulty", &self.difficulty.to_string()))?,
+            topic: self.topic,
+            tags,
+            author: UserRef {
+                id: id::from_stored("challenges.author_id", &self.author_id)?,
+                display_name: self.author_name,
+            },
+            rating: RatingSummary::of(self.rating_sum, self.rating_count),
+            completion_count: self.completion_count,
+            created_at: time::from_millis(self.created_at),
+            updated_at: time::from_millis(self.updated_at),
+            version: self.version,
+        })
+    }
+}
+
+/// The challenge `challenge_id`, or 404.
+pub fn find(conn: &mut SqliteConnection, challenge_id: Uuid) -> AppResult<Challenge> {
+    let row: ChallengeRow = challenges::table
+        .inner_join(users::table.on(users::id.eq(challenges::author_id)))
+        .filter(challenges::id.eq(challenge_id.to_string()))
+        .select(ChallengeRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("challenge"))?;
+    row.into_challenge()
+}
+
+/// Whether the challenge exists (404 otherwise).
+pub fn require(conn: &mut SqliteConnection, challenge_id: Uuid) -> AppResult<()> {
+    let found: Option<i64> = challenges::table
+        .filter(challenges::id.eq(challenge_id.to_string()))
+        .select(challenges::seq)
+        .first(conn)
+        .optional()?;
+    found.map(drop).ok_or_else(|| AppError::not_found("challenge"))
+}
+
+/// Replaces the challenge's tag rows; each copies the challenge's sort keys (kept in step
+/// afterwards by the `challenge_tags_*_key` triggers).
+fn set_tags(conn: &mut SqliteConnection, challenge_id: &str, tags: &[String]) -> AppResult<()> {
+    diesel::sql_query("DELETE FROM challenge_tags WHERE challenge_id = ?")
+        .bind::<Text, _>(challenge_id)
+        .execute(conn)?;
+    for tag in tags {
+        diesel::sql_query(
+            "INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key) \
+             SELECT id, ?, difficulty, rating_key, completion_count, created_at, title FROM challenges WHERE id = ?",
+        )
+        .bind::<Text, _>(tag)
+        .bind::<Text, _>(challenge_id)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn tags_json(tags: &[String]) -> AppResult<String> {
+    serde_json::to_string(tags).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Creates a challenge; the caller is its author.
+pub fn create(conn: &mut SqliteConnection, caller: &Caller, new: NewChallenge) -> AppResult<Challenge> {
+    let valid = new.validate()?;
+    let challenge_id = id::new_id().to_string();
+    let now = time::to_millis(time::now());
+    diesel::insert_into(challenges::table)
+        .values((
+            challenges::id.eq(&challenge_id),
+            challenges::title.eq(&valid.title),
+            challenges::description.eq(&valid.description),
+            challenges::difficulty.eq(valid.difficulty.rank()),
+            challenges::topic.eq(&valid.topic),
+            challenges::tags.eq(tags_json(&valid.tags)?),
+            challenges::author_id.eq(caller.id.to_string()),
+            challenges::created_at.eq(now),
+            challenges::updated_at.eq(now),
+            challenges::version.eq(1),
+        ))
+        .execute(conn)?;
+    set_tags(conn, &challenge_id, &valid.tags)?;
+    find(conn, id::from_stored("challenges.id", &challenge_id)?)
+}
+
+/// The challenge, if the caller wrote it: 404 for an unknown one, 403 for someone else's.
+fn authored(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<Challenge> {
+    let challenge = find(conn, challenge_id)?;
+    if challenge.author.id != caller.id {
+        return Err(AppError::Forbidden("only its author may change or delete a challenge".into()));
+    }
+    Ok(challenge)
+}
+
+/// Applies `changes` (the author), honouring `If-Match`. A change that changes nothing
+/// keeps the version.
+pub fn update(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    challenge_id: Uuid,
+    changes: ChallengeChanges,
+    if_match: IfMatch,
+) -> AppResult<Challenge> {
+    let ValidChallengeChanges { title, description, difficulty, topic, tags } = changes.validate()?;
+    let before = authored(conn, caller, challenge_id)?;
+    if_match.check(before.version)?;
+    let after = Challenge {
+        title: title.unwrap_or_else(|| before.title.clone()),
+        description: description.unwrap_or_else(|| before.description.clone()),
+        difficulty: difficulty.unwrap_or(before.difficulty),
+        topic: topic.unwrap_or_else(|| before.topic.clone()),
+        tags: tags.unwrap_or_else(|| before.tags.clone()),
+        ..before.clone()
+    };
+    if after == before {
+        return Ok(before);
+    }
+    let updated_at = time::now_after(before.updated_at);
+    let key = challenge_id.to_string();
+    diesel::update(challenges::table.filter(challenges::id.eq(&key)))
+        .set((
+            challenges::title.eq(&after.title),
+            challenges::description.eq(&after.description),
+            challenges::difficulty.eq(after.difficulty.rank()),
+            challenges::topic.eq(&after.topic),
+            challenges::tags.eq(tags_json(&after.tags)?),
+            challenges::updated_at.eq(time::to_millis(updated_at)),
+            challenges::version.eq(before.version + 1),
+        ))
+        .execute(conn)?;
+    if after.tags != before.tags {
+        set_tags(conn, &key, &after.tags)?;
+    }
+    find(conn, challenge_id)
+}
+
+/// Deletes a challenge (the author), honouring `If-Match`. It leaves every path that held
+/// it (their counts, versions and `updated_at` move), and its completions, ratings,
+/// comments and feedback go with it.
+pub fn delete(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid, if_match: IfMatch) -> AppResult<()> {
+    let before = authored(conn, caller, challenge_id)?;
+    if_match.check(before.version)?;
+    let key = challenge_id.to_string();
+    let now = time::to_millis(time::now());
+    diesel::sql_query(
+        "UPDATE learning_paths SET version = version + 1, updated_at = max(updated_at + 1, ?) \
+         WHERE id IN (SELECT path_id FROM path_challenges WHERE challenge_id = ?)",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(now)
+    .bind::<Text, _>(&key)
+    .execute(conn)?;
+    // Foreign keys cascade to path_challenges, tags, completions (and their feedback),
+    // ratings and comments; the triggers move the path counts.
+    diesel::delete(challenges::table.filter(challenges::id.eq(&key))).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! A challenge's discussion: functions on an open connection. Anyone reads; the author
+//! alone edits or deletes a comment (403 for others), checked against `If-Match`.
+
+use core_models::pagination::IdPaging;
+use core_models::version::IfMatch;
+use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
+use diesel::prelude::*;
+use storage::schema::{challenge_comments, users};
+use uuid::Uuid;
+
+use crate::challenges;
+use crate::model::{Comment, CommentBody};
+
+/// A comment row with its author's name.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = challenge_comments, check_for_backend(diesel::sqlite::Sqlite))]
+struct CommentRow {
+    id: String,
+    challenge_id: String,
+    author_id: String,
+    #[diesel(select_expression = users::display_name, select_expression_type = users::display_name)]
+    author_name: String,
+    body: String,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+}
+
+fn comment_of(row: CommentRow) -> AppResult<Comment> {
+    Ok(Comment {
+        id: id::from_stored("challenge_comments.id", &row.id)?,
+        challenge_id: id::from_stored("challenge_comments.challenge_id", &row.challenge_id)?,
+        author: UserRef {
+            id: id::from_stored("challenge_comments.author_id", &row.author_id)?,
+            display_name: row.author_name,
+        },
+        body: row.body,
+        created_at: time::from_millis(row.created_at),
+        updated_at: time::from_millis(row.updated_at),
+        version: row.version,
+    })
+}
+
+/// The comment `comment_id`, or 404.
+pub fn find(conn: &mut SqliteConnection, comment_id: Uuid) -> AppResult<Comment> {
+    let row: CommentRow = challenge_comments::table
+        .inner_join(users::table)
+        .filter(challenge_comments::id.eq(comment_id.to_string()))
+        .select(CommentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("comment"))?;
+    comment_of(row)
+}
+
+/// Comments on a challenge (any user).
+pub fn create(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    challenge_id: Uuid,
+    body: CommentBody,
+) -> AppResult<Comment> {
+    let body = body.validate()?;
+    challenges::require(conn, challenge_id)?;
+    let comment_id = id::new_id();
+    let now = time::to_millis(time::now());
+    diesel::insert_into(challenge_comments::table)
+        .values((
+            challenge_comments::id.eq(comment_id.to_string()),
+            challenge_comments::challenge_id.eq(challenge_id.to_string()),
+            challenge_comments::author_id.eq(caller.id.to_string()),
+            challenge_comments::body.eq(&body),
+            challenge_comments::created_at.eq(now),
+            challenge_comments::updated_at.eq(now),
+            challenge_comments::version.eq(1),
+        ))
+        .execute(conn)?;
+    Ok(Comment {
+        id: comment_id,
+        challenge_id,
+        author: caller.user_ref(),
+        body,
+        created_at: time::from_millis(now),
+        updated_at: time::from_millis(now),
+        version: 1,
+    })
+}
+
+/// A challenge's comments, oldest first (anyone).
+pub fn list(conn: &mut SqliteConnection, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
+    challenges::require(conn, challenge_id)?;
+    let mut q = challenge_comments::table
+        .inner_join(users::table)
+        .filter(challenge_comments::challenge_id.eq(challenge_id.to_string()))
+        .select(CommentRow::as_select())
+        .into_boxed();
+    if let Some(after) = paging.after() {
+        q = q.filter(challenge_comments::id.gt(after));
+    }
+    let rows: Vec<CommentRow> = q.order(challenge_comments::id.asc()).limit(paging.fetch()).load(conn)?;
+    let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
+    Ok(paging.page(items, |c| c.id.to_string()))
+}
+
+/// The comment, if the caller wrote it: 404 for an unknown one, 403 for someone else's.
+fn authored(conn: &mut SqliteConnection, caller: &Caller, comment_id: Uuid) -> AppResult<Comment> {
+    let comment = find(conn, comment_id)?;
+    if comment.author.id != caller.id {
+        return Err(AppError::Forbidden("only its author may change or delete a comment".into()));
+    }
+    Ok(comment)
+}
+
+/// Edits a comment (its author), honouring `If-Match`.
+pub fn update(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    comment_id: Uuid,
+    body: CommentBody,
+    if_match: IfMatch,
+) -> AppResult<Comment> {
+    let body = body.validate()?;
+    let before = authored(conn, caller, comment_id)?;
+    if_match.check(before.version)?;
+    if before.body == body {
+        return Ok(before);
+    }
+    let updated_at = time::now_after(before.updated_at);
+    let version = before.version + 1;
+    diesel::update(challenge_comments::table.filter(challenge_comments::id.eq(comment_id.to_string())))
+        .set((
+            challenge_comments::body.eq(&body),
+            challenge_comments::updated_at.eq(time::to_millis(updated_at)),
+            challenge_comments::version.eq(version),
+        ))
+        .execute(conn)?;
+    Ok(Comment { body, updated_at, version, ..before })
+}
+
+/// Deletes a comment (its author), honouring `If-Match`.
+pub fn delete(conn: &mut SqliteConnection, caller: &Caller, comment_id: Uuid, if_match: IfMatch) -> AppResult<()> {
+    let before = authored(conn, caller, comment_id)?;
+    if_match.check(before.version)?;
+    diesel::delete(challenge_comments::table.filter(challenge_comments::id.eq(comment_id.to_string())))
+        .execute(conn)?;
+    Ok(())
+}

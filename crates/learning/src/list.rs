@@ -1,0 +1,722 @@
+//! Browsing challenges and paths: the query strings, their checked form, and the SQL of
+//! one page, written so that one index walk yields the order asked for.
+//!
+//! A challenge browse is driven by the most selective filter that has an index in the
+//! sort order, and every other filter is tested on the rows of that walk:
+//!
+//! | filters                     | the walk                                                     |
+//! |-----------------------------|--------------------------------------------------------------|
+//! | `tag` (one or more)         | `challenge_tags (tag, <sort key>, challenge_id)` of the rarest tag; the other tags by `EXISTS` on its primary key |
+//! | `topic`                     | `challenges (topic, <sort key>, id)`                         |
+//! | one `difficulty`            | `challenges (difficulty, <sort key>, id)`                    |
+//! | none of those               | `challenges (<sort key>, id)`; several difficulties are then tested per row |
+//! | `q` alone                   | the full-text matches, sorted (what a selective search wants) |
+//! | `completed=true`            | the caller's completions, sorted (bounded by what one user completed) |
+//!
+//! `completed=false` walks the chosen index and skips what the caller completed with
+//! `NOT EXISTS` on the completions' `(user_id, challenge_id)` key. Tag rows carry copies
+//! of the challenge's sort keys (kept by triggers), so a tag walk is in sort order.
+//! Keyset pages compare the walked index's own columns, so a deep page seeks straight to
+//! its place. `query_plans` in the tests proves every combination.
+
+use core_models::pagination::{parse_paging, row_keys, PageRequest};
+use core_models::rank::RankEnum;
+use core_models::sort::{KeyKind, Sort, SortField};
+use core_models::{params, text, AppError, AppResult, CursorValue, FieldError, Page, Violations};
+use diesel::prelude::*;
+use diesel::query_builder::QueryFragment;
+use diesel::query_dsl::methods::LoadQuery;
+use diesel::sqlite::Sqlite;
+use serde::Deserialize;
+use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
+use storage::schema::{challenge_tags, challenges, completions, learning_paths, tags, users};
+use storage::sql::{sql, Sql};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::challenges::{rating_key, ChallengeRow};
+use crate::model::{normalize_tag, Challenge, Difficulty, LearningPath, TOPIC_MAX};
+use crate::paths::PathRow;
+
+const SEARCH_MAX: usize = 500;
+
+/// What challenge lists sort on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeSort {
+    /// `difficulty` by rank: beginner < intermediate < advanced < expert.
+    Difficulty,
+    /// `rating`: the average stars; unrated challenges below every rated one.
+    Rating,
+    /// `popularity`: the completion count.
+    Popularity,
+    /// `created_at`.
+    CreatedAt,
+    /// `title`, ignoring ASCII case.
+    Title,
+}
+
+impl SortField for ChallengeSort {
+    const ALL: &'static [Self] = &[
+        ChallengeSort::Difficulty,
+        ChallengeSort::Rating,
+        ChallengeSort::Popularity,
+        ChallengeSort::CreatedAt,
+        ChallengeSort::Title,
+    ];
+    fn name(self) -> &'static str {
+        match self {
+            ChallengeSort::Difficulty => "difficulty",
+            ChallengeSort::Rating => "rating",
+            ChallengeSort::Popularity => "popularity",
+            ChallengeSort::CreatedAt => "created_at",
+            ChallengeSort::Title => "title",
+        }
+    }
+    fn key_kind(self) -> KeyKind {
+        match self {
+            ChallengeSort::Title => KeyKind::Text,
+            _ => KeyKind::Int,
+        }
+    }
+}
+
+/// Newest first.
+pub const DEFAULT_CHALLENGE_SORT: &str = "-created_at";
+
+/// The query string of `GET /learning/challenges`. Unknown parameters are refused (422).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListChallengesParams {
+    /// Comma list of tags, all of which must be on the challenge (case-insensitive).
+    #[param(example = "python,lists")]
+    pub tag: Option<String>,
+    /// The topic (case-insensitive, whole value).
+    #[param(example = "algorithms")]
+    pub topic: Option<String>,
+    /// Comma list of difficulties: `beginner`, `intermediate`, `advanced`, `expert`.
+    #[param(example = "intermediate,advanced")]
+    pub difficulty: Option<String>,
+    /// Full-text search over title and description (every word, as a prefix).
+    pub q: Option<String>,
+    /// Needs a login (401 without): `true` only challenges the caller completed, `false`
+    /// only the others.
+    #[param(value_type = Option<bool>)]
+    pub completed: Option<String>,
+    /// `difficulty`, `rating`, `popularity`, `created_at`, `title`; `-` for descending;
+    /// comma-separated. Default `-created_at`.
+    #[param(example = "-rating")]
+    pub sort: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Which challenges a browse keeps.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChallengeFilter {
+    /// All of these tags (lower-case, distinct).
+    pub tags: Vec<String>,
+    /// This topic.
+    pub topic: Option<String>,
+    /// Any of these difficulties.
+    pub difficulties: Option<Vec<Difficulty>>,
+    /// Search words.
+    pub search: Option<Vec<String>>,
+    /// Completed (`true`) or not (`false`) by this user.
+    pub completed: Option<(Uuid, bool)>,
+}
+
+/// A checked challenge browse.
+#[derive(Debug, Clone)]
+pub struct ListChallenges {
+    /// Page size and position.
+    pub page: PageRequest,
+    /// Order.
+    pub sort: Sort<ChallengeSort>,
+    /// Which challenges.
+    pub filter: ChallengeFilter,
+}
+
+/// The `topic` of a filter: trimmed, 1 to 100 characters.
+fn topic_filter(raw: &str) -> Result<String, FieldError> {
+    text::required("topic", raw, TOPIC_MAX)
+}
+
+fn search_filter(raw: Option<&str>, v: &mut Violations) -> Option<Vec<String>> {
+    raw.and_then(|raw| v.check(params::search_text("q", raw, SEARCH_MAX)))
+        .flatten()
+        .and_then(|q| v.check(storage::search::parse_query("q", &q)))
+}
+
+impl ListChallenges {
+    /// Checks every parameter of a browse by `caller` (`None`: anonymous, for whom
+    /// `completed` is a 401).
+    pub fn parse(params: ListChallengesParams, caller: Option<Uuid>) -> AppResult<Self> {
+        let completed_by = match (&params.completed, caller) {
+            (Some(_), None) => {
+                return Err(AppError::Unauthorized(
+                    "`completed` filters by the caller's completions: send `Authorization: Bearer <token>`".into(),
+                ))
+            }
+            (_, caller) => caller,
+        };
+        let mut v = Violations::new();
+        let (page, sort) = parse_paging(
+            params.limit.as_deref(),
+            params.cursor.as_deref(),
+            params.sort.as_deref(),
+            DEFAULT_CHALLENGE_SORT,
+            &mut v,
+        );
+        let tags = params
+            .tag
+            .as_deref()
+            .and_then(|raw| v.check(params::comma_list("tag", raw, |t| normalize_tag("tag", t))))
+            .map(|mut tags| {
+                let mut seen = Vec::new();
+                tags.retain(|t| {
+                    let fresh = !seen.contains(t);
+                    seen.push(t.clone());
+                    fresh
+                });
+                tags
+            })
+            .unwrap_or_default();
+        if tags.len() > crate::model::TAGS_MAX {
+            v.push(FieldError::new("tag", format!("a challenge has at most {} tags", crate::model::TAGS_MAX)));
+        }
+        let topic = params.topic.as_deref().and_then(|raw| v.check(topic_filter(raw)));
+        let difficulties =
+            params.difficulty.as_deref().and_then(|raw| v.check(Difficulty::parse_list("difficulty", raw)));
+        let search = search_filter(params.q.as_deref(), &mut v);
+        let completed = params.completed.as_deref().and_then(|raw| v.check(params::boolean("completed", raw)));
+        v.finish()?;
+        Ok(ListChallenges {
+            page,
+            sort: sort.unwrap_or_else(|| unreachable!("checked by finish")),
+            filter: ChallengeFilter {
+                tags,
+                topic,
+                difficulties,
+                search,
+                completed: completed.and_then(|c| completed_by.map(|user| (user, c))),
+            },
+        })
+    }
+
+    fn keys_of(&self, row: &ChallengeRow) -> Vec<CursorValue> {
+        row_keys(&self.sort, &row.id, |field| match field {
+            ChallengeSort::Difficulty => CursorValue::Int(i64::from(row.difficulty)),
+            ChallengeSort::Rating => CursorValue::Int(rating_key(row.rating_sum, row.rating_count)),
+            ChallengeSort::Popularity => CursorValue::Int(row.completion_count),
+            ChallengeSort::CreatedAt => CursorValue::Int(row.created_at),
+            ChallengeSort::Title => CursorValue::Text(row.title.clone()),
+        })
+    }
+}
+
+/// Which index a browse walks (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Driver {
+    /// The caller's completions (`completed=true`), sorted.
+    Completed,
+    /// The tag rows of this tag.
+    Tag(String),
+    /// The topic's indexes.
+    Topic,
+    /// One difficulty's indexes.
+    Level(Difficulty),
+    /// The full-text matches, sorted.
+    Search,
+    /// The plain sort indexes.
+    All,
+}
+
+/// Chooses the walk: for tags, the rarest one (from the maintained tag counts). `None`
+/// when a tag is on no challenge, so nothing can match.
+pub(crate) fn choose_driver(conn: &mut SqliteConnection, query: &ListChallenges) -> AppResult<Option<Driver>> {
+    let filter = &query.filter;
+    if !filter.tags.is_empty() && !matches!(filter.completed, Some((_, true))) {
+        let counts: Vec<(String, i64)> = tags::table
+            .filter(tags::tag.eq_any(&filter.tags))
+            .filter(tags::challenge_count.gt(0))
+            .select((tags::tag, tags::challenge_count))
+            .load(conn)?;
+        if counts.len() < filter.tags.len() {
+            return Ok(None);
+        }
+        let rarest = counts.into_iter().min_by_key(|(_, n)| *n).map(|(tag, _)| tag);
+        return Ok(rarest.map(Driver::Tag));
+    }
+    Ok(Some(static_driver(query)))
+}
+
+/// The walk when no tag is given.
+pub(crate) fn static_driver(query: &ListChallenges) -> Driver {
+    let filter = &query.filter;
+    if matches!(filter.completed, Some((_, true))) {
+        Driver::Completed
+    } else if let Some(tag) = filter.tags.first() {
+        Driver::Tag(tag.clone())
+    } else if filter.topic.is_some() {
+        Driver::Topic
+    } else if let Some([one]) = filter.difficulties.as_deref() {
+        Driver::Level(*one)
+    } else if filter.search.is_some() {
+        Driver::Search
+    } else {
+        Driver::All
+    }
+}
+
+/// The SQL key of `field` on the walked table.
+fn key_expr(field: ChallengeSort, on_tags: bool) -> &'static str {
+    match (field, on_tags) {
+        (ChallengeSort::Difficulty, false) => "challenges.difficulty",
+        (ChallengeSort::Rating, false) => "challenges.rating_key",
+        (ChallengeSort::Popularity, false) => "challenges.completion_count",
+        (ChallengeSort::CreatedAt, false) => "challenges.created_at",
+        (ChallengeSort::Title, false) => "challenges.title_key",
+        (ChallengeSort::Difficulty, true) => "challenge_tags.difficulty",
+        (ChallengeSort::Rating, true) => "challenge_tags.rating_key",
+        (ChallengeSort::Popularity, true) => "challenge_tags.completion_count",
+        (ChallengeSort::CreatedAt, true) => "challenge_tags.created_at",
+        (ChallengeSort::Title, true) => "challenge_tags.title_key",
+    }
+}
+
+fn ranks<E: RankEnum>(values: &[E]) -> String {
+    // Ranks come from the enum, never from the client: safe to write into the SQL.
+    values.iter().map(|v| v.rank().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// The parts of one page's query that do not depend on the table it starts from.
+struct PageSql {
+    conditions: Vec<Sql>,
+    after: Option<KeysetAfter>,
+    order: String,
+    limit: i64,
+}
+
+fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql>> {
+    let filter = &query.filter;
+    let on_tags = matches!(driver, Driver::Tag(_));
+    let id_expr = if on_tags { "challenge_tags.challenge_id" } else { "challenges.id" };
+    let mut conditions = Vec::new();
+    if let Driver::Tag(tag) = driver {
+        conditions.push(sql("challenge_tags.tag = ").bind_text(tag.clone()));
+    }
+    for tag in filter.tags.iter().filter(|t| !matches!(driver, Driver::Tag(d) if d == *t)) {
+        conditions.push(
+            sql(format!(
+                "EXISTS (SELECT 1 FROM challenge_tags AS other WHERE other.challenge_id = {id_expr} AND other.tag = "
+            ))
+            .bind_text(tag.clone())
+            .sql(")"),
+        );
+    }
+    if let Some(topic) = &filter.topic {
+        let column = if *driver == Driver::Topic { "challenges.topic = " } else { "+challenges.topic = " };
+        conditions.push(sql(column).bind_text(topic.clone()));
+    }
+    let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
+    match (&filter.difficulties, driver) {
+        (None, _) => {}
+        (Some(_), Driver::Level(level)) => {
+            conditions.push(sql(format!("challenges.difficulty = {}", level.rank())));
+        }
+        (Some(levels), Driver::Tag(_)) => {
+            conditions.push(sql(format!("+challenge_tags.difficulty IN ({})", ranks(levels))));
+        }
+        (Some(levels), Driver::All) if lead == ChallengeSort::Difficulty => {
+            // The sort key itself: the (difficulty, id) walk visits only these ranges.
+            conditions.push(sql(format!("challenges.difficulty IN ({})", ranks(levels))));
+        }
+        (Some(levels), _) => {
+            conditions.push(sql(format!("+challenges.difficulty IN ({})", ranks(levels))));
+        }
+    }
+    if let Some(terms) = &filter.search {
+        let Some(expr) = storage::search::fts_match_expr(terms) else {
+            return Ok(None);
+        };
+        let lead = *driver == Driver::Search;
+        conditions.push(storage::search::matching("challenges.seq", "challenges_fts", expr, lead));
+    }
+    match filter.completed {
+        Some((user, true)) => conditions.push(sql("completions.user_id = ").bind_text(user.to_string())),
+        Some((user, false)) => conditions.push(
+            sql("NOT EXISTS (SELECT 1 FROM completions AS mine WHERE mine.user_id = ")
+                .bind_text(user.to_string())
+                .sql(format!(" AND mine.challenge_id = {id_expr})")),
+        ),
+        None => {}
+    }
+    let mut columns: Vec<KeyColumn> = query
+        .sort
+        .keys()
+        .iter()
+        .map(|k| KeyColumn { expr: key_expr(k.field, on_tags), descending: k.descending, nullable: false })
+        .collect();
+    columns.push(KeyColumn { expr: id_expr, descending: query.sort.id_descending(), nullable: false });
+    let after = query.page.after(&query.sort)?.map(|values| KeysetAfter::new(columns.clone(), values.to_vec()));
+    Ok(Some(PageSql { conditions, after, order: order_clause(&columns), limit: i64::from(query.page.limit) + 1 }))
+}
+
+/// The rows of a page, or the plan SQLite would use for them (for the plan tests).
+pub(crate) enum Output<R> {
+    Rows(Vec<R>),
+    #[cfg_attr(not(test), allow(dead_code))] // read by the plan tests
+    Plan(Vec<String>),
+}
+
+fn exec<Q, R>(conn: &mut SqliteConnection, query: Q, explain: bool) -> AppResult<Output<R>>
+where
+    Q: QueryFragment<Sqlite> + for<'a> LoadQuery<'a, SqliteConnection, R>,
+{
+    if explain {
+        Ok(Output::Plan(storage::plan::query_plan(conn, query)?))
+    } else {
+        Ok(Output::Rows(query.load(conn)?))
+    }
+}
+
+/// Applies a [`PageSql`] to a boxed select.
+macro_rules! shaped {
+    ($query:expr, $page:expr) => {{
+        let page = $page;
+        let mut q = $query;
+        for condition in page.conditions {
+            q = q.filter(condition);
+        }
+        if let Some(after) = page.after {
+            q = q.filter(after);
+        }
+        q.order(sql(page.order)).limit(page.limit)
+    }};
+}
+
+/// Runs (or explains) the page query of `query` walking `driver`.
+pub(crate) fn run_challenges(
+    conn: &mut SqliteConnection,
+    query: &ListChallenges,
+    driver: &Driver,
+    explain: bool,
+) -> AppResult<Output<ChallengeRow>> {
+    let Some(page) = page_sql(query, driver)? else {
+        return Ok(Output::Rows(vec![]));
+    };
+    let author = users::table.on(users::id.eq(challenges::author_id));
+    match driver {
+        Driver::Tag(_) => {
+            let base = challenge_tags::table
+                .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
+                .inner_join(author)
+                .select(ChallengeRow::as_select())
+                .into_boxed();
+            exec(conn, shaped!(base, page), explain)
+        }
+        Driver::Completed => {
+            let base = completions::table
+                .inner_join(challenges::table.on(challenges::id.eq(completions::challenge_id)))
+                .inner_join(author)
+                .select(ChallengeRow::as_select())
+                .into_boxed();
+            exec(conn, shaped!(base, page), explain)
+        }
+        Driver::Topic | Driver::Level(_) | Driver::Search | Driver::All => {
+            let base = challenges::table.inner_join(author).select(ChallengeRow::as_select()).into_boxed();
+            exec(conn, shaped!(base, page), explain)
+        }
+    }
+}
+
+/// One page of a challenge browse.
+pub fn challenges(conn: &mut SqliteConnection, query: &ListChallenges) -> AppResult<Page<Challenge>> {
+    let Some(driver) = choose_driver(conn, query)? else {
+        return Ok(Page { items: vec![], next_cursor: None });
+    };
+    let Output::Rows(rows) = run_challenges(conn, query, &driver, false)? else {
+        return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
+    };
+    let page = Page::from_overfetch(rows, query.page.limit, &query.sort, |r| query.keys_of(r));
+    let items = page.items.into_iter().map(ChallengeRow::into_challenge).collect::<AppResult<Vec<_>>>()?;
+    Ok(Page { items, next_cursor: page.next_cursor })
+}
+
+// ---- paths ----
+
+/// What path lists sort on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathSort {
+    /// `created_at`.
+    CreatedAt,
+    /// `title`, ignoring ASCII case.
+    Title,
+}
+
+impl SortField for PathSort {
+    const ALL: &'static [Self] = &[PathSort::CreatedAt, PathSort::Title];
+    fn name(self) -> &'static str {
+        match self {
+            PathSort::CreatedAt => "created_at",
+            PathSort::Title => "title",
+        }
+    }
+    fn key_kind(self) -> KeyKind {
+        match self {
+            PathSort::CreatedAt => KeyKind::Int,
+            PathSort::Title => KeyKind::Text,
+        }
+    }
+}
+
+/// Newest first.
+pub const DEFAULT_PATH_SORT: &str = "-created_at";
+
+/// The query string of `GET /learning/paths`. Unknown parameters are refused (422).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListPathsParams {
+    /// The topic (case-insensitive, whole value).
+    pub topic: Option<String>,
+    /// Full-text search over title and description (every word, as a prefix).
+    pub q: Option<String>,
+    /// `created_at` or `title`; `-` for descending. Default `-created_at`.
+    #[param(example = "title")]
+    pub sort: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A checked path list request.
+#[derive(Debug, Clone)]
+pub struct ListPaths {
+    /// Page size and position.
+    pub page: PageRequest,
+    /// Order.
+    pub sort: Sort<PathSort>,
+    /// This topic only.
+    pub topic: Option<String>,
+    /// Search words.
+    pub search: Option<Vec<String>>,
+}
+
+impl ListPaths {
+    /// Checks every parameter.
+    pub fn parse(params: ListPathsParams) -> AppResult<Self> {
+        let mut v = Violations::new();
+        let (page, sort) = parse_paging(
+            params.limit.as_deref(),
+            params.cursor.as_deref(),
+            params.sort.as_deref(),
+            DEFAULT_PATH_SORT,
+            &mut v,
+        );
+        let topic = params.topic.as_deref().and_then(|raw| v.check(topic_filter(raw)));
+        let search = search_filter(params.q.as_deref(), &mut v);
+        v.finish()?;
+        Ok(ListPaths { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), topic, search })
+    }
+}
+
+/// Runs (or explains) one page of paths.
+pub(crate) fn run_paths(conn: &mut SqliteConnection, query: &ListPaths, explain: bool) -> AppResult<Output<PathRow>> {
+    let mut conditions = Vec::new();
+    if let Some(topic) = &query.topic {
+        conditions.push(sql("learning_paths.topic = ").bind_text(topic.clone()));
+    }
+    if let Some(terms) = &query.search {
+        let Some(expr) = storage::search::fts_match_expr(terms) else {
+            return Ok(Output::Rows(vec![]));
+        };
+        // Alone, the matches lead (and are sorted); with a topic, its index walks.
+        let lead = query.topic.is_none();
+        conditions.push(storage::search::matching("learning_paths.seq", "learning_paths_fts", expr, lead));
+    }
+    let mut columns: Vec<KeyColumn> = query
+        .sort
+        .keys()
+        .iter()
+        .map(|k| KeyColumn {
+            expr: match k.field {
+                PathSort::CreatedAt => "learning_paths.created_at",
+                PathSort::Title => "learning_paths.title_key",
+            },
+            descending: k.descending,
+            nullable: false,
+        })
+        .collect();
+    columns.push(KeyColumn { expr: "learning_paths.id", descending: query.sort.id_descending(), nullable: false });
+    let after = query.page.after(&query.sort)?.map(|values| KeysetAfter::new(columns.clone(), values.to_vec()));
+    let page = PageSql { conditions, after, order: order_clause(&columns), limit: i64::from(query.page.limit) + 1 };
+    let base = learning_paths::table
+        .inner_join(users::table.on(users::id.eq(learning_paths::author_id)))
+        .select(PathRow::as_select())
+        .into_boxed();
+    exec(conn, shaped!(base, page), explain)
+}
+
+/// One page of paths.
+pub fn paths(conn: &mut SqliteConnection, query: &ListPaths) -> AppResult<Page<LearningPath>> {
+    let Output::Rows(rows) = run_paths(conn, query, false)? else {
+        return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
+    };
+    let page = Page::from_overfetch(rows, query.page.limit, &query.sort, |row: &PathRow| {
+        row_keys(&query.sort, &row.id, |field| match field {
+            PathSort::CreatedAt => CursorValue::Int(row.created_at),
+            PathSort::Title => CursorValue::Text(row.title.clone()),
+        })
+    });
+    let items = page.items.into_iter().map(PathRow::into_path).collect::<AppResult<Vec<_>>>()?;
+    Ok(Page { items, next_cursor: page.next_cursor })
+}
+
+#[cfg(test)]
+mod query_plans {
+    use super::*;
+    use core_models::pagination::encode_cursor;
+    use storage::plan::plan_problems;
+
+    fn params(pairs: &[(&str, &str)], sort: &str) -> ListChallengesParams {
+        let mut p = ListChallengesParams { sort: Some(sort.to_string()), ..ListChallengesParams::default() };
+        for (k, val) in pairs {
+            let val = Some(val.to_string());
+            match *k {
+                "tag" => p.tag = val,
+                "topic" => p.topic = val,
+                "difficulty" => p.difficulty = val,
+                "q" => p.q = val,
+                "completed" => p.completed = val,
+                _ => unreachable!(),
+            }
+        }
+        p
+    }
+
+    /// A cursor of the right shape for `sort`, to plan the deep pages too.
+    fn cursor_for(sort: &Sort<ChallengeSort>) -> String {
+        let keys = row_keys(sort, Uuid::now_v7(), |f| match f {
+            ChallengeSort::Title => CursorValue::Text("m".into()),
+            _ => CursorValue::Int(2),
+        });
+        encode_cursor(&sort.canonical(), keys)
+    }
+
+    fn index_of(field: ChallengeSort) -> &'static str {
+        match field {
+            ChallengeSort::Difficulty => "difficulty",
+            ChallengeSort::Rating => "rating",
+            ChallengeSort::Popularity => "popularity",
+            ChallengeSort::CreatedAt => "created",
+            ChallengeSort::Title => "title",
+        }
+    }
+
+    #[test]
+    fn every_filter_and_sort_walks_an_index() {
+        let db = storage::test_pool();
+        let mut conn = db.read().unwrap();
+        let me = Uuid::now_v7();
+        let filters: Vec<Vec<(&str, &str)>> = vec![
+            vec![],
+            vec![("tag", "python")],
+            vec![("tag", "python,sql,lists")],
+            vec![("tag", "python"), ("topic", "algorithms"), ("difficulty", "beginner,expert")],
+            vec![("topic", "algorithms")],
+            vec![("topic", "algorithms"), ("difficulty", "advanced")],
+            vec![("difficulty", "advanced")],
+            vec![("difficulty", "beginner,advanced")],
+            vec![("completed", "false")],
+            vec![("tag", "python"), ("completed", "false")],
+            vec![("topic", "algorithms"), ("completed", "false")],
+            vec![("q", "linked list")],
+            vec![("q", "linked"), ("topic", "algorithms")],
+            vec![("completed", "true")],
+            vec![("completed", "true"), ("tag", "python")],
+        ];
+        for field in ChallengeSort::ALL {
+            for sort in [field.name().to_string(), format!("-{}", field.name())] {
+                for pairs in &filters {
+                    for deep in [false, true] {
+                        let mut query = ListChallenges::parse(params(pairs, &sort), Some(me)).unwrap();
+                        if deep {
+                            let cursor = cursor_for(&query.sort);
+                            let mut p = params(pairs, &sort);
+                            p.cursor = Some(cursor);
+                            query = ListChallenges::parse(p, Some(me)).unwrap();
+                        }
+                        let driver = static_driver(&query);
+                        let Output::Plan(plan) = run_challenges(&mut conn, &query, &driver, true).unwrap() else {
+                            panic!("no plan")
+                        };
+                        let context = format!("sort={sort} {pairs:?} deep={deep} {driver:?}: {plan:#?}");
+                        for table in ["challenges", "challenge_tags", "completions"] {
+                            let scans: Vec<&String> = plan_problems(&plan, table)
+                                .into_iter()
+                                .filter(|s| !s.contains("TEMP B-TREE"))
+                                .collect();
+                            assert!(scans.is_empty(), "full scan of {table}: {context}");
+                        }
+                        let sorts = plan.iter().any(|s| s.contains("USE TEMP B-TREE FOR ORDER BY"));
+                        // Only the bounded drivers may sort: one user's completions, or
+                        // the matches of a search.
+                        let may_sort = matches!(driver, Driver::Completed | Driver::Search);
+                        assert!(may_sort || !sorts, "sorts all matches: {context}");
+                        let index = match &driver {
+                            Driver::Tag(_) => Some(format!("challenge_tags_{}", index_of(*field))),
+                            Driver::Topic => Some(format!("challenges_topic_{}", index_of(*field))),
+                            Driver::Level(_) if *field == ChallengeSort::Difficulty => {
+                                Some("challenges_by_difficulty".to_string())
+                            }
+                            Driver::Level(_) => Some(format!("challenges_level_{}", index_of(*field))),
+                            Driver::All => Some(format!("challenges_by_{}", index_of(*field))),
+                            Driver::Completed | Driver::Search => None,
+                        };
+                        if let Some(index) = index {
+                            assert!(plan.iter().any(|s| s.contains(&index)), "walks {index}: {context}");
+                        }
+                        if pairs.iter().any(|(k, v)| *k == "completed" && *v == "false") {
+                            assert!(
+                                plan.iter()
+                                    .any(|s| s.contains("completions") && s.contains("user_id=? AND challenge_id=?")),
+                                "completed=false probes the completions key: {context}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn path_lists_walk_an_index() {
+        let db = storage::test_pool();
+        let mut conn = db.read().unwrap();
+        for sort in ["created_at", "-created_at", "title", "-title"] {
+            for (topic, q) in [(None, None), (Some("rust"), None), (Some("rust"), Some("intro")), (None, Some("intro"))]
+            {
+                let params = ListPathsParams {
+                    topic: topic.map(str::to_string),
+                    q: q.map(str::to_string),
+                    sort: Some(sort.to_string()),
+                    ..ListPathsParams::default()
+                };
+                let query = ListPaths::parse(params).unwrap();
+                let Output::Plan(plan) = run_paths(&mut conn, &query, true).unwrap() else { panic!("no plan") };
+                let problems = plan_problems(&plan, "learning_paths");
+                let search_alone = topic.is_none() && q.is_some();
+                let scans = problems.iter().filter(|s| !s.contains("TEMP B-TREE")).count();
+                assert_eq!(scans, 0, "sort={sort} topic={topic:?} q={q:?}: {plan:#?}");
+                assert!(search_alone || problems.is_empty(), "sort={sort} topic={topic:?} q={q:?}: {plan:#?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The maintained aggregates agree with a direct count after a random mix of operations:
+//! a challenge's rating sum and count and its completion count, a path's challenge count,
+//! a tag's challenge count, and the sort keys copied onto every tag row.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use core_models::version::IfMatch;
+use core_models::Caller;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use learning::{
+    ChallengeChanges, CompletionBody, LearningService, NewChallenge, NewPath, PathChallenges, RatingBody,
+    SqliteLearning,
+};
+use uuid::Uuid;
+
+/// xorshift64*: a small deterministic generator, so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).unwrap()
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        (!items.is_empty()).then(|| &items[self.below(items.len())])
+    }
+}
+
+#[derive(Debug, QueryableByName, PartialEq, Eq)]
+struct Mismatch {
+    #[diesel(sql_type = Text)]
+    what: String,
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = BigInt)]
+    kept: i64,
+    #[diesel(sql_type = BigInt)]
+    counted: i64,
+}
+
+/// Every aggregate whose kept value differs from a direct count.
+const MISMATCHES: &str = "
+SELECT 'rating_sum' AS what, c.id AS id, c.rating_sum AS kept,
+       (SELECT coalesce(sum(stars), 0) FROM ratings r WHERE r.challenge_id = c.id) AS counted FROM challenges c
+UNION ALL
+SELECT 'rating_count', c.id, c.rating_count, (SELECT count(*) FROM ratings r WHERE r.challenge_id = c.id) FROM challenges c
+UNION ALL
+SELECT 'completion_count', c.id, c.completion_count,
+       (SELECT count(*) FROM completions k WHERE k.challenge_id = c.id) FROM challenges c
+UNION ALL
+SELECT 'challenge_count', p.id, p.challenge_count,
+       (SELECT count(*) FROM path_challenges pc WHERE pc.path_id = p.id) FROM learning_paths p
+UNION ALL
+SELECT 'tag_count', t.tag, t.challenge_count, (SELECT count(*) FROM challenge_tags x WHERE x.tag = t.tag) FROM tags t
+UNION ALL
+SELECT 'untracked_tag', x.tag, 0, count(*) FROM challenge_tags x WHERE x.tag NOT IN (SELECT tag FROM tags) GROUP BY x.tag
+UNION ALL
+SELECT 'tag_row_keys', x.challenge_id || ' ' || x.tag, 1,
+       (x.difficulty = c.difficulty AND x.rating_key = c.rating_key AND x.completion_count = c.completion_count
+        AND x.created_at = c.created_at AND x.title_key = c.title)
+  FROM challenge_tags x JOIN challenges c ON c.id = x.challenge_id
+UNION ALL
+SELECT 'tag_rows', c.id, json_array_length(c.tags), (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id)
+  FROM challenges c
+UNION ALL
+SELECT 'rating_without_completion', r.challenge_id || ' ' || r.user_id, 0, 1 FROM ratings r
+ WHERE NOT EXISTS (SELECT 1 FROM completions k WHERE k.challenge_id = r.challenge_id AND k.user_id = r.user_id)";
+
+fn mismatches(db: &storage::Database) -> Vec<Mismatch> {
+    let mut conn = db.read().unwrap();
+    let rows: Vec<Mismatch> = diesel::sql_query(MISMATCHES).load(&mut *conn).unwrap();
+    rows.into_iter().filter(|m| m.kept != m.counted).collect()
+}
+
+fn users(db: &storage::TestDb, n: usize) -> Vec<Caller> {
+    let callers: Vec<Caller> = (0..n).map(|i| Caller::new(Uuid::now_v7(), format!("user {i}"))).collect();
+    let rows = callers.clone();
+    db.write(move |c| {
+        for u in &rows {
+            diesel::sql_query("INSERT INTO users VALUES (?, ?, ?, ?, 'h', 0)")
+                .bind::<Text, _>(u.id.to_string())
+                .bind::<Text, _>(format!("{}@x.io", u.id))
+                .bind::<Text, _>(format!("{}@x.io", u.id))
+                .bind::<Text, _>(&u.display_name)
+                .execute(c)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    callers
+}
+
+const TAGS: [&str; 6] = ["python", "Rust", "sql", "lists", "graphs", "PYTHON"];
+const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
+
+#[test]
+fn aggregates_match_direct_counts_after_a_random_mix() {
+    let db = storage::test_pool();
+    let service = SqliteLearning::new(db.database());
+    let people = users(&db, 6);
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    // (challenge id, author index)
+    let mut challenges: Vec<(Uuid, usize)> = Vec::new();
+    let mut paths: Vec<(Uuid, usize)> = Vec::new();
+    let mut applied = [0usize; 10];
+    for step in 0..600 {
+        let who = rng.below(people.len());
+        let me = &people[who];
+        let op = if challenges.len() < 5 { 0 } else { rng.below(10) };
+        let done = match op {
+            0 => {
+                let tags: Vec<String> = (0..rng.below(4)).map(|_| TAGS[rng.below(TAGS.len())].to_string()).collect();
+                let new = NewChallenge {
+                    title: format!("challenge {step}"),
+                    difficulty: LEVELS[rng.below(4)].into(),
+                    topic: ["web", "algorithms"][rng.below(2)].into(),
+                    tags,
+                    ..NewChallenge::default()
+                };
+                challenges.push((service.create_challenge(me, new).unwrap().id, who));
+                true
+            }
+            1 => {
+                let &(id, author) = rng.pick(&challenges).unwrap();
+                let changes = ChallengeChanges {
+                    title: Some(Some(format!("renamed {step}"))),
+                    difficulty: Some(Some(LEVELS[rng.below(4)].into())),
+                    tags: Some(Some((0..rng.below(4)).map(|_| TAGS[rng.below(TAGS.len())].to_string()).collect())),
+                    ..ChallengeChanges::default()
+                };
+                service.update_challenge(&people[author], id, changes, IfMatch::Any).is_ok()
+            }
+            2 if rng.below(3) == 0 => {
+                let i = rng.below(challenges.len());
+                let (id, author) = challenges.swap_remove(i);
+                service.delete_challenge(&people[author], id, IfMatch::Any).unwrap();
+                true
+            }
+            2 | 3 => {
+                let &(id, _) = rng.pick(&challenges).unwrap();
+                service.complete(me, id, CompletionBody::default()).is_ok()
+            }
+            4 => {
+                let &(id, _) = rng.pick(&challenges).unwrap();
+                service.undo_completion(me, id).is_ok()
+            }
+            5 | 6 => {
+                // Refused (403) unless the caller completed it: both outcomes are part of the mix.
+                let &(id, _) = rng.pick(&challenges).unwrap();
+                let stars = i64::try_from(1 + rng.below(5)).unwrap();
+                service.rate(me, id, RatingBody { stars }).is_ok()
+            }
+            7 => {
+                let mut ids: Vec<String> = Vec::new();
+                for _ in 0..rng.below(6) {
+                    let id = rng.pick(&challenges).unwrap().0.to_string();
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                let new = NewPath {
+                    title: format!("path {step}"),
+                    topic: "t".into(),
+                    challenge_ids: Some(ids),
+                    ..NewPath::default()
+                };
+                paths.push((service.create_path(me, new).unwrap().path.id, who));
+                true
+            }
+            8 if !paths.is_empty() => {
+                let &(path, author) = rng.pick(&paths).unwrap();
+                let mut ids: Vec<String> = Vec::new();
+                for _ in 0..rng.below(8) {
+                    let id = rng.pick(&challenges).unwrap().0.to_string();
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+                let list = PathChallenges { challenge_ids: ids };
+                service.set_path_challenges(&people[author], path, list, IfMatch::Any).unwrap();
+                true
+            }
+            9 if !paths.is_empty() && rng.below(4) == 0 => {
+                let i = rng.below(paths.len());
+                let (path, author) = paths.swap_remove(i);
+                service.delete_path(&people[author], path, IfMatch::Any).unwrap();
+                true
+            }
+            _ => false,
+        };
+        if done {
+            applied[op] += 1;
+        }
+        if step % 100 == 99 {
+            assert_eq!(mismatches(&db), vec![], "after step {step}");
+        }
+    }
+    assert!(applied.iter().all(|n| *n > 0), "every kind of operation happened: {applied:?}");
+    assert_eq!(mismatches(&db), vec![]);
+    // What the API shows is what was counted.
+    let mut conn = db.read().unwrap();
+    for (id, _) in &challenges {
+        let challenge = service.challenge(*id).unwrap();
+        let (sum, count): (i64, i64) = diesel::sql_query(
+            "SELECT coalesce(sum(stars), 0) AS sum, count(*) AS count FROM ratings WHERE challenge_id = ?",
+        )
+        .bind::<Text, _>(id.to_string())
+        .get_result::<Counted>(&mut *conn)
+        .map(|c| (c.sum, c.count))
+        .unwrap();
+        assert_eq!(challenge.rating.count, count);
+        #[allow(clippy::cast_precision_loss)]
+        let average = (count > 0).then(|| sum as f64 / count as f64);
+        assert_eq!(challenge.rating.average, average);
+    }
+}
+
+#[derive(Debug, QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = BigInt)]
+    sum: i64,
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}

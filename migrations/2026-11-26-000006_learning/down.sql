@@ -1,0 +1,12 @@
+DROP TABLE completion_feedback;
+DROP TABLE challenge_comments;
+DROP TABLE ratings;
+DROP TABLE completions;
+DROP TABLE enrollments;
+DROP TABLE path_challenges;
+DROP TABLE learning_paths_fts;
+DROP TABLE learning_paths;
+DROP TABLE tags;
+DROP TABLE challenge_tags;
+DROP TABLE challenges_fts;
+DROP TABLE challenges;
