@@ -211,11 +211,15 @@ async fn fields_are_checked_and_tags_normalised() {
     )
     .await;
     assert_eq!(res.error_fields(), ["tags[1]", "tags[2]", "tags[3]"]);
-    // Twenty distinct tags after folding are fine; a 50-character tag is fine.
-    let twenty: Vec<String> = (0..40).map(|i| format!("T{}", i % 20)).collect();
+    // Twenty tags as sent are fine (repeats folded away); a 21st is refused even when it
+    // repeats one (the document's `maxItems`); a 50-character tag is fine.
+    let twenty: Vec<String> = (0..20).map(|i| format!("T{i}")).collect();
     let ok20 =
         challenge(&app, &ada, json!({"title": "t", "difficulty": "beginner", "topic": "t", "tags": twenty})).await;
     assert_eq!(ok20["tags"].as_array().unwrap().len(), 20);
+    let repeats: Vec<String> = (0..21).map(|i| format!("T{}", i % 10)).collect();
+    let body = json!({"title": "t", "difficulty": "beginner", "topic": "t", "tags": repeats});
+    assert_eq!(call(&app, Some(&ada), Method::POST, "/challenges", Some(body)).await.error_fields(), ["tags"]);
     challenge(&app, &ada, json!({"title": "t", "difficulty": "beginner", "topic": "t", "tags": ["y".repeat(50)]}))
         .await;
     // PATCH replaces the tag set with the same rules; null is refused.
@@ -250,6 +254,9 @@ async fn ratings_need_a_completion_and_completions_are_idempotent() {
     };
     rate(&bob, json!(4)).await.problem(403);
     let first = ok(&complete(&bob, json!({"solution": "v1"})).await, 201);
+    // A whole number written as a float is that number (JSON Schema's integer); 3.5 is not.
+    assert_eq!(ok(&rate(&bob, json!(2.0)).await, 201)["stars"], 2);
+    assert_eq!(rate(&bob, json!(3.5)).await.error_fields(), ["stars"]);
     assert_eq!((first["user"]["display_name"].as_str(), first["solution"].as_str()), (Some("Bob"), Some("v1")));
     let again = ok(&complete(&bob, json!({})).await, 200);
     assert_eq!((again["id"] == first["id"], again["solution"].as_str()), (true, Some("v1")), "absent keeps");

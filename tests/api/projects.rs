@@ -225,6 +225,11 @@ async fn invites_let_people_join_until_revoked_and_leaving_unassigns() {
     call(&app, &ada, Method::POST, &format!("/api/v1/teams/{team}/invites"), Some(json!({"expires_in_days": 31})))
         .await
         .problem(422);
+    // JSON Schema's integer is any number without a fraction: 3.0 is 3, 2.5 is refused.
+    let invites = format!("/api/v1/teams/{team}/invites");
+    ok(&call(&app, &ada, Method::POST, &invites, Some(json!({"expires_in_days": 3.0}))).await, 201);
+    let res = call(&app, &ada, Method::POST, &invites, Some(json!({"expires_in_days": 2.5}))).await;
+    assert_eq!(res.error_fields(), ["expires_in_days"]);
 
     // Bob gets a task, then leaves: he is unassigned in the same change.
     let tasks = format!("/api/v1/projects/{project}/tasks");
@@ -435,6 +440,10 @@ async fn task_lists_filter_and_page_in_every_order() {
         call(&app, &ada, Method::GET, &format!("{team_tasks}?status=open&priority=High&assignee=him&sort=rank"), None)
             .await;
     assert_eq!(res.error_fields(), ["sort", "status", "priority", "assignee"]);
+    // Only the team list filters by project; a project's own list does not take it.
+    let res =
+        call(&app, &ada, Method::GET, &format!("/api/v1/projects/{project}/tasks?project_id={other}"), None).await;
+    assert_eq!(res.error_fields(), ["project_id"]);
 }
 
 /// Reads server-sent events from `res` until `n` have arrived (comments skipped).

@@ -23,15 +23,30 @@ are the same kind of token (the id of an event of that stream).
 3. Ranges. `from`/`to` (task stats), `due_from`/`due_to` and `created_from`/`created_to`
 (task lists) must not be reversed: the server answers 422 naming the parameter, rightly,
 and JSON Schema cannot relate two parameters. A positive case with a reversed pair gets
-it swapped into order. Task stats also hold at most 1000 buckets (days or weeks): a
+it swapped into order (task stats' `to` defaults to today, so a later `from` alone gets
+`to` set to it). Task stats also hold at most 1000 buckets (days or weeks): a
 positive case over a longer range gets `from` moved up to the 1000th bucket before `to`.
+
+4. References checked against data. Some body fields name other records, and the server
+checks them against its data with the documented 422 naming the field: `assignee_id` of a
+project task must be a member of the team (API.md: "An assignee must be a member of the
+team (422)"), `user_id` of `POST /teams/{id}/members` must be a registered user, and the
+`challenge_ids` of a learning path must be existing challenges. A schema can only say
+"a uuid"; a made-up uuid is refused, rightly. So a positive case gets real references in
+those fields: the run's own user as assignee (a member of every team it can reach; any
+other team is a 404), a second registered user as the new member (409 once it is one),
+and challenges a second user wrote (so the fuzzer, signed in as the run's user, cannot
+delete them). Negative cases keep their values, so refusing bad references is still
+tested, and tests/api covers the 422s one by one.
 """
 
 import datetime
 import json
 import os
+import re
 import threading
 import urllib.request
+from collections.abc import MutableMapping
 
 import schemathesis
 
@@ -61,6 +76,52 @@ def login() -> str:
         ) from error
 
 
+def call(method: str, path: str, body=None, token: str | None = None):
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/v1{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+RUN_USER_ID = call("GET", "/users/me", token=RUN_TOKEN)["id"]
+_other_email = f"other-{EMAIL}"
+OTHER_USER_ID = call(
+    "POST",
+    "/auth/register",
+    {"email": _other_email, "display_name": "Contract other", "password": PASSWORD},
+)["id"]
+_other_token = call("POST", "/auth/login", {"email": _other_email, "password": PASSWORD})["token"]
+CHALLENGE_IDS = [
+    call(
+        "POST",
+        "/learning/challenges",
+        {"title": f"Contract challenge {i}", "difficulty": "beginner", "topic": "contract"},
+        token=_other_token,
+    )["id"]
+    for i in range(5)
+]
+
+MEMBERS_POST = re.compile(r"^/api/v1/teams/\{[^}]+\}/members$")
+
+
+def real_references(case):
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    path, method = case.operation.path, case.operation.method.upper()
+    if isinstance(body.get("assignee_id"), str):
+        body["assignee_id"] = RUN_USER_ID
+    if method == "POST" and MEMBERS_POST.match(path) and isinstance(body.get("user_id"), str):
+        body["user_id"] = OTHER_USER_ID
+    ids = body.get("challenge_ids")
+    if isinstance(ids, list) and path.startswith("/api/v1/learning/paths"):
+        body["challenge_ids"] = CHALLENGE_IDS[: min(len(ids), len(CHALLENGE_IDS))]
+
+
 _lock = threading.Lock()
 _pool = [login() for _ in range(POOL_SIZE)]
 
@@ -86,16 +147,23 @@ def before_call(context, case, kwargs):
         use_throwaway_token(case)
     if not is_positive(case):
         return
-    if isinstance(case.headers, dict):
+    real_references(case)
+    # Case.headers is a case-insensitive mapping, not a dict.
+    if isinstance(case.headers, MutableMapping):
         for name in [n for n in case.headers if n.lower() == "last-event-id"]:
             del case.headers[name]
-    if isinstance(case.query, dict):
+    if isinstance(case.query, MutableMapping):
         case.query.pop("cursor", None)
         case.query.pop("last_event_id", None)
         for low, high in RANGES:
             a, b = case.query.get(low), case.query.get(high)
             if isinstance(a, str) and isinstance(b, str) and a > b:
                 case.query[low], case.query[high] = b, a
+        # Task stats' `to` defaults to today (UTC): a `from` after today alone is reversed too.
+        start = case.query.get("from")
+        if case.operation.path == STATS_PATH and isinstance(start, str) and case.query.get("to") is None:
+            if start[:10] > datetime.datetime.now(datetime.timezone.utc).date().isoformat():
+                case.query["to"] = start
         if case.operation.path == STATS_PATH:
             bound_stats_range(case.query)
 

@@ -1,6 +1,6 @@
 // An example Corkboard client: registers two users, logs in, and uses every product
 // (accounts, notes, tasks, teams, members, invites, projects, project tasks, comments,
-// activity). Every call and every field it reads is typed by `schema.d.ts`, which
+// activity, learning). Every call and every field it reads is typed by `schema.d.ts`, which
 // openapi-typescript generates from the server's OpenAPI document (`make client`). A field
 // renamed, dropped or made optional in the document makes `tsc --noEmit` fail here.
 //
@@ -249,6 +249,45 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
     await done("delete team", admin.DELETE("/api/v1/teams/{id}", { params: { path } }));
 }
 
+/** SkillSync: write a challenge and a path, enrol, complete and rate it, read progress. */
+async function learning(api: Api): Promise<void> {
+    const challenge = await must(
+        "create challenge",
+        api.POST("/api/v1/learning/challenges", {
+            body: { title: "Reverse a linked list", difficulty: "beginner", topic: "algorithms", tags: ["Lists", "python"] },
+        }),
+    );
+    const path = await must(
+        "create path",
+        api.POST("/api/v1/learning/paths", {
+            body: { title: "Data structures", topic: "algorithms", challenge_ids: [challenge.id] },
+        }),
+    );
+    const byId = { params: { path: { id: challenge.id } } };
+    await must("enrol", api.PUT("/api/v1/learning/paths/{id}/enrollment", { params: { path: { id: path.id } } }));
+    const completion = await must(
+        "complete challenge",
+        api.PUT("/api/v1/learning/challenges/{id}/completion", { ...byId, body: { solution: "prev, cur = cur, prev" } }),
+    );
+    const rating = await must("rate challenge", api.PUT("/api/v1/learning/challenges/{id}/rating", { ...byId, body: { stars: 4 } }));
+    const rated = await must("get challenge", api.GET("/api/v1/learning/challenges/{id}", byId));
+    const progress = await must(
+        "path progress",
+        api.GET("/api/v1/learning/paths/{id}/progress", { params: { path: { id: path.id } } }),
+    );
+    const mine = await must("my progress", api.GET("/api/v1/learning/me/progress"));
+    const first = progress.challenges[0];
+
+    console.log(
+        `challenge "${rated.title}" [${rated.tags.join(", ")}] ${rated.difficulty}: completed ${completion.completed_at}, ` +
+            `rated ${rating.stars}, average ${rated.rating.average ?? "none"} of ${rated.rating.count}`,
+    );
+    console.log(
+        `path "${progress.path.title}": ${progress.completed_challenges}/${progress.total_challenges} ` +
+            `(${progress.percent_complete}%), first done: ${first?.completed ?? false}; enrolled in ${mine.items.length} path(s)`,
+    );
+}
+
 async function main(): Promise<void> {
     const baseUrl = process.argv[2] ?? process.env["CORKBOARD_URL"] ?? "http://127.0.0.1:8080";
     const anonymous = client(baseUrl);
@@ -264,6 +303,7 @@ async function main(): Promise<void> {
     await notes(asAda);
     await tasks(asAda);
     await teamsAndProjects(asAda, asBob, bob.user.id);
+    await learning(asAda);
 
     await done("logout", asBob.POST("/api/v1/auth/logout"));
     const { response } = await asBob.GET("/api/v1/users/me");

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::list::{ListTasks, ListTasksParams, Scope};
+use crate::list::{ListTasks, ListTasksParams, ProjectTaskListParams, Scope};
 use crate::model::{
     Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, Project,
     Task, TaskChanges, Team, TeamChanges, UserMarker,
@@ -449,7 +449,7 @@ async fn create_project_task(
 
 /// A project's tasks, filtered and sorted (members).
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"), ListTasksParams),
+    params(("id" = String, Path, description = "Project id"), ProjectTaskListParams),
     responses(
         (status = 200, description = "One page of tasks", body = Page<Task>),
         LoginRequired,
@@ -461,9 +461,9 @@ async fn list_project_tasks(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Project>>,
-    params: web::Query<ListTasksParams>,
+    params: web::Query<ProjectTaskListParams>,
 ) -> AppResult<web::Json<Page<Task>>> {
-    let query = ListTasks::parse(params.into_inner(), Scope::Project(id.into_inner().uuid()), caller.id)?;
+    let query = ListTasks::parse(params.into_inner().into(), Scope::Project(id.into_inner().uuid()), caller.id)?;
     Ok(web::Json(call(service, move |s| s.tasks(&caller, &query)).await?))
 }
 

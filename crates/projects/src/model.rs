@@ -324,7 +324,7 @@ pub struct NewInvite {
     #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
     /// Days until the code expires, 1 to 30 (default 7).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "core_models::whole::optional")]
     #[schema(minimum = 1, maximum = 30)]
     pub expires_in_days: Option<i64>,
 }
