@@ -738,9 +738,13 @@ mod tests {
         let mut v = Violations::new();
         assert!(normalize_tags(&many, &mut v).is_none());
         assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "tags");
-        let repeated: Vec<String> = (0..40).map(|i| format!("T{}", i % 20)).collect();
+        // Counted as sent: 20 items fold to 10, 21 items are too many even with repeats.
+        let repeated: Vec<String> = (0..20).map(|i| format!("T{}", i % 10)).collect();
         let mut v = Violations::new();
-        assert_eq!(normalize_tags(&repeated, &mut v).unwrap().len(), 20, "20 different after folding");
+        assert_eq!(normalize_tags(&repeated, &mut v).unwrap().len(), 10, "10 different after folding");
+        let repeated: Vec<String> = (0..21).map(|i| format!("T{}", i % 10)).collect();
+        let mut v = Violations::new();
+        assert!(normalize_tags(&repeated, &mut v).is_none());
         let bad: Vec<String> = ["ok", " ", &"x".repeat(51), "a,b"].iter().map(|s| s.to_string()).collect();
         let mut v = Violations::new();
         assert!(normalize_tags(&bad, &mut v).is_none());
