@@ -3,7 +3,7 @@ CARGO ?= cargo
 DATABASE_URL ?= data/corkboard.db
 BENCH_DURATION ?= 10
 
-.PHONY: run migrate test lint fmt bench build release ci browser
+.PHONY: run migrate test lint fmt bench build release ci browser contract client
 
 ## Build (release) and serve on 127.0.0.1:8080 from ./data/corkboard.db (migrated at start).
 run:
@@ -42,5 +42,15 @@ bench: release
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+## The API contract: Schemathesis (every check, operation and phase, with a token) against
+## a release gateway; fails on any 5xx, schema violation or valid request refused.
+contract: release
+	tests/contract/run.sh target/release/gateway
+
+## The typed client: TypeScript types generated from the OpenAPI document, the example
+## client type-checked against them (strict) and run against a release gateway.
+client: release
+	clients/typescript/check.sh target/release/gateway
+
 ## What CI runs.
-ci: test lint
+ci: test lint client

@@ -211,11 +211,15 @@ async fn fields_are_checked_and_tags_normalised() {
     )
     .await;
     assert_eq!(res.error_fields(), ["tags[1]", "tags[2]", "tags[3]"]);
-    // Twenty distinct tags after folding are fine; a 50-character tag is fine.
-    let twenty: Vec<String> = (0..40).map(|i| format!("T{}", i % 20)).collect();
+    // Twenty tags as sent are fine (repeats folded away); a 21st is refused even when it
+    // repeats one (the document's `maxItems`); a 50-character tag is fine.
+    let twenty: Vec<String> = (0..20).map(|i| format!("T{i}")).collect();
     let ok20 =
         challenge(&app, &ada, json!({"title": "t", "difficulty": "beginner", "topic": "t", "tags": twenty})).await;
     assert_eq!(ok20["tags"].as_array().unwrap().len(), 20);
+    let repeats: Vec<String> = (0..21).map(|i| format!("T{}", i % 10)).collect();
+    let body = json!({"title": "t", "difficulty": "beginner", "topic": "t", "tags": repeats});
+    assert_eq!(call(&app, Some(&ada), Method::POST, "/challenges", Some(body)).await.error_fields(), ["tags"]);
     challenge(&app, &ada, json!({"title": "t", "difficulty": "beginner", "topic": "t", "tags": ["y".repeat(50)]}))
         .await;
     // PATCH replaces the tag set with the same rules; null is refused.
@@ -263,6 +267,9 @@ async fn ratings_need_a_completion_and_completions_are_idempotent() {
     }
     assert_eq!(ok(&rate(&bob, json!(4)).await, 201)["rating"], json!({"average": 4.0, "count": 1}));
     assert_eq!(ok(&rate(&bob, json!(2)).await, 200)["rating"], json!({"average": 2.0, "count": 1}), "replaced");
+    // A whole number written as a float is that number (JSON Schema's integer); 3.5 is not.
+    assert_eq!(ok(&rate(&bob, json!(2.0)).await, 200)["stars"], 2);
+    assert_eq!(rate(&bob, json!(3.5)).await.error_fields(), ["stars"]);
     ok(&complete(&cy, json!({})).await, 201);
     let res = ok(&rate(&cy, json!(5)).await, 201);
     assert_eq!((res["stars"].as_i64(), &res["rating"]), (Some(5), &json!({"average": 3.5, "count": 2})));

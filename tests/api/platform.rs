@@ -402,3 +402,22 @@ async fn every_ref_in_the_openapi_document_resolves() {
     ids.dedup();
     assert_eq!(ids.len(), count, "duplicate operationId");
 }
+
+#[actix_rt::test]
+async fn openapi_enums_are_wire_names_schemas_do_not_collide_and_responses_require_fields() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Role"]["enum"], serde_json::json!(["member", "admin"]));
+    assert_eq!(schemas["TaskStatus"]["enum"], serde_json::json!(["pending", "in_progress", "completed"]));
+    assert_eq!(schemas["ProjectTaskStatus"]["enum"], serde_json::json!(["todo", "in_progress", "done"]));
+    // /tasks is documented with the freelancer task, not the project task.
+    let ok = &doc["paths"]["/api/v1/tasks/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(ok["$ref"], "#/components/schemas/Task");
+    assert!(schemas["Task"]["properties"].get("project_id").is_none());
+    // Always sent, so required, even when null.
+    let required = schemas["Note"]["required"].as_array().unwrap();
+    assert!(required.contains(&serde_json::json!("title")), "{required:?}");
+    // A request body keeps its optional fields optional.
+    assert_eq!(schemas["NewNote"]["required"], serde_json::json!(["content"]));
+}

@@ -225,6 +225,11 @@ async fn invites_let_people_join_until_revoked_and_leaving_unassigns() {
     call(&app, &ada, Method::POST, &format!("/api/v1/teams/{team}/invites"), Some(json!({"expires_in_days": 31})))
         .await
         .problem(422);
+    // JSON Schema's integer is any number without a fraction: 3.0 is 3, 2.5 is refused.
+    let invites = format!("/api/v1/teams/{team}/invites");
+    ok(&call(&app, &ada, Method::POST, &invites, Some(json!({"expires_in_days": 3.0}))).await, 201);
+    let res = call(&app, &ada, Method::POST, &invites, Some(json!({"expires_in_days": 2.5}))).await;
+    assert_eq!(res.error_fields(), ["expires_in_days"]);
 
     // Bob gets a task, then leaves: he is unassigned in the same change.
     let tasks = format!("/api/v1/projects/{project}/tasks");
@@ -435,6 +440,10 @@ async fn task_lists_filter_and_page_in_every_order() {
         call(&app, &ada, Method::GET, &format!("{team_tasks}?status=open&priority=High&assignee=him&sort=rank"), None)
             .await;
     assert_eq!(res.error_fields(), ["sort", "status", "priority", "assignee"]);
+    // Only the team list filters by project; a project's own list does not take it.
+    let res =
+        call(&app, &ada, Method::GET, &format!("/api/v1/projects/{project}/tasks?project_id={other}"), None).await;
+    assert_eq!(res.error_fields(), ["project_id"]);
 }
 
 /// Reads server-sent events from `res` until `n` have arrived (comments skipped).
@@ -523,4 +532,19 @@ async fn members_watch_the_team_live_and_a_removed_member_s_stream_ends() {
     // And he cannot open a new one.
     let res = client.get(&url).insert_header(("authorization", bob.bearer.as_str())).send().await.unwrap();
     assert_eq!(res.status(), 404);
+}
+
+#[actix_rt::test]
+async fn head_of_the_event_stream_answers_its_headers_and_ends() {
+    let app = spawn_app().await;
+    let ada = user(&app, "AdaHead").await;
+    let (team, _) = team_with(&app, &ada, &[]).await;
+    let path = format!("/api/v1/teams/{team}/events");
+    // The GET streams until the caller leaves; a HEAD must not hold the connection.
+    let res = actix_rt::time::timeout(Duration::from_secs(5), call(&app, &ada, Method::HEAD, &path, None))
+        .await
+        .expect("HEAD of the stream answers at once");
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("content-type").as_deref(), Some("text/event-stream"));
+    assert!(res.body.is_empty());
 }

@@ -1,4 +1,4 @@
-//! The command line: `gateway [serve] [FLAGS]` and `gateway migrate`.
+//! The command line: `gateway [serve] [FLAGS]`, `gateway migrate` and `gateway openapi`.
 
 use clap::{Parser, Subcommand};
 
@@ -21,6 +21,8 @@ enum Command {
         #[arg(long = "database-url", env = "DATABASE_URL", default_value = "data/corkboard.db")]
         database_url: String,
     },
+    /// Print the OpenAPI document (what `/openapi.json` serves) and exit; no server starts.
+    Openapi,
 }
 
 /// Parses the command line, sets up logging and runs the command.
@@ -45,6 +47,11 @@ pub fn run() -> anyhow::Result<()> {
             } else {
                 println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
             }
+            Ok(())
+        }
+        Command::Openapi => {
+            let document = crate::routes::openapi_document()?;
+            println!("{}", document.to_pretty_json()?);
             Ok(())
         }
         Command::Serve(settings) => actix_web::rt::System::new().block_on(async move {

@@ -10,7 +10,7 @@
 //! The OpenAPI document lists a `head` operation beside every `get` ([`document_head`]),
 //! so the unknown-parameter check and the 405 answers treat both alike.
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
@@ -24,15 +24,24 @@ use utoipa::openapi::{OpenApi, RefOr};
 pub struct RanAsGet;
 
 /// Middleware (`middleware::from_fn`): runs `HEAD` as `GET`; the codec drops the body.
-pub async fn head_as_get(
+///
+/// A streamed body (the team's Server-Sent Events) has no length to report and may never
+/// end: a `HEAD` gets the stream's headers with an empty body, and the stream is dropped
+/// at once instead of holding the connection open.
+pub async fn head_as_get<B: MessageBody>(
     mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if req.method() == Method::HEAD {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let head = req.method() == Method::HEAD;
+    if head {
         req.head_mut().method = Method::GET;
         req.extensions_mut().insert(RanAsGet);
     }
-    next.call(req).await
+    let res = next.call(req).await?;
+    if head && matches!(res.response().body().size(), BodySize::Stream) {
+        return Ok(res.map_body(|_, _| EitherBody::right(BoxBody::new(()))));
+    }
+    Ok(res.map_into_left_body())
 }
 
 /// The method the client sent: `HEAD` for a request [`head_as_get`] runs as `GET`.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use accounts::BearerSecurity;
 use accounts::StreamTickets;
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpServer};
@@ -17,14 +17,14 @@ use core_models::sse::Shutdown;
 use core_models::API_BASE;
 use storage::{Database, DbConfig};
 use utoipa::OpenApi;
-use utoipa_actix_web::{scope, AppExt};
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::KnownPaths;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
 use crate::request_id::REQUEST_ID;
 use crate::settings::{NotesStore, Settings};
-use crate::{access_log, head, health, request_id};
+use crate::{access_log, document, head, health, request_id};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -79,6 +79,41 @@ impl Services {
         let learning: Arc<dyn learning::LearningService> = Arc::new(learning::SqliteLearning::new(db.clone()));
         Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), projects, learning }
     }
+}
+
+/// Mounts every route (health, and each domain crate under [`API_BASE`]) with the data
+/// they share; the OpenAPI document grows with the routes.
+fn mount<T>(app: UtoipaApp<T>, services: &Services) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.openapi(ApiDoc::openapi())
+        .app_data(web::Data::new(services.db.clone()))
+        .app_data(web::Data::new(services.shutdown.clone()))
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope::scope(API_BASE)
+                .configure(notes::http::configure(services.notes.clone()))
+                .configure(accounts::http::configure(
+                    services.accounts.clone(),
+                    services.authentication.tickets().clone(),
+                ))
+                .configure(tasks::http::configure(services.tasks.clone()))
+                .configure(projects::http::configure(services.projects.clone()))
+                .configure(learning::http::configure(services.learning.clone())),
+        )
+}
+
+/// The OpenAPI document the server publishes at `/openapi.json`, without serving: the
+/// routes are mounted over a throwaway database in a temporary folder (`gateway openapi`).
+pub fn openapi_document() -> anyhow::Result<utoipa::openapi::OpenApi> {
+    let dir = tempfile::tempdir().context("creating a temporary folder")?;
+    let path = dir.path().join("openapi.db");
+    let settings = Settings::for_tests(&path.to_string_lossy());
+    let services = Services::build(&settings, Database::open(&settings.database_url)?);
+    let (_, openapi) = mount(App::new().into_utoipa_app(), &services).split_for_parts();
+    document::complete(openapi)
 }
 
 /// CORS for browser front ends on other origins. Credentials are bearer tokens in a header
@@ -143,36 +178,21 @@ impl Application {
         let body_timeout = BodyTimeout(settings.body_timeout());
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
+        // The document once, from the same mounting every worker does.
+        let openapi = document::complete(mount(App::new().into_utoipa_app(), &services).split_for_parts().1)?;
+        let known = Arc::new(KnownPaths::from_openapi(&openapi));
+        let queries = web::Data::new(KnownQueries::from_openapi(&openapi));
         let mut server = HttpServer::new(move || {
-            let (app, mut openapi) = App::new()
-                .into_utoipa_app()
-                .openapi(ApiDoc::openapi())
+            let (app, _) = mount(App::new().into_utoipa_app(), &services)
                 .app_data(json_config())
                 .app_data(query_config())
                 .app_data(path_config())
                 .app_data(payload_config())
                 .app_data(body_timeout)
-                .app_data(web::Data::new(services.db.clone()))
-                .app_data(web::Data::new(services.shutdown.clone()))
-                .service(health::healthz)
-                .service(health::readyz)
-                .service(
-                    scope::scope(API_BASE)
-                        .configure(notes::http::configure(services.notes.clone()))
-                        .configure(accounts::http::configure(
-                            services.accounts.clone(),
-                            services.authentication.tickets().clone(),
-                        ))
-                        .configure(tasks::http::configure(services.tasks.clone()))
-                        .configure(projects::http::configure(services.projects.clone()))
-                        .configure(learning::http::configure(services.learning.clone())),
-                )
                 .split_for_parts();
-            head::document_head(&mut openapi);
-            let known = Arc::new(KnownPaths::from_openapi(&openapi));
-            let queries = web::Data::new(KnownQueries::from_openapi(&openapi));
-            app.app_data(queries)
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi))
+            let known = known.clone();
+            app.app_data(queries.clone())
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
                 // Swagger UI lives under `/docs/`; the bare path people type redirects there.
                 .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))
                 .default_service(web::to(move |req: HttpRequest| {

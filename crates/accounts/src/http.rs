@@ -9,7 +9,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use core_models::http::{blocking, created, Json};
 use core_models::id::Id;
-use core_models::openapi::JsonBodyErrors;
+use core_models::openapi::{Busy, JsonBodyErrors};
 use core_models::{AppError, AppResult, Caller, Problem, API_BASE};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -116,6 +116,7 @@ pub fn configure(service: Arc<dyn AccountService>, tickets: Arc<StreamTickets>) 
         JsonBodyErrors,
         (status = 409, description = "The email is already registered", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (all named)", body = Problem, content_type = "application/problem+json"),
+        Busy,
     )
 )]
 #[post("/auth/register")]
@@ -144,6 +145,7 @@ async fn register(accounts: Accounts, gate: web::Data<HashGate>, body: Json<NewU
         (status = 422, description = "Missing or impossible fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins from this address, or from this address for this email", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again"))),
+        Busy,
     )
 )]
 #[post("/auth/login")]

@@ -66,10 +66,10 @@ impl From<&User> for PublicProfile {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// A valid email address, at most 254 characters; trimmed; unique regardless of case.
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
     /// Trimmed, 1 to 100 characters.
-    #[schema(example = "Ada Lovelace")]
+    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub display_name: String,
     /// 8 to 128 characters, taken as is (not trimmed).
     #[schema(format = Password, min_length = 8, max_length = 128, write_only, example = "correct horse battery staple")]
@@ -91,10 +91,15 @@ impl fmt::Debug for NewUser {
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// The email registered with, in any case.
-    #[schema(example = "ada@example.com")]
+    #[schema(
+        example = "ada@example.com",
+        min_length = 1,
+        max_length = 254,
+        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+    )]
     pub email: String,
     /// The password, exactly as registered.
-    #[schema(format = Password, write_only, example = "correct horse battery staple")]
+    #[schema(format = Password, write_only, example = "correct horse battery staple", min_length = 1, max_length = 128)]
     pub password: String,
 }
 

@@ -44,7 +44,7 @@ pub struct FeedParams {
     pub action: Option<String>,
     /// Only entries recorded at or after this time: an RFC 3339 timestamp, or a date
     /// meaning that day's start (UTC).
-    #[param(example = "2026-11-24T00:00:00Z")]
+    #[param(inline, value_type = Option<core_models::openapi::DateOrTimestamp>, example = "2026-11-24T00:00:00Z")]
     pub since: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

@@ -48,6 +48,7 @@ pub mod sse;
 pub mod text;
 pub mod time;
 pub mod version;
+pub mod whole;
 
 pub use board::Board;
 pub use caller::{Caller, MaybeCaller, UserRef};

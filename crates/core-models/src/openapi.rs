@@ -74,3 +74,38 @@ pub enum LoginRequired {
     )]
     Unauthorized(Problem),
 }
+
+/// The 503 of an endpoint that may find the server too busy to take it in time (the
+/// password-hashing queue of login and registration, the database writer): nothing was
+/// done, and retrying after `Retry-After` is safe.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum Busy {
+    /// Sent with `Retry-After`.
+    #[response(
+        status = 503,
+        description = "Too busy to take the request in time; nothing was done, retry after `Retry-After`",
+        headers(("Retry-After" = u64, description = "Seconds to wait before retrying")),
+        content_type = "application/problem+json"
+    )]
+    Unavailable(Problem),
+}
+
+/// The schema of a query parameter that takes a calendar date (`YYYY-MM-DD`, meaning that
+/// day in UTC) or an RFC 3339 timestamp: `#[param(inline, value_type = Option<DateOrTimestamp>)]`.
+#[derive(Debug)]
+pub struct DateOrTimestamp;
+
+impl utoipa::PartialSchema for DateOrTimestamp {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+        let string =
+            |format| ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(format)));
+        OneOfBuilder::new()
+            .item(string(KnownFormat::Date))
+            .item(string(KnownFormat::DateTime))
+            .description(Some("A date `YYYY-MM-DD` (UTC) or an RFC 3339 timestamp"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DateOrTimestamp {}

@@ -73,6 +73,9 @@ pub trait RankEnum: Copy + Eq + Ord + std::fmt::Debug + Send + Sync + 'static {
 }
 
 /// Declares a [`RankEnum`]: `Variant = rank => "wire_name"` per value, in rank order.
+/// (The wire name is taken as a plain token, not a `literal` fragment: utoipa reads the
+/// `serde(rename)` it ends up in only when it is a bare string literal, and the OpenAPI
+/// enum must list the wire names.)
 ///
 /// The crate using it needs `serde` and `utoipa` among its dependencies (the derives
 /// expand there).
@@ -81,12 +84,13 @@ macro_rules! rank_enum {
     (
         $(#[$meta:meta])*
         $vis:vis enum $name:ident as $what:literal {
-            $( $(#[$vmeta:meta])* $variant:ident = $rank:literal => $wire:literal ),+ $(,)?
+            $( $(#[$vmeta:meta])* $variant:ident = $rank:literal => $wire:tt ),+ $(,)?
         }
     ) => {
-        $(#[$meta])*
+        // The derives first, so `$meta` may hold their helper attributes (`#[schema(as = ...)]`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
                  ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema)]
+        $(#[$meta])*
         $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant ),+
         }

@@ -88,14 +88,21 @@ pub const DEFAULT_CHALLENGE_SORT: &str = "-created_at";
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListChallengesParams {
-    /// Comma list of tags, all of which must be on the challenge (case-insensitive).
-    #[param(example = "python,lists")]
+    /// Comma list of tags, all of which must be on the challenge (case-insensitive); each
+    /// 1 to 50 characters, at most 20 different ones.
+    #[param(
+        example = "python,lists",
+        pattern = "^\\s*[^\\s,\\x00][^,\\x00]{0,49}(,\\s*[^\\s,\\x00][^,\\x00]{0,49})*$"
+    )]
     pub tag: Option<String>,
-    /// The topic (case-insensitive, whole value).
-    #[param(example = "algorithms")]
+    /// The topic (case-insensitive, whole value), 1 to 100 characters.
+    #[param(example = "algorithms", min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<String>,
     /// Comma list of difficulties: `beginner`, `intermediate`, `advanced`, `expert`.
-    #[param(example = "intermediate,advanced")]
+    #[param(
+        example = "intermediate,advanced",
+        pattern = "^(beginner|intermediate|advanced|expert)(,(beginner|intermediate|advanced|expert))*$"
+    )]
     pub difficulty: Option<String>,
     /// Full-text search over title and description (every word, as a prefix).
     pub q: Option<String>,
@@ -104,8 +111,9 @@ pub struct ListChallengesParams {
     #[param(value_type = Option<bool>)]
     pub completed: Option<String>,
     /// `difficulty`, `rating`, `popularity`, `created_at`, `title`; `-` for descending;
-    /// comma-separated. Default `-created_at`.
-    #[param(example = "-rating")]
+    /// comma-separated (each field at most once; the pattern shows one key). Default
+    /// `-created_at`.
+    #[param(example = "-rating", pattern = "^(-?(difficulty|rating|popularity|created_at|title))?$")]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
@@ -482,12 +490,13 @@ pub const DEFAULT_PATH_SORT: &str = "-created_at";
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListPathsParams {
-    /// The topic (case-insensitive, whole value).
+    /// The topic (case-insensitive, whole value), 1 to 100 characters.
+    #[param(min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<String>,
     /// Full-text search over title and description (every word, as a prefix).
     pub q: Option<String>,
     /// `created_at` or `title`; `-` for descending. Default `-created_at`.
-    #[param(example = "title")]
+    #[param(example = "title", pattern = "^(-?(created_at|title))?$")]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

@@ -30,6 +30,25 @@ pub const TOPIC_MAX: usize = 100;
 /// Most challenges in one path.
 pub const PATH_CHALLENGES_MAX: usize = 500;
 
+/// The schema of one tag in a request: 1 to 50 characters, a visible one among them, no
+/// comma (the filter's separator), no NUL.
+#[derive(Debug)]
+pub struct TagText;
+
+impl utoipa::PartialSchema for TagText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(TAG_MAX))
+            .pattern(Some("^[^,\\x00]*[^\\s,\\x00][^,\\x00]*$"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TagText {}
+
 /// A challenge's rating: the average of its users' stars and how many rated it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RatingSummary {
@@ -343,18 +362,22 @@ pub struct Put<T> {
 #[serde(deny_unknown_fields)]
 pub struct NewChallenge {
     /// Required; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// `beginner`, `intermediate`, `advanced` or `expert`.
     #[schema(value_type = Difficulty)]
     pub difficulty: String,
     /// Required; 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub topic: String,
     /// Trimmed, lower-cased and de-duplicated; at most 20, each 1 to 50 characters
     /// without commas.
     #[serde(default)]
+    #[schema(value_type = Vec<TagText>, max_items = 20)]
     pub tags: Vec<String>,
 }
 
@@ -365,23 +388,23 @@ pub struct NewChallenge {
 pub struct ChallengeChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// New difficulty; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<Difficulty>)]
+    #[schema(value_type = Difficulty, required = false)]
     pub difficulty: Option<Option<String>>,
     /// New topic; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<Option<String>>,
     /// The new tag set (replaces the old one; `[]` removes every tag); not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Vec<TagText>, required = false, max_items = 20)]
     pub tags: Option<Option<Vec<String>>>,
 }
 
@@ -418,8 +441,8 @@ pub fn normalize_tag(field: &str, raw: &str) -> Result<String, FieldError> {
     Ok(tag)
 }
 
-/// A tag list: each tag normalised, repeats dropped (first spelling's place kept), at most
-/// [`TAGS_MAX`]; every bad tag is named (`tags[2]`).
+/// A tag list of at most [`TAGS_MAX`] items: each tag normalised, repeats dropped (first
+/// spelling's place kept); every bad tag is named (`tags[2]`).
 fn normalize_tags(raw: &[String], v: &mut Violations) -> Option<Vec<String>> {
     let mut tags: Vec<String> = Vec::new();
     let mut ok = true;
@@ -433,8 +456,10 @@ fn normalize_tags(raw: &[String], v: &mut Violations) -> Option<Vec<String>> {
             }
         }
     }
-    if tags.len() > TAGS_MAX {
-        v.push(FieldError::new("tags", format!("must hold at most {TAGS_MAX} different tags (has {})", tags.len())));
+    // Counted as sent, repeats included: the document says `maxItems: 20`, and a list the
+    // document calls invalid is refused rather than quietly shortened.
+    if raw.len() > TAGS_MAX {
+        v.push(FieldError::new("tags", format!("must hold at most {TAGS_MAX} tags (has {})", raw.len())));
         ok = false;
     }
     ok.then_some(tags)
@@ -489,15 +514,18 @@ impl ChallengeChanges {
 #[serde(deny_unknown_fields)]
 pub struct NewPath {
     /// Required; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// Required; 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub topic: String,
     /// Optional initial challenge list, in order (as `PUT .../challenges`).
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<std::collections::BTreeSet<Uuid>>, max_items = 500)]
     pub challenge_ids: Option<Vec<String>>,
 }
 
@@ -508,15 +536,15 @@ pub struct NewPath {
 pub struct PathChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// New topic; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<Option<String>>,
 }
 
@@ -526,7 +554,7 @@ pub struct PathChanges {
 pub struct PathChallenges {
     /// Challenge ids in the order the path takes them; each existing, none twice, at most
     /// 500.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = std::collections::BTreeSet<Uuid>, max_items = 500)]
     pub challenge_ids: Vec<String>,
 }
 
@@ -620,7 +648,7 @@ pub struct CompletionBody {
     /// The caller's solution, at most 20,000 characters. Absent keeps the solution of an
     /// earlier completion; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub solution: Option<Option<String>>,
 }
 
@@ -639,6 +667,7 @@ impl CompletionBody {
 #[serde(deny_unknown_fields)]
 pub struct RatingBody {
     /// 1 to 5.
+    #[serde(deserialize_with = "core_models::whole::number")]
     #[schema(minimum = 1, maximum = 5)]
     pub stars: i64,
 }
@@ -662,6 +691,7 @@ impl RatingBody {
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// 1 to 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
 }
 
@@ -676,9 +706,10 @@ impl CommentBody {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackBody {
     /// 1 to 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
     /// Optional 1 to 5 stars for the solution.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "core_models::whole::optional")]
     #[schema(minimum = 1, maximum = 5)]
     pub stars: Option<i64>,
 }
@@ -707,9 +738,13 @@ mod tests {
         let mut v = Violations::new();
         assert!(normalize_tags(&many, &mut v).is_none());
         assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "tags");
-        let repeated: Vec<String> = (0..40).map(|i| format!("T{}", i % 20)).collect();
+        // Counted as sent: 20 items fold to 10, 21 items are too many even with repeats.
+        let repeated: Vec<String> = (0..20).map(|i| format!("T{}", i % 10)).collect();
         let mut v = Violations::new();
-        assert_eq!(normalize_tags(&repeated, &mut v).unwrap().len(), 20, "20 different after folding");
+        assert_eq!(normalize_tags(&repeated, &mut v).unwrap().len(), 10, "10 different after folding");
+        let repeated: Vec<String> = (0..21).map(|i| format!("T{}", i % 10)).collect();
+        let mut v = Violations::new();
+        assert!(normalize_tags(&repeated, &mut v).is_none());
         let bad: Vec<String> = ["ok", " ", &"x".repeat(51), "a,b"].iter().map(|s| s.to_string()).collect();
         let mut v = Violations::new();
         assert!(normalize_tags(&bad, &mut v).is_none());

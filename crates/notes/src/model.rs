@@ -49,10 +49,15 @@ impl Versioned for Note {
 pub struct NewNote {
     /// Optional; trimmed, blank means none, at most 200 characters.
     #[serde(default)]
-    #[schema(example = "Groceries")]
+    #[schema(example = "Groceries", max_length = 200, pattern = "^[^\\x00]*$")]
     pub title: Option<String>,
     /// Required; trimmed, 1 to 20,000 characters.
-    #[schema(example = "milk, eggs, coffee")]
+    #[schema(
+        example = "milk, eggs, coffee",
+        min_length = 1,
+        max_length = 20000,
+        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+    )]
     pub content: String,
 }
 
@@ -62,11 +67,11 @@ pub struct NewNote {
 pub struct NoteChanges {
     /// New title; `null` or blank clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = "^[^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New content; may not be null or blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub content: Option<Option<String>>,
 }
 
@@ -199,8 +204,9 @@ pub struct ListNotesParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `created_at`, `updated_at`, `title`; `-` for descending; comma-separated. Default `-created_at`.
-    #[param(example = "-updated_at")]
+    /// `created_at`, `updated_at`, `title`; `-` for descending. Default `-created_at`. The
+    /// pattern shows one key; several, comma-separated and each at most once, work too.
+    #[param(example = "-updated_at", pattern = "^(-?(created_at|updated_at|title))?$")]
     pub sort: Option<String>,
     /// Full-text search over title and content: every word must match (as a word prefix).
     pub q: Option<String>,

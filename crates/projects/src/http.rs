@@ -19,10 +19,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::list::{ListTasks, ListTasksParams, Scope};
+use crate::list::{ListTasks, ListTasksParams, ProjectTaskListParams, Scope};
 use crate::model::{
     Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, Project,
-    Task, TaskChanges, Team, UserMarker,
+    Task, TaskChanges, Team, TeamChanges, UserMarker,
 };
 use crate::{ProjectService, SqliteProjects};
 
@@ -148,7 +148,7 @@ async fn get_team(service: Service, caller: Caller, id: web::Path<Id<Team>>) -> 
 
 /// Rename or describe a team (admins).
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Team id")),
-    request_body = NamedChanges,
+    request_body = TeamChanges,
     responses(
         (status = 200, description = "The team", body = Team),
         JsonBodyErrors,
@@ -162,10 +162,10 @@ async fn update_team(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Team>>,
-    body: Json<NamedChanges>,
+    body: Json<TeamChanges>,
 ) -> AppResult<web::Json<Team>> {
     let id = id.into_inner().uuid();
-    Ok(web::Json(call(service, move |s| s.update_team(&caller, id, body.into_inner())).await?))
+    Ok(web::Json(call(service, move |s| s.update_team(&caller, id, body.into_inner().into())).await?))
 }
 
 /// Delete a team with everything in it (admins).
@@ -457,7 +457,7 @@ async fn create_project_task(
 
 /// A project's tasks, filtered and sorted (members).
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"), ListTasksParams),
+    params(("id" = String, Path, description = "Project id"), ProjectTaskListParams),
     responses(
         (status = 200, description = "One page of tasks", body = Page<Task>),
         LoginRequired,
@@ -469,9 +469,9 @@ async fn list_project_tasks(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Project>>,
-    params: web::Query<ListTasksParams>,
+    params: web::Query<ProjectTaskListParams>,
 ) -> AppResult<web::Json<Page<Task>>> {
-    let query = ListTasks::parse(params.into_inner(), Scope::Project(id.into_inner().uuid()), caller.id)?;
+    let query = ListTasks::parse(params.into_inner().into(), Scope::Project(id.into_inner().uuid()), caller.id)?;
     list_tasks(service, caller, query).await
 }
 
@@ -716,6 +716,22 @@ pub struct EventParams {
     pub last_event_id: Option<String>,
 }
 
+/// One event of the team stream as an SSE parser hands it over (the schema of each event
+/// of `GET /teams/{id}/events`; the stream itself is `text/event-stream`).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // Documentation only: the stream writes these fields as SSE lines.
+struct TeamEvent {
+    /// The activity entry's id; send it back as `Last-Event-ID` to resume after it.
+    #[schema(format = Uuid)]
+    id: String,
+    /// The entry's action, e.g. `task.updated`.
+    #[schema(example = "task.updated")]
+    event: String,
+    /// The activity entry as JSON (an `ActivityEntry`).
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
 /// The team's activity as Server-Sent Events, as entries commit (members).
 ///
 /// Each event has `id:` the entry id, `event:` its action and `data:` the entry as JSON;
@@ -727,7 +743,7 @@ pub struct EventParams {
     params(("id" = String, Path, description = "Team id"), EventParams,
            ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
     responses(
-        (status = 200, description = "The event stream", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The event stream", content_type = "text/event-stream", body = TeamEvent),
         (status = 401, description = "Not logged in, or a used/expired ticket", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A Last-Event-ID that is no event id", body = Problem, content_type = "application/problem+json"),

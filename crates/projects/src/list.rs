@@ -88,43 +88,81 @@ pub const DEFAULT_SORT: &str = "-created_at";
 const NO_DUE_DATE_KEY: &str = "9999-99-99";
 const SEARCH_MAX: usize = 500;
 
-/// The query string of a task list. Unknown parameters are refused (422).
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListTasksParams {
-    /// Comma list of statuses: `todo`, `in_progress`, `done`.
-    #[param(example = "todo,in_progress")]
-    pub status: Option<String>,
-    /// Comma list of priorities: `low`, `medium`, `high`, `urgent`.
-    #[param(example = "high,urgent")]
-    pub priority: Option<String>,
-    /// `me`, `none`, or a user id.
-    #[param(example = "me")]
-    pub assignee: Option<String>,
-    /// Due on or after (`YYYY-MM-DD`).
-    #[param(value_type = Option<String>, format = Date)]
-    pub due_from: Option<String>,
-    /// Due on or before (`YYYY-MM-DD`).
-    #[param(value_type = Option<String>, format = Date)]
-    pub due_to: Option<String>,
-    /// `true`: due before today (UTC) and not done; `false`: the others.
-    #[param(value_type = Option<bool>)]
-    pub overdue: Option<String>,
-    /// Full-text search over title and description (every word, as a prefix).
-    pub q: Option<String>,
-    /// Team-wide lists only: the tasks of one project.
-    #[param(value_type = Option<String>, format = Uuid)]
-    pub project_id: Option<String>,
-    /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`; `-` for
-    /// descending; comma-separated. Default `-created_at`.
-    #[param(example = "due_date")]
-    pub sort: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+/// The query-string struct of a task list: the parameters every task list takes, then
+/// `$extra` (written once here, so the two lists cannot drift apart).
+macro_rules! task_list_params {
+    ($(#[$meta:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Comma list of statuses: `todo`, `in_progress`, `done`.
+            #[param(example = "todo,in_progress", pattern = "^(todo|in_progress|done)(,(todo|in_progress|done))*$")]
+            pub status: Option<String>,
+            /// Comma list of priorities: `low`, `medium`, `high`, `urgent`.
+            #[param(example = "high,urgent", pattern = "^(low|medium|high|urgent)(,(low|medium|high|urgent))*$")]
+            pub priority: Option<String>,
+            /// `me`, `none`, or a user id.
+            #[param(example = "me", pattern = "^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
+            pub assignee: Option<String>,
+            /// Due on or after (`YYYY-MM-DD`).
+            #[param(value_type = Option<String>, format = Date)]
+            pub due_from: Option<String>,
+            /// Due on or before (`YYYY-MM-DD`).
+            #[param(value_type = Option<String>, format = Date)]
+            pub due_to: Option<String>,
+            /// `true`: due before today (UTC) and not done; `false`: the others.
+            #[param(value_type = Option<bool>)]
+            pub overdue: Option<String>,
+            /// Full-text search over title and description (every word, as a prefix).
+            pub q: Option<String>,
+            $($extra)*
+            /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`; `-` for
+            /// descending; comma-separated (each field at most once; the pattern shows one key).
+            /// Default `-created_at`.
+            #[param(example = "due_date", pattern = "^(-?(created_at|updated_at|due_date|priority|status|title))?$")]
+            pub sort: Option<String>,
+            /// Page size, 1 to 200 (default 50).
+            #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+            pub limit: Option<String>,
+            /// `next_cursor` of the previous page.
+            pub cursor: Option<String>,
+        }
+    };
+}
+
+task_list_params! {
+    /// The query string of a team-wide task list. Unknown parameters are refused (422).
+    ListTasksParams {
+        /// The tasks of one project of the team.
+        #[param(value_type = Option<String>, format = Uuid)]
+        pub project_id: Option<String>,
+    }
+}
+
+task_list_params! {
+    /// The query string of one project's task list: a team list's parameters but
+    /// `project_id` (the path names the project). Unknown parameters are refused (422).
+    ProjectTaskListParams {}
+}
+
+impl From<ProjectTaskListParams> for ListTasksParams {
+    fn from(p: ProjectTaskListParams) -> Self {
+        ListTasksParams {
+            status: p.status,
+            priority: p.priority,
+            assignee: p.assignee,
+            due_from: p.due_from,
+            due_to: p.due_to,
+            overdue: p.overdue,
+            q: p.q,
+            project_id: None,
+            sort: p.sort,
+            limit: p.limit,
+            cursor: p.cursor,
+        }
+    }
 }
 
 /// Whose tasks a list shows.

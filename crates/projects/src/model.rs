@@ -20,6 +20,8 @@ core_models::rank_enum! {
 
 core_models::rank_enum! {
     /// Where a task stands: `todo` → `in_progress` → `done`.
+    // Named apart from the freelancer tasks' status in the OpenAPI document.
+    #[schema(as = ProjectTaskStatus)]
     pub enum TaskStatus as "status" {
         /// Not started (the default).
         Todo = 0 => "todo",
@@ -129,6 +131,8 @@ impl core_models::id::Resource for Project {
 
 /// A task of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+// Named apart from the freelancer tasks (`/tasks`) in the OpenAPI document.
+#[schema(as = ProjectTask)]
 pub struct Task {
     /// Time-ordered UUIDv7.
     pub id: Uuid,
@@ -204,28 +208,51 @@ impl core_models::id::Resource for Comment {
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
     /// Required; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub name: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
 }
 
-/// The body of `PATCH /teams/{id}` and `PATCH /projects/{id}`: absent fields stay, `null`
-/// clears `description`.
+/// The body of `PATCH /projects/{id}` (and, through [`TeamChanges`], of
+/// `PATCH /teams/{id}`): absent fields stay, `null` clears `description`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamedChanges {
     /// New name; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub name: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// Projects only: archive or restore.
     #[serde(default)]
     pub archived: Option<bool>,
+}
+
+/// The body of `PATCH /teams/{id}`: [`NamedChanges`] without `archived` (teams cannot be
+/// archived), so the document and the parser agree that `archived` is unknown here.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamChanges {
+    /// New name; not null, not blank.
+    #[serde(default, deserialize_with = "patch::field")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    pub name: Option<Option<String>>,
+    /// New description; `null` clears it.
+    #[serde(default, deserialize_with = "patch::field")]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
+    pub description: Option<Option<String>>,
+}
+
+impl From<TeamChanges> for NamedChanges {
+    fn from(changes: TeamChanges) -> Self {
+        NamedChanges { name: changes.name, description: changes.description, archived: None }
+    }
 }
 
 /// A name and description that passed the rules.
@@ -297,7 +324,7 @@ pub struct NewInvite {
     #[schema(value_type = Option<Role>)]
     pub role: Option<String>,
     /// Days until the code expires, 1 to 30 (default 7).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "core_models::whole::optional")]
     #[schema(minimum = 1, maximum = 30)]
     pub expires_in_days: Option<i64>,
 }
@@ -327,12 +354,15 @@ impl NewInvite {
 
 /// The body of `POST /projects/{id}/tasks`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = NewProjectTask)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     /// Required; 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// `todo` (default), `in_progress`, `done`.
     #[serde(default)]
@@ -355,23 +385,24 @@ pub struct NewTask {
 /// The body of `PATCH /projects/{id}/tasks/{task_id}`: absent fields stay; `null` clears
 /// `description`, `due_date` and `assignee_id`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[schema(as = ProjectTaskChanges)]
 #[serde(deny_unknown_fields)]
 pub struct TaskChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// New status; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<TaskStatus>)]
+    #[schema(value_type = TaskStatus, required = false)]
     pub status: Option<Option<String>>,
     /// New priority; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<Priority>)]
+    #[schema(value_type = Priority, required = false)]
     pub priority: Option<Option<String>>,
     /// New due date; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
@@ -468,6 +499,7 @@ impl TaskChanges {
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// 1 to 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
 }
 

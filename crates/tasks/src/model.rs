@@ -79,10 +79,16 @@ impl Versioned for Task {
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
     /// Required; trimmed, 1 to 200 characters.
-    #[schema(example = "Send the invoice to ACME")]
+    #[schema(
+        example = "Send the invoice to ACME",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+    )]
     pub title: String,
     /// Optional; trimmed, blank means none, at most 20,000 characters.
     #[serde(default)]
+    #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// `pending` (the default), `in_progress` or `completed`.
     #[serde(default)]
@@ -101,11 +107,11 @@ pub struct NewTask {
 pub struct TaskChanges {
     /// New title; may not be null or blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` or blank clears it.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<Option<String>>,
     /// New status; entering `completed` sets `completed_at`, leaving it clears it.
     #[serde(default, deserialize_with = "patch::field")]

@@ -67,7 +67,10 @@ const SEARCH_MAX: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct ListTasksParams {
     /// Comma list of statuses to keep: `pending`, `in_progress`, `completed`.
-    #[param(example = "pending,in_progress")]
+    #[param(
+        example = "pending,in_progress",
+        pattern = "^(pending|in_progress|completed)(,(pending|in_progress|completed))*$"
+    )]
     pub status: Option<String>,
     /// Only tasks due on or after this date (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
@@ -82,16 +85,17 @@ pub struct ListTasksParams {
     #[param(value_type = Option<bool>)]
     pub has_due_date: Option<String>,
     /// Created at or after: an RFC 3339 timestamp, or a date meaning that day's start (UTC).
-    #[param(example = "2026-11-01")]
+    #[param(inline, value_type = Option<core_models::openapi::DateOrTimestamp>, example = "2026-11-01")]
     pub created_from: Option<String>,
     /// Created at or before: an RFC 3339 timestamp, or a date meaning the whole day (UTC).
-    #[param(example = "2026-11-24T18:00:00Z")]
+    #[param(inline, value_type = Option<core_models::openapi::DateOrTimestamp>, example = "2026-11-24T18:00:00Z")]
     pub created_to: Option<String>,
     /// Full-text search over title and description: every word must match (as a word prefix).
     pub q: Option<String>,
     /// `created_at`, `updated_at`, `due_date`, `status`, `title`; `-` for descending;
-    /// comma-separated. Default `-created_at`.
-    #[param(example = "due_date")]
+    /// comma-separated (each field at most once; the pattern shows one key). Default
+    /// `-created_at`.
+    #[param(example = "due_date", pattern = "^(-?(created_at|updated_at|due_date|status|title))?$")]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

@@ -1,0 +1,191 @@
+"""Schemathesis hooks of the contract check (loaded by run.sh through SCHEMATHESIS_HOOKS).
+
+Each hook does one thing a JSON Schema cannot say, and touches only what it must.
+
+1. Logout. `POST /auth/logout` revokes the token it is sent with. Fuzzing it with the run's
+token would log the whole run out, and every later request would get 401. So logout cases
+carrying the run's token get a throwaway token of the same user instead: the operation is
+still tested with a real, live token, and the run's token stays valid.
+
+Throwaway tokens are made by logging in before fuzzing starts: once the fuzzer has sent
+enough wrong passwords from this address, the login limit refuses further logins (429),
+as it should. When the pool runs dry the hook logs in again, and says clearly if the
+server refuses.
+
+2. Cursors and event ids. A list's `cursor` is valid only if that list issued it (it encodes the last
+row's sort key and the sort it was made under); the document can only say "a string". A
+string the fuzzer made up is refused with 422, rightly. So a *positive* case (one
+Schemathesis expects to be accepted) does not send a made-up cursor; negative cases keep
+theirs, so refusing garbage cursors is still tested, and the client and API tests page
+with real ones. The event stream's `Last-Event-ID` header and `last_event_id` parameter
+are the same kind of token (the id of an event of that stream).
+
+3. Ranges. `from`/`to` (task stats), `due_from`/`due_to` and `created_from`/`created_to`
+(task lists) must not be reversed: the server answers 422 naming the parameter, rightly,
+and JSON Schema cannot relate two parameters. A positive case with a reversed pair gets
+it swapped into order (task stats' `to` defaults to today, so a later `from` alone gets
+`to` set to it). Task stats also hold at most 1000 buckets (days or weeks): a
+positive case over a longer range gets `from` moved up to the 1000th bucket before `to`.
+
+4. References checked against data. Some body fields name other records, and the server
+checks them against its data with the documented 422 naming the field: `assignee_id` of a
+project task must be a member of the team (API.md: "An assignee must be a member of the
+team (422)"), `user_id` of `POST /teams/{id}/members` must be a registered user, and the
+`challenge_ids` of a learning path must be existing challenges. A schema can only say
+"a uuid"; a made-up uuid is refused, rightly. So a positive case gets real references in
+those fields: the run's own user as assignee (a member of every team it can reach; any
+other team is a 404), a second registered user as the new member (409 once it is one),
+and challenges a second user wrote (so the fuzzer, signed in as the run's user, cannot
+delete them). Negative cases keep their values, so refusing bad references is still
+tested, and tests/api covers the 422s one by one.
+"""
+
+import datetime
+import json
+import os
+import re
+import threading
+import urllib.request
+from collections.abc import MutableMapping
+
+import schemathesis
+
+BASE_URL = os.environ["CONTRACT_BASE_URL"]
+EMAIL = os.environ["CONTRACT_EMAIL"]
+PASSWORD = os.environ["CONTRACT_PASSWORD"]
+RUN_TOKEN = os.environ["CONTRACT_TOKEN"]
+POOL_SIZE = int(os.environ.get("CONTRACT_LOGOUT_TOKENS", "40"))
+
+LOGOUT_PATH = "/api/v1/auth/logout"
+
+
+def login() -> str:
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/v1/auth/login",
+        data=json.dumps({"email": EMAIL, "password": PASSWORD}).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["token"]
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(
+            f"contract hooks: logging in for a throwaway logout token failed with {error.code} "
+            f"({error.read().decode(errors='replace')}); raise CONTRACT_LOGOUT_TOKENS"
+        ) from error
+
+
+def call(method: str, path: str, body=None, token: str | None = None):
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/v1{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+RUN_USER_ID = call("GET", "/users/me", token=RUN_TOKEN)["id"]
+_other_email = f"other-{EMAIL}"
+OTHER_USER_ID = call(
+    "POST",
+    "/auth/register",
+    {"email": _other_email, "display_name": "Contract other", "password": PASSWORD},
+)["id"]
+_other_token = call("POST", "/auth/login", {"email": _other_email, "password": PASSWORD})["token"]
+CHALLENGE_IDS = [
+    call(
+        "POST",
+        "/learning/challenges",
+        {"title": f"Contract challenge {i}", "difficulty": "beginner", "topic": "contract"},
+        token=_other_token,
+    )["id"]
+    for i in range(5)
+]
+
+MEMBERS_POST = re.compile(r"^/api/v1/teams/\{[^}]+\}/members$")
+
+
+def real_references(case):
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    path, method = case.operation.path, case.operation.method.upper()
+    if isinstance(body.get("assignee_id"), str):
+        body["assignee_id"] = RUN_USER_ID
+    if method == "POST" and MEMBERS_POST.match(path) and isinstance(body.get("user_id"), str):
+        body["user_id"] = OTHER_USER_ID
+    ids = body.get("challenge_ids")
+    if isinstance(ids, list) and path.startswith("/api/v1/learning/paths"):
+        body["challenge_ids"] = CHALLENGE_IDS[: min(len(ids), len(CHALLENGE_IDS))]
+
+
+_lock = threading.Lock()
+_pool = [login() for _ in range(POOL_SIZE)]
+
+
+def throwaway_token() -> str:
+    with _lock:
+        if _pool:
+            return _pool.pop()
+    return login()
+
+
+RANGES = [("from", "to"), ("due_from", "due_to"), ("created_from", "created_to")]
+
+
+def is_positive(case) -> bool:
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode.is_positive
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if case.operation.method.upper() == "POST" and case.operation.path == LOGOUT_PATH:
+        use_throwaway_token(case)
+    if not is_positive(case):
+        return
+    real_references(case)
+    # Case.headers is a case-insensitive mapping, not a dict.
+    if isinstance(case.headers, MutableMapping):
+        for name in [n for n in case.headers if n.lower() == "last-event-id"]:
+            del case.headers[name]
+    if isinstance(case.query, MutableMapping):
+        case.query.pop("cursor", None)
+        case.query.pop("last_event_id", None)
+        for low, high in RANGES:
+            a, b = case.query.get(low), case.query.get(high)
+            if isinstance(a, str) and isinstance(b, str) and a > b:
+                case.query[low], case.query[high] = b, a
+        # Task stats' `to` defaults to today (UTC): a `from` after today alone is reversed too.
+        start = case.query.get("from")
+        if case.operation.path == STATS_PATH and isinstance(start, str) and case.query.get("to") is None:
+            if start[:10] > datetime.datetime.now(datetime.timezone.utc).date().isoformat():
+                case.query["to"] = start
+        if case.operation.path == STATS_PATH:
+            bound_stats_range(case.query)
+
+
+STATS_PATH = "/api/v1/tasks/stats"
+MAX_BUCKETS = 1000
+
+
+def bound_stats_range(query):
+    try:
+        start = datetime.date.fromisoformat(query["from"])
+        end = datetime.date.fromisoformat(query.get("to") or datetime.date.today().isoformat())
+    except (KeyError, TypeError, ValueError):
+        return
+    days = MAX_BUCKETS * (7 if query.get("bucket") == "week" else 1) - 7
+    if (end - start).days >= days:
+        query["from"] = (end - datetime.timedelta(days=days - 1)).isoformat()
+
+
+def use_throwaway_token(case):
+    headers = case.headers or {}
+    for name, value in list(headers.items()):
+        if name.lower() == "authorization" and value == f"Bearer {RUN_TOKEN}":
+            headers[name] = f"Bearer {throwaway_token()}"
+    case.headers = headers
