@@ -26,7 +26,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use core_models::{AppError, AppResult};
@@ -158,7 +158,12 @@ pub type Connect = Box<dyn Fn() -> anyhow::Result<SqliteConnection> + Send>;
 pub struct Writer {
     queue: SyncSender<Box<dyn Job>>,
     write_wait: Duration,
+    gate: Gate,
 }
+
+/// Held by the writer thread for each group, from `BEGIN` to `COMMIT`. Whoever else takes
+/// it (the checkpointer's last, short pass) knows no write transaction is open meanwhile.
+pub type Gate = Arc<Mutex<()>>;
 
 impl Writer {
     /// Starts the writer thread on a connection from `connect`; callers wait at most
@@ -166,11 +171,18 @@ impl Writer {
     pub fn start(connect: Connect, write_wait: Duration) -> anyhow::Result<Self> {
         let conn = connect()?;
         let (queue, jobs) = sync_channel::<Box<dyn Job>>(QUEUE);
+        let gate = Gate::default();
+        let held = gate.clone();
         std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || {
             ON_WRITER.set(true);
-            run(conn, connect, jobs);
+            run(conn, connect, jobs, &held);
         })?;
-        Ok(Writer { queue, write_wait })
+        Ok(Writer { queue, write_wait, gate })
+    }
+
+    /// The gate this writer holds while a write transaction is open.
+    pub fn gate(&self) -> Gate {
+        self.gate.clone()
     }
 
     /// Runs `f` in the next group transaction and returns its result once committed.
@@ -232,7 +244,7 @@ fn busy() -> AppError {
     AppError::Unavailable("the database is busy; retry shortly".into())
 }
 
-fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>) {
+fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>, gate: &Mutex<()>) {
     let mut upkeep = crate::search::Upkeep::new();
     loop {
         // Idle after a write: tidy the full-text indexes (see `search::Upkeep`).
@@ -255,6 +267,8 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
                 Err(_) => break,
             }
         }
+        // Uncontended except while the checkpointer finishes a catch-up (well under 1 ms).
+        let open = gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Err(e) = AnsiTransactionManager::begin_transaction_sql(&mut conn, "BEGIN IMMEDIATE") {
             let failure = GroupFailure::of(&e);
             match &failure {
@@ -275,6 +289,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
             }
             AnsiTransactionManager::commit_transaction(&mut conn)
         }));
+        drop(open);
         let hooks = HOOKS.take();
         let result = match outcome {
             Ok(Ok(())) => {
