@@ -205,13 +205,9 @@ fn catch_up(conn: &mut SqliteConnection, file: &std::fs::File, gate: &Mutex<()>,
 }
 
 impl Checkpointer {
-    fn start(
-        mut conn: SqliteConnection,
-        path: &Path,
-        gate: crate::writer::Gate,
-        restart: i64,
-    ) -> anyhow::Result<Self> {
-        let file = std::fs::File::open(path).with_context(|| format!("opening {} for the checkpointer", path.display()))?;
+    fn start(mut conn: SqliteConnection, path: &Path, gate: crate::writer::Gate, restart: i64) -> anyhow::Result<Self> {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("opening {} for the checkpointer", path.display()))?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();
         std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
@@ -330,7 +326,12 @@ impl Database {
             .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
             .with_context(|| format!("opening SQLite database {url}"))?;
         let search_slots = Arc::new(Slots { free: Mutex::new(config.search_slots.max(1)), freed: Condvar::new() });
-        let checkpointer = Arc::new(Checkpointer::start(establish(&url, write_pragmas)?, &path, writer.gate(), config.wal_restart_frames)?);
+        let checkpointer = Arc::new(Checkpointer::start(
+            establish(&url, write_pragmas)?,
+            &path,
+            writer.gate(),
+            config.wal_restart_frames,
+        )?);
         Ok(Database {
             reader,
             writer: Arc::new(writer),
