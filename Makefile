@@ -53,4 +53,4 @@ client: release
 	clients/typescript/check.sh target/release/gateway
 
 ## What CI runs.
-ci: test lint client
+ci: test lint client contract

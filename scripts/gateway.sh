@@ -1,15 +1,17 @@
-# Sourced by the contract and client checks: `start_gateway BINARY LOG` starts the given
-# gateway on a fresh SQLite file in a temporary folder and a free loopback port, sets
-# GATEWAY_URL, and stops it (and removes the folder) when the calling script exits.
+# Sourced by the contract and client checks: `start_gateway BINARY LOG [SERVE ARGS...]`
+# starts the given gateway on a fresh SQLite file in a temporary folder and a free loopback
+# port (any further arguments go to `gateway serve`), sets GATEWAY_URL, and stops it (and
+# removes the folder) when the calling script exits.
 
 start_gateway() {
     local binary=$1 log=$2
+    shift 2
     _gateway_dir=$(mktemp -d)
     _gateway_pid=
     trap _stop_gateway EXIT
     # Created here: the background job opens its redirections only when it gets to run.
     : >"$_gateway_dir/stdout"
-    "$binary" serve --bind 127.0.0.1:0 --database-url "$_gateway_dir/gateway.db" --workers 2 \
+    "$binary" serve --bind 127.0.0.1:0 --database-url "$_gateway_dir/gateway.db" --workers 2 "$@" \
         >"$_gateway_dir/stdout" 2>"$log" &
     _gateway_pid=$!
     GATEWAY_URL=

@@ -58,7 +58,12 @@ mkdir -p "$report_dir"
 gateway_log=$report_dir/gateway.log
 # shellcheck source=../../scripts/gateway.sh
 source "$root/scripts/gateway.sh"
-start_gateway "$gateway" "$gateway_log"
+# A generous header timeout: the server answers 408 (without a body, from actix itself) when
+# a connection's first request head has not arrived 5 s after the connection opened, and a
+# fuzzer's client may open a connection and send on it only after Hypothesis has spent
+# seconds generating the case (seen once in an otherwise clean run). The timeout itself is
+# tested in tests/api/platform.rs (`a_body_that_never_arrives_gets_408_and_the_connection_closes`).
+start_gateway "$gateway" "$gateway_log" --header-timeout-secs 60
 base=$GATEWAY_URL
 echo "contract: gateway $gateway on $base (log: $gateway_log)"
 

@@ -39,8 +39,14 @@ pub struct FeedParams {
     /// Only entries by this user (a user id).
     #[param(value_type = Option<String>, format = Uuid)]
     pub actor: Option<String>,
-    /// Only entries of this action (`task.status_changed`).
-    #[param(example = "task.status_changed")]
+    /// Only entries of this action: a name such as `task.status_changed` (lower-case
+    /// words of letters and `_`, joined by dots; at most 64 characters).
+    #[param(
+        example = "task.status_changed",
+        min_length = 3,
+        max_length = 64,
+        pattern = "^[a-z][a-z_]*(\\.[a-z][a-z_]*)+$"
+    )]
     pub action: Option<String>,
     /// Only entries recorded at or after this time: an RFC 3339 timestamp, or a date
     /// meaning that day's start (UTC).
@@ -86,6 +92,15 @@ impl Default for FeedQuery {
     }
 }
 
+/// What the document's pattern for `action` says: `^[a-z][a-z_]*(\.[a-z][a-z_]*)+$`, at
+/// most 64 characters.
+fn is_action_name(name: &str) -> bool {
+    let word = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_lowercase()) && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    };
+    name.len() <= 64 && name.contains('.') && name.split('.').all(word)
+}
+
 impl FeedQuery {
     /// Checks every parameter, naming each bad one in a single 422.
     pub fn parse(params: FeedParams) -> AppResult<Self> {
@@ -93,10 +108,13 @@ impl FeedQuery {
         let (page, sort) = parse_paging(params.limit.as_deref(), params.cursor.as_deref(), None, NEWEST_FIRST, &mut v);
         let project_id = params.project_id.as_deref().and_then(|raw| v.check(params::uuid("project_id", raw)));
         let actor = params.actor.as_deref().and_then(|raw| v.check(params::uuid("actor", raw)));
-        let action = match params.action.as_deref().map(str::trim) {
+        let action = match params.action.as_deref() {
             None => None,
-            Some(a) if a.is_empty() || a.len() > 64 => {
-                v.push(FieldError::new("action", "must be an action name such as task.created"));
+            Some(a) if !is_action_name(a) => {
+                v.push(FieldError::new(
+                    "action",
+                    "must be an action name such as task.created (lower-case words joined by dots, at most 64 characters)",
+                ));
                 None
             }
             Some(a) => Some(a.to_string()),
@@ -153,6 +171,19 @@ mod tests {
         let err = FeedQuery::parse(params).unwrap_err();
         let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["limit", "cursor", "project_id", "actor", "action", "since"]);
+    }
+
+    #[test]
+    fn action_names_are_checked_as_the_document_says() {
+        for good in ["task.created", "member.role_changed", "a.b.c"] {
+            assert!(is_action_name(good), "{good}");
+        }
+        for bad in
+            ["", " ", "task", ".created", "task.", "task..created", "Task.created", " task.created", "task.9", "_x.y"]
+        {
+            assert!(!is_action_name(bad), "{bad:?}");
+        }
+        assert!(!is_action_name(&format!("task.{}", "x".repeat(60))));
     }
 
     #[test]
