@@ -39,8 +39,10 @@ bench: release
 	python3 bench/bench.py --gateway target/release/gateway --duration $(BENCH_DURATION)
 
 ## Headless Chromium for the browser EventSource test (Debian's package; the test skips without it).
+## An install cut off earlier leaves dpkg half-configured and apt refusing; finish it first.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null 2>&1; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## The API contract: Schemathesis (every check, operation and phase, with a token) against
 ## a release gateway; fails on any 5xx, schema violation or valid request refused.
