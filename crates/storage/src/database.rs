@@ -511,15 +511,21 @@ mod tests {
         .unwrap();
     }
 
-    #[test]
-    fn the_checkpointer_keeps_the_wal_from_growing() {
-        let db = test_pool();
+    /// A database with a table `t (id, body)` for the checkpointer tests, and its WAL's path.
+    fn wal_test_db(config: &DbConfig) -> (TestDb, PathBuf) {
+        let db = test_pool_with(config);
         db.write(|c| {
             diesel::sql_query("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").execute(c)?;
             Ok(())
         })
         .unwrap();
         let wal = PathBuf::from(format!("{}-wal", db.path().display()));
+        (db, wal)
+    }
+
+    #[test]
+    fn the_checkpointer_keeps_the_wal_from_growing() {
+        let (db, wal) = wal_test_db(&DbConfig { read_connections: 4, ..DbConfig::default() });
         let write_round = || {
             for _ in 0..300 {
                 db.write(|c| {
@@ -550,13 +556,7 @@ mod tests {
         // Each start writes a new WAL header with the next checkpoint sequence number
         // (bytes 12..16), which is what this test counts.
         let limit = 2_000;
-        let db = test_pool_with(&DbConfig { wal_restart_frames: limit, ..DbConfig::default() });
-        db.write(|c| {
-            diesel::sql_query("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").execute(c)?;
-            Ok(())
-        })
-        .unwrap();
-        let wal = PathBuf::from(format!("{}-wal", db.path().display()));
+        let (db, wal) = wal_test_db(&DbConfig { wal_restart_frames: limit, ..DbConfig::default() });
         let sequence = || -> Option<u32> {
             use std::io::Read as _;
             let mut header = [0u8; 16];
