@@ -66,9 +66,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a gateway with the given notes store.
 pub async fn spawn_app_with(notes_store: NotesStore) -> TestApp {
+    spawn_app_configured(|settings| settings.notes_store = notes_store).await
+}
+
+/// Starts a gateway with the test settings as `configure` changes them.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("corkboard.db");
-    let settings = Settings { notes_store, ..Settings::for_tests(db_path.to_str().unwrap()) };
+    let mut settings = Settings::for_tests(db_path.to_str().unwrap());
+    configure(&mut settings);
     let app = Application::build(settings).expect("gateway starts");
     let base = format!("http://{}", app.address());
     let handle = app.handle();
@@ -198,9 +204,24 @@ pub struct ProcessApp {
 impl ProcessApp {
     /// Starts `gateway serve` on `db_path` on a free port and waits until it listens.
     pub fn start(db_path: &std::path::Path) -> ProcessApp {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        Self::start_with(db_path, &[], None)
+    }
+
+    /// [`Self::start`] with extra `serve` arguments, and with at most `max_files` open
+    /// file descriptors (`ulimit -n`, soft and hard) if given.
+    pub fn start_with(db_path: &std::path::Path, args: &[&str], max_files: Option<u32>) -> ProcessApp {
+        let mut command = match max_files {
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c").arg(format!("ulimit -n {n} && exec \"$0\" \"$@\"")).arg(env!("CARGO_BIN_EXE_gateway"));
+                sh
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_gateway")),
+        };
+        let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
             .arg(db_path)
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

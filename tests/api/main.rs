@@ -11,4 +11,5 @@ mod learning;
 mod notes;
 mod platform;
 mod projects;
+mod streams;
 mod tasks;

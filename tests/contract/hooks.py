@@ -38,6 +38,15 @@ other team is a 404), a second registered user as the new member (409 once it is
 and challenges a second user wrote (so the fuzzer, signed in as the run's user, cannot
 delete them). Negative cases keep their values, so refusing bad references is still
 tested, and tests/api covers the 422s one by one.
+
+5. Sessions. `POST /auth/logout-all` revokes every token of its caller, and
+`DELETE /auth/sessions/{id}` one of them (the stateful phase feeds it ids from
+`GET /auth/sessions`, the run's own session among them). A wrong `current_password` of
+`POST /auth/password` counts as a failed login of its caller, and enough of them would
+refuse the logins the logout pool needs. So these operations, when they carry the run's
+token, run as users of their own instead: a fresh login of a "sessions" user for each
+revoking case, and a "password" user's token for password changes (which a fuzzer never
+gets right, so that token stays valid; its 429s are documented answers).
 """
 
 import datetime
@@ -59,10 +68,10 @@ POOL_SIZE = int(os.environ.get("CONTRACT_LOGOUT_TOKENS", "40"))
 LOGOUT_PATH = "/api/v1/auth/logout"
 
 
-def login() -> str:
+def login(email: str = EMAIL) -> str:
     request = urllib.request.Request(
         f"{BASE_URL}/api/v1/auth/login",
-        data=json.dumps({"email": EMAIL, "password": PASSWORD}).encode(),
+        data=json.dumps({"email": email, "password": PASSWORD}).encode(),
         headers={"content-type": "application/json"},
         method="POST",
     )
@@ -105,6 +114,19 @@ CHALLENGE_IDS = [
     for i in range(5)
 ]
 
+
+def register(email: str, name: str) -> str:
+    return call("POST", "/auth/register", {"email": email, "display_name": name, "password": PASSWORD})["id"]
+
+
+SESSIONS_EMAIL = f"sessions-{EMAIL}"
+PASSWORD_EMAIL = f"password-{EMAIL}"
+register(SESSIONS_EMAIL, "Contract sessions")
+register(PASSWORD_EMAIL, "Contract password")
+PASSWORD_TOKEN = login(PASSWORD_EMAIL)
+REVOKING = {("POST", "/api/v1/auth/logout-all"), ("DELETE", "/api/v1/auth/sessions/{id}")}
+PASSWORD_CHANGE = ("POST", "/api/v1/auth/password")
+
 MEMBERS_POST = re.compile(r"^/api/v1/teams/\{[^}]+\}/members$")
 
 
@@ -143,8 +165,13 @@ def is_positive(case) -> bool:
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
-    if case.operation.method.upper() == "POST" and case.operation.path == LOGOUT_PATH:
+    operation = (case.operation.method.upper(), case.operation.path)
+    if operation == ("POST", LOGOUT_PATH):
         use_throwaway_token(case)
+    elif operation in REVOKING:
+        use_throwaway_token(case, lambda: login(SESSIONS_EMAIL))
+    elif operation == PASSWORD_CHANGE:
+        use_throwaway_token(case, lambda: PASSWORD_TOKEN)
     if not is_positive(case):
         return
     real_references(case)
@@ -183,9 +210,9 @@ def bound_stats_range(query):
         query["from"] = (end - datetime.timedelta(days=days - 1)).isoformat()
 
 
-def use_throwaway_token(case):
+def use_throwaway_token(case, token=throwaway_token):
     headers = case.headers or {}
     for name, value in list(headers.items()):
         if name.lower() == "authorization" and value == f"Bearer {RUN_TOKEN}":
-            headers[name] = f"Bearer {throwaway_token()}"
+            headers[name] = f"Bearer {token()}"
     case.headers = headers

@@ -9,6 +9,7 @@ mod access_log;
 pub mod cli;
 mod document;
 mod fallback;
+mod fd_budget;
 mod head;
 mod health;
 mod query_params;

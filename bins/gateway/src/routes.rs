@@ -14,6 +14,7 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
 use core_models::http::{json_config, path_config, payload_config, problem_for_bare_errors, query_config, BodyTimeout};
 use core_models::sse::Shutdown;
+use core_models::streams::{StreamLimits, Streams};
 use core_models::API_BASE;
 use storage::{Database, DbConfig};
 use utoipa::OpenApi;
@@ -21,6 +22,7 @@ use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::KnownPaths;
+use crate::fd_budget::FdBudget;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
 use crate::request_id::REQUEST_ID;
 use crate::settings::{NotesStore, Settings};
@@ -58,26 +60,37 @@ struct Services {
     authentication: accounts::Authentication,
     // Fired at shutdown: open event streams end so they do not hold the shutdown up.
     shutdown: Shutdown,
+    // The open event streams: limits, and revocation reaching them.
+    streams: Arc<Streams>,
     projects: Arc<projects::SqliteProjects>,
     learning: Arc<dyn learning::LearningService>,
 }
 
 impl Services {
-    fn build(settings: &Settings, db: Database) -> Self {
+    fn build(settings: &Settings, db: Database, stream_limits: StreamLimits) -> Self {
         let notes: Arc<dyn notes::NoteService> = match settings.notes_store {
             NotesStore::Memory => Arc::new(notes::InMemoryNotes::new()),
             NotesStore::Sqlite => Arc::new(notes::SqliteNotes::new(db.clone())),
         };
         let tasks = Arc::new(tasks::SqliteTasks::new(db.clone()));
-        let accounts_config = accounts::AccountsConfig::with_token_ttl_days(settings.token_ttl_days);
+        // One ticket office and one stream registry, shared by authentication (which
+        // redeems tickets), the routes (which open streams) and the account service (whose
+        // revocations void tickets and end streams).
+        let tickets = Arc::new(StreamTickets::new());
+        let streams = Arc::new(Streams::new(stream_limits));
+        let accounts_config = accounts::AccountsConfig {
+            tickets: tickets.clone(),
+            streams: streams.clone(),
+            ..accounts::AccountsConfig::with_token_ttl_days(settings.token_ttl_days)
+        };
         let accounts: Arc<dyn accounts::AccountService> =
             Arc::new(accounts::SqliteAccounts::new(db.clone(), accounts_config));
-        let authentication = accounts::Authentication::new(accounts.clone(), Arc::new(StreamTickets::new()));
+        let authentication = accounts::Authentication::new(accounts.clone(), tickets);
         // One publisher for the app: every worker's streams subscribe to it.
         let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
         let projects = Arc::new(projects::SqliteProjects::new(db.clone(), activity));
         let learning: Arc<dyn learning::LearningService> = Arc::new(learning::SqliteLearning::new(db.clone()));
-        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), projects, learning }
+        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), streams, projects, learning }
     }
 }
 
@@ -90,6 +103,7 @@ where
     app.openapi(ApiDoc::openapi())
         .app_data(web::Data::new(services.db.clone()))
         .app_data(web::Data::new(services.shutdown.clone()))
+        .app_data(web::Data::from(services.streams.clone()))
         .service(health::healthz)
         .service(health::readyz)
         .service(
@@ -111,7 +125,7 @@ pub fn openapi_document() -> anyhow::Result<utoipa::openapi::OpenApi> {
     let dir = tempfile::tempdir().context("creating a temporary folder")?;
     let path = dir.path().join("openapi.db");
     let settings = Settings::for_tests(&path.to_string_lossy());
-    let services = Services::build(&settings, Database::open(&settings.database_url)?);
+    let services = Services::build(&settings, Database::open(&settings.database_url)?, StreamLimits::default());
     let (_, openapi) = mount(App::new().into_utoipa_app(), &services).split_for_parts();
     document::complete(openapi)
 }
@@ -172,7 +186,18 @@ impl Application {
         let db_config = DbConfig { read_connections: settings.read_connections, ..DbConfig::default() };
         let db = Database::open_with(&settings.database_url, &db_config)
             .with_context(|| format!("opening database {}", settings.database_url))?;
-        let services = Services::build(&settings, db);
+        let budget = FdBudget::of_this_process();
+        let limits = settings.stream_limits(&budget);
+        log::info!(
+            "file descriptors: limit {}, {} kept in reserve; at most {} connections, {} event streams ({} per user, {} per team)",
+            budget.limit,
+            budget.reserve,
+            budget.connections,
+            limits.total,
+            limits.per_user,
+            limits.per_team
+        );
+        let services = Services::build(&settings, db, limits);
         let shutdown = services.shutdown.clone();
         let cors_origins = settings.cors_origins.clone();
         let body_timeout = BodyTimeout(settings.body_timeout());
@@ -214,12 +239,15 @@ impl Application {
         })
         .client_request_timeout(settings.header_timeout())
         .keep_alive(settings.keep_alive())
+        // A client that closes its side is gone: its response (an event stream above all)
+        // ends at once instead of at the next write, and frees its stream's place.
+        .h1_allow_half_closed(false)
+        // Stop accepting at the budget rather than fail with EMFILE (see fd_budget).
+        .max_connections(budget.per_worker(settings.worker_count()))
         .shutdown_timeout(10)
         .worker_max_blocking_threads(settings.blocking_threads.max(1))
         .listen(listener)?;
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
+        server = server.workers(settings.worker_count());
         Ok(Application { address, server: server.run(), shutdown })
     }
 

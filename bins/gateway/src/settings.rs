@@ -69,6 +69,26 @@ pub struct Settings {
     #[arg(long = "keep-alive-secs", env = "KEEP_ALIVE_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub keep_alive_secs: u64,
+
+    /// Event streams one user may hold open on this gateway, over all teams and sessions
+    /// (1 to 100000); past it a new stream gets 429.
+    #[arg(long = "max-streams-per-user", env = "MAX_STREAMS_PER_USER",
+          default_value_t = core_models::streams::DEFAULT_STREAMS_PER_USER as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_streams_per_user: u64,
+
+    /// Event streams of one team open on this gateway (1 to 1000000).
+    #[arg(long = "max-streams-per-team", env = "MAX_STREAMS_PER_TEAM",
+          default_value_t = core_models::streams::DEFAULT_STREAMS_PER_TEAM as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_streams_per_team: u64,
+
+    /// Event streams open on this gateway in all (1 to 1000000); lowered at start to half
+    /// the connections the file-descriptor limit leaves room for (see docs/operations.md).
+    #[arg(long = "max-streams", env = "MAX_STREAMS",
+          default_value_t = core_models::streams::DEFAULT_STREAMS_TOTAL as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_streams: u64,
 }
 
 impl Settings {
@@ -86,6 +106,9 @@ impl Settings {
             header_timeout_secs: 5,
             body_timeout_secs: 30,
             keep_alive_secs: 5,
+            max_streams_per_user: core_models::streams::DEFAULT_STREAMS_PER_USER as u64,
+            max_streams_per_team: core_models::streams::DEFAULT_STREAMS_PER_TEAM as u64,
+            max_streams: core_models::streams::DEFAULT_STREAMS_TOTAL as u64,
         }
     }
 
@@ -97,6 +120,24 @@ impl Settings {
     /// The deadline for a request's body.
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
+    }
+
+    /// HTTP workers: `--workers`, else one per core.
+    pub fn worker_count(&self) -> usize {
+        self.workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+            .max(1)
+    }
+
+    /// The stream limits: the flags, with the gateway's total lowered to what its file
+    /// descriptors leave room for.
+    pub fn stream_limits(&self, budget: &crate::fd_budget::FdBudget) -> core_models::streams::StreamLimits {
+        let size = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
+        core_models::streams::StreamLimits {
+            per_user: size(self.max_streams_per_user),
+            per_team: size(self.max_streams_per_team),
+            total: size(self.max_streams).min(budget.streams),
+        }
     }
 
     /// How an idle connection is kept: for this long, or not at all.

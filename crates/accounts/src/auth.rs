@@ -9,11 +9,14 @@
 //!   client with a stale token learns it instead of silently getting the anonymous view.
 //!
 //! A request that accepts `text/event-stream` and carries `?ticket=` (and no
-//! `Authorization`) is authenticated by redeeming that [stream ticket](crate::ticket).
+//! `Authorization`) is authenticated by redeeming that [stream ticket](crate::ticket);
+//! a `HEAD` request only checks the ticket, so it stays usable for the stream.
 //!
 //! It leaves [`Authenticated`] in the request, which the [`core_models::Caller`] and
-//! [`core_models::MaybeCaller`] extractors of every crate read; with a bearer token, also
-//! the [`CurrentUser`] (for logout). What the caller may do is for the services to decide.
+//! [`core_models::MaybeCaller`] extractors of every crate read, and the
+//! [`StreamOwner`] (the session, for event streams to end when it is revoked); with a
+//! bearer token, also the [`CurrentUser`] (for logout). What the caller may do is for the
+//! services to decide.
 
 use std::sync::Arc;
 
@@ -23,6 +26,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError};
 use core_models::http::{blocking, Authenticated};
+use core_models::streams::StreamOwner;
 use core_models::{AppResult, Caller};
 
 use crate::extract::bearer_credential;
@@ -63,11 +67,12 @@ impl Authentication {
     ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
         match self.caller_of(&req).await {
             Ok(found) => {
-                if let Some((caller, user)) = &found {
+                if let Some((caller, owner, user)) = found {
                     if let Some(user) = user {
-                        req.extensions_mut().insert(user.clone());
+                        req.extensions_mut().insert(user);
                     }
-                    req.extensions_mut().insert(Authenticated(Some(caller.clone())));
+                    req.extensions_mut().insert(owner);
+                    req.extensions_mut().insert(Authenticated(Some(caller)));
                 } else {
                     req.extensions_mut().insert(Authenticated(None));
                 }
@@ -80,8 +85,11 @@ impl Authentication {
         }
     }
 
-    /// The caller (and, for bearer tokens, the session) of `req`.
-    async fn caller_of(&self, req: &ServiceRequest) -> AppResult<Option<(Caller, Option<crate::CurrentUser>)>> {
+    /// The caller of `req`, its session, and for bearer tokens the [`crate::CurrentUser`].
+    async fn caller_of(
+        &self,
+        req: &ServiceRequest,
+    ) -> AppResult<Option<(Caller, StreamOwner, Option<crate::CurrentUser>)>> {
         if let Some(credential) = bearer_credential(req.request())? {
             let user = match self.accounts.cached_session(&credential) {
                 Some(user) => user,
@@ -90,10 +98,15 @@ impl Authentication {
                     blocking(move || accounts.authenticate(&credential)).await?
                 }
             };
-            return Ok(Some((user.caller(), Some(user))));
+            return Ok(Some((user.caller(), user.stream_owner(), Some(user))));
         }
         if let Some(ticket) = stream_ticket(req) {
-            return Ok(Some((self.tickets.redeem(&ticket)?, None)));
+            // HEAD opens no stream: it must not use the ticket up.
+            let (caller, owner) = match req.method() == actix_web::http::Method::HEAD {
+                true => self.tickets.check(&ticket)?,
+                false => self.tickets.redeem(&ticket)?,
+            };
+            return Ok(Some((caller, owner, None)));
         }
         Ok(None)
     }

@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+use core_models::streams::Streams;
+
 use crate::clock::{Clock, SystemClock};
+use crate::ticket::StreamTickets;
 
 /// Argon2 cost parameters (memory in KiB, iterations, lanes, output length), re-exported
 /// so callers need not depend on the `argon2` crate.
@@ -106,6 +109,11 @@ pub struct AccountsConfig {
     pub max_concurrent_hashes: usize,
     /// The time source (default the system clock).
     pub clock: Arc<dyn Clock>,
+    /// The stream tickets of this server: revoking a token voids its unused tickets. The
+    /// gateway shares one office between this service and [`crate::Authentication`].
+    pub tickets: Arc<StreamTickets>,
+    /// The open event streams of this server: revoking a token ends the streams it opened.
+    pub streams: Arc<Streams>,
 }
 
 impl Default for AccountsConfig {
@@ -116,6 +124,8 @@ impl Default for AccountsConfig {
             login_throttle: LoginThrottleConfig::default(),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             clock: Arc::new(SystemClock),
+            tickets: Arc::default(),
+            streams: Arc::default(),
         }
     }
 }

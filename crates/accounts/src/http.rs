@@ -6,17 +6,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use core_models::http::{blocking, created, Json};
 use core_models::id::Id;
-use core_models::openapi::{Busy, JsonBodyErrors};
-use core_models::{AppError, AppResult, Caller, Problem, API_BASE};
+use core_models::openapi::{Busy, JsonBodyErrors, LoginRequired};
+use core_models::pagination::IdPaging;
+use core_models::streams::StreamOwner;
+use core_models::{AppError, AppResult, Caller, Page, Problem, API_BASE};
+use serde::Deserialize;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::IntoParams;
 use utoipa::Modify;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, User};
+use crate::model::{
+    ClientInfo, Credentials, CurrentUser, NewUser, PasswordChange, PublicProfile, Session, SessionInfo, User,
+};
 use crate::ticket::{StreamTickets, TICKET_TTL};
 use crate::{AccountService, UNKNOWN_CLIENT};
 
@@ -96,6 +102,10 @@ pub fn configure(service: Arc<dyn AccountService>, tickets: Arc<StreamTickets>) 
             .service(register)
             .service(login)
             .service(logout)
+            .service(logout_all)
+            .service(list_sessions)
+            .service(revoke_session)
+            .service(change_password)
             .service(issue_stream_ticket)
             // `/users/me` before `/users/{id}`: routes match in order.
             .service(get_me)
@@ -155,18 +165,27 @@ async fn login(
     gate: web::Data<HashGate>,
     body: Json<Credentials>,
 ) -> AppResult<HttpResponse> {
-    // The TCP peer, never a client-supplied header such as `X-Forwarded-For`: anyone can
-    // send one, and trusting it would give an attacker a fresh address per request.
-    let client = req.peer_addr().map_or(UNKNOWN_CLIENT, |peer| peer.ip());
+    let client =
+        ClientInfo::new(client_address(&req), req.headers().get(header::USER_AGENT).and_then(|ua| ua.to_str().ok()));
     let accounts = accounts.into_inner();
     let service = accounts.clone();
     let _turn = accounts.hash_gate().unwrap_or(&gate).turn().await?;
-    let session = blocking(move || service.login_from(body.into_inner(), client)).await?;
+    let session = blocking(move || service.login_as(body.into_inner(), &client)).await?;
     // A response carrying a credential must not be stored by any cache (RFC 6749 5.1).
     Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(session))
 }
 
+/// The address a request comes from: the TCP peer, never a client-supplied header such as
+/// `X-Forwarded-For` (anyone can send one, and trusting it would give an attacker a fresh
+/// address per request).
+fn client_address(req: &HttpRequest) -> std::net::IpAddr {
+    req.peer_addr().map_or(UNKNOWN_CLIENT, |peer| peer.ip())
+}
+
 /// Log out: revoke the token this request carries. Other sessions stay logged in.
+///
+/// Event streams opened with the token (directly or through a stream ticket) end, and
+/// its unused stream tickets stop working.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -183,11 +202,127 @@ async fn logout(accounts: Accounts, me: CurrentUser) -> AppResult<HttpResponse> 
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Log out everywhere: revoke every session of the caller, this one included; their event
+/// streams end and their stream tickets stop working.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session of the caller is revoked"),
+        LoginRequired,
+    )
+)]
+#[post("/auth/logout-all")]
+async fn logout_all(accounts: Accounts, me: CurrentUser) -> AppResult<HttpResponse> {
+    let accounts = accounts.into_inner();
+    blocking(move || accounts.logout_all(&me)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `limit` and `cursor` of the session list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SessionListParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The caller's live sessions (tokens neither revoked nor expired), oldest first: when
+/// each was created and last used, and the browser and address of its login. `current`
+/// marks the session of this request. The tokens themselves are never shown again.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(SessionListParams),
+    responses(
+        (status = 200, description = "One page of sessions", body = Page<SessionInfo>),
+        LoginRequired,
+        (status = 422, description = "A bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auth/sessions")]
+async fn list_sessions(
+    accounts: Accounts,
+    me: CurrentUser,
+    params: web::Query<SessionListParams>,
+) -> AppResult<HttpResponse> {
+    let paging = IdPaging::parse(params.limit.as_deref(), params.cursor.as_deref())?;
+    let accounts = accounts.into_inner();
+    let page = blocking(move || accounts.sessions(&me, &paging)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "private, no-cache")).json(page))
+}
+
+/// Revoke one of the caller's sessions (e.g. a lost phone's): its token stops working,
+/// its event streams end and its stream tickets stop working. Revoking the current
+/// session is a logout.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id (from `GET /auth/sessions`)")),
+    responses(
+        (status = 204, description = "The session is revoked"),
+        LoginRequired,
+        (status = 404, description = "The caller has no live session with this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/auth/sessions/{id}")]
+async fn revoke_session(
+    accounts: Accounts,
+    me: CurrentUser,
+    id: web::Path<Id<SessionInfo>>,
+) -> AppResult<HttpResponse> {
+    let (accounts, id) = (accounts.into_inner(), id.into_inner().uuid());
+    blocking(move || accounts.revoke_session(&me, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change the password, giving the current one. Every other session of the caller is
+/// revoked (their streams end); this one stays logged in.
+///
+/// A wrong `current_password` is 422 naming it and counts as a failed login (429 with
+/// `Retry-After` past the limits of `POST /auth/login`), so a stolen token is no way to
+/// guess the password.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "The password is changed; every other session is revoked"),
+        JsonBodyErrors,
+        LoginRequired,
+        (status = 422, description = "A wrong `current_password`, or a `new_password` that breaks the rules (each named)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords from this address", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again"))),
+        Busy,
+    )
+)]
+#[post("/auth/password")]
+async fn change_password(
+    req: HttpRequest,
+    accounts: Accounts,
+    gate: web::Data<HashGate>,
+    me: CurrentUser,
+    body: Json<PasswordChange>,
+) -> AppResult<HttpResponse> {
+    let client = client_address(&req);
+    let accounts = accounts.into_inner();
+    let service = accounts.clone();
+    let _turn = accounts.hash_gate().unwrap_or(&gate).turn().await?;
+    blocking(move || service.change_password(&me, body.into_inner(), client)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// A stream ticket for the caller's browser: a browser's `EventSource` cannot send an
 /// `Authorization` header, so it opens an event stream with `?ticket=<ticket>` instead.
 ///
-/// The ticket is good for one connection within 60 seconds; ask for a new one for each
-/// (re)connection. The bearer token never goes into a URL.
+/// The ticket is good for one connection within 60 seconds (or until the token expires,
+/// if sooner); ask for a new one for each (re)connection. The bearer token never goes
+/// into a URL. Revoking the token (logout, ...) voids its unused tickets and ends the
+/// streams they opened.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -198,9 +333,14 @@ async fn logout(accounts: Accounts, me: CurrentUser) -> AppResult<HttpResponse> 
     )
 )]
 #[post("/auth/stream-tickets")]
-async fn issue_stream_ticket(tickets: web::Data<StreamTickets>, caller: Caller) -> AppResult<HttpResponse> {
-    let ticket = tickets.issue(caller)?;
-    let expires_at = core_models::time::now() + chrono::Duration::from_std(TICKET_TTL).unwrap_or_default();
+async fn issue_stream_ticket(
+    tickets: web::Data<StreamTickets>,
+    caller: Caller,
+    owner: StreamOwner,
+) -> AppResult<HttpResponse> {
+    let expires_at =
+        (core_models::time::now() + chrono::Duration::from_std(TICKET_TTL).unwrap_or_default()).min(owner.expires_at);
+    let ticket = tickets.issue(caller, owner)?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(StreamTicket { ticket, expires_at }))

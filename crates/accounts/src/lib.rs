@@ -3,13 +3,18 @@
 //!
 //! [`AccountService`] is the contract and [`SqliteAccounts`] its implementation over the
 //! `users` and `tokens` tables. [`http::configure`] mounts `POST /auth/register`,
-//! `POST /auth/login`, `POST /auth/logout`, `GET /users/me` and `GET /users/{id}`;
+//! `POST /auth/login`, `POST /auth/logout`, the session routes (`GET /auth/sessions`,
+//! `DELETE /auth/sessions/{id}`, `POST /auth/logout-all`, `POST /auth/password`),
+//! `POST /auth/stream-tickets`, `GET /users/me` and `GET /users/{id}`;
 //! [`http::BearerSecurity`] adds the matching OpenAPI security scheme.
 //!
 //! - Passwords: Argon2id, a random salt each, cost in [`AccountsConfig::password_params`]
 //!   (production: 19 MiB, 2 passes, 1 lane; see [`production_password_params`]).
 //! - Tokens: 256 random bits as 43 base64url characters, stored only as their SHA-256,
-//!   expiring after [`AccountsConfig::token_ttl`] (30 days by default), revoked by logout.
+//!   expiring after [`AccountsConfig::token_ttl`] (30 days by default), revoked by logout
+//!   (one, any one of the caller's sessions, or all; a password change revokes the others).
+//!   A revocation also ends the event streams the token opened and voids its stream
+//!   tickets ([`AccountsConfig::streams`], [`AccountsConfig::tickets`]).
 //! - Every request: [`Authentication`], registered once for the whole app, checks any
 //!   `Authorization` header (401 if it does not authenticate) and leaves the
 //!   [`core_models::Caller`] for any crate's handlers; browsers' event streams use
@@ -64,8 +69,8 @@ pub use config::{
 pub use extract::MaybeUser;
 pub use http::BearerSecurity;
 pub use model::{
-    Credentials, CurrentUser, NewUser, PublicProfile, Session, TokenType, User, DISPLAY_NAME_MAX, EMAIL_MAX,
-    PASSWORD_MAX, PASSWORD_MIN,
+    ClientInfo, Credentials, CurrentUser, NewUser, PasswordChange, PublicProfile, Session, SessionInfo, TokenType,
+    User, DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USER_AGENT_MAX,
 };
 pub use service::{AccountService, UNKNOWN_CLIENT};
 pub use sqlite::SqliteAccounts;

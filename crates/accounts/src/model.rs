@@ -13,6 +13,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::ValidateEmail;
 
+use core_models::streams::StreamOwner;
+
 use crate::token::{AccessToken, TokenHash};
 
 /// Longest email accepted, in characters (RFC 5321's limit on a forward path).
@@ -142,12 +144,14 @@ pub struct CurrentUser {
     /// Who is calling.
     pub user: User,
     token: TokenHash,
+    expires_at: DateTime<Utc>,
 }
 
 impl CurrentUser {
-    /// The caller `user`, authenticated by the token hashing to `token`.
-    pub fn new(user: User, token: TokenHash) -> Self {
-        CurrentUser { user, token }
+    /// The caller `user`, authenticated by the token hashing to `token`, which expires at
+    /// `expires_at`.
+    pub fn new(user: User, token: TokenHash, expires_at: DateTime<Utc>) -> Self {
+        CurrentUser { user, token, expires_at }
     }
 
     /// The caller's id.
@@ -163,6 +167,108 @@ impl CurrentUser {
     /// The hash of the token this request authenticated with (what logout revokes).
     pub fn token(&self) -> &TokenHash {
         &self.token
+    }
+
+    /// When the token expires.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+
+    /// The caller as the owner of an event stream: revoking or expiry of this token ends it.
+    pub fn stream_owner(&self) -> StreamOwner {
+        StreamOwner { user: self.user.id, session: self.token.session_key(), expires_at: self.expires_at }
+    }
+}
+
+/// One of the caller's live sessions (a token that is neither revoked nor expired), as
+/// `GET /auth/sessions` lists them. The token itself is never shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SessionInfo {
+    /// The session's id, for `DELETE /auth/sessions/{id}`.
+    pub id: Uuid,
+    /// When the session was created (the login).
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-24T09:30:00.123Z")]
+    pub created_at: DateTime<Utc>,
+    /// When it last authenticated a request (updated at most once a minute).
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-24T10:02:00.000Z")]
+    pub last_used_at: DateTime<Utc>,
+    /// When it stops working.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-12-24T09:30:00.123Z")]
+    pub expires_at: DateTime<Utc>,
+    /// The `User-Agent` of the login (at most 256 characters), if it sent one.
+    #[schema(example = "Mozilla/5.0 (X11; Linux x86_64)")]
+    pub user_agent: Option<String>,
+    /// The client address of the login (the TCP peer), if known.
+    #[schema(example = "203.0.113.7")]
+    pub address: Option<String>,
+    /// Whether this is the session of the request that lists them.
+    pub current: bool,
+}
+
+impl core_models::id::Resource for SessionInfo {
+    const NAME: &'static str = "session";
+}
+
+/// Who logs in, as far as the server can tell: the TCP peer and the `User-Agent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The TCP peer (never a client-supplied header such as `X-Forwarded-For`).
+    pub address: std::net::IpAddr,
+    /// The `User-Agent` header, cut to 256 characters.
+    pub user_agent: Option<String>,
+}
+
+/// Most characters of a `User-Agent` kept with a session.
+pub const USER_AGENT_MAX: usize = 256;
+
+impl ClientInfo {
+    /// A client at `address` with the given `User-Agent` (cut to [`USER_AGENT_MAX`]
+    /// characters; control characters dropped, blank treated as none).
+    pub fn new(address: std::net::IpAddr, user_agent: Option<&str>) -> Self {
+        let user_agent = user_agent
+            .map(|ua| ua.chars().filter(|c| !c.is_control()).take(USER_AGENT_MAX).collect::<String>())
+            .map(|ua| ua.trim().to_owned())
+            .filter(|ua| !ua.is_empty());
+        ClientInfo { address, user_agent }
+    }
+}
+
+/// The body of `POST /auth/password`.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now, exactly as registered.
+    #[schema(format = Password, write_only, example = "correct horse battery staple", min_length = 1, max_length = 128)]
+    pub current_password: String,
+    /// The new password: 8 to 128 characters, taken as is (not trimmed).
+    #[schema(format = Password, min_length = 8, max_length = 128, write_only, example = "a longer horse battery staple")]
+    pub new_password: String,
+}
+
+impl fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("current_password", &"<redacted>")
+            .field("new_password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl PasswordChange {
+    /// Checks both fields (every bad one named): the new password by the registration
+    /// rules, the current one only for what no account's password can be.
+    pub(crate) fn validate(&self) -> AppResult<()> {
+        let mut v = Violations::new();
+        if self.current_password.is_empty() {
+            v.push(FieldError::new("current_password", "must not be empty"));
+        } else if self.current_password.chars().nth(PASSWORD_MAX).is_some() {
+            v.push(FieldError::new("current_password", format!("must be at most {PASSWORD_MAX} characters")));
+        }
+        v.check(check_password("new_password", &self.new_password));
+        v.finish()
     }
 }
 

@@ -2,11 +2,14 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use core_models::AppResult;
+use core_models::pagination::IdPaging;
+use core_models::{AppResult, Page};
 use uuid::Uuid;
 
 use crate::http::HashGate;
-use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, User};
+use crate::model::{
+    ClientInfo, Credentials, CurrentUser, NewUser, PasswordChange, PublicProfile, Session, SessionInfo, User,
+};
 
 /// The address logins are counted under when the caller's is unknown (`0.0.0.0`): a
 /// library call through [`AccountService::login`], or an HTTP request without a peer
@@ -27,7 +30,13 @@ pub trait AccountService: Send + Sync + 'static {
     /// over HTTP) and issues a new bearer token. 401 with one answer for an unknown email
     /// and a wrong password; 429 with the seconds to wait once the address, or the address
     /// for this email, has too many recent failures (see [`crate::LoginThrottleConfig`]).
-    fn login_from(&self, credentials: Credentials, client: IpAddr) -> AppResult<Session>;
+    fn login_from(&self, credentials: Credentials, client: IpAddr) -> AppResult<Session> {
+        self.login_as(credentials, &ClientInfo::new(client, None))
+    }
+
+    /// [`Self::login_from`] with what the server knows of the client (address and
+    /// `User-Agent`), kept with the session for `GET /auth/sessions`.
+    fn login_as(&self, credentials: Credentials, client: &ClientInfo) -> AppResult<Session>;
 
     /// [`Self::login_from`] for a caller that does not know the client's address: every
     /// such login counts as coming from [`UNKNOWN_CLIENT`], one shared address.
@@ -45,8 +54,25 @@ pub trait AccountService: Send + Sync + 'static {
         None
     }
 
-    /// Revokes the token `current` authenticated with; other sessions stay valid.
+    /// Revokes the token `current` authenticated with; other sessions stay valid. Every
+    /// revocation also ends the event streams the revoked tokens opened and voids their
+    /// unused stream tickets.
     fn logout(&self, current: &CurrentUser) -> AppResult<()>;
+
+    /// The caller's live sessions (neither revoked nor expired), in id order.
+    fn sessions(&self, current: &CurrentUser, paging: &IdPaging) -> AppResult<Page<SessionInfo>>;
+
+    /// Revokes one of the caller's live sessions; 404 if the caller has no live session
+    /// with that id.
+    fn revoke_session(&self, current: &CurrentUser, session: Uuid) -> AppResult<()>;
+
+    /// Revokes every session of the caller, the current one included.
+    fn logout_all(&self, current: &CurrentUser) -> AppResult<()>;
+
+    /// Changes the caller's password after checking the current one (a wrong one is 422
+    /// naming `current_password`, and counts like a failed login from `client`: 429 past
+    /// the limit), and revokes every other session of the caller.
+    fn change_password(&self, current: &CurrentUser, change: PasswordChange, client: IpAddr) -> AppResult<()>;
 
     /// A user with email, for the user itself; 404 if unknown.
     fn user(&self, id: Uuid) -> AppResult<User>;

@@ -3,7 +3,8 @@
 //! blocking pool): on a list request that was a tenth of the server's time.
 //!
 //! Correctness rests on every revocation going through this process ([`SessionCache::revoked`],
-//! called by logout after its write commits) and on expiry being checked on every hit:
+//! called by every revocation after its write commits: logout, logout everywhere, a revoked
+//! session, a password change) and on expiry being checked on every hit:
 //!
 //! - an entry lives at most [`SESSION_CACHE_TTL`], so a token revoked behind the server's
 //!   back (SQL by hand, another process on the same file) stops working within that time;
@@ -64,11 +65,12 @@ impl SessionCache {
         SessionCache { sessions: Cache::new(capacity.max(1)), revocations: AtomicU64::new(0) }
     }
 
-    /// The user of a cached, unexpired session for `hash` at `now_ms`.
-    pub fn get(&self, hash: &TokenHash, now_ms: i64) -> Option<User> {
+    /// The user of a cached, unexpired session for `hash` at `now_ms`, and when the
+    /// session expires (milliseconds).
+    pub fn get(&self, hash: &TokenHash, now_ms: i64) -> Option<(User, i64)> {
         let session = self.sessions.get(hash)?;
         if session.expires_at_ms > now_ms && session.checked_until > Instant::now() {
-            Some(session.user)
+            Some((session.user, session.expires_at_ms))
         } else {
             self.sessions.remove(hash);
             None

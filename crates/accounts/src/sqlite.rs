@@ -5,9 +5,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use core_models::{time, AppError, AppResult};
+use core_models::pagination::IdPaging;
+use core_models::streams::{SessionKey, Streams};
+use core_models::{time, AppError, AppResult, FieldError, Page};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sqlite::Sqlite;
 use storage::schema::{tokens, users};
 use storage::Database;
 use uuid::Uuid;
@@ -15,10 +18,13 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::config::AccountsConfig;
 use crate::http::{HashGate, HASH_QUEUE_WAIT};
-use crate::model::{Credentials, CurrentUser, NewUser, PublicProfile, Session, TokenType, User};
+use crate::model::{
+    ClientInfo, Credentials, CurrentUser, NewUser, PasswordChange, PublicProfile, Session, SessionInfo, TokenType, User,
+};
 use crate::password::{HashSlots, Passwords};
 use crate::sessions::SessionCache;
 use crate::throttle::LoginThrottle;
+use crate::ticket::StreamTickets;
 use crate::token::{AccessToken, TokenHash};
 use crate::AccountService;
 
@@ -39,6 +45,8 @@ struct Inner {
     throttle: LoginThrottle,
     clock: Arc<dyn Clock>,
     sessions: SessionCache,
+    tickets: Arc<StreamTickets>,
+    streams: Arc<Streams>,
 }
 
 impl SqliteAccounts {
@@ -54,6 +62,8 @@ impl SqliteAccounts {
                 throttle: LoginThrottle::new(config.login_throttle),
                 clock: config.clock,
                 sessions: SessionCache::default(),
+                tickets: config.tickets,
+                streams: config.streams,
             }),
         }
     }
@@ -95,6 +105,34 @@ impl TryFrom<UserRow> for User {
     }
 }
 
+/// A live `tokens` row as `GET /auth/sessions` shows it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tokens, check_for_backend(diesel::sqlite::Sqlite))]
+struct SessionRow {
+    token_hash: Vec<u8>,
+    id: Option<String>,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    expires_at: i64,
+    user_agent: Option<String>,
+    address: Option<String>,
+}
+
+impl SessionRow {
+    fn into_info(self, current: &TokenHash) -> AppResult<SessionInfo> {
+        let raw = self.id.unwrap_or_default();
+        Ok(SessionInfo {
+            id: core_models::id::from_stored("tokens.id", &raw)?,
+            created_at: time::from_millis(self.created_at),
+            last_used_at: time::from_millis(self.last_used_at.unwrap_or(self.created_at)),
+            expires_at: time::from_millis(self.expires_at),
+            user_agent: self.user_agent,
+            address: self.address,
+            current: self.token_hash.as_slice() == current.as_bytes(),
+        })
+    }
+}
+
 /// The one answer to every failed login, whatever failed.
 fn bad_credentials() -> AppError {
     AppError::Unauthorized("the email or password is wrong".into())
@@ -124,12 +162,20 @@ impl Inner {
     /// Stores a new token for `user_id`, first deleting that user's tokens that can no
     /// longer be used (so the table does not grow with every login), and replacing the
     /// password hash if it was made with another cost.
-    fn issue_token(&self, user_id: Uuid, now: DateTime<Utc>, new_hash: Option<String>) -> AppResult<Session> {
+    fn issue_token(
+        &self,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+        new_hash: Option<String>,
+        client: &ClientInfo,
+    ) -> AppResult<Session> {
         let token = AccessToken::generate()?;
         let expires_at = now.checked_add_signed(self.token_ttl).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let (now_ms, expires_ms) = (time::to_millis(now), time::to_millis(expires_at));
         let key = token.hash().as_bytes().to_vec();
         let id = user_id.to_string();
+        let (session_id, address, user_agent) =
+            (core_models::id::new_id().to_string(), client.address.to_string(), client.user_agent.clone());
         let user = self.db.write(move |c| {
             diesel::delete(
                 tokens::table
@@ -146,12 +192,88 @@ impl Inner {
                     tokens::user_id.eq(&id),
                     tokens::created_at.eq(now_ms),
                     tokens::expires_at.eq(expires_ms),
+                    tokens::id.eq(session_id),
+                    tokens::last_used_at.eq(now_ms),
+                    tokens::address.eq(address),
+                    tokens::user_agent.eq(user_agent),
                 ))
                 .execute(c)?;
             // Read back in the same transaction: the user as of this login.
             Ok(users::table.find(&id).select(UserRow::as_select()).first(c)?)
         })?;
         Ok(Session { token, token_type: TokenType::Bearer, expires_at, user: user.try_into()? })
+    }
+}
+
+/// Which of a user's live tokens a revocation takes.
+enum Revoke {
+    /// The one with this hash (logout).
+    Token(TokenHash),
+    /// The one with this public id (`DELETE /auth/sessions/{id}`).
+    Session(String),
+    /// All of them (`POST /auth/logout-all`).
+    All,
+    /// All but this one (a password change keeps the session that made it).
+    AllBut(TokenHash),
+}
+
+/// How stale `last_used_at` may get before an authentication writes it again.
+const LAST_USED_PRECISION_MS: i64 = 60_000;
+
+type TokenFilter = Box<dyn BoxableExpression<tokens::table, Sqlite, SqlType = diesel::sql_types::Bool>>;
+
+impl Inner {
+    /// Revokes the live tokens of `user_id` that `which` names, then forgets them in the
+    /// session cache, voids their stream tickets and ends their event streams (in that
+    /// order, after the commit, so nothing re-admits them). Returns how many were revoked.
+    fn revoke(&self, user_id: Uuid, which: Revoke) -> AppResult<usize> {
+        let now_ms = time::to_millis(self.now());
+        let user = user_id.to_string();
+        let hashes: Vec<Vec<u8>> = self.db.write(move |c| {
+            let chosen: TokenFilter = match which {
+                Revoke::Token(hash) => Box::new(tokens::token_hash.eq(hash.as_bytes().to_vec())),
+                Revoke::Session(id) => Box::new(tokens::id.assume_not_null().eq(id)),
+                Revoke::All => Box::new(tokens::user_id.eq(user.clone())),
+                Revoke::AllBut(hash) => Box::new(tokens::token_hash.ne(hash.as_bytes().to_vec())),
+            };
+            // Only the user's own tokens: the user id is part of every match. Revoking
+            // twice (two logouts racing) is not an error.
+            Ok(diesel::update(tokens::table)
+                .filter(tokens::user_id.eq(&user))
+                .filter(tokens::revoked_at.is_null())
+                .filter(chosen)
+                .set(tokens::revoked_at.eq(now_ms))
+                .returning(tokens::token_hash)
+                .get_results(c)?)
+        })?;
+        let hashes: Vec<TokenHash> = hashes.iter().filter_map(|bytes| TokenHash::from_stored(bytes)).collect();
+        let keys: Vec<SessionKey> = hashes.iter().map(TokenHash::session_key).collect();
+        for hash in &hashes {
+            self.sessions.revoked(hash);
+        }
+        self.tickets.void(&keys);
+        self.streams.end_sessions(&keys);
+        Ok(hashes.len())
+    }
+
+    /// Records that the token of `hash` was used at `now_ms`, when the stored time is more
+    /// than [`LAST_USED_PRECISION_MS`] old (so a busy session writes once a minute, not on
+    /// every request). A failure only costs precision: it is logged, not returned.
+    fn touch(&self, hash: &TokenHash, last_used_ms: Option<i64>, now_ms: i64) {
+        if last_used_ms.is_some_and(|last| now_ms - last < LAST_USED_PRECISION_MS) {
+            return;
+        }
+        let key = hash.as_bytes().to_vec();
+        let written = self.db.write(move |c| {
+            diesel::update(tokens::table.find(key))
+                .filter(tokens::last_used_at.is_null().or(tokens::last_used_at.lt(now_ms)))
+                .set(tokens::last_used_at.eq(now_ms))
+                .execute(c)?;
+            Ok(())
+        });
+        if let Err(e) = written {
+            log::warn!("could not record the use of session {hash:?}: {e}");
+        }
     }
 }
 
@@ -189,13 +311,14 @@ impl AccountService for SqliteAccounts {
         Ok(user)
     }
 
-    fn login_from(&self, credentials: Credentials, client: IpAddr) -> AppResult<Session> {
+    fn login_as(&self, credentials: Credentials, client: &ClientInfo) -> AppResult<Session> {
         let inner = &self.inner;
+        let address = client.address;
         let credentials = credentials.validate()?;
         let now = inner.now();
         // Before the throttle: a login refused for load is not a failed attempt.
         let mut slot = inner.hash_slots.acquire()?;
-        inner.throttle.admit(&credentials.email_normalized, client, now)?;
+        inner.throttle.admit(&credentials.email_normalized, address, now)?;
         let found = users::table
             .filter(users::email_normalized.eq(&credentials.email_normalized))
             .select(LoginRow::as_select())
@@ -209,14 +332,14 @@ impl AccountService for SqliteAccounts {
         if !inner.passwords.verify(&mut slot, &credentials.password, &found.password_hash)? {
             return Err(bad_credentials());
         }
-        inner.throttle.succeeded(&credentials.email_normalized, client, now);
+        inner.throttle.succeeded(&credentials.email_normalized, address, now);
         let new_hash = match inner.passwords.needs_rehash(&found.password_hash) {
             true => Some(inner.passwords.hash(&mut slot, &credentials.password)?),
             false => None,
         };
         // Free the hashing slot (and its memory) before waiting for the writer.
         drop(slot);
-        let session = inner.issue_token(parse_id(&found.user.id)?, now, new_hash)?;
+        let session = inner.issue_token(parse_id(&found.user.id)?, now, new_hash, client)?;
         log::info!("user {} logged in", session.user.id);
         Ok(session)
     }
@@ -228,49 +351,101 @@ impl AccountService for SqliteAccounts {
     fn authenticate(&self, token: &str) -> AppResult<CurrentUser> {
         let hash = TokenHash::of_presented(token).ok_or_else(invalid_token)?;
         let now_ms = time::to_millis(self.inner.now());
-        if let Some(user) = self.inner.sessions.get(&hash, now_ms) {
-            return Ok(CurrentUser::new(user, hash));
+        if let Some((user, expires_at_ms)) = self.inner.sessions.get(&hash, now_ms) {
+            return Ok(CurrentUser::new(user, hash, time::from_millis(expires_at_ms)));
         }
         let epoch = self.inner.sessions.epoch();
-        let (user, expires_at_ms) = tokens::table
+        let (user, expires_at_ms, last_used_ms) = tokens::table
             .inner_join(users::table)
             .filter(tokens::token_hash.eq(hash.as_bytes().as_slice()))
             .filter(tokens::revoked_at.is_null())
             .filter(tokens::expires_at.gt(now_ms))
-            .select((UserRow::as_select(), tokens::expires_at))
-            .first::<(UserRow, i64)>(&mut self.inner.db.read()?)
+            .select((UserRow::as_select(), tokens::expires_at, tokens::last_used_at))
+            .first::<(UserRow, i64, Option<i64>)>(&mut self.inner.db.read()?)
             .optional()?
             .ok_or_else(invalid_token)?;
         let user: User = user.try_into()?;
+        // A cache miss happens at most once per cache lifetime per session: the place to
+        // note the use without a write per request.
+        self.inner.touch(&hash, last_used_ms, now_ms);
         self.inner.sessions.store(epoch, hash, user.clone(), expires_at_ms);
-        Ok(CurrentUser::new(user, hash))
+        Ok(CurrentUser::new(user, hash, time::from_millis(expires_at_ms)))
     }
 
     fn cached_session(&self, token: &str) -> Option<CurrentUser> {
         let hash = TokenHash::of_presented(token)?;
-        let user = self.inner.sessions.get(&hash, time::to_millis(self.inner.now()))?;
-        Some(CurrentUser::new(user, hash))
+        let (user, expires_at_ms) = self.inner.sessions.get(&hash, time::to_millis(self.inner.now()))?;
+        Some(CurrentUser::new(user, hash, time::from_millis(expires_at_ms)))
     }
 
     fn logout(&self, current: &CurrentUser) -> AppResult<()> {
-        let key = current.token().as_bytes().to_vec();
-        let user_id = current.id().to_string();
+        self.inner.revoke(current.id(), Revoke::Token(*current.token()))?;
+        log::info!("user {} logged out", current.id());
+        Ok(())
+    }
+
+    fn sessions(&self, current: &CurrentUser, paging: &IdPaging) -> AppResult<Page<SessionInfo>> {
         let now_ms = time::to_millis(self.inner.now());
-        // Only the caller's own token: the user id is part of the match. Revoking twice
-        // (two logouts racing) is not an error.
-        self.inner.db.write(move |c| {
-            diesel::update(
-                tokens::table
-                    .filter(tokens::token_hash.eq(key))
-                    .filter(tokens::user_id.eq(user_id))
-                    .filter(tokens::revoked_at.is_null()),
-            )
-            .set(tokens::revoked_at.eq(now_ms))
-            .execute(c)?;
+        let mut query = tokens::table
+            .filter(tokens::user_id.eq(current.id().to_string()))
+            .filter(tokens::revoked_at.is_null())
+            .filter(tokens::expires_at.gt(now_ms))
+            .filter(tokens::id.is_not_null())
+            .select(SessionRow::as_select())
+            .order(tokens::id.asc())
+            .limit(paging.fetch())
+            .into_boxed();
+        if let Some(after) = paging.after() {
+            query = query.filter(tokens::id.gt(after));
+        }
+        let rows = query.load(&mut self.inner.db.read()?)?;
+        let rows = rows.into_iter().map(|row| row.into_info(current.token())).collect::<AppResult<Vec<_>>>()?;
+        Ok(paging.page(rows, |session| session.id.to_string()))
+    }
+
+    fn revoke_session(&self, current: &CurrentUser, session: Uuid) -> AppResult<()> {
+        match self.inner.revoke(current.id(), Revoke::Session(session.to_string()))? {
+            0 => Err(AppError::not_found("session")),
+            _ => {
+                log::info!("user {} revoked session {session}", current.id());
+                Ok(())
+            }
+        }
+    }
+
+    fn logout_all(&self, current: &CurrentUser) -> AppResult<()> {
+        let revoked = self.inner.revoke(current.id(), Revoke::All)?;
+        log::info!("user {} logged out everywhere ({revoked} sessions)", current.id());
+        Ok(())
+    }
+
+    fn change_password(&self, current: &CurrentUser, change: PasswordChange, client: IpAddr) -> AppResult<()> {
+        let inner = &self.inner;
+        change.validate()?;
+        let now = inner.now();
+        let id = current.id().to_string();
+        let mut slot = inner.hash_slots.acquire()?;
+        let (email_normalized, stored): (String, String) = users::table
+            .find(&id)
+            .select((users::email_normalized, users::password_hash))
+            .first(&mut inner.db.read()?)
+            .optional()?
+            .ok_or_else(invalid_token)?;
+        // A stolen token must not become a way to guess the password: wrong current
+        // passwords count like failed logins.
+        inner.throttle.admit(&email_normalized, client, now)?;
+        if !inner.passwords.verify(&mut slot, &change.current_password, &stored)? {
+            return Err(FieldError::new("current_password", "is not the account's password").into());
+        }
+        inner.throttle.succeeded(&email_normalized, client, now);
+        let new_hash = inner.passwords.hash(&mut slot, &change.new_password)?;
+        drop(slot);
+        inner.db.write(move |c| {
+            diesel::update(users::table.find(&id)).set(users::password_hash.eq(new_hash)).execute(c)?;
             Ok(())
         })?;
-        self.inner.sessions.revoked(current.token());
-        log::info!("user {} logged out", current.id());
+        let revoked = inner.revoke(current.id(), Revoke::AllBut(*current.token()))?;
+        log::info!("user {} changed the password; {revoked} other sessions revoked", current.id());
         Ok(())
     }
 

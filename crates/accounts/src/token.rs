@@ -88,6 +88,16 @@ impl TokenHash {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// The hash read back from `tokens.token_hash`; `None` if it is not 32 bytes.
+    pub(crate) fn from_stored(bytes: &[u8]) -> Option<Self> {
+        Some(TokenHash(bytes.try_into().ok()?))
+    }
+
+    /// The session this token is, as event streams and tickets know it.
+    pub fn session_key(&self) -> core_models::streams::SessionKey {
+        core_models::streams::SessionKey(self.0)
+    }
 }
 
 impl fmt::Debug for TokenHash {

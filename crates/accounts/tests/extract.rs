@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use accounts::{
-    AccountService, AccountsConfig, Credentials, CurrentUser, MaybeUser, NewUser, PublicProfile, Session,
-    SqliteAccounts, User,
+    AccountService, AccountsConfig, ClientInfo, Credentials, CurrentUser, MaybeUser, NewUser, PasswordChange,
+    PublicProfile, Session, SessionInfo, SqliteAccounts, User,
 };
 use actix_web::http::header;
 use actix_web::{test, web, App, FromRequest, HttpRequest, HttpResponse};
-use core_models::AppResult;
+use core_models::pagination::IdPaging;
+use core_models::{AppResult, Page};
 use uuid::Uuid;
 
 /// Counts token lookups, delegating everything to the SQLite service.
@@ -24,8 +25,8 @@ impl AccountService for Counting {
     fn register(&self, new: NewUser) -> AppResult<User> {
         self.inner.register(new)
     }
-    fn login_from(&self, credentials: Credentials, client: std::net::IpAddr) -> AppResult<Session> {
-        self.inner.login_from(credentials, client)
+    fn login_as(&self, credentials: Credentials, client: &ClientInfo) -> AppResult<Session> {
+        self.inner.login_as(credentials, client)
     }
     fn authenticate(&self, token: &str) -> AppResult<CurrentUser> {
         self.lookups.fetch_add(1, Ordering::SeqCst);
@@ -33,6 +34,23 @@ impl AccountService for Counting {
     }
     fn logout(&self, current: &CurrentUser) -> AppResult<()> {
         self.inner.logout(current)
+    }
+    fn sessions(&self, current: &CurrentUser, paging: &IdPaging) -> AppResult<Page<SessionInfo>> {
+        self.inner.sessions(current, paging)
+    }
+    fn revoke_session(&self, current: &CurrentUser, session: Uuid) -> AppResult<()> {
+        self.inner.revoke_session(current, session)
+    }
+    fn logout_all(&self, current: &CurrentUser) -> AppResult<()> {
+        self.inner.logout_all(current)
+    }
+    fn change_password(
+        &self,
+        current: &CurrentUser,
+        change: PasswordChange,
+        client: std::net::IpAddr,
+    ) -> AppResult<()> {
+        self.inner.change_password(current, change, client)
     }
     fn user(&self, id: Uuid) -> AppResult<User> {
         self.inner.user(id)

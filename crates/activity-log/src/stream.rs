@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse};
 use core_models::http::blocking;
-use core_models::sse::{sse_response, Shutdown};
+use core_models::sse::sse_response;
 use core_models::{AppResult, FieldError};
 use futures_util::StreamExt as _;
 use storage::Database;
@@ -121,15 +121,16 @@ pub fn resume(
 }
 
 /// The event stream of `team_id` for a caller already allowed to see it: [`resume`] as
-/// Server-Sent Events (`id:` the entry id, `event:` its action, `data:` the entry). The
-/// stream ends after the first entry for which `last` is true (e.g. the caller's removal
-/// from the team), so access checked at the start cannot outlive the membership.
+/// Server-Sent Events (`id:` the entry id, `event:` its action, `data:` the entry). It
+/// ends when `ends` resolves (shutdown, a revoked or expired session), and after the first
+/// entry for which `last` is true (e.g. the caller's removal from the team), so access
+/// checked at the start cannot outlive the membership.
 pub fn team_stream(
     log: &ActivityLog,
     db: Database,
     team_id: Uuid,
     resume_after: Option<i64>,
-    shutdown: Shutdown,
+    ends: impl std::future::Future<Output = ()> + 'static,
     heartbeat: Duration,
     last: impl Fn(&crate::ActivityEntry) -> bool + 'static,
 ) -> HttpResponse {
@@ -147,5 +148,5 @@ pub fn team_stream(
         }
     })
     .boxed_local();
-    sse_response(events, shutdown, heartbeat)
+    sse_response(events, ends, heartbeat)
 }

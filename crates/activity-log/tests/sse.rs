@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use accounts::{AccountService, AccountsConfig, Authentication, NewUser, SqliteAccounts, StreamTickets};
+use accounts::{AccountService, AccountsConfig, Authentication, Credentials, NewUser, SqliteAccounts, StreamTickets};
 use activity_log::stream::{resume_point, team_stream};
 use activity_log::{ActivityLog, InProcessPublisher, NewEntry};
 use actix_web::middleware::from_fn;
@@ -36,9 +36,15 @@ async fn events(
 ) -> AppResult<HttpResponse> {
     let after = resume_point(&req, params.last_event_id.as_deref())?;
     let heartbeat = Duration::from_millis(200);
-    Ok(team_stream(&log, db.get_ref().clone(), team.into_inner(), after, shutdown.get_ref().clone(), heartbeat, |_| {
-        false
-    }))
+    Ok(team_stream(
+        &log,
+        db.get_ref().clone(),
+        team.into_inner(),
+        after,
+        shutdown.get_ref().clone().triggered_owned(),
+        heartbeat,
+        |_| false,
+    ))
 }
 
 /// One parsed server-sent event.
@@ -91,6 +97,10 @@ async fn a_browser_style_client_streams_and_resumes() {
         .register(NewUser { email: "ada@x.io".into(), display_name: "Ada".into(), password: "correct horse".into() })
         .unwrap();
     let caller = Caller::new(ada.id, "Ada");
+    // Tickets belong to a session: log in for one.
+    let credentials = Credentials { email: "ada@x.io".into(), password: "correct horse".into() };
+    let session = accounts.login(credentials).unwrap();
+    let owner = accounts.authenticate(session.token.expose_secret()).unwrap().stream_owner();
     let tickets = Arc::new(StreamTickets::new());
     let auth = Authentication::new(accounts.clone(), tickets.clone());
     let log = ActivityLog::new(Arc::new(InProcessPublisher::default()));
@@ -127,11 +137,11 @@ async fn a_browser_style_client_streams_and_resumes() {
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
     let bogus = client.get(format!("{url}?ticket=nope")).insert_header(("Accept", "text/event-stream")).send().await;
     assert_eq!(bogus.unwrap().status(), 401);
-    let ticket = tickets.issue(caller.clone()).unwrap();
+    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
     let plain = client.get(format!("{url}?ticket={ticket}")).send().await.unwrap();
     assert_eq!(plain.status(), 401, "tickets open event streams only");
 
-    let ticket = tickets.issue(caller.clone()).unwrap();
+    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
     let mut res = client
         .get(format!("{url}?ticket={ticket}"))
         .insert_header(("Accept", "text/event-stream"))
@@ -158,7 +168,7 @@ async fn a_browser_style_client_streams_and_resumes() {
         client.get(format!("{url}?ticket={ticket}")).insert_header(("Accept", "text/event-stream")).send().await;
     assert_eq!(reused.unwrap().status(), 401);
     let missed = [write("comment.created"), write("task.deleted")];
-    let ticket = tickets.issue(caller.clone()).unwrap();
+    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
     let mut res = client
         .get(format!("{url}?ticket={ticket}"))
         .insert_header(("Accept", "text/event-stream"))
@@ -174,7 +184,7 @@ async fn a_browser_style_client_streams_and_resumes() {
     assert_eq!(got.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), expected, "replay then live, no gap, no repeat");
 
     // A garbage Last-Event-ID is a 422 naming it.
-    let ticket = tickets.issue(caller.clone()).unwrap();
+    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
     let mut bad = client
         .get(format!("{url}?ticket={ticket}"))
         .insert_header(("Accept", "text/event-stream"))

@@ -45,6 +45,8 @@ pub mod rank;
 pub mod sort;
 #[cfg(feature = "http")]
 pub mod sse;
+#[cfg(feature = "http")]
+pub mod streams;
 pub mod text;
 pub mod time;
 pub mod version;

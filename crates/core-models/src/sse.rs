@@ -5,9 +5,11 @@
 //! browser's `EventSource` fires a listener per event name and sends the last `id` back as
 //! `Last-Event-ID` when it reconnects. A comment line (`: keep-alive`) goes out every
 //! [`HEARTBEAT`] while nothing else does, so proxies and load balancers keep idle streams
-//! open. The stream ends when its events end or when the [`Shutdown`] fires, so a graceful
-//! shutdown is never held up by open streams (clients reconnect to the next server).
+//! open. The stream ends when its events end or when its [`Ends`] future resolves: the
+//! [`Shutdown`] fires (so a graceful shutdown is never held up by open streams; clients
+//! reconnect to the next server), or the caller's session is revoked or expires.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -79,6 +81,11 @@ impl Shutdown {
         *self.sender.borrow()
     }
 
+    /// [`Self::triggered`] as a future that owns the signal (for [`sse_response`]).
+    pub async fn triggered_owned(self) {
+        self.triggered().await;
+    }
+
     /// Resolves once the signal has fired (at once if it already has).
     pub async fn triggered(&self) {
         let mut receiver = self.sender.subscribe();
@@ -91,29 +98,40 @@ impl Shutdown {
 /// streams can be encoded once and shared, `Bytes` clones are cheap).
 pub type EventStream = Pin<Box<dyn Stream<Item = Bytes>>>;
 
+/// What ends a stream early: a future that resolves when it must end (the server shuts
+/// down, the caller's session is revoked or expires; see
+/// [`crate::streams::StreamPermit::until_ended_or`]). It is dropped with the stream, so it
+/// may hold the stream's place.
+pub type Ends = Pin<Box<dyn Future<Output = ()>>>;
+
 /// A `200 text/event-stream` response that sends `events` with a keep-alive comment every
-/// `heartbeat`, ending when `events` ends or `shutdown` fires.
-pub fn sse_response(events: EventStream, shutdown: Shutdown, heartbeat: Duration) -> HttpResponse {
+/// `heartbeat`, ending when `events` ends or `ends` resolves.
+pub fn sse_response(
+    events: EventStream,
+    ends: impl Future<Output = ()> + 'static,
+    heartbeat: Duration,
+) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         // nginx buffers responses unless told not to; events must leave at once.
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(framed(events, shutdown, heartbeat).map(Ok::<_, actix_web::Error>))
+        .streaming(framed(events, Box::pin(ends), heartbeat).map(Ok::<_, actix_web::Error>))
 }
 
-/// The bytes of the stream: a `retry:` line, then events and keep-alive comments.
-pub fn framed(events: EventStream, shutdown: Shutdown, heartbeat: Duration) -> impl Stream<Item = Bytes> {
+/// The bytes of the stream: a `retry:` line, then events and keep-alive comments, until
+/// `events` end or `ends` resolves.
+pub fn framed(events: EventStream, ends: Ends, heartbeat: Duration) -> impl Stream<Item = Bytes> {
     let hello = Bytes::from(format!("retry: {RETRY_MS}\n: connected\n\n"));
-    let state = (events, shutdown, heartbeat);
+    let state = (events, ends, heartbeat);
     let body = futures_util::stream::unfold(Some(state), |state| async move {
-        let (mut events, shutdown, heartbeat) = state?;
+        let (mut events, mut ends, heartbeat) = state?;
         tokio::select! {
             biased;
-            () = shutdown.triggered() => None,
-            next = events.next() => next.map(|event| (event, Some((events, shutdown, heartbeat)))),
+            () = &mut ends => None,
+            next = events.next() => next.map(|event| (event, Some((events, ends, heartbeat)))),
             () = tokio::time::sleep(heartbeat) => {
-                Some((Bytes::from_static(b": keep-alive\n\n"), Some((events, shutdown, heartbeat))))
+                Some((Bytes::from_static(b": keep-alive\n\n"), Some((events, ends, heartbeat))))
             }
         }
     });
@@ -137,7 +155,7 @@ mod tests {
     #[actix_rt::test]
     async fn the_stream_sends_events_then_ends_with_them() {
         let events = futures_util::stream::iter([event("1", "x").encode(), event("2", "y").encode()]).boxed_local();
-        let out: Vec<Bytes> = framed(events, Shutdown::new(), HEARTBEAT).collect().await;
+        let out: Vec<Bytes> = framed(events, Box::pin(Shutdown::new().triggered_owned()), HEARTBEAT).collect().await;
         let text: String = out.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
         assert!(text.starts_with("retry: 2000\n"));
         assert!(text.ends_with("id: 1\nevent: task.created\ndata: x\n\nid: 2\nevent: task.created\ndata: y\n\n"));
@@ -147,7 +165,8 @@ mod tests {
     async fn idle_streams_get_comments_and_end_at_shutdown() {
         let shutdown = Shutdown::new();
         let never = futures_util::stream::pending::<Bytes>().boxed_local();
-        let mut stream = Box::pin(framed(never, shutdown.clone(), Duration::from_millis(20)));
+        let mut stream =
+            Box::pin(framed(never, Box::pin(shutdown.clone().triggered_owned()), Duration::from_millis(20)));
         assert!(stream.next().await.unwrap().starts_with(b"retry:"));
         assert_eq!(stream.next().await.unwrap(), ": keep-alive\n\n");
         shutdown.trigger();

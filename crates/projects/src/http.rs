@@ -13,6 +13,7 @@ use core_models::id::Id;
 use core_models::openapi::{JsonBodyErrors, LoginRequired, StaleVersion};
 use core_models::pagination::IdPaging;
 use core_models::sse::{Shutdown, HEARTBEAT};
+use core_models::streams::{StreamOwner, Streams};
 use core_models::version::IfMatch;
 use core_models::{AppResult, Caller, Page, Problem, API_BASE};
 use serde::Deserialize;
@@ -737,8 +738,13 @@ struct TeamEvent {
 /// Each event has `id:` the entry id, `event:` its action and `data:` the entry as JSON;
 /// a `: keep-alive` comment goes out every 15 s. `Last-Event-ID` (or `last_event_id`)
 /// replays what was missed first, with nothing skipped or repeated. The stream ends when
-/// the caller leaves or is removed from the team, when the team is deleted, and at server
-/// shutdown. Authenticate with `Authorization: Bearer` or, from a browser, `?ticket=`.
+/// the caller leaves or is removed from the team, when the team is deleted, when the
+/// token it was opened with is revoked or expires, and at server shutdown. Authenticate
+/// with `Authorization: Bearer` or, from a browser, `?ticket=` (`HEAD` checks a ticket
+/// without using it up).
+///
+/// Streams are limited per user (over all teams), per team and per server; past a limit
+/// the answer is 429 with `Retry-After`. A closed connection frees its place at once.
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
     params(("id" = String, Path, description = "Team id"), EventParams,
            ("Last-Event-ID" = Option<String>, Header, description = "The id of the last event received")),
@@ -747,18 +753,27 @@ struct TeamEvent {
         (status = 401, description = "Not logged in, or a used/expired ticket", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A Last-Event-ID that is no event id", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many open streams (of the caller, the team or the server)", body = Problem,
+            content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before opening a stream again"))),
     ))]
 #[get("/teams/{id}/events")]
+#[allow(clippy::too_many_arguments)] // each is an extractor
 async fn team_events(
     req: HttpRequest,
     service: Service,
     caller: Caller,
+    owner: StreamOwner,
     id: web::Path<Id<Team>>,
     params: web::Query<EventParams>,
     shutdown: web::Data<Shutdown>,
+    streams: web::Data<Streams>,
 ) -> AppResult<HttpResponse> {
     let team = id.into_inner().uuid();
     let after = resume_point(&req, params.last_event_id.as_deref())?;
+    // A place first: refused streams cost nothing more, and the place is held (and the
+    // session's revocation watched) for as long as the stream lives.
+    let permit = streams.into_inner().admit(&owner, Some(team))?;
     let me = caller.id;
     let ends_my_access = move |entry: &ActivityEntry| {
         entry.action == "team.deleted"
@@ -771,7 +786,7 @@ async fn team_events(
         service.database().clone(),
         team,
         after,
-        shutdown.get_ref().clone(),
+        permit.until_ended_or(shutdown.get_ref().clone()),
         HEARTBEAT,
         ends_my_access,
     );

@@ -79,14 +79,19 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Bearer tokens, kept only as the SHA-256 of the token (32 bytes). `revoked_at` is set
-    /// by logout.
+    /// Bearer tokens (sessions), kept only as the SHA-256 of the token (32 bytes).
+    /// `revoked_at` is set by logout and the other revocations; `id` is the session's public
+    /// id (set on every row since the sessions migration).
     tokens (token_hash) {
         token_hash -> Binary,
         user_id -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        id -> Nullable<Text>,
+        last_used_at -> Nullable<BigInt>,
+        user_agent -> Nullable<Text>,
+        address -> Nullable<Text>,
     }
 }
 
