@@ -129,13 +129,19 @@ pub fn row_keys<F: SortField>(
     sort.keys().iter().map(|k| key_of(k.field)).chain(std::iter::once(CursorValue::Text(id.to_string()))).collect()
 }
 
+/// `limit` is plain decimal: ASCII digits only, no sign, no spaces (`%205` or `+5`, which
+/// decodes to " 5") and no leading zero, so each value has one spelling.
 fn parse_limit(raw: Option<&str>) -> Result<u32, FieldError> {
-    let Some(raw) = raw.map(str::trim) else {
+    let Some(raw) = raw else {
         return Ok(DEFAULT_LIMIT);
     };
+    let plain = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
     match raw.parse::<u32>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(FieldError::new("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))),
+        Ok(n) if plain && (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(FieldError::new(
+            "limit",
+            format!("must be an integer from 1 to {MAX_LIMIT}, in plain digits (no sign, spaces or leading zeros)"),
+        )),
     }
 }
 
@@ -288,7 +294,7 @@ mod tests {
     fn limit_defaults_and_bounds() {
         assert_eq!(parse(None, None).unwrap().limit, 50);
         assert_eq!(parse(Some("200"), None).unwrap().limit, 200);
-        for bad in ["0", "201", "-1", "ten", "", "1.5"] {
+        for bad in ["0", "201", "-1", "ten", "", "1.5", " 5", "5 ", "+5", "05", "007", "\u{661}", "99999999999"] {
             let err = parse(Some(bad), None).unwrap_err();
             assert_eq!(err.field_errors()[0].field, "limit", "{bad}");
         }
