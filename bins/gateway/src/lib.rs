@@ -11,6 +11,8 @@ mod document;
 mod fallback;
 mod head;
 mod health;
+mod protocol_limits;
+pub mod protocol_log;
 mod query_params;
 pub mod request_id;
 mod routes;
