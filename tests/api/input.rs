@@ -126,3 +126,49 @@ async fn unknown_query_parameters_get_422_naming_them() {
     assert_eq!(app.get("/docs/?url=x").await.status, 200);
     assert_eq!(app.get("/docs").await.status, 200);
 }
+
+#[actix_rt::test]
+async fn query_values_that_are_not_utf8_get_422_naming_them() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/api/v1/notes?q=%ff%fe").await.error_fields(), ["q"]);
+    assert_eq!(app.get("/api/v1/tasks?q=%C3").await.error_fields(), ["q"]);
+    assert_eq!(app.get("/api/v1/learning/challenges?tag=%ff&topic=%ff&limit=5").await.error_fields(), ["tag", "topic"]);
+    assert_eq!(app.get("/api/v1/learning/paths?q=ok&tag=%80").await.error_fields(), ["tag"]);
+    // Even where the parameter would be unknown anyway: the encoding is the first problem.
+    assert_eq!(app.get("/api/v1/users/me?x=%ff").await.error_fields(), ["x"]);
+    // UTF-8 (`café`, `€`) and a stray `%` are fine.
+    assert_eq!(app.get("/api/v1/notes?q=caf%C3%A9").await.status, 200);
+    assert_eq!(app.get("/api/v1/notes?q=%E2%82%AC+100%").await.status, 200);
+}
+
+#[actix_rt::test]
+async fn limits_are_plain_digits() {
+    let app = spawn_app().await;
+    for limit in ["%205", "+5", "5%20", "05", "%2B5", "5.0", "%D9%A1"] {
+        let res = app.get(&format!("/api/v1/notes?limit={limit}")).await;
+        assert_eq!(res.error_fields(), ["limit"], "{limit}");
+    }
+    let bearer = app.bearer_for("ada@example.com").await;
+    for path in ["/api/v1/tasks", "/api/v1/learning/challenges", "/api/v1/teams", "/api/v1/learning/me/progress"] {
+        let res = app.as_user(Some(&bearer), Method::GET, &format!("{path}?limit=%205"), &[], None).await;
+        assert_eq!(res.error_fields(), ["limit"], "{path}");
+    }
+    assert_eq!(app.get("/api/v1/notes?limit=5").await.status, 200);
+    assert_eq!(app.get("/api/v1/notes?limit=200").await.status, 200);
+}
+
+#[actix_rt::test]
+async fn nul_characters_in_passwords_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let res = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "a@example.com", "display_name": "A", "password": "long enough\u{0}password"}),
+        )
+        .await;
+    assert_eq!(res.error_fields(), ["password"]);
+    assert!(res.json()["errors"][0]["message"].as_str().unwrap().contains("NUL"));
+    let res =
+        app.post_json("/api/v1/auth/login", &json!({"email": "a@example.com", "password": "pass\u{0}word"})).await;
+    assert_eq!(res.error_fields(), ["password"]);
+}

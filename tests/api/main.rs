@@ -5,6 +5,7 @@ mod accounts;
 mod boards;
 mod browser;
 mod conditional;
+mod cursors;
 mod helpers;
 mod input;
 mod learning;

@@ -421,3 +421,85 @@ async fn openapi_enums_are_wire_names_schemas_do_not_collide_and_responses_requi
     // A request body keeps its optional fields optional.
     assert_eq!(schemas["NewNote"]["required"], serde_json::json!(["content"]));
 }
+
+/// Sends `request` as raw bytes on a fresh connection and reads until the server closes it
+/// (or 5 s pass): the status and the bytes after the head. Write errors are ignored (the
+/// server may close before it has read everything).
+fn raw(base: &str, request: &[u8]) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let mut buf = [0_u8; 8192];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let Some((head, _)) = text.split_once("\r\n\r\n") else { return (0, text, Vec::new()) };
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer[head.len() + 4..].to_vec();
+    (status, head.to_string(), body)
+}
+
+#[actix_rt::test]
+async fn protocol_refusals_have_problem_bodies_where_possible_and_never_log_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("gateway.log");
+    let server = start_logging(&dir.path().join("g.db"), &log);
+    let base = server.base.clone();
+    let request = |target: &str, headers: &str| {
+        format!("GET {target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{headers}\r\n").into_bytes()
+    };
+    let problem = |(status, head, body): (u16, String, Vec<u8>), expected: u16, kind: &str| {
+        assert_eq!(status, expected, "{head}");
+        assert!(head.to_lowercase().contains("content-type: application/problem+json"), "{head}");
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!((json["status"].as_u64(), json["type"].as_str()), (Some(u64::from(expected)), Some(kind)));
+    };
+
+    // Over the gateway's limits but within what actix-http parses: problem documents.
+    let long_query = format!("/api/v1/notes?q={}", "a".repeat(20 * 1024));
+    problem(raw(&base, &request(&long_query, "")), 414, "/problems/uri-too-long");
+    let big_header = format!("X-Big: {}\r\n", "a".repeat(40 * 1024));
+    problem(raw(&base, &request("/api/v1/notes", &big_header)), 431, "/problems/headers-too-large");
+    // Just below the limits, the request is served.
+    let fine_query = format!("/api/v1/notes?q={}", "a".repeat(400));
+    assert_eq!(raw(&base, &request(&fine_query, "")).0, 200);
+
+    // What actix-http refuses itself: bodyless (documented in operations.md).
+    let cl_and_te = b"POST /api/v1/notes HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}";
+    let (status, head, body) = raw(&base, cl_and_te);
+    assert_eq!((status, body.len()), (400, 0), "{head}");
+    let bad_length = b"POST /api/v1/notes HTTP/1.1\r\nHost: t\r\nContent-Length: 1x\r\n\r\n{}";
+    assert_eq!(raw(&base, bad_length).0, 400);
+    let huge_target = format!("/api/v1/notes?q={}", "a".repeat(70 * 1024));
+    assert_eq!(raw(&base, &request(&huge_target, "")).0, 400);
+    // A head over 128 KiB: 431 if the answer arrives before the server closes the socket.
+    let huge_header = format!("X-Big: {}\r\n", "a".repeat(140 * 1024));
+    assert!(matches!(raw(&base, &request("/api/v1/notes", &huge_header)).0, 0 | 431));
+
+    // A flood of malformed requests: warnings, at most 10 a second, never an ERROR.
+    for _ in 0..40 {
+        raw(&base, bad_length);
+    }
+    actix_rt::time::sleep(Duration::from_millis(1100)).await;
+    raw(&base, bad_length);
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = std::fs::read_to_string(&log).unwrap();
+        if text.contains("suppressed") {
+            break;
+        }
+        actix_rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!text.lines().any(|l| l.contains(" ERROR ") || l.contains("[ERROR")), "{text}");
+    let protocol: Vec<&str> = text.lines().filter(|l| l.contains("actix_http::h1")).collect();
+    assert!(protocol.iter().all(|l| l.contains("WARN")), "{protocol:#?}");
+    assert!(protocol.iter().any(|l| l.contains("stream error")), "{text}");
+    assert!(protocol.len() < 44, "{} protocol lines for 44 refusals: not limited", protocol.len());
+    assert!(protocol.iter().any(|l| l.contains("suppressed") && l.contains("similar lines")), "{protocol:#?}");
+}

@@ -548,3 +548,28 @@ async fn head_of_the_event_stream_answers_its_headers_and_ends() {
     assert_eq!(res.header("content-type").as_deref(), Some("text/event-stream"));
     assert!(res.body.is_empty());
 }
+
+#[actix_rt::test]
+async fn the_activity_of_an_unknown_task_is_404_and_a_deleted_task_keeps_its_history() {
+    let app = spawn_app().await;
+    let ada = user(&app, "Ada").await;
+    let (_, project) = team_with(&app, &ada, &[]).await;
+    let (_, other_project) = team_with(&app, &ada, &[]).await;
+    let tasks = format!("/api/v1/projects/{project}/tasks");
+    let task = ok(&call(&app, &ada, Method::POST, &tasks, Some(json!({"title": "t"}))).await, 201);
+    let path = format!("{tasks}/{}", task["id"].as_str().unwrap());
+    // Unknown everywhere, like its comments.
+    let unknown = format!("{tasks}/{}", uuid::Uuid::now_v7());
+    call(&app, &ada, Method::GET, &format!("{unknown}/activity"), None).await.problem(404);
+    call(&app, &ada, Method::GET, &format!("{unknown}/comments"), None).await.problem(404);
+    // A task of this project is unknown under another project of the caller's.
+    let elsewhere = format!("/api/v1/projects/{other_project}/tasks/{}/activity", task["id"].as_str().unwrap());
+    call(&app, &ada, Method::GET, &elsewhere, None).await.problem(404);
+    // Deleted: the comments are gone, the history stays.
+    ok(&call(&app, &ada, Method::DELETE, &path, None).await, 204);
+    call(&app, &ada, Method::GET, &format!("{path}/comments"), None).await.problem(404);
+    let history = ok(&call(&app, &ada, Method::GET, &format!("{path}/activity"), None).await, 200);
+    let actions: Vec<&str> =
+        history["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["task.deleted", "task.created"]);
+}

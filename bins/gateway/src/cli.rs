@@ -27,9 +27,13 @@ enum Command {
 
 /// Parses the command line, sets up logging and runs the command.
 pub fn run() -> anyhow::Result<()> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+    let logger = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format(crate::request_id::format_log_line)
-        .init();
+        .build();
+    let max_level = logger.filter();
+    // Client-caused protocol errors of actix-http become rate-limited warnings.
+    log::set_boxed_logger(Box::new(crate::protocol_log::ProtocolLog::new(logger)))?;
+    log::set_max_level(max_level);
     let command = match Cli::parse().command {
         Some(command) => command,
         // No command: serve, still reading flags' environment variables.

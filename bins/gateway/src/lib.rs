@@ -12,6 +12,8 @@ mod fallback;
 mod fd_budget;
 mod head;
 mod health;
+mod protocol_limits;
+pub mod protocol_log;
 mod query_params;
 pub mod request_id;
 mod routes;

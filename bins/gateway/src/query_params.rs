@@ -6,6 +6,10 @@
 //! which documents the same structs the handlers deserialise, so what is enforced is
 //! exactly what is documented. Health checks, `/docs` and `/openapi.json` are not checked
 //! (probes and cache busters may add parameters there).
+//!
+//! The same middleware refuses, on every API path, a query whose names or values are not
+//! UTF-8 once percent-decoded (`q=%ff%fe`): the standard decoder would turn those bytes into
+//! U+FFFD silently, and a search for replacement characters is not what the client asked.
 
 use std::collections::HashMap;
 
@@ -148,6 +152,52 @@ impl KnownQueries {
     }
 }
 
+/// Percent-decodes one `application/x-www-form-urlencoded` name or value (`+` is a space;
+/// a `%` not followed by two hex digits stays as it is, as the standard decoder does).
+fn percent_decode(raw: &str) -> Vec<u8> {
+    let bytes = raw.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                    (Some(high), Some(low)) => {
+                        // Two hex digits make one byte (high * 16 + low <= 255).
+                        out.push(u8::try_from(high * 16 + low).unwrap_or(b'?'));
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A 422 naming every query parameter whose name or value is not UTF-8 once decoded.
+pub fn check_utf8(query: &str) -> Result<(), AppError> {
+    let mut bad: Vec<String> = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_decode(name);
+        let valid = std::str::from_utf8(&name).is_ok() && std::str::from_utf8(&percent_decode(value)).is_ok();
+        let name = String::from_utf8_lossy(&name).into_owned();
+        if !valid && !bad.contains(&name) {
+            bad.push(name);
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let message = "is not UTF-8 once percent-decoded";
+    Err(AppError::Validation(bad.into_iter().map(|name| FieldError::new(name, message)).collect()))
+}
+
 fn query_names(shared: &[Parameter], operation: &Operation) -> Vec<String> {
     let own = operation.parameters.as_deref().unwrap_or_default();
     let mut names: Vec<String> = Vec::new();
@@ -167,7 +217,7 @@ pub async fn refuse_unknown_parameters(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let verdict = match req.app_data::<web::Data<KnownQueries>>() {
         Some(known) if !req.query_string().is_empty() && req.path().starts_with(API_BASE) => {
-            match known.route(req.path()) {
+            check_utf8(req.query_string()).and_then(|()| match known.route(req.path()) {
                 Route::Pattern(pattern) => known.check(pattern, req.method(), req.query_string()),
                 // A percent-encoded path may still name a documented route once decoded.
                 Route::Unknown if !req.path().contains('%') => Ok(()),
@@ -175,7 +225,7 @@ pub async fn refuse_unknown_parameters(
                     Some(pattern) => known.check(&pattern, req.method(), req.query_string()),
                     None => Ok(()),
                 },
-            }
+            })
         }
         _ => Ok(()),
     };
@@ -245,5 +295,15 @@ mod tests {
         assert_eq!(err.field_errors()[0].message, "unknown query parameter; this endpoint takes none");
         let err = known.check("/api/v1/tasks/{id}", &Method::HEAD, "a%20b=1").unwrap_err();
         assert_eq!(fields(err), ["a b"]);
+    }
+
+    #[test]
+    fn values_and_names_must_be_utf8_once_decoded() {
+        assert!(check_utf8("q=caf%C3%A9&tag=a+b&x=%zz&y=100%&z").is_ok());
+        let err = check_utf8("q=%ff%fe&tag=%FF&limit=5&topic=%c3&q=%80").unwrap_err();
+        assert_eq!(fields(err), ["q", "tag", "topic"]);
+        let err = check_utf8("%ff=1").unwrap_err();
+        assert_eq!(fields(err), ["\u{fffd}"]);
+        assert_eq!(percent_decode("a+%41%4a%e2%82%ac%"), "a AJ\u{20ac}%".as_bytes());
     }
 }

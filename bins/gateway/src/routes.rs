@@ -233,6 +233,8 @@ impl Application {
                     move |req, next| auth.clone().call(req, next)
                 }))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+                // Before any other work on a request: 414/431 past the documented limits.
+                .wrap(from_fn(crate::protocol_limits::refuse_oversized))
                 .wrap(cors(&cors_origins))
                 .wrap(from_fn(request_id::assign))
                 .wrap(access_log::logger())

@@ -319,6 +319,14 @@ fn check_password(field: &str, password: &str) -> Result<(), FieldError> {
     if password.chars().nth(PASSWORD_MIN - 1).is_none() {
         return Err(FieldError::new(field, format!("must be at least {PASSWORD_MIN} characters")));
     }
+    refuse_nul(field, password)
+}
+
+/// NUL is refused in passwords as in every other text field (C libraries cut strings there).
+fn refuse_nul(field: &str, password: &str) -> Result<(), FieldError> {
+    if password.contains('\0') {
+        return Err(FieldError::new(field, "must not contain NUL characters (U+0000)"));
+    }
     Ok(())
 }
 
@@ -350,6 +358,8 @@ impl Credentials {
             v.push(FieldError::new("password", "must not be empty"));
         } else if self.password.chars().nth(PASSWORD_MAX).is_some() {
             v.push(FieldError::new("password", format!("must be at most {PASSWORD_MAX} characters")));
+        } else {
+            v.check(refuse_nul("password", &self.password));
         }
         v.finish()?;
         Ok(ValidCredentials { email_normalized: normalize_email(&email.unwrap_or_default()), password: self.password })
@@ -375,6 +385,20 @@ mod tests {
         assert_eq!(valid.email_normalized, "ada@example.com");
         assert_eq!(valid.display_name, "Ada");
         assert_eq!(valid.password, " pass word ", "passwords are not trimmed");
+    }
+
+    #[test]
+    fn passwords_refuse_nul_on_registration_and_login() {
+        let err = new_user("a@b.io", "Ada", "pass\0word").validate().unwrap_err();
+        assert_eq!(fields(err), ["password"]);
+        let login = Credentials { email: "a@b.io".into(), password: "pass\0word".into() };
+        let err = login.validate().unwrap_err();
+        assert_eq!(fields(err), ["password"]);
+        assert!(err_message_mentions_nul(new_user("a@b.io", "Ada", "\0\0\0\0\0\0\0\0").validate().unwrap_err()));
+    }
+
+    fn err_message_mentions_nul(err: core_models::AppError) -> bool {
+        err.field_errors()[0].message.contains("NUL")
     }
 
     #[test]

@@ -121,11 +121,12 @@ impl FeedQuery {
         };
         let since = params.since.as_deref().and_then(|raw| v.check(parse_since(raw)));
         v.finish()?;
-        Ok(FeedQuery {
-            page,
-            filter: FeedFilter { project_id, actor, action, since },
-            sort: sort.unwrap_or_else(|| unreachable!("checked by finish")),
-        })
+        let filter = FeedFilter { project_id, actor, action, since };
+        let mut page = page;
+        // Cursors are bound to feeds and these filters; the caller binds whose feed it is
+        // (a team's, a task's) before reading it.
+        page.bind("list", &"activity").bind("filter", &filter);
+        Ok(FeedQuery { page, filter, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")) })
     }
 
     /// The `seq` the page continues below (from the cursor).
@@ -139,9 +140,7 @@ impl FeedQuery {
 
     /// The page of `rows` (fetched one beyond the limit).
     pub(crate) fn page_of(&self, rows: Vec<ActivityEntry>) -> Page<ActivityEntry> {
-        Page::from_overfetch(rows, self.page.limit, &self.sort, |e| {
-            row_keys(&self.sort, e.id, |_| CursorValue::Int(e.seq))
-        })
+        Page::from_overfetch(rows, &self.page, &self.sort, |e| row_keys(&self.sort, e.id, |_| CursorValue::Int(e.seq)))
     }
 }
 

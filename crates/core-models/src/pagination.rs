@@ -5,12 +5,20 @@
 //! the sort order", so page 500 costs what page 1 costs and rows inserted meanwhile are
 //! neither repeated nor skipped. Cursors are base64url JSON: opaque to clients, cheap to
 //! check, and rejected with 422 when tampered with or reused under another sort.
+//!
+//! A cursor is also bound to the list, board and filters it was made under: the list's
+//! parser and handler [`bind`](PageRequest::bind) each of them (the list's name, the board
+//! or parent ids, the normalised filters; never `limit`), and the cursor carries 64 bits
+//! of SHA-256 of that canonical text. A cursor used anywhere else is a 422 on `cursor`,
+//! never a silently shifted page. The hash is of public values, not a secret: it works on
+//! every gateway and after a restart, and protects nothing but the client from itself.
 
 use std::cmp::Ordering;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 use crate::sort::{KeyKind, Sort, SortField};
 use crate::{FieldError, Violations};
@@ -42,8 +50,19 @@ impl From<Option<String>> for CursorValue {
 struct CursorPayload {
     /// Canonical sort the cursor belongs to.
     s: String,
+    /// The binding: 16 hex digits of SHA-256 of the canonical list, board and filters.
+    /// Required, so a cursor of the format before bindings is refused, not followed.
+    b: String,
     /// Key values of the last row, id last.
     k: Vec<CursorValue>,
+}
+
+/// A decoded cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    sort: String,
+    binding: String,
+    keys: Vec<CursorValue>,
 }
 
 /// The paging part of a list request, parsed and checked.
@@ -51,19 +70,21 @@ struct CursorPayload {
 pub struct PageRequest {
     /// Rows per page, 1..=200.
     pub limit: u32,
-    cursor: Option<(String, Vec<CursorValue>)>,
+    cursor: Option<Cursor>,
+    /// The canonical text of what the list is bound to (see [`PageRequest::bind`]).
+    scope: String,
 }
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest { limit: DEFAULT_LIMIT, cursor: None }
+        PageRequest { limit: DEFAULT_LIMIT, cursor: None, scope: String::new() }
     }
 }
 
 impl PageRequest {
     /// A first page of `limit` rows.
     pub fn first(limit: u32) -> Self {
-        PageRequest { limit: limit.clamp(1, MAX_LIMIT), cursor: None }
+        PageRequest { limit: limit.clamp(1, MAX_LIMIT), ..PageRequest::default() }
     }
 
     /// Parses the raw `limit` and `cursor` query values, recording errors in `v`.
@@ -73,13 +94,61 @@ impl PageRequest {
             None | Some("") => None,
             Some(raw) => v.check(decode(raw)),
         };
-        PageRequest { limit, cursor }
+        PageRequest { limit, cursor, scope: String::new() }
     }
 
-    /// The key tuple to continue after, checked against the sort in force: a cursor made
-    /// for another sort, or with the wrong number of keys, is a 422 on `cursor`.
+    /// Binds the list's cursors to `name` = `value`: the list's name, its board or parent
+    /// ids, each filter. `value` is written with `Debug`, so it must be normalised first
+    /// (sets sorted and deduplicated, dates parsed): equal filters must bind equal text.
+    /// The order of calls is part of the binding, so each list binds in one fixed order.
+    /// `limit` is never bound: it may change from page to page.
+    pub fn bind(&mut self, name: &str, value: &impl std::fmt::Debug) -> &mut Self {
+        let value = format!("{value:?}");
+        // Lengths first, so no name or value can imitate a separator.
+        self.scope.push_str(&format!("{}:{name}={}:{value};", name.len(), value.len()));
+        self
+    }
+
+    /// The same request continued at `cursor` (a `next_cursor` of this list): the limit
+    /// and binding stay.
+    pub fn continued(&self, cursor: &str) -> Result<PageRequest, FieldError> {
+        Ok(PageRequest { cursor: Some(decode(cursor)?), ..self.clone() })
+    }
+
+    /// The cursor this list hands out to continue after a row with `keys` (id last) under
+    /// the sort `sort_canonical`.
+    pub fn cursor_for(&self, sort_canonical: &str, keys: Vec<CursorValue>) -> String {
+        let payload = CursorPayload { s: sort_canonical.to_string(), b: self.binding(), k: keys };
+        // Serialising plain strings and integers cannot fail.
+        let json = serde_json::to_vec(&payload).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// 16 hex digits (64 bits) of SHA-256 of the bound text.
+    fn binding(&self) -> String {
+        let digest = Sha256::digest(self.scope.as_bytes());
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The key tuple to continue after, checked against the sort in force and the list,
+    /// board and filters bound: a cursor made anywhere else, or with the wrong number of
+    /// keys, is a 422 on `cursor`. Call it once the binding is complete.
     pub fn after<F: SortField>(&self, sort: &Sort<F>) -> Result<Option<&[CursorValue]>, FieldError> {
-        let Some((spec, keys)) = &self.cursor else {
+        let keys = self.after_in_sort(sort)?;
+        if let Some(cursor) = &self.cursor {
+            if cursor.binding != self.binding() {
+                return Err(FieldError::new(
+                    "cursor",
+                    "belongs to another list, board or set of filters; start again without a cursor",
+                ));
+            }
+        }
+        Ok(keys)
+    }
+
+    /// [`PageRequest::after`] without the binding (checked while the binding is incomplete).
+    fn after_in_sort<F: SortField>(&self, sort: &Sort<F>) -> Result<Option<&[CursorValue]>, FieldError> {
+        let Some(Cursor { sort: spec, keys, .. }) = &self.cursor else {
             return Ok(None);
         };
         if *spec != sort.canonical() || keys.len() != sort.keys().len() + 1 {
@@ -115,7 +184,8 @@ pub fn parse_paging<F: SortField>(
     let page = PageRequest::parse(limit, cursor, v);
     let sort = v.check(Sort::parse(sort, default_sort));
     if let Some(sort) = &sort {
-        v.check(page.after(sort));
+        // The binding is checked when the list is read, once its parts are all bound.
+        v.check(page.after_in_sort(sort));
     }
     (page, sort)
 }
@@ -129,29 +199,33 @@ pub fn row_keys<F: SortField>(
     sort.keys().iter().map(|k| key_of(k.field)).chain(std::iter::once(CursorValue::Text(id.to_string()))).collect()
 }
 
+/// `limit` is plain decimal: ASCII digits only, no sign, no spaces (`%205` or `+5`, which
+/// decodes to " 5") and no leading zero, so each value has one spelling.
 fn parse_limit(raw: Option<&str>) -> Result<u32, FieldError> {
-    let Some(raw) = raw.map(str::trim) else {
+    let Some(raw) = raw else {
         return Ok(DEFAULT_LIMIT);
     };
+    let plain = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
     match raw.parse::<u32>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(FieldError::new("limit", format!("must be an integer from 1 to {MAX_LIMIT}"))),
+        Ok(n) if plain && (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(FieldError::new(
+            "limit",
+            format!("must be an integer from 1 to {MAX_LIMIT}, in plain digits (no sign, spaces or leading zeros)"),
+        )),
     }
 }
 
-fn decode(raw: &str) -> Result<(String, Vec<CursorValue>), FieldError> {
+fn decode(raw: &str) -> Result<Cursor, FieldError> {
     let invalid = || FieldError::new("cursor", "is not a cursor returned by this list");
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
     let payload: CursorPayload = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    Ok((payload.s, payload.k))
+    Ok(Cursor { sort: payload.s, binding: payload.b, keys: payload.k })
 }
 
-/// Encodes the cursor that continues after a row with these keys (id last).
+/// Encodes the cursor that continues after a row with these keys (id last), for a list
+/// that binds nothing (tests, and lists built by hand); lists use [`PageRequest::cursor_for`].
 pub fn encode_cursor(sort_canonical: &str, keys: Vec<CursorValue>) -> String {
-    let payload = CursorPayload { s: sort_canonical.to_string(), k: keys };
-    // Serialising plain strings and integers cannot fail.
-    let json = serde_json::to_vec(&payload).unwrap_or_default();
-    URL_SAFE_NO_PAD.encode(json)
+    PageRequest::default().cursor_for(sort_canonical, keys)
 }
 
 /// Compares two key tuples under per-key directions (`true` = descending).
@@ -191,12 +265,22 @@ pub struct IdPaging {
 }
 
 impl IdPaging {
-    /// Parses the raw `limit` and `cursor`; a bad one is a 422 naming it.
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, crate::AppError> {
+    /// Parses the raw `limit` and `cursor` of the list `list` of `owner` (the parent ids or
+    /// user the list belongs to, which cursors are bound to); a bad one is a 422 naming it,
+    /// and so is a cursor of another list or owner.
+    pub fn parse(
+        list: &str,
+        owner: &impl std::fmt::Debug,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<Self, crate::AppError> {
         let mut v = Violations::new();
-        let (page, sort) = parse_paging(limit, cursor, None, "id", &mut v);
+        let (mut page, sort) = parse_paging(limit, cursor, None, "id", &mut v);
         v.finish()?;
-        Ok(IdPaging { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")) })
+        page.bind("list", &list).bind("owner", owner);
+        let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
+        page.after(&sort)?;
+        Ok(IdPaging { page, sort })
     }
 
     /// The first page of `limit` rows.
@@ -222,7 +306,7 @@ impl IdPaging {
 
     /// The page of `rows` (fetched with [`IdPaging::fetch`]).
     pub fn page<T>(&self, rows: Vec<T>, id_of: impl Fn(&T) -> String) -> Page<T> {
-        Page::from_overfetch(rows, self.page.limit, &self.sort, |row| {
+        Page::from_overfetch(rows, &self.page, &self.sort, |row| {
             let id = id_of(row);
             vec![CursorValue::Text(id.clone()), CursorValue::Text(id)]
         })
@@ -239,17 +323,18 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// Builds a page from up to `limit + 1` rows: the extra row only proves there is more.
+    /// Builds a page of `request` from up to `limit + 1` rows: the extra row only proves
+    /// there is more. The next cursor carries the request's binding.
     pub fn from_overfetch<F: SortField>(
         mut rows: Vec<T>,
-        limit: u32,
+        request: &PageRequest,
         sort: &Sort<F>,
         keys_of: impl Fn(&T) -> Vec<CursorValue>,
     ) -> Self {
-        let limit = limit as usize;
+        let limit = request.limit as usize;
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
-            rows.last().map(|last| encode_cursor(&sort.canonical(), keys_of(last)))
+            rows.last().map(|last| request.cursor_for(&sort.canonical(), keys_of(last)))
         } else {
             None
         };
@@ -288,7 +373,7 @@ mod tests {
     fn limit_defaults_and_bounds() {
         assert_eq!(parse(None, None).unwrap().limit, 50);
         assert_eq!(parse(Some("200"), None).unwrap().limit, 200);
-        for bad in ["0", "201", "-1", "ten", "", "1.5"] {
+        for bad in ["0", "201", "-1", "ten", "", "1.5", " 5", "5 ", "+5", "05", "007", "\u{661}", "99999999999"] {
             let err = parse(Some(bad), None).unwrap_err();
             assert_eq!(err.field_errors()[0].field, "limit", "{bad}");
         }
@@ -361,10 +446,79 @@ mod tests {
     fn overfetch_sets_cursor_only_when_more_rows_exist() {
         let sort = Sort::<Created>::parse(None, "created_at").unwrap();
         let keys = |n: &i64| vec![CursorValue::Int(*n), CursorValue::Text(n.to_string())];
-        let page = Page::from_overfetch(vec![1, 2, 3], 2, &sort, keys);
+        let page = Page::from_overfetch(vec![1, 2, 3], &PageRequest::first(2), &sort, keys);
         assert_eq!(page.items, [1, 2]);
         assert!(page.next_cursor.is_some());
-        let last = Page::from_overfetch(vec![1, 2], 2, &sort, keys);
+        let last = Page::from_overfetch(vec![1, 2], &PageRequest::first(2), &sort, keys);
         assert!(last.next_cursor.is_none());
+    }
+
+    /// A request of the list `list` with `filters`, bound as a list binds them.
+    fn bound(list: &str, board: &str, filters: &[&str], cursor: Option<&str>) -> PageRequest {
+        let mut page = parse(Some("2"), cursor).unwrap();
+        page.bind("list", &list).bind("board", &board).bind("filters", &filters);
+        page
+    }
+
+    #[test]
+    fn cursors_are_bound_to_their_list_board_and_filters() {
+        let sort = Sort::<Created>::parse(None, "created_at").unwrap();
+        let keys = |n: &i64| vec![CursorValue::Int(*n), CursorValue::Text(n.to_string())];
+        let first = bound("notes", "anon", &["q=milk"], None);
+        let cursor = Page::from_overfetch(vec![1, 2, 3], &first, &sort, keys).next_cursor.unwrap();
+        // The same list, board and filters continue, whatever the limit.
+        let next = bound("notes", "anon", &["q=milk"], Some(&cursor));
+        assert_eq!(next.after(&sort).unwrap(), Some(&keys(&2)[..]));
+        let mut bigger = parse(Some("50"), Some(&cursor)).unwrap();
+        bigger.bind("list", &"notes").bind("board", &"anon").bind("filters", &["q=milk"]);
+        assert!(bigger.after(&sort).unwrap().is_some());
+        assert_eq!(first.continued(&cursor).unwrap().after(&sort).unwrap(), Some(&keys(&2)[..]));
+        // Anything else is refused.
+        for (list, board, filters) in [
+            ("tasks", "anon", &["q=milk"][..]),
+            ("notes", "ada", &["q=milk"]),
+            ("notes", "anon", &["q=oat"]),
+            ("notes", "anon", &[]),
+        ] {
+            let err = bound(list, board, filters, Some(&cursor)).after(&sort).unwrap_err();
+            assert_eq!(err.field, "cursor", "{list} {board} {filters:?}");
+            assert!(err.message.contains("another list"), "{}", err.message);
+        }
+        // So is a list bound in another order or with values that imitate a separator.
+        let mut shifted = parse(None, Some(&cursor)).unwrap();
+        shifted.bind("list", &"notes").bind("filters", &["q=milk"]).bind("board", &"anon");
+        assert!(shifted.after(&sort).is_err());
+        let mut forged = parse(None, Some(&cursor)).unwrap();
+        forged.bind("list", &"notes\";5:board=6:\"anon\";").bind("filters", &["q=milk"]);
+        assert!(forged.after(&sort).is_err());
+    }
+
+    #[test]
+    fn the_binding_is_64_bits_of_sha256_of_the_bound_text() {
+        let mut page = PageRequest::default();
+        assert_eq!(page.binding(), "e3b0c44298fc1c14", "SHA-256 of nothing");
+        page.bind("list", &"notes");
+        assert_eq!(page.scope, "4:list=7:\"notes\";");
+        assert_eq!(page.binding().len(), 16);
+        assert_ne!(page.binding(), PageRequest::default().binding());
+    }
+
+    #[test]
+    fn cursors_without_a_binding_are_refused() {
+        // The format before bindings: {"s": sort, "k": keys}.
+        let old = URL_SAFE_NO_PAD.encode(br#"{"s":"created_at","k":[1,"a"]}"#);
+        assert_eq!(parse(None, Some(&old)).unwrap_err().field_errors()[0].field, "cursor");
+    }
+
+    #[test]
+    fn id_paging_binds_the_list_and_its_owner() {
+        let first = IdPaging::parse("members", &"team-1", Some("1"), None).unwrap();
+        let cursor = first.page(vec!["a".to_string(), "b".to_string()], Clone::clone).next_cursor.unwrap();
+        let next = IdPaging::parse("members", &"team-1", None, Some(&cursor)).unwrap();
+        assert_eq!(next.after().as_deref(), Some("a"));
+        for (list, owner) in [("members", "team-2"), ("projects", "team-1")] {
+            let err = IdPaging::parse(list, &owner, None, Some(&cursor)).unwrap_err();
+            assert_eq!(err.field_errors()[0].field, "cursor", "{list} {owner}");
+        }
     }
 }

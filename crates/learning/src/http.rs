@@ -70,8 +70,9 @@ pub struct LearningPaging {
 }
 
 impl LearningPaging {
-    fn parse(self) -> AppResult<IdPaging> {
-        IdPaging::parse(self.limit.as_deref(), self.cursor.as_deref())
+    /// The paging of the list `list` of `owner` (cursors are bound to both).
+    fn parse(self, list: &str, owner: &impl std::fmt::Debug) -> AppResult<IdPaging> {
+        IdPaging::parse(list, owner, self.limit.as_deref(), self.cursor.as_deref())
     }
 }
 
@@ -402,7 +403,8 @@ async fn list_completions(
     id: web::Path<Id<Challenge>>,
     params: web::Query<LearningPaging>,
 ) -> AppResult<web::Json<Page<Completion>>> {
-    let (id, paging) = (id.into_inner().uuid(), params.into_inner().parse()?);
+    let id = id.into_inner().uuid();
+    let paging = params.into_inner().parse("challenge-completions", &(id, caller.id))?;
     Ok(web::Json(call(service, move |s| s.completions(&caller, id, &paging)).await?))
 }
 
@@ -470,7 +472,8 @@ async fn list_feedback(
     id: web::Path<Id<Completion>>,
     params: web::Query<LearningPaging>,
 ) -> AppResult<web::Json<Page<Feedback>>> {
-    let (id, paging) = (id.into_inner().uuid(), params.into_inner().parse()?);
+    let id = id.into_inner().uuid();
+    let paging = params.into_inner().parse("completion-feedback", &(id, caller.id))?;
     Ok(web::Json(call(service, move |s| s.feedback(&caller, id, &paging)).await?))
 }
 
@@ -514,7 +517,8 @@ async fn list_challenge_comments(
     id: web::Path<Id<Challenge>>,
     params: web::Query<LearningPaging>,
 ) -> AppResult<web::Json<Page<Comment>>> {
-    let (id, paging) = (id.into_inner().uuid(), params.into_inner().parse()?);
+    let id = id.into_inner().uuid();
+    let paging = params.into_inner().parse("challenge-comments", &id)?;
     Ok(web::Json(call(service, move |s| s.comments(id, &paging)).await?))
 }
 
@@ -598,7 +602,7 @@ async fn my_progress(
     caller: Caller,
     params: web::Query<LearningPaging>,
 ) -> AppResult<web::Json<Page<PathProgressSummary>>> {
-    let paging = params.into_inner().parse()?;
+    let paging = params.into_inner().parse("my-progress", &caller.id)?;
     Ok(web::Json(call(service, move |s| s.my_progress(&caller, &paging)).await?))
 }
 

@@ -137,6 +137,17 @@ pub struct ChallengeFilter {
     pub completed: Option<(Uuid, bool)>,
 }
 
+impl ChallengeFilter {
+    /// The filter as cursors are bound to it: tags in sorted order (all must match, so
+    /// their order is not part of the filter) and the topic in the case it is compared in
+    /// (`COLLATE NOCASE`: ASCII letters fold).
+    fn canonical(&self) -> ChallengeFilter {
+        let mut tags = self.tags.clone();
+        tags.sort();
+        ChallengeFilter { tags, topic: self.topic.as_ref().map(|t| t.to_ascii_lowercase()), ..self.clone() }
+    }
+}
+
 /// A checked challenge browse.
 #[derive(Debug, Clone)]
 pub struct ListChallenges {
@@ -202,17 +213,16 @@ impl ListChallenges {
         let search = search_filter(params.q.as_deref(), &mut v);
         let completed = params.completed.as_deref().and_then(|raw| v.check(params::boolean("completed", raw)));
         v.finish()?;
-        Ok(ListChallenges {
-            page,
-            sort: sort.unwrap_or_else(|| unreachable!("checked by finish")),
-            filter: ChallengeFilter {
-                tags,
-                topic,
-                difficulties,
-                search,
-                completed: completed.and_then(|c| completed_by.map(|user| (user, c))),
-            },
-        })
+        let filter = ChallengeFilter {
+            tags,
+            topic,
+            difficulties,
+            search,
+            completed: completed.and_then(|c| completed_by.map(|user| (user, c))),
+        };
+        let mut page = page;
+        page.bind("list", &"challenges").bind("filter", &filter.canonical());
+        Ok(ListChallenges { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
     }
 
     fn keys_of(&self, row: &ChallengeRow) -> Vec<CursorValue> {
@@ -450,7 +460,7 @@ pub fn challenges(conn: &mut SqliteConnection, query: &ListChallenges) -> AppRes
     let Output::Rows(rows) = run_challenges(conn, query, &driver, false)? else {
         return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
     };
-    let page = Page::from_overfetch(rows, query.page.limit, &query.sort, |r| query.keys_of(r));
+    let page = Page::from_overfetch(rows, &query.page, &query.sort, |r| query.keys_of(r));
     let items = page.items.into_iter().map(ChallengeRow::into_challenge).collect::<AppResult<Vec<_>>>()?;
     Ok(Page { items, next_cursor: page.next_cursor })
 }
@@ -532,6 +542,9 @@ impl ListPaths {
         let topic = params.topic.as_deref().and_then(|raw| v.check(topic_filter(raw)));
         let search = search_filter(params.q.as_deref(), &mut v);
         v.finish()?;
+        let mut page = page;
+        // Bound like challenges: the topic in the case it is compared in (NOCASE).
+        page.bind("list", &"paths").bind("topic", &topic.as_ref().map(|t| t.to_ascii_lowercase())).bind("q", &search);
         Ok(ListPaths { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), topic, search })
     }
 }
@@ -578,7 +591,7 @@ pub fn paths(conn: &mut SqliteConnection, query: &ListPaths) -> AppResult<Page<L
     let Output::Rows(rows) = run_paths(conn, query, false)? else {
         return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
     };
-    let page = Page::from_overfetch(rows, query.page.limit, &query.sort, |row: &PathRow| {
+    let page = Page::from_overfetch(rows, &query.page, &query.sort, |row: &PathRow| {
         row_keys(&query.sort, &row.id, |field| match field {
             PathSort::CreatedAt => CursorValue::Int(row.created_at),
             PathSort::Title => CursorValue::Text(row.title.clone()),
@@ -591,7 +604,6 @@ pub fn paths(conn: &mut SqliteConnection, query: &ListPaths) -> AppResult<Page<L
 #[cfg(test)]
 mod query_plans {
     use super::*;
-    use core_models::pagination::encode_cursor;
     use storage::plan::plan_problems;
 
     fn params(pairs: &[(&str, &str)], sort: &str) -> ListChallengesParams {
@@ -610,13 +622,13 @@ mod query_plans {
         p
     }
 
-    /// A cursor of the right shape for `sort`, to plan the deep pages too.
-    fn cursor_for(sort: &Sort<ChallengeSort>) -> String {
-        let keys = row_keys(sort, Uuid::now_v7(), |f| match f {
+    /// A cursor of the right shape for `query`, to plan the deep pages too.
+    fn cursor_for(query: &ListChallenges) -> String {
+        let keys = row_keys(&query.sort, Uuid::now_v7(), |f| match f {
             ChallengeSort::Title => CursorValue::Text("m".into()),
             _ => CursorValue::Int(2),
         });
-        encode_cursor(&sort.canonical(), keys)
+        query.page.cursor_for(&query.sort.canonical(), keys)
     }
 
     fn index_of(field: ChallengeSort) -> &'static str {
@@ -657,7 +669,7 @@ mod query_plans {
                     for deep in [false, true] {
                         let mut query = ListChallenges::parse(params(pairs, &sort), Some(me)).unwrap();
                         if deep {
-                            let cursor = cursor_for(&query.sort);
+                            let cursor = cursor_for(&query);
                             let mut p = params(pairs, &sort);
                             p.cursor = Some(cursor);
                             query = ListChallenges::parse(p, Some(me)).unwrap();

@@ -74,7 +74,8 @@ async fn list_notes(
     board: Board,
     params: web::Query<ListNotesParams>,
 ) -> AppResult<web::Json<Page<Note>>> {
-    let query = ListNotes::parse(params.into_inner())?;
+    let mut query = ListNotes::parse(params.into_inner())?;
+    query.page.bind("board", &board);
     let searching = query.search.is_some();
     let notes = notes.into_inner();
     let list = move || notes.list(board, &query);

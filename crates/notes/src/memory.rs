@@ -69,7 +69,7 @@ impl NoteService for InMemoryNotes {
         rows.sort_by(|a, b| compare_keys(&a.0, &b.0, &directions));
         rows.truncate(query.page.limit as usize + 1);
         let rows = rows.into_iter().map(|(_, n)| n.clone()).collect();
-        Ok(Page::from_overfetch(rows, query.page.limit, &query.sort, |n| query.keys_of(n)))
+        Ok(Page::from_overfetch(rows, &query.page, &query.sort, |n| query.keys_of(n)))
     }
 
     fn get(&self, board: Board, id: Uuid) -> AppResult<Note> {

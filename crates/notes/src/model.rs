@@ -253,6 +253,9 @@ impl ListNotes {
             Some(q) => v.check(storage::search::parse_query("q", q)),
         };
         v.finish()?;
+        let mut page = page;
+        // Cursors are bound to this list and its search (the board: by the handler).
+        page.bind("list", &"notes").bind("q", &search);
         Ok(ListNotes { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), search })
     }
 

@@ -130,7 +130,7 @@ impl NoteService for SqliteNotes {
             load_page(&mut *self.db.read()?, board, query)?
         };
         let notes = rows.into_iter().map(Note::try_from).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(notes, query.page.limit, &query.sort, |n| query.keys_of(n)))
+        Ok(Page::from_overfetch(notes, &query.page, &query.sort, |n| query.keys_of(n)))
     }
 
     fn get(&self, board: Board, id: Uuid) -> AppResult<Note> {
@@ -172,9 +172,8 @@ impl NoteService for SqliteNotes {
 #[cfg(test)]
 mod query_plans {
     use super::*;
-    use core_models::pagination::{encode_cursor, PageRequest};
+    use core_models::pagination::PageRequest;
     use core_models::sort::Sort;
-    use core_models::Violations;
     use storage::plan::{plan_problems, query_plan};
     use storage::search::Plan;
 
@@ -217,9 +216,7 @@ mod query_plans {
                 let mut queries = vec![first.clone()];
                 for note in [&titled, &untitled] {
                     let mut next = first.clone();
-                    let mut v = Violations::new();
-                    next.page = PageRequest::parse(None, Some(&encode_cursor(sort, first.keys_of(note))), &mut v);
-                    v.finish().unwrap();
+                    next.page = first.page.continued(&first.page.cursor_for(sort, first.keys_of(note))).unwrap();
                     queries.push(next);
                 }
                 for (query, board) in queries.iter().flat_map(|q| boards.map(|b| (q, b))) {

@@ -65,9 +65,7 @@ fn list(s: &dyn NoteService, sort: &str, limit: u32, search: Option<&str>) -> Ve
         assert!(page.items.len() <= limit as usize);
         all.extend(page.items);
         let Some(cursor) = page.next_cursor else { break };
-        let mut v = core_models::Violations::new();
-        query.page = PageRequest::parse(Some(&limit.to_string()), Some(&cursor), &mut v);
-        v.finish().unwrap();
+        query.page = query.page.continued(&cursor).unwrap();
     }
     all
 }
@@ -197,9 +195,7 @@ fn every_board_sees_only_its_own_notes(s: &dyn NoteService) {
                 let page = s.list(*board, &query).unwrap();
                 all.extend(page.items.iter().map(|n| n.id));
                 let Some(cursor) = page.next_cursor else { break };
-                let mut v = core_models::Violations::new();
-                query.page = PageRequest::parse(Some(&limit.to_string()), Some(&cursor), &mut v);
-                v.finish().unwrap();
+                query.page = query.page.continued(&cursor).unwrap();
             }
             all
         };

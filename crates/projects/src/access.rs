@@ -7,7 +7,7 @@
 use core_models::rank::RankEnum as _;
 use core_models::{AppError, AppResult, Caller};
 use diesel::prelude::*;
-use storage::schema::{project_tasks, projects, team_members};
+use storage::schema::{activity, project_tasks, projects, team_members};
 use uuid::Uuid;
 
 use crate::model::Role;
@@ -67,6 +67,27 @@ pub fn task_access(
         return Err(AppError::not_found("task"));
     }
     Ok(access)
+}
+
+/// Whether the project has the task now or has an activity entry about it (a deleted
+/// task keeps its history, so existence alone is not the test).
+pub fn task_known(conn: &mut SqliteConnection, project_id: Uuid, task_id: Uuid) -> AppResult<bool> {
+    let exists = diesel::select(diesel::dsl::exists(
+        project_tasks::table
+            .filter(project_tasks::id.eq(task_id.to_string()))
+            .filter(project_tasks::project_id.eq(project_id.to_string())),
+    ))
+    .get_result::<bool>(conn)?;
+    if exists {
+        return Ok(true);
+    }
+    // `activity_by_task` (task_id, seq) finds the task's entries; the project narrows them.
+    Ok(diesel::select(diesel::dsl::exists(
+        activity::table
+            .filter(activity::task_id.eq(task_id.to_string()))
+            .filter(activity::project_id.eq(project_id.to_string())),
+    ))
+    .get_result::<bool>(conn)?)
 }
 
 /// 404 "team not found" unless `user` is a member (for assignees: 422 is the caller's

@@ -79,8 +79,9 @@ pub struct PagingParams {
 }
 
 impl PagingParams {
-    fn parse(self) -> AppResult<IdPaging> {
-        IdPaging::parse(self.limit.as_deref(), self.cursor.as_deref())
+    /// The paging of the list `list` of `owner` (cursors are bound to both).
+    fn parse(self, list: &str, owner: &impl std::fmt::Debug) -> AppResult<IdPaging> {
+        IdPaging::parse(list, owner, self.limit.as_deref(), self.cursor.as_deref())
     }
 }
 
@@ -130,7 +131,7 @@ async fn my_teams(
     caller: Caller,
     params: web::Query<PagingParams>,
 ) -> AppResult<web::Json<Page<Team>>> {
-    let paging = params.into_inner().parse()?;
+    let paging = params.into_inner().parse("my-teams", &caller.id)?;
     Ok(web::Json(call(service, move |s| s.my_teams(&caller, &paging)).await?))
 }
 
@@ -202,7 +203,8 @@ async fn list_members(
     id: web::Path<Id<Team>>,
     params: web::Query<PagingParams>,
 ) -> AppResult<web::Json<Page<Member>>> {
-    let (id, paging) = (id.into_inner().uuid(), params.into_inner().parse()?);
+    let id = id.into_inner().uuid();
+    let paging = params.into_inner().parse("team-members", &id)?;
     Ok(web::Json(call(service, move |s| s.members(&caller, id, &paging)).await?))
 }
 
@@ -377,7 +379,8 @@ async fn list_projects(
     id: web::Path<Id<Team>>,
     params: web::Query<PagingParams>,
 ) -> AppResult<web::Json<Page<Project>>> {
-    let (id, paging) = (id.into_inner().uuid(), params.into_inner().parse()?);
+    let id = id.into_inner().uuid();
+    let paging = params.into_inner().parse("team-projects", &id)?;
     Ok(web::Json(call(service, move |s| s.projects(&caller, id, &paging)).await?))
 }
 
@@ -610,7 +613,8 @@ async fn list_comments(
     params: web::Query<PagingParams>,
 ) -> AppResult<web::Json<Page<Comment>>> {
     let (project, task) = path.into_inner();
-    let (project, task, paging) = (project.uuid(), task.uuid(), params.into_inner().parse()?);
+    let (project, task) = (project.uuid(), task.uuid());
+    let paging = params.into_inner().parse("task-comments", &(project, task))?;
     Ok(web::Json(call(service, move |s| s.comments(&caller, project, task, &paging)).await?))
 }
 
@@ -679,7 +683,8 @@ async fn team_activity(
     id: web::Path<Id<Team>>,
     params: web::Query<FeedParams>,
 ) -> AppResult<web::Json<Page<ActivityEntry>>> {
-    let (id, query) = (id.into_inner().uuid(), FeedQuery::parse(params.into_inner())?);
+    let (id, mut query) = (id.into_inner().uuid(), FeedQuery::parse(params.into_inner())?);
+    query.page.bind("team", &id);
     Ok(web::Json(call(service, move |s| s.team_activity(&caller, id, &query)).await?))
 }
 
@@ -700,7 +705,8 @@ async fn task_activity(
     params: web::Query<FeedParams>,
 ) -> AppResult<web::Json<Page<ActivityEntry>>> {
     let (project, task) = path.into_inner();
-    let (project, task, query) = (project.uuid(), task.uuid(), FeedQuery::parse(params.into_inner())?);
+    let (project, task, mut query) = (project.uuid(), task.uuid(), FeedQuery::parse(params.into_inner())?);
+    query.page.bind("task", &(project, task));
     Ok(web::Json(call(service, move |s| s.task_activity(&caller, project, task, &query)).await?))
 }
 

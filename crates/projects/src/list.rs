@@ -266,12 +266,16 @@ impl ListTasks {
             }
         }
         v.finish()?;
-        Ok(ListTasks {
-            scope,
-            page,
-            sort: sort.unwrap_or_else(|| unreachable!("checked by finish")),
-            filter: TaskFilter { statuses, priorities, assignee, due_from, due_to, overdue, search, project_id },
-        })
+        let filter = TaskFilter { statuses, priorities, assignee, due_from, due_to, overdue, search, project_id };
+        let mut page = page;
+        // Cursors are bound to the team or project and every filter (sets sorted and
+        // deduplicated by their parsers, `assignee=me` as the caller's id).
+        let list = match scope {
+            Scope::Team(_) => "team-tasks",
+            Scope::Project(_) => "project-tasks",
+        };
+        page.bind("list", &list).bind("scope", &scope).bind("filter", &filter);
+        Ok(ListTasks { scope, page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
     }
 
     /// The cursor keys of a task.

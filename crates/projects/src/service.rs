@@ -267,7 +267,11 @@ impl ProjectService for SqliteProjects {
         self.read(|c| {
             access::project_access(c, project_id, caller)?;
             // A deleted task keeps its history: the project (checked above) decides who
-            // may read it, and only entries of this project count.
+            // may read it, and only entries of this project count. A task id the project
+            // neither has nor ever recorded anything about is unknown: 404, as for comments.
+            if !access::task_known(c, project_id, task_id)? {
+                return Err(core_models::AppError::not_found("task"));
+            }
             let mut query = query.clone();
             query.filter.project_id = Some(project_id);
             self.log.task_feed(c, task_id, &query)

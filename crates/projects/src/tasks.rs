@@ -230,5 +230,5 @@ pub fn delete(
 pub fn list(conn: &mut SqliteConnection, query: &crate::list::ListTasks, today: NaiveDate) -> AppResult<Page<Task>> {
     let rows = crate::list::load_page(conn, query, today)?;
     let tasks = tasks_of(rows)?;
-    Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
+    Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
 }

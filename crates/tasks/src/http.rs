@@ -78,7 +78,8 @@ async fn list_tasks(
     board: Board,
     params: web::Query<ListTasksParams>,
 ) -> AppResult<web::Json<Page<Task>>> {
-    let query = ListTasks::parse(params.into_inner())?;
+    let mut query = ListTasks::parse(params.into_inner())?;
+    query.page.bind("board", &board);
     let searching = query.filter.search.is_some();
     let tasks = tasks.into_inner();
     let list = move || tasks.list(board, &query);

@@ -188,6 +188,10 @@ impl ListTasks {
         );
         let filter = TaskFilter::parse(&params, &mut v);
         v.finish()?;
+        let mut page = page;
+        // Cursors are bound to this list and every filter (sets sorted and deduplicated by
+        // their parsers; the board is bound by the handler).
+        page.bind("list", &"tasks").bind("filter", &filter);
         Ok(ListTasks { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
     }
 

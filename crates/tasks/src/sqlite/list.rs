@@ -260,7 +260,7 @@ mod tests {
                                 })
                                 .unwrap();
                             let tasks = rows.into_iter().map(Task::try_from).collect::<AppResult<Vec<_>>>().unwrap();
-                            let page = Page::from_overfetch(tasks, 7, &query.sort, |t| query.keys_of(t));
+                            let page = Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t));
                             ids.extend(page.items.iter().map(|t| t.id));
                             match page.next_cursor {
                                 Some(next) => cursor = Some(next),

@@ -129,7 +129,7 @@ impl TaskService for SqliteTasks {
             list::load_page(&mut *self.db.read()?, board, query, today)?
         };
         let tasks = rows.into_iter().map(Task::try_from).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(tasks, query.page.limit, &query.sort, |t| query.keys_of(t)))
+        Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
     }
 
     fn get(&self, board: Board, id: Uuid) -> AppResult<Task> {

@@ -3,8 +3,7 @@
 //! matches in a temporary B-tree — whether or not a cursor is given, on the anonymous
 //! board and on a user's (the index walk is narrowed to the board: `owner_id=?`).
 
-use core_models::pagination::{encode_cursor, PageRequest};
-use core_models::{time, Board, Violations};
+use core_models::{time, Board};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use storage::plan::{plan_problems, query_plan};
@@ -32,10 +31,8 @@ fn parse(query_string: &str) -> ListTasks {
 
 /// `query` continued after `task` (so the keyset predicate is in the plan too).
 fn after(mut query: ListTasks, task: &Task) -> ListTasks {
-    let cursor = encode_cursor(&query.sort.canonical(), query.keys_of(task));
-    let mut v = Violations::new();
-    query.page = PageRequest::parse(None, Some(&cursor), &mut v);
-    v.finish().unwrap();
+    let cursor = query.page.cursor_for(&query.sort.canonical(), query.keys_of(task));
+    query.page = query.page.continued(&cursor).unwrap();
     query
 }
 

@@ -48,9 +48,7 @@ fn all_pages_on(s: &dyn TaskService, board: Board, query_string: &str) -> Vec<Uu
         let page = s.list(board, &list).unwrap();
         all.extend(page.items.iter().map(|t| t.id));
         let Some(cursor) = page.next_cursor else { break };
-        let mut v = core_models::Violations::new();
-        list.page = core_models::PageRequest::parse(Some(&list.page.limit.to_string()), Some(&cursor), &mut v);
-        v.finish().unwrap();
+        list.page = list.page.continued(&cursor).unwrap();
     }
     all
 }

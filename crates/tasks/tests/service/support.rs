@@ -2,9 +2,8 @@
 //! and back-dating rows (the service always stamps "now").
 
 use chrono::{DateTime, NaiveDate, Utc};
-use core_models::pagination::PageRequest;
+use core_models::time;
 use core_models::Board;
-use core_models::{time, Violations};
 use diesel::prelude::*;
 use storage::schema::tasks as task_rows;
 use tasks::{ListTasks, ListTasksParams, NewTask, SqliteTasks, Task, TaskChanges, TaskService};
@@ -72,9 +71,7 @@ pub fn all_pages(s: &dyn TaskService, mut list: ListTasks) -> Vec<Task> {
         assert!(page.items.len() <= limit as usize);
         all.extend(page.items);
         let Some(cursor) = page.next_cursor else { break };
-        let mut v = Violations::new();
-        list.page = PageRequest::parse(Some(&limit.to_string()), Some(&cursor), &mut v);
-        v.finish().unwrap();
+        list.page = list.page.continued(&cursor).unwrap();
     }
     all
 }
