@@ -250,7 +250,7 @@ async fn list_sessions(
     me: CurrentUser,
     params: web::Query<SessionListParams>,
 ) -> AppResult<HttpResponse> {
-    let paging = IdPaging::parse(params.limit.as_deref(), params.cursor.as_deref())?;
+    let paging = IdPaging::parse("sessions", &me.id(), params.limit.as_deref(), params.cursor.as_deref())?;
     let accounts = accounts.into_inner();
     let page = blocking(move || accounts.sessions(&me, &paging)).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "private, no-cache")).json(page))
