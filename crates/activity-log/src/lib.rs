@@ -3,7 +3,9 @@
 //!
 //! - [`ActivityLog::append`] takes the open write connection, so a product records the
 //!   entry inside the write that makes the change: both commit or neither does. The
-//!   entry's `seq` (and so its id) is assigned there, in commit order.
+//!   entry's number in its team's log (`team_seq`, from a per-team counter bumped in that
+//!   write, so in commit order) and its public id are assigned there; ids tell nothing
+//!   about other teams ([`entry_id`]).
 //! - [`ActivityLog::team_feed`] and [`ActivityLog::task_feed`] read newest first, with
 //!   filters (`project_id`, `actor`, `action`, `since`) and keyset paging, each served by an
 //!   index.
@@ -49,7 +51,7 @@ use core_models::{AppResult, Caller, Page};
 use diesel::SqliteConnection;
 use uuid::Uuid;
 
-pub use model::{entry_id, seq_of, ActivityEntry, Details, NewEntry};
+pub use model::{entry_id, legacy_entry_id, ActivityEntry, Details, NewEntry, MAX_TEAM_SEQ};
 pub use publish::{InProcessPublisher, Lagged, Published, Publisher, Subscription};
 pub use query::{FeedFilter, FeedParams, FeedQuery};
 pub use store::Subject;
@@ -97,6 +99,14 @@ impl ActivityLog {
         query: &FeedQuery,
     ) -> AppResult<Page<ActivityEntry>> {
         Ok(query.page_of(store::feed(conn, Subject::Task(task_id), query)?))
+    }
+
+    /// Where a stream of `team_id` resumes after the entry `id` (a client's
+    /// `Last-Event-ID`): its number in the team's log; 422 naming `field` if the team has
+    /// no such entry.
+    pub fn resume_position(&self, conn: &mut SqliteConnection, team_id: Uuid, id: Uuid, field: &str) -> AppResult<i64> {
+        store::team_seq_of(conn, team_id, id)?
+            .ok_or_else(|| core_models::FieldError::new(field, "is not the id of an event of this stream").into())
     }
 
     /// Every entry of `team_id` committed from now on, in commit order.

@@ -11,8 +11,9 @@ use uuid::Uuid;
 /// One recorded action.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ActivityEntry {
-    /// A UUIDv7 that increases in commit order (made from `created_at` and the entry's
-    /// sequence number); the `id:` of its server-sent event.
+    /// A UUIDv7, globally unique, increasing in commit order within the team and telling
+    /// nothing about other teams (made from `created_at`, the team's own count and random
+    /// bits); the `id:` of its server-sent event.
     pub id: Uuid,
     /// The team the action happened in.
     pub team_id: Uuid,
@@ -33,9 +34,12 @@ pub struct ActivityEntry {
     #[serde(with = "time::rfc3339")]
     #[schema(value_type = String, format = DateTime, example = "2026-11-24T09:30:00.123Z")]
     pub created_at: DateTime<Utc>,
-    /// The position in commit order (what `id` encodes).
+    /// The position in the whole log (internal: feeds and their cursors).
     #[serde(skip)]
     pub seq: i64,
+    /// The position in the team's log, in commit order (what streams resume by).
+    #[serde(skip)]
+    pub team_seq: i64,
 }
 
 /// What a change records: where it happened, the action and its details. The actor and
@@ -136,24 +140,37 @@ impl Details {
     }
 }
 
-/// The public id of the entry with sequence number `seq` recorded at `created_at_ms`: a
-/// UUIDv7 whose timestamp is the entry's time and whose random bits hold `seq`. Since
-/// times never decrease along `seq`, ids sort (as bytes and as text) like `seq`.
-pub fn entry_id(created_at_ms: i64, seq: i64) -> Uuid {
+/// Most entries one team can record: `team_seq` has 38 bits in an id.
+pub const MAX_TEAM_SEQ: i64 = (1 << 38) - 1;
+
+/// The public id of a team's entry number `team_seq` recorded at `created_at_ms`, with 32
+/// `random` bits: a UUIDv7 whose timestamp is the entry's time, then a marker bit (set:
+/// old ids have it clear), then `team_seq` in 38 bits, then the random bits. Since times
+/// never decrease along `team_seq`, a team's ids sort (as bytes and as text) in commit
+/// order; they carry nothing of other teams but the time. Uniqueness across teams is the
+/// random bits' job, and the unique index on `activity.public_id` makes it certain.
+pub fn entry_id(created_at_ms: i64, team_seq: i64, random: u32) -> Uuid {
+    let seq = team_seq.clamp(0, MAX_TEAM_SEQ) as u64;
     let mut bits = [0u8; 10];
-    bits[2..].copy_from_slice(&seq.to_be_bytes());
+    // rand_a (12 bits): the marker, 3 zero bits, then seq bits 37..30.
+    bits[0] = 0x08;
+    bits[1] = (seq >> 30) as u8;
+    // rand_b (62 bits, after the variant): seq bits 29..0, then the random bits.
+    bits[2] = ((seq >> 24) & 0x3f) as u8;
+    bits[3] = (seq >> 16) as u8;
+    bits[4] = (seq >> 8) as u8;
+    bits[5] = seq as u8;
+    bits[6..].copy_from_slice(&random.to_be_bytes());
     uuid::Builder::from_unix_timestamp_millis(u64::try_from(created_at_ms).unwrap_or(0), &bits).into_uuid()
 }
 
-/// The sequence number inside an entry id; `None` for a UUID that is not an entry id.
-pub fn seq_of(id: Uuid) -> Option<i64> {
-    let bytes = id.as_bytes();
-    let ours = id.get_version_num() == 7 && bytes[6] & 0x0f == 0 && bytes[7] == 0;
-    let mut seq = [0u8; 8];
-    seq.copy_from_slice(&bytes[8..]);
-    seq[0] &= 0x3f; // the variant bits
-    let seq = i64::from_be_bytes(seq);
-    (ours && seq > 0).then_some(seq)
+/// The id entries recorded before per-team counters were given: the time, then the global
+/// `seq`. The migration that brought the counters wrote these into `public_id`, so ids
+/// clients hold keep working; new entries never get one.
+pub fn legacy_entry_id(created_at_ms: i64, seq: i64) -> Uuid {
+    let mut bits = [0u8; 10];
+    bits[2..].copy_from_slice(&seq.to_be_bytes());
+    uuid::Builder::from_unix_timestamp_millis(u64::try_from(created_at_ms).unwrap_or(0), &bits).into_uuid()
 }
 
 #[cfg(test)]
@@ -161,20 +178,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn entry_ids_carry_their_seq_and_sort_like_it() {
+    fn a_team_s_ids_sort_in_its_order_and_carry_only_time_count_and_chance() {
         let mut previous = String::new();
-        for (ms, seq) in
-            [(1_700_000_000_000, 1), (1_700_000_000_000, 2), (1_700_000_000_001, 3), (1_800_000_000_000, 1 << 40)]
-        {
-            let id = entry_id(ms, seq);
+        for (ms, seq, random) in [
+            (1_700_000_000_000, 1, u32::MAX),
+            (1_700_000_000_000, 2, 0),
+            (1_700_000_000_001, 3, 7),
+            (1_800_000_000_000, MAX_TEAM_SEQ, 1),
+        ] {
+            let id = entry_id(ms, seq, random);
             assert_eq!(id.get_version_num(), 7);
-            assert_eq!(seq_of(id), Some(seq));
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(id.as_bytes()[..6], (ms as u64).to_be_bytes()[2..], "the time leads");
             let text = id.to_string();
             assert!(text > previous, "{text} after {previous}");
             previous = text;
         }
-        assert_eq!(seq_of(Uuid::now_v7()).filter(|_| false), None);
-        assert_eq!(seq_of(Uuid::nil()), None);
+        // Two teams' first entries in the same millisecond differ by their random bits only.
+        assert_ne!(entry_id(1, 1, 1), entry_id(1, 1, 2));
+        // The old scheme (global seq) sorts before the new one within a millisecond: a
+        // team's first new entry comes after its last old one.
+        assert!(legacy_entry_id(5, 1 << 40).to_string() < entry_id(5, 1, 0).to_string());
+        assert_eq!(legacy_entry_id(1_764_060_000_123, 131).to_string(), "019aba2b-6f7b-7000-8000-000000000083");
     }
 
     #[test]

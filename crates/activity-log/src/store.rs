@@ -5,10 +5,10 @@ use core_models::{id, time, AppError, AppResult, Caller, UserRef};
 use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
-use storage::schema::{activity, users};
+use storage::schema::{activity, activity_counters, users};
 use uuid::Uuid;
 
-use crate::model::entry_id;
+use crate::model::{entry_id, MAX_TEAM_SEQ};
 use crate::query::{FeedFilter, FeedQuery};
 use crate::{ActivityEntry, NewEntry};
 
@@ -34,6 +34,10 @@ struct EntryRow {
     details: String,
     #[diesel(select_expression = activity::created_at)]
     created_at: i64,
+    #[diesel(select_expression = activity::team_seq)]
+    team_seq: i64,
+    #[diesel(select_expression = activity::public_id)]
+    public_id: String,
 }
 
 fn optional_id(column: &str, raw: Option<String>) -> AppResult<Option<Uuid>> {
@@ -44,7 +48,7 @@ impl TryFrom<EntryRow> for ActivityEntry {
     type Error = AppError;
     fn try_from(row: EntryRow) -> AppResult<Self> {
         Ok(ActivityEntry {
-            id: entry_id(row.created_at, row.seq),
+            id: id::from_stored("activity.public_id", &row.public_id)?,
             team_id: id::from_stored("activity.team_id", &row.team_id)?,
             project_id: optional_id("activity.project_id", row.project_id)?,
             task_id: optional_id("activity.task_id", row.task_id)?,
@@ -53,8 +57,33 @@ impl TryFrom<EntryRow> for ActivityEntry {
             details: serde_json::from_str(&row.details).map_err(|_| id::corrupt("activity.details", &row.details))?,
             created_at: time::from_millis(row.created_at),
             seq: row.seq,
+            team_seq: row.team_seq,
         })
     }
+}
+
+/// The next number of `team_id`'s entries, counted inside the caller's write: the
+/// counter row's update orders a team's appends, so numbers follow commit order.
+fn next_team_seq(conn: &mut SqliteConnection, team_id: &str) -> AppResult<i64> {
+    let seq: i64 = diesel::insert_into(activity_counters::table)
+        .values((activity_counters::team_id.eq(team_id), activity_counters::last_seq.eq(1)))
+        .on_conflict(activity_counters::team_id)
+        .do_update()
+        .set(activity_counters::last_seq.eq(activity_counters::last_seq + 1))
+        .returning(activity_counters::last_seq)
+        .get_result(conn)?;
+    if seq > MAX_TEAM_SEQ {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "team {team_id} has recorded {MAX_TEAM_SEQ} entries, the most"
+        )));
+    }
+    Ok(seq)
+}
+
+/// Random bits for an entry id: the last four bytes of a fresh UUIDv7, which are random.
+fn random_bits() -> u32 {
+    let bytes = *Uuid::now_v7().as_bytes();
+    u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]])
 }
 
 /// Inserts the entry on `conn` (the caller's write transaction) and returns it as stored.
@@ -65,22 +94,42 @@ pub(crate) fn insert(conn: &mut SqliteConnection, actor: &Caller, new: NewEntry)
     // Never earlier than the last entry: `since` becomes a `seq` bound (see the migration).
     let last: Option<i64> = activity::table.select(max(activity::created_at)).first(conn)?;
     let created_at = time::to_millis(time::now()).max(last.unwrap_or(i64::MIN));
+    let team = new.team_id.to_string();
+    let team_seq = next_team_seq(conn, &team)?;
     let details = new.details.into_value();
-    let seq: i64 = diesel::insert_into(activity::table)
-        .values((
-            activity::team_id.eq(new.team_id.to_string()),
-            activity::project_id.eq(new.project_id.map(|id| id.to_string())),
-            activity::task_id.eq(new.task_id.map(|id| id.to_string())),
-            activity::actor_id.eq(actor.id.to_string()),
-            activity::action.eq(&new.action),
-            activity::details.eq(details.to_string()),
-            activity::created_at.eq(created_at),
-        ))
-        .returning(activity::seq)
-        .get_result(conn)
-        .fk_field("actor")?;
+    let details_text = details.to_string();
+    // Ids are unique by index. Two teams' entries collide only with the same millisecond,
+    // count and 32 random bits; should it happen, the insert is retried (in a savepoint,
+    // so the caller's write goes on) with other random bits.
+    let mut attempt = 0;
+    let (seq, id) = loop {
+        attempt += 1;
+        let id = entry_id(created_at, team_seq, random_bits());
+        let inserted = conn.transaction(|c| {
+            diesel::insert_into(activity::table)
+                .values((
+                    activity::team_id.eq(&team),
+                    activity::project_id.eq(new.project_id.map(|id| id.to_string())),
+                    activity::task_id.eq(new.task_id.map(|id| id.to_string())),
+                    activity::actor_id.eq(actor.id.to_string()),
+                    activity::action.eq(&new.action),
+                    activity::details.eq(&details_text),
+                    activity::created_at.eq(created_at),
+                    activity::team_seq.eq(team_seq),
+                    activity::public_id.eq(id.to_string()),
+                ))
+                .returning(activity::seq)
+                .get_result::<i64>(c)
+        });
+        match inserted {
+            Ok(seq) => break (seq, id),
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+                if attempt < 3 => {}
+            Err(other) => return Err(other).fk_field("actor"),
+        }
+    };
     Ok(ActivityEntry {
-        id: entry_id(created_at, seq),
+        id,
         team_id: new.team_id,
         project_id: new.project_id,
         task_id: new.task_id,
@@ -89,6 +138,7 @@ pub(crate) fn insert(conn: &mut SqliteConnection, actor: &Caller, new: NewEntry)
         details,
         created_at: time::from_millis(created_at),
         seq,
+        team_seq,
     })
 }
 
@@ -156,22 +206,34 @@ pub(crate) fn feed(conn: &mut SqliteConnection, subject: Subject, query: &FeedQu
     rows.into_iter().map(ActivityEntry::try_from).collect()
 }
 
-/// Up to `limit` entries of `team_id` after `after_seq`, oldest first (a stream's replay).
+/// Up to `limit` entries of `team_id` after its entry number `after_team_seq`, oldest
+/// first (a stream's replay).
 pub(crate) fn team_entries_after(
     conn: &mut SqliteConnection,
     team_id: Uuid,
-    after_seq: i64,
+    after_team_seq: i64,
     limit: i64,
 ) -> AppResult<Vec<ActivityEntry>> {
     let rows: Vec<EntryRow> = activity::table
         .inner_join(users::table)
         .select(EntryRow::as_select())
         .filter(activity::team_id.eq(team_id.to_string()))
-        .filter(activity::seq.gt(after_seq))
-        .order(activity::seq.asc())
+        .filter(activity::team_seq.gt(after_team_seq))
+        .order(activity::team_seq.asc())
         .limit(limit)
         .load(conn)?;
     rows.into_iter().map(ActivityEntry::try_from).collect()
+}
+
+/// The number in `team_id`'s log of its entry `id` (a client's `Last-Event-ID`); `None` if
+/// the team has no entry with that id.
+pub(crate) fn team_seq_of(conn: &mut SqliteConnection, team_id: Uuid, id: Uuid) -> AppResult<Option<i64>> {
+    Ok(activity::table
+        .filter(activity::public_id.eq(id.to_string()))
+        .filter(activity::team_id.eq(team_id.to_string()))
+        .select(activity::team_seq)
+        .first(conn)
+        .optional()?)
 }
 
 #[cfg(test)]

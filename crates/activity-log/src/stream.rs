@@ -3,8 +3,8 @@
 //!
 //! The subscription is taken *before* the replay is read, so an entry committed while the
 //! replay runs is in the subscription, and one committed before is in the table (or both:
-//! live entries at or below the last replayed `seq` are skipped). Publication follows
-//! commit order, so the live part is in `seq` order too. A subscriber that falls behind is
+//! live entries at or below the last replayed `team_seq` are skipped). Publication follows
+//! commit order, so the live part is in `team_seq` order too. A subscriber that falls behind is
 //! dropped by the publisher: the stream ends, the browser reconnects with `Last-Event-ID`
 //! and the replay covers the gap.
 
@@ -20,17 +20,18 @@ use futures_util::StreamExt as _;
 use storage::Database;
 use uuid::Uuid;
 
-use crate::model::seq_of;
 use crate::publish::{Published, Subscription};
-use crate::{store, ActivityLog};
+use crate::store;
 
 /// Entries read from the table per replay query.
 const REPLAY_BATCH: i64 = 500;
 
 /// Where a client resumes: the `Last-Event-ID` header (sent by a reconnecting
 /// `EventSource`), else the `last_event_id` query parameter (for a page that opens a new
-/// `EventSource` after getting a fresh ticket). `None`: start with what happens next.
-pub fn resume_point(req: &HttpRequest, query_value: Option<&str>) -> AppResult<Option<i64>> {
+/// `EventSource` after getting a fresh ticket): the entry id and the name of the field it
+/// came in (for a 422 when the team has no such entry, see
+/// [`crate::ActivityLog::resume_position`]). `None`: start with what happens next.
+pub fn resume_point(req: &HttpRequest, query_value: Option<&str>) -> AppResult<Option<(Uuid, &'static str)>> {
     let header = req.headers().get("Last-Event-ID").map(|v| v.to_str().unwrap_or("\u{0}"));
     let (field, raw) = match (header, query_value) {
         (Some(h), _) => ("Last-Event-ID", h),
@@ -42,15 +43,13 @@ pub fn resume_point(req: &HttpRequest, query_value: Option<&str>) -> AppResult<O
         return Ok(None);
     }
     Uuid::parse_str(raw)
-        .ok()
-        .and_then(seq_of)
-        .map(Some)
-        .ok_or_else(|| FieldError::new(field, "is not the id of an event of this stream").into())
+        .map(|id| Some((id, field)))
+        .map_err(|_| FieldError::new(field, "is not the id of an event of this stream").into())
 }
 
 /// How a stream goes on.
 enum Phase {
-    /// Reading the table after this `seq`.
+    /// Reading the table after this `team_seq`.
     Replay(i64),
     /// Forwarding the subscription.
     Live,
@@ -69,7 +68,7 @@ impl State {
     async fn next(mut self) -> Option<(Arc<Published>, State)> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
-                self.last_seq = entry.seq;
+                self.last_seq = entry.team_seq;
                 return Some((entry, self));
             }
             match self.phase {
@@ -87,13 +86,13 @@ impl State {
                         }
                     };
                     self.phase = match batch.last() {
-                        Some(last) if batch.len() as i64 == REPLAY_BATCH => Phase::Replay(last.seq),
+                        Some(last) if batch.len() as i64 == REPLAY_BATCH => Phase::Replay(last.team_seq),
                         _ => Phase::Live,
                     };
                     self.ready.extend(batch.into_iter().map(|entry| Arc::new(Published::new(entry))));
                 }
                 Phase::Live => match self.live.next().await {
-                    Some(Ok(entry)) if entry.seq > self.last_seq => self.ready.push_back(entry),
+                    Some(Ok(entry)) if entry.team_seq > self.last_seq => self.ready.push_back(entry),
                     Some(Ok(_)) => {} // already replayed
                     Some(Err(crate::Lagged)) | None => return None,
                 },
@@ -102,16 +101,17 @@ impl State {
     }
 }
 
-/// The entries of `team_id` after `resume_after` (if given) from the table, then every
-/// entry as it commits, in `seq` order without repeats. It ends if the subscriber falls
-/// behind (resume from the last entry received) or a replay read fails.
+/// The entries of `team_id` after its entry number `resume_after` (if given) from the
+/// table, then every entry of `live` (a subscription to the team taken *before* the
+/// position was read, [`crate::ActivityLog::subscribe`]), in `team_seq` order without
+/// repeats. It ends if the subscriber falls behind (resume from the last entry received)
+/// or a replay read fails.
 pub fn resume(
-    log: &ActivityLog,
+    live: Subscription,
     db: Database,
     team_id: Uuid,
     resume_after: Option<i64>,
 ) -> impl futures_util::Stream<Item = Arc<Published>> {
-    let live = log.subscribe(team_id);
     let phase = resume_after.map_or(Phase::Live, Phase::Replay);
     let state = State { db, team_id, live, phase, last_seq: resume_after.unwrap_or(0), ready: VecDeque::new() };
     futures_util::stream::unfold(state, |state| async move {
@@ -126,7 +126,7 @@ pub fn resume(
 /// entry for which `last` is true (e.g. the caller's removal from the team), so access
 /// checked at the start cannot outlive the membership.
 pub fn team_stream(
-    log: &ActivityLog,
+    live: Subscription,
     db: Database,
     team_id: Uuid,
     resume_after: Option<i64>,
@@ -134,7 +134,7 @@ pub fn team_stream(
     heartbeat: Duration,
     last: impl Fn(&crate::ActivityEntry) -> bool + 'static,
 ) -> HttpResponse {
-    let entries = Box::pin(resume(log, db, team_id, resume_after));
+    let entries = Box::pin(resume(live, db, team_id, resume_after));
     // Up to and including the entry that ends the stream; then end at once, without
     // waiting for another entry.
     let last = std::rc::Rc::new(last);

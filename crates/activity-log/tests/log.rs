@@ -106,10 +106,14 @@ fn feeds_are_newest_first_filtered_and_paged_without_gaps() {
         };
         written.push(record(&db, &log, actor, entry));
     }
-    let ids: Vec<_> = written.iter().map(|e| e.id).collect();
-    let mut sorted = ids.clone();
-    sorted.sort();
-    assert_eq!(ids, sorted, "ids increase in commit order");
+    for t in [team, other_team] {
+        let ids: Vec<_> = written.iter().filter(|e| e.team_id == t).map(|e| e.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "a team's ids increase in commit order");
+        let numbers: Vec<_> = written.iter().filter(|e| e.team_id == t).map(|e| e.team_seq).collect();
+        assert_eq!(numbers, (1..=ids.len() as i64).collect::<Vec<_>>(), "each team counts its own entries");
+    }
 
     let newest_first = |keep: &dyn Fn(&ActivityEntry) -> bool| -> Vec<Uuid> {
         written.iter().rev().filter(|e| e.team_id == team && keep(e)).map(|e| e.id).collect()
@@ -149,9 +153,10 @@ async fn follow(db: Database, log: ActivityLog, team: Uuid, delay: Duration) -> 
     for reconnects in 0..10_000 {
         // Like a browser's Last-Event-ID; a subscriber dropped before its first event
         // replays from the start (the test's writes all began after it subscribed).
-        let mut stream = Box::pin(resume(&log, db.clone(), team, Some(seen.last().copied().unwrap_or(0))));
+        let mut stream =
+            Box::pin(resume(log.subscribe(team), db.clone(), team, Some(seen.last().copied().unwrap_or(0))));
         while let Some(entry) = stream.next().await {
-            seen.push(entry.seq);
+            seen.push(entry.team_seq);
             if entry.action == "test.end" {
                 return (seen, reconnects);
             }
@@ -191,7 +196,7 @@ async fn every_subscriber_gets_exactly_the_committed_entries_in_order() {
                         if fail {
                             return Err(AppError::Conflict("the change failed after its entry".into()));
                         }
-                        Ok(entry.seq)
+                        Ok(entry.team_seq)
                     });
                     assert_eq!(result.is_err(), fail);
                     committed.extend(result.ok());
@@ -207,7 +212,7 @@ async fn every_subscriber_gets_exactly_the_committed_entries_in_order() {
     })
     .await
     .unwrap();
-    committed.push(record(&db, &log, &ada, NewEntry::new(team, "test.end")).seq);
+    committed.push(record(&db, &log, &ada, NewEntry::new(team, "test.end")).team_seq);
     committed.sort_unstable();
     assert!(committed.len() > 100);
 
@@ -219,4 +224,116 @@ async fn every_subscriber_gets_exactly_the_committed_entries_in_order() {
         dropped += reconnects;
     }
     assert!(dropped > 0, "slow subscribers were dropped and replayed (else the test proves less)");
+}
+
+/// The count an entry id carries after its time (see `activity_log::entry_id`).
+fn count_in(id: Uuid) -> u64 {
+    let b = id.as_bytes();
+    (u64::from(b[7]) << 30)
+        | (u64::from(b[8] & 0x3f) << 24)
+        | (u64::from(b[9]) << 16)
+        | (u64::from(b[10]) << 8)
+        | u64::from(b[11])
+}
+
+#[test]
+fn ids_tell_a_team_nothing_of_other_teams_volume() {
+    let (db, log, _) = setup(16);
+    let ada = user(&db, "Ada");
+    let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+    let first = record(&db, &log, &ada, NewEntry::new(mine, "task.created"));
+    for _ in 0..5 {
+        record(&db, &log, &ada, NewEntry::new(theirs, "task.updated"));
+    }
+    let second = record(&db, &log, &ada, NewEntry::new(mine, "task.updated"));
+    // Only the time and the team's own count move between two of its ids.
+    assert_eq!(count_in(second.id) - count_in(first.id), 1, "{} then {}", first.id, second.id);
+    assert_eq!((first.team_seq, second.team_seq), (1, 2));
+    assert!(second.id > first.id);
+    // Another team's id is no position in this team's stream.
+    let conn = &mut *db.read().unwrap();
+    assert_eq!(log.resume_position(conn, mine, second.id, "Last-Event-ID").unwrap(), 2);
+    let elsewhere = log.resume_position(conn, theirs, second.id, "Last-Event-ID").unwrap_err();
+    assert_eq!(elsewhere.status_code(), 422);
+}
+
+#[actix_rt::test]
+async fn ids_held_before_the_per_team_counters_still_resume_and_new_entries_follow_them() {
+    use diesel::{Connection as _, SqliteConnection};
+    use diesel_migrations::MigrationHarness as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("before.db");
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    let old = {
+        // A database as the previous release left it: every migration before the counters,
+        // and entries of two teams interleaved, numbered by the global `seq`.
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        loop {
+            let pending = conn.pending_migrations(storage::MIGRATIONS).unwrap();
+            let next = pending.first().expect("the counters migration is still to come");
+            if next.name().to_string().contains("activity_team_seq") {
+                break;
+            }
+            conn.run_next_migration(storage::MIGRATIONS).unwrap();
+        }
+        let actor = Uuid::now_v7();
+        diesel::sql_query(format!(
+            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) \
+             VALUES ('{actor}', 'a@x.io', 'a@x.io', 'Ada', 'x', 0)"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        let mut old = Vec::new();
+        for (i, team) in [a, b, a, b, b, a].iter().enumerate() {
+            let created_at = 1_764_060_000_000 + i as i64;
+            diesel::sql_query(format!(
+                "INSERT INTO activity (team_id, actor_id, action, details, created_at) \
+                 VALUES ('{team}', '{actor}', 'task.updated', '{{}}', {created_at})"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+            // The id a client of the previous release was sent for this entry.
+            old.push((*team, activity_log::legacy_entry_id(created_at, i as i64 + 1)));
+        }
+        old
+    };
+    let db = Database::open(path.to_str().unwrap()).expect("the counters migration runs at start");
+    let log = ActivityLog::new(Arc::new(InProcessPublisher::default()));
+    let a_ids: Vec<Uuid> = old.iter().filter(|(team, _)| *team == a).map(|(_, id)| *id).collect();
+    // Old ids are still the entries' ids, and each resumes at its place in its team.
+    let feed_ids: Vec<Uuid> = log
+        .team_feed(&mut db.read().unwrap(), a, &FeedQuery::parse(FeedParams::default()).unwrap())
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(feed_ids, a_ids.iter().rev().copied().collect::<Vec<_>>());
+    for (n, id) in a_ids.iter().enumerate() {
+        assert_eq!(log.resume_position(&mut db.read().unwrap(), a, *id, "Last-Event-ID").unwrap(), n as i64 + 1);
+    }
+    // The team's counter goes on from its own count, and a stream resumed from an old id
+    // replays the rest, old and new, in order.
+    let ada = Caller::new(Uuid::now_v7(), "Ada");
+    let (idb, name) = (ada.id.to_string(), ada.display_name.clone());
+    db.write(move |c| {
+        diesel::sql_query(format!(
+            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) \
+             VALUES ('{idb}', 'b@x.io', 'b@x.io', '{name}', 'x', 0)"
+        ))
+        .execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    let new = record(&db, &log, &ada, NewEntry::new(a, "task.created"));
+    assert_eq!(new.team_seq, 4);
+    assert!(new.id > a_ids[2], "the new id sorts after the team's old ones");
+    let from = log.resume_position(&mut db.read().unwrap(), a, a_ids[1], "Last-Event-ID").unwrap();
+    let mut replay = Box::pin(resume(log.subscribe(a), db.clone(), a, Some(from)));
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let entry = tokio::time::timeout(Duration::from_secs(5), replay.next()).await.unwrap().unwrap();
+        got.push(entry.id);
+    }
+    assert_eq!(got, [a_ids[2], new.id]);
 }

@@ -34,12 +34,17 @@ async fn events(
     db: web::Data<Database>,
     shutdown: web::Data<Shutdown>,
 ) -> AppResult<HttpResponse> {
-    let after = resume_point(&req, params.last_event_id.as_deref())?;
+    let team = team.into_inner();
+    let live = log.subscribe(team);
+    let after = match resume_point(&req, params.last_event_id.as_deref())? {
+        Some((id, field)) => Some(log.resume_position(&mut *db.read()?, team, id, field)?),
+        None => None,
+    };
     let heartbeat = Duration::from_millis(200);
     Ok(team_stream(
-        &log,
+        live,
         db.get_ref().clone(),
-        team.into_inner(),
+        team,
         after,
         shutdown.get_ref().clone().triggered_owned(),
         heartbeat,

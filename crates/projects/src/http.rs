@@ -776,7 +776,7 @@ async fn team_events(
     streams: web::Data<Streams>,
 ) -> AppResult<HttpResponse> {
     let team = id.into_inner().uuid();
-    let after = resume_point(&req, params.last_event_id.as_deref())?;
+    let resume = resume_point(&req, params.last_event_id.as_deref())?;
     // A place first: refused streams cost nothing more, and the place is held (and the
     // session's revocation watched) for as long as the stream lives.
     let permit = streams.into_inner().admit(&owner, Some(team))?;
@@ -785,17 +785,12 @@ async fn team_events(
         entry.action == "team.deleted"
             || (entry.action == "member.removed" && entry.details["user_id"] == serde_json::json!(me))
     };
-    // Subscribe first, check membership second: a removal that commits in between is
-    // either refused here or seen by the stream, which then ends.
-    let stream = team_stream(
-        service.log(),
-        service.database().clone(),
-        team,
-        after,
-        permit.until_ended_or(shutdown.get_ref().clone()),
-        HEARTBEAT,
-        ends_my_access,
-    );
-    call(service, move |s| s.may_watch(&caller, team)).await?;
-    Ok(stream)
+    // Subscribe first, check membership (and find the resume position) second: a removal
+    // that commits in between is either refused here or seen by the stream, which then
+    // ends; an entry that commits in between is in the replay or the subscription.
+    let live = service.log().subscribe(team);
+    let db = service.database().clone();
+    let after = call(service, move |s| s.watch_from(&caller, team, resume)).await?;
+    let ends = permit.until_ended_or(shutdown.get_ref().clone());
+    Ok(team_stream(live, db, team, after, ends, HEARTBEAT, ends_my_access))
 }

@@ -78,8 +78,10 @@ pub trait ProjectService: Send + Sync + 'static {
         task_id: Uuid,
         query: &FeedQuery,
     ) -> AppResult<Page<ActivityEntry>>;
-    /// Passes if the caller may watch the team's event stream (a member), else 404.
-    fn may_watch(&self, caller: &Caller, team_id: Uuid) -> AppResult<()>;
+    /// Checks that `caller` may watch `team_id`'s live stream (404 otherwise) and, for a
+    /// client resuming after the entry `resume` (its id, and the field it came in), where
+    /// in the team's log to replay from (422 naming the field if the team has no such entry).
+    fn watch_from(&self, caller: &Caller, team_id: Uuid, resume: Option<(Uuid, &str)>) -> AppResult<Option<i64>>;
 }
 
 /// [`ProjectService`] over the shared database, recording through an [`ActivityLog`].
@@ -277,7 +279,10 @@ impl ProjectService for SqliteProjects {
             self.log.task_feed(c, task_id, &query)
         })
     }
-    fn may_watch(&self, caller: &Caller, team_id: Uuid) -> AppResult<()> {
-        self.read(|c| access::require_member(c, team_id, caller).map(drop))
+    fn watch_from(&self, caller: &Caller, team_id: Uuid, resume: Option<(Uuid, &str)>) -> AppResult<Option<i64>> {
+        self.read(|c| {
+            access::require_member(c, team_id, caller)?;
+            resume.map(|(id, field)| self.log.resume_position(c, team_id, id, field)).transpose()
+        })
     }
 }

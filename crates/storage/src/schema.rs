@@ -108,6 +108,17 @@ diesel::table! {
         action -> Text,
         details -> Text,
         created_at -> BigInt,
+        team_seq -> BigInt,
+        public_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// Each team's activity counter: the `team_seq` of its last entry, bumped inside the
+    /// write that appends the next one.
+    activity_counters (team_id) {
+        team_id -> Text,
+        last_seq -> BigInt,
     }
 }
 
