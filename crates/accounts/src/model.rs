@@ -262,11 +262,7 @@ impl PasswordChange {
     /// rules, the current one only for what no account's password can be.
     pub(crate) fn validate(&self) -> AppResult<()> {
         let mut v = Violations::new();
-        if self.current_password.is_empty() {
-            v.push(FieldError::new("current_password", "must not be empty"));
-        } else if self.current_password.chars().nth(PASSWORD_MAX).is_some() {
-            v.push(FieldError::new("current_password", format!("must be at most {PASSWORD_MAX} characters")));
-        }
+        v.check(check_presented_password("current_password", &self.current_password));
         v.check(check_password("new_password", &self.new_password));
         v.finish()
     }
@@ -322,6 +318,18 @@ fn check_password(field: &str, password: &str) -> Result<(), FieldError> {
     refuse_nul(field, password)
 }
 
+/// A password presented to be checked against a stored hash (a login, the current password
+/// of a change): refused before hashing when no account's password can look like it.
+fn check_presented_password(field: &str, password: &str) -> Result<(), FieldError> {
+    if password.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if password.chars().nth(PASSWORD_MAX).is_some() {
+        return Err(FieldError::new(field, format!("must be at most {PASSWORD_MAX} characters")));
+    }
+    refuse_nul(field, password)
+}
+
 /// NUL is refused in passwords as in every other text field (C libraries cut strings there).
 fn refuse_nul(field: &str, password: &str) -> Result<(), FieldError> {
     if password.contains('\0') {
@@ -354,13 +362,7 @@ impl Credentials {
     pub(crate) fn validate(self) -> AppResult<ValidCredentials> {
         let mut v = Violations::new();
         let email = v.check(text::required("email", &self.email, EMAIL_MAX));
-        if self.password.is_empty() {
-            v.push(FieldError::new("password", "must not be empty"));
-        } else if self.password.chars().nth(PASSWORD_MAX).is_some() {
-            v.push(FieldError::new("password", format!("must be at most {PASSWORD_MAX} characters")));
-        } else {
-            v.check(refuse_nul("password", &self.password));
-        }
+        v.check(check_presented_password("password", &self.password));
         v.finish()?;
         Ok(ValidCredentials { email_normalized: normalize_email(&email.unwrap_or_default()), password: self.password })
     }
@@ -391,6 +393,8 @@ mod tests {
     fn passwords_refuse_nul_on_registration_and_login() {
         let err = new_user("a@b.io", "Ada", "pass\0word").validate().unwrap_err();
         assert_eq!(fields(err), ["password"]);
+        let change = PasswordChange { current_password: "pass\0word".into(), new_password: "new\0password".into() };
+        assert_eq!(fields(change.validate().unwrap_err()), ["current_password", "new_password"]);
         let login = Credentials { email: "a@b.io".into(), password: "pass\0word".into() };
         let err = login.validate().unwrap_err();
         assert_eq!(fields(err), ["password"]);
