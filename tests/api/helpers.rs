@@ -66,9 +66,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a gateway with the given notes store.
 pub async fn spawn_app_with(notes_store: NotesStore) -> TestApp {
+    spawn_app_configured(|settings| settings.notes_store = notes_store).await
+}
+
+/// Starts a gateway with the test settings as `configure` changes them.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("corkboard.db");
-    let settings = Settings { notes_store, ..Settings::for_tests(db_path.to_str().unwrap()) };
+    let mut settings = Settings::for_tests(db_path.to_str().unwrap());
+    configure(&mut settings);
     let app = Application::build(settings).expect("gateway starts");
     let base = format!("http://{}", app.address());
     let handle = app.handle();

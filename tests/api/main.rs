@@ -5,6 +5,7 @@ mod accounts;
 mod boards;
 mod browser;
 mod conditional;
+mod cors;
 mod helpers;
 mod input;
 mod learning;

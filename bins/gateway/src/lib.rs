@@ -7,6 +7,7 @@
 
 mod access_log;
 pub mod cli;
+mod cors;
 mod document;
 mod fallback;
 mod head;

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use accounts::BearerSecurity;
 use accounts::StreamTickets;
-use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
-use actix_web::http::header;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
@@ -22,9 +20,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::KnownPaths;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
-use crate::request_id::REQUEST_ID;
 use crate::settings::{NotesStore, Settings};
-use crate::{access_log, document, head, health, request_id};
+use crate::{access_log, cors, document, head, health, request_id};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -116,27 +113,6 @@ pub fn openapi_document() -> anyhow::Result<utoipa::openapi::OpenApi> {
     document::complete(openapi)
 }
 
-/// CORS for browser front ends on other origins. Credentials are bearer tokens in a header
-/// (never cookies), so allowing any origin exposes nothing a script could not already send.
-fn cors(origins: &str) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::ACCEPT,
-            REQUEST_ID,
-        ])
-        .expose_headers([header::LOCATION, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE, REQUEST_ID])
-        .max_age(3600);
-    for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
-    }
-    cors
-}
-
 /// A bound, not yet running server.
 pub struct Application {
     address: SocketAddr,
@@ -169,12 +145,13 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Opens (and migrates) the database, binds the address and prepares the server.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::cors::check(&settings.cors_origins, settings.cors_credentials).map_err(anyhow::Error::msg)?;
         let db_config = DbConfig { read_connections: settings.read_connections, ..DbConfig::default() };
         let db = Database::open_with(&settings.database_url, &db_config)
             .with_context(|| format!("opening database {}", settings.database_url))?;
         let services = Services::build(&settings, db);
         let shutdown = services.shutdown.clone();
-        let cors_origins = settings.cors_origins.clone();
+        let (cors_origins, cors_credentials) = (settings.cors_origins.clone(), settings.cors_credentials);
         let body_timeout = BodyTimeout(settings.body_timeout());
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
@@ -208,7 +185,8 @@ impl Application {
                     move |req, next| auth.clone().call(req, next)
                 }))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
-                .wrap(cors(&cors_origins))
+                .wrap(cors::cors(&cors_origins, cors_credentials))
+                .wrap(from_fn(cors::refusals_as_problems))
                 .wrap(from_fn(request_id::assign))
                 .wrap(access_log::logger())
         })
