@@ -6,6 +6,7 @@ mod boards;
 mod browser;
 mod conditional;
 mod cors;
+mod every_error;
 mod helpers;
 mod input;
 mod learning;

@@ -250,6 +250,10 @@ impl Credentials {
     }
 }
 
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewUser => NewUser::validate);
+core_models::body_rules!(Credentials => Credentials::validate);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -271,6 +271,10 @@ impl ListNotes {
     }
 }
 
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewNote => NewNote::validate);
+core_models::body_rules!(NoteChanges => NoteChanges::validate);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -306,6 +306,17 @@ pub struct NewMember {
     pub role: Option<String>,
 }
 
+impl NewMember {
+    /// The user and the role (`member` by default), naming every bad field.
+    pub(crate) fn validate(self) -> AppResult<(Uuid, Role)> {
+        let mut v = Violations::new();
+        let user = v.check(core_models::params::uuid("user_id", &self.user_id));
+        let role = self.role.map_or(Some(Role::Member), |raw| v.check(Role::parse("role", &raw)));
+        v.finish()?;
+        Ok((user.unwrap_or_default(), role.unwrap_or(Role::Member)))
+    }
+}
+
 /// The body of `PATCH /teams/{id}/members/{user_id}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -313,6 +324,12 @@ pub struct MemberChanges {
     /// The new role.
     #[schema(value_type = Role)]
     pub role: String,
+}
+
+impl MemberChanges {
+    pub(crate) fn validate(self) -> AppResult<Role> {
+        Ok(Role::parse("role", &self.role)?)
+    }
 }
 
 /// The body of `POST /teams/{id}/invites` (may be empty: `{}`).
@@ -508,3 +525,14 @@ impl CommentBody {
         Ok(text::required("body", &self.body, text::BODY_MAX)?)
     }
 }
+
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewTeam => NewTeam::validate);
+core_models::body_rules!(TeamChanges => |changes: TeamChanges| NamedChanges::from(changes).validate());
+core_models::body_rules!(NamedChanges => NamedChanges::validate);
+core_models::body_rules!(NewMember => NewMember::validate);
+core_models::body_rules!(MemberChanges => MemberChanges::validate);
+core_models::body_rules!(NewInvite => NewInvite::validate);
+core_models::body_rules!(NewTask => NewTask::validate);
+core_models::body_rules!(TaskChanges => TaskChanges::validate);
+core_models::body_rules!(CommentBody => CommentBody::validate);
