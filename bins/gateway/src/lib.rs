@@ -15,6 +15,8 @@ mod health;
 mod query_params;
 pub mod request_id;
 mod routes;
+#[cfg(test)]
+mod schema_names;
 pub mod settings;
 
 pub use routes::{AppHandle, Application};

@@ -15,6 +15,7 @@ use core_models::sse::Shutdown;
 use core_models::API_BASE;
 use storage::{Database, DbConfig};
 use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -78,28 +79,44 @@ impl Services {
     }
 }
 
+/// A domain crate's routes, to mount under [`API_BASE`].
+type Domain = Box<dyn FnOnce(&mut ServiceConfig)>;
+
+/// Every domain crate's routes, each with the crate's name.
+fn domains(services: &Services) -> Vec<(&'static str, Domain)> {
+    vec![
+        ("notes", Box::new(notes::http::configure(services.notes.clone()))),
+        (
+            "accounts",
+            Box::new(accounts::http::configure(services.accounts.clone(), services.authentication.tickets().clone())),
+        ),
+        ("tasks", Box::new(tasks::http::configure(services.tasks.clone()))),
+        ("projects", Box::new(projects::http::configure(services.projects.clone()))),
+        ("learning", Box::new(learning::http::configure(services.learning.clone()))),
+    ]
+}
+
 /// Mounts every route (health, and each domain crate under [`API_BASE`]) with the data
 /// they share; the OpenAPI document grows with the routes.
 fn mount<T>(app: UtoipaApp<T>, services: &Services) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
+    mount_domains(app, services, domains(services))
+}
+
+/// [`mount`] with only the given domains.
+fn mount_domains<T>(app: UtoipaApp<T>, services: &Services, domains: Vec<(&'static str, Domain)>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let api = domains.into_iter().fold(scope::scope(API_BASE), |api, (_, domain)| api.configure(domain));
     app.openapi(ApiDoc::openapi())
         .app_data(web::Data::new(services.db.clone()))
         .app_data(web::Data::new(services.shutdown.clone()))
         .service(health::healthz)
         .service(health::readyz)
-        .service(
-            scope::scope(API_BASE)
-                .configure(notes::http::configure(services.notes.clone()))
-                .configure(accounts::http::configure(
-                    services.accounts.clone(),
-                    services.authentication.tickets().clone(),
-                ))
-                .configure(tasks::http::configure(services.tasks.clone()))
-                .configure(projects::http::configure(services.projects.clone()))
-                .configure(learning::http::configure(services.learning.clone())),
-        )
+        .service(api)
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`, without serving: the
@@ -247,4 +264,29 @@ async fn wait_for_stop_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No two Rust types register one schema name (utoipa would keep the last silently),
+    /// and no response refers to a schema that the document gives another crate's shape.
+    #[test]
+    fn every_schema_name_means_one_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openapi.db");
+        let settings = Settings::for_tests(&path.to_string_lossy());
+        let services = Services::build(&settings, Database::open(&settings.database_url).unwrap());
+        let document = |domains| {
+            let (_, openapi) = mount_domains(App::new().into_utoipa_app(), &services, domains).split_for_parts();
+            serde_json::to_value(openapi).unwrap()
+        };
+        let merged = document(domains(&services));
+        let names: Vec<&str> = domains(&services).into_iter().map(|(name, _)| name).collect();
+        let each: Vec<(&str, serde_json::Value)> =
+            domains(&services).into_iter().zip(&names).map(|(domain, name)| (*name, document(vec![domain]))).collect();
+        let problems = crate::schema_names::clashes(&merged, &each);
+        assert!(problems.is_empty(), "schema name clashes:\n{}", problems.join("\n"));
+    }
 }

@@ -16,7 +16,7 @@ type Task = Schemas["Task"];
 type Team = Schemas["Team"];
 type Project = Schemas["Project"];
 type ProjectTask = Schemas["ProjectTask"];
-type Comment = Schemas["Comment"];
+type TaskComment = Schemas["TaskComment"];
 type ActivityEntry = Schemas["ActivityEntry"];
 type Problem = Schemas["Problem"];
 
@@ -183,7 +183,7 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
             body: { status: "in_progress" },
         }),
     );
-    const comment: Comment = await must(
+    const comment: TaskComment = await must(
         "comment",
         member.POST("/api/v1/projects/{id}/tasks/{task_id}/comments", { params: { path: taskPath }, body: { body: "On it" } }),
     );

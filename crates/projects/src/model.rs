@@ -176,8 +176,9 @@ impl core_models::id::Resource for Task {
     const NAME: &'static str = "task";
 }
 
-/// A comment on a task.
+/// A comment on a task (`TaskComment` in the OpenAPI document: learning has a `Comment`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = TaskComment)]
 pub struct Comment {
     /// Time-ordered UUIDv7.
     pub id: Uuid,
@@ -511,8 +512,10 @@ impl TaskChanges {
     }
 }
 
-/// The body of `POST .../comments` and `PATCH .../comments/{comment_id}`.
+/// The body of `POST .../comments` and `PATCH .../comments/{comment_id}`
+/// (`TaskCommentBody` in the OpenAPI document).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = TaskCommentBody)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// 1 to 20,000 characters.
