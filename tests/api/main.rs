@@ -11,6 +11,7 @@ mod helpers;
 mod input;
 mod learning;
 mod notes;
+mod openapi_shapes;
 mod platform;
 mod projects;
 mod tasks;

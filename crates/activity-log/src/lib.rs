@@ -40,6 +40,7 @@
 mod model;
 pub mod publish;
 mod query;
+mod schema;
 mod store;
 pub mod stream;
 
@@ -52,6 +53,7 @@ use uuid::Uuid;
 pub use model::{entry_id, seq_of, ActivityEntry, Details, NewEntry};
 pub use publish::{InProcessPublisher, Lagged, Published, Publisher, Subscription};
 pub use query::{FeedFilter, FeedParams, FeedQuery};
+pub use schema::{ActivityAction, ActivityDetails, ACTIONS};
 pub use store::Subject;
 
 /// The log: appends and feeds over the `activity` table, publication through a
