@@ -145,4 +145,7 @@ async fn comma_list_filters_are_arrays_of_their_enum_and_sorts_take_several_keys
     assert_eq!(res.status, 200);
     let res = app.get("/api/v1/tasks?status=pending,completed&sort=status,-due_date,title").await;
     assert_eq!(res.status, 200);
+    // Which is why the arrays do not explode: a repeated parameter is refused.
+    let res = app.get("/api/v1/tasks?status=pending&status=completed").await;
+    assert_eq!(res.error_fields(), ["status"]);
 }
