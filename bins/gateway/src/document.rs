@@ -8,16 +8,18 @@
 //! clients would otherwise type `note.title` as `string | null | undefined` and make every
 //! reader check for a field that is never missing. So every property of a schema that
 //! only responses use becomes required; a schema that requests use too is left alone.
-//! [`Problem`](core_models::Problem) is the one response type that does leave fields out
-//! (`errors`, `current_version`), so it is kept as declared.
+//! [`Problem`](core_models::Problem) (`errors`, `current_version`) and an activity entry's
+//! `details` (`ActivityDetails`: its keys depend on the action) do leave fields out, so they
+//! are kept as declared.
 
 use std::collections::{BTreeSet, VecDeque};
 
 use serde_json::Value;
 use utoipa::openapi::OpenApi;
 
-/// Schemas whose optional fields are really left out of responses (`skip_serializing_if`).
-const SOMETIMES_ABSENT: &[&str] = &["Problem"];
+/// Schemas whose optional fields are really left out of responses (`skip_serializing_if`,
+/// or an activity entry's `details`, whose keys depend on the action).
+const SOMETIMES_ABSENT: &[&str] = &["Problem", "ActivityDetails"];
 
 const SCHEMA_REF: &str = "#/components/schemas/";
 

@@ -7,6 +7,7 @@
 
 mod access_log;
 pub mod cli;
+mod cors;
 mod document;
 mod fallback;
 mod fd_budget;
@@ -17,6 +18,8 @@ pub mod protocol_log;
 mod query_params;
 pub mod request_id;
 mod routes;
+#[cfg(test)]
+mod schema_names;
 pub mod settings;
 
 pub use routes::{AppHandle, Application};

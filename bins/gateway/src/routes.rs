@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use accounts::BearerSecurity;
 use accounts::StreamTickets;
-use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest};
-use actix_web::http::header;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpRequest, HttpServer};
 use anyhow::Context as _;
@@ -18,15 +16,15 @@ use core_models::streams::{StreamLimits, Streams};
 use core_models::API_BASE;
 use storage::{Database, DbConfig};
 use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::fallback::KnownPaths;
 use crate::fd_budget::FdBudget;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
-use crate::request_id::REQUEST_ID;
 use crate::settings::{NotesStore, Settings};
-use crate::{access_log, document, head, health, request_id};
+use crate::{access_log, cors, document, head, health, request_id};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -94,29 +92,45 @@ impl Services {
     }
 }
 
+/// A domain crate's routes, to mount under [`API_BASE`].
+type Domain = Box<dyn FnOnce(&mut ServiceConfig)>;
+
+/// Every domain crate's routes, each with the crate's name.
+fn domains(services: &Services) -> Vec<(&'static str, Domain)> {
+    vec![
+        ("notes", Box::new(notes::http::configure(services.notes.clone()))),
+        (
+            "accounts",
+            Box::new(accounts::http::configure(services.accounts.clone(), services.authentication.tickets().clone())),
+        ),
+        ("tasks", Box::new(tasks::http::configure(services.tasks.clone()))),
+        ("projects", Box::new(projects::http::configure(services.projects.clone()))),
+        ("learning", Box::new(learning::http::configure(services.learning.clone()))),
+    ]
+}
+
 /// Mounts every route (health, and each domain crate under [`API_BASE`]) with the data
 /// they share; the OpenAPI document grows with the routes.
 fn mount<T>(app: UtoipaApp<T>, services: &Services) -> UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
+    mount_domains(app, services, domains(services))
+}
+
+/// [`mount`] with only the given domains.
+fn mount_domains<T>(app: UtoipaApp<T>, services: &Services, domains: Vec<(&'static str, Domain)>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    let api = domains.into_iter().fold(scope::scope(API_BASE), |api, (_, domain)| api.configure(domain));
     app.openapi(ApiDoc::openapi())
         .app_data(web::Data::new(services.db.clone()))
         .app_data(web::Data::new(services.shutdown.clone()))
         .app_data(web::Data::from(services.streams.clone()))
         .service(health::healthz)
         .service(health::readyz)
-        .service(
-            scope::scope(API_BASE)
-                .configure(notes::http::configure(services.notes.clone()))
-                .configure(accounts::http::configure(
-                    services.accounts.clone(),
-                    services.authentication.tickets().clone(),
-                ))
-                .configure(tasks::http::configure(services.tasks.clone()))
-                .configure(projects::http::configure(services.projects.clone()))
-                .configure(learning::http::configure(services.learning.clone())),
-        )
+        .service(api)
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`, without serving: the
@@ -128,27 +142,6 @@ pub fn openapi_document() -> anyhow::Result<utoipa::openapi::OpenApi> {
     let services = Services::build(&settings, Database::open(&settings.database_url)?, StreamLimits::default());
     let (_, openapi) = mount(App::new().into_utoipa_app(), &services).split_for_parts();
     document::complete(openapi)
-}
-
-/// CORS for browser front ends on other origins. Credentials are bearer tokens in a header
-/// (never cookies), so allowing any origin exposes nothing a script could not already send.
-fn cors(origins: &str) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::ACCEPT,
-            REQUEST_ID,
-        ])
-        .expose_headers([header::LOCATION, header::ETAG, header::RETRY_AFTER, header::WWW_AUTHENTICATE, REQUEST_ID])
-        .max_age(3600);
-    for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
-    }
-    cors
 }
 
 /// A bound, not yet running server.
@@ -183,6 +176,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Opens (and migrates) the database, binds the address and prepares the server.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::cors::check(&settings.cors_origins, settings.cors_credentials).map_err(anyhow::Error::msg)?;
         let db_config = DbConfig { read_connections: settings.read_connections, ..DbConfig::default() };
         let db = Database::open_with(&settings.database_url, &db_config)
             .with_context(|| format!("opening database {}", settings.database_url))?;
@@ -199,7 +193,7 @@ impl Application {
         );
         let services = Services::build(&settings, db, limits);
         let shutdown = services.shutdown.clone();
-        let cors_origins = settings.cors_origins.clone();
+        let (cors_origins, cors_credentials) = (settings.cors_origins.clone(), settings.cors_credentials);
         let body_timeout = BodyTimeout(settings.body_timeout());
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
@@ -235,7 +229,8 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 // Before any other work on a request: 414/431 past the documented limits.
                 .wrap(from_fn(crate::protocol_limits::refuse_oversized))
-                .wrap(cors(&cors_origins))
+                .wrap(cors::cors(&cors_origins, cors_credentials))
+                .wrap(from_fn(cors::refusals_as_problems))
                 .wrap(from_fn(request_id::assign))
                 .wrap(access_log::logger())
         })
@@ -299,4 +294,30 @@ async fn wait_for_stop_signal() {
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No two Rust types register one schema name (utoipa would keep the last silently),
+    /// and no response refers to a schema that the document gives another crate's shape.
+    #[test]
+    fn every_schema_name_means_one_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openapi.db");
+        let settings = Settings::for_tests(&path.to_string_lossy());
+        let services =
+            Services::build(&settings, Database::open(&settings.database_url).unwrap(), StreamLimits::default());
+        let document = |domains| {
+            let (_, openapi) = mount_domains(App::new().into_utoipa_app(), &services, domains).split_for_parts();
+            serde_json::to_value(openapi).unwrap()
+        };
+        let merged = document(domains(&services));
+        let names: Vec<&str> = domains(&services).into_iter().map(|(name, _)| name).collect();
+        let each: Vec<(&str, serde_json::Value)> =
+            domains(&services).into_iter().zip(&names).map(|(domain, name)| (*name, document(vec![domain]))).collect();
+        let problems = crate::schema_names::clashes(&merged, &each);
+        assert!(problems.is_empty(), "schema name clashes:\n{}", problems.join("\n"));
+    }
 }

@@ -43,6 +43,12 @@ pub struct Settings {
     #[arg(long = "cors-origins", env = "CORS_ORIGINS", default_value = "*")]
     pub cors_origins: String,
 
+    /// Let the origins of `--cors-origins` send credentials (cookies, TLS client
+    /// certificates; `Access-Control-Allow-Credentials: true`). Needs the origins named:
+    /// refused at start together with `*`.
+    #[arg(long = "cors-credentials", env = "CORS_CREDENTIALS", default_value_t = false)]
+    pub cors_credentials: bool,
+
     /// Days a login token stays valid (1 to 3650).
     #[arg(long = "token-ttl-days", env = "TOKEN_TTL_DAYS", default_value_t = accounts::DEFAULT_TOKEN_TTL_DAYS,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -101,6 +107,7 @@ impl Settings {
             workers: Some(2),
             blocking_threads: 8,
             cors_origins: "*".into(),
+            cors_credentials: false,
             token_ttl_days: accounts::DEFAULT_TOKEN_TTL_DAYS,
             read_connections: 4,
             header_timeout_secs: 5,

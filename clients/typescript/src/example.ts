@@ -16,7 +16,7 @@ type Task = Schemas["Task"];
 type Team = Schemas["Team"];
 type Project = Schemas["Project"];
 type ProjectTask = Schemas["ProjectTask"];
-type Comment = Schemas["Comment"];
+type TaskComment = Schemas["TaskComment"];
 type ActivityEntry = Schemas["ActivityEntry"];
 type Problem = Schemas["Problem"];
 
@@ -48,7 +48,9 @@ function describe(error: unknown): string {
 
 /** A client that sends `token` (when set) as `Authorization: Bearer <token>`. */
 function client(baseUrl: string, token?: string) {
-    const api = createClient<paths>({ baseUrl });
+    // Comma-list filters are arrays with `style: form, explode: false` in the document:
+    // `status=todo,done`, not `status=todo&status=done` (openapi-fetch's default).
+    const api = createClient<paths>({ baseUrl, querySerializer: { array: { style: "form", explode: false } } });
     if (token !== undefined) {
         const bearer: Middleware = {
             onRequest({ request }) {
@@ -113,7 +115,7 @@ async function tasks(api: Api): Promise<void> {
     const completedAt: string | null = completed.completed_at;
     const page = await must(
         "list tasks",
-        api.GET("/api/v1/tasks", { params: { query: { status: "completed", sort: "-created_at" } } }),
+        api.GET("/api/v1/tasks", { params: { query: { status: ["completed", "in_progress"], sort: "-created_at,title" } } }),
     );
     const stats = await must("task stats", api.GET("/api/v1/tasks/stats", { params: { query: {} } }));
     const read = await must("get task", api.GET("/api/v1/tasks/{id}", { params: { path: { id: task.id } } }));
@@ -183,7 +185,7 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
             body: { status: "in_progress" },
         }),
     );
-    const comment: Comment = await must(
+    const comment: TaskComment = await must(
         "comment",
         member.POST("/api/v1/projects/{id}/tasks/{task_id}/comments", { params: { path: taskPath }, body: { body: "On it" } }),
     );
@@ -204,7 +206,7 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
     );
     const projectTasks = await must(
         "project tasks",
-        admin.GET("/api/v1/projects/{id}/tasks", { params: { path: { id: project.id }, query: { status: "in_progress" } } }),
+        admin.GET("/api/v1/projects/{id}/tasks", { params: { path: { id: project.id }, query: { status: ["in_progress"] } } }),
     );
     const read = await must("get project task", admin.GET("/api/v1/projects/{id}/tasks/{task_id}", { params: { path: taskPath } }));
     const assignee: string = read.assignee?.display_name ?? "nobody";
@@ -214,6 +216,13 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
         admin.GET("/api/v1/projects/{id}/tasks/{task_id}/activity", { params: { path: taskPath } }),
     );
     const actions = (entries: ActivityEntry[]) => entries.map((e) => `${e.action} by ${e.actor.display_name}`);
+    // `action` is an enum and `details` has typed keys: a status change reads as `{from, to}`.
+    const statusChange = history.items.find((e) => e.action === "task.status_changed");
+    const change = statusChange?.details.status;
+    const fromTo = typeof change === "object" && change !== null ? `${change.from} -> ${change.to}` : "none";
+    if (fromTo !== "todo -> in_progress") {
+        throw new Error(`task.status_changed details: expected todo -> in_progress, got ${fromTo}`);
+    }
     const projects = await must("projects", admin.GET("/api/v1/teams/{id}/projects", { params: { path } }));
     const teams = await must("teams", member.GET("/api/v1/teams"));
     const current = await must("get team", member.GET("/api/v1/teams/{id}", { params: { path } }));
@@ -232,7 +241,7 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
             `${comments.items.length} comment(s), ${mine.items.length} assigned to me, ${projectTasks.items.length} in progress`,
     );
     console.log(`team activity: ${actions(feed.items).join(", ")}`);
-    console.log(`task activity: ${actions(history.items).join(", ")}`);
+    console.log(`task activity: ${actions(history.items).join(", ")}; status ${fromTo}`);
 
     await done(
         "delete comment",

@@ -368,6 +368,11 @@ impl Credentials {
     }
 }
 
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewUser => NewUser::validate);
+core_models::body_rules!(Credentials => Credentials::validate);
+core_models::body_rules!(PasswordChange => |change: PasswordChange| change.validate());
+
 #[cfg(test)]
 mod tests {
     use super::*;

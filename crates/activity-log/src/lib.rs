@@ -42,6 +42,7 @@
 mod model;
 pub mod publish;
 mod query;
+mod schema;
 mod store;
 pub mod stream;
 
@@ -54,6 +55,7 @@ use uuid::Uuid;
 pub use model::{entry_id, legacy_entry_id, ActivityEntry, Details, NewEntry, MAX_TEAM_SEQ};
 pub use publish::{InProcessPublisher, Lagged, Published, Publisher, Subscription};
 pub use query::{FeedFilter, FeedParams, FeedQuery};
+pub use schema::{ActivityAction, ActivityDetails, ACTIONS};
 pub use store::Subject;
 
 /// The log: appends and feeds over the `activity` table, publication through a

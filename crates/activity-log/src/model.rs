@@ -24,11 +24,11 @@ pub struct ActivityEntry {
     /// Who did it.
     pub actor: UserRef,
     /// What happened: `task.status_changed`, `member.added`, ...
-    #[schema(example = "task.status_changed")]
+    #[schema(value_type = crate::ActivityAction, example = "task.status_changed")]
     pub action: String,
     /// What changed: `{"field": {"from": old, "to": new}}` per changed field, plus any
     /// context the action records (e.g. `{"title": "..."}` for a created task).
-    #[schema(value_type = Object, example = json!({"status": {"from": "todo", "to": "done"}}))]
+    #[schema(value_type = crate::ActivityDetails, example = json!({"status": {"from": "todo", "to": "done"}}))]
     pub details: Value,
     /// When it was recorded (never earlier than the entry before it).
     #[serde(with = "time::rfc3339")]

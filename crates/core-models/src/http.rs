@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde_path_to_error::Segment;
 
 use crate::problem::PROBLEM_CONTENT_TYPE;
+use crate::rules::{top_field, BodyRules};
 use crate::version::{etag, none_match, IfMatch, Versioned};
 use crate::{AppError, AppResult, Board, Caller, FieldError, MaybeCaller, Problem};
 
@@ -265,7 +266,7 @@ impl<T> Json<T> {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + BodyRules + 'static> FromRequest for Json<T> {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
@@ -333,10 +334,12 @@ fn foreign_charset(req: &HttpRequest) -> Option<String> {
 }
 
 /// Parses a JSON body: syntax errors are 400, shape errors 422 naming every bad field
-/// (see [`every_bad_field`]).
+/// (see [`every_bad_field`]) and, beside them, every other field that breaks one of the
+/// body's [`BodyRules`] (checked on the body with stand-ins for its bad fields), so one
+/// answer names them all.
 /// Every request body of the API is an object; serde would also read a struct from an
 /// array of its fields in order, so anything but an object is refused up front.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+pub fn parse_json<T: DeserializeOwned + BodyRules>(body: &[u8]) -> AppResult<T> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         // Not an object: valid JSON of another kind is a 422, anything else a 400.
         return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
@@ -356,10 +359,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> AppResult<T> {
             let first = field_error(e.path(), &e.inner().to_string());
             let value: serde_json::Value = serde_json::from_slice(body)
                 .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-            let mut errors = every_bad_field::<T>(value);
+            let (mut errors, repaired) = shape_errors::<T>(value);
             if errors.is_empty() {
                 // Only the raw text shows some errors (a duplicate key: the parsed map keeps one).
                 errors.push(first);
+            }
+            if let Some(repaired) = repaired {
+                add_broken_rules(&mut errors, &repaired);
             }
             Err(AppError::Validation(errors))
         }
@@ -380,11 +386,38 @@ pub const MAX_FIELD_ERRORS: usize = 20;
 /// so the next attempt reaches the fields after it. When no stand-in fits (e.g. a required
 /// timestamp), the search stops with what it found.
 pub fn every_bad_field<T: DeserializeOwned>(body: serde_json::Value) -> Vec<FieldError> {
+    shape_errors::<T>(body).0
+}
+
+/// The rule errors of `repaired` (the body with stand-ins for its bad fields) that are
+/// about fields the shape errors did not name: the stand-ins' own rule errors are noise,
+/// and so are whole-body rules (which the stand-ins may have broken).
+fn add_broken_rules<T: BodyRules>(errors: &mut Vec<FieldError>, repaired: &T) {
+    let named: Vec<String> = errors.iter().map(|e| top_field(&e.field).to_string()).collect();
+    for error in repaired.broken_rules() {
+        let field = top_field(&error.field);
+        let known = field == "body" || named.iter().any(|n| n == field);
+        if !known && errors.len() < MAX_FIELD_ERRORS && !errors.contains(&error) {
+            errors.push(error);
+        }
+    }
+}
+
+/// [`every_bad_field`], and the body as `T` once its bad fields are removed or replaced by
+/// stand-ins (`None` when the search stopped before the body parsed).
+fn shape_errors<T: DeserializeOwned>(body: serde_json::Value) -> (Vec<FieldError>, Option<T>) {
     let mut body = body;
     let mut errors: Vec<FieldError> = Vec::new();
     let mut settled: Vec<String> = Vec::new();
+    let mut repaired = None;
     while errors.len() < MAX_FIELD_ERRORS {
-        let Err(err) = serde_path_to_error::deserialize::<_, T>(&body) else { break };
+        let err = match serde_path_to_error::deserialize::<_, T>(&body) {
+            Ok(value) => {
+                repaired = Some(value);
+                break;
+            }
+            Err(err) => err,
+        };
         let message = strip_position(&err.inner().to_string());
         let Some(object) = body.as_object_mut() else { break };
         // Depending on the deserialiser, the path of an unknown field is empty or the field.
@@ -439,7 +472,7 @@ pub fn every_bad_field<T: DeserializeOwned>(body: serde_json::Value) -> Vec<Fiel
             break;
         }
     }
-    errors
+    (errors, repaired)
 }
 
 /// Whether a deserialisation error is about the top-level field `key`.
@@ -617,6 +650,72 @@ mod tests {
         count: u32,
         #[serde(default, with = "crate::time::rfc3339_option")]
         at: Option<chrono::DateTime<chrono::Utc>>,
+    }
+
+    crate::body_rules!(Body);
+    crate::body_rules!(Pair);
+
+    /// A body with rules beyond its shape, like the API's: `priority` is a string checked
+    /// after parsing, `title` must not be blank.
+    #[derive(Debug, Clone, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Ruled {
+        title: String,
+        #[serde(default)]
+        priority: Option<String>,
+        #[serde(default)]
+        tags: Vec<String>,
+    }
+
+    impl Ruled {
+        fn validate(self) -> AppResult<()> {
+            let mut v = crate::Violations::new();
+            if self.title.trim().is_empty() {
+                v.push(FieldError::new("title", "must not be empty"));
+            }
+            if self.priority.as_deref().is_some_and(|p| !["low", "high"].contains(&p)) {
+                v.push(FieldError::new("priority", "must be one of `low`, `high`"));
+            }
+            if self.tags.iter().any(|t| t.is_empty()) {
+                v.push(FieldError::new("tags", "must not hold empty tags"));
+            }
+            if self.tags.len() > 2 {
+                v.push(FieldError::new("body", "too many tags"));
+            }
+            v.finish()
+        }
+    }
+
+    crate::body_rules!(Ruled => Ruled::validate);
+
+    #[test]
+    fn type_errors_and_broken_rules_are_named_together() {
+        // serde stops at `title`; the rule on `priority` is still checked.
+        let err = parse_json::<Ruled>(br#"{"title": 42, "priority": "x"}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["title", "priority"]);
+        assert_eq!(err.field_errors()[0].message, "invalid type: integer `42`, expected a string");
+        assert_eq!(err.field_errors()[1].message, "must be one of `low`, `high`");
+        // Order of the body does not matter; unknown and missing fields too.
+        let err = parse_json::<Ruled>(br#"{"priority": "x", "colour": 1}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["colour", "title", "priority"]);
+        // A field with a wrong type is named once, not again for its stand-in ("" is blank).
+        let err = parse_json::<Ruled>(br#"{"title": [], "tags": [""]}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["title", "tags"]);
+        let err = parse_json::<Ruled>(br#"{"title": "t", "tags": ["", 5]}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["tags[1]"], "the stand-in's rule error on `tags` is not added");
+        // Whole-body rules are left to the service (a stand-in may be what broke them).
+        let err = parse_json::<Ruled>(br#"{"title": 1, "tags": ["a", "b", "c"]}"#).unwrap_err();
+        assert_eq!(fields_of(&err), ["title"]);
+        // A body of the right shape is left to the service's own validation.
+        assert!(parse_json::<Ruled>(br#"{"title": " ", "priority": "x"}"#).is_ok());
+    }
+
+    #[test]
+    fn broken_rules_stop_at_the_error_cap() {
+        let body: String = (0..MAX_FIELD_ERRORS).map(|i| format!("\"f{i}\": 1,")).collect();
+        let body = format!("{{{body} \"title\": 1, \"priority\": \"x\"}}");
+        let err = parse_json::<Ruled>(body.as_bytes()).unwrap_err();
+        assert_eq!(err.field_errors().len(), MAX_FIELD_ERRORS);
     }
 
     fn fields_of(err: &AppError) -> Vec<&str> {

@@ -42,6 +42,7 @@ pub mod params;
 pub mod patch;
 pub mod problem;
 pub mod rank;
+pub mod rules;
 pub mod sort;
 #[cfg(feature = "http")]
 pub mod sse;
@@ -57,4 +58,5 @@ pub use caller::{Caller, MaybeCaller, UserRef};
 pub use error::{AppError, AppResult, FieldError, Violations};
 pub use pagination::{CursorValue, Page, PageRequest};
 pub use problem::Problem;
+pub use rules::BodyRules;
 pub use sort::{Sort, SortField, SortKey};

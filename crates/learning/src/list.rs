@@ -99,10 +99,8 @@ pub struct ListChallengesParams {
     #[param(example = "algorithms", min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<String>,
     /// Comma list of difficulties: `beginner`, `intermediate`, `advanced`, `expert`.
-    #[param(
-        example = "intermediate,advanced",
-        pattern = "^(beginner|intermediate|advanced|expert)(,(beginner|intermediate|advanced|expert))*$"
-    )]
+    #[param(value_type = Option<Vec<Difficulty>>, style = Form, explode = false, min_items = 1,
+            example = json!(["intermediate", "advanced"]))]
     pub difficulty: Option<String>,
     /// Full-text search over title and description (every word, as a prefix).
     pub q: Option<String>,
@@ -111,9 +109,11 @@ pub struct ListChallengesParams {
     #[param(value_type = Option<bool>)]
     pub completed: Option<String>,
     /// `difficulty`, `rating`, `popularity`, `created_at`, `title`; `-` for descending;
-    /// comma-separated (each field at most once; the pattern shows one key). Default
-    /// `-created_at`.
-    #[param(example = "-rating", pattern = "^(-?(difficulty|rating|popularity|created_at|title))?$")]
+    /// comma-separated, each field at most once. Default `-created_at`.
+    #[param(
+        example = "-rating,title",
+        pattern = "^(-?(difficulty|rating|popularity|created_at|title)(,-?(difficulty|rating|popularity|created_at|title))*)?$"
+    )]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
@@ -505,8 +505,9 @@ pub struct ListPathsParams {
     pub topic: Option<String>,
     /// Full-text search over title and description (every word, as a prefix).
     pub q: Option<String>,
-    /// `created_at` or `title`; `-` for descending. Default `-created_at`.
-    #[param(example = "title", pattern = "^(-?(created_at|title))?$")]
+    /// `created_at` or `title`; `-` for descending; comma-separated, each field at most
+    /// once. Default `-created_at`.
+    #[param(example = "title", pattern = "^(-?(created_at|title)(,-?(created_at|title))*)?$")]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

@@ -724,6 +724,17 @@ impl FeedbackBody {
     }
 }
 
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewChallenge => NewChallenge::validate);
+core_models::body_rules!(ChallengeChanges => ChallengeChanges::validate);
+core_models::body_rules!(NewPath => NewPath::validate);
+core_models::body_rules!(PathChanges => PathChanges::validate);
+core_models::body_rules!(PathChallenges => PathChallenges::validate);
+core_models::body_rules!(CompletionBody => CompletionBody::validate);
+core_models::body_rules!(RatingBody => RatingBody::validate);
+core_models::body_rules!(CommentBody => CommentBody::validate);
+core_models::body_rules!(FeedbackBody => FeedbackBody::validate);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -204,9 +204,12 @@ pub struct ListNotesParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `created_at`, `updated_at`, `title`; `-` for descending. Default `-created_at`. The
-    /// pattern shows one key; several, comma-separated and each at most once, work too.
-    #[param(example = "-updated_at", pattern = "^(-?(created_at|updated_at|title))?$")]
+    /// `created_at`, `updated_at`, `title`; `-` for descending; comma-separated, each field
+    /// at most once. Default `-created_at`.
+    #[param(
+        example = "title,-updated_at",
+        pattern = "^(-?(created_at|updated_at|title)(,-?(created_at|updated_at|title))*)?$"
+    )]
     pub sort: Option<String>,
     /// Full-text search over title and content: every word must match (as a word prefix).
     pub q: Option<String>,
@@ -273,6 +276,10 @@ impl ListNotes {
         })
     }
 }
+
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewNote => NewNote::validate);
+core_models::body_rules!(NoteChanges => NoteChanges::validate);
 
 #[cfg(test)]
 mod tests {

@@ -732,7 +732,7 @@ struct TeamEvent {
     #[schema(format = Uuid)]
     id: String,
     /// The entry's action, e.g. `task.updated`.
-    #[schema(example = "task.updated")]
+    #[schema(value_type = activity_log::ActivityAction, example = "task.updated")]
     event: String,
     /// The activity entry as JSON (an `ActivityEntry`).
     #[schema(content_media_type = "application/json")]

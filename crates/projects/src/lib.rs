@@ -30,6 +30,8 @@
 
 pub mod access;
 mod comments;
+#[cfg(test)]
+mod documented;
 pub mod http;
 pub mod list;
 mod model;

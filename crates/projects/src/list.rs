@@ -98,10 +98,12 @@ macro_rules! task_list_params {
         #[into_params(parameter_in = Query)]
         pub struct $name {
             /// Comma list of statuses: `todo`, `in_progress`, `done`.
-            #[param(example = "todo,in_progress", pattern = "^(todo|in_progress|done)(,(todo|in_progress|done))*$")]
+            #[param(value_type = Option<Vec<TaskStatus>>, style = Form, explode = false, min_items = 1,
+                    example = json!(["todo", "in_progress"]))]
             pub status: Option<String>,
             /// Comma list of priorities: `low`, `medium`, `high`, `urgent`.
-            #[param(example = "high,urgent", pattern = "^(low|medium|high|urgent)(,(low|medium|high|urgent))*$")]
+            #[param(value_type = Option<Vec<Priority>>, style = Form, explode = false, min_items = 1,
+                    example = json!(["high", "urgent"]))]
             pub priority: Option<String>,
             /// `me`, `none`, or a user id.
             #[param(example = "me", pattern = "^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")]
@@ -119,9 +121,11 @@ macro_rules! task_list_params {
             pub q: Option<String>,
             $($extra)*
             /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`; `-` for
-            /// descending; comma-separated (each field at most once; the pattern shows one key).
-            /// Default `-created_at`.
-            #[param(example = "due_date", pattern = "^(-?(created_at|updated_at|due_date|priority|status|title))?$")]
+            /// descending; comma-separated, each field at most once. Default `-created_at`.
+            #[param(
+                example = "status,-due_date",
+                pattern = "^(-?(created_at|updated_at|due_date|priority|status|title)(,-?(created_at|updated_at|due_date|priority|status|title))*)?$"
+            )]
             pub sort: Option<String>,
             /// Page size, 1 to 200 (default 50).
             #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

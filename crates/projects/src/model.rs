@@ -176,8 +176,9 @@ impl core_models::id::Resource for Task {
     const NAME: &'static str = "task";
 }
 
-/// A comment on a task.
+/// A comment on a task (`TaskComment` in the OpenAPI document: learning has a `Comment`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = TaskComment)]
 pub struct Comment {
     /// Time-ordered UUIDv7.
     pub id: Uuid,
@@ -306,6 +307,17 @@ pub struct NewMember {
     pub role: Option<String>,
 }
 
+impl NewMember {
+    /// The user and the role (`member` by default), naming every bad field.
+    pub(crate) fn validate(self) -> AppResult<(Uuid, Role)> {
+        let mut v = Violations::new();
+        let user = v.check(core_models::params::uuid("user_id", &self.user_id));
+        let role = self.role.map_or(Some(Role::Member), |raw| v.check(Role::parse("role", &raw)));
+        v.finish()?;
+        Ok((user.unwrap_or_default(), role.unwrap_or(Role::Member)))
+    }
+}
+
 /// The body of `PATCH /teams/{id}/members/{user_id}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -313,6 +325,12 @@ pub struct MemberChanges {
     /// The new role.
     #[schema(value_type = Role)]
     pub role: String,
+}
+
+impl MemberChanges {
+    pub(crate) fn validate(self) -> AppResult<Role> {
+        Ok(Role::parse("role", &self.role)?)
+    }
 }
 
 /// The body of `POST /teams/{id}/invites` (may be empty: `{}`).
@@ -494,8 +512,10 @@ impl TaskChanges {
     }
 }
 
-/// The body of `POST .../comments` and `PATCH .../comments/{comment_id}`.
+/// The body of `POST .../comments` and `PATCH .../comments/{comment_id}`
+/// (`TaskCommentBody` in the OpenAPI document).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(as = TaskCommentBody)]
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// 1 to 20,000 characters.
@@ -508,3 +528,14 @@ impl CommentBody {
         Ok(text::required("body", &self.body, text::BODY_MAX)?)
     }
 }
+
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewTeam => NewTeam::validate);
+core_models::body_rules!(TeamChanges => |changes: TeamChanges| NamedChanges::from(changes).validate());
+core_models::body_rules!(NamedChanges => NamedChanges::validate);
+core_models::body_rules!(NewMember => NewMember::validate);
+core_models::body_rules!(MemberChanges => MemberChanges::validate);
+core_models::body_rules!(NewInvite => NewInvite::validate);
+core_models::body_rules!(NewTask => NewTask::validate);
+core_models::body_rules!(TaskChanges => TaskChanges::validate);
+core_models::body_rules!(CommentBody => CommentBody::validate);

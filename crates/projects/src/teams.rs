@@ -189,11 +189,7 @@ pub fn add_member(
     team_id: Uuid,
     new: NewMember,
 ) -> AppResult<Member> {
-    let mut v = core_models::Violations::new();
-    let user = v.check(core_models::params::uuid("user_id", &new.user_id));
-    let role = new.role.map_or(Some(Role::Member), |raw| v.check(Role::parse("role", &raw)));
-    v.finish()?;
-    let (user, role) = (user.unwrap_or_default(), role.unwrap_or(Role::Member));
+    let (user, role) = new.validate()?;
     require_admin(conn, team_id, caller)?;
     if role_of(conn, team_id, user)?.is_some() {
         return Err(AppError::Conflict("the user is already a member of the team".into()));
@@ -225,7 +221,7 @@ pub fn change_role(
     user: Uuid,
     changes: MemberChanges,
 ) -> AppResult<Member> {
-    let role = Role::parse("role", &changes.role)?;
+    let role = changes.validate()?;
     require_admin(conn, team_id, caller)?;
     let current = member(conn, team_id, user)?;
     if current.role == role {

@@ -246,6 +246,10 @@ impl ValidChanges {
     }
 }
 
+// What the JSON extractor checks beside a body's shape, to name every bad field at once.
+core_models::body_rules!(NewTask => NewTask::validate);
+core_models::body_rules!(TaskChanges => TaskChanges::validate);
+
 #[cfg(test)]
 mod tests {
     use super::*;

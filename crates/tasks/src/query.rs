@@ -67,10 +67,8 @@ const SEARCH_MAX: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct ListTasksParams {
     /// Comma list of statuses to keep: `pending`, `in_progress`, `completed`.
-    #[param(
-        example = "pending,in_progress",
-        pattern = "^(pending|in_progress|completed)(,(pending|in_progress|completed))*$"
-    )]
+    #[param(value_type = Option<Vec<TaskStatus>>, style = Form, explode = false, min_items = 1,
+            example = json!(["pending", "in_progress"]))]
     pub status: Option<String>,
     /// Only tasks due on or after this date (`YYYY-MM-DD`).
     #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
@@ -93,9 +91,11 @@ pub struct ListTasksParams {
     /// Full-text search over title and description: every word must match (as a word prefix).
     pub q: Option<String>,
     /// `created_at`, `updated_at`, `due_date`, `status`, `title`; `-` for descending;
-    /// comma-separated (each field at most once; the pattern shows one key). Default
-    /// `-created_at`.
-    #[param(example = "due_date", pattern = "^(-?(created_at|updated_at|due_date|status|title))?$")]
+    /// comma-separated, each field at most once. Default `-created_at`.
+    #[param(
+        example = "status,due_date",
+        pattern = "^(-?(created_at|updated_at|due_date|status|title)(,-?(created_at|updated_at|due_date|status|title))*)?$"
+    )]
     pub sort: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

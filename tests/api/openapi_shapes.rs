@@ -1,0 +1,151 @@
+//! The OpenAPI document's shapes that generated clients rely on: actions and stream events
+//! as enums, `details` as an object with properties, comma-list filters as arrays of their
+//! enum (`style: form`, `explode: false`), `sort` patterns that take several keys.
+
+#![allow(clippy::unwrap_used)]
+
+use actix_web::http::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, user, TestApp, User};
+
+fn schema<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    &doc["components"]["schemas"][name]
+}
+
+/// The schema a `$ref` (or the value itself) stands for.
+fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        Some(name) => schema(doc, name),
+        None => value,
+    }
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect()
+}
+
+fn parameter<'a>(doc: &'a Value, path: &str, name: &str) -> &'a Value {
+    doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name && p["in"] == "query")
+        .unwrap_or_else(|| panic!("GET {path} has no `{name}`"))
+}
+
+#[actix_rt::test]
+async fn actions_and_events_are_enums_and_details_an_object_with_properties() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    let entry = schema(&doc, "ActivityEntry");
+    let action = resolve(&doc, &entry["properties"]["action"]);
+    let actions = strings(&action["enum"]);
+    // API.md's minimum list.
+    for required in [
+        "team.created",
+        "member.added",
+        "member.removed",
+        "member.role_changed",
+        "project.created",
+        "project.updated",
+        "project.deleted",
+        "task.created",
+        "task.updated",
+        "task.assigned",
+        "task.status_changed",
+        "task.deleted",
+        "comment.created",
+    ] {
+        assert!(actions.contains(&required), "{required} not in {actions:?}");
+    }
+    let event = resolve(&doc, &schema(&doc, "TeamEvent")["properties"]["event"]);
+    assert_eq!(event["enum"], action["enum"], "a stream event's `event` is its entry's action");
+
+    let details = resolve(&doc, &entry["properties"]["details"]);
+    assert_eq!(details["type"], "object");
+    assert!(details.get("required").is_none(), "which keys appear depends on the action");
+    let status = &details["properties"]["status"];
+    let change = status["oneOf"].as_array().unwrap().iter().find(|s| s["type"] == "object").unwrap();
+    assert_eq!(strings(&change["required"]), ["from", "to"]);
+}
+
+async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Value) -> Value {
+    let body = (!body.is_null()).then_some(body);
+    let res = app.as_user(Some(&who.bearer), method, path, &[], body.as_ref()).await;
+    assert!(res.status < 300, "{path}: {} {}", res.status, String::from_utf8_lossy(&res.body));
+    res.json()
+}
+
+#[actix_rt::test]
+async fn every_action_the_server_writes_is_in_the_documented_enum() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    let documented = resolve(&doc, &schema(&doc, "ActivityEntry")["properties"]["action"])["enum"].clone();
+    let ada = user(&app, "Ada").await;
+    let bob = user(&app, "Bob").await;
+    let team = call(&app, &ada, Method::POST, "/api/v1/teams", json!({"name": "Squad"})).await;
+    let team_id = team["id"].as_str().unwrap();
+    call(&app, &ada, Method::POST, &format!("/api/v1/teams/{team_id}/members"), json!({"user_id": bob.id})).await;
+    let project =
+        call(&app, &ada, Method::POST, &format!("/api/v1/teams/{team_id}/projects"), json!({"name": "P"})).await;
+    let tasks = format!("/api/v1/projects/{}/tasks", project["id"].as_str().unwrap());
+    let task = call(&app, &ada, Method::POST, &tasks, json!({"title": "t"})).await;
+    let task_path = format!("{tasks}/{}", task["id"].as_str().unwrap());
+    call(&app, &ada, Method::PATCH, &task_path, json!({"status": "done"})).await;
+    call(&app, &ada, Method::PATCH, &task_path, json!({"assignee_id": bob.id})).await;
+    call(&app, &ada, Method::POST, &format!("{task_path}/comments"), json!({"body": "hi"})).await;
+    let feed = call(&app, &ada, Method::GET, &format!("/api/v1/teams/{team_id}/activity"), Value::Null).await;
+    let entries = feed["items"].as_array().unwrap();
+    assert!(entries.len() >= 6);
+    for entry in entries {
+        assert!(documented.as_array().unwrap().contains(&entry["action"]), "{entry}");
+    }
+    let changed = entries.iter().find(|e| e["action"] == "task.status_changed").unwrap();
+    assert_eq!(changed["details"]["status"], json!({"from": "todo", "to": "done"}));
+}
+
+#[actix_rt::test]
+async fn comma_list_filters_are_arrays_of_their_enum_and_sorts_take_several_keys() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    for (path, name, values) in [
+        ("/api/v1/projects/{id}/tasks", "status", &["todo", "in_progress", "done"][..]),
+        ("/api/v1/projects/{id}/tasks", "priority", &["low", "medium", "high", "urgent"]),
+        ("/api/v1/teams/{id}/tasks", "status", &["todo", "in_progress", "done"]),
+        ("/api/v1/tasks", "status", &["pending", "in_progress", "completed"]),
+        ("/api/v1/learning/challenges", "difficulty", &["beginner", "intermediate", "advanced", "expert"]),
+    ] {
+        let param = parameter(&doc, path, name);
+        assert_eq!((param["style"].as_str(), param["explode"].as_bool()), (Some("form"), Some(false)), "{path} {name}");
+        assert_eq!(param["schema"]["type"], "array", "{path} {name}");
+        assert_eq!(param["schema"]["minItems"], 1, "{path} {name}: `x=` is refused");
+        assert_eq!(strings(&resolve(&doc, &param["schema"]["items"])["enum"]), values, "{path} {name}");
+    }
+    for (path, several) in [
+        ("/api/v1/notes", "title,-updated_at"),
+        ("/api/v1/tasks", "status,-due_date,title"),
+        ("/api/v1/projects/{id}/tasks", "priority,-due_date"),
+        ("/api/v1/teams/{id}/tasks", "status,title"),
+        ("/api/v1/learning/challenges", "-rating,title"),
+        ("/api/v1/learning/paths", "title,-created_at"),
+    ] {
+        let pattern = parameter(&doc, path, "sort")["schema"]["pattern"].as_str().unwrap();
+        let pattern = regex::Regex::new(pattern).unwrap();
+        let first = several.split(',').next().unwrap();
+        for ok in [several, first, ""] {
+            assert!(pattern.is_match(ok), "{path}: `{ok}` should match {pattern}");
+        }
+        for bad in [format!("{several},"), format!(",{several}"), "nope".to_string(), format!("{first} ")] {
+            assert!(!pattern.is_match(&bad), "{path}: `{bad}` should not match {pattern}");
+        }
+    }
+    // What the document allows, the server takes.
+    let res = app.get("/api/v1/notes?sort=title,-updated_at").await;
+    assert_eq!(res.status, 200);
+    let res = app.get("/api/v1/tasks?status=pending,completed&sort=status,-due_date,title").await;
+    assert_eq!(res.status, 200);
+    // Which is why the arrays do not explode: a repeated parameter is refused.
+    let res = app.get("/api/v1/tasks?status=pending&status=completed").await;
+    assert_eq!(res.error_fields(), ["status"]);
+}
