@@ -10,13 +10,11 @@ use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use core_models::http::{blocking, created, Json};
 use core_models::id::Id;
 use core_models::openapi::{Busy, JsonBodyErrors, LoginRequired};
-use core_models::pagination::IdPaging;
+use core_models::pagination::IdPagingParams;
 use core_models::streams::StreamOwner;
 use core_models::{AppError, AppResult, Caller, Page, Problem, API_BASE};
-use serde::Deserialize;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::IntoParams;
 use utoipa::Modify;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -219,25 +217,13 @@ async fn logout_all(accounts: Accounts, me: CurrentUser) -> AppResult<HttpRespon
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `limit` and `cursor` of the session list.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct SessionListParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// The caller's live sessions (tokens neither revoked nor expired), oldest first: when
 /// each was created and last used, and the browser and address of its login. `current`
 /// marks the session of this request. The tokens themselves are never shown again.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
-    params(SessionListParams),
+    params(IdPagingParams),
     responses(
         (status = 200, description = "One page of sessions", body = Page<SessionInfo>),
         LoginRequired,
@@ -248,9 +234,9 @@ pub struct SessionListParams {
 async fn list_sessions(
     accounts: Accounts,
     me: CurrentUser,
-    params: web::Query<SessionListParams>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<HttpResponse> {
-    let paging = IdPaging::parse("sessions", &me.id(), params.limit.as_deref(), params.cursor.as_deref())?;
+    let paging = params.parse("sessions", &me.id())?;
     let accounts = accounts.into_inner();
     let page = blocking(move || accounts.sessions(&me, &paging)).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "private, no-cache")).json(page))

@@ -314,17 +314,7 @@ async fn ids_held_before_the_per_team_counters_still_resume_and_new_entries_foll
     }
     // The team's counter goes on from its own count, and a stream resumed from an old id
     // replays the rest, old and new, in order.
-    let ada = Caller::new(Uuid::now_v7(), "Ada");
-    let (idb, name) = (ada.id.to_string(), ada.display_name.clone());
-    db.write(move |c| {
-        diesel::sql_query(format!(
-            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) \
-             VALUES ('{idb}', 'b@x.io', 'b@x.io', '{name}', 'x', 0)"
-        ))
-        .execute(c)?;
-        Ok(())
-    })
-    .unwrap();
+    let ada = user(&db, "Ada");
     let new = record(&db, &log, &ada, NewEntry::new(a, "task.created"));
     assert_eq!(new.team_seq, 4);
     assert!(new.id > a_ids[2], "the new id sorts after the team's old ones");

@@ -313,6 +313,27 @@ impl IdPaging {
     }
 }
 
+/// The query of a list in id order: `limit` and `cursor`, as every such list's handler
+/// takes them (`web::Query<IdPagingParams>`), documented once.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IdPagingParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl IdPagingParams {
+    /// The paging of the list `list` of `owner` (cursors are bound to both; see
+    /// [`IdPaging::parse`]).
+    pub fn parse(&self, list: &str, owner: &impl std::fmt::Debug) -> Result<IdPaging, crate::AppError> {
+        IdPaging::parse(list, owner, self.limit.as_deref(), self.cursor.as_deref())
+    }
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
