@@ -21,7 +21,10 @@ import tempfile
 import time
 import urllib.request
 
-EXTRA_ARGS = []
+# The live scenario's 1,000 subscribers are one user (one small client process): above the
+# default per-user stream limit (16), which guards real deployments against one member
+# holding every stream. --gateway-arg adds to these.
+EXTRA_ARGS = ["--max-streams-per-user", "2000"]
 GATEWAY_PID = [0]
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
