@@ -3,7 +3,7 @@ CARGO ?= cargo
 DATABASE_URL ?= data/corkboard.db
 BENCH_DURATION ?= 10
 
-.PHONY: run migrate test lint fmt bench build release ci browser contract client
+.PHONY: run migrate test test-postgres lint fmt bench build release ci browser contract client
 
 ## Build (release) and serve on 127.0.0.1:8080 from ./data/corkboard.db (migrated at start).
 run:
@@ -17,6 +17,15 @@ migrate:
 test:
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+
+## The PostgreSQL checks so far (issue 16): both engines' migrations give the same schema.
+## Starts a throwaway cluster (scripts/postgres.sh; installs Debian's postgresql package if
+## missing) and stops and removes it afterwards, whether the tests pass or not.
+test-postgres:
+	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/corkboard-pg.XXXXXX"); \
+	trap 'scripts/postgres.sh stop "$$dir"' EXIT; \
+	url=$$(scripts/postgres.sh start "$$dir" | tail -n 1) || exit 1; \
+	CORKBOARD_TEST_POSTGRES_URL=$$url $(CARGO) test -p storage --test schema_match
 
 ## Formatting and clippy, warnings as errors.
 lint:
