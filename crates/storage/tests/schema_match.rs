@@ -22,7 +22,14 @@
 //! - the foreign keys: column -> table.column and the ON DELETE action.
 //!
 //! Then it reverts every PostgreSQL migration (which must leave nothing behind), applies
-//! them again and compares again. Without the variable it says why it skipped and passes.
+//! them again and compares again.
+//!
+//! A second test runs one set of changes on both engines and compares what the triggers
+//! keep (task counters, ratings, completion and tag counts, learners' progress, the sort
+//! keys' order) and which rows a search for each of a list of words finds: FTS5's quoted
+//! prefix term on SQLite, the folded `tsquery` prefix on PostgreSQL.
+//!
+//! Without the variable both say why they skipped and pass.
 
 // A test harness: a failed expectation is a failed test.
 #![allow(clippy::expect_used)]
@@ -740,6 +747,168 @@ fn both_engines_migrate_to_the_same_schema() {
 
     assert!(problems.is_empty(), "the engines' schemas differ:\n{}", problems.join("\n"));
     assert!(first.len() >= declared.len(), "compared {} tables", first.len());
+}
+
+// ---- the triggers and the full-text search do the same on both engines ----
+
+/// Changes that move every trigger-kept aggregate, in SQL both engines take as is.
+const CHANGES: &str = "
+INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) VALUES
+    ('u1', 'A@x.io', 'a@x.io', 'A', 'h', 1), ('u2', 'b@x.io', 'b@x.io', 'B', 'h', 1);
+
+INSERT INTO tasks (id, owner_id, title, description, status, due_date, created_at, updated_at, completed_at) VALUES
+    ('t1', NULL, 'Invoice March', 'send the invoices', 0, '2026-03-01', 1000, 1000, NULL),
+    ('t2', 'u1', 'Café order', 'beans, filters', 2, NULL, 1000, 90000000, 90000000),
+    ('t3', 'u1', 'report', NULL, 1, '2026-03-01', 1000, 1000, NULL),
+    ('t4', 'u2', 'Zebra', 'gone soon', 2, '2026-04-30', 1000, 200000000, 200000000),
+    ('t5', 'u2', '_under', 'ann@example.com v1.2-beta', 0, NULL, 1000, 1000, NULL);
+UPDATE tasks SET status = 2, completed_at = 172800000, updated_at = 172800000 WHERE id = 't1';
+UPDATE tasks SET owner_id = 'u2' WHERE id = 't3';
+UPDATE tasks SET status = 0, completed_at = NULL WHERE id = 't2';
+UPDATE tasks SET title = 'Report again', due_date = '2026-05-01' WHERE id = 't3';
+DELETE FROM tasks WHERE id = 't4';
+
+INSERT INTO notes (id, title, content, created_at, updated_at) VALUES
+    ('n1', 'Über plan', 'Write to ann@example.com about v1.2-beta; café at 12:30', 1, 1),
+    ('n2', NULL, 'grocery list: beans, naïve résumé', 1, 1);
+UPDATE notes SET content = 'grocery list: beans, naïve résumé, invoices' WHERE id = 'n2';
+
+INSERT INTO challenges (id, title, description, difficulty, topic, tags, author_id, created_at, updated_at, version) VALUES
+    ('c1', 'Zeta', 'last', 0, 'Rust', '[]', 'u1', 1, 1, 1),
+    ('c2', 'alpha', 'first', 1, 'rust', '[]', 'u1', 1, 1, 1),
+    ('c3', 'Beta', NULL, 2, 'Go', '[]', 'u1', 1, 1, 1),
+    ('c4', '_under', NULL, 3, 'Go', '[]', 'u2', 1, 1, 1);
+INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key) VALUES
+    ('c1', 'x', 0, 0, 0, 1, 'Zeta'), ('c2', 'x', 1, 0, 0, 1, 'alpha'), ('c2', 'y', 1, 0, 0, 1, 'alpha'),
+    ('c3', 'y', 2, 0, 0, 1, 'Beta'), ('c4', 'x', 3, 0, 0, 1, '_under');
+INSERT INTO learning_paths (id, title, description, topic, author_id, created_at, updated_at, version) VALUES
+    ('p1', 'One', NULL, 'rust', 'u1', 1, 1, 1), ('p2', 'Two', NULL, 'go', 'u1', 1, 1, 1),
+    ('p3', 'Three', NULL, 'go', 'u2', 1, 1, 1);
+INSERT INTO path_challenges (path_id, position, challenge_id) VALUES
+    ('p1', 0, 'c1'), ('p1', 1, 'c2'), ('p2', 0, 'c2'), ('p2', 1, 'c3'), ('p3', 0, 'c4');
+INSERT INTO completions (id, challenge_id, user_id, solution, completed_at) VALUES
+    ('k1', 'c1', 'u1', NULL, 100), ('k2', 'c2', 'u1', NULL, 200), ('k3', 'c3', 'u2', NULL, 50),
+    ('k4', 'c2', 'u2', NULL, 60);
+INSERT INTO enrollments (user_id, path_id, enrolled_at) VALUES
+    ('u1', 'p1', 5), ('u1', 'p2', 5), ('u2', 'p2', 5), ('u2', 'p1', 5), ('u2', 'p3', 5);
+INSERT INTO completions (id, challenge_id, user_id, solution, completed_at) VALUES
+    ('k5', 'c4', 'u2', NULL, 300), ('k6', 'c3', 'u1', NULL, 400);
+INSERT INTO path_challenges (path_id, position, challenge_id) VALUES ('p3', 1, 'c3');
+DELETE FROM completions WHERE id = 'k6';
+INSERT INTO ratings (challenge_id, user_id, stars, rated_at) VALUES
+    ('c1', 'u1', 4, 1), ('c1', 'u2', 3, 1), ('c2', 'u1', 5, 1), ('c3', 'u2', 1, 1);
+UPDATE ratings SET stars = 2 WHERE challenge_id = 'c1' AND user_id = 'u2';
+DELETE FROM ratings WHERE challenge_id = 'c3';
+UPDATE challenges SET title = 'gamma', difficulty = 1 WHERE id = 'c3';
+DELETE FROM path_challenges WHERE path_id = 'p3' AND challenge_id = 'c4';
+DELETE FROM challenges WHERE id = 'c2';
+DELETE FROM learning_paths WHERE id = 'p1';
+";
+
+/// What the triggers keep, one text row per row; `true` where the order is the point.
+const AGGREGATES: &[(&str, bool)] = &[
+    ("SELECT owner_key || '|' || CAST(status AS TEXT) || '|' || due_key || '|' || CAST(n AS TEXT) AS name FROM task_counts", false),
+    ("SELECT owner_key || '|' || CAST(day AS TEXT) || '|' || CAST(n AS TEXT) AS name FROM task_completions", false),
+    ("SELECT id || '|' || due_key AS name FROM tasks", false),
+    ("SELECT id AS name FROM tasks ORDER BY title_key, id", true),
+    ("SELECT tag || '|' || CAST(challenge_count AS TEXT) AS name FROM tags", false),
+    ("SELECT id || '|' || CAST(difficulty AS TEXT) || '|' || CAST(rating_sum AS TEXT) || '|' || CAST(rating_count AS TEXT) \
+      || '|' || CAST(completion_count AS TEXT) || '|' || CAST(rating_key AS TEXT) AS name FROM challenges", false),
+    ("SELECT id AS name FROM challenges ORDER BY title_key, id", true),
+    ("SELECT challenge_id || '|' || tag || '|' || CAST(difficulty AS TEXT) || '|' || CAST(rating_key AS TEXT) || '|' \
+      || CAST(completion_count AS TEXT) || '|' || lower(title_key) AS name FROM challenge_tags", false),
+    ("SELECT challenge_id AS name FROM challenge_tags WHERE tag = 'x' ORDER BY title_key, challenge_id", true),
+    ("SELECT id || '|' || CAST(challenge_count AS TEXT) AS name FROM learning_paths", false),
+    ("SELECT user_id || '|' || path_id || '|' || CAST(completed_count AS TEXT) || '|' \
+      || coalesce(CAST(last_completed_at AS TEXT), '-') AS name FROM enrollments", false),
+];
+
+/// Words a user might search for: whole words, prefixes, accents either way, pieces of
+/// addresses and versions, and words that are nowhere.
+const SEARCH_WORDS: &[&str] = &[
+    "invoice", "invoices", "inv", "cafe", "café", "CAFÉ", "uber", "über", "example", "ann", "beta", "v1", "2", "again",
+    "beans", "naive", "resume", "report", "gone", "nothing", "com",
+];
+
+/// The `name` column of every row of `sql`, sorted unless the order is the point.
+macro_rules! rows {
+    ($conn:expr, $sql:expr, $ordered:expr) => {{
+        let mut rows: Vec<String> =
+            diesel::sql_query($sql).load::<Name>($conn).expect($sql).into_iter().map(|n| n.name).collect();
+        if !$ordered {
+            rows.sort();
+        }
+        rows
+    }};
+}
+
+#[test]
+fn both_engines_keep_the_same_aggregates_and_find_the_same_words() {
+    let Ok(server_url) = std::env::var(URL_VAR) else {
+        eprintln!("skipped: {URL_VAR} is not set, so there is no PostgreSQL server to compare against");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("aggregates.db");
+    let mut sqlite = SqliteConnection::establish(&path.to_string_lossy()).expect("opening SQLite");
+    sqlite.batch_execute("PRAGMA foreign_keys = ON").expect("foreign keys on");
+    sqlite.run_pending_migrations(MIGRATIONS_SQLITE).expect("SQLite migrations");
+    sqlite.batch_execute(CHANGES).expect("the changes on SQLite");
+
+    let db = ScratchDatabase::create(&server_url);
+    let mut pg = PgConnection::establish(&db.url).expect("connecting to the test database");
+    pg.run_pending_migrations(MIGRATIONS_POSTGRES).expect("PostgreSQL migrations");
+    pg.batch_execute(CHANGES).expect("the changes on PostgreSQL");
+
+    let mut problems = Vec::new();
+    for (sql, ordered) in AGGREGATES {
+        let (s, p) = (rows!(&mut sqlite, *sql, *ordered), rows!(&mut pg, *sql, *ordered));
+        assert!(!s.is_empty(), "nothing to compare: {sql}");
+        if s != p {
+            problems.push(format!("{sql}\n  SQLite:     {s:?}\n  PostgreSQL: {p:?}"));
+        }
+    }
+
+    // What the search code sends each engine for one word typed by a user: FTS5's quoted
+    // prefix term, and the folded lexeme as a tsquery prefix (see the notes migration).
+    let mut found_any = false;
+    for (table, id) in [("notes", "n"), ("tasks", "t")] {
+        for word in SEARCH_WORDS {
+            let quoted = format!("\"{}\"*", word.replace('"', "\"\""));
+            let s: Vec<String> = {
+                let sql = format!(
+                    "SELECT t.id AS name FROM {table} AS t JOIN {table}_fts AS f ON f.rowid = t.seq \
+                     WHERE {table}_fts MATCH ? ORDER BY 1"
+                );
+                diesel::sql_query(sql)
+                    .bind::<Text, _>(&quoted)
+                    .load::<Name>(&mut sqlite)
+                    .expect("SQLite search")
+                    .into_iter()
+                    .map(|n| n.name)
+                    .collect()
+            };
+            let p: Vec<String> = {
+                let sql = format!(
+                    "SELECT id AS name FROM {table} \
+                     WHERE search @@ to_tsquery('simple', quote_literal(search_fold($1)) || ':*') ORDER BY 1"
+                );
+                diesel::sql_query(sql)
+                    .bind::<Text, _>(*word)
+                    .load::<Name>(&mut pg)
+                    .expect("PostgreSQL search")
+                    .into_iter()
+                    .map(|n| n.name)
+                    .collect()
+            };
+            found_any |= s.iter().any(|r| r.starts_with(id));
+            if s != p {
+                problems.push(format!("{table}: {word:?} finds {s:?} on SQLite, {p:?} on PostgreSQL"));
+            }
+        }
+    }
+    assert!(found_any, "the searches found nothing on either engine");
+    assert!(problems.is_empty(), "the engines differ:\n{}", problems.join("\n"));
 }
 
 // ---- the comparison itself, without a server ----
