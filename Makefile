@@ -3,33 +3,52 @@ CARGO ?= cargo
 DATABASE_URL ?= data/corkboard.db
 BENCH_DURATION ?= 10
 
-.PHONY: run migrate test lint fmt bench build release ci browser contract client
+.PHONY: deps run migrate test test-postgres lint fmt bench build release ci browser contract client
+
+## What the build needs from the system: the PostgreSQL client library is compiled in
+## (pq-sys `bundled`), against the system's OpenSSL headers; Debian's libssl-dev when missing.
+deps:
+	@dpkg -s libssl-dev >/dev/null 2>&1 || pkg-config --exists openssl 2>/dev/null || { \
+		echo "installing libssl-dev (OpenSSL headers for the bundled PostgreSQL client library)"; \
+		DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null 2>&1; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >/dev/null; }
 
 ## Build (release) and serve on 127.0.0.1:8080 from ./data/corkboard.db (migrated at start).
-run:
+run: deps
 	$(CARGO) run --release -p gateway -- serve --database-url $(DATABASE_URL)
 
 ## Apply pending migrations to $(DATABASE_URL) and exit.
-migrate:
+migrate: deps
 	$(CARGO) run --release -p gateway -- migrate --database-url $(DATABASE_URL)
 
-## Every test: unit, conformance, black-box HTTP and doc tests.
-test:
+## Every test: unit, conformance, black-box HTTP and doc tests on SQLite, then the
+## PostgreSQL checks (a throwaway cluster; see test-postgres).
+test: deps
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	$(MAKE) --no-print-directory test-postgres
+
+## The PostgreSQL checks so far (issue 16): both engines' migrations give the same schema.
+## Starts a throwaway cluster (scripts/postgres.sh; installs Debian's postgresql package if
+## missing) and stops and removes it afterwards, whether the tests pass or not.
+test-postgres:
+	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/corkboard-pg.XXXXXX"); \
+	trap 'scripts/postgres.sh stop "$$dir"' EXIT; \
+	url=$$(scripts/postgres.sh start "$$dir" | tail -n 1) || exit 1; \
+	CORKBOARD_TEST_POSTGRES_URL=$$url $(CARGO) test -p storage --test schema_match
 
 ## Formatting and clippy, warnings as errors.
-lint:
+lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
 
-build:
+build: deps
 	$(CARGO) build --workspace
 
-release:
+release: deps
 	$(CARGO) build --release -p gateway
 
 ## Load benchmarks against a release gateway (installs the oha load generator if missing).

@@ -20,8 +20,17 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::writer::Writer;
 
-/// The migrations of `migrations/`, compiled into every binary that links this crate.
-pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+/// The SQLite migrations (`migrations/sqlite/`), compiled into every binary that links
+/// this crate.
+pub const MIGRATIONS_SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// The PostgreSQL migrations (`migrations/postgres/`): one folder per SQLite migration,
+/// same names (Diesel records the version, the name's prefix), producing the same tables,
+/// columns and constraints; `tests/schema_match.rs` compares the two.
+pub const MIGRATIONS_POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// The migrations [`Database`] runs today: the SQLite ones.
+pub const MIGRATIONS: EmbeddedMigrations = MIGRATIONS_SQLITE;
 
 /// A connection borrowed from one of the pools.
 pub type PooledConn = PooledConnection<ConnectionManager<SqliteConnection>>;

@@ -24,5 +24,8 @@ pub mod search;
 pub mod sql;
 pub mod writer;
 
-pub use database::{test_pool, test_pool_with, Database, DbConfig, PooledConn, SearchConn, TestDb, MIGRATIONS};
+pub use database::{
+    test_pool, test_pool_with, Database, DbConfig, PooledConn, SearchConn, TestDb, MIGRATIONS, MIGRATIONS_POSTGRES,
+    MIGRATIONS_SQLITE,
+};
 pub use writer::{after_commit, in_write};

@@ -1,5 +1,7 @@
-//! The one Diesel schema of Corkboard. Written by hand to match `migrations/`; a test
-//! (`schema_matches_migrations`) checks that every table and column here exists after migrating.
+//! The one Diesel schema of Corkboard. Written by hand to match `migrations/sqlite/` (and
+//! `migrations/postgres/`, which produce the same tables); a test
+//! (`schema_matches_migrations`) checks that every table and column here exists after
+//! migrating, and `tests/schema_match.rs` that PostgreSQL's types are the ones declared here.
 //!
 //! Timestamps are `BigInt` milliseconds since the epoch (see `core_models::time`); ids are
 //! UUID text. Tables keep an integer rowid (`seq`) where FTS5 indexes them.

@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn due_key_uses_the_no_due_date_stand_in() {
-        let migration = include_str!("../../../../migrations/2026-11-25-000002_tasks/up.sql");
+        let migration = include_str!("../../../../migrations/sqlite/2026-11-25-000002_tasks/up.sql");
         assert!(migration
             .contains(&format!("due_key      TEXT GENERATED ALWAYS AS (coalesce(due_date, '{NO_DUE_DATE_KEY}'))")));
         assert!(NO_DUE_DATE_KEY > "9999-12-31", "above every real date");

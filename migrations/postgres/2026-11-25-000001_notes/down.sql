@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS notes;
+DROP FUNCTION IF EXISTS search_fold(text);

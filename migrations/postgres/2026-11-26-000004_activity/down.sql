@@ -1,0 +1,2 @@
+DROP TABLE activity;
+DROP FUNCTION is_json_object(text);

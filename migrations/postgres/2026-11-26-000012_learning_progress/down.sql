@@ -1,0 +1,12 @@
+DROP TRIGGER challenges_progress_delete ON challenges;
+DROP FUNCTION challenges_progress_delete();
+DROP TRIGGER path_challenges_progress_delete ON path_challenges;
+DROP TRIGGER path_challenges_progress_insert ON path_challenges;
+DROP TRIGGER completions_progress_delete ON completions;
+DROP TRIGGER completions_progress_insert ON completions;
+DROP TRIGGER enrollments_progress_start ON enrollments;
+DROP FUNCTION path_challenges_progress();
+DROP FUNCTION completions_progress();
+DROP FUNCTION enrollments_progress_start();
+ALTER TABLE enrollments DROP COLUMN last_completed_at;
+ALTER TABLE enrollments DROP COLUMN completed_count;

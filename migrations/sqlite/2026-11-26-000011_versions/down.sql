@@ -1,0 +1,2 @@
+ALTER TABLE tasks DROP COLUMN version;
+ALTER TABLE notes DROP COLUMN version;
