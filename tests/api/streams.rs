@@ -275,7 +275,7 @@ async fn a_password_change_revokes_every_other_session_and_checks_the_current_pa
     let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
     let res =
         call(&app, &ada, Method::POST, "/api/v1/auth/password", Some(change("wrong password", "a new password"))).await;
-    assert_eq!(res.error_fields(), ["current_password"]);
+    assert!(res.problem(403)["detail"].as_str().unwrap().contains("current_password"), "a wrong current password");
     let res = call(&app, &ada, Method::POST, "/api/v1/auth/password", Some(change("", "short"))).await;
     assert_eq!(res.error_fields(), ["current_password", "new_password"]);
     let res = call(

@@ -42,11 +42,13 @@ tested, and tests/api covers the 422s one by one.
 5. Sessions. `POST /auth/logout-all` revokes every token of its caller, and
 `DELETE /auth/sessions/{id}` one of them (the stateful phase feeds it ids from
 `GET /auth/sessions`, the run's own session among them). A wrong `current_password` of
-`POST /auth/password` counts as a failed login of its caller, and enough of them would
-refuse the logins the logout pool needs. So these operations, when they carry the run's
-token, run as users of their own instead: a fresh login of a "sessions" user for each
-revoking case, and a "password" user's token for password changes (which a fuzzer never
-gets right, so that token stays valid; its 429s are documented answers).
+`POST /auth/password` counts as a failed login of its caller. So these operations, when
+they carry the run's token, run as users of their own instead: each revoking case takes
+the token of a throwaway user registered before fuzzing starts (once the fuzzer's wrong
+passwords reach the login limit, no login from this address succeeds, so none can be
+made later; when the pool runs dry a case gets a revoked token, and its 401 is a
+documented answer), and password changes use a "password" user's token (a fuzzer never
+guesses its password, so that token stays valid; its 403s and 429s are documented).
 
 6. Sort keys. `sort` takes a comma list of keys (`status,-due_date`), each field at most
 once: `title,-title` is refused with 422, rightly, and the document's pattern cannot say
@@ -125,11 +127,29 @@ def register(email: str, name: str) -> str:
     return call("POST", "/auth/register", {"email": email, "display_name": name, "password": PASSWORD})["id"]
 
 
-SESSIONS_EMAIL = f"sessions-{EMAIL}"
 PASSWORD_EMAIL = f"password-{EMAIL}"
-register(SESSIONS_EMAIL, "Contract sessions")
 register(PASSWORD_EMAIL, "Contract password")
 PASSWORD_TOKEN = login(PASSWORD_EMAIL)
+
+
+def session_user_token(n: int) -> str:
+    email = f"sessions{n}-{EMAIL}"
+    register(email, f"Contract sessions {n}")
+    return login(email)
+
+
+_session_pool = [session_user_token(n) for n in range(int(os.environ.get("CONTRACT_SESSION_USERS", "60")))]
+_revoked = []
+
+
+def revocable_token() -> str:
+    """A live token of a user nobody else uses (see 5.); a revoked one once they are gone."""
+    with _lock:
+        if _session_pool:
+            token = _session_pool.pop()
+            _revoked.append(token)
+            return token
+        return _revoked[-1]
 REVOKING = {("POST", "/api/v1/auth/logout-all"), ("DELETE", "/api/v1/auth/sessions/{id}")}
 PASSWORD_CHANGE = ("POST", "/api/v1/auth/password")
 
@@ -175,7 +195,7 @@ def before_call(context, case, kwargs):
     if operation == ("POST", LOGOUT_PATH):
         use_throwaway_token(case)
     elif operation in REVOKING:
-        use_throwaway_token(case, lambda: login(SESSIONS_EMAIL))
+        use_throwaway_token(case, revocable_token)
     elif operation == PASSWORD_CHANGE:
         use_throwaway_token(case, lambda: PASSWORD_TOKEN)
     if not is_positive(case):

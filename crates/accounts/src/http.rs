@@ -269,9 +269,9 @@ async fn revoke_session(
 /// Change the password, giving the current one. Every other session of the caller is
 /// revoked (their streams end); this one stays logged in.
 ///
-/// A wrong `current_password` is 422 naming it and counts as a failed login (429 with
-/// `Retry-After` past the limits of `POST /auth/login`), so a stolen token is no way to
-/// guess the password.
+/// A wrong `current_password` is 403 (the request is well-formed; the caller is not
+/// allowed the change) and counts as a failed login (429 with `Retry-After` past the
+/// limits of `POST /auth/login`), so a stolen token is no way to guess the password.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -280,7 +280,8 @@ async fn revoke_session(
         (status = 204, description = "The password is changed; every other session is revoked"),
         JsonBodyErrors,
         LoginRequired,
-        (status = 422, description = "A wrong `current_password`, or a `new_password` that breaks the rules (each named)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`current_password` is not the account's password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field that breaks the rules (each named)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong passwords from this address", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds until an attempt is allowed again"))),
         Busy,

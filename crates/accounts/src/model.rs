@@ -73,8 +73,8 @@ pub struct NewUser {
     /// Trimmed, 1 to 100 characters.
     #[schema(example = "Ada Lovelace", min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub display_name: String,
-    /// 8 to 128 characters, taken as is (not trimmed).
-    #[schema(format = Password, min_length = 8, max_length = 128, write_only, example = "correct horse battery staple")]
+    /// 8 to 128 characters, taken as is (not trimmed); no NUL.
+    #[schema(format = Password, min_length = 8, max_length = 128, write_only, pattern = "^[^\\x00]*$", example = "correct horse battery staple")]
     pub password: String,
 }
 
@@ -101,7 +101,7 @@ pub struct Credentials {
     )]
     pub email: String,
     /// The password, exactly as registered.
-    #[schema(format = Password, write_only, example = "correct horse battery staple", min_length = 1, max_length = 128)]
+    #[schema(format = Password, write_only, example = "correct horse battery staple", min_length = 1, max_length = 128, pattern = "^[^\\x00]*$")]
     pub password: String,
 }
 
@@ -241,10 +241,10 @@ impl ClientInfo {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// The password now, exactly as registered.
-    #[schema(format = Password, write_only, example = "correct horse battery staple", min_length = 1, max_length = 128)]
+    #[schema(format = Password, write_only, example = "correct horse battery staple", min_length = 1, max_length = 128, pattern = "^[^\\x00]*$")]
     pub current_password: String,
     /// The new password: 8 to 128 characters, taken as is (not trimmed).
-    #[schema(format = Password, min_length = 8, max_length = 128, write_only, example = "a longer horse battery staple")]
+    #[schema(format = Password, min_length = 8, max_length = 128, write_only, pattern = "^[^\\x00]*$", example = "a longer horse battery staple")]
     pub new_password: String,
 }
 

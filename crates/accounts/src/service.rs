@@ -69,9 +69,9 @@ pub trait AccountService: Send + Sync + 'static {
     /// Revokes every session of the caller, the current one included.
     fn logout_all(&self, current: &CurrentUser) -> AppResult<()>;
 
-    /// Changes the caller's password after checking the current one (a wrong one is 422
-    /// naming `current_password`, and counts like a failed login from `client`: 429 past
-    /// the limit), and revokes every other session of the caller.
+    /// Changes the caller's password after checking the current one (a wrong one is 403,
+    /// and counts like a failed login from `client`: 429 past the limit), and revokes every
+    /// other session of the caller.
     fn change_password(&self, current: &CurrentUser, change: PasswordChange, client: IpAddr) -> AppResult<()>;
 
     /// A user with email, for the user itself; 404 if unknown.

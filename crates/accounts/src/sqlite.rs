@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use core_models::pagination::IdPaging;
 use core_models::streams::{SessionKey, Streams};
-use core_models::{time, AppError, AppResult, FieldError, Page};
+use core_models::{time, AppError, AppResult, Page};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sqlite::Sqlite;
@@ -435,7 +435,7 @@ impl AccountService for SqliteAccounts {
         // passwords count like failed logins.
         inner.throttle.admit(&email_normalized, client, now)?;
         if !inner.passwords.verify(&mut slot, &change.current_password, &stored)? {
-            return Err(FieldError::new("current_password", "is not the account's password").into());
+            return Err(AppError::Forbidden("current_password is not the account's password".into()));
         }
         inner.throttle.succeeded(&email_normalized, client, now);
         let new_hash = inner.passwords.hash(&mut slot, &change.new_password)?;
