@@ -302,7 +302,7 @@ async fn a_password_change_revokes_every_other_session_and_checks_the_current_pa
 }
 
 #[actix_rt::test]
-async fn a_stream_ends_when_its_token_expires_and_when_its_member_leaves() {
+async fn a_stream_ends_when_its_token_expires_and_when_its_member_leaves_or_is_removed() {
     let app = spawn_app_configured(|_| {}).await;
     let (ada, bob) = (user(&app, "AdaExpiry").await, user(&app, "BobExpiry").await);
     let squad = team(&app, &ada, &[&bob]).await;
@@ -332,6 +332,14 @@ async fn a_stream_ends_when_its_token_expires_and_when_its_member_leaves() {
     let mut carols = stream(&app, &path, Some(&carol.bearer)).await;
     ok(&call(&app, &carol, Method::DELETE, &format!("/api/v1/teams/{squad}/members/{}", carol.id), None).await, 204);
     ends_within(&mut carols, Duration::from_secs(1), "a member who left").await;
+
+    // Being removed by an admin ends it too, within a second.
+    let dave = user(&app, "DaveRemoved").await;
+    let members = format!("/api/v1/teams/{squad}/members");
+    ok(&call(&app, &ada, Method::POST, &members, Some(json!({"user_id": dave.id}))).await, 201);
+    let mut daves = stream(&app, &path, Some(&dave.bearer)).await;
+    ok(&call(&app, &ada, Method::DELETE, &format!("{members}/{}", dave.id), None).await, 204);
+    ends_within(&mut daves, Duration::from_secs(1), "a removed member").await;
 }
 
 #[actix_rt::test]
