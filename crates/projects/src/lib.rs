@@ -42,10 +42,10 @@ mod teams;
 
 use core_models::constraint::Constraint;
 
-pub use list::{Assignee, ListTasks, ListTasksParams, ProjectTaskListParams, Scope, TaskFilter, TaskSort};
+pub use list::{Assignee, ListTasks, ListTasksParams, MyTasksParams, ProjectTaskListParams, Scope, TaskFilter, TaskSort};
 pub use model::{
     Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
-    Priority, Project, Role, Task, TaskChanges, TaskStatus, Team, TeamChanges, INVITE_DAYS,
+    OpenInvite, Priority, Project, Role, Task, TaskChanges, TaskStatus, Team, TeamChanges, INVITE_DAYS,
 };
 pub use service::{ProjectService, SqliteProjects};
 

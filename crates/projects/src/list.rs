@@ -142,6 +142,47 @@ task_list_params! {
         /// The tasks of one project of the team.
         #[param(value_type = Option<String>, format = Uuid)]
         pub project_id: Option<String>,
+        /// `true`: also the tasks of archived projects (left out by default).
+        #[param(value_type = Option<bool>)]
+        pub include_archived: Option<String>,
+    }
+}
+
+task_list_params! {
+    /// The query string of `GET /me/tasks`: a team list's parameters plus `team_id`.
+    /// Unknown parameters are refused (422).
+    MyTasksParams {
+        /// The tasks of one project (of one of the caller's teams).
+        #[param(value_type = Option<String>, format = Uuid)]
+        pub project_id: Option<String>,
+        /// The tasks of one of the caller's teams.
+        #[param(value_type = Option<String>, format = Uuid)]
+        pub team_id: Option<String>,
+        /// `true`: also the tasks of archived projects (left out by default).
+        #[param(value_type = Option<bool>)]
+        pub include_archived: Option<String>,
+    }
+}
+
+impl MyTasksParams {
+    /// The team list's parameters, and the raw `team_id`.
+    fn split(self) -> (ListTasksParams, Option<String>) {
+        let team_id = self.team_id;
+        let params = ListTasksParams {
+            status: self.status,
+            priority: self.priority,
+            assignee: self.assignee,
+            due_from: self.due_from,
+            due_to: self.due_to,
+            overdue: self.overdue,
+            q: self.q,
+            project_id: self.project_id,
+            include_archived: self.include_archived,
+            sort: self.sort,
+            limit: self.limit,
+            cursor: self.cursor,
+        };
+        (params, team_id)
     }
 }
 
@@ -162,6 +203,7 @@ impl From<ProjectTaskListParams> for ListTasksParams {
             overdue: p.overdue,
             q: p.q,
             project_id: None,
+            include_archived: None,
             sort: p.sort,
             limit: p.limit,
             cursor: p.cursor,
@@ -176,6 +218,8 @@ pub enum Scope {
     Project(Uuid),
     /// A whole team's.
     Team(Uuid),
+    /// Every team's that this user belongs to (`GET /me/tasks`).
+    Mine(Uuid),
 }
 
 /// The `assignee` filter.
@@ -206,6 +250,11 @@ pub struct TaskFilter {
     pub search: Option<Vec<String>>,
     /// One project of the team.
     pub project_id: Option<Uuid>,
+    /// One team of the caller's (`GET /me/tasks`).
+    pub team_id: Option<Uuid>,
+    /// Also the tasks of archived projects (team and `me` lists; a project's own list
+    /// always shows its tasks).
+    pub include_archived: bool,
 }
 
 /// A checked task list request.
@@ -224,6 +273,16 @@ pub struct ListTasks {
 impl ListTasks {
     /// Checks every parameter for a list of `scope` asked by `caller` (for `assignee=me`).
     pub fn parse(params: ListTasksParams, scope: Scope, caller: Uuid) -> AppResult<Self> {
+        Self::parse_with_team(params, None, scope, caller)
+    }
+
+    /// Checks every parameter of `GET /me/tasks` asked by `caller`.
+    pub fn parse_mine(params: MyTasksParams, caller: Uuid) -> AppResult<Self> {
+        let (params, team_id) = params.split();
+        Self::parse_with_team(params, team_id, Scope::Mine(caller), caller)
+    }
+
+    fn parse_with_team(params: ListTasksParams, team_id: Option<String>, scope: Scope, caller: Uuid) -> AppResult<Self> {
         let mut v = Violations::new();
         let (page, sort) = parse_paging(
             params.limit.as_deref(),
@@ -262,7 +321,16 @@ impl ListTasks {
                 v.push(FieldError::new("project_id", "only team-wide lists filter by project"));
                 None
             }
-            (Some(raw), Scope::Team(_)) => v.check(params::uuid("project_id", raw)),
+            (Some(raw), Scope::Team(_) | Scope::Mine(_)) => v.check(params::uuid("project_id", raw)),
+        };
+        let team_id = team_id.as_deref().and_then(|raw| v.check(params::uuid("team_id", raw)));
+        let include_archived = match (params.include_archived.as_deref(), scope) {
+            (None, _) => false,
+            (Some(_), Scope::Project(_)) => {
+                v.push(FieldError::new("include_archived", "only team and `me` lists leave archived projects out"));
+                false
+            }
+            (Some(raw), _) => v.check(params::boolean("include_archived", raw)).unwrap_or(false),
         };
         if let (Some(from), Some(to)) = (due_from, due_to) {
             if from > to {
@@ -270,16 +338,47 @@ impl ListTasks {
             }
         }
         v.finish()?;
-        let filter = TaskFilter { statuses, priorities, assignee, due_from, due_to, overdue, search, project_id };
+        let filter = TaskFilter {
+            statuses,
+            priorities,
+            assignee,
+            due_from,
+            due_to,
+            overdue,
+            search,
+            project_id,
+            team_id,
+            include_archived,
+        };
         let mut page = page;
         // Cursors are bound to the team or project and every filter (sets sorted and
         // deduplicated by their parsers, `assignee=me` as the caller's id).
         let list = match scope {
             Scope::Team(_) => "team-tasks",
             Scope::Project(_) => "project-tasks",
+            Scope::Mine(_) => "my-tasks",
         };
         page.bind("list", &list).bind("scope", &scope).bind("filter", &filter);
         Ok(ListTasks { scope, page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
+    }
+
+    /// The order of the list in Rust, as SQL gives it (titles ignoring ASCII case, as
+    /// NOCASE does), for merging the teams of a `me` list.
+    pub(crate) fn merge_order(&self) -> impl Fn(&Task, &Task) -> std::cmp::Ordering + '_ {
+        let mut descending: Vec<bool> = self.sort.keys().iter().map(|k| k.descending).collect();
+        descending.push(self.sort.id_descending());
+        move |a, b| {
+            let key = |t: &Task| {
+                let mut keys = self.keys_of(t);
+                for (value, key) in keys.iter_mut().zip(self.sort.keys()) {
+                    if let (TaskSort::Title, CursorValue::Text(text)) = (key.field, &mut *value) {
+                        text.make_ascii_lowercase();
+                    }
+                }
+                keys
+            };
+            core_models::pagination::compare_keys(&key(a), &key(b), &descending)
+        }
     }
 
     /// The cursor keys of a task.
@@ -327,6 +426,17 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Se
         (Scope::Team(team), None) => {
             q = q.filter(sql(format!("{plus}project_tasks.team_id = ")).bind_text(team.to_string()));
         }
+        (Scope::Mine(_), _) => {
+            return Err(core_models::AppError::Internal(anyhow::anyhow!("a `me` list is read team by team")));
+        }
+    }
+    if let (Scope::Team(team), false) = (query.scope, filter.include_archived) {
+        // `projects_by_team_archived` lists the team's archived projects; tested on the rows.
+        q = q.filter(
+            sql("+project_tasks.project_id NOT IN (SELECT projects.id FROM projects WHERE projects.team_id = ")
+                .bind_text(team.to_string())
+                .sql(" AND projects.archived = 1)"),
+        );
     }
     let assignee_drives = matches!((query.scope, filter.project_id), (Scope::Team(_), None));
     if let Some(assignee) = filter.assignee {

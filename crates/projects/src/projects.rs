@@ -77,15 +77,21 @@ pub fn create(
     find(conn, project_id)
 }
 
-/// A team's projects, oldest first (members).
+/// A team's projects, oldest first (members); `archived` keeps only the archived ones
+/// (`Some(true)`) or the others (`Some(false)`).
 pub fn list(
     conn: &mut SqliteConnection,
     caller: &Caller,
     team_id: Uuid,
+    archived: Option<bool>,
     paging: &IdPaging,
 ) -> AppResult<Page<Project>> {
     require_member(conn, team_id, caller)?;
     let mut q = projects::table.filter(projects::team_id.eq(team_id.to_string())).select(columns()).into_boxed();
+    if let Some(archived) = archived {
+        // `projects_by_team_archived (team_id, archived, id)` yields them in order.
+        q = q.filter(projects::archived.eq(archived));
+    }
     if let Some(after) = paging.after() {
         q = q.filter(projects::id.gt(after));
     }

@@ -142,6 +142,7 @@ diesel::table! {
         user_id -> Text,
         role -> Integer,
         joined_at -> BigInt,
+        name_key -> Text,
     }
 }
 
@@ -155,6 +156,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        id -> Nullable<Text>,
     }
 }
 

@@ -1,0 +1,28 @@
+-- Issue 18, team projects: invites by id, member search, undated tasks last.
+
+-- Invites get an id, so admins can list and revoke them without the code (which is
+-- only ever kept hashed). Existing invites get a random (version 4) UUID.
+ALTER TABLE team_invites ADD COLUMN id TEXT;
+UPDATE team_invites SET id = lower(
+    hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+    substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))
+WHERE id IS NULL;
+-- A team's invites in id (creation) order, and the one an admin names.
+CREATE UNIQUE INDEX team_invites_by_id ON team_invites (team_id, id);
+
+-- Member search ("starts with", case-insensitive) walks the team's slice of an index on
+-- the lower-cased display name, kept in step with `users` by triggers.
+ALTER TABLE team_members ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+UPDATE team_members SET name_key = (SELECT lower(display_name) FROM users WHERE users.id = team_members.user_id);
+CREATE INDEX team_members_by_name ON team_members (team_id, name_key, user_id);
+CREATE TRIGGER team_members_name_key AFTER INSERT ON team_members BEGIN
+    UPDATE team_members SET name_key = (SELECT lower(display_name) FROM users WHERE users.id = new.user_id)
+    WHERE team_id = new.team_id AND user_id = new.user_id;
+END;
+CREATE TRIGGER users_display_name_key AFTER UPDATE OF display_name ON users BEGIN
+    UPDATE team_members SET name_key = lower(new.display_name) WHERE user_id = new.id;
+END;
+
+-- `GET /teams/{id}/projects?archived=...`, and the archived projects a team task list
+-- leaves out (`NOT IN` the team's archived ones).
+CREATE INDEX projects_by_team_archived ON projects (team_id, archived, id);
