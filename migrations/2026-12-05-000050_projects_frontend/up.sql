@@ -13,10 +13,12 @@ CREATE UNIQUE INDEX team_invites_by_id ON team_invites (team_id, id);
 -- Member search ("starts with", case-insensitive) walks the team's slice of an index on
 -- the lower-cased display name, kept in step with `users` by triggers.
 ALTER TABLE team_members ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
-UPDATE team_members SET name_key = (SELECT lower(display_name) FROM users WHERE users.id = team_members.user_id);
+UPDATE team_members
+SET name_key = coalesce((SELECT lower(display_name) FROM users WHERE users.id = team_members.user_id), '');
 CREATE INDEX team_members_by_name ON team_members (team_id, name_key, user_id);
 CREATE TRIGGER team_members_name_key AFTER INSERT ON team_members BEGIN
-    UPDATE team_members SET name_key = (SELECT lower(display_name) FROM users WHERE users.id = new.user_id)
+    -- An unknown user is left to the foreign key (which names `user_id`), not to NOT NULL.
+    UPDATE team_members SET name_key = coalesce((SELECT lower(display_name) FROM users WHERE users.id = new.user_id), '')
     WHERE team_id = new.team_id AND user_id = new.user_id;
 END;
 CREATE TRIGGER users_display_name_key AFTER UPDATE OF display_name ON users BEGIN

@@ -17,3 +17,4 @@ mod platform;
 mod projects;
 mod streams;
 mod tasks;
+mod team_frontend;

@@ -67,11 +67,7 @@ pub fn require_open(conn: &mut SqliteConnection, project_id: Uuid) -> AppResult<
 }
 
 /// [`project_access`] for a change under the project: 409 if it is archived.
-pub fn project_write_access(
-    conn: &mut SqliteConnection,
-    project_id: Uuid,
-    caller: &Caller,
-) -> AppResult<(Uuid, Role)> {
+pub fn project_write_access(conn: &mut SqliteConnection, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
     let access = project_access(conn, project_id, caller)?;
     require_open(conn, project_id)?;
     Ok(access)

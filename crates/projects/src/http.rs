@@ -22,8 +22,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::list::{ListTasks, ListTasksParams, MyTasksParams, ProjectTaskListParams, Scope};
 use crate::model::{
-    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, OpenInvite,
-    Project, Task, TaskChanges, Team, TeamChanges, UserMarker,
+    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
+    OpenInvite, Project, Task, TaskChanges, Team, TeamChanges, UserMarker,
 };
 use crate::{ProjectService, SqliteProjects};
 

@@ -282,7 +282,12 @@ impl ListTasks {
         Self::parse_with_team(params, team_id, Scope::Mine(caller), caller)
     }
 
-    fn parse_with_team(params: ListTasksParams, team_id: Option<String>, scope: Scope, caller: Uuid) -> AppResult<Self> {
+    fn parse_with_team(
+        params: ListTasksParams,
+        team_id: Option<String>,
+        scope: Scope,
+        caller: Uuid,
+    ) -> AppResult<Self> {
         let mut v = Violations::new();
         let (page, sort) = parse_paging(
             params.limit.as_deref(),

@@ -29,8 +29,13 @@ pub trait ProjectService: Send + Sync + 'static {
     fn delete_team(&self, caller: &Caller, team_id: Uuid) -> AppResult<()>;
 
     /// The members; with `name_prefix`, those whose display name starts with it (any case).
-    fn members(&self, caller: &Caller, team_id: Uuid, name_prefix: Option<&str>, paging: &IdPaging)
-        -> AppResult<Page<Member>>;
+    fn members(
+        &self,
+        caller: &Caller,
+        team_id: Uuid,
+        name_prefix: Option<&str>,
+        paging: &IdPaging,
+    ) -> AppResult<Page<Member>>;
     fn add_member(&self, caller: &Caller, team_id: Uuid, new: NewMember) -> AppResult<Member>;
     fn change_role(&self, caller: &Caller, team_id: Uuid, user: Uuid, changes: MemberChanges) -> AppResult<Member>;
     fn remove_member(&self, caller: &Caller, team_id: Uuid, user: Uuid) -> AppResult<()>;
@@ -43,8 +48,13 @@ pub trait ProjectService: Send + Sync + 'static {
 
     fn create_project(&self, caller: &Caller, team_id: Uuid, new: NewTeam) -> AppResult<Project>;
     /// The team's projects; `archived` keeps the archived ones (`true`) or the others.
-    fn projects(&self, caller: &Caller, team_id: Uuid, archived: Option<bool>, paging: &IdPaging)
-        -> AppResult<Page<Project>>;
+    fn projects(
+        &self,
+        caller: &Caller,
+        team_id: Uuid,
+        archived: Option<bool>,
+        paging: &IdPaging,
+    ) -> AppResult<Page<Project>>;
     fn project(&self, caller: &Caller, project_id: Uuid) -> AppResult<Project>;
     fn update_project(&self, caller: &Caller, project_id: Uuid, changes: NamedChanges) -> AppResult<Project>;
     fn delete_project(&self, caller: &Caller, project_id: Uuid) -> AppResult<()>;

@@ -129,13 +129,20 @@ pub fn create(
         ))
         .execute(conn)
         .fk_field("assignee_id")?;
-    let mut details =
-        Details::new().with("title", &valid.title).with("status", valid.status).with("priority", valid.priority);
-    if let Some(assignee) = valid.assignee_id {
-        details = details.with("assignee_id", assignee);
-    }
+    let task = find(conn, task_id)?;
+    // Every field of what was created, people with their names: a live board needs no refetch.
+    let details = Details::new()
+        .with("title", &task.title)
+        .with("description", &task.description)
+        .with("status", task.status)
+        .with("priority", task.priority)
+        .with("due_date", task.due_date)
+        .with("assignee_id", task.assignee.as_ref().map(|a| a.id))
+        .with("assignee", &task.assignee)
+        .with("created_by", &task.created_by)
+        .with("version", task.version);
     log.append(conn, caller, NewEntry::new(team_id, "task.created").task(project_id, task_id).details(details))?;
-    find(conn, task_id)
+    Ok(task)
 }
 
 /// One task (members).
@@ -204,8 +211,11 @@ pub fn update(
         ))
         .execute(conn)
         .fk_field("assignee_id")?;
+    let task = find(conn, task_id)?;
+    // The (un)assigned people with their names, beside their ids.
+    let details = details.changed("assignee", &before.assignee, &task.assignee);
     log.append(conn, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
-    find(conn, task_id)
+    Ok(task)
 }
 
 /// Deletes a task (members), honouring `If-Match`.

@@ -154,16 +154,13 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-/// The members, in user-id order; with `name_prefix`, only those whose display name starts
-/// with it, ignoring (ASCII) case.
-pub fn members(
-    conn: &mut SqliteConnection,
-    caller: &Caller,
+/// The query of a page of members (see [`members`]).
+pub(crate) fn members_query(
     team_id: Uuid,
     name_prefix: Option<&str>,
     paging: &IdPaging,
-) -> AppResult<Page<Member>> {
-    require_member(conn, team_id, caller)?;
+) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
+       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, (String, String, i32, i64)> {
     let mut q = team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq(team_id.to_string()))
@@ -178,8 +175,20 @@ pub fn members(
     if let Some(after) = paging.after() {
         q = q.filter(team_members::user_id.gt(after));
     }
-    let rows: Vec<(String, String, i32, i64)> =
-        q.order(team_members::user_id.asc()).limit(paging.fetch()).load(conn)?;
+    q.order(team_members::user_id.asc()).limit(paging.fetch())
+}
+
+/// The members, in user-id order; with `name_prefix`, only those whose display name starts
+/// with it, ignoring (ASCII) case.
+pub fn members(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    team_id: Uuid,
+    name_prefix: Option<&str>,
+    paging: &IdPaging,
+) -> AppResult<Page<Member>> {
+    require_member(conn, team_id, caller)?;
+    let rows: Vec<(String, String, i32, i64)> = members_query(team_id, name_prefix, paging).load(conn)?;
     let members = rows.into_iter().map(member_of).collect::<AppResult<Vec<_>>>()?;
     Ok(paging.page(members, |m| m.user.id.to_string()))
 }
@@ -210,9 +219,10 @@ pub fn add_member(
         return Err(AppError::Conflict("the user is already a member of the team".into()));
     }
     insert_member(conn, team_id, user, role, time::to_millis(time::now()))?;
-    let details = Details::new().with("user_id", user).with("role", role);
+    let added = member(conn, team_id, user)?;
+    let details = Details::new().with("user_id", user).with("user", &added.user).with("role", role);
     log.append(conn, caller, NewEntry::new(team_id, "member.added").details(details))?;
-    member(conn, team_id, user)
+    Ok(added)
 }
 
 fn admins(conn: &mut SqliteConnection, team_id: Uuid) -> AppResult<i64> {
@@ -253,7 +263,7 @@ pub fn change_role(
     )
     .set(team_members::role.eq(role.rank()))
     .execute(conn)?;
-    let details = Details::new().with("user_id", user).changed("role", current.role, role);
+    let details = Details::new().with("user_id", user).with("user", &current.user).changed("role", current.role, role);
     log.append(conn, caller, NewEntry::new(team_id, "member.role_changed").details(details))?;
     Ok(Member { role, ..current })
 }
@@ -295,8 +305,11 @@ pub fn remove_member(
         project_tasks::version.eq(project_tasks::version + 1),
     ))
     .execute(conn)?;
-    let details =
-        Details::new().with("user_id", user).with("left", user == caller.id).with("unassigned_tasks", unassigned);
+    let details = Details::new()
+        .with("user_id", user)
+        .with("user", &current.user)
+        .with("left", user == caller.id)
+        .with("unassigned_tasks", unassigned);
     log.append(conn, caller, NewEntry::new(team_id, "member.removed").details(details))?;
     Ok(())
 }
@@ -353,15 +366,13 @@ pub fn revoke_invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid
     Ok(())
 }
 
-/// The team's open invites (neither revoked nor expired), oldest first (admins).
-pub fn invites(
-    conn: &mut SqliteConnection,
-    caller: &Caller,
+/// The query of a page of open invites at `now` (see [`invites`]).
+pub(crate) fn invites_query(
     team_id: Uuid,
+    now: i64,
     paging: &IdPaging,
-) -> AppResult<Page<OpenInvite>> {
-    require_admin(conn, team_id, caller)?;
-    let now = time::to_millis(time::now());
+) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
+       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, (String, i32, i64, String, String, i64)> {
     // `team_invites_by_id (team_id, id)` yields the team's invites in order.
     let mut q = team_invites::table
         .inner_join(users::table.on(users::id.eq(team_invites::created_by)))
@@ -381,8 +392,19 @@ pub fn invites(
     if let Some(after) = paging.after() {
         q = q.filter(team_invites::id.gt(after));
     }
+    q.order(team_invites::id.asc()).limit(paging.fetch())
+}
+
+/// The team's open invites (neither revoked nor expired), oldest first (admins).
+pub fn invites(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    team_id: Uuid,
+    paging: &IdPaging,
+) -> AppResult<Page<OpenInvite>> {
+    require_admin(conn, team_id, caller)?;
     let rows: Vec<(String, i32, i64, String, String, i64)> =
-        q.order(team_invites::id.asc()).limit(paging.fetch()).load(conn)?;
+        invites_query(team_id, time::to_millis(time::now()), paging).load(conn)?;
     let items = rows
         .into_iter()
         .map(|(invite_id, rank, expires_at, by, name, created_at)| {
@@ -390,7 +412,10 @@ pub fn invites(
                 id: id::from_stored("team_invites.id", &invite_id)?,
                 role: Role::from_rank(rank).ok_or_else(|| id::corrupt("team_invites.role", &rank.to_string()))?,
                 expires_at: time::from_millis(expires_at),
-                created_by: core_models::UserRef { id: id::from_stored("team_invites.created_by", &by)?, display_name: name },
+                created_by: core_models::UserRef {
+                    id: id::from_stored("team_invites.created_by", &by)?,
+                    display_name: name,
+                },
                 created_at: time::from_millis(created_at),
             })
         })
@@ -414,7 +439,11 @@ pub fn accept(conn: &mut SqliteConnection, log: &ActivityLog, caller: &Caller, c
     if role_of(conn, team_id, caller.id)?.is_none() {
         let role = Role::from_rank(rank).unwrap_or(Role::Member);
         insert_member(conn, team_id, caller.id, role, now)?;
-        let details = Details::new().with("user_id", caller.id).with("role", role).with("via", "invite");
+        let details = Details::new()
+            .with("user_id", caller.id)
+            .with("user", core_models::UserRef { id: caller.id, display_name: caller.display_name.clone() })
+            .with("role", role)
+            .with("via", "invite");
         log.append(conn, caller, NewEntry::new(team_id, "member.added").details(details))?;
     }
     get(conn, caller, team_id)
