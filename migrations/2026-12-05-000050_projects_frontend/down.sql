@@ -1,3 +1,10 @@
+DROP INDEX tasks_by_status_due_desc;
+DROP INDEX tasks_by_due_desc;
+ALTER TABLE tasks DROP COLUMN due_desc_key;
+DROP INDEX project_tasks_assignee_due_desc;
+DROP INDEX project_tasks_proj_due_desc;
+DROP INDEX project_tasks_team_due_desc;
+ALTER TABLE project_tasks DROP COLUMN due_desc_key;
 DROP INDEX projects_by_team_archived;
 DROP TRIGGER users_display_name_key;
 DROP TRIGGER team_members_name_key;

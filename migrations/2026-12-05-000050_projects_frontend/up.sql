@@ -1,4 +1,5 @@
--- Issue 18, team projects: invites by id, member search, undated tasks last.
+-- Issue 18, team projects: invites by id, member search, archived projects, and undated
+-- tasks last in both directions (project and freelancer tasks).
 
 -- Invites get an id, so admins can list and revoke them without the code (which is
 -- only ever kept hashed). Existing invites get a random (version 4) UUID.
@@ -28,3 +29,15 @@ END;
 -- `GET /teams/{id}/projects?archived=...`, and the archived projects a team task list
 -- leaves out (`NOT IN` the team's archived ones).
 CREATE INDEX projects_by_team_archived ON projects (team_id, archived, id);
+
+-- Rows without a sort value come last whatever the direction (API section 1). Ascending,
+-- `due_key` already puts undated tasks after every date ('9999-99-99'); descending sorts
+-- by `due_desc_key`, where they get '' (below every date), from indexes of its own.
+ALTER TABLE project_tasks ADD COLUMN due_desc_key TEXT GENERATED ALWAYS AS (coalesce(due_date, '')) VIRTUAL;
+CREATE INDEX project_tasks_team_due_desc     ON project_tasks (team_id, due_desc_key, id, status, priority, assignee_key);
+CREATE INDEX project_tasks_proj_due_desc     ON project_tasks (project_id, due_desc_key, id, status, priority, assignee_key);
+CREATE INDEX project_tasks_assignee_due_desc ON project_tasks (team_id, assignee_key, due_desc_key, id);
+
+ALTER TABLE tasks ADD COLUMN due_desc_key TEXT GENERATED ALWAYS AS (coalesce(due_date, '')) VIRTUAL;
+CREATE INDEX tasks_by_due_desc        ON tasks (owner_id, due_desc_key, id);
+CREATE INDEX tasks_by_status_due_desc ON tasks (owner_id, status, due_desc_key, id);

@@ -33,7 +33,7 @@ pub enum TaskSort {
     CreatedAt,
     /// `updated_at`
     UpdatedAt,
-    /// `due_date`; undated tasks last ascending.
+    /// `due_date`; undated tasks last in both directions.
     DueDate,
     /// `priority` by rank: low < medium < high < urgent.
     Priority,
@@ -81,7 +81,19 @@ impl SqlSortField for TaskSort {
             TaskSort::Title => ("project_tasks.title_key", false),
         }
     }
+    fn sql_in(self, descending: bool) -> (&'static str, bool) {
+        match (self, descending) {
+            // Undated tasks get '' (below every date): descending, they come last too.
+            (TaskSort::DueDate, true) => (DUE_DESC_KEY, false),
+            _ => self.sql(),
+        }
+    }
 }
+
+/// The descending due-date key (`coalesce(due_date, '')`).
+const DUE_DESC_KEY: &str = "project_tasks.due_desc_key";
+/// What the descending key holds for an undated task.
+const NO_DUE_DATE_DESC_KEY: &str = "";
 
 /// Newest first.
 pub const DEFAULT_SORT: &str = "-created_at";
@@ -364,7 +376,13 @@ impl ListTasks {
             Scope::Mine(_) => "my-tasks",
         };
         page.bind("list", &list).bind("scope", &scope).bind("filter", &filter);
-        Ok(ListTasks { scope, page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
+        let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
+        if sort.keys().iter().any(|k| k.field == TaskSort::DueDate && k.descending) {
+            // Undated tasks moved from first to last under `-due_date`: a cursor made
+            // before would continue at the wrong place, so it is refused (422).
+            page.bind("undated", &"last");
+        }
+        Ok(ListTasks { scope, page, sort, filter })
     }
 
     /// The order of the list in Rust, as SQL gives it (titles ignoring ASCII case, as
@@ -392,7 +410,9 @@ impl ListTasks {
             TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
             TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
             TaskSort::DueDate => {
-                CursorValue::Text(task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), time::format_date))
+                let descending = self.sort.keys().iter().any(|k| k.field == TaskSort::DueDate && k.descending);
+                let undated = if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY };
+                CursorValue::Text(task.due_date.map_or_else(|| undated.to_string(), time::format_date))
             }
             TaskSort::Priority => CursorValue::Int(i64::from(task.priority.rank())),
             TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
@@ -415,6 +435,7 @@ fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
 pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
+    let lead_descending = query.sort.keys().first().is_some_and(|k| k.descending);
     let mut q: TaskQuery = project_tasks::table.select(TaskRow::as_select()).into_boxed();
     // The scope, and team-wide the assignee, are the equalities the index walk starts from;
     // a search that leads with its matches keeps them off the indexes.
@@ -458,19 +479,31 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Se
     if let Some(priorities) = &filter.priorities {
         q = q.filter(sql(ranks_off_index("priority", priorities)));
     }
-    let due = if lead == TaskSort::DueDate { "project_tasks.due_key" } else { "project_tasks.due_date" };
+    // A date range on the lead key is a range of its index; each key keeps undated tasks
+    // (its sentinel) out of the range.
+    let due = match (lead, lead_descending) {
+        (TaskSort::DueDate, false) => "project_tasks.due_key",
+        (TaskSort::DueDate, true) => DUE_DESC_KEY,
+        _ => "project_tasks.due_date",
+    };
+    let dated = match (lead, lead_descending) {
+        (TaskSort::DueDate, false) => format!("{due} < '{NO_DUE_DATE_KEY}'"),
+        (TaskSort::DueDate, true) => format!("{due} > '{NO_DUE_DATE_DESC_KEY}'"),
+        _ => format!("{due} IS NOT NULL"),
+    };
     if let Some(from) = filter.due_from {
         q = q.filter(sql(format!("{due} >= ")).bind_text(time::format_date(from)));
-        q = q.filter(sql(format!("{due} < '{NO_DUE_DATE_KEY}'")));
+        q = q.filter(sql(dated.clone()));
     }
     if let Some(to) = filter.due_to {
         q = q.filter(sql(format!("{due} <= ")).bind_text(time::format_date(to)));
+        q = q.filter(sql(dated.clone()));
     }
     let not_done = format!("+project_tasks.status <> {}", TaskStatus::Done.rank());
     let today = time::format_date(today);
     match filter.overdue {
         None => {}
-        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(not_done)),
+        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(dated)).filter(sql(not_done)),
         Some(false) => {
             q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(format!(" AND {not_done})")));
         }
