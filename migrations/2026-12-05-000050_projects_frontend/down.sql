@@ -1,3 +1,5 @@
+DROP INDEX notes_by_title_asc;
+ALTER TABLE notes DROP COLUMN title_asc_key;
 DROP INDEX tasks_by_status_due_desc;
 DROP INDEX tasks_by_due_desc;
 ALTER TABLE tasks DROP COLUMN due_desc_key;

@@ -1,5 +1,5 @@
 -- Issue 18, team projects: invites by id, member search, archived projects, and undated
--- tasks last in both directions (project and freelancer tasks).
+-- tasks and untitled notes last in both directions.
 
 -- Invites get an id, so admins can list and revoke them without the code (which is
 -- only ever kept hashed). Existing invites get a random (version 4) UUID.
@@ -41,3 +41,10 @@ CREATE INDEX project_tasks_assignee_due_desc ON project_tasks (team_id, assignee
 ALTER TABLE tasks ADD COLUMN due_desc_key TEXT GENERATED ALWAYS AS (coalesce(due_date, '')) VIRTUAL;
 CREATE INDEX tasks_by_due_desc        ON tasks (owner_id, due_desc_key, id);
 CREATE INDEX tasks_by_status_due_desc ON tasks (owner_id, status, due_desc_key, id);
+
+-- Notes without a title come last under `sort=title` too (descending they already do:
+-- SQLite puts NULL below every text). The ascending key stands in for a missing title
+-- with 201 U+10FFFF, above every title of at most 200 characters.
+ALTER TABLE notes ADD COLUMN title_asc_key TEXT
+    GENERATED ALWAYS AS (coalesce(title, replace(hex(zeroblob(201)), '00', char(1114111)))) VIRTUAL;
+CREATE INDEX notes_by_title_asc ON notes (owner_id, title_asc_key, id);

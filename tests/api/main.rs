@@ -12,6 +12,7 @@ mod helpers;
 mod input;
 mod learning;
 mod notes;
+mod nulls_last;
 mod openapi_shapes;
 mod platform;
 mod projects;

@@ -623,3 +623,48 @@ mod query_plans {
         }
     }
 }
+
+#[cfg(test)]
+mod cursor_versions {
+    use super::*;
+
+    /// A cursor as the lists made them before undated tasks came last under `-due_date`
+    /// (the same binding without the marker).
+    fn old_cursor(sort: &str, scope: Scope, caller: Uuid) -> (ListTasks, String) {
+        let params = ListTasksParams { sort: Some(sort.into()), ..ListTasksParams::default() };
+        let query = ListTasks::parse(params, scope, caller).unwrap();
+        let mut old = PageRequest::default();
+        old.bind("list", &"team-tasks").bind("scope", &scope).bind("filter", &query.filter);
+        let mut keys: Vec<CursorValue> = query
+            .sort
+            .keys()
+            .iter()
+            .map(|k| match k.field {
+                TaskSort::DueDate => CursorValue::Text(NO_DUE_DATE_KEY.into()),
+                _ => CursorValue::Int(1),
+            })
+            .collect();
+        keys.push(CursorValue::Text(Uuid::now_v7().to_string()));
+        (query, old.cursor_for(&query_sort(sort), keys))
+    }
+
+    fn query_sort(sort: &str) -> String {
+        Sort::<TaskSort>::parse(Some(sort), DEFAULT_SORT).unwrap().canonical()
+    }
+
+    #[test]
+    fn a_cursor_from_before_undated_tasks_came_last_is_refused_descending_only() {
+        let (team, me) = (Scope::Team(Uuid::now_v7()), Uuid::now_v7());
+        for (sort, refused) in [("-due_date", true), ("priority,-due_date", true), ("due_date", false)] {
+            let (_, cursor) = old_cursor(sort, team, me);
+            let params =
+                ListTasksParams { sort: Some(sort.into()), cursor: Some(cursor), ..ListTasksParams::default() };
+            let query = ListTasks::parse(params, team, me).unwrap();
+            let read = query.page.after(&query.sort);
+            assert_eq!(read.is_err(), refused, "{sort}: {read:?}");
+            if let Err(e) = read {
+                assert_eq!(e.field, "cursor");
+            }
+        }
+    }
+}

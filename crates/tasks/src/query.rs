@@ -310,6 +310,30 @@ mod tests {
         time::parse_date(raw).unwrap()
     }
 
+    /// A cursor made before undated tasks came last under `-due_date` (the same binding
+    /// without the marker) is refused there, and still read ascending.
+    #[test]
+    fn a_cursor_from_before_undated_tasks_came_last_is_refused_descending_only() {
+        for (sort, refused) in [("-due_date", true), ("status,-due_date", true), ("due_date", false)] {
+            let query = ListTasks::parse(params(&[("sort", sort)])).unwrap();
+            let mut old = PageRequest::default();
+            old.bind("list", &"tasks").bind("filter", &query.filter);
+            let mut keys: Vec<CursorValue> = query
+                .sort
+                .keys()
+                .iter()
+                .map(|k| match k.field {
+                    TaskSort::DueDate => CursorValue::Text(NO_DUE_DATE_KEY.into()),
+                    _ => CursorValue::Int(1),
+                })
+                .collect();
+            keys.push(CursorValue::Text(uuid::Uuid::now_v7().to_string()));
+            let cursor = old.cursor_for(&query.sort.canonical(), keys);
+            let query = ListTasks::parse(params(&[("sort", sort), ("cursor", &cursor)])).unwrap();
+            assert_eq!(query.after().is_err(), refused, "{sort}");
+        }
+    }
+
     #[test]
     fn no_parameters_mean_no_filter_and_newest_first() {
         let query = ListTasks::parse(params(&[])).unwrap();
