@@ -1,3 +1,9 @@
+DROP INDEX challenge_tags_rating_asc;
+ALTER TABLE challenge_tags DROP COLUMN rating_asc_key;
+DROP INDEX challenges_level_rating_asc;
+DROP INDEX challenges_topic_rating_asc;
+DROP INDEX challenges_by_rating_asc;
+ALTER TABLE challenges DROP COLUMN rating_asc_key;
 DROP INDEX notes_by_title_asc;
 ALTER TABLE notes DROP COLUMN title_asc_key;
 DROP INDEX tasks_by_status_due_desc;

@@ -1,5 +1,5 @@
 -- Issue 18, team projects: invites by id, member search, archived projects, and undated
--- tasks and untitled notes last in both directions.
+-- tasks, untitled notes and unrated challenges last in both directions.
 
 -- Invites get an id, so admins can list and revoke them without the code (which is
 -- only ever kept hashed). Existing invites get a random (version 4) UUID.
@@ -48,3 +48,16 @@ CREATE INDEX tasks_by_status_due_desc ON tasks (owner_id, status, due_desc_key, 
 ALTER TABLE notes ADD COLUMN title_asc_key TEXT
     GENERATED ALWAYS AS (coalesce(title, replace(hex(zeroblob(201)), '00', char(1114111)))) VIRTUAL;
 CREATE INDEX notes_by_title_asc ON notes (owner_id, title_asc_key, id);
+
+-- Challenges nobody rated yet come last under `sort=rating` too (descending they already
+-- do: their `rating_key` is 0, below every rating of 1 to 5 stars). The ascending key
+-- gives them the largest integer, with indexes of its own.
+ALTER TABLE challenges ADD COLUMN rating_asc_key INTEGER
+    GENERATED ALWAYS AS (CASE WHEN rating_count > 0 THEN rating_key ELSE 9223372036854775807 END) VIRTUAL;
+CREATE INDEX challenges_by_rating_asc    ON challenges (rating_asc_key, id);
+CREATE INDEX challenges_topic_rating_asc ON challenges (topic, rating_asc_key, id);
+CREATE INDEX challenges_level_rating_asc ON challenges (difficulty, rating_asc_key, id);
+-- The tag rows copy `rating_key` (0 exactly when unrated: a rating is at least 1 star).
+ALTER TABLE challenge_tags ADD COLUMN rating_asc_key INTEGER
+    GENERATED ALWAYS AS (CASE WHEN rating_key > 0 THEN rating_key ELSE 9223372036854775807 END) VIRTUAL;
+CREATE INDEX challenge_tags_rating_asc ON challenge_tags (tag, rating_asc_key, challenge_id);

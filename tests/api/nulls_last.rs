@@ -117,3 +117,30 @@ async fn untitled_notes_come_last_in_both_directions() {
     assert_eq!(paged(&app, None, "/api/v1/notes?sort=title", "title").await, ascending);
     assert_eq!(paged(&app, None, "/api/v1/notes?sort=-title", "title").await, descending);
 }
+
+#[actix_rt::test]
+async fn unrated_challenges_come_last_in_both_directions() {
+    let app = spawn_app().await;
+    let (ada, bob) = (user(&app, "Ada").await, user(&app, "Bob").await);
+    let base = "/api/v1/learning";
+    for (title, stars) in [("none-1", None), ("three", Some(3)), ("none-2", None), ("five", Some(5)), ("one", Some(1))]
+    {
+        let body = json!({"title": title, "difficulty": "beginner", "topic": "rust", "tags": ["x"]});
+        let c = ok(&call(&app, Some(&ada), Method::POST, &format!("{base}/challenges"), Some(body)).await, 201);
+        if let Some(stars) = stars {
+            let id = c["id"].as_str().unwrap();
+            let (done, rated) =
+                (format!("{base}/challenges/{id}/completion"), format!("{base}/challenges/{id}/rating"));
+            assert!(call(&app, Some(&bob), Method::PUT, &done, Some(json!({}))).await.status < 300);
+            assert!(call(&app, Some(&bob), Method::PUT, &rated, Some(json!({"stars": stars}))).await.status < 300);
+        }
+    }
+    let titles = |v: Vec<Value>| v.into_iter().map(|t| t.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    for filter in ["", "&topic=rust", "&difficulty=beginner", "&tag=x"] {
+        let up = titles(paged(&app, Some(&ada), &format!("{base}/challenges?sort=rating{filter}"), "title").await);
+        assert_eq!(&up[..3], ["one", "three", "five"], "{filter}: {up:?}");
+        let down = titles(paged(&app, Some(&ada), &format!("{base}/challenges?sort=-rating{filter}"), "title").await);
+        assert_eq!(&down[..3], ["five", "three", "one"], "{filter}: {down:?}");
+        assert!(up[3..].iter().chain(&down[3..]).all(|t| t.starts_with("none")), "{up:?} {down:?}");
+    }
+}
