@@ -569,12 +569,16 @@ mod query_plans {
             vec![("q", "laun"), ("status", "todo")],
             vec![("q", "rarely")],
             vec![("project_id", "0190f0e2-7f7e-7b3a-8a55-3d1c7c2a9b10"), ("assignee", "me")],
+            // Archived projects' tasks kept in (by default they are left out, every case above).
+            vec![("include_archived", "true"), ("status", "done")],
+            vec![("due_to", "2026-12-31"), ("overdue", "true")],
         ];
         for scope in [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())] {
             for field in TaskSort::ALL {
                 for sort in [field.name().to_string(), format!("-{}", field.name())] {
                     for pairs in &filters {
-                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| *k == "project_id") {
+                        let team_only = |k: &str| k == "project_id" || k == "include_archived";
+                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| team_only(k)) {
                             continue;
                         }
                         let mut params = ListTasksParams { sort: Some(sort.clone()), ..ListTasksParams::default() };
@@ -589,33 +593,57 @@ mod query_plans {
                                 "overdue" => params.overdue = val,
                                 "q" => params.q = val,
                                 "project_id" => params.project_id = val,
+                                "include_archived" => params.include_archived = val,
                                 _ => unreachable!(),
                             }
                         }
-                        let query = ListTasks::parse(params, scope, me).unwrap();
-                        let today = time::now().date_naive();
-                        let search = query.filter.search.as_ref().map(|terms| {
-                            storage::search::PROJECT_TASKS
-                                .search(&mut conn, terms)
-                                .unwrap()
-                                .expect("words of the seeded tasks")
-                        });
-                        let sql = list_query(&query, today, search.as_ref()).unwrap();
-                        // Prepared once per connection, not parsed and planned per request.
-                        let cacheable =
-                            diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&sql, &Sqlite);
-                        assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
-                        let plan = query_plan(&mut conn, sql).unwrap();
-                        let problems = plan_problems(&plan, "project_tasks");
-                        if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
-                            assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
-                            assert!(
-                                plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
-                                "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
+                        let first = ListTasks::parse(params.clone(), scope, me).unwrap();
+                        // Deep pages too: a cursor after a dated task, and after an undated one
+                        // (the boundary of a `due_date` order in either direction).
+                        let cursor = |due: Option<&str>| {
+                            let keys = row_keys(&first.sort, Uuid::now_v7(), |f| match f {
+                                TaskSort::DueDate => CursorValue::Text(due.map_or_else(
+                                    || {
+                                        let descending = first.sort.keys().iter().any(|k| k.descending);
+                                        if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY }.to_string()
+                                    },
+                                    str::to_string,
+                                )),
+                                TaskSort::Title => CursorValue::Text("m".into()),
+                                _ => CursorValue::Int(1),
+                            });
+                            first.page.cursor_for(&first.sort.canonical(), keys)
+                        };
+                        let deep = |due: Option<&str>| {
+                            let params = ListTasksParams { cursor: Some(cursor(due)), ..params.clone() };
+                            ListTasks::parse(params, scope, me).unwrap()
+                        };
+                        for query in [first.clone(), deep(Some("2026-06-30")), deep(None)] {
+                            let today = time::now().date_naive();
+                            let search = query.filter.search.as_ref().map(|terms| {
+                                storage::search::PROJECT_TASKS
+                                    .search(&mut conn, terms)
+                                    .unwrap()
+                                    .expect("words of the seeded tasks")
+                            });
+                            let sql = list_query(&query, today, search.as_ref()).unwrap();
+                            // Prepared once per connection, not parsed and planned per request.
+                            let cacheable = diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(
+                                &sql, &Sqlite,
                             );
-                        } else {
-                            assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
-                            assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
+                            assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
+                            let plan = query_plan(&mut conn, sql).unwrap();
+                            let problems = plan_problems(&plan, "project_tasks");
+                            if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
+                                assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
+                                assert!(
+                                    plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
+                                    "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
+                                );
+                            } else {
+                                assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+                                assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
+                            }
                         }
                     }
                 }
