@@ -228,13 +228,13 @@ async fn list_members(
         Some(raw) => core_models::params::search_text("q", raw, 200).map_err(core_models::AppError::from)?,
         None => None,
     };
-    // The cursor is bound to the team and the search.
-    let paging = IdPaging::parse(
-        "team-members",
-        &(id, prefix.as_ref().map(|p| p.to_ascii_lowercase())),
-        params.limit.as_deref(),
-        params.cursor.as_deref(),
-    )?;
+    // The cursor is bound to the team and the search (without one, as before searches
+    // existed, so cursors of the plain list keep working).
+    let (limit, cursor) = (params.limit.as_deref(), params.cursor.as_deref());
+    let paging = match &prefix {
+        None => IdPaging::parse("team-members", &id, limit, cursor)?,
+        Some(p) => IdPaging::parse("team-members", &(id, p.to_ascii_lowercase()), limit, cursor)?,
+    };
     Ok(web::Json(call(service, move |s| s.members(&caller, id, prefix.as_deref(), &paging)).await?))
 }
 
