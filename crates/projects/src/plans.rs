@@ -1,6 +1,6 @@
 //! Query-plan tests of the lists outside `list.rs`: member search, projects by archived
+//! state, open invites. Each walks an index led by the team and never scans a table; only a
 //! member search sorts, and only its matches. Also: the search follows renames.
-//! member search sorts, and only its matches.
 
 use core_models::pagination::{encode_cursor, CursorValue, IdPaging};
 use storage::plan::{plan_problems, query_plan};
