@@ -558,7 +558,12 @@ async fn browsing_filters_and_pages_through_every_sort() {
                 let unique: HashSet<String> = got.iter().cloned().collect();
                 assert_eq!(got.len(), unique.len(), "{query} sort={sort}: no repeats");
                 assert_eq!(unique, expected, "{query} sort={sort}: exactly the matches");
-                let keys: Vec<((i64, String), String)> = items.iter().map(|c| (sort_key(c, field), id_of(c))).collect();
+                // Unrated challenges come last in both directions (API section 1).
+                let unrated_last = |c: &Value| match sort_key(c, field) {
+                    (0, _) if field == "rating" && !sort.starts_with('-') => (i64::MAX, String::new()),
+                    key => key,
+                };
+                let keys: Vec<((i64, String), String)> = items.iter().map(|c| (unrated_last(c), id_of(c))).collect();
                 let ordered = keys.windows(2).all(|w| if sort.starts_with('-') { w[0] >= w[1] } else { w[0] <= w[1] });
                 assert!(ordered, "{query} sort={sort}: in order {keys:?}");
             }

@@ -212,7 +212,8 @@ async fn list_is_newest_first_and_sortable(store: NotesStore) {
 
     assert_eq!(ids(&app.get("/api/v1/notes").await.json()), [id(&a), id(&none), id(&b)]);
     assert_eq!(ids(&app.get("/api/v1/notes?sort=created_at").await.json()), [id(&b), id(&none), id(&a)]);
-    assert_eq!(ids(&app.get("/api/v1/notes?sort=title").await.json()), [id(&none), id(&a), id(&b)]);
+    // Untitled notes last in both directions (API section 1).
+    assert_eq!(ids(&app.get("/api/v1/notes?sort=title").await.json()), [id(&a), id(&b), id(&none)]);
     assert_eq!(ids(&app.get("/api/v1/notes?sort=-title").await.json()), [id(&b), id(&a), id(&none)]);
 
     app.patch_json(&format!("/api/v1/notes/{}", id(&b)), &json!({"content": "edited"})).await;

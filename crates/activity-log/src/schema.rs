@@ -68,6 +68,15 @@ fn uuid(nullable: bool) -> ObjectBuilder {
     typed(Type::String, nullable).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
 }
 
+/// A user as `details` names one: `{id, display_name}` (or null where nobody is named).
+fn person(nullable: bool) -> ObjectBuilder {
+    typed(Type::Object, nullable)
+        .property("id", uuid(false))
+        .property("display_name", typed(Type::String, false))
+        .required("id")
+        .required("display_name")
+}
+
 /// `{"from": old, "to": new}` of a changed field, both of schema `value`.
 fn change(value: impl Into<Schema>) -> Schema {
     let value: Schema = value.into();
@@ -99,20 +108,23 @@ fn with_description(schema: Schema, description: &str) -> Schema {
 impl PartialSchema for ActivityDetails {
     fn schema() -> RefOr<Schema> {
         let string = || typed(Type::String, false);
-        let properties: [(&str, Schema); 14] = [
+        let properties: [(&str, Schema); 18] = [
             ("name", value_or_change(string(), "Team or project name: created/deleted, or `{from, to}` when renamed")),
             ("title", value_or_change(string(), "Task title: created/deleted, or `{from, to}` when changed")),
             (
                 "description",
-                with_description(change(typed(Type::String, true)), "`{from, to}` of a changed description"),
+                value_or_change(
+                    typed(Type::String, true),
+                    "Task description: on `task.created`, or `{from, to}` when changed",
+                ),
             ),
             ("status", value_or_change(string(), "Task status: on `task.created`, or `{from, to}` when changed")),
             ("priority", value_or_change(string(), "Task priority: on `task.created`, or `{from, to}` when changed")),
             (
                 "due_date",
-                with_description(
-                    change(typed(Type::String, true)),
-                    "`{from, to}` of a changed due date (`YYYY-MM-DD` or null)",
+                value_or_change(
+                    typed(Type::String, true),
+                    "Due date (`YYYY-MM-DD` or null): on `task.created`, or `{from, to}` when changed",
                 ),
             ),
             (
@@ -126,6 +138,24 @@ impl PartialSchema for ActivityDetails {
             (
                 "role",
                 value_or_change(string(), "Member role: on `member.added`, or `{from, to}` on `member.role_changed`"),
+            ),
+            (
+                "assignee",
+                value_or_change(
+                    person(true),
+                    "Assignee with its name (null: nobody): on `task.created`, or `{from, to}` when (un)assigned",
+                ),
+            ),
+            (
+                "created_by",
+                person(false).description(Some("`task.created`: who created the task, with its name")).into(),
+            ),
+            ("version", typed(Type::Integer, false).description(Some("`task.created`: the task's version (1)")).into()),
+            (
+                "user",
+                person(false)
+                    .description(Some("`member.*`: the member added, removed or changed, with its name"))
+                    .into(),
             ),
             ("user_id", uuid(false).description(Some("The member added, removed or changed")).into()),
             ("comment_id", uuid(false).description(Some("The comment of a `comment.*` action")).into()),

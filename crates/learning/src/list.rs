@@ -222,13 +222,26 @@ impl ListChallenges {
         };
         let mut page = page;
         page.bind("list", &"challenges").bind("filter", &filter.canonical());
-        Ok(ListChallenges { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
+        let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
+        if sort.keys().iter().any(|k| k.field == ChallengeSort::Rating && !k.descending) {
+            // Unrated challenges moved from first to last under `sort=rating`: a cursor
+            // made before would continue at the wrong place, so it is refused (422).
+            page.bind("unrated", &"last");
+        }
+        Ok(ListChallenges { page, sort, filter })
     }
 
     fn keys_of(&self, row: &ChallengeRow) -> Vec<CursorValue> {
         row_keys(&self.sort, &row.id, |field| match field {
             ChallengeSort::Difficulty => CursorValue::Int(i64::from(row.difficulty)),
-            ChallengeSort::Rating => CursorValue::Int(rating_key(row.rating_sum, row.rating_count)),
+            ChallengeSort::Rating => {
+                let ascending = self.sort.keys().iter().any(|k| k.field == ChallengeSort::Rating && !k.descending);
+                match (row.rating_count, ascending) {
+                    // `rating_asc_key`: unrated challenges above every rating ascending.
+                    (0, true) => CursorValue::Int(UNRATED_ASC_KEY),
+                    _ => CursorValue::Int(rating_key(row.rating_sum, row.rating_count)),
+                }
+            }
             ChallengeSort::Popularity => CursorValue::Int(row.completion_count),
             ChallengeSort::CreatedAt => CursorValue::Int(row.created_at),
             ChallengeSort::Title => CursorValue::Text(row.title.clone()),
@@ -291,7 +304,20 @@ pub(crate) fn static_driver(query: &ListChallenges) -> Driver {
 }
 
 /// The SQL key of `field` on the walked table.
-fn key_expr(field: ChallengeSort, on_tags: bool) -> &'static str {
+/// What `rating_asc_key` holds for a challenge nobody rated: above every rating.
+const UNRATED_ASC_KEY: i64 = i64::MAX;
+
+/// The SQL key of `field` in one direction: unrated challenges come last either way, so
+/// ascending ratings sort by `rating_asc_key` (migration 2026-12-05-000050).
+fn key_expr(field: ChallengeSort, on_tags: bool, descending: bool) -> &'static str {
+    match (field, on_tags, descending) {
+        (ChallengeSort::Rating, false, false) => "challenges.rating_asc_key",
+        (ChallengeSort::Rating, true, false) => "challenge_tags.rating_asc_key",
+        (field, on_tags, _) => key_expr_any(field, on_tags),
+    }
+}
+
+fn key_expr_any(field: ChallengeSort, on_tags: bool) -> &'static str {
     match (field, on_tags) {
         (ChallengeSort::Difficulty, false) => "challenges.difficulty",
         (ChallengeSort::Rating, false) => "challenges.rating_key",
@@ -377,7 +403,11 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
         .sort
         .keys()
         .iter()
-        .map(|k| KeyColumn { expr: key_expr(k.field, on_tags), descending: k.descending, nullable: false })
+        .map(|k| KeyColumn {
+            expr: key_expr(k.field, on_tags, k.descending),
+            descending: k.descending,
+            nullable: false,
+        })
         .collect();
     columns.push(KeyColumn { expr: id_expr, descending: query.sort.id_descending(), nullable: false });
     let after = query.page.after(&query.sort)?.map(|values| KeysetAfter::new(columns.clone(), values.to_vec()));
@@ -739,6 +769,31 @@ mod query_plans {
                 assert_eq!(scans, 0, "sort={sort} topic={topic:?} q={q:?}: {plan:#?}");
                 assert!(search_alone || problems.is_empty(), "sort={sort} topic={topic:?} q={q:?}: {plan:#?}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod cursor_versions {
+    use super::*;
+
+    /// A cursor made before unrated challenges came last under `sort=rating` (the same
+    /// binding without the marker) is refused there, and still read descending.
+    #[test]
+    fn a_cursor_from_before_unrated_challenges_came_last_is_refused_ascending_only() {
+        for (sort, refused) in [("rating", true), ("difficulty,rating", true), ("-rating", false)] {
+            let params = |cursor: Option<String>| ListChallengesParams {
+                sort: Some(sort.to_string()),
+                cursor,
+                ..ListChallengesParams::default()
+            };
+            let query = ListChallenges::parse(params(None), None).unwrap();
+            let mut old = PageRequest::default();
+            old.bind("list", &"challenges").bind("filter", &query.filter.canonical());
+            let keys = row_keys(&query.sort, Uuid::now_v7(), |_| CursorValue::Int(0));
+            let cursor = old.cursor_for(&query.sort.canonical(), keys);
+            let query = ListChallenges::parse(params(Some(cursor)), None).unwrap();
+            assert_eq!(query.page.after(&query.sort).is_err(), refused, "{sort}");
         }
     }
 }

@@ -187,6 +187,19 @@ impl SqlSortField for NoteSort {
             NoteSort::Title => ("notes.title", true),
         }
     }
+    fn sql_in(self, descending: bool) -> (&'static str, bool) {
+        match (self, descending) {
+            // Untitled notes last ascending too: `title_asc_key` stands in above every title.
+            (NoteSort::Title, false) => ("notes.title_asc_key", false),
+            _ => self.sql(),
+        }
+    }
+}
+
+/// What `notes.title_asc_key` holds for an untitled note: 201 U+10FFFF, above every title
+/// of at most 200 characters (no UTF-8 character sorts above U+10FFFF).
+pub(crate) fn untitled_asc_key() -> String {
+    "\u{10FFFF}".repeat(core_models::text::TITLE_MAX + 1)
 }
 
 /// Newest first.
@@ -259,7 +272,13 @@ impl ListNotes {
         let mut page = page;
         // Cursors are bound to this list and its search (the board: by the handler).
         page.bind("list", &"notes").bind("q", &search);
-        Ok(ListNotes { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), search })
+        let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
+        if sort.keys().iter().any(|k| k.field == NoteSort::Title && !k.descending) {
+            // Untitled notes moved from first to last under `sort=title`: a cursor made
+            // before would continue at the wrong place, so it is refused (422).
+            page.bind("untitled", &"last");
+        }
+        Ok(ListNotes { page, sort, search })
     }
 
     /// The cursor to continue after, checked against the sort.
@@ -272,7 +291,13 @@ impl ListNotes {
         row_keys(&self.sort, note.id, |field| match field {
             NoteSort::CreatedAt => CursorValue::Int(time::to_millis(note.created_at)),
             NoteSort::UpdatedAt => CursorValue::Int(time::to_millis(note.updated_at)),
-            NoteSort::Title => note.title.clone().into(),
+            NoteSort::Title => {
+                let ascending = self.sort.keys().iter().any(|k| k.field == NoteSort::Title && !k.descending);
+                match (&note.title, ascending) {
+                    (None, true) => CursorValue::Text(untitled_asc_key()),
+                    (title, _) => title.clone().into(),
+                }
+            }
         })
     }
 }
@@ -288,6 +313,30 @@ mod tests {
     fn params(pairs: &[(&str, &str)]) -> ListNotesParams {
         let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
         ListNotesParams { limit: get("limit"), cursor: get("cursor"), sort: get("sort"), q: get("q") }
+    }
+
+    /// A cursor made before untitled notes came last under `sort=title` (the same binding
+    /// without the marker) is refused there, and still read descending.
+    #[test]
+    fn a_cursor_from_before_untitled_notes_came_last_is_refused_ascending_only() {
+        for (sort, refused) in [("title", true), ("-created_at,title", true), ("-title", false)] {
+            let query = ListNotes::parse(params(&[("sort", sort)])).unwrap();
+            let mut old = PageRequest::default();
+            old.bind("list", &"notes").bind("q", &query.search);
+            let mut keys: Vec<CursorValue> = query
+                .sort
+                .keys()
+                .iter()
+                .map(|k| match k.field {
+                    NoteSort::Title => CursorValue::Null,
+                    _ => CursorValue::Int(1),
+                })
+                .collect();
+            keys.push(CursorValue::Text(uuid::Uuid::now_v7().to_string()));
+            let cursor = old.cursor_for(&query.sort.canonical(), keys);
+            let query = ListNotes::parse(params(&[("sort", sort), ("cursor", &cursor)])).unwrap();
+            assert_eq!(query.after().is_err(), refused, "{sort}");
+        }
     }
 
     #[test]

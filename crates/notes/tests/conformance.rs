@@ -146,8 +146,15 @@ fn every_sort_pages_without_skips_or_repeats(s: &dyn NoteService) {
         }
     }
     let by_title: Vec<_> = list(s, "title", 200, None).into_iter().map(|n| n.title).collect();
-    assert_eq!(&by_title[..2], [None, None], "notes without a title sort first ascending");
-    assert!(by_title[2..].windows(2).all(|w| w[0] <= w[1]));
+    // Notes without a title come last whatever the direction (API section 1).
+    assert_eq!(&by_title[5..], [None, None], "notes without a title sort last ascending: {by_title:?}");
+    assert!(by_title[..5].windows(2).all(|w| w[0] <= w[1]) && by_title[..5].iter().all(Option::is_some));
+    let by_title_desc: Vec<_> = list(s, "-title", 200, None).into_iter().map(|n| n.title).collect();
+    assert_eq!(&by_title_desc[5..], [None, None], "and last descending: {by_title_desc:?}");
+    assert!(by_title_desc[..5].windows(2).all(|w| w[0] >= w[1]) && by_title_desc[..5].iter().all(Option::is_some));
+    // Also behind another key: untitled notes close each group of that key.
+    let mixed: Vec<_> = list(s, "title,-created_at", 200, None).into_iter().map(|n| n.title).collect();
+    assert_eq!(mixed, by_title);
 }
 
 fn search_needs_every_word_as_a_prefix(s: &dyn NoteService) {

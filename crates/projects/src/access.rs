@@ -50,6 +50,41 @@ pub fn project_access(conn: &mut SqliteConnection, project_id: Uuid, caller: &Ca
     Ok((team_id, role))
 }
 
+/// 409 when the project is archived: it is read only until an admin unarchives it.
+pub fn require_open(conn: &mut SqliteConnection, project_id: Uuid) -> AppResult<()> {
+    let archived: Option<bool> = projects::table
+        .filter(projects::id.eq(project_id.to_string()))
+        .select(projects::archived)
+        .first(conn)
+        .optional()?;
+    match archived {
+        Some(true) => Err(AppError::Conflict(
+            "the project is archived and read only: an admin can unarchive it with PATCH {\"archived\": false}".into(),
+        )),
+        Some(false) => Ok(()),
+        None => Err(AppError::not_found("project")),
+    }
+}
+
+/// [`project_access`] for a change under the project: 409 if it is archived.
+pub fn project_write_access(conn: &mut SqliteConnection, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
+    let access = project_access(conn, project_id, caller)?;
+    require_open(conn, project_id)?;
+    Ok(access)
+}
+
+/// [`task_access`] for a change of the task or its comments: 409 if the project is archived.
+pub fn task_write_access(
+    conn: &mut SqliteConnection,
+    project_id: Uuid,
+    task_id: Uuid,
+    caller: &Caller,
+) -> AppResult<(Uuid, Role)> {
+    let access = task_access(conn, project_id, task_id, caller)?;
+    require_open(conn, project_id)?;
+    Ok(access)
+}
+
 /// Like [`project_access`], and the task must belong to the project (404 "task not found").
 pub fn task_access(
     conn: &mut SqliteConnection,

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use storage::schema::{task_comments, users};
 use uuid::Uuid;
 
-use crate::access::task_access;
+use crate::access::{task_access, task_write_access};
 use crate::model::{Comment, CommentBody, Role};
 
 type CommentRow = (String, String, String, String, String, i64, i64);
@@ -66,7 +66,7 @@ pub fn create(
     body: CommentBody,
 ) -> AppResult<Comment> {
     let body = body.validate()?;
-    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
     let comment_id = id::new_id();
     let now = time::to_millis(time::now());
     diesel::insert_into(task_comments::table)
@@ -114,7 +114,7 @@ pub fn update(
     body: CommentBody,
 ) -> AppResult<Comment> {
     let body = body.validate()?;
-    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id, comment_id)?;
     if before.author.id != caller.id {
         return Err(AppError::Forbidden("only its author may edit a comment".into()));
@@ -140,7 +140,7 @@ pub fn delete(
     task_id: Uuid,
     comment_id: Uuid,
 ) -> AppResult<()> {
-    let (team_id, role) = task_access(conn, project_id, task_id, caller)?;
+    let (team_id, role) = task_write_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id, comment_id)?;
     if before.author.id != caller.id && role != Role::Admin {
         return Err(AppError::Forbidden("only its author or an admin may delete a comment".into()));

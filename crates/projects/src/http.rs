@@ -20,10 +20,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::list::{ListTasks, ListTasksParams, ProjectTaskListParams, Scope};
+use crate::list::{ListTasks, ListTasksParams, MyTasksParams, ProjectTaskListParams, Scope};
 use crate::model::{
-    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, Project,
-    Task, TaskChanges, Team, TeamChanges, UserMarker,
+    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
+    OpenInvite, Project, Task, TaskChanges, Team, TeamChanges, UserMarker,
 };
 use crate::{ProjectService, SqliteProjects};
 
@@ -43,11 +43,13 @@ pub fn configure(service: Arc<SqliteProjects>) -> impl FnOnce(&mut ServiceConfig
             .service(change_role)
             .service(remove_member)
             .service(create_invite)
+            .service(list_invites)
             .service(revoke_invite)
             .service(accept_invite)
             .service(create_project)
             .service(list_projects)
             .service(team_tasks)
+            .service(my_tasks)
             .service(team_activity)
             .service(team_events)
             .service(get_project)
@@ -187,9 +189,26 @@ async fn delete_team(service: Service, caller: Caller, id: web::Path<Id<Team>>) 
 
 // ---- members and invites ----
 
-/// The members of a team, in user-id order (members).
+/// The query string of `GET /teams/{id}/members`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MemberListParams {
+    /// Only members whose display name starts with this text, ignoring case (ASCII
+    /// letters); at most 200 characters. For an assignee picker.
+    #[param(example = "ada")]
+    pub q: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The members of a team, in user-id order (members); `q` keeps those whose display name
+/// starts with it, ignoring case.
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Team id"), PagingParams),
+    params(("id" = String, Path, description = "Team id"), MemberListParams),
     responses(
         (status = 200, description = "One page of members", body = Page<Member>),
         LoginRequired,
@@ -201,11 +220,22 @@ async fn list_members(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Team>>,
-    params: web::Query<PagingParams>,
+    params: web::Query<MemberListParams>,
 ) -> AppResult<web::Json<Page<Member>>> {
     let id = id.into_inner().uuid();
-    let paging = params.into_inner().parse("team-members", &id)?;
-    Ok(web::Json(call(service, move |s| s.members(&caller, id, &paging)).await?))
+    let params = params.into_inner();
+    let prefix = match params.q.as_deref() {
+        Some(raw) => core_models::params::search_text("q", raw, 200).map_err(core_models::AppError::from)?,
+        None => None,
+    };
+    // The cursor is bound to the team and the search (without one, as before searches
+    // existed, so cursors of the plain list keep working).
+    let (limit, cursor) = (params.limit.as_deref(), params.cursor.as_deref());
+    let paging = match &prefix {
+        None => IdPaging::parse("team-members", &id, limit, cursor)?,
+        Some(p) => IdPaging::parse("team-members", &(id, p.to_ascii_lowercase()), limit, cursor)?,
+    };
+    Ok(web::Json(call(service, move |s| s.members(&caller, id, prefix.as_deref(), &paging)).await?))
 }
 
 /// Add a user to the team (admins).
@@ -304,16 +334,41 @@ async fn create_invite(
     Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(invite))
 }
 
-/// Revoke an invite code (admins).
+/// The team's open invites (neither expired nor revoked), oldest first (admins). The
+/// codes are never shown again: revoke by id.
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Team id"), ("code" = String, Path, description = "Invite code")),
+    params(("id" = String, Path, description = "Team id"), PagingParams),
+    responses(
+        (status = 200, description = "One page of open invites", body = Page<OpenInvite>),
+        LoginRequired,
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}/invites")]
+async fn list_invites(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    params: web::Query<PagingParams>,
+) -> AppResult<web::Json<Page<OpenInvite>>> {
+    let id = id.into_inner().uuid();
+    let paging = params.into_inner().parse("team-invites", &id)?;
+    Ok(web::Json(call(service, move |s| s.invites(&caller, id, &paging)).await?))
+}
+
+/// Revoke an open invite (admins), named by its `id` (the code, shown once at creation,
+/// also still works).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"),
+           ("invite_id" = String, Path, description = "The invite's id (or its code)")),
     responses(
         (status = 204, description = "Revoked"),
         LoginRequired,
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such team or invite", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such team, or no such open invite in it", body = Problem, content_type = "application/problem+json"),
     ))]
-#[delete("/teams/{id}/invites/{code}")]
+#[delete("/teams/{id}/invites/{invite_id}")]
 async fn revoke_invite(
     service: Service,
     caller: Caller,
@@ -363,9 +418,24 @@ async fn create_project(
     Ok(created(format!("{API_BASE}/projects/{}", project.id), &project))
 }
 
-/// A team's projects, oldest first (members).
+/// The query string of `GET /teams/{id}/projects`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectListParams {
+    /// `true`: only archived projects; `false`: only the others; absent: both.
+    #[param(value_type = Option<bool>)]
+    pub archived: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A team's projects, oldest first (members); `archived=true|false` keeps one kind.
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Team id"), PagingParams),
+    params(("id" = String, Path, description = "Team id"), ProjectListParams),
     responses(
         (status = 200, description = "One page of projects", body = Page<Project>),
         LoginRequired,
@@ -377,11 +447,30 @@ async fn list_projects(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Team>>,
-    params: web::Query<PagingParams>,
+    params: web::Query<ProjectListParams>,
 ) -> AppResult<web::Json<Page<Project>>> {
     let id = id.into_inner().uuid();
-    let paging = params.into_inner().parse("team-projects", &id)?;
-    Ok(web::Json(call(service, move |s| s.projects(&caller, id, &paging)).await?))
+    let params = params.into_inner();
+    let archived = params.archived.as_deref().map(|raw| core_models::params::boolean("archived", raw)).transpose();
+    // Cursors are bound to the team and the filter; every bad parameter is named at once.
+    let key = archived.as_ref().ok().copied().flatten();
+    let (limit, cursor) = (params.limit.as_deref(), params.cursor.as_deref());
+    let paging = match key {
+        // Unfiltered, the binding is what it was before the filter existed: cursors keep working.
+        None => IdPaging::parse("team-projects", &id, limit, cursor),
+        Some(archived) => IdPaging::parse("team-projects", &(id, archived), limit, cursor),
+    };
+    let (archived, paging) = match (archived, paging) {
+        (Ok(archived), Ok(paging)) => (archived, paging),
+        (Err(bad), Ok(_)) => return Err(bad.into()),
+        (Ok(_), Err(e)) => return Err(e),
+        (Err(bad), Err(core_models::AppError::Validation(mut errors))) => {
+            errors.insert(0, bad);
+            return Err(core_models::AppError::Validation(errors));
+        }
+        (Err(_), Err(e)) => return Err(e),
+    };
+    Ok(web::Json(call(service, move |s| s.projects(&caller, id, archived, &paging)).await?))
 }
 
 /// One project (members).
@@ -496,6 +585,27 @@ async fn team_tasks(
     params: web::Query<ListTasksParams>,
 ) -> AppResult<web::Json<Page<Task>>> {
     let query = ListTasks::parse(params.into_inner(), Scope::Team(id.into_inner().uuid()), caller.id)?;
+    list_tasks(service, caller, query).await
+}
+
+/// "My work": the tasks of every team the caller belongs to, with a team list's filters
+/// and sorts plus `team_id`; `assignee=me` keeps the caller's own. Tasks of archived
+/// projects are left out unless `include_archived=true`.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(MyTasksParams),
+    responses(
+        (status = 200, description = "One page of tasks", body = Page<Task>),
+        LoginRequired,
+        (status = 404, description = "`team_id` or `project_id` names a team the caller is not in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/me/tasks")]
+async fn my_tasks(
+    service: Service,
+    caller: Caller,
+    params: web::Query<MyTasksParams>,
+) -> AppResult<web::Json<Page<Task>>> {
+    let query = ListTasks::parse_mine(params.into_inner(), caller.id)?;
     list_tasks(service, caller, query).await
 }
 

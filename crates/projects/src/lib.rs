@@ -35,6 +35,8 @@ mod documented;
 pub mod http;
 pub mod list;
 mod model;
+#[cfg(test)]
+mod plans;
 mod projects;
 mod service;
 mod tasks;
@@ -42,10 +44,12 @@ mod teams;
 
 use core_models::constraint::Constraint;
 
-pub use list::{Assignee, ListTasks, ListTasksParams, ProjectTaskListParams, Scope, TaskFilter, TaskSort};
+pub use list::{
+    Assignee, ListTasks, ListTasksParams, MyTasksParams, ProjectTaskListParams, Scope, TaskFilter, TaskSort,
+};
 pub use model::{
     Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
-    Priority, Project, Role, Task, TaskChanges, TaskStatus, Team, TeamChanges, INVITE_DAYS,
+    OpenInvite, Priority, Project, Role, Task, TaskChanges, TaskStatus, Team, TeamChanges, INVITE_DAYS,
 };
 pub use service::{ProjectService, SqliteProjects};
 

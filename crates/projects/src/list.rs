@@ -33,7 +33,7 @@ pub enum TaskSort {
     CreatedAt,
     /// `updated_at`
     UpdatedAt,
-    /// `due_date`; undated tasks last ascending.
+    /// `due_date`; undated tasks last in both directions.
     DueDate,
     /// `priority` by rank: low < medium < high < urgent.
     Priority,
@@ -81,7 +81,19 @@ impl SqlSortField for TaskSort {
             TaskSort::Title => ("project_tasks.title_key", false),
         }
     }
+    fn sql_in(self, descending: bool) -> (&'static str, bool) {
+        match (self, descending) {
+            // Undated tasks get '' (below every date): descending, they come last too.
+            (TaskSort::DueDate, true) => (DUE_DESC_KEY, false),
+            _ => self.sql(),
+        }
+    }
 }
+
+/// The descending due-date key (`coalesce(due_date, '')`).
+const DUE_DESC_KEY: &str = "project_tasks.due_desc_key";
+/// What the descending key holds for an undated task.
+const NO_DUE_DATE_DESC_KEY: &str = "";
 
 /// Newest first.
 pub const DEFAULT_SORT: &str = "-created_at";
@@ -142,6 +154,47 @@ task_list_params! {
         /// The tasks of one project of the team.
         #[param(value_type = Option<String>, format = Uuid)]
         pub project_id: Option<String>,
+        /// `true`: also the tasks of archived projects (left out by default).
+        #[param(value_type = Option<bool>)]
+        pub include_archived: Option<String>,
+    }
+}
+
+task_list_params! {
+    /// The query string of `GET /me/tasks`: a team list's parameters plus `team_id`.
+    /// Unknown parameters are refused (422).
+    MyTasksParams {
+        /// The tasks of one project (of one of the caller's teams).
+        #[param(value_type = Option<String>, format = Uuid)]
+        pub project_id: Option<String>,
+        /// The tasks of one of the caller's teams.
+        #[param(value_type = Option<String>, format = Uuid)]
+        pub team_id: Option<String>,
+        /// `true`: also the tasks of archived projects (left out by default).
+        #[param(value_type = Option<bool>)]
+        pub include_archived: Option<String>,
+    }
+}
+
+impl MyTasksParams {
+    /// The team list's parameters, and the raw `team_id`.
+    fn split(self) -> (ListTasksParams, Option<String>) {
+        let team_id = self.team_id;
+        let params = ListTasksParams {
+            status: self.status,
+            priority: self.priority,
+            assignee: self.assignee,
+            due_from: self.due_from,
+            due_to: self.due_to,
+            overdue: self.overdue,
+            q: self.q,
+            project_id: self.project_id,
+            include_archived: self.include_archived,
+            sort: self.sort,
+            limit: self.limit,
+            cursor: self.cursor,
+        };
+        (params, team_id)
     }
 }
 
@@ -162,6 +215,7 @@ impl From<ProjectTaskListParams> for ListTasksParams {
             overdue: p.overdue,
             q: p.q,
             project_id: None,
+            include_archived: None,
             sort: p.sort,
             limit: p.limit,
             cursor: p.cursor,
@@ -176,6 +230,8 @@ pub enum Scope {
     Project(Uuid),
     /// A whole team's.
     Team(Uuid),
+    /// Every team's that this user belongs to (`GET /me/tasks`).
+    Mine(Uuid),
 }
 
 /// The `assignee` filter.
@@ -206,6 +262,11 @@ pub struct TaskFilter {
     pub search: Option<Vec<String>>,
     /// One project of the team.
     pub project_id: Option<Uuid>,
+    /// One team of the caller's (`GET /me/tasks`).
+    pub team_id: Option<Uuid>,
+    /// Also the tasks of archived projects (team and `me` lists; a project's own list
+    /// always shows its tasks).
+    pub include_archived: bool,
 }
 
 /// A checked task list request.
@@ -224,6 +285,21 @@ pub struct ListTasks {
 impl ListTasks {
     /// Checks every parameter for a list of `scope` asked by `caller` (for `assignee=me`).
     pub fn parse(params: ListTasksParams, scope: Scope, caller: Uuid) -> AppResult<Self> {
+        Self::parse_with_team(params, None, scope, caller)
+    }
+
+    /// Checks every parameter of `GET /me/tasks` asked by `caller`.
+    pub fn parse_mine(params: MyTasksParams, caller: Uuid) -> AppResult<Self> {
+        let (params, team_id) = params.split();
+        Self::parse_with_team(params, team_id, Scope::Mine(caller), caller)
+    }
+
+    fn parse_with_team(
+        params: ListTasksParams,
+        team_id: Option<String>,
+        scope: Scope,
+        caller: Uuid,
+    ) -> AppResult<Self> {
         let mut v = Violations::new();
         let (page, sort) = parse_paging(
             params.limit.as_deref(),
@@ -262,7 +338,16 @@ impl ListTasks {
                 v.push(FieldError::new("project_id", "only team-wide lists filter by project"));
                 None
             }
-            (Some(raw), Scope::Team(_)) => v.check(params::uuid("project_id", raw)),
+            (Some(raw), Scope::Team(_) | Scope::Mine(_)) => v.check(params::uuid("project_id", raw)),
+        };
+        let team_id = team_id.as_deref().and_then(|raw| v.check(params::uuid("team_id", raw)));
+        let include_archived = match (params.include_archived.as_deref(), scope) {
+            (None, _) => false,
+            (Some(_), Scope::Project(_)) => {
+                v.push(FieldError::new("include_archived", "only team and `me` lists leave archived projects out"));
+                false
+            }
+            (Some(raw), _) => v.check(params::boolean("include_archived", raw)).unwrap_or(false),
         };
         if let (Some(from), Some(to)) = (due_from, due_to) {
             if from > to {
@@ -270,16 +355,53 @@ impl ListTasks {
             }
         }
         v.finish()?;
-        let filter = TaskFilter { statuses, priorities, assignee, due_from, due_to, overdue, search, project_id };
+        let filter = TaskFilter {
+            statuses,
+            priorities,
+            assignee,
+            due_from,
+            due_to,
+            overdue,
+            search,
+            project_id,
+            team_id,
+            include_archived,
+        };
         let mut page = page;
         // Cursors are bound to the team or project and every filter (sets sorted and
         // deduplicated by their parsers, `assignee=me` as the caller's id).
         let list = match scope {
             Scope::Team(_) => "team-tasks",
             Scope::Project(_) => "project-tasks",
+            Scope::Mine(_) => "my-tasks",
         };
         page.bind("list", &list).bind("scope", &scope).bind("filter", &filter);
-        Ok(ListTasks { scope, page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
+        let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
+        if sort.keys().iter().any(|k| k.field == TaskSort::DueDate && k.descending) {
+            // Undated tasks moved from first to last under `-due_date`: a cursor made
+            // before would continue at the wrong place, so it is refused (422).
+            page.bind("undated", &"last");
+        }
+        Ok(ListTasks { scope, page, sort, filter })
+    }
+
+    /// The order of the list in Rust, as SQL gives it (titles ignoring ASCII case, as
+    /// NOCASE does), for merging the teams of a `me` list.
+    pub(crate) fn merge_order(&self) -> impl Fn(&Task, &Task) -> std::cmp::Ordering + '_ {
+        let mut descending: Vec<bool> = self.sort.keys().iter().map(|k| k.descending).collect();
+        descending.push(self.sort.id_descending());
+        move |a, b| {
+            let key = |t: &Task| {
+                let mut keys = self.keys_of(t);
+                for (value, key) in keys.iter_mut().zip(self.sort.keys()) {
+                    if let (TaskSort::Title, CursorValue::Text(text)) = (key.field, &mut *value) {
+                        text.make_ascii_lowercase();
+                    }
+                }
+                keys
+            };
+            core_models::pagination::compare_keys(&key(a), &key(b), &descending)
+        }
     }
 
     /// The cursor keys of a task.
@@ -288,7 +410,9 @@ impl ListTasks {
             TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
             TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
             TaskSort::DueDate => {
-                CursorValue::Text(task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), time::format_date))
+                let descending = self.sort.keys().iter().any(|k| k.field == TaskSort::DueDate && k.descending);
+                let undated = if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY };
+                CursorValue::Text(task.due_date.map_or_else(|| undated.to_string(), time::format_date))
             }
             TaskSort::Priority => CursorValue::Int(i64::from(task.priority.rank())),
             TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
@@ -311,6 +435,7 @@ fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
 pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
+    let lead_descending = query.sort.keys().first().is_some_and(|k| k.descending);
     let mut q: TaskQuery = project_tasks::table.select(TaskRow::as_select()).into_boxed();
     // The scope, and team-wide the assignee, are the equalities the index walk starts from;
     // a search that leads with its matches keeps them off the indexes.
@@ -327,6 +452,17 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Se
         (Scope::Team(team), None) => {
             q = q.filter(sql(format!("{plus}project_tasks.team_id = ")).bind_text(team.to_string()));
         }
+        (Scope::Mine(_), _) => {
+            return Err(core_models::AppError::Internal(anyhow::anyhow!("a `me` list is read team by team")));
+        }
+    }
+    if let (Scope::Team(team), false) = (query.scope, filter.include_archived) {
+        // `projects_by_team_archived` lists the team's archived projects; tested on the rows.
+        q = q.filter(
+            sql("+project_tasks.project_id NOT IN (SELECT projects.id FROM projects WHERE projects.team_id = ")
+                .bind_text(team.to_string())
+                .sql(" AND projects.archived = 1)"),
+        );
     }
     let assignee_drives = matches!((query.scope, filter.project_id), (Scope::Team(_), None));
     if let Some(assignee) = filter.assignee {
@@ -343,19 +479,31 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Se
     if let Some(priorities) = &filter.priorities {
         q = q.filter(sql(ranks_off_index("priority", priorities)));
     }
-    let due = if lead == TaskSort::DueDate { "project_tasks.due_key" } else { "project_tasks.due_date" };
+    // A date range on the lead key is a range of its index; each key keeps undated tasks
+    // (its sentinel) out of the range.
+    let due = match (lead, lead_descending) {
+        (TaskSort::DueDate, false) => "project_tasks.due_key",
+        (TaskSort::DueDate, true) => DUE_DESC_KEY,
+        _ => "project_tasks.due_date",
+    };
+    let dated = match (lead, lead_descending) {
+        (TaskSort::DueDate, false) => format!("{due} < '{NO_DUE_DATE_KEY}'"),
+        (TaskSort::DueDate, true) => format!("{due} > '{NO_DUE_DATE_DESC_KEY}'"),
+        _ => format!("{due} IS NOT NULL"),
+    };
     if let Some(from) = filter.due_from {
         q = q.filter(sql(format!("{due} >= ")).bind_text(time::format_date(from)));
-        q = q.filter(sql(format!("{due} < '{NO_DUE_DATE_KEY}'")));
+        q = q.filter(sql(dated.clone()));
     }
     if let Some(to) = filter.due_to {
         q = q.filter(sql(format!("{due} <= ")).bind_text(time::format_date(to)));
+        q = q.filter(sql(dated.clone()));
     }
     let not_done = format!("+project_tasks.status <> {}", TaskStatus::Done.rank());
     let today = time::format_date(today);
     match filter.overdue {
         None => {}
-        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(not_done)),
+        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(dated)).filter(sql(not_done)),
         Some(false) => {
             q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(format!(" AND {not_done})")));
         }
@@ -421,12 +569,16 @@ mod query_plans {
             vec![("q", "laun"), ("status", "todo")],
             vec![("q", "rarely")],
             vec![("project_id", "0190f0e2-7f7e-7b3a-8a55-3d1c7c2a9b10"), ("assignee", "me")],
+            // Archived projects' tasks kept in (by default they are left out, every case above).
+            vec![("include_archived", "true"), ("status", "done")],
+            vec![("due_to", "2026-12-31"), ("overdue", "true")],
         ];
         for scope in [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())] {
             for field in TaskSort::ALL {
                 for sort in [field.name().to_string(), format!("-{}", field.name())] {
                     for pairs in &filters {
-                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| *k == "project_id") {
+                        let team_only = |k: &str| k == "project_id" || k == "include_archived";
+                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| team_only(k)) {
                             continue;
                         }
                         let mut params = ListTasksParams { sort: Some(sort.clone()), ..ListTasksParams::default() };
@@ -441,36 +593,105 @@ mod query_plans {
                                 "overdue" => params.overdue = val,
                                 "q" => params.q = val,
                                 "project_id" => params.project_id = val,
+                                "include_archived" => params.include_archived = val,
                                 _ => unreachable!(),
                             }
                         }
-                        let query = ListTasks::parse(params, scope, me).unwrap();
-                        let today = time::now().date_naive();
-                        let search = query.filter.search.as_ref().map(|terms| {
-                            storage::search::PROJECT_TASKS
-                                .search(&mut conn, terms)
-                                .unwrap()
-                                .expect("words of the seeded tasks")
-                        });
-                        let sql = list_query(&query, today, search.as_ref()).unwrap();
-                        // Prepared once per connection, not parsed and planned per request.
-                        let cacheable =
-                            diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&sql, &Sqlite);
-                        assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
-                        let plan = query_plan(&mut conn, sql).unwrap();
-                        let problems = plan_problems(&plan, "project_tasks");
-                        if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
-                            assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
-                            assert!(
-                                plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
-                                "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
+                        let first = ListTasks::parse(params.clone(), scope, me).unwrap();
+                        // Deep pages too: a cursor after a dated task, and after an undated one
+                        // (the boundary of a `due_date` order in either direction).
+                        let cursor = |due: Option<&str>| {
+                            let keys = row_keys(&first.sort, Uuid::now_v7(), |f| match f {
+                                TaskSort::DueDate => CursorValue::Text(due.map_or_else(
+                                    || {
+                                        let descending = first.sort.keys().iter().any(|k| k.descending);
+                                        if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY }.to_string()
+                                    },
+                                    str::to_string,
+                                )),
+                                TaskSort::Title => CursorValue::Text("m".into()),
+                                _ => CursorValue::Int(1),
+                            });
+                            first.page.cursor_for(&first.sort.canonical(), keys)
+                        };
+                        let deep = |due: Option<&str>| {
+                            let params = ListTasksParams { cursor: Some(cursor(due)), ..params.clone() };
+                            ListTasks::parse(params, scope, me).unwrap()
+                        };
+                        for query in [first.clone(), deep(Some("2026-06-30")), deep(None)] {
+                            let today = time::now().date_naive();
+                            let search = query.filter.search.as_ref().map(|terms| {
+                                storage::search::PROJECT_TASKS
+                                    .search(&mut conn, terms)
+                                    .unwrap()
+                                    .expect("words of the seeded tasks")
+                            });
+                            let sql = list_query(&query, today, search.as_ref()).unwrap();
+                            // Prepared once per connection, not parsed and planned per request.
+                            let cacheable = diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(
+                                &sql, &Sqlite,
                             );
-                        } else {
-                            assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
-                            assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
+                            assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
+                            let plan = query_plan(&mut conn, sql).unwrap();
+                            let problems = plan_problems(&plan, "project_tasks");
+                            if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
+                                assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
+                                assert!(
+                                    plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
+                                    "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
+                                );
+                            } else {
+                                assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+                                assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
+                            }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod cursor_versions {
+    use super::*;
+
+    /// A cursor as the lists made them before undated tasks came last under `-due_date`
+    /// (the same binding without the marker).
+    fn old_cursor(sort: &str, scope: Scope, caller: Uuid) -> (ListTasks, String) {
+        let params = ListTasksParams { sort: Some(sort.into()), ..ListTasksParams::default() };
+        let query = ListTasks::parse(params, scope, caller).unwrap();
+        let mut old = PageRequest::default();
+        old.bind("list", &"team-tasks").bind("scope", &scope).bind("filter", &query.filter);
+        let mut keys: Vec<CursorValue> = query
+            .sort
+            .keys()
+            .iter()
+            .map(|k| match k.field {
+                TaskSort::DueDate => CursorValue::Text(NO_DUE_DATE_KEY.into()),
+                _ => CursorValue::Int(1),
+            })
+            .collect();
+        keys.push(CursorValue::Text(Uuid::now_v7().to_string()));
+        (query, old.cursor_for(&query_sort(sort), keys))
+    }
+
+    fn query_sort(sort: &str) -> String {
+        Sort::<TaskSort>::parse(Some(sort), DEFAULT_SORT).unwrap().canonical()
+    }
+
+    #[test]
+    fn a_cursor_from_before_undated_tasks_came_last_is_refused_descending_only() {
+        let (team, me) = (Scope::Team(Uuid::now_v7()), Uuid::now_v7());
+        for (sort, refused) in [("-due_date", true), ("priority,-due_date", true), ("due_date", false)] {
+            let (_, cursor) = old_cursor(sort, team, me);
+            let params =
+                ListTasksParams { sort: Some(sort.into()), cursor: Some(cursor), ..ListTasksParams::default() };
+            let query = ListTasks::parse(params, team, me).unwrap();
+            let read = query.page.after(&query.sort);
+            assert_eq!(read.is_err(), refused, "{sort}: {read:?}");
+            if let Err(e) = read {
+                assert_eq!(e.field, "cursor");
             }
         }
     }

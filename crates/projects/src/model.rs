@@ -91,6 +91,8 @@ impl core_models::id::Resource for UserMarker {
 /// An invitation to join a team: the code is shown only here, once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Invite {
+    /// The invite's id: lists show it, and `DELETE /teams/{id}/invites/{invite_id}` revokes by it.
+    pub id: Uuid,
     /// 128+ random bits; anyone holding it may join until it expires or is revoked.
     pub code: String,
     /// The role the invite grants.
@@ -99,6 +101,25 @@ pub struct Invite {
     #[serde(with = "time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: DateTime<Utc>,
+}
+
+/// An open invite as admins list it: never the code, which is kept only hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OpenInvite {
+    /// Time-ordered UUIDv7 (random for invites made before ids existed).
+    pub id: Uuid,
+    /// The role joining grants.
+    pub role: Role,
+    /// When the code stops working.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: DateTime<Utc>,
+    /// The admin who made it.
+    pub created_by: UserRef,
+    /// RFC 3339 UTC.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
 }
 
 /// A project of a team.

@@ -77,19 +77,35 @@ pub fn create(
     find(conn, project_id)
 }
 
-/// A team's projects, oldest first (members).
+/// The query of a page of a team's projects (see [`list`]).
+pub(crate) fn list_query(
+    team_id: Uuid,
+    archived: Option<bool>,
+    paging: &IdPaging,
+) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
+       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, ProjectRow> {
+    let mut q = projects::table.filter(projects::team_id.eq(team_id.to_string())).select(columns()).into_boxed();
+    if let Some(archived) = archived {
+        // `projects_by_team_archived (team_id, archived, id)` yields them in order.
+        q = q.filter(projects::archived.eq(archived));
+    }
+    if let Some(after) = paging.after() {
+        q = q.filter(projects::id.gt(after));
+    }
+    q.order(projects::id.asc()).limit(paging.fetch())
+}
+
+/// A team's projects, oldest first (members); `archived` keeps only the archived ones
+/// (`Some(true)`) or the others (`Some(false)`).
 pub fn list(
     conn: &mut SqliteConnection,
     caller: &Caller,
     team_id: Uuid,
+    archived: Option<bool>,
     paging: &IdPaging,
 ) -> AppResult<Page<Project>> {
     require_member(conn, team_id, caller)?;
-    let mut q = projects::table.filter(projects::team_id.eq(team_id.to_string())).select(columns()).into_boxed();
-    if let Some(after) = paging.after() {
-        q = q.filter(projects::id.gt(after));
-    }
-    let rows: Vec<ProjectRow> = q.order(projects::id.asc()).limit(paging.fetch()).load(conn)?;
+    let rows: Vec<ProjectRow> = list_query(team_id, archived, paging).load(conn)?;
     let items = rows.into_iter().map(project_of).collect::<AppResult<Vec<_>>>()?;
     Ok(paging.page(items, |p| p.id.to_string()))
 }

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::list::ListTasks;
 use crate::model::{
-    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam, Project,
-    Task, TaskChanges, Team,
+    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
+    OpenInvite, Project, Task, TaskChanges, Team,
 };
 use crate::{access, comments, projects, tasks, teams};
 
@@ -28,17 +28,33 @@ pub trait ProjectService: Send + Sync + 'static {
     fn update_team(&self, caller: &Caller, team_id: Uuid, changes: NamedChanges) -> AppResult<Team>;
     fn delete_team(&self, caller: &Caller, team_id: Uuid) -> AppResult<()>;
 
-    fn members(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Member>>;
+    /// The members; with `name_prefix`, those whose display name starts with it (any case).
+    fn members(
+        &self,
+        caller: &Caller,
+        team_id: Uuid,
+        name_prefix: Option<&str>,
+        paging: &IdPaging,
+    ) -> AppResult<Page<Member>>;
     fn add_member(&self, caller: &Caller, team_id: Uuid, new: NewMember) -> AppResult<Member>;
     fn change_role(&self, caller: &Caller, team_id: Uuid, user: Uuid, changes: MemberChanges) -> AppResult<Member>;
     fn remove_member(&self, caller: &Caller, team_id: Uuid, user: Uuid) -> AppResult<()>;
 
     fn create_invite(&self, caller: &Caller, team_id: Uuid, new: NewInvite) -> AppResult<Invite>;
-    fn revoke_invite(&self, caller: &Caller, team_id: Uuid, code: String) -> AppResult<()>;
+    fn invites(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<OpenInvite>>;
+    /// Revokes an open invite named by its id (or by its code).
+    fn revoke_invite(&self, caller: &Caller, team_id: Uuid, invite: String) -> AppResult<()>;
     fn accept_invite(&self, caller: &Caller, code: String) -> AppResult<Team>;
 
     fn create_project(&self, caller: &Caller, team_id: Uuid, new: NewTeam) -> AppResult<Project>;
-    fn projects(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Project>>;
+    /// The team's projects; `archived` keeps the archived ones (`true`) or the others.
+    fn projects(
+        &self,
+        caller: &Caller,
+        team_id: Uuid,
+        archived: Option<bool>,
+        paging: &IdPaging,
+    ) -> AppResult<Page<Project>>;
     fn project(&self, caller: &Caller, project_id: Uuid) -> AppResult<Project>;
     fn update_project(&self, caller: &Caller, project_id: Uuid, changes: NamedChanges) -> AppResult<Project>;
     fn delete_project(&self, caller: &Caller, project_id: Uuid) -> AppResult<()>;
@@ -142,8 +158,14 @@ impl ProjectService for SqliteProjects {
         self.write(caller, move |c, log, me| teams::delete(c, log, me, team_id))
     }
 
-    fn members(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Member>> {
-        self.read(|c| teams::members(c, caller, team_id, paging))
+    fn members(
+        &self,
+        caller: &Caller,
+        team_id: Uuid,
+        name_prefix: Option<&str>,
+        paging: &IdPaging,
+    ) -> AppResult<Page<Member>> {
+        self.read(|c| teams::members(c, caller, team_id, name_prefix, paging))
     }
     fn add_member(&self, caller: &Caller, team_id: Uuid, new: NewMember) -> AppResult<Member> {
         self.write(caller, move |c, log, me| teams::add_member(c, log, me, team_id, new))
@@ -158,8 +180,11 @@ impl ProjectService for SqliteProjects {
     fn create_invite(&self, caller: &Caller, team_id: Uuid, new: NewInvite) -> AppResult<Invite> {
         self.write(caller, move |c, _, me| teams::invite(c, me, team_id, new))
     }
-    fn revoke_invite(&self, caller: &Caller, team_id: Uuid, code: String) -> AppResult<()> {
-        self.write(caller, move |c, _, me| teams::revoke_invite(c, me, team_id, &code))
+    fn invites(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<OpenInvite>> {
+        self.read(|c| teams::invites(c, caller, team_id, paging))
+    }
+    fn revoke_invite(&self, caller: &Caller, team_id: Uuid, invite: String) -> AppResult<()> {
+        self.write(caller, move |c, _, me| teams::revoke_invite(c, me, team_id, &invite))
     }
     fn accept_invite(&self, caller: &Caller, code: String) -> AppResult<Team> {
         self.write(caller, move |c, log, me| teams::accept(c, log, me, &code))
@@ -168,8 +193,14 @@ impl ProjectService for SqliteProjects {
     fn create_project(&self, caller: &Caller, team_id: Uuid, new: NewTeam) -> AppResult<Project> {
         self.write(caller, move |c, log, me| projects::create(c, log, me, team_id, new))
     }
-    fn projects(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Project>> {
-        self.read(|c| projects::list(c, caller, team_id, paging))
+    fn projects(
+        &self,
+        caller: &Caller,
+        team_id: Uuid,
+        archived: Option<bool>,
+        paging: &IdPaging,
+    ) -> AppResult<Page<Project>> {
+        self.read(|c| projects::list(c, caller, team_id, archived, paging))
     }
     fn project(&self, caller: &Caller, project_id: Uuid) -> AppResult<Project> {
         self.read(|c| projects::get(c, caller, project_id))
@@ -193,6 +224,7 @@ impl ProjectService for SqliteProjects {
                 crate::list::Scope::Team(team) => {
                     access::require_member(c, team, caller)?;
                 }
+                crate::list::Scope::Mine(_) => return tasks::list_mine(c, caller, query, time::now().date_naive()),
             }
             tasks::list(c, query, time::now().date_naive())
         };

@@ -13,7 +13,7 @@ use storage::expr::{trusted, Trusted};
 use storage::schema::project_tasks;
 use uuid::Uuid;
 
-use crate::access::{is_member, project_access, task_access};
+use crate::access::{is_member, project_access, project_write_access, task_access, task_write_access};
 use crate::model::{NewTask, Priority, Task, TaskChanges, TaskStatus, ValidTaskChanges};
 
 /// A task as stored.
@@ -107,7 +107,7 @@ pub fn create(
     new: NewTask,
 ) -> AppResult<Task> {
     let valid = new.validate()?;
-    let (team_id, _) = project_access(conn, project_id, caller)?;
+    let (team_id, _) = project_write_access(conn, project_id, caller)?;
     check_assignee(conn, team_id, valid.assignee_id)?;
     let task_id = id::new_id();
     let now = time::to_millis(time::now());
@@ -129,13 +129,20 @@ pub fn create(
         ))
         .execute(conn)
         .fk_field("assignee_id")?;
-    let mut details =
-        Details::new().with("title", &valid.title).with("status", valid.status).with("priority", valid.priority);
-    if let Some(assignee) = valid.assignee_id {
-        details = details.with("assignee_id", assignee);
-    }
+    let task = find(conn, task_id)?;
+    // Every field of what was created, people with their names: a live board needs no refetch.
+    let details = Details::new()
+        .with("title", &task.title)
+        .with("description", &task.description)
+        .with("status", task.status)
+        .with("priority", task.priority)
+        .with("due_date", task.due_date)
+        .with("assignee_id", task.assignee.as_ref().map(|a| a.id))
+        .with("assignee", &task.assignee)
+        .with("created_by", &task.created_by)
+        .with("version", task.version);
     log.append(conn, caller, NewEntry::new(team_id, "task.created").task(project_id, task_id).details(details))?;
-    find(conn, task_id)
+    Ok(task)
 }
 
 /// One task (members).
@@ -157,7 +164,7 @@ pub fn update(
     if_match: IfMatch,
 ) -> AppResult<Task> {
     let ValidTaskChanges { title, description, status, priority, due_date, assignee_id } = changes.validate()?;
-    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id)?;
     if_match.check(before.version)?;
     if let Some(assignee) = assignee_id {
@@ -204,8 +211,11 @@ pub fn update(
         ))
         .execute(conn)
         .fk_field("assignee_id")?;
+    let task = find(conn, task_id)?;
+    // The (un)assigned people with their names, beside their ids.
+    let details = details.changed("assignee", &before.assignee, &task.assignee);
     log.append(conn, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
-    find(conn, task_id)
+    Ok(task)
 }
 
 /// Deletes a task (members), honouring `If-Match`.
@@ -217,7 +227,7 @@ pub fn delete(
     task_id: Uuid,
     if_match: IfMatch,
 ) -> AppResult<()> {
-    let (team_id, _) = task_access(conn, project_id, task_id, caller)?;
+    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id)?;
     if_match.check(before.version)?;
     diesel::delete(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string()))).execute(conn)?;
@@ -230,5 +240,44 @@ pub fn delete(
 pub fn list(conn: &mut SqliteConnection, query: &crate::list::ListTasks, today: NaiveDate) -> AppResult<Page<Task>> {
     let rows = crate::list::load_page(conn, query, today)?;
     let tasks = tasks_of(rows)?;
+    Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
+}
+
+/// A page of `GET /me/tasks`: each of the caller's teams (or the one named) yields its
+/// first `limit + 1` tasks after the cursor from its own index walk (the team list's
+/// query, plan-tested), and the page is the first `limit + 1` of their merge. A page costs
+/// one indexed query per team of the caller, never a scan or a sort of all their tasks.
+pub fn list_mine(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    query: &crate::list::ListTasks,
+    today: NaiveDate,
+) -> AppResult<Page<Task>> {
+    use crate::list::Scope;
+    use storage::schema::team_members;
+    let mut teams: Vec<String> = team_members::table
+        .filter(team_members::user_id.eq(caller.id.to_string()))
+        .select(team_members::team_id)
+        .order(team_members::team_id.asc())
+        .load(conn)?;
+    if let Some(project) = query.filter.project_id {
+        let (team, _) = project_access(conn, project, caller)?;
+        teams.retain(|t| *t == team.to_string());
+    }
+    if let Some(team) = query.filter.team_id {
+        if !teams.contains(&team.to_string()) {
+            return Err(AppError::not_found("team"));
+        }
+        teams.retain(|t| *t == team.to_string());
+    }
+    let mut tasks = Vec::new();
+    for team in teams {
+        let team = id::from_stored("team_members.team_id", &team)?;
+        let one = crate::list::ListTasks { scope: Scope::Team(team), ..query.clone() };
+        tasks.extend(tasks_of(crate::list::load_page(conn, &one, today)?)?);
+    }
+    let order = query.merge_order();
+    tasks.sort_by(|a, b| order(a, b));
+    tasks.truncate(usize::try_from(query.page.limit).unwrap_or(usize::MAX).saturating_add(1));
     Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
 }

@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use crate::access::{require_admin, require_member, role_of};
 use crate::model::{
-    Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTeam, Role, Team, ValidNamedChanges,
+    Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTeam, OpenInvite, Role, Team,
+    ValidNamedChanges,
 };
 
 type TeamRow = (String, String, Option<String>, i64);
@@ -147,24 +148,47 @@ fn member_of(row: (String, String, i32, i64)) -> AppResult<Member> {
     })
 }
 
-/// The members, in user-id order.
-pub fn members(
-    conn: &mut SqliteConnection,
-    caller: &Caller,
+/// The upper bound of the keys that start with `prefix`: nothing a key can hold sorts
+/// after U+10FFFF.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// The query of a page of members (see [`members`]).
+pub(crate) fn members_query(
     team_id: Uuid,
+    name_prefix: Option<&str>,
     paging: &IdPaging,
-) -> AppResult<Page<Member>> {
-    require_member(conn, team_id, caller)?;
+) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
+       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, (String, String, i32, i64)> {
     let mut q = team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq(team_id.to_string()))
         .select((team_members::user_id, users::display_name, team_members::role, team_members::joined_at))
         .into_boxed();
+    if let Some(prefix) = name_prefix {
+        // `team_members_by_name (team_id, name_key, user_id)`: the team's slice of the names
+        // that start with the prefix; only those matches are put in user-id order.
+        let key = prefix.to_ascii_lowercase();
+        q = q.filter(team_members::name_key.ge(key.clone())).filter(team_members::name_key.lt(prefix_end(&key)));
+    }
     if let Some(after) = paging.after() {
         q = q.filter(team_members::user_id.gt(after));
     }
-    let rows: Vec<(String, String, i32, i64)> =
-        q.order(team_members::user_id.asc()).limit(paging.fetch()).load(conn)?;
+    q.order(team_members::user_id.asc()).limit(paging.fetch())
+}
+
+/// The members, in user-id order; with `name_prefix`, only those whose display name starts
+/// with it, ignoring (ASCII) case.
+pub fn members(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    team_id: Uuid,
+    name_prefix: Option<&str>,
+    paging: &IdPaging,
+) -> AppResult<Page<Member>> {
+    require_member(conn, team_id, caller)?;
+    let rows: Vec<(String, String, i32, i64)> = members_query(team_id, name_prefix, paging).load(conn)?;
     let members = rows.into_iter().map(member_of).collect::<AppResult<Vec<_>>>()?;
     Ok(paging.page(members, |m| m.user.id.to_string()))
 }
@@ -195,9 +219,10 @@ pub fn add_member(
         return Err(AppError::Conflict("the user is already a member of the team".into()));
     }
     insert_member(conn, team_id, user, role, time::to_millis(time::now()))?;
-    let details = Details::new().with("user_id", user).with("role", role);
+    let added = member(conn, team_id, user)?;
+    let details = Details::new().with("user_id", user).with("user", &added.user).with("role", role);
     log.append(conn, caller, NewEntry::new(team_id, "member.added").details(details))?;
-    member(conn, team_id, user)
+    Ok(added)
 }
 
 fn admins(conn: &mut SqliteConnection, team_id: Uuid) -> AppResult<i64> {
@@ -238,7 +263,7 @@ pub fn change_role(
     )
     .set(team_members::role.eq(role.rank()))
     .execute(conn)?;
-    let details = Details::new().with("user_id", user).changed("role", current.role, role);
+    let details = Details::new().with("user_id", user).with("user", &current.user).changed("role", current.role, role);
     log.append(conn, caller, NewEntry::new(team_id, "member.role_changed").details(details))?;
     Ok(Member { role, ..current })
 }
@@ -280,8 +305,11 @@ pub fn remove_member(
         project_tasks::version.eq(project_tasks::version + 1),
     ))
     .execute(conn)?;
-    let details =
-        Details::new().with("user_id", user).with("left", user == caller.id).with("unassigned_tasks", unassigned);
+    let details = Details::new()
+        .with("user_id", user)
+        .with("user", &current.user)
+        .with("left", user == caller.id)
+        .with("unassigned_tasks", unassigned);
     log.append(conn, caller, NewEntry::new(team_id, "member.removed").details(details))?;
     Ok(())
 }
@@ -297,11 +325,13 @@ pub fn invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid, new: 
     let mut bytes = [0u8; 32];
     OsRng.try_fill_bytes(&mut bytes).map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let code = URL_SAFE_NO_PAD.encode(bytes);
+    let invite_id = id::new_id();
     let now = time::now();
     let expires_at = now + chrono::Duration::days(days);
     diesel::insert_into(team_invites::table)
         .values((
             team_invites::code_hash.eq(code_hash(&code)),
+            team_invites::id.eq(invite_id.to_string()),
             team_invites::team_id.eq(team_id.to_string()),
             team_invites::role.eq(role.rank()),
             team_invites::created_by.eq(caller.id.to_string()),
@@ -309,23 +339,88 @@ pub fn invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid, new: 
             team_invites::expires_at.eq(time::to_millis(expires_at)),
         ))
         .execute(conn)?;
-    Ok(Invite { code, role, expires_at })
+    Ok(Invite { id: invite_id, code, role, expires_at })
 }
 
-/// Revokes an invite code of the team (admins); unknown codes are 404.
-pub fn revoke_invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid, code: &str) -> AppResult<()> {
+/// Revokes an open invite of the team (admins), named by its id or (as before ids existed)
+/// by its code; unknown, other teams', expired and already revoked invites are 404.
+pub fn revoke_invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid, which: &str) -> AppResult<()> {
     require_admin(conn, team_id, caller)?;
-    let revoked = diesel::update(
-        team_invites::table
-            .filter(team_invites::code_hash.eq(code_hash(code)))
-            .filter(team_invites::team_id.eq(team_id.to_string())),
-    )
-    .set(team_invites::revoked_at.eq(time::to_millis(time::now())))
-    .execute(conn)?;
+    let now = time::to_millis(time::now());
+    let open = team_invites::table
+        .filter(team_invites::team_id.eq(team_id.to_string()))
+        .filter(team_invites::revoked_at.is_null())
+        .filter(team_invites::expires_at.gt(now));
+    // A code is 43 base64url characters, never a UUID.
+    let revoked = match Uuid::parse_str(which) {
+        Ok(invite_id) => diesel::update(open.filter(team_invites::id.eq(invite_id.to_string())))
+            .set(team_invites::revoked_at.eq(now))
+            .execute(conn)?,
+        Err(_) => diesel::update(open.filter(team_invites::code_hash.eq(code_hash(which))))
+            .set(team_invites::revoked_at.eq(now))
+            .execute(conn)?,
+    };
     if revoked == 0 {
         return Err(AppError::not_found("invite"));
     }
     Ok(())
+}
+
+/// The query of a page of open invites at `now` (see [`invites`]).
+pub(crate) fn invites_query(
+    team_id: Uuid,
+    now: i64,
+    paging: &IdPaging,
+) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
+       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, (String, i32, i64, String, String, i64)> {
+    // `team_invites_by_id (team_id, id)` yields the team's invites in order.
+    let mut q = team_invites::table
+        .inner_join(users::table.on(users::id.eq(team_invites::created_by)))
+        .filter(team_invites::team_id.eq(team_id.to_string()))
+        .filter(team_invites::id.is_not_null())
+        .filter(team_invites::revoked_at.is_null())
+        .filter(team_invites::expires_at.gt(now))
+        .select((
+            team_invites::id.assume_not_null(),
+            team_invites::role,
+            team_invites::expires_at,
+            team_invites::created_by,
+            users::display_name,
+            team_invites::created_at,
+        ))
+        .into_boxed();
+    if let Some(after) = paging.after() {
+        q = q.filter(team_invites::id.gt(after));
+    }
+    q.order(team_invites::id.asc()).limit(paging.fetch())
+}
+
+/// The team's open invites (neither revoked nor expired), oldest first (admins).
+pub fn invites(
+    conn: &mut SqliteConnection,
+    caller: &Caller,
+    team_id: Uuid,
+    paging: &IdPaging,
+) -> AppResult<Page<OpenInvite>> {
+    require_admin(conn, team_id, caller)?;
+    let rows: Vec<(String, i32, i64, String, String, i64)> =
+        invites_query(team_id, time::to_millis(time::now()), paging).load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(invite_id, rank, expires_at, by, name, created_at)| {
+            Ok(OpenInvite {
+                id: id::from_stored("team_invites.id", &invite_id)?,
+                role: Role::from_rank(rank).ok_or_else(|| id::corrupt("team_invites.role", &rank.to_string()))?,
+                expires_at: time::from_millis(expires_at),
+                created_by: core_models::UserRef {
+                    id: id::from_stored("team_invites.created_by", &by)?,
+                    display_name: name,
+                },
+                created_at: time::from_millis(created_at),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(paging.page(items, |i| i.id.to_string()))
 }
 
 /// Joins the team of an invite code. Unknown, expired and revoked codes are 404; a member
@@ -344,7 +439,11 @@ pub fn accept(conn: &mut SqliteConnection, log: &ActivityLog, caller: &Caller, c
     if role_of(conn, team_id, caller.id)?.is_none() {
         let role = Role::from_rank(rank).unwrap_or(Role::Member);
         insert_member(conn, team_id, caller.id, role, now)?;
-        let details = Details::new().with("user_id", caller.id).with("role", role).with("via", "invite");
+        let details = Details::new()
+            .with("user_id", caller.id)
+            .with("user", core_models::UserRef { id: caller.id, display_name: caller.display_name.clone() })
+            .with("role", role)
+            .with("via", "invite");
         log.append(conn, caller, NewEntry::new(team_id, "member.added").details(details))?;
     }
     get(conn, caller, team_id)

@@ -41,6 +41,14 @@ pub struct KeyColumn {
 pub trait SqlSortField: SortField {
     /// The SQL expression the field sorts by, and whether it can be NULL.
     fn sql(self) -> (&'static str, bool);
+
+    /// The SQL the field sorts by in one direction: a field whose rows without a value come
+    /// last either way (API section 1) gives each direction its own key (e.g. a missing
+    /// date as `'9999-99-99'` ascending and `''` descending), each with its own index.
+    fn sql_in(self, descending: bool) -> (&'static str, bool) {
+        let _ = descending;
+        self.sql()
+    }
 }
 
 /// The key columns of `sort`, with `id_expr` as the final tie-breaker.
@@ -49,7 +57,7 @@ pub fn key_columns<F: SqlSortField>(sort: &Sort<F>, id_expr: &'static str) -> Ve
         .keys()
         .iter()
         .map(|k| {
-            let (expr, nullable) = k.field.sql();
+            let (expr, nullable) = k.field.sql_in(k.descending);
             KeyColumn { expr, descending: k.descending, nullable }
         })
         .collect();
@@ -208,9 +216,15 @@ mod tests {
 
     fn setup() -> SqliteConnection {
         let mut c = SqliteConnection::establish(":memory:").unwrap();
-        diesel::sql_query("CREATE TABLE items (id TEXT PRIMARY KEY, n BIGINT NOT NULL, label TEXT)")
-            .execute(&mut c)
-            .unwrap();
+        // `asc_key` and `desc_key`: a nullable value's keys that put rows without it last in
+        // each direction (the way `SqlSortField::sql_in` gives them).
+        diesel::sql_query(
+            "CREATE TABLE items (id TEXT PRIMARY KEY, n BIGINT NOT NULL, label TEXT,
+                 asc_key TEXT GENERATED ALWAYS AS (coalesce(label, '~')) VIRTUAL,
+                 desc_key TEXT GENERATED ALWAYS AS (coalesce(label, '')) VIRTUAL)",
+        )
+        .execute(&mut c)
+        .unwrap();
         let labels = [Some("b"), None, Some("a"), Some("b"), None, Some("c")];
         for (i, label) in labels.iter().enumerate() {
             diesel::insert_into(items::table)
@@ -233,21 +247,32 @@ mod tests {
             .map(|c| match c.expr {
                 "id" => CursorValue::Text(row.0.clone()),
                 "n" => CursorValue::Int(row.1),
+                "asc_key" => CursorValue::Text(row.2.clone().unwrap_or_else(|| "~".into())),
+                "desc_key" => CursorValue::Text(row.2.clone().unwrap_or_default()),
                 _ => row.2.clone().into(),
             })
             .collect()
     }
 
-    /// Walking page by page (page size 1..=4) must give exactly the full ordered listing.
-    fn assert_pages_match_full_order(columns: Vec<KeyColumn>) {
+    /// Walking page by page (page size 1..=4) must give exactly the full ordered listing,
+    /// which it returns.
+    fn assert_pages_match_full_order(columns: Vec<KeyColumn>) -> Vec<Row> {
         let mut c = setup();
         let order = order_clause(&columns);
-        let all: Vec<Row> = items::table.order(diesel::dsl::sql::<Bool>(&order)).load(&mut c).unwrap();
+        let all: Vec<Row> = items::table
+            .select((items::id, items::n, items::label))
+            .order(diesel::dsl::sql::<Bool>(&order))
+            .load(&mut c)
+            .unwrap();
         for size in 1..=4 {
             let mut seen: Vec<Row> = Vec::new();
             let mut after: Option<Vec<CursorValue>> = None;
             loop {
-                let mut q = items::table.into_boxed().order(diesel::dsl::sql::<Bool>(&order)).limit(size);
+                let mut q = items::table
+                    .select((items::id, items::n, items::label))
+                    .into_boxed()
+                    .order(diesel::dsl::sql::<Bool>(&order))
+                    .limit(size);
                 if let Some(values) = after.take() {
                     q = q.filter(KeysetAfter::new(columns.clone(), values));
                 }
@@ -260,6 +285,7 @@ mod tests {
             }
             assert_eq!(seen, all, "page size {size}, order {order}");
         }
+        all
     }
 
     fn col(expr: &'static str, descending: bool, nullable: bool) -> KeyColumn {
@@ -279,6 +305,31 @@ mod tests {
                         col("id", id_desc, false),
                     ]);
                 }
+            }
+        }
+    }
+
+    /// Rows without a value come last in both directions, across the boundary between the
+    /// rows with and without one, alone and after another key.
+    #[test]
+    fn pages_cover_nulls_last_orders_exactly_once() {
+        for descending in [false, true] {
+            let key = if descending { "desc_key" } else { "asc_key" };
+            for n_desc in [false, true] {
+                let all =
+                    assert_pages_match_full_order(vec![col(key, descending, false), col("id", descending, false)]);
+                let labels: Vec<Option<&str>> = all.iter().map(|r| r.2.as_deref()).collect();
+                let expected = if descending {
+                    [Some("c"), Some("b"), Some("b"), Some("a"), None, None]
+                } else {
+                    [Some("a"), Some("b"), Some("b"), Some("c"), None, None]
+                };
+                assert_eq!(labels, expected);
+                assert_pages_match_full_order(vec![
+                    col("n", n_desc, false),
+                    col(key, descending, false),
+                    col("id", descending, false),
+                ]);
             }
         }
     }

@@ -144,6 +144,7 @@ diesel::table! {
         user_id -> Text,
         role -> Integer,
         joined_at -> BigInt,
+        name_key -> Text,
     }
 }
 
@@ -157,6 +158,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        id -> Nullable<Text>,
     }
 }
 

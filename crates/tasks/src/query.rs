@@ -192,7 +192,13 @@ impl ListTasks {
         // Cursors are bound to this list and every filter (sets sorted and deduplicated by
         // their parsers; the board is bound by the handler).
         page.bind("list", &"tasks").bind("filter", &filter);
-        Ok(ListTasks { page, sort: sort.unwrap_or_else(|| unreachable!("checked by finish")), filter })
+        let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
+        if sort.keys().iter().any(|k| k.field == TaskSort::DueDate && k.descending) {
+            // Undated tasks moved from first to last under `-due_date`: a cursor made
+            // before would continue at the wrong place, so it is refused (422).
+            page.bind("undated", &"last");
+        }
+        Ok(ListTasks { page, sort, filter })
     }
 
     /// The cursor to continue after, checked against the sort.
@@ -207,7 +213,10 @@ impl ListTasks {
             TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
             TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
             TaskSort::DueDate => {
-                CursorValue::Text(task.due_date.map_or_else(|| NO_DUE_DATE_KEY.to_string(), format_date))
+                // Undated tasks last either way: above every date ascending, below descending.
+                let descending = self.sort.keys().iter().any(|k| k.field == TaskSort::DueDate && k.descending);
+                let undated = if descending { "" } else { NO_DUE_DATE_KEY };
+                CursorValue::Text(task.due_date.map_or_else(|| undated.to_string(), format_date))
             }
             TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
             TaskSort::Title => CursorValue::Text(task.title.clone()),
@@ -299,6 +308,30 @@ mod tests {
 
     fn date(raw: &str) -> NaiveDate {
         time::parse_date(raw).unwrap()
+    }
+
+    /// A cursor made before undated tasks came last under `-due_date` (the same binding
+    /// without the marker) is refused there, and still read ascending.
+    #[test]
+    fn a_cursor_from_before_undated_tasks_came_last_is_refused_descending_only() {
+        for (sort, refused) in [("-due_date", true), ("status,-due_date", true), ("due_date", false)] {
+            let query = ListTasks::parse(params(&[("sort", sort)])).unwrap();
+            let mut old = PageRequest::default();
+            old.bind("list", &"tasks").bind("filter", &query.filter);
+            let mut keys: Vec<CursorValue> = query
+                .sort
+                .keys()
+                .iter()
+                .map(|k| match k.field {
+                    TaskSort::DueDate => CursorValue::Text(NO_DUE_DATE_KEY.into()),
+                    _ => CursorValue::Int(1),
+                })
+                .collect();
+            keys.push(CursorValue::Text(uuid::Uuid::now_v7().to_string()));
+            let cursor = old.cursor_for(&query.sort.canonical(), keys);
+            let query = ListTasks::parse(params(&[("sort", sort), ("cursor", &cursor)])).unwrap();
+            assert_eq!(query.after().is_err(), refused, "{sort}");
+        }
     }
 
     #[test]

@@ -49,7 +49,19 @@ impl SqlSortField for TaskSort {
             TaskSort::Title => ("tasks.title_key", false),
         }
     }
+    fn sql_in(self, descending: bool) -> (&'static str, bool) {
+        match (self, descending) {
+            // Undated tasks get '' (below every date): descending, they come last too.
+            (TaskSort::DueDate, true) => (DUE_DESC_KEY, false),
+            _ => self.sql(),
+        }
+    }
 }
+
+/// The descending due-date sort key, `coalesce(due_date, '')` (migration
+/// 2026-12-05-000050): undated tasks below every date, so last under `-due_date`. Indexed
+/// by `tasks_by_due_desc` and `tasks_by_status_due_desc`.
+pub(crate) const DUE_DESC_KEY: &str = "tasks.due_desc_key";
 
 /// Whether the status filter may narrow the index walk of a list led by `lead`.
 fn status_drives(lead: TaskSort, statuses: &[TaskStatus]) -> bool {
@@ -99,29 +111,38 @@ pub(crate) fn list_query(
     // name the bare column, which no index holds. A date range must leave out undated
     // tasks: the bare column is NULL there (no comparison holds), but the key's stand-in
     // sorts above every date, so a lower bound on the key needs an upper one too.
-    let due = if lead == TaskSort::DueDate { DUE_KEY } else { "tasks.due_date" };
+    // Descending, the key is `due_desc_key`, whose stand-in ('') sorts below every date.
+    let lead_descending = query.sort.keys().first().is_some_and(|k| k.descending);
+    let (due, dated, undated) = match (lead, lead_descending) {
+        (TaskSort::DueDate, false) => {
+            (DUE_KEY, format!("{DUE_KEY} < '{NO_DUE_DATE_KEY}'"), format!("{DUE_KEY} >= '{NO_DUE_DATE_KEY}'"))
+        }
+        (TaskSort::DueDate, true) => (DUE_DESC_KEY, format!("{DUE_DESC_KEY} > ''"), format!("{DUE_DESC_KEY} <= ''")),
+        _ => ("tasks.due_date", "tasks.due_date IS NOT NULL".to_string(), "tasks.due_date IS NULL".to_string()),
+    };
     if let Some(from) = filter.due_from {
         q = q.filter(sql(format!("{due} >= ")).bind_text(format_date(from)));
-        if lead == TaskSort::DueDate {
-            q = q.filter(sql(format!("{DUE_KEY} < '{NO_DUE_DATE_KEY}'")));
-        }
+        q = q.filter(sql(dated.clone()));
     }
     if let Some(to) = filter.due_to {
         q = q.filter(sql(format!("{due} <= ")).bind_text(format_date(to)));
+        q = q.filter(sql(dated.clone()));
     }
     match filter.has_due_date {
         None => {}
-        Some(true) => q = q.filter(sql(format!("{due} < '{NO_DUE_DATE_KEY}'"))),
+        Some(true) => q = q.filter(sql(dated.clone())),
         // A range, not `=`: SQLite keeps the index order after a range of an expression
-        // key, but sorts again after an equality on it. Nothing sorts above the stand-in.
-        Some(false) if lead == TaskSort::DueDate => q = q.filter(sql(format!("{DUE_KEY} >= '{NO_DUE_DATE_KEY}'"))),
-        Some(false) => q = q.filter(tasks::due_date.is_null()),
+        // key, but sorts again after an equality on it. Nothing sorts beyond the stand-in.
+        Some(false) => q = q.filter(sql(undated)),
     }
     let open = status_in_off_index(&TaskStatus::OPEN);
     match filter.overdue {
         None => {}
         Some(true) => {
-            q = q.filter(sql(format!("{due} < ")).bind_text(format_date(today))).filter(sql(open.clone()));
+            q = q
+                .filter(sql(format!("{due} < ")).bind_text(format_date(today)))
+                .filter(sql(dated))
+                .filter(sql(open.clone()));
         }
         // Inside NOT no index applies; the key form keeps undated tasks "not overdue".
         Some(false) => {

@@ -160,7 +160,16 @@ fn filters_narrow_the_walk_where_their_index_fits_the_sort() {
         ("sort=title", "tasks_by_title", "owner_id=?"),
         ("sort=-status", "tasks_by_status", "owner_id=?"),
         ("sort=due_date&status=pending", "tasks_by_status_due", "status=?"),
-        ("sort=-due_date&status=in_progress&due_from=2026-01-01", "tasks_by_status_due", "status=? AND due_key>?"),
+        // Descending, undated tasks come last too: the walk is of the `due_desc_key` indexes.
+        ("sort=-due_date", "tasks_by_due_desc", "owner_id=?"),
+        (
+            "sort=-due_date&status=in_progress&due_from=2026-01-01",
+            "tasks_by_status_due_desc",
+            "status=? AND due_desc_key>?",
+        ),
+        ("sort=-due_date&due_to=2026-12-31", "tasks_by_due_desc", "due_desc_key>? AND due_desc_key<?"),
+        ("sort=-due_date&has_due_date=false", "tasks_by_due_desc", "due_desc_key<?"),
+        ("sort=-due_date&overdue=true", "tasks_by_due_desc", "due_desc_key>? AND due_desc_key<?"),
         ("sort=-created_at&status=completed", "tasks_by_status_created", "status=?"),
         ("sort=status&status=pending,completed", "tasks_by_status", "status=?"),
         ("sort=due_date&due_from=2026-01-01&due_to=2026-12-31", "tasks_by_due", "due_key>? AND due_key<?"),
