@@ -174,7 +174,9 @@ async fn me_differs_by_caller_and_so_does_the_etag() {
         .unwrap()
         .iter()
         .all(|c| c["me"] == json!({"completed_at": null, "stars": null})));
-    let anon_list = ok(&call(&app, None, Method::GET, "/challenges", None).await, 200);
+    let anon_list = call(&app, None, Method::GET, "/challenges", None).await;
+    assert!(varies_by_caller(&anon_list), "a list's `me` differs by caller too");
+    let anon_list = ok(&anon_list, 200);
     assert!(anon_list["items"].as_array().unwrap().iter().all(|c| c.get("me") == Some(&Value::Null)));
     // Filtered walks carry it too: the caller's completions, and a tag walk.
     for filter in ["completed=true", "tag=intro", "completed=true&tag=intro", "topic=basics&sort=-rating"] {

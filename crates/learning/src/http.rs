@@ -128,9 +128,11 @@ async fn list_challenges(
     service: Service,
     caller: MaybeCaller,
     params: web::Query<ListChallengesParams>,
-) -> AppResult<web::Json<Page<Challenge>>> {
+) -> AppResult<HttpResponse> {
     let query = ListChallenges::parse(params.into_inner(), caller.id())?;
-    Ok(web::Json(call(service, move |s| s.challenges(&query)).await?))
+    let page = call(service, move |s| s.challenges(&query)).await?;
+    // Each item's `me` is the caller's: a cache must not hand one caller's page to another.
+    Ok(HttpResponse::Ok().append_header((actix_web::http::header::VARY, "Authorization")).json(page))
 }
 
 /// One challenge (anyone), with its `ETag`.
