@@ -144,24 +144,34 @@ async fn only_authors_edit_and_delete_and_conditions_hold() {
         call(&app, Some(&bob), Method::PATCH, &url, Some(change.clone())).await.problem(403);
         call(&app, Some(&bob), Method::DELETE, &url, None).await.problem(403);
         let current = call(&app, None, Method::GET, &url, None).await;
-        assert_eq!((current.status, current.header("etag").as_deref()), (200, Some("\"1\"")), "{url}");
-        // If-None-Match: 304 while current.
-        let res = call_with(&app, None, Method::GET, &url, None, &[("if-none-match", "\"1\"")]).await;
-        assert_eq!(res.status, 304, "{url}");
-        // The author changes it; the version and ETag move; a stale If-Match is 412.
-        let res =
-            call_with(&app, Some(&ada), Method::PATCH, &url, Some(change.clone()), &[("if-match", "\"1\"")]).await;
-        assert_eq!(
-            (ok(&res, 200)["version"].as_i64(), res.header("etag").as_deref()),
-            (Some(2), Some("\"2\"")),
-            "{url}"
-        );
+        let tag = current.header("etag").unwrap();
+        assert_eq!(current.status, 200, "{url}");
+        assert!(tag.starts_with("\"1-") && tag.ends_with('"'), "{url}: {tag}");
+        // If-None-Match: 304 while current (weakened too); the bare version is no match.
+        let res = call_with(&app, None, Method::GET, &url, None, &[("if-none-match", &tag)]).await;
+        assert_eq!((res.status, res.header("etag").as_deref()), (304, Some(tag.as_str())), "{url}");
+        let weak = format!("W/{tag}");
+        assert_eq!(call_with(&app, None, Method::GET, &url, None, &[("if-none-match", &weak)]).await.status, 304);
+        assert_eq!(call_with(&app, None, Method::GET, &url, None, &[("if-none-match", "\"1\"")]).await.status, 200);
+        // The author changes it with the ETag read; the version and ETag move; a stale
+        // If-Match (the old ETag or the bare old version) is 412.
+        let res = call_with(&app, Some(&ada), Method::PATCH, &url, Some(change.clone()), &[("if-match", &tag)]).await;
+        let v2 = res.header("etag").unwrap();
+        assert_eq!(ok(&res, 200)["version"].as_i64(), Some(2), "{url}");
+        assert!(v2.starts_with("\"2-"), "{url}: {v2}");
+        let res = call_with(&app, Some(&ada), Method::PATCH, &url, Some(change.clone()), &[("if-match", &tag)]).await;
+        assert_eq!(res.problem(412)["current_version"], 2, "{url}");
         let res =
             call_with(&app, Some(&ada), Method::PATCH, &url, Some(change.clone()), &[("if-match", "\"1\"")]).await;
         assert_eq!(res.problem(412)["current_version"], 2, "{url}");
         call_with(&app, Some(&ada), Method::DELETE, &url, None, &[("if-match", "\"1\"")]).await.problem(412);
-        let res = call_with(&app, None, Method::GET, &url, None, &[("if-none-match", "\"1\"")]).await;
+        let res = call_with(&app, None, Method::GET, &url, None, &[("if-none-match", &tag)]).await;
         assert_eq!(res.status, 200, "{url}: an old ETag gets the new body");
+        // A tag of another digest but the current version is still the version to If-Match.
+        let forged = format!("\"2-{}\"", "0".repeat(16));
+        let res =
+            call_with(&app, Some(&ada), Method::PATCH, &url, Some(change.clone()), &[("if-match", &forged)]).await;
+        assert_eq!(res.status, 200, "{url}: If-Match judges the version only");
     }
     // The path's list: author only, conditional too.
     let put = |who: &User, tag: &'static str| {
@@ -639,7 +649,7 @@ async fn openapi_documents_every_learning_operation() {
             }
         }
     }
-    assert_eq!(operations, 26);
+    assert_eq!(operations, 29);
     for schema in
         ["Challenge", "LearningPath", "PathDetail", "Completion", "Feedback", "PathProgressSummary", "Difficulty"]
     {

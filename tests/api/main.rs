@@ -11,6 +11,7 @@ mod every_error;
 mod helpers;
 mod input;
 mod learning;
+mod learning_own;
 mod notes;
 mod nulls_last;
 mod openapi_shapes;

@@ -19,6 +19,7 @@ type ProjectTask = Schemas["ProjectTask"];
 type TaskComment = Schemas["TaskComment"];
 type ActivityEntry = Schemas["ActivityEntry"];
 type Problem = Schemas["Problem"];
+type ChallengeMe = Schemas["ChallengeMe"];
 
 /** What openapi-fetch answers: the typed body of a success, or the typed problem. */
 type Answer<T> = { data?: T; error?: unknown; response: Response };
@@ -258,7 +259,8 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
     await done("delete team", admin.DELETE("/api/v1/teams/{id}", { params: { path } }));
 }
 
-/** SkillSync: write a challenge and a path, enrol, complete and rate it, read progress. */
+/** SkillSync: write a challenge and a path, enrol, complete and rate it, read it back
+ * (`me`, the caller's own rating and completion), withdraw the rating, read progress. */
 async function learning(api: Api): Promise<void> {
     const challenge = await must(
         "create challenge",
@@ -280,6 +282,29 @@ async function learning(api: Api): Promise<void> {
     );
     const rating = await must("rate challenge", api.PUT("/api/v1/learning/challenges/{id}/rating", { ...byId, body: { stars: 4 } }));
     const rated = await must("get challenge", api.GET("/api/v1/learning/challenges/{id}", byId));
+    // `me` is the caller's own part: always present (`null` without a login), typed
+    // `{completed_at: string | null, stars: number | null}`. A field renamed, made optional
+    // or retyped in the document fails these assignments under `strict`.
+    const me: ChallengeMe | null = rated.me;
+    const myStars: number | null = me === null ? null : me.stars;
+    const doneAt: string | null = me === null ? null : me.completed_at;
+    if (myStars !== 4 || doneAt === null) {
+        throw new Error(`challenge me: expected 4 stars and a completion, got ${JSON.stringify(me)}`);
+    }
+    const listed = await must("browse challenges", api.GET("/api/v1/learning/challenges", { params: { query: { completed: true } } }));
+    const listedMe: ChallengeMe | null = listed.items[0]?.me ?? null;
+    if (listedMe?.stars !== 4) {
+        throw new Error(`challenge list me: expected 4 stars, got ${JSON.stringify(listedMe)}`);
+    }
+    const ownRating = await must("own rating", api.GET("/api/v1/learning/challenges/{id}/rating", byId));
+    const ownCompletion = await must("own completion", api.GET("/api/v1/learning/challenges/{id}/completion", byId));
+    const stars: number = ownRating.stars;
+    const solution: string | null | undefined = ownCompletion.solution;
+    await done("withdraw rating", api.DELETE("/api/v1/learning/challenges/{id}/rating", byId));
+    const withdrawn = await must("get challenge again", api.GET("/api/v1/learning/challenges/{id}", byId));
+    if (withdrawn.me?.stars !== null || withdrawn.rating.count !== 0) {
+        throw new Error(`withdrawn rating: expected no stars and no ratings, got ${JSON.stringify(withdrawn.me)}`);
+    }
     const progress = await must(
         "path progress",
         api.GET("/api/v1/learning/paths/{id}/progress", { params: { path: { id: path.id } } }),
@@ -290,6 +315,10 @@ async function learning(api: Api): Promise<void> {
     console.log(
         `challenge "${rated.title}" [${rated.tags.join(", ")}] ${rated.difficulty}: completed ${completion.completed_at}, ` +
             `rated ${rating.stars}, average ${rated.rating.average ?? "none"} of ${rated.rating.count}`,
+    );
+    console.log(
+        `me: done ${doneAt}, ${myStars} star(s); own rating ${stars} at ${ownRating.rated_at}, own solution ` +
+            `"${solution ?? ""}"; after withdrawing: ${withdrawn.rating.count} rating(s)`,
     );
     console.log(
         `path "${progress.path.title}": ${progress.completed_challenges}/${progress.total_challenges} ` +

@@ -16,6 +16,15 @@
 //!   such clients, never protect a write.
 //! - A tag that is not one of ours (`"abc"`, a broken header) matches no version.
 //!
+//! Representation tags: a resource whose body holds more than its version (counts and
+//! aggregates that others move, or a part that differs by caller) is tagged
+//! `"<version>-<digest>"` ([`representation_etag`]), the digest covering the whole JSON
+//! body, so the tag changes whenever the body does and `If-None-Match`
+//! ([`none_match_tag`]) never answers 304 for an out-of-date body. `If-Match` still judges
+//! only the version: [`IfMatch::parse_representation`] takes such a tag as its version
+//! (and the bare `"<version>"` too), so an edit with the tag just read succeeds although
+//! an aggregate moved since. Resources without aggregates keep the plain `"<version>"`.
+//!
 //! ```
 //! use core_models::version::{etag, IfMatch};
 //!
@@ -42,6 +51,18 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
+/// The `ETag` of a representation at `version` whose JSON body is `body`:
+/// `"<version>-<16 hex digits>"`, the digits a 64-bit FNV-1a hash of the body. Stable
+/// across processes and restarts (no random seed), so every gateway tags alike.
+pub fn representation_etag(version: i64, body: &[u8]) -> String {
+    format!("\"{version}-{:016x}\"", fnv1a64(body))
+}
+
+/// 64-bit FNV-1a: small, seedless and enough to tell two bodies of one resource apart.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
 /// The condition of a write's `If-Match` header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum IfMatch {
@@ -64,6 +85,22 @@ impl IfMatch {
             return IfMatch::Any;
         }
         IfMatch::Versions(entity_tags(header).into_iter().filter_map(version_of).collect())
+    }
+
+    /// Like [`IfMatch::parse`], for resources tagged by [`representation_etag`]: a
+    /// `"<version>-<digest>"` tag counts as its version (whatever the digest: the
+    /// aggregates it covers are not the client's to edit), and so does a bare
+    /// `"<version>"`.
+    pub fn parse_representation(header: &str) -> Self {
+        if header.trim() == "*" {
+            return IfMatch::Any;
+        }
+        IfMatch::Versions(
+            entity_tags(header)
+                .into_iter()
+                .filter_map(|tag| version_of(tag.map(|t| strip_digest(t).unwrap_or(t))))
+                .collect(),
+        )
     }
 
     /// Whether a resource at `current` passes.
@@ -89,6 +126,19 @@ impl IfMatch {
 /// asks for `If-None-Match`): then a GET answers 304.
 pub fn none_match(header: &str, current: i64) -> bool {
     header.trim() == "*" || entity_tags(header).into_iter().filter_map(version_of).any(|v| v == current)
+}
+
+/// Whether an `If-None-Match` header value names the tag `current` (an `ETag` as
+/// [`representation_etag`] makes it, quotes included), comparing weakly; `*` matches.
+pub fn none_match_tag(header: &str, current: &str) -> bool {
+    let current = current.trim_matches('"');
+    header.trim() == "*" || entity_tags(header).into_iter().flatten().any(|tag| tag == current)
+}
+
+/// The version part of a `<version>-<16 hex digits>` tag.
+fn strip_digest(tag: &str) -> Option<&str> {
+    let (version, digest) = tag.split_once('-')?;
+    (digest.len() == 16 && digest.bytes().all(|b| b.is_ascii_hexdigit())).then_some(version)
 }
 
 /// The opaque parts of a comma-separated list of entity tags (`"3"`, `W/"3"`); `None` for
@@ -147,6 +197,28 @@ mod tests {
         assert_eq!(err.status_code(), 412);
         assert!(matches!(err, AppError::VersionMismatch { current_version: 4 }));
         assert!(IfMatch::Any.check(4).is_ok());
+    }
+
+    #[test]
+    fn representation_tags_change_with_the_body_and_keep_the_version() {
+        let tag = representation_etag(3, br#"{"rating":1}"#);
+        assert_eq!(tag, representation_etag(3, br#"{"rating":1}"#), "stable");
+        assert_ne!(tag, representation_etag(3, br#"{"rating":2}"#), "moves with the body");
+        assert!(tag.starts_with("\"3-") && tag.len() == "\"3-\"".len() + 16, "{tag}");
+        assert_eq!(IfMatch::parse_representation(&tag), IfMatch::version(3));
+        assert_eq!(IfMatch::parse_representation(&format!("W/{tag}")), IfMatch::version(3));
+        assert_eq!(IfMatch::parse_representation(r#""3""#), IfMatch::version(3), "the bare version");
+        assert_eq!(IfMatch::parse_representation(" * "), IfMatch::Any);
+        for foreign in [r#""3-abc""#, r#""3-""#, r#""-0123456789abcdef""#, r#""x-0123456789abcdef""#, "3", r#""abc""#] {
+            assert_eq!(IfMatch::parse_representation(foreign), IfMatch::Versions(vec![]), "{foreign:?}");
+        }
+        // The plain parser of other resources is unchanged: it refuses digests.
+        assert_eq!(IfMatch::parse(&tag), IfMatch::Versions(vec![]));
+        assert!(none_match_tag(&tag, &tag));
+        assert!(none_match_tag(&format!("W/{tag}, \"1\""), &tag));
+        assert!(none_match_tag("*", &tag));
+        assert!(!none_match_tag(r#""3""#, &tag), "the bare version does not vouch for the aggregates");
+        assert!(!none_match_tag(&representation_etag(3, b"{}"), &tag));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use diesel::sql_types::Text;
 use storage::schema::{challenges, users};
 use uuid::Uuid;
 
-use crate::model::{Challenge, ChallengeChanges, Difficulty, NewChallenge, RatingSummary, ValidChallengeChanges};
+use crate::model::{
+    Challenge, ChallengeChanges, ChallengeMe, Difficulty, NewChallenge, RatingSummary, ValidChallengeChanges,
+};
 
 /// A challenge row with its author's name (one join, no query per row).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -42,6 +44,52 @@ pub(crate) fn rating_key(sum: i64, count: i64) -> i64 {
     }
 }
 
+/// A challenge row with the viewer's completion time and stars (`None` when not done),
+/// from [`with_viewer!`].
+pub(crate) type ViewedRow = (ChallengeRow, Option<i64>, Option<i32>);
+
+/// The key the viewer's rows are joined on: the caller's id, or one that names no user
+/// for an anonymous caller (the joins then find nothing).
+pub(crate) fn viewer_key(viewer: Option<Uuid>) -> String {
+    viewer.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Left-joins the viewer's completion and rating of each challenge onto `$query` (which
+/// has `challenges` in its FROM) and selects a [`ViewedRow`]: one query for a whole page,
+/// each join a probe of a unique key (`completions (user_id, challenge_id)`,
+/// `ratings (challenge_id, user_id)`). `$viewer` is a [`viewer_key`].
+macro_rules! with_viewer {
+    ($query:expr, $viewer:expr) => {{
+        let viewer: String = $viewer;
+        $query
+            .left_join(
+                storage::schema::completions::table.on(storage::schema::completions::challenge_id
+                    .eq(storage::schema::challenges::id)
+                    .and(storage::schema::completions::user_id.eq(viewer.clone()))),
+            )
+            .left_join(
+                storage::schema::ratings::table.on(storage::schema::ratings::challenge_id
+                    .eq(storage::schema::challenges::id)
+                    .and(storage::schema::ratings::user_id.eq(viewer))),
+            )
+            .select((
+                $crate::challenges::ChallengeRow::as_select(),
+                storage::schema::completions::completed_at.nullable(),
+                storage::schema::ratings::stars.nullable(),
+            ))
+    }};
+}
+pub(crate) use with_viewer;
+
+/// The challenge of a [`ViewedRow`], with `me` for a logged-in `viewer`.
+pub(crate) fn viewed(row: ViewedRow, viewer: Option<Uuid>) -> AppResult<Challenge> {
+    let (row, completed_at, stars) = row;
+    let mut challenge = row.into_challenge()?;
+    challenge.me =
+        viewer.map(|_| ChallengeMe { completed_at: completed_at.map(time::from_millis), stars: stars.map(i64::from) });
+    Ok(challenge)
+}
+
 impl ChallengeRow {
     pub(crate) fn into_challenge(self) -> AppResult<Challenge> {
         let tags: Vec<String> =
@@ -63,20 +111,23 @@ impl ChallengeRow {
             created_at: time::from_millis(self.created_at),
             updated_at: time::from_millis(self.updated_at),
             version: self.version,
+            me: None,
         })
     }
 }
 
-/// The challenge `challenge_id`, or 404.
-pub fn find(conn: &mut SqliteConnection, challenge_id: Uuid) -> AppResult<Challenge> {
-    let row: ChallengeRow = challenges::table
-        .inner_join(users::table.on(users::id.eq(challenges::author_id)))
-        .filter(challenges::id.eq(challenge_id.to_string()))
-        .select(ChallengeRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("challenge"))?;
-    row.into_challenge()
+/// The challenge `challenge_id` as `viewer` sees it (with `me` when logged in), or 404.
+pub fn find(conn: &mut SqliteConnection, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge> {
+    let row: ViewedRow = with_viewer!(
+        challenges::table
+            .inner_join(users::table.on(users::id.eq(challenges::author_id)))
+            .filter(challenges::id.eq(challenge_id.to_string())),
+        viewer_key(viewer)
+    )
+    .first(conn)
+    .optional()?
+    .ok_or_else(|| AppError::not_found("challenge"))?;
+    viewed(row, viewer)
 }
 
 /// Whether the challenge exists (404 otherwise).
@@ -131,12 +182,12 @@ pub fn create(conn: &mut SqliteConnection, caller: &Caller, new: NewChallenge) -
         ))
         .execute(conn)?;
     set_tags(conn, &challenge_id, &valid.tags)?;
-    find(conn, id::from_stored("challenges.id", &challenge_id)?)
+    find(conn, id::from_stored("challenges.id", &challenge_id)?, Some(caller.id))
 }
 
 /// The challenge, if the caller wrote it: 404 for an unknown one, 403 for someone else's.
 fn authored(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<Challenge> {
-    let challenge = find(conn, challenge_id)?;
+    let challenge = find(conn, challenge_id, Some(caller.id))?;
     if challenge.author.id != caller.id {
         return Err(AppError::Forbidden("only its author may change or delete a challenge".into()));
     }
@@ -182,7 +233,7 @@ pub fn update(
     if after.tags != before.tags {
         set_tags(conn, &key, &after.tags)?;
     }
-    find(conn, challenge_id)
+    find(conn, challenge_id, Some(caller.id))
 }
 
 /// Deletes a challenge (the author), honouring `If-Match`. It leaves every path that held

@@ -9,7 +9,9 @@ use storage::schema::{challenges, completion_feedback, completions, ratings, use
 use uuid::Uuid;
 
 use crate::challenges::require as require_challenge;
-use crate::model::{Completion, CompletionBody, Feedback, FeedbackBody, MyRating, Put, RatingBody, RatingSummary};
+use crate::model::{
+    Completion, CompletionBody, Feedback, FeedbackBody, MyRating, OwnRating, Put, RatingBody, RatingSummary,
+};
 
 /// A completion row with its user's name.
 #[derive(Debug, Queryable, Selectable)]
@@ -100,6 +102,16 @@ pub fn undo(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) ->
     Ok(())
 }
 
+/// The caller's own completion of the challenge with its solution: 404 for an unknown
+/// challenge, and when the caller has not completed it.
+pub fn own(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<Completion> {
+    require_challenge(conn, challenge_id)?;
+    let Some(completion_id) = mine(conn, caller, challenge_id)? else {
+        return Err(AppError::NotFound("you have not completed this challenge".into()));
+    };
+    find(conn, &completion_id)
+}
+
 /// Other users' completions of a challenge, oldest first, for peer review.
 pub fn others(
     conn: &mut SqliteConnection,
@@ -176,6 +188,37 @@ pub fn rate(
         },
         created: before.is_none(),
     })
+}
+
+/// The caller's own rating of the challenge: 404 for an unknown challenge, and when the
+/// caller has not rated it.
+pub fn own_rating(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<OwnRating> {
+    require_challenge(conn, challenge_id)?;
+    let found: Option<(i32, i64)> = ratings::table
+        .filter(ratings::challenge_id.eq(challenge_id.to_string()))
+        .filter(ratings::user_id.eq(caller.id.to_string()))
+        .select((ratings::stars, ratings::rated_at))
+        .first(conn)
+        .optional()?;
+    let (stars, rated_at) = found.ok_or_else(|| AppError::NotFound("you have not rated this challenge".into()))?;
+    Ok(OwnRating { stars: i64::from(stars), rated_at: time::from_millis(rated_at) })
+}
+
+/// Withdraws the caller's rating (the completion stays): 404 for an unknown challenge,
+/// and when there is no rating to withdraw. The challenge's sum and count move back by
+/// trigger (`ratings_delete`) in the same write.
+pub fn withdraw_rating(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<()> {
+    require_challenge(conn, challenge_id)?;
+    let deleted = diesel::delete(
+        ratings::table
+            .filter(ratings::challenge_id.eq(challenge_id.to_string()))
+            .filter(ratings::user_id.eq(caller.id.to_string())),
+    )
+    .execute(conn)?;
+    if deleted == 0 {
+        return Err(AppError::NotFound("you have not rated this challenge".into()));
+    }
+    Ok(())
 }
 
 type FeedbackRow = (String, String, String, String, String, Option<i32>, i64);

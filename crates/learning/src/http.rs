@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
-use core_models::http::{blocking, created, Json, Tagged};
+use core_models::http::{blocking, created, Json, RepresentationIfMatch, Tagged};
 use core_models::id::Id;
 use core_models::openapi::{BadCredentials, JsonBodyErrors, LoginRequired, StaleVersion};
 use core_models::pagination::IdPaging;
-use core_models::version::IfMatch;
 use core_models::{AppResult, Caller, MaybeCaller, Page, Problem, API_BASE};
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
@@ -17,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::list::{ListChallenges, ListChallengesParams, ListPaths, ListPathsParams};
 use crate::model::{
     Challenge, ChallengeChanges, Comment, CommentBody, Completion, CompletionBody, Enrollment, Feedback, FeedbackBody,
-    LearningPath, MyRating, NewChallenge, NewPath, PathChallenges, PathChanges, PathDetail, PathProgress,
+    LearningPath, MyRating, NewChallenge, NewPath, OwnRating, PathChallenges, PathChanges, PathDetail, PathProgress,
     PathProgressSummary, Put, RatingBody,
 };
 use crate::LearningService;
@@ -45,6 +44,9 @@ pub fn configure(service: Arc<dyn LearningService>) -> impl FnOnce(&mut ServiceC
             .service(undo_completion)
             .service(list_completions)
             .service(rate_challenge)
+            .service(get_own_rating)
+            .service(withdraw_rating)
+            .service(get_own_completion)
             .service(create_challenge_comment)
             .service(list_challenge_comments)
             .service(get_challenge_comment)
@@ -100,7 +102,7 @@ fn put_response<T: Serialize>(put: Put<T>, location: String) -> HttpResponse {
 #[utoipa::path(tag = "learning", security(("bearer" = [])), request_body = NewChallenge,
     responses(
         (status = 201, description = "Created", body = Challenge,
-            headers(("Location" = String, description = "URL of the challenge"), ("ETag" = String, description = "`\"1\"`"))),
+            headers(("Location" = String, description = "URL of the challenge"), ("ETag" = String, description = "`\"1-<digest>\"`"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 422, description = "Invalid fields (each one named)", body = Problem, content_type = "application/problem+json"),
@@ -108,7 +110,9 @@ fn put_response<T: Serialize>(put: Put<T>, location: String) -> HttpResponse {
 #[post("/learning/challenges")]
 async fn create_challenge(service: Service, caller: Caller, body: Json<NewChallenge>) -> AppResult<Tagged<Challenge>> {
     let challenge = call(service, move |s| s.create_challenge(&caller, body.into_inner())).await?;
-    Ok(Tagged::created(format!("{API_BASE}/learning/challenges/{}", challenge.id), challenge))
+    Ok(Tagged::created(format!("{API_BASE}/learning/challenges/{}", challenge.id), challenge)
+        .by_representation()
+        .varying_by_caller())
 }
 
 /// Browse challenges (anyone). Filters combine; `completed` needs a login.
@@ -124,34 +128,40 @@ async fn list_challenges(
     service: Service,
     caller: MaybeCaller,
     params: web::Query<ListChallengesParams>,
-) -> AppResult<web::Json<Page<Challenge>>> {
+) -> AppResult<HttpResponse> {
     let query = ListChallenges::parse(params.into_inner(), caller.id())?;
-    Ok(web::Json(call(service, move |s| s.challenges(&query)).await?))
+    let page = call(service, move |s| s.challenges(&query)).await?;
+    // Each item's `me` is the caller's: a cache must not hand one caller's page to another.
+    Ok(HttpResponse::Ok().append_header((actix_web::http::header::VARY, "Authorization")).json(page))
 }
 
 /// One challenge (anyone), with its `ETag`.
 #[utoipa::path(tag = "learning", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"),
-           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while it is current")),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while the body it tagged is current")),
     responses(
-        (status = 200, description = "The challenge", body = Challenge, headers(("ETag" = String, description = "`\"<version>\"`"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current version (no body)"),
+        (status = 200, description = "The challenge", body = Challenge, headers(("ETag" = String, description = "`\"<version>-<digest>\"`: moves with every change of the body, aggregates and `me` included"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag` (no body)"),
         BadCredentials,
         (status = 404, description = "No such challenge", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/learning/challenges/{id}")]
-async fn get_challenge(service: Service, id: web::Path<Id<Challenge>>) -> AppResult<Tagged<Challenge>> {
-    let id = id.into_inner().uuid();
-    Ok(Tagged::ok(call(service, move |s| s.challenge(id)).await?))
+async fn get_challenge(
+    service: Service,
+    caller: MaybeCaller,
+    id: web::Path<Id<Challenge>>,
+) -> AppResult<Tagged<Challenge>> {
+    let (id, viewer) = (id.into_inner().uuid(), caller.id());
+    Ok(Tagged::ok(call(service, move |s| s.challenge(id, viewer)).await?).by_representation().varying_by_caller())
 }
 
 /// Change a challenge (its author; others get 403). `If-Match` makes it conditional.
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read, e.g. `\"3-5f0c2a1e9b7d4c36\"`; it names the version (the part before `-`), so ratings and completions since do not make it stale; the bare `\"3\"` works too")),
     request_body = ChallengeChanges,
     responses(
-        (status = 200, description = "The challenge after the change", body = Challenge, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 200, description = "The challenge after the change", body = Challenge, headers(("ETag" = String, description = "`\"<version>-<digest>\"`: moves with every change of the body, aggregates and `me` included"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
@@ -164,18 +174,19 @@ async fn update_challenge(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Challenge>>,
-    expected: IfMatch,
+    RepresentationIfMatch(expected): RepresentationIfMatch,
     body: Json<ChallengeChanges>,
 ) -> AppResult<Tagged<Challenge>> {
     let id = id.into_inner().uuid();
-    Ok(Tagged::ok(call(service, move |s| s.update_challenge(&caller, id, body.into_inner(), expected)).await?))
+    let challenge = call(service, move |s| s.update_challenge(&caller, id, body.into_inner(), expected)).await?;
+    Ok(Tagged::ok(challenge).by_representation().varying_by_caller())
 }
 
 /// Delete a challenge (its author): it leaves every path; its completions, ratings,
 /// comments and feedback go with it.
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
     params(("id" = String, Path, description = "Challenge id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read, e.g. `\"3-5f0c2a1e9b7d4c36\"`; it names the version (the part before `-`), so ratings and completions since do not make it stale; the bare `\"3\"` works too")),
     responses(
         (status = 204, description = "Deleted"),
         LoginRequired,
@@ -188,7 +199,7 @@ async fn delete_challenge(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Challenge>>,
-    expected: IfMatch,
+    RepresentationIfMatch(expected): RepresentationIfMatch,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner().uuid();
     call(service, move |s| s.delete_challenge(&caller, id, expected)).await?;
@@ -201,7 +212,7 @@ async fn delete_challenge(
 #[utoipa::path(tag = "learning", security(("bearer" = [])), request_body = NewPath,
     responses(
         (status = 201, description = "Created", body = PathDetail,
-            headers(("Location" = String, description = "URL of the path"), ("ETag" = String, description = "`\"1\"`"))),
+            headers(("Location" = String, description = "URL of the path"), ("ETag" = String, description = "`\"1-<digest>\"`"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 422, description = "Invalid fields, unknown or repeated challenge ids (each one named)", body = Problem, content_type = "application/problem+json"),
@@ -209,7 +220,9 @@ async fn delete_challenge(
 #[post("/learning/paths")]
 async fn create_path(service: Service, caller: Caller, body: Json<NewPath>) -> AppResult<Tagged<PathDetail>> {
     let path = call(service, move |s| s.create_path(&caller, body.into_inner())).await?;
-    Ok(Tagged::created(format!("{API_BASE}/learning/paths/{}", path.path.id), path))
+    Ok(Tagged::created(format!("{API_BASE}/learning/paths/{}", path.path.id), path)
+        .by_representation()
+        .varying_by_caller())
 }
 
 /// Browse learning paths (anyone).
@@ -228,26 +241,30 @@ async fn list_paths(service: Service, params: web::Query<ListPathsParams>) -> Ap
 /// One path with its challenges in order (anyone), with its `ETag`.
 #[utoipa::path(tag = "learning", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Path id"),
-           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while it is current")),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while the body it tagged is current")),
     responses(
-        (status = 200, description = "The path", body = PathDetail, headers(("ETag" = String, description = "`\"<version>\"`"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current version (no body)"),
+        (status = 200, description = "The path", body = PathDetail, headers(("ETag" = String, description = "`\"<version>-<digest>\"`: moves with every change of the body, aggregates and `me` included"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag` (no body)"),
         BadCredentials,
         (status = 404, description = "No such path", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/learning/paths/{id}")]
-async fn get_path(service: Service, id: web::Path<Id<LearningPath>>) -> AppResult<Tagged<PathDetail>> {
-    let id = id.into_inner().uuid();
-    Ok(Tagged::ok(call(service, move |s| s.path(id)).await?))
+async fn get_path(
+    service: Service,
+    caller: MaybeCaller,
+    id: web::Path<Id<LearningPath>>,
+) -> AppResult<Tagged<PathDetail>> {
+    let (id, viewer) = (id.into_inner().uuid(), caller.id());
+    Ok(Tagged::ok(call(service, move |s| s.path(id, viewer)).await?).by_representation().varying_by_caller())
 }
 
 /// Change a path's title, description or topic (its author).
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
     params(("id" = String, Path, description = "Path id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read, e.g. `\"3-5f0c2a1e9b7d4c36\"`; it names the version (the part before `-`), so ratings and completions since do not make it stale; the bare `\"3\"` works too")),
     request_body = PathChanges,
     responses(
-        (status = 200, description = "The path after the change", body = PathDetail, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 200, description = "The path after the change", body = PathDetail, headers(("ETag" = String, description = "`\"<version>-<digest>\"`: moves with every change of the body, aggregates and `me` included"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
@@ -260,17 +277,18 @@ async fn update_path(
     service: Service,
     caller: Caller,
     id: web::Path<Id<LearningPath>>,
-    expected: IfMatch,
+    RepresentationIfMatch(expected): RepresentationIfMatch,
     body: Json<PathChanges>,
 ) -> AppResult<Tagged<PathDetail>> {
     let id = id.into_inner().uuid();
-    Ok(Tagged::ok(call(service, move |s| s.update_path(&caller, id, body.into_inner(), expected)).await?))
+    let path = call(service, move |s| s.update_path(&caller, id, body.into_inner(), expected)).await?;
+    Ok(Tagged::ok(path).by_representation().varying_by_caller())
 }
 
 /// Delete a path (its author); enrolments go with it.
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
     params(("id" = String, Path, description = "Path id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read, e.g. `\"3-5f0c2a1e9b7d4c36\"`; it names the version (the part before `-`), so ratings and completions since do not make it stale; the bare `\"3\"` works too")),
     responses(
         (status = 204, description = "Deleted"),
         LoginRequired,
@@ -283,7 +301,7 @@ async fn delete_path(
     service: Service,
     caller: Caller,
     id: web::Path<Id<LearningPath>>,
-    expected: IfMatch,
+    RepresentationIfMatch(expected): RepresentationIfMatch,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner().uuid();
     call(service, move |s| s.delete_path(&caller, id, expected)).await?;
@@ -294,10 +312,10 @@ async fn delete_path(
 /// none twice.
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
     params(("id" = String, Path, description = "Path id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read, e.g. `\"3-5f0c2a1e9b7d4c36\"`; it names the version (the part before `-`), so ratings and completions since do not make it stale; the bare `\"3\"` works too")),
     request_body = PathChallenges,
     responses(
-        (status = 200, description = "The path with its new list", body = PathDetail, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 200, description = "The path with its new list", body = PathDetail, headers(("ETag" = String, description = "`\"<version>-<digest>\"`: moves with every change of the body, aggregates and `me` included"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
@@ -310,11 +328,12 @@ async fn set_path_challenges(
     service: Service,
     caller: Caller,
     id: web::Path<Id<LearningPath>>,
-    expected: IfMatch,
+    RepresentationIfMatch(expected): RepresentationIfMatch,
     body: Json<PathChallenges>,
 ) -> AppResult<Tagged<PathDetail>> {
     let id = id.into_inner().uuid();
-    Ok(Tagged::ok(call(service, move |s| s.set_path_challenges(&caller, id, body.into_inner(), expected)).await?))
+    let path = call(service, move |s| s.set_path_challenges(&caller, id, body.into_inner(), expected)).await?;
+    Ok(Tagged::ok(path).by_representation().varying_by_caller())
 }
 
 /// Enrol in a path (idempotent: 201 the first time, 200 after).
@@ -433,6 +452,56 @@ async fn rate_challenge(
     Ok(put_response(put, format!("{API_BASE}/learning/challenges/{id}/rating")))
 }
 
+/// The caller's own rating of a challenge, to show its star widget after a reload.
+#[utoipa::path(tag = "learning", security(("bearer" = [])), params(("id" = String, Path, description = "Challenge id")),
+    responses(
+        (status = 200, description = "The caller's rating", body = OwnRating),
+        LoginRequired,
+        (status = 404, description = "No such challenge, or the caller has not rated it", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/learning/challenges/{id}/rating")]
+async fn get_own_rating(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Challenge>>,
+) -> AppResult<web::Json<OwnRating>> {
+    let id = id.into_inner().uuid();
+    Ok(web::Json(call(service, move |s| s.own_rating(&caller, id)).await?))
+}
+
+/// Withdraw the caller's rating (the completion stays); the challenge's `rating` no
+/// longer counts it.
+#[utoipa::path(tag = "learning", security(("bearer" = [])), params(("id" = String, Path, description = "Challenge id")),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        LoginRequired,
+        (status = 404, description = "No such challenge, or the caller has not rated it", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[delete("/learning/challenges/{id}/rating")]
+async fn withdraw_rating(service: Service, caller: Caller, id: web::Path<Id<Challenge>>) -> AppResult<HttpResponse> {
+    let id = id.into_inner().uuid();
+    call(service, move |s| s.withdraw_rating(&caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's own completion of a challenge with its solution, to show "your solution"
+/// after a reload.
+#[utoipa::path(tag = "learning", security(("bearer" = [])), params(("id" = String, Path, description = "Challenge id")),
+    responses(
+        (status = 200, description = "The caller's completion", body = Completion),
+        LoginRequired,
+        (status = 404, description = "No such challenge, or the caller has not completed it", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/learning/challenges/{id}/completion")]
+async fn get_own_completion(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Challenge>>,
+) -> AppResult<web::Json<Completion>> {
+    let id = id.into_inner().uuid();
+    Ok(web::Json(call(service, move |s| s.own_completion(&caller, id)).await?))
+}
+
 /// Give feedback on someone else's completion (403 on one's own).
 #[utoipa::path(tag = "learning", security(("bearer" = [])), params(("id" = String, Path, description = "Completion id")),
     request_body = FeedbackBody,
@@ -484,7 +553,7 @@ async fn list_feedback(
     request_body = CommentBody,
     responses(
         (status = 201, description = "Created", body = Comment,
-            headers(("Location" = String, description = "URL of the comment"), ("ETag" = String, description = "`\"1\"`"))),
+            headers(("Location" = String, description = "URL of the comment"), ("ETag" = String, description = "`\"1-<digest>\"`"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 404, description = "No such challenge", body = Problem, content_type = "application/problem+json"),
@@ -499,7 +568,7 @@ async fn create_challenge_comment(
 ) -> AppResult<Tagged<Comment>> {
     let id = id.into_inner().uuid();
     let comment = call(service, move |s| s.create_comment(&caller, id, body.into_inner())).await?;
-    Ok(Tagged::created(format!("{API_BASE}/learning/comments/{}", comment.id), comment))
+    Ok(Tagged::created(format!("{API_BASE}/learning/comments/{}", comment.id), comment).by_representation())
 }
 
 /// A challenge's discussion, oldest first (anyone).
@@ -525,26 +594,26 @@ async fn list_challenge_comments(
 /// One comment (anyone), with its `ETag`.
 #[utoipa::path(tag = "learning", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Comment id"),
-           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while it is current")),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while the body it tagged is current")),
     responses(
-        (status = 200, description = "The comment", body = Comment, headers(("ETag" = String, description = "`\"<version>\"`"))),
-        (status = 304, description = "Not modified: `If-None-Match` names the current version (no body)"),
+        (status = 200, description = "The comment", body = Comment, headers(("ETag" = String, description = "`\"<version>-<digest>\"`: moves with every change of the body, aggregates and `me` included"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current `ETag` (no body)"),
         BadCredentials,
         (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
     ))]
 #[get("/learning/comments/{id}")]
 async fn get_challenge_comment(service: Service, id: web::Path<Id<Comment>>) -> AppResult<Tagged<Comment>> {
     let id = id.into_inner().uuid();
-    Ok(Tagged::ok(call(service, move |s| s.comment(id)).await?))
+    Ok(Tagged::ok(call(service, move |s| s.comment(id)).await?).by_representation())
 }
 
 /// Edit a comment (its author; others get 403).
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
     params(("id" = String, Path, description = "Comment id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read, e.g. `\"3-5f0c2a1e9b7d4c36\"`; it names the version (the part before `-`), so ratings and completions since do not make it stale; the bare `\"3\"` works too")),
     request_body = CommentBody,
     responses(
-        (status = 200, description = "The comment", body = Comment, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 200, description = "The comment", body = Comment, headers(("ETag" = String, description = "`\"<version>-<digest>\"`: moves with every change of the body, aggregates and `me` included"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
@@ -557,17 +626,18 @@ async fn update_challenge_comment(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Comment>>,
-    expected: IfMatch,
+    RepresentationIfMatch(expected): RepresentationIfMatch,
     body: Json<CommentBody>,
 ) -> AppResult<Tagged<Comment>> {
     let id = id.into_inner().uuid();
-    Ok(Tagged::ok(call(service, move |s| s.update_comment(&caller, id, body.into_inner(), expected)).await?))
+    let comment = call(service, move |s| s.update_comment(&caller, id, body.into_inner(), expected)).await?;
+    Ok(Tagged::ok(comment).by_representation())
 }
 
 /// Delete a comment (its author; others get 403).
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
     params(("id" = String, Path, description = "Comment id"),
-           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+           ("If-Match" = Option<String>, Header, description = "The ETag last read, e.g. `\"3-5f0c2a1e9b7d4c36\"`; it names the version (the part before `-`), so ratings and completions since do not make it stale; the bare `\"3\"` works too")),
     responses(
         (status = 204, description = "Deleted"),
         LoginRequired,
@@ -580,7 +650,7 @@ async fn delete_challenge_comment(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Comment>>,
-    expected: IfMatch,
+    RepresentationIfMatch(expected): RepresentationIfMatch,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner().uuid();
     call(service, move |s| s.delete_comment(&caller, id, expected)).await?;

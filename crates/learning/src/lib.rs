@@ -30,7 +30,9 @@
 //! service.complete(&ada, challenge.id, Default::default())?;
 //! let rated = service.rate(&ada, challenge.id, RatingBody { stars: 4 })?;
 //! assert_eq!((rated.value.rating.average, rated.value.rating.count), (Some(4.0), 1));
-//! assert_eq!(service.challenge(challenge.id)?.completion_count, 1);
+//! let seen = service.challenge(challenge.id, Some(ada.id))?;
+//! assert_eq!((seen.completion_count, seen.me.and_then(|me| me.stars)), (1, Some(4)));
+//! assert!(service.challenge(challenge.id, None)?.me.is_none(), "`me` is null without a login");
 //! # Ok::<(), core_models::AppError>(())
 //! ```
 
@@ -50,10 +52,10 @@ pub use list::{
     ChallengeFilter, ChallengeSort, ListChallenges, ListChallengesParams, ListPaths, ListPathsParams, PathSort,
 };
 pub use model::{
-    normalize_tag, Challenge, ChallengeChanges, ChallengeProgress, ChallengeRef, Comment, CommentBody, Completion,
-    CompletionBody, Difficulty, Enrollment, Feedback, FeedbackBody, LearningPath, MyRating, NewChallenge, NewPath,
-    PathChallenges, PathChanges, PathDetail, PathProgress, PathProgressSummary, PathRef, Put, RatingBody,
-    RatingSummary, PATH_CHALLENGES_MAX, TAGS_MAX, TAG_MAX, TOPIC_MAX,
+    normalize_tag, Challenge, ChallengeChanges, ChallengeMe, ChallengeProgress, ChallengeRef, Comment, CommentBody,
+    Completion, CompletionBody, Difficulty, Enrollment, Feedback, FeedbackBody, LearningPath, MyRating, NewChallenge,
+    NewPath, OwnRating, PathChallenges, PathChanges, PathDetail, PathProgress, PathProgressSummary, PathRef, Put,
+    RatingBody, RatingSummary, PATH_CHALLENGES_MAX, TAGS_MAX, TAG_MAX, TOPIC_MAX,
 };
 pub use service::{LearningService, SqliteLearning};
 

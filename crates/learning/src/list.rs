@@ -29,12 +29,12 @@ use diesel::query_dsl::methods::LoadQuery;
 use diesel::sqlite::Sqlite;
 use serde::Deserialize;
 use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
-use storage::schema::{challenge_tags, challenges, completions, learning_paths, tags, users};
+use storage::schema::{challenge_tags, challenges, completions, learning_paths, ratings, tags, users};
 use storage::sql::{sql, Sql};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::challenges::{rating_key, ChallengeRow};
+use crate::challenges::{rating_key, viewed, viewer_key, with_viewer, ChallengeRow, ViewedRow};
 use crate::model::{normalize_tag, Challenge, Difficulty, LearningPath, TOPIC_MAX};
 use crate::paths::PathRow;
 
@@ -157,6 +157,9 @@ pub struct ListChallenges {
     pub sort: Sort<ChallengeSort>,
     /// Which challenges.
     pub filter: ChallengeFilter,
+    /// Who browses: each challenge then carries their `me` (not part of the cursor: it
+    /// changes no row of the list).
+    pub viewer: Option<Uuid>,
 }
 
 /// The `topic` of a filter: trimmed, 1 to 100 characters.
@@ -228,7 +231,7 @@ impl ListChallenges {
             // made before would continue at the wrong place, so it is refused (422).
             page.bind("unrated", &"last");
         }
-        Ok(ListChallenges { page, sort, filter })
+        Ok(ListChallenges { page, sort, filter, viewer: caller })
     }
 
     fn keys_of(&self, row: &ChallengeRow) -> Vec<CursorValue> {
@@ -447,36 +450,43 @@ macro_rules! shaped {
     }};
 }
 
-/// Runs (or explains) the page query of `query` walking `driver`.
+/// Runs (or explains) the page query of `query` walking `driver`. The viewer's
+/// completion and rating come in the same query (LEFT JOINs on their unique keys), so a
+/// page is one query whatever its size.
 pub(crate) fn run_challenges(
     conn: &mut SqliteConnection,
     query: &ListChallenges,
     driver: &Driver,
     explain: bool,
-) -> AppResult<Output<ChallengeRow>> {
+) -> AppResult<Output<ViewedRow>> {
     let Some(page) = page_sql(query, driver)? else {
         return Ok(Output::Rows(vec![]));
     };
     let author = users::table.on(users::id.eq(challenges::author_id));
+    let viewer = viewer_key(query.viewer);
     match driver {
         Driver::Tag(_) => {
-            let base = challenge_tags::table
-                .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
-                .inner_join(author)
-                .select(ChallengeRow::as_select())
-                .into_boxed();
+            let base = with_viewer!(
+                challenge_tags::table
+                    .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
+                    .inner_join(author),
+                viewer
+            )
+            .into_boxed();
             exec(conn, shaped!(base, page), explain)
         }
         Driver::Completed => {
+            // The walked completions are the caller's own: only the rating is joined.
             let base = completions::table
                 .inner_join(challenges::table.on(challenges::id.eq(completions::challenge_id)))
                 .inner_join(author)
-                .select(ChallengeRow::as_select())
+                .left_join(ratings::table.on(ratings::challenge_id.eq(challenges::id).and(ratings::user_id.eq(viewer))))
+                .select((ChallengeRow::as_select(), completions::completed_at.nullable(), ratings::stars.nullable()))
                 .into_boxed();
             exec(conn, shaped!(base, page), explain)
         }
         Driver::Topic | Driver::Level(_) | Driver::Search | Driver::All => {
-            let base = challenges::table.inner_join(author).select(ChallengeRow::as_select()).into_boxed();
+            let base = with_viewer!(challenges::table.inner_join(author), viewer).into_boxed();
             exec(conn, shaped!(base, page), explain)
         }
     }
@@ -490,8 +500,8 @@ pub fn challenges(conn: &mut SqliteConnection, query: &ListChallenges) -> AppRes
     let Output::Rows(rows) = run_challenges(conn, query, &driver, false)? else {
         return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
     };
-    let page = Page::from_overfetch(rows, &query.page, &query.sort, |r| query.keys_of(r));
-    let items = page.items.into_iter().map(ChallengeRow::into_challenge).collect::<AppResult<Vec<_>>>()?;
+    let page = Page::from_overfetch(rows, &query.page, &query.sort, |r: &ViewedRow| query.keys_of(&r.0));
+    let items = page.items.into_iter().map(|row| viewed(row, query.viewer)).collect::<AppResult<Vec<_>>>()?;
     Ok(Page { items, next_cursor: page.next_cursor })
 }
 
@@ -735,6 +745,20 @@ mod query_plans {
                         if let Some(index) = index {
                             assert!(plan.iter().any(|s| s.contains(&index)), "walks {index}: {context}");
                         }
+                        // The viewer's rating: a probe of its primary key per row.
+                        assert!(
+                            plan.iter().any(|s| s.contains("ratings") && s.contains("challenge_id=? AND user_id=?")),
+                            "the viewer's rating is joined by its key: {context}"
+                        );
+                        // The viewer's completion: walked (completed=true) or probed by key.
+                        assert!(
+                            driver == Driver::Completed
+                                || plan
+                                    .iter()
+                                    .any(|s| s.contains("SEARCH completions")
+                                        && s.contains("user_id=? AND challenge_id=?")),
+                            "the viewer's completion is joined by its key: {context}"
+                        );
                         if pairs.iter().any(|(k, v)| *k == "completed" && *v == "false") {
                             assert!(
                                 plan.iter()

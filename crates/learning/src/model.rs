@@ -100,9 +100,26 @@ pub struct Challenge {
     #[serde(with = "time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
-    /// 1 at creation, +1 on every change by its author; the `ETag` and what `If-Match`
-    /// names. Ratings and completions move `rating` and `completion_count`, not this.
+    /// 1 at creation, +1 on every change by its author; what `If-Match` names.
+    /// Ratings and completions move `rating` and `completion_count` (and so the `ETag`,
+    /// `"<version>-<digest>"`), not this.
     pub version: i64,
+    /// The caller's own completion and rating of it; `null` without a login (always
+    /// present, so a typed client reads it without checking for a missing key).
+    pub me: Option<ChallengeMe>,
+}
+
+/// The caller's own part in a challenge, so a page can show its "done" mark and star
+/// widget without another request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ChallengeMe {
+    /// When the caller completed it; `null` while not completed.
+    #[serde(with = "time::rfc3339_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The caller's stars, 1 to 5; `null` while not rated.
+    #[schema(minimum = 1, maximum = 5)]
+    pub stars: Option<i64>,
 }
 
 impl core_models::version::Versioned for Challenge {
@@ -208,6 +225,18 @@ pub struct MyRating {
     pub rated_at: DateTime<Utc>,
     /// The challenge's rating including this one.
     pub rating: RatingSummary,
+}
+
+/// The caller's own rating of a challenge, as `GET .../rating` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OwnRating {
+    /// The caller's stars, 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
+    pub stars: i64,
+    /// When the caller last rated it.
+    #[serde(with = "time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub rated_at: DateTime<Utc>,
 }
 
 /// A comment in a challenge's discussion.

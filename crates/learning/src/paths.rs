@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use storage::schema::{challenges, enrollments, learning_paths, path_challenges, users};
 use uuid::Uuid;
 
-use crate::challenges::ChallengeRow;
+use crate::challenges::{viewed, viewer_key, with_viewer, ViewedRow};
 use crate::model::{Enrollment, LearningPath, NewPath, PathChallenges, PathChanges, PathDetail, Put, ValidPathChanges};
 
 /// A path row with its author's name.
@@ -59,17 +59,20 @@ pub fn find(conn: &mut SqliteConnection, path_id: Uuid) -> AppResult<LearningPat
     row.into_path()
 }
 
-/// The path with its challenges in order (one query for the list).
-pub fn detail(conn: &mut SqliteConnection, path_id: Uuid) -> AppResult<PathDetail> {
+/// The path with its challenges in order (one query for the list), each with `me` for a
+/// logged-in `viewer`.
+pub fn detail(conn: &mut SqliteConnection, path_id: Uuid, viewer: Option<Uuid>) -> AppResult<PathDetail> {
     let path = find(conn, path_id)?;
-    let rows: Vec<ChallengeRow> = path_challenges::table
-        .inner_join(challenges::table.on(challenges::id.eq(path_challenges::challenge_id)))
-        .inner_join(users::table.on(users::id.eq(challenges::author_id)))
-        .filter(path_challenges::path_id.eq(path_id.to_string()))
-        .order(path_challenges::position.asc())
-        .select(ChallengeRow::as_select())
-        .load(conn)?;
-    let challenges = rows.into_iter().map(ChallengeRow::into_challenge).collect::<AppResult<Vec<_>>>()?;
+    let rows: Vec<ViewedRow> = with_viewer!(
+        path_challenges::table
+            .inner_join(challenges::table.on(challenges::id.eq(path_challenges::challenge_id)))
+            .inner_join(users::table.on(users::id.eq(challenges::author_id)))
+            .filter(path_challenges::path_id.eq(path_id.to_string()))
+            .order(path_challenges::position.asc()),
+        viewer_key(viewer)
+    )
+    .load(conn)?;
+    let challenges = rows.into_iter().map(|row| viewed(row, viewer)).collect::<AppResult<Vec<_>>>()?;
     Ok(PathDetail { path, challenges })
 }
 
@@ -140,7 +143,7 @@ pub fn create(conn: &mut SqliteConnection, caller: &Caller, new: NewPath) -> App
     if let Some(ids) = &valid.challenge_ids {
         write_list(conn, &key, ids)?;
     }
-    detail(conn, path_id)
+    detail(conn, path_id, Some(caller.id))
 }
 
 /// The path, if the caller made it: 404 for an unknown one, 403 for someone else's.
@@ -191,7 +194,7 @@ pub fn update(
             .execute(conn)?;
         bump(conn, &before)?;
     }
-    detail(conn, path_id)
+    detail(conn, path_id, Some(caller.id))
 }
 
 /// Sets the ordered challenge list (the author), honouring `If-Match`: each id must name
@@ -218,7 +221,7 @@ pub fn set_challenges(
         write_list(conn, &key, &ids)?;
         bump(conn, &before)?;
     }
-    detail(conn, path_id)
+    detail(conn, path_id, Some(caller.id))
 }
 
 /// Deletes a path (the author), honouring `If-Match`; enrolments go with it.

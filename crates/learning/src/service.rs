@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::list::{ListChallenges, ListPaths};
 use crate::model::{
     Challenge, ChallengeChanges, Comment, CommentBody, Completion, CompletionBody, Enrollment, Feedback, FeedbackBody,
-    LearningPath, MyRating, NewChallenge, NewPath, PathChallenges, PathChanges, PathDetail, PathProgress,
+    LearningPath, MyRating, NewChallenge, NewPath, OwnRating, PathChallenges, PathChanges, PathDetail, PathProgress,
     PathProgressSummary, Put, RatingBody,
 };
 use crate::{challenges, comments, completions, list, paths, progress};
@@ -26,7 +26,8 @@ pub trait LearningService: Send + Sync + 'static {
     fn create_challenge(&self, caller: &Caller, new: NewChallenge) -> AppResult<Challenge>;
     /// Browse; `query.filter.completed` already names the caller.
     fn challenges(&self, query: &ListChallenges) -> AppResult<Page<Challenge>>;
-    fn challenge(&self, challenge_id: Uuid) -> AppResult<Challenge>;
+    /// One challenge, with `me` when `viewer` is a logged-in caller.
+    fn challenge(&self, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge>;
     fn update_challenge(
         &self,
         caller: &Caller,
@@ -38,7 +39,8 @@ pub trait LearningService: Send + Sync + 'static {
 
     fn create_path(&self, caller: &Caller, new: NewPath) -> AppResult<PathDetail>;
     fn paths(&self, query: &ListPaths) -> AppResult<Page<LearningPath>>;
-    fn path(&self, path_id: Uuid) -> AppResult<PathDetail>;
+    /// One path; its challenges carry `me` when `viewer` is a logged-in caller.
+    fn path(&self, path_id: Uuid, viewer: Option<Uuid>) -> AppResult<PathDetail>;
     fn update_path(
         &self,
         caller: &Caller,
@@ -61,6 +63,12 @@ pub trait LearningService: Send + Sync + 'static {
     fn undo_completion(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<()>;
     fn completions(&self, caller: &Caller, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Completion>>;
     fn rate(&self, caller: &Caller, challenge_id: Uuid, body: RatingBody) -> AppResult<Put<MyRating>>;
+    /// The caller's own completion (404 when none).
+    fn own_completion(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<Completion>;
+    /// The caller's own rating (404 when none).
+    fn own_rating(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<OwnRating>;
+    /// Withdraws the caller's rating (404 when none).
+    fn withdraw_rating(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<()>;
 
     fn create_comment(&self, caller: &Caller, challenge_id: Uuid, body: CommentBody) -> AppResult<Comment>;
     fn comments(&self, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>>;
@@ -118,8 +126,8 @@ impl LearningService for SqliteLearning {
     fn challenges(&self, query: &ListChallenges) -> AppResult<Page<Challenge>> {
         self.read(|c| list::challenges(c, query))
     }
-    fn challenge(&self, challenge_id: Uuid) -> AppResult<Challenge> {
-        self.read(|c| challenges::find(c, challenge_id))
+    fn challenge(&self, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge> {
+        self.read(|c| challenges::find(c, challenge_id, viewer))
     }
     fn update_challenge(
         &self,
@@ -140,8 +148,8 @@ impl LearningService for SqliteLearning {
     fn paths(&self, query: &ListPaths) -> AppResult<Page<LearningPath>> {
         self.read(|c| list::paths(c, query))
     }
-    fn path(&self, path_id: Uuid) -> AppResult<PathDetail> {
-        self.read(|c| paths::detail(c, path_id))
+    fn path(&self, path_id: Uuid, viewer: Option<Uuid>) -> AppResult<PathDetail> {
+        self.read(|c| paths::detail(c, path_id, viewer))
     }
     fn update_path(
         &self,
@@ -182,6 +190,15 @@ impl LearningService for SqliteLearning {
     }
     fn rate(&self, caller: &Caller, challenge_id: Uuid, body: RatingBody) -> AppResult<Put<MyRating>> {
         self.write(caller, move |c, me| completions::rate(c, me, challenge_id, body))
+    }
+    fn own_completion(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<Completion> {
+        self.read(|c| completions::own(c, caller, challenge_id))
+    }
+    fn own_rating(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<OwnRating> {
+        self.read(|c| completions::own_rating(c, caller, challenge_id))
+    }
+    fn withdraw_rating(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<()> {
+        self.write(caller, move |c, me| completions::withdraw_rating(c, me, challenge_id))
     }
 
     fn create_comment(&self, caller: &Caller, challenge_id: Uuid, body: CommentBody) -> AppResult<Comment> {

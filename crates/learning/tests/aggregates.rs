@@ -1,7 +1,8 @@
 //! The maintained aggregates agree with a direct count after a random mix of operations:
 //! a challenge's rating sum and count and its completion count, a path's challenge count,
 //! a tag's challenge count, the sort keys copied onto every tag row, and each enrolment's
-//! completed count and latest completion (what `/learning/me/progress` shows).
+//! completed count and latest completion (what `/learning/me/progress` shows). Ratings
+//! are given, replaced, withdrawn and taken along by undone completions.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -162,6 +163,11 @@ fn aggregates_match_direct_counts_after_a_random_mix() {
                 let &(id, _) = rng.pick(&challenges).unwrap();
                 service.undo_completion(me, id).is_ok()
             }
+            6 if rng.below(3) == 0 => {
+                // Withdrawing a rating (404 when there is none).
+                let &(id, _) = rng.pick(&challenges).unwrap();
+                service.withdraw_rating(me, id).is_ok()
+            }
             5 | 6 => {
                 // Refused (403) unless the caller completed it: both outcomes are part of the mix.
                 let &(id, _) = rng.pick(&challenges).unwrap();
@@ -235,7 +241,7 @@ fn aggregates_match_direct_counts_after_a_random_mix() {
     }
     let mut conn = db.read().unwrap();
     for (id, _) in &challenges {
-        let challenge = service.challenge(*id).unwrap();
+        let challenge = service.challenge(*id, None).unwrap();
         let (sum, count): (i64, i64) = diesel::sql_query(
             "SELECT coalesce(sum(stars), 0) AS sum, count(*) AS count FROM ratings WHERE challenge_id = ?",
         )
