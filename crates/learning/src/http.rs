@@ -7,10 +7,9 @@ use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use core_models::http::{blocking, created, Json, RepresentationIfMatch, Tagged};
 use core_models::id::Id;
 use core_models::openapi::{BadCredentials, JsonBodyErrors, LoginRequired, StaleVersion};
-use core_models::pagination::IdPaging;
+use core_models::pagination::IdPagingParams;
 use core_models::{AppResult, Caller, MaybeCaller, Page, Problem, API_BASE};
-use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::list::{ListChallenges, ListChallengesParams, ListPaths, ListPathsParams};
@@ -56,25 +55,6 @@ pub fn configure(service: Arc<dyn LearningService>) -> impl FnOnce(&mut ServiceC
             .service(list_feedback)
             .service(my_progress)
             .service(path_progress);
-    }
-}
-
-/// `limit` and `cursor` of lists in creation order.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct LearningPaging {
-    /// Page size, 1 to 200 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-impl LearningPaging {
-    /// The paging of the list `list` of `owner` (cursors are bound to both).
-    fn parse(self, list: &str, owner: &impl std::fmt::Debug) -> AppResult<IdPaging> {
-        IdPaging::parse(list, owner, self.limit.as_deref(), self.cursor.as_deref())
     }
 }
 
@@ -408,7 +388,7 @@ async fn undo_completion(service: Service, caller: Caller, id: web::Path<Id<Chal
 /// Other users' completions of a challenge with their solutions, oldest first, for peer
 /// review.
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Challenge id"), LearningPaging),
+    params(("id" = String, Path, description = "Challenge id"), IdPagingParams),
     responses(
         (status = 200, description = "One page of completions", body = Page<Completion>),
         LoginRequired,
@@ -420,7 +400,7 @@ async fn list_completions(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Challenge>>,
-    params: web::Query<LearningPaging>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<web::Json<Page<Completion>>> {
     let id = id.into_inner().uuid();
     let paging = params.into_inner().parse("challenge-completions", &(id, caller.id))?;
@@ -527,7 +507,7 @@ async fn give_feedback(
 
 /// The feedback on a completion, oldest first.
 #[utoipa::path(tag = "learning", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Completion id"), LearningPaging),
+    params(("id" = String, Path, description = "Completion id"), IdPagingParams),
     responses(
         (status = 200, description = "One page of feedback", body = Page<Feedback>),
         LoginRequired,
@@ -539,7 +519,7 @@ async fn list_feedback(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Completion>>,
-    params: web::Query<LearningPaging>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<web::Json<Page<Feedback>>> {
     let id = id.into_inner().uuid();
     let paging = params.into_inner().parse("completion-feedback", &(id, caller.id))?;
@@ -573,7 +553,7 @@ async fn create_challenge_comment(
 
 /// A challenge's discussion, oldest first (anyone).
 #[utoipa::path(tag = "learning", security((), ("bearer" = [])),
-    params(("id" = String, Path, description = "Challenge id"), LearningPaging),
+    params(("id" = String, Path, description = "Challenge id"), IdPagingParams),
     responses(
         (status = 200, description = "One page of comments", body = Page<Comment>),
         BadCredentials,
@@ -584,7 +564,7 @@ async fn create_challenge_comment(
 async fn list_challenge_comments(
     service: Service,
     id: web::Path<Id<Challenge>>,
-    params: web::Query<LearningPaging>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<web::Json<Page<Comment>>> {
     let id = id.into_inner().uuid();
     let paging = params.into_inner().parse("challenge-comments", &id)?;
@@ -660,7 +640,7 @@ async fn delete_challenge_comment(
 // ---- progress ----
 
 /// The caller's progress along every enrolled path, in path-id order.
-#[utoipa::path(tag = "learning", security(("bearer" = [])), params(LearningPaging),
+#[utoipa::path(tag = "learning", security(("bearer" = [])), params(IdPagingParams),
     responses(
         (status = 200, description = "One page of enrolled paths with progress", body = Page<PathProgressSummary>),
         LoginRequired,
@@ -670,7 +650,7 @@ async fn delete_challenge_comment(
 async fn my_progress(
     service: Service,
     caller: Caller,
-    params: web::Query<LearningPaging>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<web::Json<Page<PathProgressSummary>>> {
     let paging = params.into_inner().parse("my-progress", &caller.id)?;
     Ok(web::Json(call(service, move |s| s.my_progress(&caller, &paging)).await?))

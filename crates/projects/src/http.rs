@@ -11,7 +11,7 @@ use core_models::http::Tagged;
 use core_models::http::{blocking, blocking_search, created, Json};
 use core_models::id::Id;
 use core_models::openapi::{JsonBodyErrors, LoginRequired, StaleVersion};
-use core_models::pagination::IdPaging;
+use core_models::pagination::{IdPaging, IdPagingParams};
 use core_models::sse::{Shutdown, HEARTBEAT};
 use core_models::streams::{StreamOwner, Streams};
 use core_models::version::IfMatch;
@@ -68,25 +68,6 @@ pub fn configure(service: Arc<SqliteProjects>) -> impl FnOnce(&mut ServiceConfig
     }
 }
 
-/// `limit` and `cursor` of lists in creation order.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PagingParams {
-    /// Page size, 1 to 200 (default 50).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-impl PagingParams {
-    /// The paging of the list `list` of `owner` (cursors are bound to both).
-    fn parse(self, list: &str, owner: &impl std::fmt::Debug) -> AppResult<IdPaging> {
-        IdPaging::parse(list, owner, self.limit.as_deref(), self.cursor.as_deref())
-    }
-}
-
 /// Calls the service on the blocking pool.
 async fn call<T: Send + 'static>(
     service: Service,
@@ -121,7 +102,7 @@ async fn create_team(service: Service, caller: Caller, body: Json<NewTeam>) -> A
 }
 
 /// The caller's teams, oldest first.
-#[utoipa::path(tag = "projects", security(("bearer" = [])), params(PagingParams),
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(IdPagingParams),
     responses(
         (status = 200, description = "One page of teams", body = Page<Team>),
         LoginRequired,
@@ -131,7 +112,7 @@ async fn create_team(service: Service, caller: Caller, body: Json<NewTeam>) -> A
 async fn my_teams(
     service: Service,
     caller: Caller,
-    params: web::Query<PagingParams>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<web::Json<Page<Team>>> {
     let paging = params.into_inner().parse("my-teams", &caller.id)?;
     Ok(web::Json(call(service, move |s| s.my_teams(&caller, &paging)).await?))
@@ -337,7 +318,7 @@ async fn create_invite(
 /// The team's open invites (neither expired nor revoked), oldest first (admins). The
 /// codes are never shown again: revoke by id.
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Team id"), PagingParams),
+    params(("id" = String, Path, description = "Team id"), IdPagingParams),
     responses(
         (status = 200, description = "One page of open invites", body = Page<OpenInvite>),
         LoginRequired,
@@ -350,7 +331,7 @@ async fn list_invites(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Team>>,
-    params: web::Query<PagingParams>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<web::Json<Page<OpenInvite>>> {
     let id = id.into_inner().uuid();
     let paging = params.into_inner().parse("team-invites", &id)?;
@@ -708,7 +689,7 @@ async fn create_comment(
 
 /// A task's comments, oldest first (members).
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"), PagingParams),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"), IdPagingParams),
     responses(
         (status = 200, description = "One page of comments", body = Page<Comment>),
         LoginRequired,
@@ -720,7 +701,7 @@ async fn list_comments(
     service: Service,
     caller: Caller,
     path: web::Path<(Id<Project>, Id<Task>)>,
-    params: web::Query<PagingParams>,
+    params: web::Query<IdPagingParams>,
 ) -> AppResult<web::Json<Page<Comment>>> {
     let (project, task) = path.into_inner();
     let (project, task) = (project.uuid(), task.uuid());
