@@ -503,3 +503,36 @@ async fn protocol_refusals_have_problem_bodies_where_possible_and_never_log_erro
     assert!(protocol.len() < 44, "{} protocol lines for 44 refusals: not limited", protocol.len());
     assert!(protocol.iter().any(|l| l.contains("suppressed") && l.contains("similar lines")), "{protocol:#?}");
 }
+
+#[test]
+fn a_database_url_the_server_cannot_use_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("RUST_LOG", "off")
+            .output()
+            .expect("the gateway runs");
+        (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for url in ["mysql://ada:hunter2@db/cb", "file:cb.db", "postgres:", ":memory:"] {
+        for command in ["serve", "migrate"] {
+            let args = match command {
+                "serve" => vec!["serve", "--bind", "127.0.0.1:0", "--database-url", url],
+                _ => vec!["migrate", "--database-url", url],
+            };
+            let (status, stderr) = run(&args);
+            assert!(!status.success(), "{command} {url}: {stderr}");
+            assert!(stderr.contains("unusable --database-url"), "{command} {url}: {stderr}");
+            assert!(!stderr.contains("hunter2"), "the password stays out of the message: {stderr}");
+        }
+    }
+    // A PostgreSQL URL is understood, but serving on it is not available yet: a clear
+    // refusal, and no folder named `postgres:` left behind.
+    let (status, stderr) =
+        run(&["serve", "--bind", "127.0.0.1:0", "--database-url", "postgres://postgres@127.0.0.1:1/cb"]);
+    assert!(!status.success() && stderr.contains("PostgreSQL"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "nothing is created for a URL that is not used: {left:?}");
+}

@@ -17,7 +17,7 @@ enum Command {
     Serve(Settings),
     /// Apply pending database migrations and exit.
     Migrate {
-        /// SQLite database file, created with its folder if missing.
+        /// SQLite database file (created with its folder if missing), or a postgres:// URL.
         #[arg(long = "database-url", env = "DATABASE_URL", default_value = "data/corkboard.db")]
         database_url: String,
     },
@@ -44,10 +44,9 @@ pub fn run() -> anyhow::Result<()> {
     };
     match command {
         Command::Migrate { database_url } => {
-            let db = storage::Database::connect(&database_url, &storage::DbConfig::default())?;
-            let applied = db.migrate()?;
+            let (database, applied) = storage::migrate_url(&database_url)?;
             if applied.is_empty() {
-                println!("database {} is up to date", db.path().display());
+                println!("database {database} is up to date");
             } else {
                 println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
             }

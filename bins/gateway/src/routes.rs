@@ -178,8 +178,11 @@ impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         crate::cors::check(&settings.cors_origins, settings.cors_credentials).map_err(anyhow::Error::msg)?;
         let db_config = DbConfig { read_connections: settings.read_connections, ..DbConfig::default() };
+        // Named with its password hidden; an unusable URL's own error names it.
+        let shown =
+            storage::DatabaseUrl::parse(&settings.database_url).map_or_else(|_| String::new(), |url| url.display());
         let db = Database::open_with(&settings.database_url, &db_config)
-            .with_context(|| format!("opening database {}", settings.database_url))?;
+            .with_context(|| format!("opening database {shown}"))?;
         let budget = FdBudget::of_this_process();
         let limits = settings.stream_limits(&budget);
         log::info!(

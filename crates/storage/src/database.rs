@@ -18,6 +18,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::url::DatabaseUrl;
 use crate::writer::Writer;
 
 /// The SQLite migrations (`migrations/sqlite/`), compiled into every binary that links
@@ -421,13 +422,34 @@ impl Database {
 }
 
 fn database_path(url: &str) -> anyhow::Result<PathBuf> {
-    let raw = url.trim();
-    let raw = raw.strip_prefix("sqlite://").unwrap_or(raw);
-    if raw.is_empty() || raw == ":memory:" || raw.starts_with("file::memory:") {
-        // Every pooled connection would see its own empty database.
-        anyhow::bail!("the database must be a file path, not {url:?} (in-memory SQLite cannot be pooled)");
+    match DatabaseUrl::parse(url)? {
+        DatabaseUrl::Sqlite(path) => Ok(path),
+        DatabaseUrl::Postgres(_) => anyhow::bail!(
+            "serving on PostgreSQL ({}) is not available in this release yet: the domain services \
+             run on SQLite only (issue 16); `gateway migrate` prepares a PostgreSQL database",
+            DatabaseUrl::parse(url)?.display()
+        ),
     }
-    Ok(PathBuf::from(raw))
+}
+
+/// Applies the pending migrations of the database `url` names, SQLite or PostgreSQL, and
+/// returns how it names the database (password hidden) and the versions applied.
+pub fn migrate_url(url: &str) -> anyhow::Result<(String, Vec<String>)> {
+    let parsed = DatabaseUrl::parse(url)?;
+    match &parsed {
+        DatabaseUrl::Sqlite(_) => {
+            let db = Database::connect(url, &DbConfig::default())?;
+            Ok((parsed.display(), db.migrate()?))
+        }
+        DatabaseUrl::Postgres(server) => {
+            let mut conn = diesel::PgConnection::establish(server)
+                .with_context(|| format!("connecting to {}", parsed.display()))?;
+            let applied = conn
+                .run_pending_migrations(MIGRATIONS_POSTGRES)
+                .map_err(|e| anyhow::anyhow!("running migrations on {}: {e}", parsed.display()))?;
+            Ok((parsed.display(), applied.iter().map(ToString::to_string).collect()))
+        }
+    }
 }
 
 /// A migrated database on a fresh temporary file, deleted when dropped.

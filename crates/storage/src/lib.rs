@@ -22,10 +22,12 @@ pub mod plan;
 pub mod schema;
 pub mod search;
 pub mod sql;
+pub mod url;
 pub mod writer;
 
 pub use database::{
-    test_pool, test_pool_with, Database, DbConfig, PooledConn, SearchConn, TestDb, MIGRATIONS, MIGRATIONS_POSTGRES,
-    MIGRATIONS_SQLITE,
+    migrate_url, test_pool, test_pool_with, Database, DbConfig, PooledConn, SearchConn, TestDb, MIGRATIONS,
+    MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE,
 };
+pub use url::DatabaseUrl;
 pub use writer::{after_commit, in_write};

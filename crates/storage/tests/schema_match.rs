@@ -1001,3 +1001,19 @@ fn the_database_url_is_rewritten_to_the_test_database() {
     assert_eq!(with_database("postgresql://u@h:1/db?sslmode=disable", "t1"), "postgresql://u@h:1/t1?sslmode=disable");
     assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
 }
+
+#[test]
+fn migrate_url_applies_the_postgresql_migrations_once() {
+    let Ok(server_url) = std::env::var(URL_VAR) else {
+        eprintln!("skipped: {URL_VAR} is not set (make test-postgres sets it)");
+        return;
+    };
+    let scratch = ScratchDatabase::create(&server_url);
+    // What `gateway migrate --database-url postgres://...` runs.
+    let (named, applied) = storage::migrate_url(&scratch.url).expect("migrating a fresh database");
+    let all = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS_POSTGRES).unwrap();
+    assert_eq!(applied.len(), all.len(), "every migration, once");
+    assert!(named.starts_with("postgres"), "{named}");
+    let (_, again) = storage::migrate_url(&scratch.url).expect("migrating again");
+    assert!(again.is_empty(), "nothing is applied twice: {again:?}");
+}
