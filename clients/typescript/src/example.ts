@@ -161,9 +161,12 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
     const members = await must("members", admin.GET("/api/v1/teams/{id}/members", { params: { path } }));
     const roles = members.items.map((m) => `${m.user.display_name} (${m.role})`);
     const spare = await must("second invite", admin.POST("/api/v1/teams/{id}/invites", { params: { path }, body: {} }));
+    // Open invites are listed by id (never their code), and revoked by id.
+    const open = await must("open invites", admin.GET("/api/v1/teams/{id}/invites", { params: { path } }));
+    if (!open.items.some((i) => i.id === spare.id)) throw new Error("the new invite is not listed by its id");
     await done(
         "revoke invite",
-        admin.DELETE("/api/v1/teams/{id}/invites/{code}", { params: { path: { id: team.id, code: spare.code } } }),
+        admin.DELETE("/api/v1/teams/{id}/invites/{invite_id}", { params: { path: { id: team.id, invite_id: spare.id } } }),
     );
 
     // A project, a task assigned to the member, a comment, and the activity it all made.
@@ -244,11 +247,17 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
     console.log(`team activity: ${actions(feed.items).join(", ")}`);
     console.log(`task activity: ${actions(history.items).join(", ")}; status ${fromTo}`);
 
+    // An archived project is read only: a write under it is 409 until an admin unarchives it.
+    const commentPath = { path: { ...taskPath, comment_id: comment.id } };
+    const frozen = await member.DELETE("/api/v1/projects/{id}/tasks/{task_id}/comments/{comment_id}", { params: commentPath });
+    if (frozen.response.status !== 409) throw new Error(`a write under an archived project got ${frozen.response.status}`);
+    await must(
+        "unarchive project",
+        admin.PATCH("/api/v1/projects/{id}", { params: { path: { id: project.id } }, body: { archived: false } }),
+    );
     await done(
         "delete comment",
-        member.DELETE("/api/v1/projects/{id}/tasks/{task_id}/comments/{comment_id}", {
-            params: { path: { ...taskPath, comment_id: comment.id } },
-        }),
+        member.DELETE("/api/v1/projects/{id}/tasks/{task_id}/comments/{comment_id}", { params: commentPath }),
     );
     await done("delete project task", admin.DELETE("/api/v1/projects/{id}/tasks/{task_id}", { params: { path: taskPath } }));
     await done("delete project", admin.DELETE("/api/v1/projects/{id}", { params: { path: { id: project.id } } }));
