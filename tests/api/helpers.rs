@@ -59,6 +59,16 @@ impl Response {
     }
 }
 
+/// Asserts `res` has `status` and returns its JSON body (`null` when it has none).
+pub fn ok(res: &Response, status: u16) -> Value {
+    assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
+    if res.body.is_empty() {
+        Value::Null
+    } else {
+        res.json()
+    }
+}
+
 /// Starts a gateway with the SQLite notes store.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(NotesStore::Sqlite).await

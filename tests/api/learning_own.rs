@@ -8,7 +8,7 @@
 use actix_web::http::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, user, Response, TestApp, User};
+use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
 
 const BASE: &str = "/api/v1/learning";
 
@@ -28,15 +28,6 @@ async fn call_with(
     headers.extend_from_slice(extra);
     let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
     send(&app.base, method, &format!("{BASE}{path}"), &headers, body).await
-}
-
-fn ok(res: &Response, status: u16) -> Value {
-    assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
-    if res.body.is_empty() {
-        Value::Null
-    } else {
-        res.json()
-    }
 }
 
 async fn simple(app: &TestApp, who: &User, title: &str) -> String {

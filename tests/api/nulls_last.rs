@@ -7,17 +7,12 @@
 use actix_web::http::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, user, Response, TestApp, User};
+use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
 
 async fn call(app: &TestApp, who: Option<&User>, method: Method, path: &str, body: Option<Value>) -> Response {
     let headers: Vec<(&str, &str)> = who.map(|u| ("authorization", u.bearer.as_str())).into_iter().collect();
     let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
     send(&app.base, method, path, &headers, body).await
-}
-
-fn ok(res: &Response, status: u16) -> Value {
-    assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
-    res.json()
 }
 
 /// Every page of `path` at each page size 1..=3, checked to give the same list; returns

@@ -9,7 +9,7 @@ use actix_web::http::Method;
 use futures_util::StreamExt as _;
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, user, Response, TestApp, User};
+use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
 
 async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
     call_with(app, who, method, path, body, &[]).await
@@ -27,15 +27,6 @@ async fn call_with(
     headers.extend_from_slice(extra);
     let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
     send(&app.base, method, path, &headers, body).await
-}
-
-fn ok(res: &Response, status: u16) -> Value {
-    assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
-    if res.body.is_empty() {
-        Value::Null
-    } else {
-        res.json()
-    }
 }
 
 /// A team of `admin` with `members` added as members, and one project.

@@ -14,19 +14,10 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::helpers::{spawn_app_configured, user, ProcessApp, Response, TestApp, User};
+use crate::helpers::{ok, spawn_app_configured, user, ProcessApp, Response, TestApp, User};
 
 async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
     app.as_user(Some(&who.bearer), method, path, &[], body.as_ref()).await
-}
-
-fn ok(res: &Response, status: u16) -> Value {
-    assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
-    if res.body.is_empty() {
-        Value::Null
-    } else {
-        res.json()
-    }
 }
 
 /// A team of `admin` with `members`; its id.

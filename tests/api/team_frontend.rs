@@ -6,21 +6,12 @@
 use actix_web::http::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, user, Response, TestApp, User};
+use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
 
 async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
     let headers = vec![("authorization", who.bearer.as_str())];
     let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
     send(&app.base, method, path, &headers, body).await
-}
-
-fn ok(res: &Response, status: u16) -> Value {
-    assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
-    if res.body.is_empty() {
-        Value::Null
-    } else {
-        res.json()
-    }
 }
 
 fn problem_fields(res: &Response) -> Vec<String> {
