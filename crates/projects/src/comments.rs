@@ -8,12 +8,12 @@ use storage::schema::{task_comments, users};
 use uuid::Uuid;
 
 use crate::access::{task_access, task_write_access};
-use crate::model::{Comment, CommentBody, Role};
+use crate::model::{Role, TaskComment, TaskCommentBody};
 
 type CommentRow = (String, String, String, String, String, i64, i64);
 
-fn comment_of(row: CommentRow) -> AppResult<Comment> {
-    Ok(Comment {
+fn comment_of(row: CommentRow) -> AppResult<TaskComment> {
+    Ok(TaskComment {
         id: id::from_stored("task_comments.id", &row.0)?,
         task_id: id::from_stored("task_comments.task_id", &row.1)?,
         author: UserRef { id: id::from_stored("task_comments.author_id", &row.2)?, display_name: row.3 },
@@ -46,7 +46,7 @@ fn select() -> diesel::dsl::Select<diesel::dsl::InnerJoin<task_comments::table, 
 }
 
 /// The comment `comment_id` of the task, or 404.
-fn find(conn: &mut SqliteConnection, task_id: Uuid, comment_id: Uuid) -> AppResult<Comment> {
+fn find(conn: &mut SqliteConnection, task_id: Uuid, comment_id: Uuid) -> AppResult<TaskComment> {
     let row: CommentRow = select()
         .filter(task_comments::id.eq(comment_id.to_string()))
         .filter(task_comments::task_id.eq(task_id.to_string()))
@@ -63,8 +63,8 @@ pub fn create(
     caller: &Caller,
     project_id: Uuid,
     task_id: Uuid,
-    body: CommentBody,
-) -> AppResult<Comment> {
+    body: TaskCommentBody,
+) -> AppResult<TaskComment> {
     let body = body.validate()?;
     let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
     let comment_id = id::new_id();
@@ -91,7 +91,7 @@ pub fn list(
     project_id: Uuid,
     task_id: Uuid,
     paging: &IdPaging,
-) -> AppResult<Page<Comment>> {
+) -> AppResult<Page<TaskComment>> {
     task_access(conn, project_id, task_id, caller)?;
     let mut q = select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
     if let Some(after) = paging.after() {
@@ -111,8 +111,8 @@ pub fn update(
     project_id: Uuid,
     task_id: Uuid,
     comment_id: Uuid,
-    body: CommentBody,
-) -> AppResult<Comment> {
+    body: TaskCommentBody,
+) -> AppResult<TaskComment> {
     let body = body.validate()?;
     let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id, comment_id)?;
@@ -128,7 +128,7 @@ pub fn update(
         .execute(conn)?;
     let details = Details::new().with("comment_id", comment_id);
     log.append(conn, caller, NewEntry::new(team_id, "comment.updated").task(project_id, task_id).details(details))?;
-    Ok(Comment { body, updated_at, ..before })
+    Ok(TaskComment { body, updated_at, ..before })
 }
 
 /// Deletes a comment: its author or an admin (403 for other members).

@@ -20,10 +20,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::list::{ListTasks, ListTasksParams, MyTasksParams, ProjectTaskListParams, Scope};
+use crate::list::{ListProjectTasks, ListProjectTasksParams, MyTasksParams, ProjectTaskListParams, Scope};
 use crate::model::{
-    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
-    OpenInvite, Project, Task, TaskChanges, Team, TeamChanges, UserMarker,
+    Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Project,
+    ProjectTask, ProjectTaskChanges, TaskComment, TaskCommentBody, Team, TeamChanges, UserMarker,
 };
 use crate::{ProjectService, SqliteProjects};
 
@@ -78,7 +78,11 @@ async fn call<T: Send + 'static>(
 }
 
 /// A task list on the blocking pool; a search first waits for its turn (`blocking_search`).
-async fn list_tasks(service: Service, caller: Caller, query: ListTasks) -> AppResult<web::Json<Page<Task>>> {
+async fn list_tasks(
+    service: Service,
+    caller: Caller,
+    query: ListProjectTasks,
+) -> AppResult<web::Json<Page<ProjectTask>>> {
     let service = service.into_inner();
     let searching = query.filter.search.is_some();
     let list = move || service.tasks(&caller, &query);
@@ -508,9 +512,9 @@ async fn delete_project(service: Service, caller: Caller, id: web::Path<Id<Proje
 
 /// Create a task (members); an assignee must be a member (422).
 #[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
-    request_body = NewTask,
+    request_body = NewProjectTask,
     responses(
-        (status = 201, description = "Created", body = Task, headers(
+        (status = 201, description = "Created", body = ProjectTask, headers(
             ("Location" = String, description = "URL of the task"), ("ETag" = String, description = "`\"<version>\"`"))),
         JsonBodyErrors,
         LoginRequired,
@@ -522,8 +526,8 @@ async fn create_project_task(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Project>>,
-    body: Json<NewTask>,
-) -> AppResult<Tagged<Task>> {
+    body: Json<NewProjectTask>,
+) -> AppResult<Tagged<ProjectTask>> {
     let id = id.into_inner().uuid();
     let task = call(service, move |s| s.create_task(&caller, id, body.into_inner())).await?;
     Ok(Tagged::created(format!("{API_BASE}/projects/{id}/tasks/{}", task.id), task))
@@ -533,7 +537,7 @@ async fn create_project_task(
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
     params(("id" = String, Path, description = "Project id"), ProjectTaskListParams),
     responses(
-        (status = 200, description = "One page of tasks", body = Page<Task>),
+        (status = 200, description = "One page of tasks", body = Page<ProjectTask>),
         LoginRequired,
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
@@ -544,16 +548,16 @@ async fn list_project_tasks(
     caller: Caller,
     id: web::Path<Id<Project>>,
     params: web::Query<ProjectTaskListParams>,
-) -> AppResult<web::Json<Page<Task>>> {
-    let query = ListTasks::parse(params.into_inner().into(), Scope::Project(id.into_inner().uuid()), caller.id)?;
+) -> AppResult<web::Json<Page<ProjectTask>>> {
+    let query = ListProjectTasks::parse(params.into_inner().into(), Scope::Project(id.into_inner().uuid()), caller.id)?;
     list_tasks(service, caller, query).await
 }
 
 /// Every task of the team across its projects, with the same filters plus `project_id`.
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Team id"), ListTasksParams),
+    params(("id" = String, Path, description = "Team id"), ListProjectTasksParams),
     responses(
-        (status = 200, description = "One page of tasks", body = Page<Task>),
+        (status = 200, description = "One page of tasks", body = Page<ProjectTask>),
         LoginRequired,
         (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
@@ -563,9 +567,9 @@ async fn team_tasks(
     service: Service,
     caller: Caller,
     id: web::Path<Id<Team>>,
-    params: web::Query<ListTasksParams>,
-) -> AppResult<web::Json<Page<Task>>> {
-    let query = ListTasks::parse(params.into_inner(), Scope::Team(id.into_inner().uuid()), caller.id)?;
+    params: web::Query<ListProjectTasksParams>,
+) -> AppResult<web::Json<Page<ProjectTask>>> {
+    let query = ListProjectTasks::parse(params.into_inner(), Scope::Team(id.into_inner().uuid()), caller.id)?;
     list_tasks(service, caller, query).await
 }
 
@@ -575,7 +579,7 @@ async fn team_tasks(
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
     params(MyTasksParams),
     responses(
-        (status = 200, description = "One page of tasks", body = Page<Task>),
+        (status = 200, description = "One page of tasks", body = Page<ProjectTask>),
         LoginRequired,
         (status = 404, description = "`team_id` or `project_id` names a team the caller is not in", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
@@ -585,8 +589,8 @@ async fn my_tasks(
     service: Service,
     caller: Caller,
     params: web::Query<MyTasksParams>,
-) -> AppResult<web::Json<Page<Task>>> {
-    let query = ListTasks::parse_mine(params.into_inner(), caller.id)?;
+) -> AppResult<web::Json<Page<ProjectTask>>> {
+    let query = ListProjectTasks::parse_mine(params.into_inner(), caller.id)?;
     list_tasks(service, caller, query).await
 }
 
@@ -595,7 +599,7 @@ async fn my_tasks(
     params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
            ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while it is current")),
     responses(
-        (status = 200, description = "The task", body = Task, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 200, description = "The task", body = ProjectTask, headers(("ETag" = String, description = "`\"<version>\"`"))),
         (status = 304, description = "Not modified: `If-None-Match` names the current version (no body)"),
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
@@ -604,8 +608,8 @@ async fn my_tasks(
 async fn get_project_task(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>)>,
-) -> AppResult<Tagged<Task>> {
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
+) -> AppResult<Tagged<ProjectTask>> {
     let (project, task) = path.into_inner();
     let (project, task) = (project.uuid(), task.uuid());
     Ok(Tagged::ok(call(service, move |s| s.task(&caller, project, task)).await?))
@@ -616,9 +620,9 @@ async fn get_project_task(
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
     params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
            ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
-    request_body = TaskChanges,
+    request_body = ProjectTaskChanges,
     responses(
-        (status = 200, description = "The task after the change", body = Task, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 200, description = "The task after the change", body = ProjectTask, headers(("ETag" = String, description = "`\"<version>\"`"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
@@ -629,10 +633,10 @@ async fn get_project_task(
 async fn update_project_task(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>)>,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
     expected: IfMatch,
-    body: Json<TaskChanges>,
-) -> AppResult<Tagged<Task>> {
+    body: Json<ProjectTaskChanges>,
+) -> AppResult<Tagged<ProjectTask>> {
     let (project, task) = path.into_inner();
     let (project, task) = (project.uuid(), task.uuid());
     Ok(Tagged::ok(call(service, move |s| s.update_task(&caller, project, task, body.into_inner(), expected)).await?))
@@ -652,7 +656,7 @@ async fn update_project_task(
 async fn delete_project_task(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>)>,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
     expected: IfMatch,
 ) -> AppResult<HttpResponse> {
     let (project, task) = path.into_inner();
@@ -666,9 +670,9 @@ async fn delete_project_task(
 /// Comment on a task (members).
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
     params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id")),
-    request_body = CommentBody,
+    request_body = TaskCommentBody,
     responses(
-        (status = 201, description = "Created", body = Comment, headers(("Location" = String, description = "URL of the comment"))),
+        (status = 201, description = "Created", body = TaskComment, headers(("Location" = String, description = "URL of the comment"))),
         JsonBodyErrors,
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
@@ -678,8 +682,8 @@ async fn delete_project_task(
 async fn create_comment(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>)>,
-    body: Json<CommentBody>,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
+    body: Json<TaskCommentBody>,
 ) -> AppResult<HttpResponse> {
     let (project, task) = path.into_inner();
     let (project, task) = (project.uuid(), task.uuid());
@@ -691,7 +695,7 @@ async fn create_comment(
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
     params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"), IdPagingParams),
     responses(
-        (status = 200, description = "One page of comments", body = Page<Comment>),
+        (status = 200, description = "One page of comments", body = Page<TaskComment>),
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
@@ -700,9 +704,9 @@ async fn create_comment(
 async fn list_comments(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>)>,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
     params: web::Query<IdPagingParams>,
-) -> AppResult<web::Json<Page<Comment>>> {
+) -> AppResult<web::Json<Page<TaskComment>>> {
     let (project, task) = path.into_inner();
     let (project, task) = (project.uuid(), task.uuid());
     let paging = params.into_inner().parse("task-comments", &(project, task))?;
@@ -713,9 +717,9 @@ async fn list_comments(
 #[utoipa::path(tag = "projects", security(("bearer" = [])),
     params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
            ("comment_id" = String, Path, description = "Comment id")),
-    request_body = CommentBody,
+    request_body = TaskCommentBody,
     responses(
-        (status = 200, description = "The comment", body = Comment),
+        (status = 200, description = "The comment", body = TaskComment),
         JsonBodyErrors,
         LoginRequired,
         (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
@@ -726,9 +730,9 @@ async fn list_comments(
 async fn update_comment(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>, Id<Comment>)>,
-    body: Json<CommentBody>,
-) -> AppResult<web::Json<Comment>> {
+    path: web::Path<(Id<Project>, Id<ProjectTask>, Id<TaskComment>)>,
+    body: Json<TaskCommentBody>,
+) -> AppResult<web::Json<TaskComment>> {
     let (project, task, comment) = path.into_inner();
     let (project, task, comment) = (project.uuid(), task.uuid(), comment.uuid());
     Ok(web::Json(call(service, move |s| s.update_comment(&caller, project, task, comment, body.into_inner())).await?))
@@ -748,7 +752,7 @@ async fn update_comment(
 async fn delete_comment(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>, Id<Comment>)>,
+    path: web::Path<(Id<Project>, Id<ProjectTask>, Id<TaskComment>)>,
 ) -> AppResult<HttpResponse> {
     let (project, task, comment) = path.into_inner();
     let (project, task, comment) = (project.uuid(), task.uuid(), comment.uuid());
@@ -792,7 +796,7 @@ async fn team_activity(
 async fn task_activity(
     service: Service,
     caller: Caller,
-    path: web::Path<(Id<Project>, Id<Task>)>,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
     params: web::Query<FeedParams>,
 ) -> AppResult<web::Json<Page<ActivityEntry>>> {
     let (project, task) = path.into_inner();

@@ -13,7 +13,7 @@
 //! use std::sync::Arc;
 //! use activity_log::{ActivityLog, InProcessPublisher};
 //! use core_models::Caller;
-//! use projects::{NewTask, NewTeam, ProjectService, SqliteProjects};
+//! use projects::{NewProjectTask, NewTeam, ProjectService, SqliteProjects};
 //!
 //! let db = storage::test_pool();
 //! # let ada = Caller::new(uuid::Uuid::now_v7(), "Ada");
@@ -23,7 +23,7 @@
 //! let service = SqliteProjects::new(db.database(), ActivityLog::new(Arc::new(InProcessPublisher::default())));
 //! let team = service.create_team(&ada, NewTeam { name: "Platform".into(), description: None })?;
 //! let project = service.create_project(&ada, team.id, NewTeam { name: "Launch".into(), description: None })?;
-//! let task = service.create_task(&ada, project.id, NewTask { title: "Write the post".into(), ..NewTask::default() })?;
+//! let task = service.create_task(&ada, project.id, NewProjectTask { title: "Write the post".into(), ..NewProjectTask::default() })?;
 //! assert_eq!((task.version, task.created_by.display_name.as_str()), (1, "Ada"));
 //! # Ok::<(), core_models::AppError>(())
 //! ```
@@ -45,11 +45,13 @@ mod teams;
 use core_models::constraint::Constraint;
 
 pub use list::{
-    Assignee, ListTasks, ListTasksParams, MyTasksParams, ProjectTaskListParams, Scope, TaskFilter, TaskSort,
+    Assignee, ListProjectTasks, ListProjectTasksParams, MyTasksParams, ProjectTaskListParams, Scope, TaskFilter,
+    TaskSort,
 };
 pub use model::{
-    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
-    OpenInvite, Priority, Project, Role, Task, TaskChanges, TaskStatus, Team, TeamChanges, INVITE_DAYS,
+    Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Priority,
+    Project, ProjectTask, ProjectTaskChanges, ProjectTaskStatus, Role, TaskComment, TaskCommentBody, Team, TeamChanges,
+    INVITE_DAYS,
 };
 pub use service::{ProjectService, SqliteProjects};
 

@@ -23,7 +23,7 @@ use storage::sql::sql;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::model::{Priority, Task, TaskStatus};
+use crate::model::{Priority, ProjectTask, ProjectTaskStatus};
 use crate::tasks::TaskRow;
 
 /// What task lists sort on.
@@ -110,7 +110,7 @@ macro_rules! task_list_params {
         #[into_params(parameter_in = Query)]
         pub struct $name {
             /// Comma list of statuses: `todo`, `in_progress`, `done`.
-            #[param(value_type = Option<Vec<TaskStatus>>, style = Form, explode = false, min_items = 1,
+            #[param(value_type = Option<Vec<ProjectTaskStatus>>, style = Form, explode = false, min_items = 1,
                     example = json!(["todo", "in_progress"]))]
             pub status: Option<String>,
             /// Comma list of priorities: `low`, `medium`, `high`, `urgent`.
@@ -150,7 +150,7 @@ macro_rules! task_list_params {
 
 task_list_params! {
     /// The query string of a team-wide task list. Unknown parameters are refused (422).
-    ListTasksParams {
+    ListProjectTasksParams {
         /// The tasks of one project of the team.
         #[param(value_type = Option<String>, format = Uuid)]
         pub project_id: Option<String>,
@@ -178,9 +178,9 @@ task_list_params! {
 
 impl MyTasksParams {
     /// The team list's parameters, and the raw `team_id`.
-    fn split(self) -> (ListTasksParams, Option<String>) {
+    fn split(self) -> (ListProjectTasksParams, Option<String>) {
         let team_id = self.team_id;
-        let params = ListTasksParams {
+        let params = ListProjectTasksParams {
             status: self.status,
             priority: self.priority,
             assignee: self.assignee,
@@ -204,9 +204,9 @@ task_list_params! {
     ProjectTaskListParams {}
 }
 
-impl From<ProjectTaskListParams> for ListTasksParams {
+impl From<ProjectTaskListParams> for ListProjectTasksParams {
     fn from(p: ProjectTaskListParams) -> Self {
-        ListTasksParams {
+        ListProjectTasksParams {
             status: p.status,
             priority: p.priority,
             assignee: p.assignee,
@@ -247,7 +247,7 @@ pub enum Assignee {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskFilter {
     /// Any of these statuses.
-    pub statuses: Option<Vec<TaskStatus>>,
+    pub statuses: Option<Vec<ProjectTaskStatus>>,
     /// Any of these priorities.
     pub priorities: Option<Vec<Priority>>,
     /// Assigned to.
@@ -271,7 +271,7 @@ pub struct TaskFilter {
 
 /// A checked task list request.
 #[derive(Debug, Clone)]
-pub struct ListTasks {
+pub struct ListProjectTasks {
     /// Whose tasks.
     pub scope: Scope,
     /// Page size and position.
@@ -282,9 +282,9 @@ pub struct ListTasks {
     pub filter: TaskFilter,
 }
 
-impl ListTasks {
+impl ListProjectTasks {
     /// Checks every parameter for a list of `scope` asked by `caller` (for `assignee=me`).
-    pub fn parse(params: ListTasksParams, scope: Scope, caller: Uuid) -> AppResult<Self> {
+    pub fn parse(params: ListProjectTasksParams, scope: Scope, caller: Uuid) -> AppResult<Self> {
         Self::parse_with_team(params, None, scope, caller)
     }
 
@@ -295,7 +295,7 @@ impl ListTasks {
     }
 
     fn parse_with_team(
-        params: ListTasksParams,
+        params: ListProjectTasksParams,
         team_id: Option<String>,
         scope: Scope,
         caller: Uuid,
@@ -308,7 +308,7 @@ impl ListTasks {
             DEFAULT_SORT,
             &mut v,
         );
-        let statuses = params.status.as_deref().and_then(|raw| v.check(TaskStatus::parse_list("status", raw)));
+        let statuses = params.status.as_deref().and_then(|raw| v.check(ProjectTaskStatus::parse_list("status", raw)));
         let priorities = params.priority.as_deref().and_then(|raw| v.check(Priority::parse_list("priority", raw)));
         let assignee = params.assignee.as_deref().and_then(|raw| {
             v.check(match raw.trim() {
@@ -382,16 +382,16 @@ impl ListTasks {
             // before would continue at the wrong place, so it is refused (422).
             page.bind("undated", &"last");
         }
-        Ok(ListTasks { scope, page, sort, filter })
+        Ok(ListProjectTasks { scope, page, sort, filter })
     }
 
     /// The order of the list in Rust, as SQL gives it (titles ignoring ASCII case, as
     /// NOCASE does), for merging the teams of a `me` list.
-    pub(crate) fn merge_order(&self) -> impl Fn(&Task, &Task) -> std::cmp::Ordering + '_ {
+    pub(crate) fn merge_order(&self) -> impl Fn(&ProjectTask, &ProjectTask) -> std::cmp::Ordering + '_ {
         let mut descending: Vec<bool> = self.sort.keys().iter().map(|k| k.descending).collect();
         descending.push(self.sort.id_descending());
         move |a, b| {
-            let key = |t: &Task| {
+            let key = |t: &ProjectTask| {
                 let mut keys = self.keys_of(t);
                 for (value, key) in keys.iter_mut().zip(self.sort.keys()) {
                     if let (TaskSort::Title, CursorValue::Text(text)) = (key.field, &mut *value) {
@@ -405,7 +405,7 @@ impl ListTasks {
     }
 
     /// The cursor keys of a task.
-    pub(crate) fn keys_of(&self, task: &Task) -> Vec<CursorValue> {
+    pub(crate) fn keys_of(&self, task: &ProjectTask) -> Vec<CursorValue> {
         row_keys(&self.sort, task.id, |field| match field {
             TaskSort::CreatedAt => CursorValue::Int(time::to_millis(task.created_at)),
             TaskSort::UpdatedAt => CursorValue::Int(time::to_millis(task.updated_at)),
@@ -432,7 +432,7 @@ fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
 
 /// The query of one page (`limit + 1` rows), `today` deciding what is overdue, `search` the
 /// planned search of the query's words (see [`storage::search`]).
-pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
+pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
     let lead_descending = query.sort.keys().first().is_some_and(|k| k.descending);
@@ -499,7 +499,7 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Se
         q = q.filter(sql(format!("{due} <= ")).bind_text(time::format_date(to)));
         q = q.filter(sql(dated.clone()));
     }
-    let not_done = format!("+project_tasks.status <> {}", TaskStatus::Done.rank());
+    let not_done = format!("+project_tasks.status <> {}", ProjectTaskStatus::Done.rank());
     let today = time::format_date(today);
     match filter.overdue {
         None => {}
@@ -519,7 +519,11 @@ pub(crate) fn list_query(query: &ListTasks, today: NaiveDate, search: Option<&Se
 }
 
 /// The rows of one page, the search (if any) planned in the same transaction as the page.
-pub(crate) fn load_page(conn: &mut SqliteConnection, query: &ListTasks, today: NaiveDate) -> AppResult<Vec<TaskRow>> {
+pub(crate) fn load_page(
+    conn: &mut SqliteConnection,
+    query: &ListProjectTasks,
+    today: NaiveDate,
+) -> AppResult<Vec<TaskRow>> {
     let Some(terms) = &query.filter.search else {
         return Ok(list_query(query, today, None)?.load(conn)?);
     };
@@ -581,7 +585,8 @@ mod query_plans {
                         if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| team_only(k)) {
                             continue;
                         }
-                        let mut params = ListTasksParams { sort: Some(sort.clone()), ..ListTasksParams::default() };
+                        let mut params =
+                            ListProjectTasksParams { sort: Some(sort.clone()), ..ListProjectTasksParams::default() };
                         for (k, val) in pairs {
                             let val = Some(val.to_string());
                             match *k {
@@ -597,7 +602,7 @@ mod query_plans {
                                 _ => unreachable!(),
                             }
                         }
-                        let first = ListTasks::parse(params.clone(), scope, me).unwrap();
+                        let first = ListProjectTasks::parse(params.clone(), scope, me).unwrap();
                         // Deep pages too: a cursor after a dated task, and after an undated one
                         // (the boundary of a `due_date` order in either direction).
                         let cursor = |due: Option<&str>| {
@@ -615,8 +620,8 @@ mod query_plans {
                             first.page.cursor_for(&first.sort.canonical(), keys)
                         };
                         let deep = |due: Option<&str>| {
-                            let params = ListTasksParams { cursor: Some(cursor(due)), ..params.clone() };
-                            ListTasks::parse(params, scope, me).unwrap()
+                            let params = ListProjectTasksParams { cursor: Some(cursor(due)), ..params.clone() };
+                            ListProjectTasks::parse(params, scope, me).unwrap()
                         };
                         for query in [first.clone(), deep(Some("2026-06-30")), deep(None)] {
                             let today = time::now().date_naive();
@@ -658,9 +663,9 @@ mod cursor_versions {
 
     /// A cursor as the lists made them before undated tasks came last under `-due_date`
     /// (the same binding without the marker).
-    fn old_cursor(sort: &str, scope: Scope, caller: Uuid) -> (ListTasks, String) {
-        let params = ListTasksParams { sort: Some(sort.into()), ..ListTasksParams::default() };
-        let query = ListTasks::parse(params, scope, caller).unwrap();
+    fn old_cursor(sort: &str, scope: Scope, caller: Uuid) -> (ListProjectTasks, String) {
+        let params = ListProjectTasksParams { sort: Some(sort.into()), ..ListProjectTasksParams::default() };
+        let query = ListProjectTasks::parse(params, scope, caller).unwrap();
         let mut old = PageRequest::default();
         old.bind("list", &"team-tasks").bind("scope", &scope).bind("filter", &query.filter);
         let mut keys: Vec<CursorValue> = query
@@ -685,9 +690,12 @@ mod cursor_versions {
         let (team, me) = (Scope::Team(Uuid::now_v7()), Uuid::now_v7());
         for (sort, refused) in [("-due_date", true), ("priority,-due_date", true), ("due_date", false)] {
             let (_, cursor) = old_cursor(sort, team, me);
-            let params =
-                ListTasksParams { sort: Some(sort.into()), cursor: Some(cursor), ..ListTasksParams::default() };
-            let query = ListTasks::parse(params, team, me).unwrap();
+            let params = ListProjectTasksParams {
+                sort: Some(sort.into()),
+                cursor: Some(cursor),
+                ..ListProjectTasksParams::default()
+            };
+            let query = ListProjectTasks::parse(params, team, me).unwrap();
             let read = query.page.after(&query.sort);
             assert_eq!(read.is_err(), refused, "{sort}: {read:?}");
             if let Err(e) = read {

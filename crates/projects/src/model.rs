@@ -21,8 +21,7 @@ core_models::rank_enum! {
 core_models::rank_enum! {
     /// Where a task stands: `todo` → `in_progress` → `done`.
     // Named apart from the freelancer tasks' status in the OpenAPI document.
-    #[schema(as = ProjectTaskStatus)]
-    pub enum TaskStatus as "status" {
+    pub enum ProjectTaskStatus as "status" {
         /// Not started (the default).
         Todo = 0 => "todo",
         /// Being worked on.
@@ -153,8 +152,7 @@ impl core_models::id::Resource for Project {
 /// A task of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 // Named apart from the freelancer tasks (`/tasks`) in the OpenAPI document.
-#[schema(as = ProjectTask)]
-pub struct Task {
+pub struct ProjectTask {
     /// Time-ordered UUIDv7.
     pub id: Uuid,
     /// The project it belongs to.
@@ -165,7 +163,7 @@ pub struct Task {
     /// Optional, at most 20,000 characters.
     pub description: Option<String>,
     /// `todo`, `in_progress` or `done`.
-    pub status: TaskStatus,
+    pub status: ProjectTaskStatus,
     /// `low`, `medium`, `high` or `urgent`.
     pub priority: Priority,
     /// Optional calendar date.
@@ -187,20 +185,19 @@ pub struct Task {
     pub version: i64,
 }
 
-impl core_models::version::Versioned for Task {
+impl core_models::version::Versioned for ProjectTask {
     fn version(&self) -> i64 {
         self.version
     }
 }
 
-impl core_models::id::Resource for Task {
+impl core_models::id::Resource for ProjectTask {
     const NAME: &'static str = "task";
 }
 
-/// A comment on a task (`TaskComment` in the OpenAPI document: learning has a `Comment`).
+/// A comment on a task (learning has its own `Comment`; type names are unique across the workspace).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(as = TaskComment)]
-pub struct Comment {
+pub struct TaskComment {
     /// Time-ordered UUIDv7.
     pub id: Uuid,
     /// The task it is on.
@@ -219,7 +216,7 @@ pub struct Comment {
     pub updated_at: DateTime<Utc>,
 }
 
-impl core_models::id::Resource for Comment {
+impl core_models::id::Resource for TaskComment {
     const NAME: &'static str = "comment";
 }
 
@@ -393,9 +390,8 @@ impl NewInvite {
 
 /// The body of `POST /projects/{id}/tasks`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[schema(as = NewProjectTask)]
 #[serde(deny_unknown_fields)]
-pub struct NewTask {
+pub struct NewProjectTask {
     /// Required; 1 to 200 characters.
     #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
@@ -405,7 +401,7 @@ pub struct NewTask {
     pub description: Option<String>,
     /// `todo` (default), `in_progress`, `done`.
     #[serde(default)]
-    #[schema(value_type = Option<TaskStatus>)]
+    #[schema(value_type = Option<ProjectTaskStatus>)]
     pub status: Option<String>,
     /// `low`, `medium` (default), `high`, `urgent`.
     #[serde(default)]
@@ -424,9 +420,8 @@ pub struct NewTask {
 /// The body of `PATCH /projects/{id}/tasks/{task_id}`: absent fields stay; `null` clears
 /// `description`, `due_date` and `assignee_id`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[schema(as = ProjectTaskChanges)]
 #[serde(deny_unknown_fields)]
-pub struct TaskChanges {
+pub struct ProjectTaskChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
     #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
@@ -437,7 +432,7 @@ pub struct TaskChanges {
     pub description: Option<Option<String>>,
     /// New status; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = TaskStatus, required = false)]
+    #[schema(value_type = ProjectTaskStatus, required = false)]
     pub status: Option<Option<String>>,
     /// New priority; not null.
     #[serde(default, deserialize_with = "patch::field")]
@@ -458,7 +453,7 @@ pub struct TaskChanges {
 pub(crate) struct ValidTask {
     pub title: String,
     pub description: Option<String>,
-    pub status: TaskStatus,
+    pub status: ProjectTaskStatus,
     pub priority: Priority,
     pub due_date: Option<NaiveDate>,
     pub assignee_id: Option<Uuid>,
@@ -468,12 +463,13 @@ fn date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
     time::parse_date(raw).ok_or_else(|| FieldError::new(field, format!("`{}` is not a date (YYYY-MM-DD)", raw.trim())))
 }
 
-impl NewTask {
+impl NewProjectTask {
     pub(crate) fn validate(self) -> AppResult<ValidTask> {
         let mut v = Violations::new();
         let title = v.check(text::required("title", &self.title, text::TITLE_MAX));
         let description = v.check(text::optional("description", self.description, text::BODY_MAX));
-        let status = self.status.map_or(Some(TaskStatus::Todo), |raw| v.check(TaskStatus::parse("status", &raw)));
+        let status =
+            self.status.map_or(Some(ProjectTaskStatus::Todo), |raw| v.check(ProjectTaskStatus::parse("status", &raw)));
         let priority = self.priority.map_or(Some(Priority::Medium), |raw| v.check(Priority::parse("priority", &raw)));
         let due_date = self.due_date.map_or(Some(None), |raw| v.check(date("due_date", &raw)).map(Some));
         let assignee_id = self
@@ -483,7 +479,7 @@ impl NewTask {
         Ok(ValidTask {
             title: title.unwrap_or_default(),
             description: description.flatten(),
-            status: status.unwrap_or(TaskStatus::Todo),
+            status: status.unwrap_or(ProjectTaskStatus::Todo),
             priority: priority.unwrap_or(Priority::Medium),
             due_date: due_date.flatten(),
             assignee_id: assignee_id.flatten(),
@@ -491,18 +487,18 @@ impl NewTask {
     }
 }
 
-/// Checked [`TaskChanges`]: `Some(None)` clears.
+/// Checked [`ProjectTaskChanges`]: `Some(None)` clears.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ValidTaskChanges {
     pub title: Option<String>,
     pub description: Option<Option<String>>,
-    pub status: Option<TaskStatus>,
+    pub status: Option<ProjectTaskStatus>,
     pub priority: Option<Priority>,
     pub due_date: Option<Option<NaiveDate>>,
     pub assignee_id: Option<Option<Uuid>>,
 }
 
-impl TaskChanges {
+impl ProjectTaskChanges {
     pub(crate) fn validate(self) -> AppResult<ValidTaskChanges> {
         let mut v = Violations::new();
         let title = v
@@ -513,7 +509,7 @@ impl TaskChanges {
         let status = v
             .check(patch::not_null("status", self.status))
             .flatten()
-            .and_then(|s| v.check(TaskStatus::parse("status", &s)));
+            .and_then(|s| v.check(ProjectTaskStatus::parse("status", &s)));
         let priority = v
             .check(patch::not_null("priority", self.priority))
             .flatten()
@@ -536,15 +532,14 @@ impl TaskChanges {
 /// The body of `POST .../comments` and `PATCH .../comments/{comment_id}`
 /// (`TaskCommentBody` in the OpenAPI document).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-#[schema(as = TaskCommentBody)]
 #[serde(deny_unknown_fields)]
-pub struct CommentBody {
+pub struct TaskCommentBody {
     /// 1 to 20,000 characters.
     #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
 }
 
-impl CommentBody {
+impl TaskCommentBody {
     pub(crate) fn validate(self) -> AppResult<String> {
         Ok(text::required("body", &self.body, text::BODY_MAX)?)
     }
@@ -557,6 +552,6 @@ core_models::body_rules!(NamedChanges => NamedChanges::validate);
 core_models::body_rules!(NewMember => NewMember::validate);
 core_models::body_rules!(MemberChanges => MemberChanges::validate);
 core_models::body_rules!(NewInvite => NewInvite::validate);
-core_models::body_rules!(NewTask => NewTask::validate);
-core_models::body_rules!(TaskChanges => TaskChanges::validate);
-core_models::body_rules!(CommentBody => CommentBody::validate);
+core_models::body_rules!(NewProjectTask => NewProjectTask::validate);
+core_models::body_rules!(ProjectTaskChanges => ProjectTaskChanges::validate);
+core_models::body_rules!(TaskCommentBody => TaskCommentBody::validate);

@@ -12,10 +12,10 @@ use diesel::{Connection as _, SqliteConnection};
 use storage::Database;
 use uuid::Uuid;
 
-use crate::list::ListTasks;
+use crate::list::ListProjectTasks;
 use crate::model::{
-    Comment, CommentBody, Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewTask, NewTeam,
-    OpenInvite, Project, Task, TaskChanges, Team,
+    Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Project,
+    ProjectTask, ProjectTaskChanges, TaskComment, TaskCommentBody, Team,
 };
 use crate::{access, comments, projects, tasks, teams};
 
@@ -59,31 +59,41 @@ pub trait ProjectService: Send + Sync + 'static {
     fn update_project(&self, caller: &Caller, project_id: Uuid, changes: NamedChanges) -> AppResult<Project>;
     fn delete_project(&self, caller: &Caller, project_id: Uuid) -> AppResult<()>;
 
-    fn create_task(&self, caller: &Caller, project_id: Uuid, new: NewTask) -> AppResult<Task>;
-    fn tasks(&self, caller: &Caller, query: &ListTasks) -> AppResult<Page<Task>>;
-    fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<Task>;
+    fn create_task(&self, caller: &Caller, project_id: Uuid, new: NewProjectTask) -> AppResult<ProjectTask>;
+    fn tasks(&self, caller: &Caller, query: &ListProjectTasks) -> AppResult<Page<ProjectTask>>;
+    fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<ProjectTask>;
     fn update_task(
         &self,
         caller: &Caller,
         project_id: Uuid,
         task_id: Uuid,
-        changes: TaskChanges,
+        changes: ProjectTaskChanges,
         if_match: IfMatch,
-    ) -> AppResult<Task>;
+    ) -> AppResult<ProjectTask>;
     fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: IfMatch) -> AppResult<()>;
 
-    fn create_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, body: CommentBody)
-        -> AppResult<Comment>;
-    fn comments(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, paging: &IdPaging)
-        -> AppResult<Page<Comment>>;
+    fn create_comment(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        body: TaskCommentBody,
+    ) -> AppResult<TaskComment>;
+    fn comments(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        paging: &IdPaging,
+    ) -> AppResult<Page<TaskComment>>;
     fn update_comment(
         &self,
         caller: &Caller,
         project_id: Uuid,
         task_id: Uuid,
         comment_id: Uuid,
-        body: CommentBody,
-    ) -> AppResult<Comment>;
+        body: TaskCommentBody,
+    ) -> AppResult<TaskComment>;
     fn delete_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, comment_id: Uuid) -> AppResult<()>;
 
     fn team_activity(&self, caller: &Caller, team_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>>;
@@ -212,10 +222,10 @@ impl ProjectService for SqliteProjects {
         self.write(caller, move |c, log, me| projects::delete(c, log, me, project_id))
     }
 
-    fn create_task(&self, caller: &Caller, project_id: Uuid, new: NewTask) -> AppResult<Task> {
+    fn create_task(&self, caller: &Caller, project_id: Uuid, new: NewProjectTask) -> AppResult<ProjectTask> {
         self.write(caller, move |c, log, me| tasks::create(c, log, me, project_id, new))
     }
-    fn tasks(&self, caller: &Caller, query: &ListTasks) -> AppResult<Page<Task>> {
+    fn tasks(&self, caller: &Caller, query: &ListProjectTasks) -> AppResult<Page<ProjectTask>> {
         let list = |c: &mut SqliteConnection| {
             match query.scope {
                 crate::list::Scope::Project(project) => {
@@ -236,7 +246,7 @@ impl ProjectService for SqliteProjects {
             self.read(list)
         }
     }
-    fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<Task> {
+    fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<ProjectTask> {
         self.read(|c| tasks::get(c, caller, project_id, task_id))
     }
     fn update_task(
@@ -244,9 +254,9 @@ impl ProjectService for SqliteProjects {
         caller: &Caller,
         project_id: Uuid,
         task_id: Uuid,
-        changes: TaskChanges,
+        changes: ProjectTaskChanges,
         if_match: IfMatch,
-    ) -> AppResult<Task> {
+    ) -> AppResult<ProjectTask> {
         self.write(caller, move |c, log, me| tasks::update(c, log, me, project_id, task_id, changes, if_match))
     }
     fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: IfMatch) -> AppResult<()> {
@@ -258,8 +268,8 @@ impl ProjectService for SqliteProjects {
         caller: &Caller,
         project_id: Uuid,
         task_id: Uuid,
-        body: CommentBody,
-    ) -> AppResult<Comment> {
+        body: TaskCommentBody,
+    ) -> AppResult<TaskComment> {
         self.write(caller, move |c, log, me| comments::create(c, log, me, project_id, task_id, body))
     }
     fn comments(
@@ -268,7 +278,7 @@ impl ProjectService for SqliteProjects {
         project_id: Uuid,
         task_id: Uuid,
         paging: &IdPaging,
-    ) -> AppResult<Page<Comment>> {
+    ) -> AppResult<Page<TaskComment>> {
         self.read(|c| comments::list(c, caller, project_id, task_id, paging))
     }
     fn update_comment(
@@ -277,8 +287,8 @@ impl ProjectService for SqliteProjects {
         project_id: Uuid,
         task_id: Uuid,
         comment_id: Uuid,
-        body: CommentBody,
-    ) -> AppResult<Comment> {
+        body: TaskCommentBody,
+    ) -> AppResult<TaskComment> {
         self.write(caller, move |c, log, me| comments::update(c, log, me, project_id, task_id, comment_id, body))
     }
     fn delete_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, comment_id: Uuid) -> AppResult<()> {

@@ -14,7 +14,7 @@ use storage::schema::project_tasks;
 use uuid::Uuid;
 
 use crate::access::{is_member, project_access, project_write_access, task_access, task_write_access};
-use crate::model::{NewTask, Priority, Task, TaskChanges, TaskStatus, ValidTaskChanges};
+use crate::model::{NewProjectTask, Priority, ProjectTask, ProjectTaskChanges, ProjectTaskStatus, ValidTaskChanges};
 
 /// A task as stored.
 #[derive(Debug, Queryable, Selectable)]
@@ -44,7 +44,7 @@ pub(crate) struct TaskRow {
 }
 
 /// Tasks from rows (which carry their people's names).
-pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<Task>> {
+pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
     let person = |id: String, display_name: String| -> AppResult<UserRef> {
         Ok(UserRef { id: id::from_stored("users.id", &id)?, display_name })
     };
@@ -55,12 +55,12 @@ pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<Task>> {
                 (None, _) => None,
                 (Some(id), None) => return Err(id::corrupt("users.id", &id)),
             };
-            Ok(Task {
+            Ok(ProjectTask {
                 id: id::from_stored("project_tasks.id", &row.id)?,
                 project_id: id::from_stored("project_tasks.project_id", &row.project_id)?,
                 title: row.title,
                 description: row.description,
-                status: TaskStatus::from_rank(row.status)
+                status: ProjectTaskStatus::from_rank(row.status)
                     .ok_or_else(|| id::corrupt("project_tasks.status", &row.status.to_string()))?,
                 priority: Priority::from_rank(row.priority)
                     .ok_or_else(|| id::corrupt("project_tasks.priority", &row.priority.to_string()))?,
@@ -78,7 +78,7 @@ pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<Task>> {
         .collect()
 }
 
-fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<Task> {
+fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<ProjectTask> {
     let row: TaskRow = project_tasks::table
         .filter(project_tasks::id.eq(task_id.to_string()))
         .select(TaskRow::as_select())
@@ -104,8 +104,8 @@ pub fn create(
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
-    new: NewTask,
-) -> AppResult<Task> {
+    new: NewProjectTask,
+) -> AppResult<ProjectTask> {
     let valid = new.validate()?;
     let (team_id, _) = project_write_access(conn, project_id, caller)?;
     check_assignee(conn, team_id, valid.assignee_id)?;
@@ -146,7 +146,7 @@ pub fn create(
 }
 
 /// One task (members).
-pub fn get(conn: &mut SqliteConnection, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<Task> {
+pub fn get(conn: &mut SqliteConnection, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<ProjectTask> {
     task_access(conn, project_id, task_id, caller)?;
     find(conn, task_id)
 }
@@ -160,9 +160,9 @@ pub fn update(
     caller: &Caller,
     project_id: Uuid,
     task_id: Uuid,
-    changes: TaskChanges,
+    changes: ProjectTaskChanges,
     if_match: IfMatch,
-) -> AppResult<Task> {
+) -> AppResult<ProjectTask> {
     let ValidTaskChanges { title, description, status, priority, due_date, assignee_id } = changes.validate()?;
     let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
     let before = find(conn, task_id)?;
@@ -172,7 +172,7 @@ pub fn update(
     }
     let assignee_before = before.assignee.as_ref().map(|a| a.id);
     let assignee_after = assignee_id.unwrap_or(assignee_before);
-    let mut after = Task {
+    let mut after = ProjectTask {
         title: title.unwrap_or_else(|| before.title.clone()),
         description: description.unwrap_or_else(|| before.description.clone()),
         status: status.unwrap_or(before.status),
@@ -237,7 +237,11 @@ pub fn delete(
 }
 
 /// A page of tasks for a list query (members of the scope's team).
-pub fn list(conn: &mut SqliteConnection, query: &crate::list::ListTasks, today: NaiveDate) -> AppResult<Page<Task>> {
+pub fn list(
+    conn: &mut SqliteConnection,
+    query: &crate::list::ListProjectTasks,
+    today: NaiveDate,
+) -> AppResult<Page<ProjectTask>> {
     let rows = crate::list::load_page(conn, query, today)?;
     let tasks = tasks_of(rows)?;
     Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
@@ -250,9 +254,9 @@ pub fn list(conn: &mut SqliteConnection, query: &crate::list::ListTasks, today: 
 pub fn list_mine(
     conn: &mut SqliteConnection,
     caller: &Caller,
-    query: &crate::list::ListTasks,
+    query: &crate::list::ListProjectTasks,
     today: NaiveDate,
-) -> AppResult<Page<Task>> {
+) -> AppResult<Page<ProjectTask>> {
     use crate::list::Scope;
     use storage::schema::team_members;
     let mut teams: Vec<String> = team_members::table
@@ -273,7 +277,7 @@ pub fn list_mine(
     let mut tasks = Vec::new();
     for team in teams {
         let team = id::from_stored("team_members.team_id", &team)?;
-        let one = crate::list::ListTasks { scope: Scope::Team(team), ..query.clone() };
+        let one = crate::list::ListProjectTasks { scope: Scope::Team(team), ..query.clone() };
         tasks.extend(tasks_of(crate::list::load_page(conn, &one, today)?)?);
     }
     let order = query.merge_order();
