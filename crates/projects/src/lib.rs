@@ -38,6 +38,7 @@ mod model;
 #[cfg(test)]
 mod plans;
 mod projects;
+mod row;
 mod service;
 mod tasks;
 mod teams;

@@ -24,7 +24,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::model::{Priority, ProjectTask, ProjectTaskStatus};
-use crate::tasks::TaskRow;
+use crate::row::TaskRow;
 
 /// What task lists sort on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

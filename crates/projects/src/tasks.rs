@@ -6,77 +6,14 @@ use chrono::NaiveDate;
 use core_models::constraint::ForeignKeyField as _;
 use core_models::rank::RankEnum as _;
 use core_models::version::IfMatch;
-use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
+use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
-use storage::expr::{trusted, Trusted};
 use storage::schema::project_tasks;
 use uuid::Uuid;
 
 use crate::access::{is_member, project_access, project_write_access, task_access, task_write_access};
-use crate::model::{NewProjectTask, Priority, ProjectTask, ProjectTaskChanges, ProjectTaskStatus, ValidTaskChanges};
-
-/// A task as stored.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = project_tasks, check_for_backend(diesel::sqlite::Sqlite))]
-pub(crate) struct TaskRow {
-    pub id: String,
-    pub project_id: String,
-    pub title: String,
-    pub description: Option<String>,
-    pub status: i32,
-    pub priority: i32,
-    pub due_date: Option<String>,
-    pub assignee_id: Option<String>,
-    /// Names come with the row (a primary-key lookup each), not from a second query.
-    #[diesel(select_expression = trusted::<Nullable<Text>>(
-        "(SELECT display_name FROM users WHERE users.id = project_tasks.assignee_id)"))]
-    #[diesel(select_expression_type = Trusted<Nullable<Text>>)]
-    pub assignee_name: Option<String>,
-    pub created_by: String,
-    #[diesel(select_expression = trusted::<Text>(
-        "(SELECT display_name FROM users WHERE users.id = project_tasks.created_by)"))]
-    #[diesel(select_expression_type = Trusted<Text>)]
-    pub created_by_name: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub version: i64,
-}
-
-/// Tasks from rows (which carry their people's names).
-pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
-    let person = |id: String, display_name: String| -> AppResult<UserRef> {
-        Ok(UserRef { id: id::from_stored("users.id", &id)?, display_name })
-    };
-    rows.into_iter()
-        .map(|row| {
-            let assignee = match (row.assignee_id, row.assignee_name) {
-                (Some(id), Some(name)) => Some(person(id, name)?),
-                (None, _) => None,
-                (Some(id), None) => return Err(id::corrupt("users.id", &id)),
-            };
-            Ok(ProjectTask {
-                id: id::from_stored("project_tasks.id", &row.id)?,
-                project_id: id::from_stored("project_tasks.project_id", &row.project_id)?,
-                title: row.title,
-                description: row.description,
-                status: ProjectTaskStatus::from_rank(row.status)
-                    .ok_or_else(|| id::corrupt("project_tasks.status", &row.status.to_string()))?,
-                priority: Priority::from_rank(row.priority)
-                    .ok_or_else(|| id::corrupt("project_tasks.priority", &row.priority.to_string()))?,
-                due_date: row
-                    .due_date
-                    .map(|d| time::parse_date(&d).ok_or_else(|| id::corrupt("project_tasks.due_date", &d)))
-                    .transpose()?,
-                assignee,
-                created_by: person(row.created_by, row.created_by_name)?,
-                created_at: time::from_millis(row.created_at),
-                updated_at: time::from_millis(row.updated_at),
-                version: row.version,
-            })
-        })
-        .collect()
-}
+use crate::model::{NewProjectTask, ProjectTask, ProjectTaskChanges, ValidTaskChanges};
+use crate::row::{tasks_of, TaskRow};
 
 fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<ProjectTask> {
     let row: TaskRow = project_tasks::table
