@@ -79,7 +79,8 @@ def seed(db_path):
     tokens = []
     for u in users[:WRITERS + 1]:
         secret, digest = token(rng)
-        db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?, NULL)", (digest, u, now, now + 86_400_000))
+        db.execute("INSERT INTO tokens (token_hash, user_id, created_at, expires_at, id, last_used_at)"
+                   " VALUES (?, ?, ?, ?, ?, ?)", (digest, u, now, now + 86_400_000, str(uuid.uuid4()), now))
         tokens.append(secret)
     tags = ["python"] + [f"tag{i:03d}" for i in range(1, TAGS)]
     # Popular tags are more common (python, the first, on about 5% of challenges).

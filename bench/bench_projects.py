@@ -59,7 +59,7 @@ def seed(base, db_path):
     members = [(big, u, 1 if i == 0 else 0, now) for i, u in enumerate(users)]
     for t in teams[1:]:
         members += [(t, u, 1 if i == 0 else 0, now) for i, u in enumerate(rng.sample(users[1:], 100))]
-    db.executemany("INSERT INTO team_members VALUES (?, ?, ?, ?)", members)
+    db.executemany("INSERT INTO team_members (team_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)", members)
     team_users = {}
     for t, u, _, _ in members:
         team_users.setdefault(t, []).append(u)
@@ -90,12 +90,19 @@ def seed(base, db_path):
     big_tasks = [(t[0], t[2]) for t in tasks if t[1] == big]
     actions = ["task.created", "task.updated", "task.status_changed", "task.assigned", "comment.created"]
     entries = []
+    counts = {}
     for seq in range(1, 500_001):
         team = big if seq % 5 != 0 else rng.choice(teams[1:])
         task, project = rng.choice(big_tasks) if team == big else (None, None)
+        counts[team] = counts.get(team, 0) + 1
+        # Each team numbers its own entries; ids are unique (their exact shape is the
+        # server's business: the bench only reads them back).
+        public_id = str(uuid.UUID(int=rng.getrandbits(128)))
         entries.append((seq, team, project, task, rng.choice(users[:50]), rng.choice(actions),
-                        '{"status":{"from":"todo","to":"done"}}', now - 2_000_000 + seq * 2))
-    db.executemany("INSERT INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entries)
+                        '{"status":{"from":"todo","to":"done"}}', now - 2_000_000 + seq * 2, counts[team], public_id))
+    db.executemany("INSERT INTO activity (seq, team_id, project_id, task_id, actor_id, action, details, created_at,"
+                   " team_seq, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", entries)
+    db.executemany("INSERT INTO activity_counters (team_id, last_seq) VALUES (?, ?)", list(counts.items()))
     db.execute("INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES ('activity', 500000)")
     db.commit()
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
