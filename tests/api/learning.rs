@@ -15,11 +15,18 @@ use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
 const BASE: &str = "/api/v1/learning";
 
 /// A request as `who` (`None`: anonymous) to `BASE + path`.
-async fn call(app: &TestApp, who: Option<&User>, method: Method, path: &str, body: Option<Value>) -> Response {
+pub(crate) async fn call(
+    app: &TestApp,
+    who: Option<&User>,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Response {
     call_with(app, who, method, path, body, &[]).await
 }
 
-async fn call_with(
+/// [`call`] with extra headers.
+pub(crate) async fn call_with(
     app: &TestApp,
     who: Option<&User>,
     method: Method,

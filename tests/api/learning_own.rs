@@ -8,27 +8,8 @@
 use actix_web::http::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
-
-const BASE: &str = "/api/v1/learning";
-
-async fn call(app: &TestApp, who: Option<&User>, method: Method, path: &str, body: Option<Value>) -> Response {
-    call_with(app, who, method, path, body, &[]).await
-}
-
-async fn call_with(
-    app: &TestApp,
-    who: Option<&User>,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    extra: &[(&str, &str)],
-) -> Response {
-    let mut headers: Vec<(&str, &str)> = who.map(|u| ("authorization", u.bearer.as_str())).into_iter().collect();
-    headers.extend_from_slice(extra);
-    let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
-    send(&app.base, method, &format!("{BASE}{path}"), &headers, body).await
-}
+use crate::helpers::{ok, spawn_app, user, Response, TestApp, User};
+use crate::learning::{call, call_with};
 
 async fn simple(app: &TestApp, who: &User, title: &str) -> String {
     let body = json!({"title": title, "difficulty": "beginner", "topic": "basics", "tags": ["intro"]});
