@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
+use storage::DbConn;
 
 use actix_web::http::Method;
 use futures_util::StreamExt as _;
@@ -302,7 +303,7 @@ async fn a_stream_ends_when_its_token_expires_and_when_its_member_leaves_or_is_r
     // Bob's token expires in a moment (set in the database before its first use).
     {
         use diesel::prelude::*;
-        let mut conn = diesel::SqliteConnection::establish(app.db_path.to_str().unwrap()).unwrap();
+        let mut conn = DbConn::establish(app.db_path.to_str().unwrap()).unwrap();
         let soon = chrono::Utc::now().timestamp_millis() + 3_000;
         diesel::sql_query("UPDATE tokens SET expires_at = ? WHERE user_id = ?")
             .bind::<diesel::sql_types::BigInt, _>(soon)

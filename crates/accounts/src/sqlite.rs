@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use storage::Backend;
 
 use chrono::{DateTime, Duration, Utc};
 use core_models::pagination::IdPaging;
@@ -10,7 +11,6 @@ use core_models::streams::{SessionKey, Streams};
 use core_models::{time, AppError, AppResult, Page};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sqlite::Sqlite;
 use storage::schema::{tokens, users};
 use storage::Database;
 use uuid::Uuid;
@@ -72,7 +72,7 @@ impl SqliteAccounts {
 /// A `users` row. Holds the password hash, so it stays in this module and has no `Debug`
 /// that could print it.
 #[derive(Queryable, Selectable)]
-#[diesel(table_name = users, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = users, check_for_backend(storage::Backend))]
 struct UserRow {
     id: String,
     email: String,
@@ -81,7 +81,7 @@ struct UserRow {
 }
 
 #[derive(Queryable, Selectable)]
-#[diesel(table_name = users, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = users, check_for_backend(storage::Backend))]
 struct LoginRow {
     #[diesel(embed)]
     user: UserRow,
@@ -107,7 +107,7 @@ impl TryFrom<UserRow> for User {
 
 /// A live `tokens` row as `GET /auth/sessions` shows it.
 #[derive(Queryable, Selectable)]
-#[diesel(table_name = tokens, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = tokens, check_for_backend(storage::Backend))]
 struct SessionRow {
     token_hash: Vec<u8>,
     id: Option<String>,
@@ -220,7 +220,7 @@ enum Revoke {
 /// How stale `last_used_at` may get before an authentication writes it again.
 const LAST_USED_PRECISION_MS: i64 = 60_000;
 
-type TokenFilter = Box<dyn BoxableExpression<tokens::table, Sqlite, SqlType = diesel::sql_types::Bool>>;
+type TokenFilter = Box<dyn BoxableExpression<tokens::table, Backend, SqlType = diesel::sql_types::Bool>>;
 
 impl Inner {
     /// Revokes the live tokens of `user_id` that `which` names, then forgets them in the

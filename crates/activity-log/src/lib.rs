@@ -49,7 +49,7 @@ pub mod stream;
 use std::sync::Arc;
 
 use core_models::{AppResult, Caller, Page};
-use diesel::SqliteConnection;
+use storage::DbConn;
 use uuid::Uuid;
 
 pub use model::{entry_id, legacy_entry_id, ActivityEntry, Details, NewEntry, MAX_TEAM_SEQ};
@@ -74,7 +74,7 @@ impl ActivityLog {
     /// Records `entry` by `actor` on `conn`, which must be the connection of a write
     /// (`Database::write`): the entry commits with the change or not at all, and is
     /// published only after the commit. Returns the entry as stored.
-    pub fn append(&self, conn: &mut SqliteConnection, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
+    pub fn append(&self, conn: &mut DbConn, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
         let entry = store::insert(conn, actor, entry)?;
         let publisher = self.publisher.clone();
         let shared = Arc::new(Published::new(entry.clone()));
@@ -84,29 +84,19 @@ impl ActivityLog {
 
     /// A page of a team's entries, newest first. Authorization is the caller's job: check
     /// membership on the same connection first.
-    pub fn team_feed(
-        &self,
-        conn: &mut SqliteConnection,
-        team_id: Uuid,
-        query: &FeedQuery,
-    ) -> AppResult<Page<ActivityEntry>> {
+    pub fn team_feed(&self, conn: &mut DbConn, team_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
         Ok(query.page_of(store::feed(conn, Subject::Team(team_id), query)?))
     }
 
     /// A page of one task's entries, newest first.
-    pub fn task_feed(
-        &self,
-        conn: &mut SqliteConnection,
-        task_id: Uuid,
-        query: &FeedQuery,
-    ) -> AppResult<Page<ActivityEntry>> {
+    pub fn task_feed(&self, conn: &mut DbConn, task_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
         Ok(query.page_of(store::feed(conn, Subject::Task(task_id), query)?))
     }
 
     /// Where a stream of `team_id` resumes after the entry `id` (a client's
     /// `Last-Event-ID`): its number in the team's log; 422 naming `field` if the team has
     /// no such entry.
-    pub fn resume_position(&self, conn: &mut SqliteConnection, team_id: Uuid, id: Uuid, field: &str) -> AppResult<i64> {
+    pub fn resume_position(&self, conn: &mut DbConn, team_id: Uuid, id: Uuid, field: &str) -> AppResult<i64> {
         store::team_seq_of(conn, team_id, id)?
             .ok_or_else(|| core_models::FieldError::new(field, "is not the id of an event of this stream").into())
     }

@@ -4,8 +4,8 @@ use core_models::constraint::ForeignKeyField as _;
 use core_models::{id, time, AppError, AppResult, Caller, UserRef};
 use diesel::dsl::max;
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
-use storage::schema::{activity, activity_counters, users};
+use storage::schema::{activity, users};
+use storage::{Backend, DbConn};
 use uuid::Uuid;
 
 use crate::model::{entry_id, MAX_TEAM_SEQ};
@@ -14,7 +14,7 @@ use crate::{ActivityEntry, NewEntry};
 
 /// An entry as stored, with its actor's display name.
 #[derive(Debug, Queryable, Selectable)]
-#[diesel(check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(check_for_backend(storage::Backend))]
 struct EntryRow {
     #[diesel(select_expression = activity::seq)]
     seq: i64,
@@ -64,13 +64,13 @@ impl TryFrom<EntryRow> for ActivityEntry {
 
 /// The next number of `team_id`'s entries, counted inside the caller's write: the
 /// counter row's update orders a team's appends, so numbers follow commit order.
-fn next_team_seq(conn: &mut SqliteConnection, team_id: &str) -> AppResult<i64> {
-    let seq: i64 = diesel::insert_into(activity_counters::table)
-        .values((activity_counters::team_id.eq(team_id), activity_counters::last_seq.eq(1)))
-        .on_conflict(activity_counters::team_id)
-        .do_update()
-        .set(activity_counters::last_seq.eq(activity_counters::last_seq + 1))
-        .returning(activity_counters::last_seq)
+fn next_team_seq(conn: &mut DbConn, team_id: &str) -> AppResult<i64> {
+    // An upsert: written as SQL, which both engines spell alike (Diesel's DSL offers no
+    // ON CONFLICT over the two).
+    let seq: i64 = storage::sql::sql("INSERT INTO activity_counters (team_id, last_seq) VALUES (")
+        .bind_text(team_id)
+        .sql(", 1) ON CONFLICT (team_id) DO UPDATE SET last_seq = activity_counters.last_seq + 1 RETURNING last_seq")
+        .query::<diesel::sql_types::BigInt>()
         .get_result(conn)?;
     if seq > MAX_TEAM_SEQ {
         return Err(AppError::Internal(anyhow::anyhow!(
@@ -87,7 +87,7 @@ fn random_bits() -> u32 {
 }
 
 /// Inserts the entry on `conn` (the caller's write transaction) and returns it as stored.
-pub(crate) fn insert(conn: &mut SqliteConnection, actor: &Caller, new: NewEntry) -> AppResult<ActivityEntry> {
+pub(crate) fn insert(conn: &mut DbConn, actor: &Caller, new: NewEntry) -> AppResult<ActivityEntry> {
     if new.action.is_empty() || new.action.len() > 64 {
         return Err(AppError::Internal(anyhow::anyhow!("activity action {:?} must be 1 to 64 bytes", new.action)));
     }
@@ -152,7 +152,7 @@ pub enum Subject {
 }
 
 /// The first `seq` recorded at or after `since_ms` (`None`: nothing is that recent).
-fn first_seq_since(conn: &mut SqliteConnection, since_ms: i64) -> AppResult<Option<i64>> {
+fn first_seq_since(conn: &mut DbConn, since_ms: i64) -> AppResult<Option<i64>> {
     Ok(activity::table
         .filter(activity::created_at.ge(since_ms))
         .order((activity::created_at.asc(), activity::seq.asc()))
@@ -163,8 +163,11 @@ fn first_seq_since(conn: &mut SqliteConnection, since_ms: i64) -> AppResult<Opti
 
 type FeedSql = diesel::dsl::IntoBoxed<
     'static,
-    diesel::dsl::Select<diesel::dsl::InnerJoin<activity::table, users::table>, diesel::dsl::AsSelect<EntryRow, Sqlite>>,
-    Sqlite,
+    diesel::dsl::Select<
+        diesel::dsl::InnerJoin<activity::table, users::table>,
+        diesel::dsl::AsSelect<EntryRow, Backend>,
+    >,
+    Backend,
 >;
 
 /// The query of one page of a feed (one row beyond the limit), entries from `since_seq` on.
@@ -194,7 +197,7 @@ fn feed_sql(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> AppR
 }
 
 /// One page of a feed, newest first.
-pub(crate) fn feed(conn: &mut SqliteConnection, subject: Subject, query: &FeedQuery) -> AppResult<Vec<ActivityEntry>> {
+pub(crate) fn feed(conn: &mut DbConn, subject: Subject, query: &FeedQuery) -> AppResult<Vec<ActivityEntry>> {
     let since_seq = match query.filter.since {
         None => None,
         Some(since) => match first_seq_since(conn, time::to_millis(since))? {
@@ -209,7 +212,7 @@ pub(crate) fn feed(conn: &mut SqliteConnection, subject: Subject, query: &FeedQu
 /// Up to `limit` entries of `team_id` after its entry number `after_team_seq`, oldest
 /// first (a stream's replay).
 pub(crate) fn team_entries_after(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     team_id: Uuid,
     after_team_seq: i64,
     limit: i64,
@@ -227,7 +230,7 @@ pub(crate) fn team_entries_after(
 
 /// The number in `team_id`'s log of its entry `id` (a client's `Last-Event-ID`); `None` if
 /// the team has no entry with that id.
-pub(crate) fn team_seq_of(conn: &mut SqliteConnection, team_id: Uuid, id: Uuid) -> AppResult<Option<i64>> {
+pub(crate) fn team_seq_of(conn: &mut DbConn, team_id: Uuid, id: Uuid) -> AppResult<Option<i64>> {
     Ok(activity::table
         .filter(activity::public_id.eq(id.to_string()))
         .filter(activity::team_id.eq(team_id.to_string()))

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use storage::DbConn;
 
 use activity_log::stream::resume;
 use activity_log::{ActivityEntry, ActivityLog, Details, FeedParams, FeedQuery, InProcessPublisher, NewEntry};
@@ -259,7 +260,7 @@ fn ids_tell_a_team_nothing_of_other_teams_volume() {
 
 #[actix_rt::test]
 async fn ids_held_before_the_per_team_counters_still_resume_and_new_entries_follow_them() {
-    use diesel::{Connection as _, SqliteConnection};
+    use diesel::Connection as _;
     use diesel_migrations::MigrationHarness as _;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("before.db");
@@ -267,7 +268,7 @@ async fn ids_held_before_the_per_team_counters_still_resume_and_new_entries_foll
     let old = {
         // A database as the previous release left it: every migration before the counters,
         // and entries of two teams interleaved, numbered by the global `seq`.
-        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let mut conn = DbConn::establish(path.to_str().unwrap()).unwrap();
         loop {
             let pending = conn.pending_migrations(storage::MIGRATIONS).unwrap();
             let next = pending.first().expect("the counters migration is still to come");

@@ -7,6 +7,7 @@ use core_models::{id, time, AppError, AppResult, Caller, UserRef};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use storage::schema::{challenges, users};
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::model::{
@@ -15,7 +16,7 @@ use crate::model::{
 
 /// A challenge row with its author's name (one join, no query per row).
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = challenges, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = challenges, check_for_backend(storage::Backend))]
 pub(crate) struct ChallengeRow {
     pub id: String,
     pub title: String,
@@ -117,7 +118,7 @@ impl ChallengeRow {
 }
 
 /// The challenge `challenge_id` as `viewer` sees it (with `me` when logged in), or 404.
-pub fn find(conn: &mut SqliteConnection, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge> {
+pub fn find(conn: &mut DbConn, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge> {
     let row: ViewedRow = with_viewer!(
         challenges::table
             .inner_join(users::table.on(users::id.eq(challenges::author_id)))
@@ -131,7 +132,7 @@ pub fn find(conn: &mut SqliteConnection, challenge_id: Uuid, viewer: Option<Uuid
 }
 
 /// Whether the challenge exists (404 otherwise).
-pub fn require(conn: &mut SqliteConnection, challenge_id: Uuid) -> AppResult<()> {
+pub fn require(conn: &mut DbConn, challenge_id: Uuid) -> AppResult<()> {
     let found: Option<i64> = challenges::table
         .filter(challenges::id.eq(challenge_id.to_string()))
         .select(challenges::seq)
@@ -142,7 +143,7 @@ pub fn require(conn: &mut SqliteConnection, challenge_id: Uuid) -> AppResult<()>
 
 /// Replaces the challenge's tag rows; each copies the challenge's sort keys (kept in step
 /// afterwards by the `challenge_tags_*_key` triggers).
-fn set_tags(conn: &mut SqliteConnection, challenge_id: &str, tags: &[String]) -> AppResult<()> {
+fn set_tags(conn: &mut DbConn, challenge_id: &str, tags: &[String]) -> AppResult<()> {
     diesel::sql_query("DELETE FROM challenge_tags WHERE challenge_id = ?")
         .bind::<Text, _>(challenge_id)
         .execute(conn)?;
@@ -163,7 +164,7 @@ fn tags_json(tags: &[String]) -> AppResult<String> {
 }
 
 /// Creates a challenge; the caller is its author.
-pub fn create(conn: &mut SqliteConnection, caller: &Caller, new: NewChallenge) -> AppResult<Challenge> {
+pub fn create(conn: &mut DbConn, caller: &Caller, new: NewChallenge) -> AppResult<Challenge> {
     let valid = new.validate()?;
     let challenge_id = id::new_id().to_string();
     let now = time::to_millis(time::now());
@@ -186,7 +187,7 @@ pub fn create(conn: &mut SqliteConnection, caller: &Caller, new: NewChallenge) -
 }
 
 /// The challenge, if the caller wrote it: 404 for an unknown one, 403 for someone else's.
-fn authored(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<Challenge> {
+fn authored(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid) -> AppResult<Challenge> {
     let challenge = find(conn, challenge_id, Some(caller.id))?;
     if challenge.author.id != caller.id {
         return Err(AppError::Forbidden("only its author may change or delete a challenge".into()));
@@ -197,7 +198,7 @@ fn authored(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) ->
 /// Applies `changes` (the author), honouring `If-Match`. A change that changes nothing
 /// keeps the version.
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     challenge_id: Uuid,
     changes: ChallengeChanges,
@@ -239,7 +240,7 @@ pub fn update(
 /// Deletes a challenge (the author), honouring `If-Match`. It leaves every path that held
 /// it (their counts, versions and `updated_at` move), and its completions, ratings,
 /// comments and feedback go with it.
-pub fn delete(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid, if_match: IfMatch) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid, if_match: IfMatch) -> AppResult<()> {
     let before = authored(conn, caller, challenge_id)?;
     if_match.check(before.version)?;
     let key = challenge_id.to_string();

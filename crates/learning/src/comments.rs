@@ -6,6 +6,7 @@ use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::prelude::*;
 use storage::schema::{challenge_comments, users};
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::challenges;
@@ -13,7 +14,7 @@ use crate::model::{Comment, CommentBody};
 
 /// A comment row with its author's name.
 #[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = challenge_comments, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = challenge_comments, check_for_backend(storage::Backend))]
 struct CommentRow {
     id: String,
     challenge_id: String,
@@ -42,7 +43,7 @@ fn comment_of(row: CommentRow) -> AppResult<Comment> {
 }
 
 /// The comment `comment_id`, or 404.
-pub fn find(conn: &mut SqliteConnection, comment_id: Uuid) -> AppResult<Comment> {
+pub fn find(conn: &mut DbConn, comment_id: Uuid) -> AppResult<Comment> {
     let row: CommentRow = challenge_comments::table
         .inner_join(users::table)
         .filter(challenge_comments::id.eq(comment_id.to_string()))
@@ -54,12 +55,7 @@ pub fn find(conn: &mut SqliteConnection, comment_id: Uuid) -> AppResult<Comment>
 }
 
 /// Comments on a challenge (any user).
-pub fn create(
-    conn: &mut SqliteConnection,
-    caller: &Caller,
-    challenge_id: Uuid,
-    body: CommentBody,
-) -> AppResult<Comment> {
+pub fn create(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid, body: CommentBody) -> AppResult<Comment> {
     let body = body.validate()?;
     challenges::require(conn, challenge_id)?;
     let comment_id = id::new_id();
@@ -87,7 +83,7 @@ pub fn create(
 }
 
 /// A challenge's comments, oldest first (anyone).
-pub fn list(conn: &mut SqliteConnection, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
+pub fn list(conn: &mut DbConn, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
     challenges::require(conn, challenge_id)?;
     let mut q = challenge_comments::table
         .inner_join(users::table)
@@ -103,7 +99,7 @@ pub fn list(conn: &mut SqliteConnection, challenge_id: Uuid, paging: &IdPaging) 
 }
 
 /// The comment, if the caller wrote it: 404 for an unknown one, 403 for someone else's.
-fn authored(conn: &mut SqliteConnection, caller: &Caller, comment_id: Uuid) -> AppResult<Comment> {
+fn authored(conn: &mut DbConn, caller: &Caller, comment_id: Uuid) -> AppResult<Comment> {
     let comment = find(conn, comment_id)?;
     if comment.author.id != caller.id {
         return Err(AppError::Forbidden("only its author may change or delete a comment".into()));
@@ -113,7 +109,7 @@ fn authored(conn: &mut SqliteConnection, caller: &Caller, comment_id: Uuid) -> A
 
 /// Edits a comment (its author), honouring `If-Match`.
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     comment_id: Uuid,
     body: CommentBody,
@@ -138,7 +134,7 @@ pub fn update(
 }
 
 /// Deletes a comment (its author), honouring `If-Match`.
-pub fn delete(conn: &mut SqliteConnection, caller: &Caller, comment_id: Uuid, if_match: IfMatch) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, caller: &Caller, comment_id: Uuid, if_match: IfMatch) -> AppResult<()> {
     let before = authored(conn, caller, comment_id)?;
     if_match.check(before.version)?;
     diesel::delete(challenge_comments::table.filter(challenge_comments::id.eq(comment_id.to_string())))

@@ -6,6 +6,7 @@ use core_models::pagination::IdPaging;
 use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::prelude::*;
 use storage::schema::{challenges, completion_feedback, completions, ratings, users};
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::challenges::require as require_challenge;
@@ -15,7 +16,7 @@ use crate::model::{
 
 /// A completion row with its user's name.
 #[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = completions, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = completions, check_for_backend(storage::Backend))]
 struct CompletionRow {
     id: String,
     challenge_id: String,
@@ -37,7 +38,7 @@ fn completion_of(row: CompletionRow) -> AppResult<Completion> {
 }
 
 /// The caller's completion of the challenge, if any: (id, solution).
-fn mine(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<Option<String>> {
+fn mine(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid) -> AppResult<Option<String>> {
     Ok(completions::table
         .filter(completions::user_id.eq(caller.id.to_string()))
         .filter(completions::challenge_id.eq(challenge_id.to_string()))
@@ -46,7 +47,7 @@ fn mine(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> App
         .optional()?)
 }
 
-fn find(conn: &mut SqliteConnection, completion_id: &str) -> AppResult<Completion> {
+fn find(conn: &mut DbConn, completion_id: &str) -> AppResult<Completion> {
     let row: CompletionRow = completions::table
         .inner_join(users::table)
         .filter(completions::id.eq(completion_id))
@@ -60,7 +61,7 @@ fn find(conn: &mut SqliteConnection, completion_id: &str) -> AppResult<Completio
 /// Marks the challenge completed by the caller (idempotent). On an existing completion a
 /// given `solution` replaces the old one (`null` clears it); `completed_at` stays.
 pub fn complete(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     challenge_id: Uuid,
     body: CompletionBody,
@@ -90,7 +91,7 @@ pub fn complete(
 
 /// Undoes the caller's completion (idempotent). The caller's rating goes with it (a
 /// rating needs a completion), and so does the feedback on it.
-pub fn undo(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<()> {
+pub fn undo(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid) -> AppResult<()> {
     require_challenge(conn, challenge_id)?;
     let (user, challenge) = (caller.id.to_string(), challenge_id.to_string());
     diesel::delete(ratings::table.filter(ratings::challenge_id.eq(&challenge)).filter(ratings::user_id.eq(&user)))
@@ -104,7 +105,7 @@ pub fn undo(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) ->
 
 /// The caller's own completion of the challenge with its solution: 404 for an unknown
 /// challenge, and when the caller has not completed it.
-pub fn own(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<Completion> {
+pub fn own(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid) -> AppResult<Completion> {
     require_challenge(conn, challenge_id)?;
     let Some(completion_id) = mine(conn, caller, challenge_id)? else {
         return Err(AppError::NotFound("you have not completed this challenge".into()));
@@ -114,7 +115,7 @@ pub fn own(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> 
 
 /// Other users' completions of a challenge, oldest first, for peer review.
 pub fn others(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     challenge_id: Uuid,
     paging: &IdPaging,
@@ -136,12 +137,7 @@ pub fn others(
 
 /// Rates a challenge the caller completed (403 otherwise); rating again replaces the
 /// stars. The challenge's sum and count move by trigger in the same write.
-pub fn rate(
-    conn: &mut SqliteConnection,
-    caller: &Caller,
-    challenge_id: Uuid,
-    body: RatingBody,
-) -> AppResult<Put<MyRating>> {
+pub fn rate(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid, body: RatingBody) -> AppResult<Put<MyRating>> {
     let stars = body.validate()?;
     require_challenge(conn, challenge_id)?;
     if mine(conn, caller, challenge_id)?.is_none() {
@@ -192,7 +188,7 @@ pub fn rate(
 
 /// The caller's own rating of the challenge: 404 for an unknown challenge, and when the
 /// caller has not rated it.
-pub fn own_rating(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<OwnRating> {
+pub fn own_rating(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid) -> AppResult<OwnRating> {
     require_challenge(conn, challenge_id)?;
     let found: Option<(i32, i64)> = ratings::table
         .filter(ratings::challenge_id.eq(challenge_id.to_string()))
@@ -207,7 +203,7 @@ pub fn own_rating(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uu
 /// Withdraws the caller's rating (the completion stays): 404 for an unknown challenge,
 /// and when there is no rating to withdraw. The challenge's sum and count move back by
 /// trigger (`ratings_delete`) in the same write.
-pub fn withdraw_rating(conn: &mut SqliteConnection, caller: &Caller, challenge_id: Uuid) -> AppResult<()> {
+pub fn withdraw_rating(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid) -> AppResult<()> {
     require_challenge(conn, challenge_id)?;
     let deleted = diesel::delete(
         ratings::table
@@ -236,7 +232,7 @@ fn feedback_of(row: FeedbackRow) -> AppResult<Feedback> {
 
 /// Gives feedback on someone else's completion (403 on one's own).
 pub fn give_feedback(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     completion_id: Uuid,
     body: FeedbackBody,
@@ -270,7 +266,7 @@ pub fn give_feedback(
 }
 
 /// The feedback on a completion, oldest first.
-pub fn feedback(conn: &mut SqliteConnection, completion_id: Uuid, paging: &IdPaging) -> AppResult<Page<Feedback>> {
+pub fn feedback(conn: &mut DbConn, completion_id: Uuid, paging: &IdPaging) -> AppResult<Page<Feedback>> {
     find(conn, &completion_id.to_string())?;
     let mut q = completion_feedback::table
         .inner_join(users::table)

@@ -26,11 +26,11 @@ use core_models::{params, text, AppError, AppResult, CursorValue, FieldError, Pa
 use diesel::prelude::*;
 use diesel::query_builder::QueryFragment;
 use diesel::query_dsl::methods::LoadQuery;
-use diesel::sqlite::Sqlite;
 use serde::Deserialize;
 use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
 use storage::schema::{challenge_tags, challenges, completions, learning_paths, ratings, tags, users};
 use storage::sql::{sql, Sql};
+use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -271,7 +271,7 @@ pub(crate) enum Driver {
 
 /// Chooses the walk: for tags, the rarest one (from the maintained tag counts). `None`
 /// when a tag is on no challenge, so nothing can match.
-pub(crate) fn choose_driver(conn: &mut SqliteConnection, query: &ListChallenges) -> AppResult<Option<Driver>> {
+pub(crate) fn choose_driver(conn: &mut DbConn, query: &ListChallenges) -> AppResult<Option<Driver>> {
     let filter = &query.filter;
     if !filter.tags.is_empty() && !matches!(filter.completed, Some((_, true))) {
         let counts: Vec<(String, i64)> = tags::table
@@ -424,9 +424,9 @@ pub(crate) enum Output<R> {
     Plan(Vec<String>),
 }
 
-fn exec<Q, R>(conn: &mut SqliteConnection, query: Q, explain: bool) -> AppResult<Output<R>>
+fn exec<Q, R>(conn: &mut DbConn, query: Q, explain: bool) -> AppResult<Output<R>>
 where
-    Q: QueryFragment<Sqlite> + for<'a> LoadQuery<'a, SqliteConnection, R>,
+    Q: QueryFragment<Backend> + for<'a> LoadQuery<'a, DbConn, R>,
 {
     if explain {
         Ok(Output::Plan(storage::plan::query_plan(conn, query)?))
@@ -454,7 +454,7 @@ macro_rules! shaped {
 /// completion and rating come in the same query (LEFT JOINs on their unique keys), so a
 /// page is one query whatever its size.
 pub(crate) fn run_challenges(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     query: &ListChallenges,
     driver: &Driver,
     explain: bool,
@@ -493,7 +493,7 @@ pub(crate) fn run_challenges(
 }
 
 /// One page of a challenge browse.
-pub fn challenges(conn: &mut SqliteConnection, query: &ListChallenges) -> AppResult<Page<Challenge>> {
+pub fn challenges(conn: &mut DbConn, query: &ListChallenges) -> AppResult<Page<Challenge>> {
     let Some(driver) = choose_driver(conn, query)? else {
         return Ok(Page { items: vec![], next_cursor: None });
     };
@@ -591,7 +591,7 @@ impl ListPaths {
 }
 
 /// Runs (or explains) one page of paths.
-pub(crate) fn run_paths(conn: &mut SqliteConnection, query: &ListPaths, explain: bool) -> AppResult<Output<PathRow>> {
+pub(crate) fn run_paths(conn: &mut DbConn, query: &ListPaths, explain: bool) -> AppResult<Output<PathRow>> {
     let mut conditions = Vec::new();
     if let Some(topic) = &query.topic {
         conditions.push(sql("learning_paths.topic = ").bind_text(topic.clone()));
@@ -628,7 +628,7 @@ pub(crate) fn run_paths(conn: &mut SqliteConnection, query: &ListPaths, explain:
 }
 
 /// One page of paths.
-pub fn paths(conn: &mut SqliteConnection, query: &ListPaths) -> AppResult<Page<LearningPath>> {
+pub fn paths(conn: &mut DbConn, query: &ListPaths) -> AppResult<Page<LearningPath>> {
     let Output::Rows(rows) = run_paths(conn, query, false)? else {
         return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
     };

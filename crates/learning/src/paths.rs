@@ -6,6 +6,7 @@ use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, FieldError, UserRef};
 use diesel::prelude::*;
 use storage::schema::{challenges, enrollments, learning_paths, path_challenges, users};
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::challenges::{viewed, viewer_key, with_viewer, ViewedRow};
@@ -13,7 +14,7 @@ use crate::model::{Enrollment, LearningPath, NewPath, PathChallenges, PathChange
 
 /// A path row with its author's name.
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = learning_paths, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = learning_paths, check_for_backend(storage::Backend))]
 pub(crate) struct PathRow {
     pub id: String,
     pub title: String,
@@ -48,7 +49,7 @@ impl PathRow {
 }
 
 /// The path `path_id`, or 404.
-pub fn find(conn: &mut SqliteConnection, path_id: Uuid) -> AppResult<LearningPath> {
+pub fn find(conn: &mut DbConn, path_id: Uuid) -> AppResult<LearningPath> {
     let row: PathRow = learning_paths::table
         .inner_join(users::table.on(users::id.eq(learning_paths::author_id)))
         .filter(learning_paths::id.eq(path_id.to_string()))
@@ -61,7 +62,7 @@ pub fn find(conn: &mut SqliteConnection, path_id: Uuid) -> AppResult<LearningPat
 
 /// The path with its challenges in order (one query for the list), each with `me` for a
 /// logged-in `viewer`.
-pub fn detail(conn: &mut SqliteConnection, path_id: Uuid, viewer: Option<Uuid>) -> AppResult<PathDetail> {
+pub fn detail(conn: &mut DbConn, path_id: Uuid, viewer: Option<Uuid>) -> AppResult<PathDetail> {
     let path = find(conn, path_id)?;
     let rows: Vec<ViewedRow> = with_viewer!(
         path_challenges::table
@@ -77,7 +78,7 @@ pub fn detail(conn: &mut SqliteConnection, path_id: Uuid, viewer: Option<Uuid>) 
 }
 
 /// Every id of `ids` must name a challenge: 422 naming each unknown one.
-fn check_challenges_exist(conn: &mut SqliteConnection, ids: &[Uuid]) -> AppResult<()> {
+fn check_challenges_exist(conn: &mut DbConn, ids: &[Uuid]) -> AppResult<()> {
     let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     let mut found: Vec<String> = Vec::with_capacity(keys.len());
     // Bounded chunks keep each statement's parameter count small.
@@ -100,27 +101,31 @@ fn check_challenges_exist(conn: &mut SqliteConnection, ids: &[Uuid]) -> AppResul
 }
 
 /// Replaces the path's list with `ids`, in order (the count follows by trigger).
-fn write_list(conn: &mut SqliteConnection, path_id: &str, ids: &[Uuid]) -> AppResult<()> {
+fn write_list(conn: &mut DbConn, path_id: &str, ids: &[Uuid]) -> AppResult<()> {
     diesel::delete(path_challenges::table.filter(path_challenges::path_id.eq(path_id))).execute(conn)?;
-    let rows: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            (
-                path_challenges::path_id.eq(path_id),
-                path_challenges::position.eq(i64::try_from(i).unwrap_or(i64::MAX)),
-                path_challenges::challenge_id.eq(c.to_string()),
-            )
-        })
-        .collect();
-    if !rows.is_empty() {
-        diesel::insert_into(path_challenges::table).values(rows).execute(conn)?;
+    // One statement for the whole list. (Diesel's batch insert is not offered over both
+    // engines, and a path holds at most `PATH_CHALLENGES_MAX` rows.)
+    let Some((first, rest)) = ids.split_first() else { return Ok(()) };
+    let row = |q: storage::sql::Sql, i: usize, c: &Uuid| {
+        q.sql("(")
+            .bind_text(path_id)
+            .sql(", ")
+            .bind_int(i64::try_from(i).unwrap_or(i64::MAX))
+            .sql(", ")
+            .bind_text(c.to_string())
+            .sql(")")
+    };
+    let mut insert =
+        row(storage::sql::sql("INSERT INTO path_challenges (path_id, position, challenge_id) VALUES "), 0, first);
+    for (i, c) in rest.iter().enumerate() {
+        insert = row(insert.sql(", "), i + 1, c);
     }
+    insert.query::<diesel::sql_types::BigInt>().execute(conn)?;
     Ok(())
 }
 
 /// Creates a path (the caller is its author), with an optional first challenge list.
-pub fn create(conn: &mut SqliteConnection, caller: &Caller, new: NewPath) -> AppResult<PathDetail> {
+pub fn create(conn: &mut DbConn, caller: &Caller, new: NewPath) -> AppResult<PathDetail> {
     let valid = new.validate()?;
     if let Some(ids) = &valid.challenge_ids {
         check_challenges_exist(conn, ids)?;
@@ -147,7 +152,7 @@ pub fn create(conn: &mut SqliteConnection, caller: &Caller, new: NewPath) -> App
 }
 
 /// The path, if the caller made it: 404 for an unknown one, 403 for someone else's.
-fn authored(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid) -> AppResult<LearningPath> {
+fn authored(conn: &mut DbConn, caller: &Caller, path_id: Uuid) -> AppResult<LearningPath> {
     let path = find(conn, path_id)?;
     if path.author.id != caller.id {
         return Err(AppError::Forbidden("only its author may change or delete a path".into()));
@@ -156,7 +161,7 @@ fn authored(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid) -> AppR
 }
 
 /// Moves the path's version and `updated_at` (after a change to it or its list).
-fn bump(conn: &mut SqliteConnection, before: &LearningPath) -> AppResult<()> {
+fn bump(conn: &mut DbConn, before: &LearningPath) -> AppResult<()> {
     let updated_at = time::now_after(before.updated_at);
     diesel::update(learning_paths::table.filter(learning_paths::id.eq(before.id.to_string())))
         .set((
@@ -169,7 +174,7 @@ fn bump(conn: &mut SqliteConnection, before: &LearningPath) -> AppResult<()> {
 
 /// Applies `changes` (the author), honouring `If-Match`.
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     path_id: Uuid,
     changes: PathChanges,
@@ -200,7 +205,7 @@ pub fn update(
 /// Sets the ordered challenge list (the author), honouring `If-Match`: each id must name
 /// a challenge, none twice (422 naming each bad one).
 pub fn set_challenges(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     path_id: Uuid,
     list: PathChallenges,
@@ -225,7 +230,7 @@ pub fn set_challenges(
 }
 
 /// Deletes a path (the author), honouring `If-Match`; enrolments go with it.
-pub fn delete(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid, if_match: IfMatch) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, caller: &Caller, path_id: Uuid, if_match: IfMatch) -> AppResult<()> {
     let before = authored(conn, caller, path_id)?;
     if_match.check(before.version)?;
     diesel::delete(learning_paths::table.filter(learning_paths::id.eq(path_id.to_string()))).execute(conn)?;
@@ -233,7 +238,7 @@ pub fn delete(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid, if_ma
 }
 
 /// Whether the path exists (404 otherwise).
-pub fn require(conn: &mut SqliteConnection, path_id: Uuid) -> AppResult<()> {
+pub fn require(conn: &mut DbConn, path_id: Uuid) -> AppResult<()> {
     let found: Option<i64> = learning_paths::table
         .filter(learning_paths::id.eq(path_id.to_string()))
         .select(learning_paths::seq)
@@ -243,16 +248,18 @@ pub fn require(conn: &mut SqliteConnection, path_id: Uuid) -> AppResult<()> {
 }
 
 /// Enrols the caller (idempotent: enrolling again keeps the first `enrolled_at`).
-pub fn enroll(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid) -> AppResult<Put<Enrollment>> {
+pub fn enroll(conn: &mut DbConn, caller: &Caller, path_id: Uuid) -> AppResult<Put<Enrollment>> {
     require(conn, path_id)?;
     let (user, path) = (caller.id.to_string(), path_id.to_string());
-    let inserted = diesel::insert_into(enrollments::table)
-        .values((
-            enrollments::user_id.eq(&user),
-            enrollments::path_id.eq(&path),
-            enrollments::enrolled_at.eq(time::to_millis(time::now())),
-        ))
-        .on_conflict_do_nothing()
+    // ON CONFLICT in SQL both engines spell alike (Diesel's DSL offers none over the two).
+    let inserted = storage::sql::sql("INSERT INTO enrollments (user_id, path_id, enrolled_at) VALUES (")
+        .bind_text(user.clone())
+        .sql(", ")
+        .bind_text(path.clone())
+        .sql(", ")
+        .bind_int(time::to_millis(time::now()))
+        .sql(") ON CONFLICT DO NOTHING")
+        .query::<diesel::sql_types::BigInt>()
         .execute(conn)?;
     let enrolled_at: i64 = enrollments::table
         .filter(enrollments::user_id.eq(&user))
@@ -263,7 +270,7 @@ pub fn enroll(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid) -> Ap
 }
 
 /// Takes the caller out of the path (idempotent: not enrolled is fine).
-pub fn leave(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid) -> AppResult<()> {
+pub fn leave(conn: &mut DbConn, caller: &Caller, path_id: Uuid) -> AppResult<()> {
     require(conn, path_id)?;
     diesel::delete(
         enrollments::table

@@ -11,8 +11,8 @@ use core_models::{id, time, AppResult, Caller, Page};
 use diesel::prelude::*;
 use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::query_dsl::methods::LoadQuery;
-use diesel::sqlite::Sqlite;
 use storage::schema::{challenges, completions, enrollments, learning_paths, path_challenges};
+use storage::{Backend, DbConn};
 use uuid::Uuid;
 
 use crate::model::{percent, ChallengeProgress, ChallengeRef, Difficulty, PathProgress, PathProgressSummary, PathRef};
@@ -25,11 +25,11 @@ type StepRow = (String, String, i32, Option<i64>);
 
 /// A query loading rows of `R`, whose plan and cacheability the tests inspect.
 pub(crate) trait RowsQuery<R>:
-    RunQueryDsl<SqliteConnection> + LoadQuery<'static, SqliteConnection, R> + QueryFragment<Sqlite> + QueryId
+    RunQueryDsl<DbConn> + LoadQuery<'static, DbConn, R> + QueryFragment<Backend> + QueryId
 {
 }
 impl<R, Q> RowsQuery<R> for Q where
-    Q: RunQueryDsl<SqliteConnection> + LoadQuery<'static, SqliteConnection, R> + QueryFragment<Sqlite> + QueryId
+    Q: RunQueryDsl<DbConn> + LoadQuery<'static, DbConn, R> + QueryFragment<Backend> + QueryId
 {
 }
 
@@ -64,7 +64,7 @@ pub(crate) fn path_progress_query(user: Uuid, path_id: Uuid) -> impl RowsQuery<S
 }
 
 /// The caller's progress along every enrolled path, in path-id order.
-pub fn mine(conn: &mut SqliteConnection, caller: &Caller, paging: &IdPaging) -> AppResult<Page<PathProgressSummary>> {
+pub fn mine(conn: &mut DbConn, caller: &Caller, paging: &IdPaging) -> AppResult<Page<PathProgressSummary>> {
     let rows: Vec<SummaryRow> = my_progress_query(caller.id, paging).load(conn)?;
     let items = rows
         .into_iter()
@@ -83,7 +83,7 @@ pub fn mine(conn: &mut SqliteConnection, caller: &Caller, paging: &IdPaging) -> 
 }
 
 /// The caller's progress along one path (enrolled or not).
-pub fn along(conn: &mut SqliteConnection, caller: &Caller, path_id: Uuid) -> AppResult<PathProgress> {
+pub fn along(conn: &mut DbConn, caller: &Caller, path_id: Uuid) -> AppResult<PathProgress> {
     let path = paths::find(conn, path_id)?;
     let enrolled_at: Option<i64> = enrollments::table
         .filter(enrollments::user_id.eq(caller.id.to_string()))
@@ -130,7 +130,8 @@ mod query_plans {
         let mut conn = db.read().unwrap();
         let user = Uuid::now_v7();
         let mine = my_progress_query(user, &IdPaging::first(50));
-        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&mine, &Sqlite).unwrap());
+        assert!(QueryFragment::<Backend>::is_safe_to_cache_prepared(&mine, &Backend::Sqlite(diesel::sqlite::Sqlite))
+            .unwrap());
         let plan = query_plan(&mut conn, mine).unwrap();
         assert!(plan.iter().all(|s| !s.starts_with("SCAN") && !s.contains("TEMP B-TREE")), "{plan:#?}");
         assert!(
@@ -138,7 +139,8 @@ mod query_plans {
             "the enrolment rows carry the counts: {plan:#?}"
         );
         let along = path_progress_query(user, Uuid::now_v7());
-        assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&along, &Sqlite).unwrap());
+        assert!(QueryFragment::<Backend>::is_safe_to_cache_prepared(&along, &Backend::Sqlite(diesel::sqlite::Sqlite))
+            .unwrap());
         let plan = query_plan(&mut conn, along).unwrap();
         assert!(plan.iter().all(|s| !s.starts_with("SCAN") && !s.contains("TEMP B-TREE")), "{plan:#?}");
         assert!(

@@ -8,8 +8,9 @@
 use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
 use core_models::{AppResult, Caller, Page};
-use diesel::{Connection as _, SqliteConnection};
+use diesel::Connection as _;
 use storage::Database;
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::list::{ListChallenges, ListPaths};
@@ -103,7 +104,7 @@ impl SqliteLearning {
     }
 
     /// A read in one snapshot.
-    fn read<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> AppResult<T>) -> AppResult<T> {
+    fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
         let mut conn = self.db.read()?;
         (*conn).transaction(f)
     }
@@ -111,7 +112,7 @@ impl SqliteLearning {
     /// A write as `caller` on the writer thread.
     fn write<T, F>(&self, caller: &Caller, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut SqliteConnection, &Caller) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConn, &Caller) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let caller = caller.clone();

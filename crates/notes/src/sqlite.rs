@@ -4,12 +4,12 @@ use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Board, Page};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 use storage::keyset::{key_columns, order_clause, KeysetAfter};
 use storage::schema::notes;
 use storage::search::Search;
 use storage::sql::sql;
 use storage::Database;
+use storage::{Backend, DbConn};
 use uuid::Uuid;
 
 use crate::model::{ListNotes, NewNote, Note, NoteChanges};
@@ -29,7 +29,7 @@ impl SqliteNotes {
 }
 
 #[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = notes, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = notes, check_for_backend(storage::Backend))]
 struct NoteRow {
     id: String,
     title: Option<String>,
@@ -54,13 +54,13 @@ impl TryFrom<NoteRow> for Note {
     }
 }
 
-type NoteQuery = notes::BoxedQuery<'static, Sqlite, SqlTypeOf<AsSelect<NoteRow, Sqlite>>>;
+type NoteQuery = notes::BoxedQuery<'static, Backend, SqlTypeOf<AsSelect<NoteRow, Backend>>>;
 
-/// The notes of `board`: `owner_id IS ?` is an equality for SQLite (NULL, the anonymous
-/// board, included), and every notes index leads with `owner_id`, so the scope narrows
-/// the index walk instead of filtering rows.
-fn on_board(board: Board) -> diesel::dsl::Is<notes::owner_id, Option<String>> {
-    notes::owner_id.is(board.owner_id().map(|id| id.to_string()))
+/// The notes of `board`: `owner_id = ?`, or `owner_id IS NULL` for the anonymous board;
+/// every notes index leads with `owner_id`, so the scope narrows the index walk instead
+/// of filtering rows.
+fn on_board(board: Board) -> storage::sql::Sql {
+    storage::sql::column_is("notes.owner_id", board.owner_id().map(|id| id.to_string()))
 }
 
 /// The query of one page (`limit + 1` rows: the extra one proves there is more), with
@@ -81,7 +81,7 @@ fn list_query(board: Board, query: &ListNotes, search: Option<&Search>) -> AppRe
 }
 
 /// The rows of one page, the search (if any) planned and run in the same read transaction.
-fn load_page(conn: &mut SqliteConnection, board: Board, query: &ListNotes) -> AppResult<Vec<NoteRow>> {
+fn load_page(conn: &mut DbConn, board: Board, query: &ListNotes) -> AppResult<Vec<NoteRow>> {
     conn.transaction(|c| {
         let Some(terms) = &query.search else {
             return Ok(list_query(board, query, None)?.load(c)?);
@@ -93,7 +93,7 @@ fn load_page(conn: &mut SqliteConnection, board: Board, query: &ListNotes) -> Ap
 }
 
 /// The note `id` of `board`; a note of another board is as unknown as no note.
-fn find(conn: &mut SqliteConnection, board: Board, id: Uuid) -> AppResult<Note> {
+fn find(conn: &mut DbConn, board: Board, id: Uuid) -> AppResult<Note> {
     notes::table
         .filter(notes::id.eq(id.to_string()))
         .filter(on_board(board))

@@ -8,12 +8,13 @@ use core_models::rank::RankEnum as _;
 use core_models::{AppError, AppResult, Caller};
 use diesel::prelude::*;
 use storage::schema::{activity, project_tasks, projects, team_members};
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::model::Role;
 
 /// The role of `user` in `team_id`, if a member.
-pub fn role_of(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid) -> AppResult<Option<Role>> {
+pub fn role_of(conn: &mut DbConn, team_id: Uuid, user: Uuid) -> AppResult<Option<Role>> {
     let rank: Option<i32> = team_members::table
         .filter(team_members::team_id.eq(team_id.to_string()))
         .filter(team_members::user_id.eq(user.to_string()))
@@ -24,12 +25,12 @@ pub fn role_of(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid) -> AppRes
 }
 
 /// The caller's role in the team; 404 "team not found" for non-members.
-pub fn require_member(conn: &mut SqliteConnection, team_id: Uuid, caller: &Caller) -> AppResult<Role> {
+pub fn require_member(conn: &mut DbConn, team_id: Uuid, caller: &Caller) -> AppResult<Role> {
     role_of(conn, team_id, caller.id)?.ok_or_else(|| AppError::not_found("team"))
 }
 
 /// Passes for admins; 403 for members, 404 for non-members.
-pub fn require_admin(conn: &mut SqliteConnection, team_id: Uuid, caller: &Caller) -> AppResult<()> {
+pub fn require_admin(conn: &mut DbConn, team_id: Uuid, caller: &Caller) -> AppResult<()> {
     match require_member(conn, team_id, caller)? {
         Role::Admin => Ok(()),
         Role::Member => Err(AppError::Forbidden("only the team's admins may do this".into())),
@@ -38,7 +39,7 @@ pub fn require_admin(conn: &mut SqliteConnection, team_id: Uuid, caller: &Caller
 
 /// The team of a project the caller belongs to, and the caller's role there; 404
 /// "project not found" when the project is unknown or the caller is not a member.
-pub fn project_access(conn: &mut SqliteConnection, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
+pub fn project_access(conn: &mut DbConn, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
     let team: Option<String> = projects::table
         .filter(projects::id.eq(project_id.to_string()))
         .select(projects::team_id)
@@ -51,7 +52,7 @@ pub fn project_access(conn: &mut SqliteConnection, project_id: Uuid, caller: &Ca
 }
 
 /// 409 when the project is archived: it is read only until an admin unarchives it.
-pub fn require_open(conn: &mut SqliteConnection, project_id: Uuid) -> AppResult<()> {
+pub fn require_open(conn: &mut DbConn, project_id: Uuid) -> AppResult<()> {
     let archived: Option<bool> = projects::table
         .filter(projects::id.eq(project_id.to_string()))
         .select(projects::archived)
@@ -67,7 +68,7 @@ pub fn require_open(conn: &mut SqliteConnection, project_id: Uuid) -> AppResult<
 }
 
 /// [`project_access`] for a change under the project: 409 if it is archived.
-pub fn project_write_access(conn: &mut SqliteConnection, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
+pub fn project_write_access(conn: &mut DbConn, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
     let access = project_access(conn, project_id, caller)?;
     require_open(conn, project_id)?;
     Ok(access)
@@ -75,7 +76,7 @@ pub fn project_write_access(conn: &mut SqliteConnection, project_id: Uuid, calle
 
 /// [`task_access`] for a change of the task or its comments: 409 if the project is archived.
 pub fn task_write_access(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     project_id: Uuid,
     task_id: Uuid,
     caller: &Caller,
@@ -86,12 +87,7 @@ pub fn task_write_access(
 }
 
 /// Like [`project_access`], and the task must belong to the project (404 "task not found").
-pub fn task_access(
-    conn: &mut SqliteConnection,
-    project_id: Uuid,
-    task_id: Uuid,
-    caller: &Caller,
-) -> AppResult<(Uuid, Role)> {
+pub fn task_access(conn: &mut DbConn, project_id: Uuid, task_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
     let access = project_access(conn, project_id, caller)?;
     let exists: i64 = project_tasks::table
         .filter(project_tasks::id.eq(task_id.to_string()))
@@ -106,7 +102,7 @@ pub fn task_access(
 
 /// Whether the project has the task now or has an activity entry about it (a deleted
 /// task keeps its history, so existence alone is not the test).
-pub fn task_known(conn: &mut SqliteConnection, project_id: Uuid, task_id: Uuid) -> AppResult<bool> {
+pub fn task_known(conn: &mut DbConn, project_id: Uuid, task_id: Uuid) -> AppResult<bool> {
     let exists = diesel::select(diesel::dsl::exists(
         project_tasks::table
             .filter(project_tasks::id.eq(task_id.to_string()))
@@ -127,6 +123,6 @@ pub fn task_known(conn: &mut SqliteConnection, project_id: Uuid, task_id: Uuid) 
 
 /// 404 "team not found" unless `user` is a member (for assignees: 422 is the caller's
 /// business, see `tasks`).
-pub fn is_member(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid) -> AppResult<bool> {
+pub fn is_member(conn: &mut DbConn, team_id: Uuid, user: Uuid) -> AppResult<bool> {
     Ok(role_of(conn, team_id, user)?.is_some())
 }

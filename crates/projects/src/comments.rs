@@ -5,6 +5,7 @@ use core_models::pagination::IdPaging;
 use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::prelude::*;
 use storage::schema::{task_comments, users};
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::access::{task_access, task_write_access};
@@ -46,7 +47,7 @@ fn select() -> diesel::dsl::Select<diesel::dsl::InnerJoin<task_comments::table, 
 }
 
 /// The comment `comment_id` of the task, or 404.
-fn find(conn: &mut SqliteConnection, task_id: Uuid, comment_id: Uuid) -> AppResult<TaskComment> {
+fn find(conn: &mut DbConn, task_id: Uuid, comment_id: Uuid) -> AppResult<TaskComment> {
     let row: CommentRow = select()
         .filter(task_comments::id.eq(comment_id.to_string()))
         .filter(task_comments::task_id.eq(task_id.to_string()))
@@ -58,7 +59,7 @@ fn find(conn: &mut SqliteConnection, task_id: Uuid, comment_id: Uuid) -> AppResu
 
 /// Comments on a task (members).
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -86,7 +87,7 @@ pub fn create(
 
 /// A task's comments, oldest first (members).
 pub fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     project_id: Uuid,
     task_id: Uuid,
@@ -105,7 +106,7 @@ pub fn list(
 /// Edits a comment: its author only (403 for other members).
 #[allow(clippy::too_many_arguments)]
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -133,7 +134,7 @@ pub fn update(
 
 /// Deletes a comment: its author or an admin (403 for other members).
 pub fn delete(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,

@@ -14,12 +14,12 @@ use core_models::sort::{KeyKind, Sort, SortField};
 use core_models::{params, time, AppResult, CursorValue, FieldError, Violations};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 use serde::Deserialize;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::project_tasks;
 use storage::search::Search;
 use storage::sql::sql;
+use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -422,7 +422,7 @@ impl ListProjectTasks {
 }
 
 /// A boxed `SELECT` of task rows.
-pub(crate) type TaskQuery = project_tasks::BoxedQuery<'static, Sqlite, SqlTypeOf<AsSelect<TaskRow, Sqlite>>>;
+pub(crate) type TaskQuery = project_tasks::BoxedQuery<'static, Backend, SqlTypeOf<AsSelect<TaskRow, Backend>>>;
 
 fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
     // Ranks come from the enum, never from the client: safe to write into the SQL.
@@ -519,11 +519,7 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
 }
 
 /// The rows of one page, the search (if any) planned in the same transaction as the page.
-pub(crate) fn load_page(
-    conn: &mut SqliteConnection,
-    query: &ListProjectTasks,
-    today: NaiveDate,
-) -> AppResult<Vec<TaskRow>> {
+pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: NaiveDate) -> AppResult<Vec<TaskRow>> {
     let Some(terms) = &query.filter.search else {
         return Ok(list_query(query, today, None)?.load(conn)?);
     };
@@ -633,8 +629,9 @@ mod query_plans {
                             });
                             let sql = list_query(&query, today, search.as_ref()).unwrap();
                             // Prepared once per connection, not parsed and planned per request.
-                            let cacheable = diesel::query_builder::QueryFragment::<Sqlite>::is_safe_to_cache_prepared(
-                                &sql, &Sqlite,
+                            let cacheable = diesel::query_builder::QueryFragment::<Backend>::is_safe_to_cache_prepared(
+                                &sql,
+                                &Backend::Sqlite(diesel::sqlite::Sqlite),
                             );
                             assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
                             let plan = query_plan(&mut conn, sql).unwrap();

@@ -5,6 +5,7 @@ use core_models::pagination::IdPaging;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::schema::projects;
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::access::{project_access, require_admin, require_member};
@@ -44,13 +45,13 @@ fn project_of(row: ProjectRow) -> AppResult<Project> {
     })
 }
 
-fn find(conn: &mut SqliteConnection, project_id: Uuid) -> AppResult<Project> {
+fn find(conn: &mut DbConn, project_id: Uuid) -> AppResult<Project> {
     project_of(projects::table.find(project_id.to_string()).select(columns()).first(conn)?)
 }
 
 /// Creates a project in a team (admins).
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
@@ -82,8 +83,8 @@ pub(crate) fn list_query(
     team_id: Uuid,
     archived: Option<bool>,
     paging: &IdPaging,
-) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
-       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, ProjectRow> {
+) -> impl diesel::query_builder::QueryFragment<storage::Backend> + diesel::query_dsl::LoadQuery<'static, DbConn, ProjectRow>
+{
     let mut q = projects::table.filter(projects::team_id.eq(team_id.to_string())).select(columns()).into_boxed();
     if let Some(archived) = archived {
         // `projects_by_team_archived (team_id, archived, id)` yields them in order.
@@ -98,7 +99,7 @@ pub(crate) fn list_query(
 /// A team's projects, oldest first (members); `archived` keeps only the archived ones
 /// (`Some(true)`) or the others (`Some(false)`).
 pub fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     team_id: Uuid,
     archived: Option<bool>,
@@ -111,12 +112,12 @@ pub fn list(
 }
 
 /// One project (members).
-pub fn get(conn: &mut SqliteConnection, caller: &Caller, project_id: Uuid) -> AppResult<Project> {
+pub fn get(conn: &mut DbConn, caller: &Caller, project_id: Uuid) -> AppResult<Project> {
     project_access(conn, project_id, caller)?;
     find(conn, project_id)
 }
 
-fn admin_of_project(conn: &mut SqliteConnection, project_id: Uuid, caller: &Caller) -> AppResult<Uuid> {
+fn admin_of_project(conn: &mut DbConn, project_id: Uuid, caller: &Caller) -> AppResult<Uuid> {
     match project_access(conn, project_id, caller)? {
         (team_id, Role::Admin) => Ok(team_id),
         (_, Role::Member) => Err(AppError::Forbidden("only the team's admins manage projects".into())),
@@ -125,7 +126,7 @@ fn admin_of_project(conn: &mut SqliteConnection, project_id: Uuid, caller: &Call
 
 /// Renames, describes, archives or restores a project (admins).
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -161,7 +162,7 @@ pub fn update(
 }
 
 /// Deletes a project with its tasks and comments (admins).
-pub fn delete(conn: &mut SqliteConnection, log: &ActivityLog, caller: &Caller, project_id: Uuid) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, project_id: Uuid) -> AppResult<()> {
     let team_id = admin_of_project(conn, project_id, caller)?;
     let before = find(conn, project_id)?;
     diesel::delete(projects::table.find(project_id.to_string())).execute(conn)?;

@@ -13,7 +13,7 @@ use crate::model::{Priority, ProjectTask, ProjectTaskStatus};
 
 /// A task as stored.
 #[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = project_tasks, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = project_tasks, check_for_backend(storage::Backend))]
 pub(crate) struct TaskRow {
     pub id: String,
     pub project_id: String,

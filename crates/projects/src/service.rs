@@ -8,8 +8,9 @@ use activity_log::{ActivityEntry, ActivityLog, FeedQuery};
 use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
 use core_models::{time, AppResult, Caller, Page};
-use diesel::{Connection as _, SqliteConnection};
+use diesel::Connection as _;
 use storage::Database;
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::list::ListProjectTasks;
@@ -135,7 +136,7 @@ impl SqliteProjects {
     }
 
     /// A read in one snapshot: the membership check and the data agree.
-    fn read<T>(&self, f: impl FnOnce(&mut SqliteConnection) -> AppResult<T>) -> AppResult<T> {
+    fn read<T>(&self, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
         let mut conn = self.db.read()?;
         (*conn).transaction(f)
     }
@@ -143,7 +144,7 @@ impl SqliteProjects {
     /// A write with the log and the caller at hand.
     fn write<T, F>(&self, caller: &Caller, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut SqliteConnection, &ActivityLog, &Caller) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConn, &ActivityLog, &Caller) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let (log, caller) = (self.log.clone(), caller.clone());
@@ -226,7 +227,7 @@ impl ProjectService for SqliteProjects {
         self.write(caller, move |c, log, me| tasks::create(c, log, me, project_id, new))
     }
     fn tasks(&self, caller: &Caller, query: &ListProjectTasks) -> AppResult<Page<ProjectTask>> {
-        let list = |c: &mut SqliteConnection| {
+        let list = |c: &mut DbConn| {
             match query.scope {
                 crate::list::Scope::Project(project) => {
                     access::project_access(c, project, caller)?;

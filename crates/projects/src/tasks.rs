@@ -9,13 +9,14 @@ use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::schema::project_tasks;
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::access::{is_member, project_access, project_write_access, task_access, task_write_access};
 use crate::model::{NewProjectTask, ProjectTask, ProjectTaskChanges, ValidTaskChanges};
 use crate::row::{tasks_of, TaskRow};
 
-fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<ProjectTask> {
+fn find(conn: &mut DbConn, task_id: Uuid) -> AppResult<ProjectTask> {
     let row: TaskRow = project_tasks::table
         .filter(project_tasks::id.eq(task_id.to_string()))
         .select(TaskRow::as_select())
@@ -26,7 +27,7 @@ fn find(conn: &mut SqliteConnection, task_id: Uuid) -> AppResult<ProjectTask> {
 }
 
 /// An assignee must be a member of the team (422 otherwise).
-fn check_assignee(conn: &mut SqliteConnection, team_id: Uuid, assignee: Option<Uuid>) -> AppResult<()> {
+fn check_assignee(conn: &mut DbConn, team_id: Uuid, assignee: Option<Uuid>) -> AppResult<()> {
     match assignee {
         Some(user) if !is_member(conn, team_id, user)? => {
             Err(AppError::invalid("assignee_id", "must be a member of the team"))
@@ -37,7 +38,7 @@ fn check_assignee(conn: &mut SqliteConnection, team_id: Uuid, assignee: Option<U
 
 /// Creates a task in a project (members).
 pub fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -83,7 +84,7 @@ pub fn create(
 }
 
 /// One task (members).
-pub fn get(conn: &mut SqliteConnection, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<ProjectTask> {
+pub fn get(conn: &mut DbConn, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<ProjectTask> {
     task_access(conn, project_id, task_id, caller)?;
     find(conn, task_id)
 }
@@ -92,7 +93,7 @@ pub fn get(conn: &mut SqliteConnection, caller: &Caller, project_id: Uuid, task_
 /// `task.status_changed` or `task.assigned` when that is all that changed, else
 /// `task.updated`, with `{from, to}` per changed field.
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -157,7 +158,7 @@ pub fn update(
 
 /// Deletes a task (members), honouring `If-Match`.
 pub fn delete(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -175,7 +176,7 @@ pub fn delete(
 
 /// A page of tasks for a list query (members of the scope's team).
 pub fn list(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     query: &crate::list::ListProjectTasks,
     today: NaiveDate,
 ) -> AppResult<Page<ProjectTask>> {
@@ -189,7 +190,7 @@ pub fn list(
 /// query, plan-tested), and the page is the first `limit + 1` of their merge. A page costs
 /// one indexed query per team of the caller, never a scan or a sort of all their tasks.
 pub fn list_mine(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     query: &crate::list::ListProjectTasks,
     today: NaiveDate,

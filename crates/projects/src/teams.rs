@@ -11,6 +11,7 @@ use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use storage::schema::{project_tasks, team_invites, team_members, teams, users};
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::access::{require_admin, require_member, role_of};
@@ -36,7 +37,7 @@ fn team_columns() -> (teams::id, teams::name, teams::description, teams::created
 }
 
 /// Creates a team with the caller as its first admin.
-pub fn create(conn: &mut SqliteConnection, log: &ActivityLog, caller: &Caller, new: NewTeam) -> AppResult<Team> {
+pub fn create(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, new: NewTeam) -> AppResult<Team> {
     let valid = new.validate()?;
     let team_id = id::new_id();
     let now = time::to_millis(time::now());
@@ -54,7 +55,7 @@ pub fn create(conn: &mut SqliteConnection, log: &ActivityLog, caller: &Caller, n
     team_of((team_id.to_string(), valid.name, valid.description, now), Role::Admin)
 }
 
-fn insert_member(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid, role: Role, now: i64) -> AppResult<()> {
+fn insert_member(conn: &mut DbConn, team_id: Uuid, user: Uuid, role: Role, now: i64) -> AppResult<()> {
     diesel::insert_into(team_members::table)
         .values((
             team_members::team_id.eq(team_id.to_string()),
@@ -68,14 +69,14 @@ fn insert_member(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid, role: R
 }
 
 /// One team the caller belongs to.
-pub fn get(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid) -> AppResult<Team> {
+pub fn get(conn: &mut DbConn, caller: &Caller, team_id: Uuid) -> AppResult<Team> {
     let role = require_member(conn, team_id, caller)?;
     let row: TeamRow = teams::table.find(team_id.to_string()).select(team_columns()).first(conn)?;
     team_of(row, role)
 }
 
 /// The caller's teams, oldest first.
-pub fn mine(conn: &mut SqliteConnection, caller: &Caller, paging: &IdPaging) -> AppResult<Page<Team>> {
+pub fn mine(conn: &mut DbConn, caller: &Caller, paging: &IdPaging) -> AppResult<Page<Team>> {
     let mut q = team_members::table
         .inner_join(teams::table)
         .filter(team_members::user_id.eq(caller.id.to_string()))
@@ -94,7 +95,7 @@ pub fn mine(conn: &mut SqliteConnection, caller: &Caller, paging: &IdPaging) -> 
 
 /// Changes name and description (admins).
 pub fn update(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
@@ -132,7 +133,7 @@ pub fn update(
 
 /// Deletes a team with its projects, tasks, comments and invites (admins). Its activity
 /// stays, closed by a `team.deleted` entry that ends the members' streams.
-pub fn delete(conn: &mut SqliteConnection, log: &ActivityLog, caller: &Caller, team_id: Uuid) -> AppResult<()> {
+pub fn delete(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, team_id: Uuid) -> AppResult<()> {
     require_admin(conn, team_id, caller)?;
     // Tasks are not a foreign key of the team; projects cascade to them.
     diesel::delete(teams::table.find(team_id.to_string())).execute(conn)?;
@@ -159,8 +160,8 @@ pub(crate) fn members_query(
     team_id: Uuid,
     name_prefix: Option<&str>,
     paging: &IdPaging,
-) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
-       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, (String, String, i32, i64)> {
+) -> impl diesel::query_builder::QueryFragment<storage::Backend>
+       + diesel::query_dsl::LoadQuery<'static, DbConn, (String, String, i32, i64)> {
     let mut q = team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq(team_id.to_string()))
@@ -181,7 +182,7 @@ pub(crate) fn members_query(
 /// The members, in user-id order; with `name_prefix`, only those whose display name starts
 /// with it, ignoring (ASCII) case.
 pub fn members(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     caller: &Caller,
     team_id: Uuid,
     name_prefix: Option<&str>,
@@ -193,7 +194,7 @@ pub fn members(
     Ok(paging.page(members, |m| m.user.id.to_string()))
 }
 
-fn member(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid) -> AppResult<Member> {
+fn member(conn: &mut DbConn, team_id: Uuid, user: Uuid) -> AppResult<Member> {
     let row: (String, String, i32, i64) = team_members::table
         .inner_join(users::table)
         .filter(team_members::team_id.eq(team_id.to_string()))
@@ -207,7 +208,7 @@ fn member(conn: &mut SqliteConnection, team_id: Uuid, user: Uuid) -> AppResult<M
 
 /// Adds a user (admins). 409 if already a member; 422 for an unknown user.
 pub fn add_member(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
@@ -225,7 +226,7 @@ pub fn add_member(
     Ok(added)
 }
 
-fn admins(conn: &mut SqliteConnection, team_id: Uuid) -> AppResult<i64> {
+fn admins(conn: &mut DbConn, team_id: Uuid) -> AppResult<i64> {
     Ok(team_members::table
         .filter(team_members::team_id.eq(team_id.to_string()))
         .filter(team_members::role.eq(Role::Admin.rank()))
@@ -239,7 +240,7 @@ fn last_admin() -> AppError {
 
 /// Changes a member's role (admins). Demoting the last admin is 409.
 pub fn change_role(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
@@ -271,7 +272,7 @@ pub fn change_role(
 /// Removes a member (admins), or the caller leaves. Removing the last admin is 409. The
 /// member's tasks in the team are unassigned in the same write.
 pub fn remove_member(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
@@ -319,7 +320,7 @@ fn code_hash(code: &str) -> Vec<u8> {
 }
 
 /// A new invite code (admins): 256 random bits, shown once, stored as its hash.
-pub fn invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid, new: NewInvite) -> AppResult<Invite> {
+pub fn invite(conn: &mut DbConn, caller: &Caller, team_id: Uuid, new: NewInvite) -> AppResult<Invite> {
     let (role, days) = new.validate()?;
     require_admin(conn, team_id, caller)?;
     let mut bytes = [0u8; 32];
@@ -344,7 +345,7 @@ pub fn invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid, new: 
 
 /// Revokes an open invite of the team (admins), named by its id or (as before ids existed)
 /// by its code; unknown, other teams', expired and already revoked invites are 404.
-pub fn revoke_invite(conn: &mut SqliteConnection, caller: &Caller, team_id: Uuid, which: &str) -> AppResult<()> {
+pub fn revoke_invite(conn: &mut DbConn, caller: &Caller, team_id: Uuid, which: &str) -> AppResult<()> {
     require_admin(conn, team_id, caller)?;
     let now = time::to_millis(time::now());
     let open = team_invites::table
@@ -371,8 +372,8 @@ pub(crate) fn invites_query(
     team_id: Uuid,
     now: i64,
     paging: &IdPaging,
-) -> impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite>
-       + diesel::query_dsl::LoadQuery<'static, SqliteConnection, (String, i32, i64, String, String, i64)> {
+) -> impl diesel::query_builder::QueryFragment<storage::Backend>
+       + diesel::query_dsl::LoadQuery<'static, DbConn, (String, i32, i64, String, String, i64)> {
     // `team_invites_by_id (team_id, id)` yields the team's invites in order.
     let mut q = team_invites::table
         .inner_join(users::table.on(users::id.eq(team_invites::created_by)))
@@ -396,12 +397,7 @@ pub(crate) fn invites_query(
 }
 
 /// The team's open invites (neither revoked nor expired), oldest first (admins).
-pub fn invites(
-    conn: &mut SqliteConnection,
-    caller: &Caller,
-    team_id: Uuid,
-    paging: &IdPaging,
-) -> AppResult<Page<OpenInvite>> {
+pub fn invites(conn: &mut DbConn, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<OpenInvite>> {
     require_admin(conn, team_id, caller)?;
     let rows: Vec<(String, i32, i64, String, String, i64)> =
         invites_query(team_id, time::to_millis(time::now()), paging).load(conn)?;
@@ -425,7 +421,7 @@ pub fn invites(
 
 /// Joins the team of an invite code. Unknown, expired and revoked codes are 404; a member
 /// accepting again changes nothing.
-pub fn accept(conn: &mut SqliteConnection, log: &ActivityLog, caller: &Caller, code: &str) -> AppResult<Team> {
+pub fn accept(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, code: &str) -> AppResult<Team> {
     let now = time::to_millis(time::now());
     let invite: Option<(String, i32)> = team_invites::table
         .filter(team_invites::code_hash.eq(code_hash(code)))

@@ -34,7 +34,7 @@ fn time<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 /// A page of 50 (plus one) task ids of the board, newest first or by title, with `search`.
-fn page(conn: &mut SqliteConnection, search: &Search, order: &'static str) -> usize {
+fn page(conn: &mut storage::DbConn, search: &Search, order: &'static str) -> usize {
     let run = search.clone().run(conn, 51, |c, search| -> QueryResult<_> {
         let query = tasks::table
             .select(tasks::id)

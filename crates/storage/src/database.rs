@@ -15,9 +15,10 @@ use anyhow::Context as _;
 use core_models::{AppError, AppResult};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::conn::{DbConn, Engine, Manager};
 use crate::url::DatabaseUrl;
 use crate::writer::Writer;
 
@@ -34,8 +35,8 @@ pub const MIGRATIONS_POSTGRES: EmbeddedMigrations = embed_migrations!("../../mig
 pub const MIGRATIONS: EmbeddedMigrations = MIGRATIONS_SQLITE;
 
 /// A connection borrowed from one of the pools.
-pub type PooledConn = PooledConnection<ConnectionManager<SqliteConnection>>;
-type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+pub type PooledConn = PooledConnection<Manager>;
+type SqlitePool = Pool<Manager>;
 
 /// Tunables of [`Database`]; the defaults suit a small server.
 #[derive(Debug, Clone)]
@@ -111,9 +112,12 @@ impl Pragmas {
     }
 }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        match conn.as_sqlite() {
+            Some(conn) => self.apply(conn).map_err(diesel::r2d2::Error::QueryError),
+            None => Ok(()),
+        }
     }
 }
 
@@ -278,14 +282,14 @@ impl std::fmt::Debug for SearchConn {
 }
 
 impl Deref for SearchConn {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
         &self.conn
     }
 }
 
 impl std::ops::DerefMut for SearchConn {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut DbConn {
         &mut self.conn
     }
 }
@@ -333,7 +337,7 @@ impl Database {
             .test_on_check_out(false)
             .connection_timeout(config.acquire_timeout)
             .connection_customizer(Box::new(Pragmas { busy_timeout_ms, read_only: true }))
-            .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
+            .build(Manager::new(url.clone(), Engine::Sqlite))
             .with_context(|| format!("opening SQLite database {url}"))?;
         let search_slots = Arc::new(Slots { free: Mutex::new(config.search_slots.max(1)), freed: Condvar::new() });
         let checkpointer = Arc::new(Checkpointer::start(
@@ -402,13 +406,13 @@ impl Database {
     /// undoes `f`'s changes only. `f` runs on the writer thread, hence `Send + 'static`:
     /// move what it needs into it.
     ///
-    /// Inside `f`, call functions that take the connection (`&mut SqliteConnection`), never
+    /// Inside `f`, call functions that take the connection (`&mut DbConn`), never
     /// `write` again: a nested write fails at once (see [`crate::writer`]). Waiting for the
     /// writer is bounded by [`DbConfig::write_wait`]; past it the write is withdrawn and the
     /// caller gets 503.
     pub fn write<T, F>(&self, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut SqliteConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         self.writer.write(f)
@@ -510,7 +514,7 @@ mod tests {
         diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result::<Count>(&mut reader).unwrap().n
     }
 
-    fn pragma(conn: &mut SqliteConnection, name: &str) -> String {
+    fn pragma(conn: &mut DbConn, name: &str) -> String {
         // The table-valued pragma names its column after itself, except busy_timeout.
         let column = if name == "busy_timeout" { "timeout" } else { name };
         diesel::sql_query(format!("SELECT CAST({column} AS TEXT) AS value FROM pragma_{name}"))

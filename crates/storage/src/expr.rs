@@ -8,7 +8,6 @@ use std::marker::PhantomData;
 use diesel::expression::TypedExpressionType;
 use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
 /// The constant SQL `text`, typed `ST`, e.g. for `#[diesel(select_expression = ..)]`:
@@ -46,8 +45,8 @@ impl<ST> QueryId for Trusted<ST> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<ST> QueryFragment<Sqlite> for Trusted<ST> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+impl<ST, DB: diesel::backend::Backend> QueryFragment<DB> for Trusted<ST> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         // Deliberately no `out.unsafe_to_cache_prepared()`: the text is a constant.
         out.push_sql(self.text);
         Ok(())

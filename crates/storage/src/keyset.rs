@@ -21,9 +21,10 @@
 use core_models::sort::{Sort, SortField};
 use core_models::CursorValue;
 use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Text};
-use diesel::sqlite::Sqlite;
+use diesel::query_builder::{AstPass, QueryId};
+use diesel::sql_types::Bool;
+
+use crate::conn::Dialect;
 use diesel::QueryResult;
 
 /// One sort key as SQL: an expression over the table's columns and its direction.
@@ -104,10 +105,10 @@ impl QueryId for KeysetAfter {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-fn push_value<'b>(out: &mut AstPass<'_, 'b, Sqlite>, value: &'b CursorValue) -> QueryResult<()> {
+fn push_value<'b, DB: Dialect>(out: &mut AstPass<'_, 'b, DB>, value: &'b CursorValue) -> QueryResult<()> {
     match value {
-        CursorValue::Int(n) => out.push_bind_param::<BigInt, i64>(n),
-        CursorValue::Text(s) => out.push_bind_param::<Text, String>(s),
+        CursorValue::Int(n) => DB::bind_int(out, n),
+        CursorValue::Text(s) => DB::bind_text(out, s),
         CursorValue::Null => {
             out.push_sql("NULL");
             Ok(())
@@ -115,12 +116,14 @@ fn push_value<'b>(out: &mut AstPass<'_, 'b, Sqlite>, value: &'b CursorValue) -> 
     }
 }
 
-impl QueryFragment<Sqlite> for KeysetAfter {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+crate::fragment_for_every_engine!(KeysetAfter);
+
+impl KeysetAfter {
+    fn walk<'b, DB: Dialect>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let pairs: Vec<(&KeyColumn, &CursorValue)> = self.columns.iter().zip(&self.values).collect();
         // A malformed cursor cannot name a position: match nothing rather than everything.
         if pairs.is_empty() || self.columns.len() != self.values.len() {
-            out.push_sql("0");
+            out.push_sql("(1 = 0)");
             return Ok(());
         }
         let uniform =
@@ -194,7 +197,7 @@ impl QueryFragment<Sqlite> for KeysetAfter {
             out.push_sql(")");
         }
         if !wrote_any {
-            out.push_sql("0");
+            out.push_sql("(1 = 0)");
         }
         out.push_sql("))");
         Ok(())
@@ -338,9 +341,12 @@ mod tests {
     fn uniform_keys_render_a_row_value() {
         let columns = vec![col("n", true, false), col("id", true, false)];
         let values = vec![CursorValue::Int(1), CursorValue::Text("id3".into())];
-        let q = items::table.into_boxed().filter(KeysetAfter::new(columns, values));
-        let rendered = diesel::debug_query::<Sqlite, _>(&q).to_string();
+        let sqlite = items::table.into_boxed().filter(KeysetAfter::new(columns.clone(), values.clone()));
+        let rendered = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&sqlite).to_string();
         assert!(rendered.contains("(n, id) < (?, ?)"), "{rendered}");
+        let postgres = items::table.into_boxed().filter(KeysetAfter::new(columns, values));
+        let rendered = diesel::debug_query::<diesel::pg::Pg, _>(&postgres).to_string();
+        assert!(rendered.contains("(n, id) < ($1, $2)"), "{rendered}");
     }
 
     #[test]

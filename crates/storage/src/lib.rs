@@ -15,6 +15,7 @@
 //! ```
 
 pub mod budget;
+pub mod conn;
 mod database;
 pub mod expr;
 pub mod keyset;
@@ -25,6 +26,7 @@ pub mod sql;
 pub mod url;
 pub mod writer;
 
+pub use conn::{Backend, DbConn, Engine};
 pub use database::{
     migrate_url, test_pool, test_pool_with, Database, DbConfig, PooledConn, SearchConn, TestDb, MIGRATIONS,
     MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE,

@@ -7,13 +7,14 @@
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Integer, Text};
-use diesel::sqlite::Sqlite;
+
+use crate::{Backend, DbConn};
 
 /// `EXPLAIN QUERY PLAN <query>`, with the query's own bind parameters.
 struct ExplainPlan<Q>(Q);
 
-impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for ExplainPlan<Q> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+impl<Q: QueryFragment<Backend>> QueryFragment<Backend> for ExplainPlan<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> QueryResult<()> {
         out.push_sql("EXPLAIN QUERY PLAN ");
         self.0.walk_ast(out.reborrow())
     }
@@ -29,10 +30,10 @@ impl<Q> Query for ExplainPlan<Q> {
     type SqlType = (Integer, Integer, Integer, Text);
 }
 
-impl<Q> RunQueryDsl<SqliteConnection> for ExplainPlan<Q> {}
+impl<Q> RunQueryDsl<DbConn> for ExplainPlan<Q> {}
 
-/// The steps of SQLite's plan for `query` (the `detail` column), in order.
-pub fn query_plan<Q: QueryFragment<Sqlite>>(conn: &mut SqliteConnection, query: Q) -> QueryResult<Vec<String>> {
+/// The steps of SQLite's plan for `query` (the `detail` column), in order. SQLite only.
+pub fn query_plan<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> QueryResult<Vec<String>> {
     let rows: Vec<(i32, i32, i32, String)> = ExplainPlan(query).load(conn)?;
     Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
 }

@@ -337,7 +337,7 @@ impl FullText {
     /// board). Take the connection from [`crate::Database::read_for_search`]. Reads the
     /// index's words and counts matches up to [`LEAD_MAX`]; run it in the same read
     /// transaction as the page, so both see the same rows.
-    pub fn search(&self, conn: &mut SqliteConnection, terms: &[String]) -> QueryResult<Option<Search>> {
+    pub fn search(&self, conn: &mut crate::DbConn, terms: &[String]) -> QueryResult<Option<Search>> {
         let Some(prefix_expr) = fts_match_expr(terms) else { return Ok(None) };
         let mut words = Some(Vec::with_capacity(terms.len()));
         for term in terms {
@@ -380,7 +380,7 @@ impl FullText {
     /// The indexed words starting with the ASCII `prefix`, or `None` past
     /// [`MAX_EXPANSIONS`]. One index lookup per word: the next word is the first one at or
     /// after the last word followed by U+0001, which sorts below every word character.
-    fn expand(&self, conn: &mut SqliteConnection, prefix: &str) -> QueryResult<Option<Vec<String>>> {
+    fn expand(&self, conn: &mut crate::DbConn, prefix: &str) -> QueryResult<Option<Vec<String>>> {
         let mut found: Vec<String> = Vec::new();
         let mut from = prefix.to_string();
         loop {
@@ -467,9 +467,9 @@ impl Search {
     /// lead: the board holds too few of the many matches for a walk to pay.
     pub fn run<T, E>(
         mut self,
-        conn: &mut SqliteConnection,
+        conn: &mut crate::DbConn,
         rows: i64,
-        mut page: impl FnMut(&mut SqliteConnection, &Search) -> Result<QueryResult<T>, E>,
+        mut page: impl FnMut(&mut crate::DbConn, &Search) -> Result<QueryResult<T>, E>,
     ) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
@@ -591,7 +591,7 @@ mod tests {
             &format!("invoice {}", many.join(" ")),
         ]);
         let mut c = db.read().unwrap();
-        let search = |c: &mut SqliteConnection, q: &str| NOTES.search(c, &search_terms(q)).unwrap();
+        let search = |c: &mut crate::DbConn, q: &str| NOTES.search(c, &search_terms(q)).unwrap();
         let invoices = search(&mut c, "invoic a").unwrap();
         assert_eq!(invoices.expr, "(\"invoice\" OR \"invoiced\" OR \"invoices\") AND \"a\"");
         assert!(invoices.whole_words);
@@ -617,7 +617,7 @@ mod tests {
         texts.push("milk and honey");
         let db = notes_with(&texts);
         let mut c = db.read().unwrap();
-        let plan = |c: &mut SqliteConnection, q: &str| NOTES.search(c, &search_terms(q)).unwrap().unwrap().plan();
+        let plan = |c: &mut crate::DbConn, q: &str| NOTES.search(c, &search_terms(q)).unwrap().unwrap().plan();
         assert_eq!(plan(&mut c, "honey"), Plan::Lead);
         assert_eq!(plan(&mut c, "mil"), Plan::Walk, "LEAD_MAX matches walk");
         assert_eq!(plan(&mut c, "milk hon"), Plan::Lead);

@@ -12,14 +12,17 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
-use diesel::sqlite::Sqlite;
+use diesel::query_builder::{AstPass, Query, QueryId};
+use diesel::sql_types::Bool;
 use diesel::QueryResult;
+
+use crate::conn::{Dialect, Engine};
 
 #[derive(Debug, Clone)]
 enum Part {
     Text(Cow<'static, str>),
+    /// Text that differs per engine: (SQLite's, PostgreSQL's).
+    PerEngine(Cow<'static, str>, Cow<'static, str>),
     Int(i64),
     Str(String),
     OptStr(Option<String>),
@@ -36,11 +39,37 @@ pub fn sql(text: impl Into<Cow<'static, str>>) -> Sql {
     Sql { parts: vec![Part::Text(text.into())] }
 }
 
+/// `column = ?`, or `column IS NULL` for `None`: SQLite's `IS ?` in a form both engines
+/// serve from an index (PostgreSQL's `IS NOT DISTINCT FROM` is never an index condition).
+pub fn column_is(column: &'static str, value: Option<String>) -> Sql {
+    match value {
+        Some(value) => sql(column).sql(" = ").bind_text(value),
+        None => sql(column).sql(" IS NULL"),
+    }
+}
+
 impl Sql {
     /// Appends more trusted text.
     pub fn sql(mut self, text: impl Into<Cow<'static, str>>) -> Self {
         self.parts.push(Part::Text(text.into()));
         self
+    }
+
+    /// Appends trusted text that each engine spells its own way (`max(a, b)` on SQLite is
+    /// `greatest(a, b)` on PostgreSQL, say).
+    pub fn sql_per_engine(
+        mut self,
+        sqlite: impl Into<Cow<'static, str>>,
+        postgres: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.parts.push(Part::PerEngine(sqlite.into(), postgres.into()));
+        self
+    }
+
+    /// Appends SQLite's "do not use an index for this term" hint (a unary `+`; nothing on
+    /// PostgreSQL, whose planner needs no such hint and has no unary `+` for text).
+    pub fn sqlite_no_index(self) -> Self {
+        self.sql_per_engine("+", "")
     }
 
     /// Appends a `?` bound to a text value.
@@ -82,17 +111,19 @@ impl<ST> QueryId for SqlQuery<ST> {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<ST> QueryFragment<Sqlite> for SqlQuery<ST> {
-    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        self.sql.walk_ast(out)
+impl<ST> SqlQuery<ST> {
+    fn walk<'b, DB: Dialect>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.sql.walk(out)
     }
 }
+
+crate::fragment_for_every_engine!(SqlQuery<ST>; ST);
 
 impl<ST: diesel::sql_types::SingleValue> Query for SqlQuery<ST> {
     type SqlType = ST;
 }
 
-impl<ST> diesel::RunQueryDsl<diesel::SqliteConnection> for SqlQuery<ST> {}
+impl<ST> diesel::RunQueryDsl<crate::DbConn> for SqlQuery<ST> {}
 
 impl Expression for Sql {
     type SqlType = Bool;
@@ -110,26 +141,33 @@ impl QueryId for Sql {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl QueryFragment<Sqlite> for Sql {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+impl Sql {
+    fn walk<'b, DB: Dialect>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         // Deliberately no `out.unsafe_to_cache_prepared()`: see the module docs.
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_sql(text),
-                Part::Int(n) => out.push_bind_param::<BigInt, i64>(n)?,
-                Part::Str(s) => out.push_bind_param::<Text, String>(s)?,
-                Part::OptStr(s) => out.push_bind_param::<Nullable<Text>, Option<String>>(s)?,
+                Part::PerEngine(sqlite, postgres) => out.push_sql(match DB::ENGINE {
+                    Engine::Sqlite => sqlite,
+                    Engine::Postgres => postgres,
+                }),
+                Part::Int(n) => DB::bind_int(&mut out, n)?,
+                Part::Str(s) => DB::bind_text(&mut out, s)?,
+                Part::OptStr(s) => DB::bind_opt_text(&mut out, s)?,
             }
         }
         Ok(())
     }
 }
 
+crate::fragment_for_every_engine!(Sql);
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use diesel::prelude::*;
     use diesel::query_builder::QueryFragment;
+    use diesel::sqlite::Sqlite;
 
     diesel::table! {
         items (id) {

@@ -17,7 +17,7 @@
 //!   write did not happen, never "maybe".
 //! - **No re-entry.** A write issued from inside another write would wait for itself; it
 //!   fails at once with an internal error instead. Compose writes by passing the open
-//!   connection to functions that take `&mut SqliteConnection`.
+//!   connection to functions that take `&mut DbConn`.
 //! - **After-commit hooks.** [`after_commit`] registers work (publishing an event) that
 //!   runs on the writer thread once the write's group has committed, in commit order, and
 //!   never for a write that rolled back.
@@ -32,6 +32,8 @@ use std::time::Duration;
 use core_models::{AppError, AppResult};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
+
+use crate::DbConn;
 
 /// Most writes committed together.
 pub const MAX_BATCH: usize = 256;
@@ -105,7 +107,7 @@ impl GroupFailure {
 /// A queued write.
 trait Job: Send {
     /// Runs the write on the group's connection; `None` if its caller has withdrawn it.
-    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Option<Reply>;
+    fn run(self: Box<Self>, conn: &mut DbConn) -> Option<Reply>;
     /// Answers the caller without running the write (the group could not begin).
     fn refuse(self: Box<Self>, failure: GroupFailure);
 }
@@ -118,10 +120,10 @@ struct Write<F, T> {
 
 impl<F, T> Job for Write<F, T>
 where
-    F: FnOnce(&mut SqliteConnection) -> AppResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &mut SqliteConnection) -> Option<Reply> {
+    fn run(self: Box<Self>, conn: &mut DbConn) -> Option<Reply> {
         let Write { f, state, reply_to } = *self;
         if state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return None; // withdrawn: its caller already has its 503
@@ -188,7 +190,7 @@ impl Writer {
     /// Runs `f` in the next group transaction and returns its result once committed.
     pub fn write<T, F>(&self, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut SqliteConnection) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         if ON_WRITER.get() {
@@ -236,6 +238,14 @@ impl Writer {
     }
 }
 
+/// The SQLite connection inside the writer's `DbConn`.
+fn sqlite(conn: &mut DbConn) -> &mut SqliteConnection {
+    match conn {
+        DbConn::Sqlite(c) => c,
+        DbConn::Postgres(_) => unreachable!("the writer thread only runs on SQLite"),
+    }
+}
+
 fn panicked() -> AppError {
     AppError::Internal(anyhow::anyhow!("the write was lost (a write in its group panicked)"))
 }
@@ -244,7 +254,10 @@ fn busy() -> AppError {
     AppError::Unavailable("the database is busy; retry shortly".into())
 }
 
-fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>, gate: &Mutex<()>) {
+fn run(conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>, gate: &Mutex<()>) {
+    // Jobs see the connection as the `DbConn` every domain function takes; the group's
+    // BEGIN IMMEDIATE, COMMIT and the index upkeep use the SQLite connection inside.
+    let mut conn = DbConn::Sqlite(conn);
     let mut upkeep = crate::search::Upkeep::new();
     loop {
         // Idle after a write: tidy the full-text indexes (see `search::Upkeep`).
@@ -253,7 +266,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
             Some(wait) => match jobs.recv_timeout(wait) {
                 Ok(job) => Some(job),
                 Err(RecvTimeoutError::Timeout) => {
-                    upkeep.run(&mut conn);
+                    upkeep.run(sqlite(&mut conn));
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => None,
@@ -270,7 +283,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
         // Uncontended, except during the checkpointer's gated pass (10 to 45 ms, once per
         // `WAL_RESTART_FRAMES` of WAL under writes that never pause).
         let open = gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Err(e) = AnsiTransactionManager::begin_transaction_sql(&mut conn, "BEGIN IMMEDIATE") {
+        if let Err(e) = AnsiTransactionManager::begin_transaction_sql(sqlite(&mut conn), "BEGIN IMMEDIATE") {
             let failure = GroupFailure::of(&e);
             match &failure {
                 GroupFailure::Locked => {
@@ -288,7 +301,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
             for job in group.drain(..) {
                 replies.extend(job.run(&mut conn));
             }
-            AnsiTransactionManager::commit_transaction(&mut conn)
+            AnsiTransactionManager::commit_transaction(sqlite(&mut conn))
         }));
         drop(open);
         let hooks = HOOKS.take();
@@ -305,7 +318,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
             }
             Ok(Err(e)) => {
                 log::error!("write group of {} failed at commit: {e}", replies.len());
-                let _ = AnsiTransactionManager::rollback_transaction(&mut conn);
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite(&mut conn));
                 Err(GroupFailure::of(&e))
             }
             Err(_) => {
@@ -314,7 +327,7 @@ fn run(mut conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>
                 // never got to reply get an error from their dropped channel.
                 log::error!("a write panicked; the group is rolled back and the connection renewed");
                 match connect() {
-                    Ok(fresh) => conn = fresh,
+                    Ok(fresh) => conn = DbConn::Sqlite(fresh),
                     Err(e) => {
                         log::error!("cannot reopen the write connection: {e:#}");
                         return;

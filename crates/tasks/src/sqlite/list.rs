@@ -21,10 +21,10 @@ use core_models::rank::RankEnum as _;
 use core_models::{time, AppResult, Board};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
-use diesel::sqlite::Sqlite;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::tasks;
 use storage::sql::sql;
+use storage::{Backend, DbConn};
 
 use storage::search::Search;
 
@@ -37,7 +37,7 @@ use crate::query::{ListTasks, TaskSort, NO_DUE_DATE_KEY};
 pub(crate) const DUE_KEY: &str = "tasks.due_key";
 
 /// A boxed `SELECT` of task rows.
-pub(crate) type TaskQuery = tasks::BoxedQuery<'static, Sqlite, SqlTypeOf<AsSelect<TaskRow, Sqlite>>>;
+pub(crate) type TaskQuery = tasks::BoxedQuery<'static, Backend, SqlTypeOf<AsSelect<TaskRow, Backend>>>;
 
 impl SqlSortField for TaskSort {
     fn sql(self) -> (&'static str, bool) {
@@ -178,7 +178,7 @@ pub(crate) fn list_query(
 /// The rows of one page (`limit + 1`), the search (if any) planned and run in the same read
 /// transaction, so the plan's count and the page see the same tasks.
 pub(crate) fn load_page(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConn,
     board: Board,
     query: &ListTasks,
     today: NaiveDate,

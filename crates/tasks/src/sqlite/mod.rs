@@ -11,6 +11,7 @@ use core_models::{id, time, AppError, AppResult, Board, Page};
 use diesel::prelude::*;
 use storage::schema::tasks;
 use storage::Database;
+use storage::DbConn;
 use uuid::Uuid;
 
 use crate::model::{format_date, NewTask, Task, TaskChanges, TaskStatus};
@@ -33,7 +34,7 @@ impl SqliteTasks {
 
 /// A task as stored: status as its rank, dates as text, times as epoch milliseconds.
 #[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = tasks, check_for_backend(diesel::sqlite::Sqlite))]
+#[diesel(table_name = tasks, check_for_backend(storage::Backend))]
 pub(crate) struct TaskRow {
     id: String,
     title: String,
@@ -74,12 +75,12 @@ fn corrupt(column: &str, raw: &str) -> AppError {
     id::corrupt(&format!("tasks.{column}"), raw)
 }
 
-/// The tasks of `board`: `owner_id IS ?` with the owner's id, or NULL for the anonymous
-/// board. Every tasks index leads with `owner_id`, and SQLite treats `IS` as an equality
-/// there (NULL included), so the scope narrows every index walk instead of filtering rows:
-/// a user's lists and stats cost what they would on a database of their own.
-pub(crate) fn on_board(board: Board) -> diesel::dsl::Is<tasks::owner_id, Option<String>> {
-    tasks::owner_id.is(owner_value(board))
+/// The tasks of `board`: `owner_id = ?` with the owner's id, or `owner_id IS NULL` for
+/// the anonymous board. Every tasks index leads with `owner_id`, and both are equalities
+/// there, so the scope narrows every index walk instead of filtering rows: a user's lists
+/// and stats cost what they would on a database of their own.
+pub(crate) fn on_board(board: Board) -> storage::sql::Sql {
+    storage::sql::column_is("tasks.owner_id", owner_value(board))
 }
 
 /// `tasks.owner_id` of the rows of `board`.
@@ -88,7 +89,7 @@ pub(crate) fn owner_value(board: Board) -> Option<String> {
 }
 
 /// The task `id` of `board`; a task of another board is as unknown as no task.
-fn find(conn: &mut SqliteConnection, board: Board, id: Uuid) -> AppResult<Task> {
+fn find(conn: &mut DbConn, board: Board, id: Uuid) -> AppResult<Task> {
     tasks::table
         .filter(tasks::id.eq(id.to_string()))
         .filter(on_board(board))

@@ -7,6 +7,7 @@ use core_models::{time, Board};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use storage::plan::{plan_problems, query_plan};
+use storage::DbConn;
 
 use storage::search::{Plan, Search};
 
@@ -70,12 +71,12 @@ fn seeded() -> (storage::TestDb, storage::PooledConn) {
 }
 
 /// The planned search of `query` (a walk for the frequent words, a lead for "rarely").
-fn search_of(conn: &mut SqliteConnection, query: &ListTasks) -> Option<Search> {
+fn search_of(conn: &mut DbConn, query: &ListTasks) -> Option<Search> {
     let terms = query.filter.search.as_ref()?;
     Some(storage::search::TASKS.search(conn, terms).unwrap().expect("words of the seeded tasks"))
 }
 
-fn plan_of(conn: &mut SqliteConnection, board: Board, query: &ListTasks) -> Vec<String> {
+fn plan_of(conn: &mut DbConn, board: Board, query: &ListTasks) -> Vec<String> {
     let today = time::now().date_naive();
     let search = search_of(conn, query);
     let sql = list_query(board, query, today, search.as_ref()).unwrap();
@@ -244,7 +245,7 @@ fn stats_queries_read_counters_by_primary_key() {
     use super::stats::{overdue_sql, BUCKETS_SQL, BY_STATUS_SQL};
     let db = storage::test_pool();
     let mut conn = db.read().unwrap();
-    let explain = |conn: &mut SqliteConnection, sql: &str| -> Vec<String> {
+    let explain = |conn: &mut DbConn, sql: &str| -> Vec<String> {
         #[derive(QueryableByName)]
         struct Step {
             #[diesel(sql_type = Text)]

@@ -3,6 +3,7 @@
 
 use core_models::rank::RankEnum as _;
 use std::collections::HashMap;
+use storage::DbConn;
 
 use chrono::NaiveDate;
 use core_models::{AppResult, Board};
@@ -57,12 +58,7 @@ pub(crate) fn owner_key(board: Board) -> String {
 /// The stats of `board` for `query`, with `today` (UTC) deciding what is overdue. They sum
 /// the trigger-kept counters (`task_counts`, `task_completions`): a few hundred rows of
 /// the board's own, whatever the number of tasks (each counter's key leads with the owner).
-pub(crate) fn stats(
-    conn: &mut SqliteConnection,
-    board: Board,
-    query: &TaskStatsQuery,
-    today: NaiveDate,
-) -> AppResult<TaskStats> {
+pub(crate) fn stats(conn: &mut DbConn, board: Board, query: &TaskStatsQuery, today: NaiveDate) -> AppResult<TaskStats> {
     let owner = owner_key(board);
     let per_status: Vec<KeyCount> = diesel::sql_query(BY_STATUS_SQL).bind::<Text, _>(&owner).load(conn)?;
     let mut by_status = StatusCounts::default();
