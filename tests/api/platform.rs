@@ -528,11 +528,21 @@ fn a_database_url_the_server_cannot_use_is_refused_at_start() {
             assert!(!stderr.contains("hunter2"), "the password stays out of the message: {stderr}");
         }
     }
-    // A PostgreSQL URL is understood, but serving on it is not available yet: a clear
-    // refusal, and no folder named `postgres:` left behind.
-    let (status, stderr) =
-        run(&["serve", "--bind", "127.0.0.1:0", "--database-url", "postgres://postgres@127.0.0.1:1/cb"]);
-    assert!(!status.success() && stderr.contains("PostgreSQL"), "{stderr}");
+    // A PostgreSQL URL is understood: a server that cannot be reached is refused at start,
+    // naming it (password hidden) and libpq's reason, and no folder named `postgres:` is
+    // left behind.
+    for command in ["serve", "migrate"] {
+        let url = "postgres://ada:hunter2@127.0.0.1:1/cb";
+        let args = match command {
+            "serve" => vec!["serve", "--bind", "127.0.0.1:0", "--database-url", url],
+            _ => vec!["migrate", "--database-url", url],
+        };
+        let (status, stderr) = run(&args);
+        assert!(!status.success(), "{command}: {stderr}");
+        assert!(stderr.contains("connecting to postgres://ada:***@127.0.0.1:1/cb"), "{command}: {stderr}");
+        assert!(stderr.contains("Connection refused") || stderr.contains("connection"), "{command}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "the password stays out of the message: {stderr}");
+    }
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "nothing is created for a URL that is not used: {left:?}");
 }

@@ -183,19 +183,19 @@ impl Inner {
                     .filter(tokens::expires_at.le(now_ms).or(tokens::revoked_at.is_not_null())),
             )
             .execute(c)?;
-            if let Some(hash) = new_hash {
+            if let Some(hash) = &new_hash {
                 diesel::update(users::table.find(&id)).set(users::password_hash.eq(hash)).execute(c)?;
             }
             diesel::insert_into(tokens::table)
                 .values((
-                    tokens::token_hash.eq(key),
+                    tokens::token_hash.eq(&key),
                     tokens::user_id.eq(&id),
                     tokens::created_at.eq(now_ms),
                     tokens::expires_at.eq(expires_ms),
-                    tokens::id.eq(session_id),
+                    tokens::id.eq(&session_id),
                     tokens::last_used_at.eq(now_ms),
-                    tokens::address.eq(address),
-                    tokens::user_agent.eq(user_agent),
+                    tokens::address.eq(&address),
+                    tokens::user_agent.eq(&user_agent),
                 ))
                 .execute(c)?;
             // Read back in the same transaction: the user as of this login.
@@ -230,9 +230,9 @@ impl Inner {
         let now_ms = time::to_millis(self.now());
         let user = user_id.to_string();
         let hashes: Vec<Vec<u8>> = self.db.write(move |c| {
-            let chosen: TokenFilter = match which {
+            let chosen: TokenFilter = match &which {
                 Revoke::Token(hash) => Box::new(tokens::token_hash.eq(hash.as_bytes().to_vec())),
-                Revoke::Session(id) => Box::new(tokens::id.assume_not_null().eq(id)),
+                Revoke::Session(id) => Box::new(tokens::id.assume_not_null().eq(id.clone())),
                 Revoke::All => Box::new(tokens::user_id.eq(user.clone())),
                 Revoke::AllBut(hash) => Box::new(tokens::token_hash.ne(hash.as_bytes().to_vec())),
             };
@@ -265,7 +265,7 @@ impl Inner {
         }
         let key = hash.as_bytes().to_vec();
         let written = self.db.write(move |c| {
-            diesel::update(tokens::table.find(key))
+            diesel::update(tokens::table.find(&key))
                 .filter(tokens::last_used_at.is_null().or(tokens::last_used_at.lt(now_ms)))
                 .set(tokens::last_used_at.eq(now_ms))
                 .execute(c)?;
@@ -300,7 +300,7 @@ impl AccountService for SqliteAccounts {
         );
         // No "is it taken?" query first: the UNIQUE index decides, also between two
         // registrations racing for one email.
-        self.inner.db.write(move |c| match diesel::insert_into(users::table).values(row).execute(c) {
+        self.inner.db.write(move |c| match diesel::insert_into(users::table).values(row.clone()).execute(c) {
             Ok(_) => Ok(()),
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 Err(AppError::Conflict("an account with this email already exists".into()))
@@ -441,7 +441,7 @@ impl AccountService for SqliteAccounts {
         let new_hash = inner.passwords.hash(&mut slot, &change.new_password)?;
         drop(slot);
         inner.db.write(move |c| {
-            diesel::update(users::table.find(&id)).set(users::password_hash.eq(new_hash)).execute(c)?;
+            diesel::update(users::table.find(&id)).set(users::password_hash.eq(&new_hash)).execute(c)?;
             Ok(())
         })?;
         let revoked = inner.revoke(current.id(), Revoke::AllBut(*current.token()))?;

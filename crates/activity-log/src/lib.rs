@@ -78,7 +78,8 @@ impl ActivityLog {
         let entry = store::insert(conn, actor, entry)?;
         let publisher = self.publisher.clone();
         let shared = Arc::new(Published::new(entry.clone()));
-        storage::after_commit(move || publisher.publish(shared))?;
+        let team = entry.team_id.to_string();
+        storage::after_commit_ordered(&team, move || publisher.publish(shared))?;
         Ok(entry)
     }
 

@@ -39,7 +39,7 @@ fn setup(buffer: usize) -> (TestDb, ActivityLog, Arc<InProcessPublisher>) {
 
 fn record(db: &Database, log: &ActivityLog, actor: &Caller, entry: NewEntry) -> ActivityEntry {
     let (log, actor) = (log.clone(), actor.clone());
-    db.write(move |c| log.append(c, &actor, entry)).unwrap()
+    db.write(move |c| log.append(c, &actor, entry.clone())).unwrap()
 }
 
 fn feed(db: &Database, log: &ActivityLog, team: Uuid, params: FeedParams) -> Vec<ActivityEntry> {

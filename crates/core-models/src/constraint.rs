@@ -95,9 +95,40 @@ fn reported_key(message: &str) -> &str {
     message.split_once("failed: ").map_or("", |(_, key)| key.trim())
 }
 
+/// The key SQLite would report (`table.column, table.column` for unique and not-null, the
+/// constraint's name for a check) built from what PostgreSQL reports in its error fields:
+/// the table, the column (not null), the constraint's name (check) and, for a unique
+/// violation, the detail `Key (a, b)=(x, y) already exists.`. `None` when the fields do
+/// not say (the message is then SQLite's, see [`resolve`]).
+pub fn postgres_key(
+    kind: Kind,
+    table: Option<&str>,
+    column: Option<&str>,
+    constraint: Option<&str>,
+    details: Option<&str>,
+) -> Option<String> {
+    match kind {
+        Kind::Unique => {
+            let table = table?;
+            let columns = details?.strip_prefix("Key (")?.split_once(")=")?.0;
+            // An expression index (`lower(x)`) names no plain column: nothing to match.
+            let columns: Vec<String> = columns.split(", ").map(|c| format!("{table}.{}", c.trim())).collect();
+            Some(columns.join(", "))
+        }
+        Kind::NotNull => Some(format!("{}.{}", table?, column?)),
+        Kind::Check => constraint.map(str::to_string),
+        Kind::ForeignKey => None,
+    }
+}
+
 /// The client error for a violation of `kind` whose database message is `message`.
 pub fn resolve(kind: Kind, message: &str) -> AppError {
-    let key = reported_key(message);
+    resolve_key(kind, reported_key(message), message)
+}
+
+/// The client error for a violation of `kind` of the constraint the database reported as
+/// `key` (see [`postgres_key`]); `message` is only logged.
+pub fn resolve_key(kind: Kind, key: &str, message: &str) -> AppError {
     let table = RULES.read().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(rule) = table.iter().flat_map(|rules| rules.iter()).find(|r| r.kind == kind && r.key == key) {
         return rule.error();

@@ -93,6 +93,18 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+/// The detail of the 503 for a write that lost to a concurrent one and was not written;
+/// `storage` runs such a write again before it answers with this.
+pub const WRITE_CONFLICT: &str = "a concurrent change got in the way and nothing was written; retry";
+
+impl AppError {
+    /// Whether this is a write that lost to a concurrent one ([`WRITE_CONFLICT`]): nothing
+    /// was written, and running it again may succeed.
+    pub fn is_write_conflict(&self) -> bool {
+        matches!(self, AppError::Unavailable(detail) if detail == WRITE_CONFLICT)
+    }
+}
+
 fn display_fields(errors: &[FieldError]) -> String {
     errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
@@ -197,9 +209,16 @@ mod diesel_conversions {
         message.contains("database is locked") || message.contains("database table is locked")
     }
 
-    /// The words of a statement stopped by its read budget (`storage::budget`).
+    /// The words of a statement stopped by its read budget (`storage::budget`), or by
+    /// PostgreSQL's `statement_timeout`.
     pub(crate) fn is_over_budget(message: &str) -> bool {
-        message.contains("ran past its time budget")
+        message.contains("ran past its time budget") || message.contains("canceling statement due to statement timeout")
+    }
+
+    /// PostgreSQL's words for a transaction that lost to a concurrent one (serialization
+    /// failure, deadlock): nothing of it was written, and running it again may succeed.
+    pub(crate) fn is_write_conflict(message: &str) -> bool {
+        message.contains("could not serialize access") || message.contains("deadlock detected")
     }
 
     impl From<Error> for AppError {
@@ -218,7 +237,19 @@ mod diesel_conversions {
                         _ => None,
                     };
                     match kind {
-                        Some(kind) => constraint::resolve(kind, info.message()),
+                        Some(kind) => match constraint::postgres_key(
+                            kind,
+                            info.table_name(),
+                            info.column_name(),
+                            info.constraint_name(),
+                            info.details(),
+                        ) {
+                            Some(key) => constraint::resolve_key(kind, &key, info.message()),
+                            None => constraint::resolve(kind, info.message()),
+                        },
+                        None if is_write_conflict(info.message()) => {
+                            AppError::Unavailable(crate::error::WRITE_CONFLICT.into())
+                        }
                         None if is_locked(info.message()) => {
                             log::warn!("the database stayed locked past the busy timeout: {}", info.message());
                             AppError::Unavailable("the database is busy; retry shortly".into())

@@ -387,11 +387,11 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
         }
     }
     if let Some(terms) = &filter.search {
-        let Some(expr) = storage::search::fts_match_expr(terms) else {
+        let lead = *driver == Driver::Search;
+        let Some(matching) = storage::search::matching("challenges.seq", "challenges_fts", terms, lead) else {
             return Ok(None);
         };
-        let lead = *driver == Driver::Search;
-        conditions.push(storage::search::matching("challenges.seq", "challenges_fts", expr, lead));
+        conditions.push(matching);
     }
     match filter.completed {
         Some((user, true)) => conditions.push(sql("completions.user_id = ").bind_text(user.to_string())),
@@ -597,12 +597,12 @@ pub(crate) fn run_paths(conn: &mut DbConn, query: &ListPaths, explain: bool) -> 
         conditions.push(sql("learning_paths.topic = ").bind_text(topic.clone()));
     }
     if let Some(terms) = &query.search {
-        let Some(expr) = storage::search::fts_match_expr(terms) else {
-            return Ok(Output::Rows(vec![]));
-        };
         // Alone, the matches lead (and are sorted); with a topic, its index walks.
         let lead = query.topic.is_none();
-        conditions.push(storage::search::matching("learning_paths.seq", "learning_paths_fts", expr, lead));
+        let Some(matching) = storage::search::matching("learning_paths.seq", "learning_paths_fts", terms, lead) else {
+            return Ok(Output::Rows(vec![]));
+        };
+        conditions.push(matching);
     }
     let mut columns: Vec<KeyColumn> = query
         .sort

@@ -112,17 +112,18 @@ impl SqliteLearning {
     /// A write as `caller` on the writer thread.
     fn write<T, F>(&self, caller: &Caller, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConn, &Caller) -> AppResult<T> + Send + 'static,
+        F: FnMut(&mut DbConn, &Caller) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let caller = caller.clone();
+        let mut f = f;
         self.db.write(move |conn| f(conn, &caller))
     }
 }
 
 impl LearningService for SqliteLearning {
     fn create_challenge(&self, caller: &Caller, new: NewChallenge) -> AppResult<Challenge> {
-        self.write(caller, move |c, me| challenges::create(c, me, new))
+        self.write(caller, move |c, me| challenges::create(c, me, new.clone()))
     }
     fn challenges(&self, query: &ListChallenges) -> AppResult<Page<Challenge>> {
         self.read(|c| list::challenges(c, query))
@@ -137,14 +138,14 @@ impl LearningService for SqliteLearning {
         changes: ChallengeChanges,
         if_match: IfMatch,
     ) -> AppResult<Challenge> {
-        self.write(caller, move |c, me| challenges::update(c, me, challenge_id, changes, if_match))
+        self.write(caller, move |c, me| challenges::update(c, me, challenge_id, changes.clone(), if_match.clone()))
     }
     fn delete_challenge(&self, caller: &Caller, challenge_id: Uuid, if_match: IfMatch) -> AppResult<()> {
-        self.write(caller, move |c, me| challenges::delete(c, me, challenge_id, if_match))
+        self.write(caller, move |c, me| challenges::delete(c, me, challenge_id, if_match.clone()))
     }
 
     fn create_path(&self, caller: &Caller, new: NewPath) -> AppResult<PathDetail> {
-        self.write(caller, move |c, me| paths::create(c, me, new))
+        self.write(caller, move |c, me| paths::create(c, me, new.clone()))
     }
     fn paths(&self, query: &ListPaths) -> AppResult<Page<LearningPath>> {
         self.read(|c| list::paths(c, query))
@@ -159,7 +160,7 @@ impl LearningService for SqliteLearning {
         changes: PathChanges,
         if_match: IfMatch,
     ) -> AppResult<PathDetail> {
-        self.write(caller, move |c, me| paths::update(c, me, path_id, changes, if_match))
+        self.write(caller, move |c, me| paths::update(c, me, path_id, changes.clone(), if_match.clone()))
     }
     fn set_path_challenges(
         &self,
@@ -168,10 +169,10 @@ impl LearningService for SqliteLearning {
         list: PathChallenges,
         if_match: IfMatch,
     ) -> AppResult<PathDetail> {
-        self.write(caller, move |c, me| paths::set_challenges(c, me, path_id, list, if_match))
+        self.write(caller, move |c, me| paths::set_challenges(c, me, path_id, list.clone(), if_match.clone()))
     }
     fn delete_path(&self, caller: &Caller, path_id: Uuid, if_match: IfMatch) -> AppResult<()> {
-        self.write(caller, move |c, me| paths::delete(c, me, path_id, if_match))
+        self.write(caller, move |c, me| paths::delete(c, me, path_id, if_match.clone()))
     }
     fn enroll(&self, caller: &Caller, path_id: Uuid) -> AppResult<Put<Enrollment>> {
         self.write(caller, move |c, me| paths::enroll(c, me, path_id))
@@ -181,7 +182,7 @@ impl LearningService for SqliteLearning {
     }
 
     fn complete(&self, caller: &Caller, challenge_id: Uuid, body: CompletionBody) -> AppResult<Put<Completion>> {
-        self.write(caller, move |c, me| completions::complete(c, me, challenge_id, body))
+        self.write(caller, move |c, me| completions::complete(c, me, challenge_id, body.clone()))
     }
     fn undo_completion(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<()> {
         self.write(caller, move |c, me| completions::undo(c, me, challenge_id))
@@ -190,7 +191,7 @@ impl LearningService for SqliteLearning {
         self.read(|c| completions::others(c, caller, challenge_id, paging))
     }
     fn rate(&self, caller: &Caller, challenge_id: Uuid, body: RatingBody) -> AppResult<Put<MyRating>> {
-        self.write(caller, move |c, me| completions::rate(c, me, challenge_id, body))
+        self.write(caller, move |c, me| completions::rate(c, me, challenge_id, body.clone()))
     }
     fn own_completion(&self, caller: &Caller, challenge_id: Uuid) -> AppResult<Completion> {
         self.read(|c| completions::own(c, caller, challenge_id))
@@ -203,7 +204,7 @@ impl LearningService for SqliteLearning {
     }
 
     fn create_comment(&self, caller: &Caller, challenge_id: Uuid, body: CommentBody) -> AppResult<Comment> {
-        self.write(caller, move |c, me| comments::create(c, me, challenge_id, body))
+        self.write(caller, move |c, me| comments::create(c, me, challenge_id, body.clone()))
     }
     fn comments(&self, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
         self.read(|c| comments::list(c, challenge_id, paging))
@@ -218,14 +219,14 @@ impl LearningService for SqliteLearning {
         body: CommentBody,
         if_match: IfMatch,
     ) -> AppResult<Comment> {
-        self.write(caller, move |c, me| comments::update(c, me, comment_id, body, if_match))
+        self.write(caller, move |c, me| comments::update(c, me, comment_id, body.clone(), if_match.clone()))
     }
     fn delete_comment(&self, caller: &Caller, comment_id: Uuid, if_match: IfMatch) -> AppResult<()> {
-        self.write(caller, move |c, me| comments::delete(c, me, comment_id, if_match))
+        self.write(caller, move |c, me| comments::delete(c, me, comment_id, if_match.clone()))
     }
 
     fn give_feedback(&self, caller: &Caller, completion_id: Uuid, body: FeedbackBody) -> AppResult<Feedback> {
-        self.write(caller, move |c, me| completions::give_feedback(c, me, completion_id, body))
+        self.write(caller, move |c, me| completions::give_feedback(c, me, completion_id, body.clone()))
     }
     fn feedback(&self, _caller: &Caller, completion_id: Uuid, paging: &IdPaging) -> AppResult<Page<Feedback>> {
         self.read(|c| completions::feedback(c, completion_id, paging))

@@ -119,7 +119,7 @@ impl NoteService for SqliteNotes {
                     notes::version.eq(note.version),
                 ))
                 .execute(c)?;
-            Ok(note)
+            Ok(note.clone())
         })
     }
 
@@ -144,7 +144,7 @@ impl NoteService for SqliteNotes {
         self.db.write(move |c| {
             let current = find(c, board, id)?;
             expected.check(current.version)?;
-            let Some(updated) = changes.apply_to(&current) else {
+            let Some(updated) = changes.clone().apply_to(&current) else {
                 return Ok(current);
             };
             diesel::update(notes::table.filter(notes::id.eq(id.to_string())))

@@ -144,17 +144,18 @@ impl SqliteProjects {
     /// A write with the log and the caller at hand.
     fn write<T, F>(&self, caller: &Caller, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConn, &ActivityLog, &Caller) -> AppResult<T> + Send + 'static,
+        F: FnMut(&mut DbConn, &ActivityLog, &Caller) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let (log, caller) = (self.log.clone(), caller.clone());
+        let mut f = f;
         self.db.write(move |conn| f(conn, &log, &caller))
     }
 }
 
 impl ProjectService for SqliteProjects {
     fn create_team(&self, caller: &Caller, new: NewTeam) -> AppResult<Team> {
-        self.write(caller, move |c, log, me| teams::create(c, log, me, new))
+        self.write(caller, move |c, log, me| teams::create(c, log, me, new.clone()))
     }
     fn my_teams(&self, caller: &Caller, paging: &IdPaging) -> AppResult<Page<Team>> {
         self.read(|c| teams::mine(c, caller, paging))
@@ -163,7 +164,7 @@ impl ProjectService for SqliteProjects {
         self.read(|c| teams::get(c, caller, team_id))
     }
     fn update_team(&self, caller: &Caller, team_id: Uuid, changes: NamedChanges) -> AppResult<Team> {
-        self.write(caller, move |c, log, me| teams::update(c, log, me, team_id, changes))
+        self.write(caller, move |c, log, me| teams::update(c, log, me, team_id, changes.clone()))
     }
     fn delete_team(&self, caller: &Caller, team_id: Uuid) -> AppResult<()> {
         self.write(caller, move |c, log, me| teams::delete(c, log, me, team_id))
@@ -179,17 +180,17 @@ impl ProjectService for SqliteProjects {
         self.read(|c| teams::members(c, caller, team_id, name_prefix, paging))
     }
     fn add_member(&self, caller: &Caller, team_id: Uuid, new: NewMember) -> AppResult<Member> {
-        self.write(caller, move |c, log, me| teams::add_member(c, log, me, team_id, new))
+        self.write(caller, move |c, log, me| teams::add_member(c, log, me, team_id, new.clone()))
     }
     fn change_role(&self, caller: &Caller, team_id: Uuid, user: Uuid, changes: MemberChanges) -> AppResult<Member> {
-        self.write(caller, move |c, log, me| teams::change_role(c, log, me, team_id, user, changes))
+        self.write(caller, move |c, log, me| teams::change_role(c, log, me, team_id, user, changes.clone()))
     }
     fn remove_member(&self, caller: &Caller, team_id: Uuid, user: Uuid) -> AppResult<()> {
         self.write(caller, move |c, log, me| teams::remove_member(c, log, me, team_id, user))
     }
 
     fn create_invite(&self, caller: &Caller, team_id: Uuid, new: NewInvite) -> AppResult<Invite> {
-        self.write(caller, move |c, _, me| teams::invite(c, me, team_id, new))
+        self.write(caller, move |c, _, me| teams::invite(c, me, team_id, new.clone()))
     }
     fn invites(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<OpenInvite>> {
         self.read(|c| teams::invites(c, caller, team_id, paging))
@@ -202,7 +203,7 @@ impl ProjectService for SqliteProjects {
     }
 
     fn create_project(&self, caller: &Caller, team_id: Uuid, new: NewTeam) -> AppResult<Project> {
-        self.write(caller, move |c, log, me| projects::create(c, log, me, team_id, new))
+        self.write(caller, move |c, log, me| projects::create(c, log, me, team_id, new.clone()))
     }
     fn projects(
         &self,
@@ -217,14 +218,14 @@ impl ProjectService for SqliteProjects {
         self.read(|c| projects::get(c, caller, project_id))
     }
     fn update_project(&self, caller: &Caller, project_id: Uuid, changes: NamedChanges) -> AppResult<Project> {
-        self.write(caller, move |c, log, me| projects::update(c, log, me, project_id, changes))
+        self.write(caller, move |c, log, me| projects::update(c, log, me, project_id, changes.clone()))
     }
     fn delete_project(&self, caller: &Caller, project_id: Uuid) -> AppResult<()> {
         self.write(caller, move |c, log, me| projects::delete(c, log, me, project_id))
     }
 
     fn create_task(&self, caller: &Caller, project_id: Uuid, new: NewProjectTask) -> AppResult<ProjectTask> {
-        self.write(caller, move |c, log, me| tasks::create(c, log, me, project_id, new))
+        self.write(caller, move |c, log, me| tasks::create(c, log, me, project_id, new.clone()))
     }
     fn tasks(&self, caller: &Caller, query: &ListProjectTasks) -> AppResult<Page<ProjectTask>> {
         let list = |c: &mut DbConn| {
@@ -258,10 +259,12 @@ impl ProjectService for SqliteProjects {
         changes: ProjectTaskChanges,
         if_match: IfMatch,
     ) -> AppResult<ProjectTask> {
-        self.write(caller, move |c, log, me| tasks::update(c, log, me, project_id, task_id, changes, if_match))
+        self.write(caller, move |c, log, me| {
+            tasks::update(c, log, me, project_id, task_id, changes.clone(), if_match.clone())
+        })
     }
     fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: IfMatch) -> AppResult<()> {
-        self.write(caller, move |c, log, me| tasks::delete(c, log, me, project_id, task_id, if_match))
+        self.write(caller, move |c, log, me| tasks::delete(c, log, me, project_id, task_id, if_match.clone()))
     }
 
     fn create_comment(
@@ -271,7 +274,7 @@ impl ProjectService for SqliteProjects {
         task_id: Uuid,
         body: TaskCommentBody,
     ) -> AppResult<TaskComment> {
-        self.write(caller, move |c, log, me| comments::create(c, log, me, project_id, task_id, body))
+        self.write(caller, move |c, log, me| comments::create(c, log, me, project_id, task_id, body.clone()))
     }
     fn comments(
         &self,
@@ -290,7 +293,9 @@ impl ProjectService for SqliteProjects {
         comment_id: Uuid,
         body: TaskCommentBody,
     ) -> AppResult<TaskComment> {
-        self.write(caller, move |c, log, me| comments::update(c, log, me, project_id, task_id, comment_id, body))
+        self.write(caller, move |c, log, me| {
+            comments::update(c, log, me, project_id, task_id, comment_id, body.clone())
+        })
     }
     fn delete_comment(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, comment_id: Uuid) -> AppResult<()> {
         self.write(caller, move |c, log, me| comments::delete(c, log, me, project_id, task_id, comment_id))

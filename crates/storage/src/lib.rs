@@ -20,16 +20,19 @@ mod database;
 pub mod expr;
 pub mod keyset;
 pub mod plan;
+pub mod postgres;
 pub mod schema;
 pub mod search;
+mod slots;
 pub mod sql;
+pub mod sqlite;
+pub mod testing;
 pub mod url;
 pub mod writer;
 
 pub use conn::{Backend, DbConn, Engine};
-pub use database::{
-    migrate_url, test_pool, test_pool_with, Database, DbConfig, PooledConn, SearchConn, TestDb, MIGRATIONS,
-    MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE,
-};
+pub use database::{migrate_url, Database, DbConfig, PooledConn, MIGRATIONS, MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
+pub use slots::SearchConn;
+pub use testing::{test_pool, test_pool_sqlite, test_pool_sqlite_with, test_pool_with, TestDatabase, TestDb};
 pub use url::DatabaseUrl;
-pub use writer::{after_commit, in_write};
+pub use writer::{after_commit, after_commit_ordered, in_write};

@@ -64,6 +64,9 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{BigInt, Bool, Text};
 use diesel::sqlite::Sqlite;
 
+use crate::conn::Engine;
+use crate::sql::{sql, Sql};
+
 /// The most words one search may hold.
 pub const MAX_TERMS: usize = 16;
 
@@ -125,6 +128,33 @@ pub struct FullText {
     pub terms: &'static str,
 }
 
+impl FullText {
+    /// The table the index belongs to, e.g. `tasks`.
+    pub fn table(&self) -> &'static str {
+        self.seq.split_once('.').map_or(self.seq, |(table, _)| table)
+    }
+}
+
+/// The filter "`table`'s `search` column matches every word of `terms`" on PostgreSQL,
+/// the same rows FTS5 finds for [`fts_match_expr`] on SQLite: each word is folded by the
+/// migrations' `search_fold` (lower case, diacritics removed, as FTS5's tokenizer does) and
+/// quoted as a lexeme, so no user text is ever tsquery syntax; a word of at least
+/// [`MIN_PREFIX_CHARS`] is a prefix (`'gro':*`), a shorter one an exact word. The GIN
+/// index of `search` serves the match, or PostgreSQL walks a sort index and tests each row
+/// when the words are frequent: its planner chooses from the statistics, which SQLite's
+/// [`Plan`] does by hand.
+pub fn postgres_match(table: &str, terms: &[String]) -> Sql {
+    let mut q = sql(format!("{table}.search @@ ("));
+    for (i, term) in terms.iter().enumerate() {
+        if i > 0 {
+            q = q.sql(" && ");
+        }
+        let close = if is_prefix_term(term) { ")) || ':*')" } else { ")))" };
+        q = q.sql("to_tsquery('simple', quote_literal(search_fold(").bind_text(term.clone()).sql(close);
+    }
+    q.sql(")")
+}
+
 /// The full-text index of notes (title and content).
 pub const NOTES: FullText = FullText { seq: "notes.seq", fts: "notes_fts", terms: "notes_fts_terms" };
 /// The full-text index of personal tasks (title and description).
@@ -167,6 +197,12 @@ pub enum Plan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Search {
     text: FullText,
+    /// The engine searched: on PostgreSQL the `tsvector` column `search` of the table is
+    /// matched against the words, and PostgreSQL's planner chooses how (see
+    /// [`postgres_match`]).
+    engine: Engine,
+    /// The words searched for.
+    terms: Vec<String>,
     expr: String,
     /// Whether `expr` names whole words only (every prefix replaced by its indexed words),
     /// so FTS5 reads it lazily and a row can be probed on its own.
@@ -339,6 +375,16 @@ impl FullText {
     /// transaction as the page, so both see the same rows.
     pub fn search(&self, conn: &mut crate::DbConn, terms: &[String]) -> QueryResult<Option<Search>> {
         let Some(prefix_expr) = fts_match_expr(terms) else { return Ok(None) };
+        if conn.engine() == Engine::Postgres {
+            return Ok(Some(Search {
+                text: *self,
+                engine: Engine::Postgres,
+                terms: terms.to_vec(),
+                expr: prefix_expr,
+                whole_words: false,
+                plan: Plan::Lead,
+            }));
+        }
         let mut words = Some(Vec::with_capacity(terms.len()));
         for term in terms {
             let group = if !is_prefix_term(term) {
@@ -374,7 +420,7 @@ impl FullText {
             return Ok(None);
         }
         let plan = if matches < LEAD_MAX { Plan::Lead } else { Plan::Walk };
-        Ok(Some(Search { text: *self, expr, whole_words, plan }))
+        Ok(Some(Search { text: *self, engine: Engine::Sqlite, terms: terms.to_vec(), expr, whole_words, plan }))
     }
 
     /// The indexed words starting with the ASCII `prefix`, or `None` past
@@ -421,15 +467,18 @@ impl Search {
     /// would walk the board's sort index anyway and test each row against the whole match
     /// list.
     pub fn scope(&self, column: &'static str, owner: Option<String>) -> crate::sql::Sql {
-        crate::sql::sql(format!("{}{column} IS ", self.unindexed())).bind_opt_text(owner)
+        match self.engine {
+            Engine::Sqlite => crate::sql::sql(format!("{}{column} IS ", self.unindexed())).bind_opt_text(owner),
+            Engine::Postgres => crate::sql::column_is(column, owner),
+        }
     }
 
     /// `"+"` for a lead, `""` for a walk: put it before a column that an index could be
     /// walked by (a scope, an equality the index starts with), as [`Self::scope`] does.
     pub fn unindexed(&self) -> &'static str {
-        match self.plan {
-            Plan::Lead => "+",
-            Plan::Walk => "",
+        match (self.engine, self.plan) {
+            (Engine::Sqlite, Plan::Lead) => "+",
+            _ => "",
         }
     }
 
@@ -441,6 +490,9 @@ impl Search {
     /// - walk with a prefix: `+seq IN (<matches>)`, the matches gathered once into a lookup
     ///   list (FTS5 would gather a prefix's matches again for every probe).
     pub fn filter(&self) -> crate::sql::Sql {
+        if self.engine == Engine::Postgres {
+            return postgres_match(self.text.table(), &self.terms);
+        }
         let FullText { seq, fts, .. } = self.text;
         let budget = crate::budget::WITHIN_BUDGET;
         let (open, close) = match (self.plan, self.whole_words) {
@@ -474,6 +526,9 @@ impl Search {
     where
         E: From<diesel::result::Error>,
     {
+        if self.engine == Engine::Postgres {
+            return Ok(page(conn, &self)??);
+        }
         let capped = self.plan == Plan::Walk && self.whole_words;
         PROBES_LEFT.set(capped.then(|| rows.saturating_mul(WALK_ROWS_PER_ROW)));
         let first = page(conn, &self);
@@ -495,12 +550,18 @@ impl Search {
 /// match set may drive the plan (the matches are then sorted); without it the `seq` test
 /// is kept off the indexes (a unary `+`), so the sort index drives and each row it
 /// visits is probed against the matches.
-pub fn matching(seq: &'static str, fts: &'static str, expr: String, lead: bool) -> crate::sql::Sql {
+///
+/// On PostgreSQL the filter is [`postgres_match`], whatever `lead` says. `None` when
+/// `terms` holds no word.
+pub fn matching(seq: &'static str, fts: &'static str, terms: &[String], lead: bool) -> Option<Sql> {
+    let expr = fts_match_expr(terms)?;
     let budget = crate::budget::WITHIN_BUDGET;
     let plus = if lead { "" } else { "+" };
-    crate::sql::sql(format!("({plus}{seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
+    let sqlite = sql(format!("({plus}{seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
         .bind_text(expr)
-        .sql(format!(" AND {budget}(rowid)) AND {budget}({seq}))"))
+        .sql(format!(" AND {budget}(rowid)) AND {budget}({seq}))"));
+    let table = seq.split_once('.').map_or(seq, |(table, _)| table);
+    Some(sql("").only_on(Engine::Sqlite, sqlite).only_on(Engine::Postgres, postgres_match(table, terms)))
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ enum Part {
     Text(Cow<'static, str>),
     /// Text that differs per engine: (SQLite's, PostgreSQL's).
     PerEngine(Cow<'static, str>, Cow<'static, str>),
+    /// A fragment rendered on one engine only.
+    Only(Engine, Vec<Part>),
     Int(i64),
     Str(String),
     OptStr(Option<String>),
@@ -63,6 +65,13 @@ impl Sql {
         postgres: impl Into<Cow<'static, str>>,
     ) -> Self {
         self.parts.push(Part::PerEngine(sqlite.into(), postgres.into()));
+        self
+    }
+
+    /// Appends `fragment`, rendered on `engine` only (for SQL whose text and bound values
+    /// both differ per engine, such as a full-text match).
+    pub fn only_on(mut self, engine: Engine, fragment: Sql) -> Self {
+        self.parts.push(Part::Only(engine, fragment.parts));
         self
     }
 
@@ -143,21 +152,30 @@ impl QueryId for Sql {
 
 impl Sql {
     fn walk<'b, DB: Dialect>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        // Deliberately no `out.unsafe_to_cache_prepared()`: see the module docs.
-        for part in &self.parts {
-            match part {
-                Part::Text(text) => out.push_sql(text),
-                Part::PerEngine(sqlite, postgres) => out.push_sql(match DB::ENGINE {
-                    Engine::Sqlite => sqlite,
-                    Engine::Postgres => postgres,
-                }),
-                Part::Int(n) => DB::bind_int(&mut out, n)?,
-                Part::Str(s) => DB::bind_text(&mut out, s)?,
-                Part::OptStr(s) => DB::bind_opt_text(&mut out, s)?,
-            }
-        }
-        Ok(())
+        walk_parts(&self.parts, &mut out)
     }
+}
+
+fn walk_parts<'b, DB: Dialect>(parts: &'b [Part], out: &mut AstPass<'_, 'b, DB>) -> QueryResult<()> {
+    // Deliberately no `out.unsafe_to_cache_prepared()`: see the module docs.
+    for part in parts {
+        match part {
+            Part::Only(engine, inner) => {
+                if *engine == DB::ENGINE {
+                    walk_parts(inner, out)?;
+                }
+            }
+            Part::Text(text) => out.push_sql(text),
+            Part::PerEngine(sqlite, postgres) => out.push_sql(match DB::ENGINE {
+                Engine::Sqlite => sqlite,
+                Engine::Postgres => postgres,
+            }),
+            Part::Int(n) => DB::bind_int(out, n)?,
+            Part::Str(s) => DB::bind_text(out, s)?,
+            Part::OptStr(s) => DB::bind_opt_text(out, s)?,
+        }
+    }
+    Ok(())
 }
 
 crate::fragment_for_every_engine!(Sql);

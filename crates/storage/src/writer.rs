@@ -43,8 +43,9 @@ const QUEUE: usize = 4096;
 /// How long a caller waits for its write to start before it gets 503 (default).
 pub const DEFAULT_WRITE_WAIT: Duration = Duration::from_secs(10);
 
-/// Work to do once the current write's group has committed.
-type Hook = Box<dyn FnOnce() + Send>;
+/// Work to do once the current write's group has committed, with its order key (see
+/// [`after_commit_ordered`]).
+pub(crate) type Hook = (Option<u64>, Box<dyn FnOnce() + Send>);
 
 thread_local! {
     /// Set on the writer thread: a write from here would wait for itself.
@@ -57,11 +58,72 @@ thread_local! {
 /// rolls back. Only callable from inside a write (on the writer thread): anywhere else it is
 /// an internal error, since there is no commit to wait for.
 pub fn after_commit(hook: impl FnOnce() + Send + 'static) -> AppResult<()> {
+    push_hook(None, Box::new(hook))
+}
+
+/// [`after_commit`] for hooks that must run in commit order among the writes that name
+/// the same `order_key` (a team's events). On SQLite every hook runs in commit order
+/// anyway (one writer thread); on PostgreSQL, where writes commit on many threads at once,
+/// writes with hooks of one key commit and run their hooks one at a time.
+pub fn after_commit_ordered(order_key: &str, hook: impl FnOnce() + Send + 'static) -> AppResult<()> {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    order_key.hash(&mut hasher);
+    push_hook(Some(hasher.finish()), Box::new(hook))
+}
+
+fn push_hook(key: Option<u64>, hook: Box<dyn FnOnce() + Send>) -> AppResult<()> {
     if !ON_WRITER.get() {
         return Err(AppError::Internal(anyhow::anyhow!("after_commit called outside a write")));
     }
-    HOOKS.with_borrow_mut(|hooks| hooks.push(Box::new(hook)));
+    HOOKS.with_borrow_mut(|hooks| hooks.push((key, hook)));
     Ok(())
+}
+
+/// A write running on the calling thread (PostgreSQL's writes): while it lives the thread
+/// counts as inside a write (a nested write fails at once, [`after_commit`] works), and
+/// the hooks registered meanwhile are its own.
+pub(crate) struct LocalWrite(());
+
+impl LocalWrite {
+    /// Enters a write on this thread; an error if the thread is inside one already.
+    pub(crate) fn enter() -> AppResult<Self> {
+        if ON_WRITER.get() {
+            return Err(nested_write());
+        }
+        ON_WRITER.set(true);
+        HOOKS.take();
+        Ok(LocalWrite(()))
+    }
+
+    /// The hooks registered since the last call (a committed attempt's, or a failed one's
+    /// to drop).
+    pub(crate) fn take_hooks(&self) -> Vec<Hook> {
+        HOOKS.take()
+    }
+}
+
+impl Drop for LocalWrite {
+    fn drop(&mut self) {
+        HOOKS.take();
+        ON_WRITER.set(false);
+    }
+}
+
+/// Runs committed `hooks` in order; a panicking hook is logged (its write is committed).
+pub(crate) fn run_hooks(hooks: Vec<Hook>) {
+    for (_, hook) in hooks {
+        if catch_unwind(AssertUnwindSafe(hook)).is_err() {
+            log::error!("an after-commit hook panicked; the write itself is committed");
+        }
+    }
+}
+
+fn nested_write() -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "a write was issued from inside another write (it would wait for itself); \
+         pass the open connection to the inner function instead"
+    ))
 }
 
 /// Whether the current thread is inside a write.
@@ -194,10 +256,7 @@ impl Writer {
         T: Send + 'static,
     {
         if ON_WRITER.get() {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "a write was issued from inside another write (it would wait for itself); \
-                 pass the open connection to the inner function instead"
-            )));
+            return Err(nested_write());
         }
         let state = Arc::new(AtomicU8::new(QUEUED));
         let (reply_to, reply) = sync_channel::<AppResult<T>>(1);
@@ -309,11 +368,7 @@ fn run(conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>, g
             Ok(Ok(())) => {
                 upkeep.wrote();
                 // Committed: announce, in commit order, before answering anyone.
-                for hook in hooks {
-                    if catch_unwind(AssertUnwindSafe(hook)).is_err() {
-                        log::error!("an after-commit hook panicked; the write itself is committed");
-                    }
-                }
+                run_hooks(hooks);
                 Ok(())
             }
             Ok(Err(e)) => {

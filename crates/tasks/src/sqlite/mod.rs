@@ -118,7 +118,7 @@ impl TaskService for SqliteTasks {
                     tasks::version.eq(task.version),
                 ))
                 .execute(c)?;
-            Ok(task)
+            Ok(task.clone())
         })
     }
 
@@ -144,7 +144,7 @@ impl TaskService for SqliteTasks {
         self.db.write(move |c| {
             let current = find(c, board, id)?;
             expected.check(current.version)?;
-            let Some(updated) = changes.apply_to(&current) else {
+            let Some(updated) = changes.clone().apply_to(&current) else {
                 return Ok(current);
             };
             diesel::update(tasks::table.filter(tasks::id.eq(id.to_string())))

@@ -211,7 +211,7 @@ fn the_database_refuses_rows_the_rules_forbid() {
                     tasks::id.eq(uuid::Uuid::now_v7().to_string()),
                     tasks::title.eq("t"),
                     tasks::status.eq(status),
-                    tasks::due_date.eq(due),
+                    tasks::due_date.eq(due.clone()),
                     tasks::created_at.eq(1_i64),
                     tasks::updated_at.eq(1_i64),
                     tasks::completed_at.eq(completed_at),

@@ -1,0 +1,235 @@
+//! PostgreSQL: a pool of connections, one SERIALIZABLE transaction per write, retried
+//! when it loses to a concurrent one.
+//!
+//! On SQLite every rule the services check inside a write ("a team keeps one admin",
+//! "a rating needs a completion", `If-Match`, the counters) holds because one thread
+//! commits. On PostgreSQL many writes run at once, so each runs at the SERIALIZABLE
+//! isolation level: PostgreSQL then guarantees the outcome of some one-at-a-time order,
+//! and aborts a transaction whose reads a concurrent commit invalidated (SQLSTATE 40001)
+//! or that deadlocked (40P01). Nothing of an aborted transaction is written, so the write
+//! runs again, up to [`MAX_ATTEMPTS`] times with short, jittered pauses; after that the
+//! caller gets 503 (`core_models::error::WRITE_CONFLICT`): not written, retry.
+//!
+//! Reads run at REPEATABLE READ (the session default of every connection), so a read
+//! transaction sees one snapshot, as a SQLite read transaction does, and never fails for
+//! serialization.
+//!
+//! Time budgets: every statement of a session may run for [`DbConfig::statement_timeout`]
+//! (`statement_timeout`), a search's for [`DbConfig::read_budget`]; a write sets its own
+//! with `SET LOCAL`. A statement stopped by its budget is 503.
+//!
+//! After-commit hooks (publishing events) run on the writing thread after its COMMIT.
+//! Writes whose hooks share an order key (a team) take that key's lock around COMMIT and
+//! their hooks, so a team's events are published in commit order: a later write on the
+//! team's counter row cannot commit before the earlier one has (the row's lock), and
+//! cannot publish before the earlier one has (the key's lock).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use core_models::{AppError, AppResult};
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, Pool};
+use diesel_migrations::MigrationHarness;
+
+use crate::conn::{DbConn, Engine, Manager};
+use crate::database::{DbConfig, PooledConn, MIGRATIONS_POSTGRES};
+use crate::slots::{SearchConn, Slots};
+use crate::url::DatabaseUrl;
+use crate::writer::{run_hooks, Hook, LocalWrite};
+
+/// Most runs of one write that lost to concurrent ones before the caller gets 503.
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// Order-key locks (see the module docs); a key maps to one of these.
+const ORDER_LOCKS: usize = 64;
+
+/// Any number, the same in every gateway: the advisory lock held while migrating, so
+/// gateways starting together migrate one after the other.
+const MIGRATION_LOCK: i64 = 0x636f_726b_626f_6172; // "corkboar"
+
+/// The session settings of every pooled connection.
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    statement_timeout_ms: u128,
+}
+
+impl Session {
+    fn sql(&self) -> String {
+        format!(
+            "SET default_transaction_isolation = 'repeatable read'; SET statement_timeout = {}",
+            self.statement_timeout_ms
+        )
+    }
+}
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Session {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&self.sql()).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A PostgreSQL database: a pool of connections. Clones share it.
+#[derive(Clone)]
+pub(crate) struct PgDb {
+    pool: Pool<Manager>,
+    /// How the URL may be shown (password hidden).
+    display: String,
+    session: Session,
+    /// `SET TRANSACTION ...; SET LOCAL statement_timeout = ...`, the start of every write.
+    begin_write: String,
+    read_budget_ms: u128,
+    search_slots: Arc<Slots>,
+    order: Arc<[Mutex<()>; ORDER_LOCKS]>,
+}
+
+impl std::fmt::Debug for PgDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgDb").field("url", &self.display).finish_non_exhaustive()
+    }
+}
+
+impl PgDb {
+    /// Builds the pool for `url` (a `postgres://` URL) without migrating. Fails when the
+    /// server cannot be reached, so a wrong URL is refused at start.
+    pub(crate) fn connect(url: &str, config: &DbConfig) -> anyhow::Result<Self> {
+        let display = DatabaseUrl::parse(url)?.display();
+        let session = Session { statement_timeout_ms: config.statement_timeout.as_millis().max(1) };
+        // One connection first, so an unreachable server is refused at once with libpq's
+        // reason (the pool would retry until its timeout and report less).
+        Manager::new(url, Engine::Postgres).establish().with_context(|| format!("connecting to {display}"))?;
+        let pool = Pool::builder()
+            .max_size(config.pool_connections.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(config.acquire_timeout)
+            .connection_customizer(Box::new(session))
+            .build(Manager::new(url, Engine::Postgres))
+            .with_context(|| format!("connecting to {display}"))?;
+        let begin_write = format!(
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; SET LOCAL statement_timeout = {}",
+            config.write_budget.as_millis().max(1)
+        );
+        Ok(PgDb {
+            pool,
+            display,
+            session,
+            begin_write,
+            read_budget_ms: config.read_budget.as_millis().max(1),
+            search_slots: Arc::new(Slots::new(config.search_slots, config.acquire_timeout)),
+            order: Arc::new(std::array::from_fn(|_| Mutex::new(()))),
+        })
+    }
+
+    /// How the database may be named in logs (password hidden).
+    pub(crate) fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// Applies pending migrations under an advisory lock; returns the versions applied.
+    pub(crate) fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get().with_context(|| format!("connecting to {}", self.display))?;
+        let DbConn::Postgres(pg) = &mut *conn else { anyhow::bail!("a PostgreSQL pool handed out another engine") };
+        pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+        let applied =
+            pg.run_pending_migrations(MIGRATIONS_POSTGRES).map(|v| v.iter().map(ToString::to_string).collect());
+        let unlocked = pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+        let applied = applied.map_err(|e| anyhow::anyhow!("running migrations on {}: {e}", self.display))?;
+        unlocked?;
+        Ok(applied)
+    }
+
+    /// A pooled connection (reads run at REPEATABLE READ).
+    pub(crate) fn read(&self) -> AppResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// A connection for a full-text search, holding a search slot, whose statements run
+    /// within the read budget until it is dropped.
+    pub(crate) fn read_for_search(&self) -> AppResult<SearchConn> {
+        let slot = self.search_slots.acquire()?;
+        let mut conn = self.read()?;
+        conn.batch_execute(&format!("SET statement_timeout = {}", self.read_budget_ms))?;
+        Ok(SearchConn::new(conn, slot, Some(self.session.sql())))
+    }
+
+    /// Runs `f` in a SERIALIZABLE transaction on a pooled connection and commits; runs it
+    /// again when it lost to a concurrent write (see the module docs).
+    pub(crate) fn write<T, F>(&self, mut f: F) -> AppResult<T>
+    where
+        F: FnMut(&mut DbConn) -> AppResult<T>,
+    {
+        let scope = LocalWrite::enter()?;
+        let mut conn = self.pool.get()?;
+        let mut attempt = 1;
+        loop {
+            match self.attempt(&mut conn, &scope, &mut f) {
+                Err(e) if e.is_write_conflict() && attempt < MAX_ATTEMPTS => {
+                    log::debug!("write attempt {attempt} lost to a concurrent write; running it again");
+                    std::thread::sleep(pause(attempt));
+                    attempt += 1;
+                }
+                Err(e) if e.is_write_conflict() => {
+                    log::warn!("a write lost to concurrent writes {MAX_ATTEMPTS} times; answering 503");
+                    return Err(e);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One run of a write: BEGIN, `f`, COMMIT (with its hooks' order locks held), hooks.
+    fn attempt<T>(
+        &self,
+        conn: &mut DbConn,
+        scope: &LocalWrite,
+        f: &mut impl FnMut(&mut DbConn) -> AppResult<T>,
+    ) -> AppResult<T> {
+        type Tm = <DbConn as Connection>::TransactionManager;
+        Tm::begin_transaction(conn)?;
+        let body = conn.batch_execute(&self.begin_write).map_err(AppError::from).and_then(|()| f(conn));
+        let value = match body {
+            Ok(value) => value,
+            Err(e) => {
+                drop(scope.take_hooks());
+                if let Err(rollback) = Tm::rollback_transaction(conn) {
+                    log::warn!("rolling back a failed write failed: {rollback}");
+                }
+                return Err(e);
+            }
+        };
+        let hooks = scope.take_hooks();
+        let held = self.order_locks(&hooks);
+        Tm::commit_transaction(conn)?;
+        run_hooks(hooks);
+        drop(held);
+        Ok(value)
+    }
+
+    /// The order locks of `hooks`' keys, taken in index order (no deadlock between writes).
+    fn order_locks(&self, hooks: &[Hook]) -> Vec<MutexGuard<'_, ()>> {
+        let mut slots: Vec<usize> = hooks
+            .iter()
+            .filter_map(|(key, _)| *key)
+            .map(|key| usize::try_from(key % ORDER_LOCKS as u64).unwrap_or(0))
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        slots.into_iter().map(|i| self.order[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)).collect()
+    }
+
+    /// Whether the database answers a query.
+    pub(crate) fn ping(&self) -> AppResult<()> {
+        let mut conn = self.read()?;
+        diesel::sql_query("SELECT 1").execute(&mut *conn).map(|_| ()).map_err(AppError::from)
+    }
+}
+
+/// The pause before run `attempt + 1` of a write: doubling from 1 ms, with jitter, so
+/// writes that collided do not collide again in step.
+fn pause(attempt: u32) -> Duration {
+    let base = 1u64 << attempt.min(7);
+    let jitter = u64::from(core_models::id::new_id().as_bytes()[15]) % base.max(1);
+    Duration::from_millis(base + jitter)
+}

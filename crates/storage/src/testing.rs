@@ -1,0 +1,239 @@
+//! Fresh databases for tests, on the engine the environment chooses, so every test
+//! suite runs on both engines from one build:
+//!
+//! - by default, a SQLite file in a temporary directory;
+//! - with `CORKBOARD_TEST_BACKEND=postgres` and `CORKBOARD_TEST_POSTGRES_URL` naming a
+//!   server (`make test-postgres` starts a throwaway one), a new PostgreSQL database per
+//!   test, copied from a template database migrated once per server and migration set,
+//!   and dropped when the test is done.
+
+use std::ops::Deref;
+use std::sync::Mutex;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::MigrationHarness;
+
+use crate::database::{Database, DbConfig, MIGRATIONS_POSTGRES};
+
+/// The variable that chooses the engine of test databases (`sqlite` or `postgres`).
+pub const BACKEND_VAR: &str = "CORKBOARD_TEST_BACKEND";
+/// The variable naming the PostgreSQL server of test databases.
+pub const POSTGRES_URL_VAR: &str = "CORKBOARD_TEST_POSTGRES_URL";
+
+/// The PostgreSQL server tests run on, when the environment asks for PostgreSQL.
+///
+/// # Panics
+/// When `CORKBOARD_TEST_BACKEND=postgres` names no server: a misconfigured test run.
+pub fn postgres_server() -> Option<String> {
+    let wanted = std::env::var(BACKEND_VAR).is_ok_and(|b| b.eq_ignore_ascii_case("postgres"));
+    if !wanted {
+        return None;
+    }
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => panic!("{BACKEND_VAR}=postgres needs {POSTGRES_URL_VAR} (make test-postgres sets both)"),
+    }
+}
+
+/// A fresh, migrated database for one test; its file or database goes when it is dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    url: String,
+    place: Place,
+}
+
+#[derive(Debug)]
+enum Place {
+    /// Removed with its directory when dropped.
+    File(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        server: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    /// A new empty, migrated database on the engine the environment chooses.
+    ///
+    /// # Panics
+    /// When no database can be made: a broken test environment.
+    #[allow(clippy::expect_used)]
+    pub fn new() -> Self {
+        match postgres_server() {
+            None => Self::sqlite(),
+            Some(server) => {
+                let template = template(&server);
+                let name = format!("cb_test_{}", core_models::id::new_id().simple());
+                let mut admin = PgConnection::establish(&server).expect("connecting to the test server");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .expect("creating a test database from the template");
+                TestDatabase { url: with_database(&server, &name), place: Place::Postgres { server, name } }
+            }
+        }
+    }
+
+    /// A new database file, whatever the environment says (for SQLite-only tests).
+    ///
+    /// # Panics
+    /// When no temporary directory can be made.
+    #[allow(clippy::expect_used)]
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir for a test database");
+        let url = dir.path().join("test.db").to_string_lossy().into_owned();
+        TestDatabase { url, place: Place::File(dir) }
+    }
+
+    /// The `--database-url` of this database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Default for TestDatabase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Place::Postgres { server, name } = &self.place {
+            // WITH (FORCE) ends the test's own pooled connections still open.
+            let dropped = PgConnection::establish(server).map_err(|e| e.to_string()).and_then(|mut c| {
+                c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).map_err(|e| e.to_string())
+            });
+            if let Err(e) = dropped {
+                log::warn!("dropping test database {name}: {e}");
+            }
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name` (libpq URL form).
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[after_scheme..].find('/').map_or(base.len(), |i| after_scheme + i);
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// The template database of the current migrations on `server`, made when missing.
+#[allow(clippy::expect_used)]
+fn template(server: &str) -> String {
+    static MADE: Mutex<Option<String>> = Mutex::new(None);
+    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(name) = made.as_ref() {
+        return name.clone();
+    }
+    let name = format!("cb_template_{}", migrations_fingerprint());
+    let mut admin = PgConnection::establish(server).expect("connecting to the test server");
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        #[allow(dead_code)]
+        one: i32,
+    }
+    let exists = diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(&name)
+        .get_result::<Found>(&mut admin)
+        .optional()
+        .expect("looking for the template database")
+        .is_some();
+    if !exists {
+        // Built under another name and renamed when complete: a run cut short never
+        // leaves a half-migrated template behind.
+        let building = format!("{name}_building_{}", std::process::id());
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building}")).expect("dropping a stale template");
+        admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("creating the template database");
+        {
+            let mut conn =
+                PgConnection::establish(&with_database(server, &building)).expect("connecting to the template");
+            conn.run_pending_migrations(MIGRATIONS_POSTGRES).expect("migrating the template database");
+        }
+        if let Err(e) = admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")) {
+            // Another test process made it meanwhile.
+            log::debug!("template database made elsewhere ({e})");
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building}"));
+        }
+    }
+    *made = Some(name.clone());
+    name
+}
+
+/// Names the current set of PostgreSQL migrations (their versions), so a template made
+/// before a new migration is never used.
+fn migrations_fingerprint() -> String {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    if let Ok(migrations) = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS_POSTGRES) {
+        for m in migrations {
+            m.name().to_string().hash(&mut hasher);
+        }
+    }
+    format!("{:016x}", hasher.finish())
+}
+
+/// A migrated database for one test and its handle.
+#[derive(Debug)]
+pub struct TestDb {
+    db: Database,
+    // Declared after `db`: the pools close before the database is dropped.
+    _place: TestDatabase,
+}
+
+impl Deref for TestDb {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        &self.db
+    }
+}
+
+impl TestDb {
+    /// A clone of the database handle (the database lives as long as `self`).
+    pub fn database(&self) -> Database {
+        self.db.clone()
+    }
+}
+
+/// A fresh, migrated database for one test, on the engine the environment chooses.
+pub fn test_pool() -> TestDb {
+    test_pool_with(&test_config())
+}
+
+/// [`test_pool`] with explicit tunables (short waits for failure tests).
+///
+/// # Panics
+/// When the database cannot be opened: a broken test environment.
+#[allow(clippy::expect_used)]
+pub fn test_pool_with(config: &DbConfig) -> TestDb {
+    let place = TestDatabase::new();
+    let db = Database::open_with(place.url(), config).expect("open test database");
+    TestDb { db, _place: place }
+}
+
+/// A fresh SQLite database whatever the environment says (for tests of SQLite itself).
+pub fn test_pool_sqlite() -> TestDb {
+    test_pool_sqlite_with(&test_config())
+}
+
+/// [`test_pool_sqlite`] with explicit tunables.
+///
+/// # Panics
+/// When the database cannot be opened.
+#[allow(clippy::expect_used)]
+pub fn test_pool_sqlite_with(config: &DbConfig) -> TestDb {
+    let place = TestDatabase::sqlite();
+    let db = Database::open_with(place.url(), config).expect("open test database");
+    TestDb { db, _place: place }
+}
+
+fn test_config() -> DbConfig {
+    DbConfig { read_connections: 4, pool_connections: 4, ..DbConfig::default() }
+}
