@@ -21,21 +21,22 @@ run: deps
 migrate: deps
 	$(CARGO) run --release -p gateway -- migrate --database-url $(DATABASE_URL)
 
-## Every test: unit, conformance, black-box HTTP and doc tests on SQLite, then the
-## PostgreSQL checks (a throwaway cluster; see test-postgres).
+## Every test: unit, conformance, black-box HTTP and doc tests on SQLite, then the same
+## suite again on PostgreSQL (a throwaway cluster; see test-postgres).
 test: deps
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 	$(MAKE) --no-print-directory test-postgres
 
-## The PostgreSQL checks so far (issue 16): both engines' migrations give the same schema.
-## Starts a throwaway cluster (scripts/postgres.sh; installs Debian's postgresql package if
-## missing) and stops and removes it afterwards, whether the tests pass or not.
-test-postgres:
+## The whole suite on PostgreSQL: the same test binaries, each test on a fresh database
+## of a throwaway cluster (storage::testing), plus the checks that compare the engines
+## (tests/schema_match.rs). Starts the cluster (scripts/postgres.sh; installs Debian's
+## postgresql package if missing) and stops and removes it afterwards, pass or fail.
+test-postgres: deps
 	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/corkboard-pg.XXXXXX"); \
 	trap 'scripts/postgres.sh stop "$$dir"' EXIT; \
 	url=$$(scripts/postgres.sh start "$$dir" | tail -n 1) || exit 1; \
-	CORKBOARD_TEST_POSTGRES_URL=$$url $(CARGO) test -p storage --test schema_match
+	CORKBOARD_TEST_POSTGRES_URL=$$url CORKBOARD_TEST_BACKEND=postgres $(CARGO) test --workspace --all-targets
 
 ## Formatting and clippy, warnings as errors.
 lint: deps

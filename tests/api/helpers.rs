@@ -10,12 +10,14 @@ use actix_web::http::Method;
 use gateway::{Application, NotesStore, Settings};
 use serde_json::{json, Value};
 
-/// A gateway running inside the test process on its own fresh database.
+/// A gateway running inside the test process on its own fresh database (SQLite, or
+/// PostgreSQL when the environment says so: see `storage::testing`).
 pub struct TestApp {
     pub base: String,
-    pub db_path: std::path::PathBuf,
+    /// The gateway's `--database-url`.
+    pub db_url: String,
     handle: gateway::AppHandle,
-    _dir: tempfile::TempDir,
+    _db: storage::TestDatabase,
 }
 
 /// A response, fully read.
@@ -81,15 +83,14 @@ pub async fn spawn_app_with(notes_store: NotesStore) -> TestApp {
 
 /// Starts a gateway with the test settings as `configure` changes them.
 pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("corkboard.db");
-    let mut settings = Settings::for_tests(db_path.to_str().unwrap());
+    let db = storage::TestDatabase::new();
+    let mut settings = Settings::for_tests(db.url());
     configure(&mut settings);
     let app = Application::build(settings).expect("gateway starts");
     let base = format!("http://{}", app.address());
     let handle = app.handle();
     actix_rt::spawn(app.run_until_stopped());
-    TestApp { base, db_path, handle, _dir: dir }
+    TestApp { base, db_url: db.url().to_string(), handle, _db: db }
 }
 
 fn client() -> awc::Client {
@@ -212,14 +213,15 @@ pub struct ProcessApp {
 }
 
 impl ProcessApp {
-    /// Starts `gateway serve` on `db_path` on a free port and waits until it listens.
-    pub fn start(db_path: &std::path::Path) -> ProcessApp {
-        Self::start_with(db_path, &[], None)
+    /// Starts `gateway serve` on the database `db_url` on a free port and waits until it
+    /// listens.
+    pub fn start(db_url: &str) -> ProcessApp {
+        Self::start_with(db_url, &[], None)
     }
 
     /// [`Self::start`] with extra `serve` arguments, and with at most `max_files` open
     /// file descriptors (`ulimit -n`, soft and hard) if given.
-    pub fn start_with(db_path: &std::path::Path, args: &[&str], max_files: Option<u32>) -> ProcessApp {
+    pub fn start_with(db_url: &str, args: &[&str], max_files: Option<u32>) -> ProcessApp {
         let mut command = match max_files {
             Some(n) => {
                 let mut sh = Command::new("sh");
@@ -230,7 +232,7 @@ impl ProcessApp {
         };
         let mut child = command
             .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
-            .arg(db_path)
+            .arg(db_url)
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

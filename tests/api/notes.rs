@@ -335,9 +335,8 @@ async fn keyset_paging_neither_skips_nor_repeats_while_inserting(store: NotesSto
 
 #[actix_rt::test]
 async fn acknowledged_notes_survive_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("notes.db");
-    let mut server = ProcessApp::start(&db);
+    let db = storage::TestDatabase::new();
+    let mut server = ProcessApp::start(db.url());
     let mut acknowledged = Vec::new();
     for i in 0..50 {
         let body = json!({"title": format!("n{i}"), "content": "must survive"}).to_string().into_bytes();
@@ -350,7 +349,7 @@ async fn acknowledged_notes_survive_sigkill() {
     server.signal("-KILL");
     assert!(server.wait_exit(Duration::from_secs(5)).is_some());
 
-    let restarted = ProcessApp::start(&db);
+    let restarted = ProcessApp::start(db.url());
     for id in &acknowledged {
         let res = crate::helpers::send(&restarted.base, Method::GET, &format!("/api/v1/notes/{id}"), &[], None).await;
         assert_eq!(res.status, 200, "note {id} lost after kill -9");
@@ -361,10 +360,8 @@ async fn acknowledged_notes_survive_sigkill() {
 async fn memory_store_is_selected_by_flag_and_loses_notes_on_restart() {
     let memory = spawn_app_with(NotesStore::Memory).await;
     create(&memory, None, "ephemeral").await;
-    let db_path = memory.db_path.clone();
     memory.stop().await;
-    // The same database file under the SQLite store has no notes: they lived in memory.
+    // The database store has no notes: they lived in memory.
     let sqlite = crate::helpers::spawn_app_with(NotesStore::Sqlite).await;
     assert!(ids(&sqlite.get("/api/v1/notes").await.json()).is_empty());
-    assert!(db_path.exists());
 }

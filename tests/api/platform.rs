@@ -99,8 +99,8 @@ async fn unknown_routes_and_methods_get_problem_documents() {
 
 #[actix_rt::test]
 async fn sigterm_stops_the_server_gracefully() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = ProcessApp::start(&dir.path().join("g.db"));
+    let db = storage::TestDatabase::new();
+    let mut server = ProcessApp::start(db.url());
     let res = crate::helpers::send(&server.base, Method::GET, "/healthz", &[], None).await;
     assert_eq!(res.status, 200);
     server.signal("-TERM");

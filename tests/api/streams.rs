@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
-use storage::DbConn;
 
 use actix_web::http::Method;
 use futures_util::StreamExt as _;
@@ -302,14 +301,20 @@ async fn a_stream_ends_when_its_token_expires_and_when_its_member_leaves_or_is_r
 
     // Bob's token expires in a moment (set in the database before its first use).
     {
-        use diesel::prelude::*;
-        let mut conn = DbConn::establish(app.db_path.to_str().unwrap()).unwrap();
+        use diesel::RunQueryDsl as _;
+        let db = storage::Database::connect(&app.db_url, &storage::DbConfig::default()).unwrap();
         let soon = chrono::Utc::now().timestamp_millis() + 3_000;
-        diesel::sql_query("UPDATE tokens SET expires_at = ? WHERE user_id = ?")
-            .bind::<diesel::sql_types::BigInt, _>(soon)
-            .bind::<diesel::sql_types::Text, _>(&bob.id)
-            .execute(&mut conn)
-            .unwrap();
+        let bob_id = bob.id.clone();
+        db.write(move |c| {
+            storage::sql::sql("UPDATE tokens SET expires_at = ")
+                .bind_int(soon)
+                .sql(" WHERE user_id = ")
+                .bind_text(bob_id.clone())
+                .untyped()
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
     }
     let mut expiring = stream(&app, &path, Some(&bob.bearer)).await;
     ends_within(&mut expiring, Duration::from_secs(5), "an expired token's").await;
@@ -352,10 +357,10 @@ async fn head_checks_a_ticket_without_using_it_up() {
 
 #[actix_rt::test]
 async fn under_a_low_descriptor_limit_streams_at_their_cap_leave_the_api_answering() {
-    let dir = tempfile::tempdir().unwrap();
+    let db = storage::TestDatabase::new();
     // 512 descriptors: 64 kept in reserve, 448 connections, at most 224 streams. The
     // attacker may hold every one of them (a per-user limit above the gateway's).
-    let server = ProcessApp::start_with(&dir.path().join("fd.db"), &["--max-streams-per-user", "100000"], Some(512));
+    let server = ProcessApp::start_with(db.url(), &["--max-streams-per-user", "100000"], Some(512));
     let base = server.base.clone();
     let post = |path: &'static str, body: Value, auth: Option<String>| {
         let base = base.clone();

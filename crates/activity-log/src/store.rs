@@ -247,7 +247,7 @@ mod query_plans {
 
     #[test]
     fn every_feed_filter_walks_an_index_newest_first() {
-        let db = storage::test_pool();
+        let db = storage::test_pool_sqlite();
         let mut conn = db.read().unwrap();
         let id = || Some(Uuid::now_v7().to_string());
         let filters: Vec<FeedParams> = vec![

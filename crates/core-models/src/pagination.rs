@@ -155,15 +155,19 @@ impl PageRequest {
             return Err(FieldError::new("cursor", "does not belong to this sort order; start again without a cursor"));
         }
         // Every key of the kind its field has, and an id last: anything else was not made here.
+        // No text the server stores holds NUL (and PostgreSQL's text cannot), so a key with
+        // one was not made here either.
         let kinds = sort.keys().iter().map(|k| k.field.key_kind()).chain(std::iter::once(KeyKind::Text));
-        let fits = keys.iter().zip(kinds).all(|(value, kind)| {
-            matches!(
-                (value, kind),
-                (CursorValue::Int(_), KeyKind::Int)
-                    | (CursorValue::Text(_), KeyKind::Text | KeyKind::NullableText)
-                    | (CursorValue::Null, KeyKind::NullableText)
-            )
-        });
+        let has_nul = keys.iter().any(|value| matches!(value, CursorValue::Text(t) if t.contains('\0')));
+        let fits = !has_nul
+            && keys.iter().zip(kinds).all(|(value, kind)| {
+                matches!(
+                    (value, kind),
+                    (CursorValue::Int(_), KeyKind::Int)
+                        | (CursorValue::Text(_), KeyKind::Text | KeyKind::NullableText)
+                        | (CursorValue::Null, KeyKind::NullableText)
+                )
+            });
         if !fits {
             return Err(FieldError::new("cursor", "is not a cursor returned by this list"));
         }

@@ -5,8 +5,8 @@ use core_models::rank::RankEnum as _;
 use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, UserRef};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use storage::schema::{challenges, users};
+use storage::sql::sql;
 use storage::DbConn;
 use uuid::Uuid;
 
@@ -144,16 +144,14 @@ pub fn require(conn: &mut DbConn, challenge_id: Uuid) -> AppResult<()> {
 /// Replaces the challenge's tag rows; each copies the challenge's sort keys (kept in step
 /// afterwards by the `challenge_tags_*_key` triggers).
 fn set_tags(conn: &mut DbConn, challenge_id: &str, tags: &[String]) -> AppResult<()> {
-    diesel::sql_query("DELETE FROM challenge_tags WHERE challenge_id = ?")
-        .bind::<Text, _>(challenge_id)
-        .execute(conn)?;
+    sql("DELETE FROM challenge_tags WHERE challenge_id = ").bind_text(challenge_id).untyped().execute(conn)?;
     for tag in tags {
-        diesel::sql_query(
-            "INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key) \
-             SELECT id, ?, difficulty, rating_key, completion_count, created_at, title FROM challenges WHERE id = ?",
-        )
-        .bind::<Text, _>(tag)
-        .bind::<Text, _>(challenge_id)
+        sql("INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key) \
+             SELECT id, ")
+        .bind_text(tag.clone())
+        .sql(", difficulty, rating_key, completion_count, created_at, title FROM challenges WHERE id = ")
+        .bind_text(challenge_id)
+        .untyped()
         .execute(conn)?;
     }
     Ok(())
@@ -245,13 +243,15 @@ pub fn delete(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid, if_match: 
     if_match.check(before.version)?;
     let key = challenge_id.to_string();
     let now = time::to_millis(time::now());
-    diesel::sql_query(
-        "UPDATE learning_paths SET version = version + 1, updated_at = max(updated_at + 1, ?) \
-         WHERE id IN (SELECT path_id FROM path_challenges WHERE challenge_id = ?)",
-    )
-    .bind::<diesel::sql_types::BigInt, _>(now)
-    .bind::<Text, _>(&key)
-    .execute(conn)?;
+    sql("UPDATE learning_paths SET version = version + 1, updated_at = ")
+        .sql_per_engine("max", "greatest")
+        .sql("(updated_at + 1, ")
+        .bind_int(now)
+        .sql(") WHERE id IN (SELECT path_id FROM path_challenges WHERE challenge_id = ")
+        .bind_text(key.clone())
+        .sql(")")
+        .untyped()
+        .execute(conn)?;
     // Foreign keys cascade to path_challenges, tags, completions (and their feedback),
     // ratings and comments; the triggers move the path counts.
     diesel::delete(challenges::table.filter(challenges::id.eq(&key))).execute(conn)?;

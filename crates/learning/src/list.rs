@@ -247,7 +247,9 @@ impl ListChallenges {
             }
             ChallengeSort::Popularity => CursorValue::Int(row.completion_count),
             ChallengeSort::CreatedAt => CursorValue::Int(row.created_at),
-            ChallengeSort::Title => CursorValue::Text(row.title.clone()),
+            // The key as both engines compare it: SQLite's NOCASE column, PostgreSQL's
+            // lower(title) (ASCII case folded on both).
+            ChallengeSort::Title => CursorValue::Text(row.title.to_ascii_lowercase()),
         })
     }
 }
@@ -341,10 +343,20 @@ fn ranks<E: RankEnum>(values: &[E]) -> String {
 }
 
 /// The parts of one page's query that do not depend on the table it starts from.
+/// `column = topic`, ignoring ASCII case: SQLite's `topic` is NOCASE, PostgreSQL's
+/// indexes are on `lower(topic COLLATE "C")` (see the learning migration), so the value is
+/// folded in the same way. Unless `indexed`, SQLite is told not to walk a topic index.
+fn topic_is(indexed: bool, column: &'static str, topic: &str) -> Sql {
+    let start = if indexed { sql("") } else { sql("").sqlite_no_index() };
+    start
+        .sql_per_engine(format!("{column} = "), format!("lower({column} COLLATE \"C\") = "))
+        .bind_text(topic.to_ascii_lowercase())
+}
+
 struct PageSql {
     conditions: Vec<Sql>,
     after: Option<KeysetAfter>,
-    order: String,
+    order: Sql,
     limit: i64,
 }
 
@@ -366,8 +378,7 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
         );
     }
     if let Some(topic) = &filter.topic {
-        let column = if *driver == Driver::Topic { "challenges.topic = " } else { "+challenges.topic = " };
-        conditions.push(sql(column).bind_text(topic.clone()));
+        conditions.push(topic_is(*driver == Driver::Topic, "challenges.topic", topic));
     }
     let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
     match (&filter.difficulties, driver) {
@@ -446,7 +457,7 @@ macro_rules! shaped {
         if let Some(after) = page.after {
             q = q.filter(after);
         }
-        q.order(sql(page.order)).limit(page.limit)
+        q.order(page.order).limit(page.limit)
     }};
 }
 
@@ -594,7 +605,7 @@ impl ListPaths {
 pub(crate) fn run_paths(conn: &mut DbConn, query: &ListPaths, explain: bool) -> AppResult<Output<PathRow>> {
     let mut conditions = Vec::new();
     if let Some(topic) = &query.topic {
-        conditions.push(sql("learning_paths.topic = ").bind_text(topic.clone()));
+        conditions.push(topic_is(true, "learning_paths.topic", topic));
     }
     if let Some(terms) = &query.search {
         // Alone, the matches lead (and are sorted); with a topic, its index walks.
@@ -635,7 +646,9 @@ pub fn paths(conn: &mut DbConn, query: &ListPaths) -> AppResult<Page<LearningPat
     let page = Page::from_overfetch(rows, &query.page, &query.sort, |row: &PathRow| {
         row_keys(&query.sort, &row.id, |field| match field {
             PathSort::CreatedAt => CursorValue::Int(row.created_at),
-            PathSort::Title => CursorValue::Text(row.title.clone()),
+            // The key as both engines compare it: SQLite's NOCASE column, PostgreSQL's
+            // lower(title) (ASCII case folded on both).
+            PathSort::Title => CursorValue::Text(row.title.to_ascii_lowercase()),
         })
     });
     let items = page.items.into_iter().map(PathRow::into_path).collect::<AppResult<Vec<_>>>()?;
@@ -684,7 +697,7 @@ mod query_plans {
 
     #[test]
     fn every_filter_and_sort_walks_an_index() {
-        let db = storage::test_pool();
+        let db = storage::test_pool_sqlite();
         let mut conn = db.read().unwrap();
         let me = Uuid::now_v7();
         let filters: Vec<Vec<(&str, &str)>> = vec![
@@ -774,7 +787,7 @@ mod query_plans {
 
     #[test]
     fn path_lists_walk_an_index() {
-        let db = storage::test_pool();
+        let db = storage::test_pool_sqlite();
         let mut conn = db.read().unwrap();
         for sort in ["created_at", "-created_at", "title", "-title"] {
             for (topic, q) in [(None, None), (Some("rust"), None), (Some("rust"), Some("intro")), (None, Some("intro"))]

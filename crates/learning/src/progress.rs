@@ -126,7 +126,7 @@ mod query_plans {
 
     #[test]
     fn progress_walks_keys_without_sorting_or_scanning() {
-        let db = storage::test_pool();
+        let db = storage::test_pool_sqlite();
         let mut conn = db.read().unwrap();
         let user = Uuid::now_v7();
         let mine = my_progress_query(user, &IdPaging::first(50));

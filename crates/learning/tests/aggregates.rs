@@ -50,7 +50,7 @@ struct Mismatch {
 /// Every aggregate whose kept value differs from a direct count.
 const MISMATCHES: &str = "
 SELECT 'rating_sum' AS what, c.id AS id, c.rating_sum AS kept,
-       (SELECT coalesce(sum(stars), 0) FROM ratings r WHERE r.challenge_id = c.id) AS counted FROM challenges c
+       (SELECT CAST(coalesce(sum(stars), 0) AS BIGINT) FROM ratings r WHERE r.challenge_id = c.id) AS counted FROM challenges c
 UNION ALL
 SELECT 'rating_count', c.id, c.rating_count, (SELECT count(*) FROM ratings r WHERE r.challenge_id = c.id) FROM challenges c
 UNION ALL
@@ -65,11 +65,11 @@ UNION ALL
 SELECT 'untracked_tag', x.tag, 0, count(*) FROM challenge_tags x WHERE x.tag NOT IN (SELECT tag FROM tags) GROUP BY x.tag
 UNION ALL
 SELECT 'tag_row_keys', x.challenge_id || ' ' || x.tag, 1,
-       (x.difficulty = c.difficulty AND x.rating_key = c.rating_key AND x.completion_count = c.completion_count
-        AND x.created_at = c.created_at AND x.title_key = c.title)
+       CASE WHEN x.difficulty = c.difficulty AND x.rating_key = c.rating_key AND x.completion_count = c.completion_count
+        AND x.created_at = c.created_at AND x.title_key = c.title_key THEN 1 ELSE 0 END
   FROM challenge_tags x JOIN challenges c ON c.id = x.challenge_id
 UNION ALL
-SELECT 'tag_rows', c.id, json_array_length(c.tags), (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id)
+SELECT 'tag_rows', c.id, JSON_ARRAY_LENGTH, (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id)
   FROM challenges c
 UNION ALL
 SELECT 'enrolment_completed', e.user_id || ' ' || e.path_id, e.completed_count,
@@ -87,7 +87,13 @@ SELECT 'rating_without_completion', r.challenge_id || ' ' || r.user_id, 0, 1 FRO
 
 fn mismatches(db: &storage::Database) -> Vec<Mismatch> {
     let mut conn = db.read().unwrap();
-    let rows: Vec<Mismatch> = diesel::sql_query(MISMATCHES).load(&mut *conn).unwrap();
+    // The tags are JSON text: SQLite reads it as is, PostgreSQL after a cast.
+    let length = match conn.engine() {
+        storage::Engine::Sqlite => "json_array_length(c.tags)",
+        storage::Engine::Postgres => "CAST(json_array_length(CAST(c.tags AS json)) AS BIGINT)",
+    };
+    let rows: Vec<Mismatch> =
+        diesel::sql_query(MISMATCHES.replace("JSON_ARRAY_LENGTH", length)).load(&mut *conn).unwrap();
     rows.into_iter().filter(|m| m.kept != m.counted).collect()
 }
 
@@ -96,11 +102,16 @@ fn users(db: &storage::TestDb, n: usize) -> Vec<Caller> {
     let rows = callers.clone();
     db.write(move |c| {
         for u in &rows {
-            diesel::sql_query("INSERT INTO users VALUES (?, ?, ?, ?, 'h', 0)")
-                .bind::<Text, _>(u.id.to_string())
-                .bind::<Text, _>(format!("{}@x.io", u.id))
-                .bind::<Text, _>(format!("{}@x.io", u.id))
-                .bind::<Text, _>(&u.display_name)
+            storage::sql::sql("INSERT INTO users VALUES (")
+                .bind_text(u.id.to_string())
+                .sql(", ")
+                .bind_text(format!("{}@x.io", u.id))
+                .sql(", ")
+                .bind_text(format!("{}@x.io", u.id))
+                .sql(", ")
+                .bind_text(u.display_name.clone())
+                .sql(", 'h', 0)")
+                .untyped()
                 .execute(c)?;
         }
         Ok(())
@@ -242,10 +253,11 @@ fn aggregates_match_direct_counts_after_a_random_mix() {
     let mut conn = db.read().unwrap();
     for (id, _) in &challenges {
         let challenge = service.challenge(*id, None).unwrap();
-        let (sum, count): (i64, i64) = diesel::sql_query(
-            "SELECT coalesce(sum(stars), 0) AS sum, count(*) AS count FROM ratings WHERE challenge_id = ?",
+        let (sum, count): (i64, i64) = storage::sql::sql(
+            "SELECT CAST(coalesce(sum(stars), 0) AS BIGINT) AS sum, count(*) AS count FROM ratings WHERE challenge_id = ",
         )
-        .bind::<Text, _>(id.to_string())
+        .bind_text(id.to_string())
+        .untyped()
         .get_result::<Counted>(&mut *conn)
         .map(|c| (c.sum, c.count))
         .unwrap();

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use storage::keyset::{key_columns, order_clause, KeysetAfter};
 use storage::schema::notes;
 use storage::search::Search;
-use storage::sql::sql;
 use storage::Database;
 use storage::{Backend, DbConn};
 use uuid::Uuid;
@@ -77,7 +76,7 @@ fn list_query(board: Board, query: &ListNotes, search: Option<&Search>) -> AppRe
     if let Some(after) = query.after()? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
     }
-    Ok(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1))
+    Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
 }
 
 /// The rows of one page, the search (if any) planned and run in the same read transaction.
@@ -193,7 +192,7 @@ mod query_plans {
     /// its matches, read by rowid, and sorts them (a few, by design).
     #[test]
     fn every_sort_walks_an_index_in_order() {
-        let db = storage::test_pool();
+        let db = storage::test_pool_sqlite();
         let frequent = storage::search::LEAD_MAX + 100;
         db.write(move |c| {
             diesel::sql_query(format!(
@@ -256,7 +255,8 @@ mod budget {
     /// without a search does not check the budget.
     #[test]
     fn a_search_past_the_read_budget_is_503() {
-        let db = storage::test_pool_with(&storage::DbConfig { read_budget: Duration::ZERO, ..Default::default() });
+        let db =
+            storage::test_pool_sqlite_with(&storage::DbConfig { read_budget: Duration::ZERO, ..Default::default() });
         let notes = SqliteNotes::new(db.database());
         for i in 0..200 {
             notes.create(Board::Anonymous, NewNote { title: None, content: format!("milk {i}") }).unwrap();

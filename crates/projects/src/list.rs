@@ -391,15 +391,8 @@ impl ListProjectTasks {
         let mut descending: Vec<bool> = self.sort.keys().iter().map(|k| k.descending).collect();
         descending.push(self.sort.id_descending());
         move |a, b| {
-            let key = |t: &ProjectTask| {
-                let mut keys = self.keys_of(t);
-                for (value, key) in keys.iter_mut().zip(self.sort.keys()) {
-                    if let (TaskSort::Title, CursorValue::Text(text)) = (key.field, &mut *value) {
-                        text.make_ascii_lowercase();
-                    }
-                }
-                keys
-            };
+            // `keys_of` folds titles as the engines compare them.
+            let key = |t: &ProjectTask| self.keys_of(t);
             core_models::pagination::compare_keys(&key(a), &key(b), &descending)
         }
     }
@@ -416,7 +409,9 @@ impl ListProjectTasks {
             }
             TaskSort::Priority => CursorValue::Int(i64::from(task.priority.rank())),
             TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
-            TaskSort::Title => CursorValue::Text(task.title.clone()),
+            // The key as both engines compare it: SQLite's NOCASE column, PostgreSQL's
+            // lower(title) (ASCII case folded on both).
+            TaskSort::Title => CursorValue::Text(task.title.to_ascii_lowercase()),
         })
     }
 }
@@ -447,7 +442,7 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
         (Scope::Team(team), Some(project)) => {
             q = q
                 .filter(sql(format!("{plus}project_tasks.project_id = ")).bind_text(project.to_string()))
-                .filter(sql("+project_tasks.team_id = ").bind_text(team.to_string()));
+                .filter(sql("").sqlite_no_index().sql("project_tasks.team_id = ").bind_text(team.to_string()));
         }
         (Scope::Team(team), None) => {
             q = q.filter(sql(format!("{plus}project_tasks.team_id = ")).bind_text(team.to_string()));
@@ -459,9 +454,11 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
     if let (Scope::Team(team), false) = (query.scope, filter.include_archived) {
         // `projects_by_team_archived` lists the team's archived projects; tested on the rows.
         q = q.filter(
-            sql("+project_tasks.project_id NOT IN (SELECT projects.id FROM projects WHERE projects.team_id = ")
+            sql("")
+                .sqlite_no_index()
+                .sql("project_tasks.project_id NOT IN (SELECT projects.id FROM projects WHERE projects.team_id = ")
                 .bind_text(team.to_string())
-                .sql(" AND projects.archived = 1)"),
+                .sql_per_engine(" AND projects.archived = 1)", " AND projects.archived)"),
         );
     }
     let assignee_drives = matches!((query.scope, filter.project_id), (Scope::Team(_), None));
@@ -470,8 +467,8 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
             Assignee::Nobody => String::new(),
             Assignee::User(user) => user.to_string(),
         };
-        let plus = if assignee_drives { plus } else { "+" };
-        q = q.filter(sql(format!("{plus}project_tasks.assignee_key = ")).bind_text(key));
+        let start = if assignee_drives { sql(plus) } else { sql("").sqlite_no_index() };
+        q = q.filter(start.sql("project_tasks.assignee_key = ").bind_text(key));
     }
     if let Some(statuses) = &filter.statuses {
         q = q.filter(sql(ranks_off_index("status", statuses)));
@@ -515,7 +512,7 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
     if let Some(after) = query.page.after(&query.sort)? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
     }
-    Ok(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1))
+    Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
 }
 
 /// The rows of one page, the search (if any) planned in the same transaction as the page.
@@ -539,7 +536,7 @@ mod query_plans {
     /// ("rarely") starts from its matches instead and sorts them.
     #[test]
     fn every_sort_and_filter_walks_an_index() {
-        let db = storage::test_pool();
+        let db = storage::test_pool_sqlite();
         let frequent = storage::search::LEAD_MAX + 100;
         db.write(move |c| {
             c.batch_execute(&format!(

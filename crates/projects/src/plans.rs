@@ -19,7 +19,7 @@ fn paging(cursor: bool) -> IdPaging {
 
 #[test]
 fn member_search_archived_projects_and_invites_walk_team_indexes() {
-    let db = storage::test_pool();
+    let db = storage::test_pool_sqlite();
     let mut conn = db.read().unwrap();
     let team = Uuid::now_v7();
     for cursor in [false, true] {
@@ -54,7 +54,7 @@ fn member_search_finds_a_renamed_user_by_the_new_name() {
     use core_models::Caller;
     use diesel::RunQueryDsl;
 
-    let db = storage::test_pool();
+    let db = storage::test_pool_sqlite();
     let (ada, bob) = (Caller::new(Uuid::now_v7(), "Ada"), Caller::new(Uuid::now_v7(), "Bob"));
     for who in [&ada, &bob] {
         let (id, name) = (who.id.to_string(), who.display_name.clone());

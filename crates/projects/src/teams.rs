@@ -302,7 +302,7 @@ pub fn remove_member(
     )
     .set((
         project_tasks::assignee_id.eq(None::<String>),
-        project_tasks::updated_at.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!("max(updated_at, {now})"))),
+        project_tasks::updated_at.eq(storage::expr::greater_of("updated_at", now)),
         project_tasks::version.eq(project_tasks::version + 1),
     ))
     .execute(conn)?;

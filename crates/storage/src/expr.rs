@@ -53,6 +53,52 @@ impl<ST, DB: diesel::backend::Backend> QueryFragment<DB> for Trusted<ST> {
     }
 }
 
+/// The larger of the integer column `column` and `value`: SQLite's two-argument `max`,
+/// PostgreSQL's `greatest` (e.g. `updated_at = greater_of("updated_at", now)`, so a clock
+/// that stepped back never moves a time backwards).
+pub fn greater_of(column: &'static str, value: i64) -> GreaterOf {
+    GreaterOf { column, value }
+}
+
+/// See [`greater_of`].
+#[derive(Debug, Clone, Copy)]
+pub struct GreaterOf {
+    column: &'static str,
+    value: i64,
+}
+
+impl Expression for GreaterOf {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<QS> AppearsOnTable<QS> for GreaterOf {}
+impl<QS> SelectableExpression<QS> for GreaterOf {}
+
+impl ValidGrouping<()> for GreaterOf {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl QueryId for GreaterOf {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl GreaterOf {
+    fn walk<'b, DB: crate::conn::Dialect>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(match DB::ENGINE {
+            crate::Engine::Sqlite => "max(",
+            crate::Engine::Postgres => "greatest(",
+        });
+        out.push_sql(self.column);
+        out.push_sql(", ");
+        DB::bind_int(&mut out, &self.value)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+crate::fragment_for_every_engine!(GreaterOf);
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;

@@ -66,13 +66,19 @@ pub fn key_columns<F: SqlSortField>(sort: &Sort<F>, id_expr: &'static str) -> Ve
     columns
 }
 
-/// The `ORDER BY` clause (without the keywords) for `columns`.
-pub fn order_clause(columns: &[KeyColumn]) -> String {
-    columns
-        .iter()
-        .map(|c| format!("{} {}", c.expr, if c.descending { "DESC" } else { "ASC" }))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The `ORDER BY` clause (without the keywords) for `columns`. A nullable key sorts its
+/// NULLs first ascending and last descending on both engines (SQLite's order, which
+/// [`KeysetAfter`] follows; PostgreSQL's default is the other way round).
+pub fn order_clause(columns: &[KeyColumn]) -> crate::sql::Sql {
+    let mut clause = crate::sql::sql("");
+    for (i, c) in columns.iter().enumerate() {
+        let separator = if i == 0 { "" } else { ", " };
+        clause = clause.sql(format!("{separator}{} {}", c.expr, if c.descending { "DESC" } else { "ASC" }));
+        if c.nullable {
+            clause = clause.sql_per_engine("", if c.descending { " NULLS LAST" } else { " NULLS FIRST" });
+        }
+    }
+    clause
 }
 
 /// The predicate "row comes strictly after `values`" under `columns`.
@@ -262,11 +268,8 @@ mod tests {
     fn assert_pages_match_full_order(columns: Vec<KeyColumn>) -> Vec<Row> {
         let mut c = setup();
         let order = order_clause(&columns);
-        let all: Vec<Row> = items::table
-            .select((items::id, items::n, items::label))
-            .order(diesel::dsl::sql::<Bool>(&order))
-            .load(&mut c)
-            .unwrap();
+        let all: Vec<Row> =
+            items::table.select((items::id, items::n, items::label)).order(order.clone()).load(&mut c).unwrap();
         for size in 1..=4 {
             let mut seen: Vec<Row> = Vec::new();
             let mut after: Option<Vec<CursorValue>> = None;
@@ -274,7 +277,7 @@ mod tests {
                 let mut q = items::table
                     .select((items::id, items::n, items::label))
                     .into_boxed()
-                    .order(diesel::dsl::sql::<Bool>(&order))
+                    .order(order.clone())
                     .limit(size);
                 if let Some(values) = after.take() {
                     q = q.filter(KeysetAfter::new(columns.clone(), values));
@@ -286,7 +289,7 @@ mod tests {
                 after = page.last().map(|r| key_of(&columns, r));
                 seen.extend(page);
             }
-            assert_eq!(seen, all, "page size {size}, order {order}");
+            assert_eq!(seen, all, "page size {size}, order {columns:?}");
         }
         all
     }

@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn finds_scans_and_sorts() {
-        let db = crate::test_pool();
+        let db = crate::test_pool_sqlite();
         let mut c = db.read().unwrap();
         // The notes indexes lead with the board (`owner_id`), as every notes list does.
         let board = notes::table.filter(notes::owner_id.is_null());

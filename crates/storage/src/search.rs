@@ -628,7 +628,7 @@ mod tests {
     }
 
     fn notes_with(texts: &[&str]) -> crate::TestDb {
-        let db = crate::test_pool();
+        let db = crate::test_pool_sqlite();
         let texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
         db.write(move |c| {
             for (i, text) in texts.iter().enumerate() {

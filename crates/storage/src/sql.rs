@@ -108,6 +108,41 @@ impl Sql {
     }
 }
 
+impl Sql {
+    /// The fragment as a whole statement whose rows are read by column name (a
+    /// `#[derive(QueryableByName)]` struct), like Diesel's `sql_query` but with the
+    /// placeholders and per-engine text of [`Sql`]: the way to write SQL that runs on both
+    /// engines.
+    pub fn untyped(self) -> UntypedQuery {
+        UntypedQuery { sql: self }
+    }
+}
+
+/// A whole statement read by column name: see [`Sql::untyped`].
+#[derive(Debug, Clone)]
+pub struct UntypedQuery {
+    sql: Sql,
+}
+
+impl QueryId for UntypedQuery {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for UntypedQuery {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl UntypedQuery {
+    fn walk<'b, DB: Dialect>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.sql.walk(out)
+    }
+}
+
+crate::fragment_for_every_engine!(UntypedQuery);
+
+impl diesel::RunQueryDsl<crate::DbConn> for UntypedQuery {}
+
 /// A whole statement of trusted text and bound values: see [`Sql::query`].
 #[derive(Debug, Clone)]
 pub struct SqlQuery<ST> {

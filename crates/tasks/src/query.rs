@@ -219,7 +219,9 @@ impl ListTasks {
                 CursorValue::Text(task.due_date.map_or_else(|| undated.to_string(), format_date))
             }
             TaskSort::Status => CursorValue::Int(i64::from(task.status.rank())),
-            TaskSort::Title => CursorValue::Text(task.title.clone()),
+            // The key as both engines compare it: SQLite's NOCASE column, PostgreSQL's
+            // lower(title) (ASCII case folded on both).
+            TaskSort::Title => CursorValue::Text(task.title.to_ascii_lowercase()),
         })
     }
 }

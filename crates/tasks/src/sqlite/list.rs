@@ -172,7 +172,7 @@ pub(crate) fn list_query(
     if let Some(after) = query.after()? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
     }
-    Ok(q.order(sql(order_clause(&columns))).limit(i64::from(query.page.limit) + 1))
+    Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
 }
 
 /// The rows of one page (`limit + 1`), the search (if any) planned and run in the same read
@@ -209,7 +209,7 @@ mod tests {
     /// lead: that path gives the same pages too.
     #[test]
     fn both_plans_give_the_same_pages() {
-        let db = storage::test_pool();
+        let db = storage::test_pool_sqlite();
         let service = super::super::SqliteTasks::new(db.database());
         let user = Board::User(Uuid::now_v7());
         let words = |i: usize| {

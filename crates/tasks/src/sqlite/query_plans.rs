@@ -5,7 +5,6 @@
 
 use core_models::{time, Board};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use storage::plan::{plan_problems, query_plan};
 use storage::DbConn;
 
@@ -52,7 +51,7 @@ const RARE: i64 = 3;
 /// a prefix is expanded to). A connection of it with no read budget (a plan test runs for
 /// longer than a request may).
 fn seeded() -> (storage::TestDb, storage::PooledConn) {
-    let db = storage::test_pool();
+    let db = storage::test_pool_sqlite();
     db.write(|c| {
         diesel::sql_query(format!(
             "WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < {FREQUENT})
@@ -242,29 +241,24 @@ fn the_plan_follows_how_many_rows_the_words_match() {
 
 #[test]
 fn stats_queries_read_counters_by_primary_key() {
-    use super::stats::{overdue_sql, BUCKETS_SQL, BY_STATUS_SQL};
-    let db = storage::test_pool();
+    use super::stats::{buckets_sql, by_status_sql, overdue_sql};
+    let db = storage::test_pool_sqlite();
     let mut conn = db.read().unwrap();
-    let explain = |conn: &mut DbConn, sql: &str| -> Vec<String> {
-        #[derive(QueryableByName)]
-        struct Step {
-            #[diesel(sql_type = Text)]
-            detail: String,
-        }
-        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load::<Step>(conn)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.detail)
-            .collect()
-    };
-    for (sql, search) in [
-        (BY_STATUS_SQL.to_string(), "SEARCH task_counts USING PRIMARY KEY (owner_key=?)"),
-        (overdue_sql(), "SEARCH task_counts USING PRIMARY KEY (owner_key=? AND status=? AND due_key<?)"),
-        (BUCKETS_SQL.to_string(), "SEARCH task_completions USING PRIMARY KEY (owner_key=? AND day>? AND day<?)"),
+    for (name, query, search) in [
+        ("by status", by_status_sql("u"), "SEARCH task_counts USING PRIMARY KEY (owner_key=?)"),
+        (
+            "overdue",
+            overdue_sql("u", "2026-01-01".into()),
+            "SEARCH task_counts USING PRIMARY KEY (owner_key=? AND status=? AND due_key<?)",
+        ),
+        (
+            "buckets",
+            buckets_sql("u", 20_000, 7, 20_070),
+            "SEARCH task_completions USING PRIMARY KEY (owner_key=? AND day>? AND day<?)",
+        ),
     ] {
-        let plan = explain(&mut conn, &sql);
-        assert!(plan.iter().all(|step| !step.contains("tasks ") && !step.starts_with("SCAN")), "{sql}: {plan:?}");
-        assert!(plan.iter().any(|step| step.contains(search)), "{sql} should {search}: {plan:?}");
+        let plan = storage::plan::query_plan(&mut conn, query).unwrap();
+        assert!(plan.iter().all(|step| !step.contains("tasks ") && !step.starts_with("SCAN")), "{name}: {plan:?}");
+        assert!(plan.iter().any(|step| step.contains(search)), "{name} should {search}: {plan:?}");
     }
 }

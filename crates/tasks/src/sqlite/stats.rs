@@ -8,7 +8,8 @@ use storage::DbConn;
 use chrono::NaiveDate;
 use core_models::{AppResult, Board};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
+use storage::sql::{sql, UntypedQuery};
 
 use crate::model::{format_date, TaskStatus};
 use crate::stats::{BucketCount, StatusCounts, TaskStats, TaskStatsQuery};
@@ -30,24 +31,40 @@ struct KeyCount {
 /// Milliseconds in a UTC day: `task_completions` counts per day since the epoch.
 const DAY_MS: i64 = 86_400_000;
 
-/// Tasks per status; binds the owner key.
-pub(crate) const BY_STATUS_SQL: &str =
-    "SELECT status AS key, SUM(n) AS n FROM task_counts WHERE owner_key = ? GROUP BY status";
+// Sums are cast: PostgreSQL's SUM of a BIGINT is a NUMERIC.
 
-/// Completions per bucket: binds are the first day, days per bucket, the owner key, first
-/// day, end day.
-pub(crate) const BUCKETS_SQL: &str = "SELECT (day - ?) / ? AS key, SUM(n) AS n FROM task_completions \
-     WHERE owner_key = ? AND day >= ? AND day < ? GROUP BY key";
+/// Tasks per status of the board `owner`.
+pub(crate) fn by_status_sql(owner: &str) -> UntypedQuery {
+    sql("SELECT CAST(status AS BIGINT) AS key, CAST(SUM(n) AS BIGINT) AS n FROM task_counts WHERE owner_key = ")
+        .bind_text(owner)
+        .sql(" GROUP BY status")
+        .untyped()
+}
 
-/// Open tasks due before the bound date (ranks are constants of the code, not input);
-/// binds the owner key and the date.
-pub(crate) fn overdue_sql() -> String {
+/// Completions per bucket of `days` days from `first` to `end` (days since the epoch).
+pub(crate) fn buckets_sql(owner: &str, first: i64, days: i64, end: i64) -> UntypedQuery {
+    sql("SELECT (day - ")
+        .bind_int(first)
+        .sql(") / ")
+        .bind_int(days)
+        .sql(" AS key, CAST(SUM(n) AS BIGINT) AS n FROM task_completions WHERE owner_key = ")
+        .bind_text(owner)
+        .sql(" AND day >= ")
+        .bind_int(first)
+        .sql(" AND day < ")
+        .bind_int(end)
+        .sql(" GROUP BY 1")
+        .untyped()
+}
+
+/// Open tasks of `owner` due before `date` (ranks are constants of the code, not input).
+pub(crate) fn overdue_sql(owner: &str, date: String) -> UntypedQuery {
     let open: Vec<String> = TaskStatus::OPEN.iter().map(|s| s.rank().to_string()).collect();
-    format!(
-        "SELECT 0 AS key, COALESCE(SUM(n), 0) AS n FROM task_counts \
-         WHERE owner_key = ? AND status IN ({}) AND due_key < ?",
-        open.join(", ")
-    )
+    sql("SELECT CAST(0 AS BIGINT) AS key, CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM task_counts WHERE owner_key = ")
+        .bind_text(owner)
+        .sql(format!(" AND status IN ({}) AND due_key < ", open.join(", ")))
+        .bind_text(date)
+        .untyped()
 }
 
 /// The counters' key of `board`: `coalesce(owner_id, '')`, as the triggers write it.
@@ -60,7 +77,7 @@ pub(crate) fn owner_key(board: Board) -> String {
 /// the board's own, whatever the number of tasks (each counter's key leads with the owner).
 pub(crate) fn stats(conn: &mut DbConn, board: Board, query: &TaskStatsQuery, today: NaiveDate) -> AppResult<TaskStats> {
     let owner = owner_key(board);
-    let per_status: Vec<KeyCount> = diesel::sql_query(BY_STATUS_SQL).bind::<Text, _>(&owner).load(conn)?;
+    let per_status: Vec<KeyCount> = by_status_sql(&owner).load(conn)?;
     let mut by_status = StatusCounts::default();
     for KeyCount { key: rank, n } in per_status {
         match i32::try_from(rank).ok().and_then(TaskStatus::from_rank) {
@@ -72,20 +89,14 @@ pub(crate) fn stats(conn: &mut DbConn, board: Board, query: &TaskStatsQuery, tod
     }
 
     // Open tasks due before today; undated tasks have the stand-in key above every date.
-    let overdue: Vec<KeyCount> =
-        diesel::sql_query(overdue_sql()).bind::<Text, _>(&owner).bind::<Text, _>(format_date(today)).load(conn)?;
+    let overdue: Vec<KeyCount> = overdue_sql(&owner, format_date(today)).load(conn)?;
     let overdue = overdue.first().map_or(0, |row| row.n);
 
     // Buckets are numbered from the first one: a day's bucket is (day - first) / days per
     // bucket. Empty buckets are filled in below: a chart needs every bucket.
     let (start, end) = query.span_millis();
-    let rows: Vec<KeyCount> = diesel::sql_query(BUCKETS_SQL)
-        .bind::<BigInt, _>(start / DAY_MS)
-        .bind::<BigInt, _>(query.bucket_millis() / DAY_MS)
-        .bind::<Text, _>(&owner)
-        .bind::<BigInt, _>(start / DAY_MS)
-        .bind::<BigInt, _>(end / DAY_MS)
-        .load(conn)?;
+    let rows: Vec<KeyCount> =
+        buckets_sql(&owner, start / DAY_MS, query.bucket_millis() / DAY_MS, end / DAY_MS).load(conn)?;
     let per_bucket: HashMap<i64, i64> = rows.into_iter().map(|r| (r.key, r.n)).collect();
     let completed_per_bucket = (0_i64..)
         .zip(query.bucket_starts())
@@ -101,13 +112,14 @@ mod tests {
     use crate::model::{NewTask, TaskChanges};
     use crate::{SqliteTasks, TaskService};
     use core_models::version::IfMatch;
+    use diesel::sql_types::Text;
 
     #[derive(Debug, PartialEq, Eq, QueryableByName)]
     struct Group {
         #[diesel(sql_type = Text)]
         owner_key: String,
-        #[diesel(sql_type = BigInt)]
-        status: i64,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        status: i32,
         #[diesel(sql_type = Text)]
         due_key: String,
         #[diesel(sql_type = BigInt)]
@@ -182,8 +194,8 @@ mod tests {
                 .unwrap();
         assert_eq!(kept_days, completions);
         let negative: Vec<Day> = diesel::sql_query(
-            "SELECT '' AS owner_key, 0 AS day, COUNT(*) AS n FROM task_counts WHERE n < 0 \
-             UNION ALL SELECT '', 1, COUNT(*) FROM task_completions WHERE n < 0",
+            "SELECT '' AS owner_key, CAST(0 AS BIGINT) AS day, COUNT(*) AS n FROM task_counts WHERE n < 0 \
+             UNION ALL SELECT '', CAST(1 AS BIGINT), COUNT(*) FROM task_completions WHERE n < 0",
         )
         .load(&mut conn)
         .unwrap();
