@@ -177,7 +177,11 @@ impl Application {
     /// Opens (and migrates) the database, binds the address and prepares the server.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         crate::cors::check(&settings.cors_origins, settings.cors_credentials).map_err(anyhow::Error::msg)?;
-        let db_config = DbConfig { read_connections: settings.read_connections, ..DbConfig::default() };
+        let db_config = DbConfig {
+            read_connections: settings.read_connections,
+            pool_connections: settings.pool_connections,
+            ..DbConfig::default()
+        };
         // Named with its password hidden; an unusable URL's own error names it.
         let shown =
             storage::DatabaseUrl::parse(&settings.database_url).map_or_else(|_| String::new(), |url| url.display());

@@ -55,9 +55,15 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub token_ttl_days: u32,
 
-    /// Connections in the database read pool.
+    /// SQLite: connections in the database read pool.
     #[arg(long = "read-connections", env = "READ_CONNECTIONS", default_value_t = 8)]
     pub read_connections: u32,
+
+    /// PostgreSQL: connections in the pool (reads and writes; 1 to 1000). A request holds
+    /// at most two, so twice `--blocking-threads` never waits for one.
+    #[arg(long = "pool-connections", env = "POOL_CONNECTIONS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_connections: u32,
 
     /// Seconds a client has to send a request's headers once it connects or starts a
     /// request; slower clients get 408 and are disconnected (1 to 3600).
@@ -111,6 +117,7 @@ impl Settings {
             cors_credentials: false,
             token_ttl_days: accounts::DEFAULT_TOKEN_TTL_DAYS,
             read_connections: 4,
+            pool_connections: 8,
             header_timeout_secs: 5,
             body_timeout_secs: 30,
             keep_alive_secs: 5,
