@@ -83,7 +83,12 @@ pub async fn spawn_app_with(notes_store: NotesStore) -> TestApp {
 
 /// Starts a gateway with the test settings as `configure` changes them.
 pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = storage::TestDatabase::new();
+    spawn_app_on(storage::TestDatabase::new(), configure).await
+}
+
+/// Starts a gateway on `db` (which it keeps) with the test settings as `configure`
+/// changes them.
+pub async fn spawn_app_on(db: storage::TestDatabase, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_tests(db.url());
     configure(&mut settings);
     let app = Application::build(settings).expect("gateway starts");

@@ -5,6 +5,7 @@ mod accounts;
 mod boards;
 mod browser;
 mod conditional;
+mod copy;
 mod cors;
 mod cursors;
 mod every_error;

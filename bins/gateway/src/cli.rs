@@ -21,6 +21,16 @@ enum Command {
         #[arg(long = "database-url", env = "DATABASE_URL", default_value = "data/corkboard.db")]
         database_url: String,
     },
+    /// Copy a SQLite deployment's data into an empty PostgreSQL database (both migrated
+    /// first) and exit. Stop the gateways on the source first: a copy is a snapshot.
+    Copy {
+        /// The SQLite database file to copy from.
+        #[arg(long = "from")]
+        from: String,
+        /// The postgres:// URL of the empty database to copy into.
+        #[arg(long = "to")]
+        to: String,
+    },
     /// Print the OpenAPI document (what `/openapi.json` serves) and exit; no server starts.
     Openapi,
 }
@@ -50,6 +60,15 @@ pub fn run() -> anyhow::Result<()> {
             } else {
                 println!("applied {} migration(s): {}", applied.len(), applied.join(", "));
             }
+            Ok(())
+        }
+        Command::Copy { from, to } => {
+            let shown = storage::DatabaseUrl::parse(&to).map(|u| u.display()).unwrap_or_default();
+            let copied = storage::copy::copy_sqlite_to_postgres(&from, &to)?;
+            for (table, rows) in &copied.tables {
+                log::info!("copied {rows} row(s) of {table}");
+            }
+            println!("copied {} row(s) in {} table(s) from {from} to {shown}", copied.rows(), copied.tables.len());
             Ok(())
         }
         Command::Openapi => {

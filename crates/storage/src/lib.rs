@@ -16,6 +16,7 @@
 
 pub mod budget;
 pub mod conn;
+pub mod copy;
 mod database;
 pub mod expr;
 pub mod keyset;
