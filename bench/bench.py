@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """Load benchmarks of a release gateway with the oha HTTP load generator.
 
-Starts the gateway on a fresh SQLite file, seeds data, then drives each endpoint for
-`--duration` seconds and prints requests/s, p50, p99, errors and the ratio to `/healthz`
-measured in the same run (absolute numbers drift on a shared machine; ratios hold).
+Starts the gateway on a fresh database (a SQLite file, or with `--backend postgres` a
+database of a throwaway PostgreSQL cluster on this machine), seeds data, then drives each
+endpoint for `--duration` seconds and prints requests/s, p50, p99, errors and the ratio to
+`/healthz` measured in the same run (absolute numbers drift on a shared machine; ratios
+hold).
 
     python3 bench/bench.py --gateway target/release/gateway [--duration 10] [--only notes]
+    BENCH_BACKEND=postgres python3 bench/bench.py ...      (or --backend postgres)
+
+The PostgreSQL cluster is `scripts/postgres.sh`'s, with `synchronous_commit` turned back
+on: a commit reaches the operating system before it is acknowledged, as SQLite's WAL with
+`synchronous=NORMAL` does (neither waits for the disk; `fsync` stays off).
 """
 
 import argparse
@@ -205,30 +212,76 @@ SCENARIOS = {
 }
 
 
+# Scenarios that seed with SQL written for SQLite (bench_projects.py, bench_learning.py).
+SQLITE_SEEDED = {"projects", "learning"}
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "postgres.sh")
+
+
+class Postgres:
+    """A throwaway cluster (scripts/postgres.sh) for the run; one database per scenario."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="corkboard-bench-pg.")
+        out = subprocess.run([SCRIPT, "start", self.dir], check=True, capture_output=True, text=True).stdout
+        self.url = out.strip().splitlines()[-1]
+        self.psql("ALTER SYSTEM SET synchronous_commit = on")
+        self.psql("SELECT pg_reload_conf()")
+
+    def psql(self, sql):
+        subprocess.run(["psql", "-qX", self.url, "-c", sql], check=True, capture_output=True)
+
+    def database(self, name):
+        self.psql(f"DROP DATABASE IF EXISTS {name}")
+        self.psql(f"CREATE DATABASE {name}")
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
+    def stop(self):
+        subprocess.run([SCRIPT, "stop", self.dir], check=False, capture_output=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gateway", default="target/release/gateway")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default=os.environ.get("BENCH_BACKEND", "sqlite"))
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append")
     parser.add_argument("--gateway-arg", action="append", default=[], help="extra argument for `gateway serve`")
     args = parser.parse_args()
     EXTRA_ARGS.extend(args.gateway_arg)
-    results = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cores": os.cpu_count(), "scenarios": {}}
+    results = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cores": os.cpu_count(),
+        "backend": args.backend,
+        "scenarios": {},
+    }
     failed = 0
-    for name in args.only or list(SCENARIOS):
-        with tempfile.TemporaryDirectory() as tmp:
-            proc, base = start_gateway(args.gateway, os.path.join(tmp, "bench.db"))
-            GATEWAY_PID[0] = proc.pid
-            try:
+    postgres = Postgres() if args.backend == "postgres" else None
+    try:
+        for name in args.only or list(SCENARIOS):
+            if postgres and name in SQLITE_SEEDED:
+                print(f"\n### {name}: skipped on PostgreSQL (its seed is SQL written for SQLite)")
+                continue
+            print(f"\n## {name} on {args.backend}")
+            with tempfile.TemporaryDirectory() as tmp:
                 db_path = os.path.join(tmp, "bench.db")
-                rows, baseline = SCENARIOS[name](base, args.duration, db_path)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=15)
-        results["scenarios"][name] = {"healthz_rps": baseline, "rows": [{"endpoint": n, "connections": c, **r} for n, c, r in rows]}
-        failed += sum(r["failed"] for _, _, r in rows)
+                url = postgres.database(f"bench_{name}") if postgres else db_path
+                proc, base = start_gateway(args.gateway, url)
+                GATEWAY_PID[0] = proc.pid
+                try:
+                    rows, baseline = SCENARIOS[name](base, args.duration, db_path)
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=15)
+            results["scenarios"][name] = {
+                "healthz_rps": baseline,
+                "rows": [{"endpoint": n, "connections": c, **r} for n, c, r in rows],
+            }
+            failed += sum(r["failed"] for _, _, r in rows)
+    finally:
+        if postgres:
+            postgres.stop()
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    path = os.path.join(RESULTS_DIR, f"bench-{results['date']}.json")
+    path = os.path.join(RESULTS_DIR, f"bench-{args.backend}-{results['date']}.json")
     with open(path, "w") as f:
         json.dump(results, f, indent=2)
     print(f"\nraw results: {path}")
