@@ -1,3 +1,12 @@
+DROP INDEX tasks_anonymous_by_status_created;
+DROP INDEX tasks_anonymous_by_status_due_desc;
+DROP INDEX tasks_anonymous_by_status_due;
+DROP INDEX tasks_anonymous_by_status;
+DROP INDEX tasks_anonymous_by_title;
+DROP INDEX tasks_anonymous_by_due_desc;
+DROP INDEX tasks_anonymous_by_due;
+DROP INDEX tasks_anonymous_by_updated;
+DROP INDEX tasks_anonymous_by_created;
 DROP INDEX notes_by_title;
 CREATE INDEX notes_by_title ON notes (owner_id, title, id);
 DROP INDEX notes_anonymous_by_title_asc;
