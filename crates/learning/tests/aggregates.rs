@@ -6,9 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
-use core_models::Caller;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use learning::{
@@ -91,24 +92,6 @@ fn mismatches(db: &storage::Database) -> Vec<Mismatch> {
     rows.into_iter().filter(|m| m.kept != m.counted).collect()
 }
 
-fn users(db: &storage::TestDb, n: usize) -> Vec<Caller> {
-    let callers: Vec<Caller> = (0..n).map(|i| Caller::new(Uuid::now_v7(), format!("user {i}"))).collect();
-    let rows = callers.clone();
-    db.write(move |c| {
-        for u in &rows {
-            diesel::sql_query("INSERT INTO users VALUES (?, ?, ?, ?, 'h', 0)")
-                .bind::<Text, _>(u.id.to_string())
-                .bind::<Text, _>(format!("{}@x.io", u.id))
-                .bind::<Text, _>(format!("{}@x.io", u.id))
-                .bind::<Text, _>(&u.display_name)
-                .execute(c)?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    callers
-}
-
 const TAGS: [&str; 6] = ["python", "Rust", "sql", "lists", "graphs", "PYTHON"];
 const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
 
@@ -116,7 +99,7 @@ const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
 fn aggregates_match_direct_counts_after_a_random_mix() {
     let db = storage::test_pool();
     let service = SqliteLearning::new(db.database());
-    let people = users(&db, 6);
+    let people = common::users(&db, 6);
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     // (challenge id, author index)
     let mut challenges: Vec<(Uuid, usize)> = Vec::new();
