@@ -452,8 +452,8 @@ macro_rules! shaped {
 
 /// Runs (or explains) the page query of `query` walking `driver`. A logged-in viewer's
 /// completion and rating come in the same query (LEFT JOINs on their unique keys, see
-/// [`with_viewer!`]), so a page is one query whatever its size; an anonymous browse joins
-/// nothing.
+/// [`with_viewer!`]), so a page is one query whatever its size; an anonymous browse, and
+/// one of what the caller has not completed, joins nothing.
 pub(crate) fn run_challenges(
     conn: &mut DbConn,
     query: &ListChallenges,
@@ -464,12 +464,20 @@ pub(crate) fn run_challenges(
         return Ok(Output::Rows(vec![]));
     };
     let author = users::table.on(users::id.eq(challenges::author_id));
+    // Whose completion and rating to join. `completed=false` shows only challenges the
+    // caller has not completed, so no row has their completion, nor their rating (a
+    // rating needs a completion: `completions::rate` refuses one without it and
+    // `completions::undo` takes it along): `me` is empty on every row without a probe.
+    let joined = match query.filter.completed {
+        Some((_, false)) => None,
+        _ => query.viewer,
+    };
     match driver {
         Driver::Tag(_) => with_viewer!(
             challenge_tags::table
                 .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
                 .inner_join(author),
-            query.viewer,
+            joined,
             |base| exec(conn, shaped!(base.into_boxed(), page), explain)
         ),
         Driver::Completed => {
@@ -485,7 +493,7 @@ pub(crate) fn run_challenges(
             exec(conn, shaped!(base, page), explain)
         }
         Driver::Topic | Driver::Level(_) | Driver::Search | Driver::All => {
-            with_viewer!(challenges::table.inner_join(author), query.viewer, |base| exec(
+            with_viewer!(challenges::table.inner_join(author), joined, |base| exec(
                 conn,
                 shaped!(base.into_boxed(), page),
                 explain
@@ -754,11 +762,28 @@ mod query_plans {
                         if let Some(index) = index {
                             assert!(plan.iter().any(|s| s.contains(&index)), "walks {index}: {context}");
                         }
-                        if viewer.is_none() {
-                            // Anonymous: nobody's completion or rating is read.
+                        let not_completed = pairs.iter().any(|(k, v)| *k == "completed" && *v == "false");
+                        if viewer.is_none() || not_completed {
+                            // Anonymous: nobody's completion or rating is read. Not
+                            // completed: none of the caller's can be on a shown row, so
+                            // only the walk's `NOT EXISTS` probe reads completions.
+                            assert!(!plan.iter().any(|s| s.contains("ratings")), "no rating is joined: {context}");
                             assert!(
-                                !plan.iter().any(|s| s.contains("ratings") || s.contains("completions")),
-                                "an anonymous browse joins nothing of a caller: {context}"
+                                !plan
+                                    .iter()
+                                    .any(|s| s.contains("SEARCH completions") || s.contains("SCAN completions")),
+                                "no completion is joined: {context}"
+                            );
+                        }
+                        if viewer.is_none() {
+                            continue;
+                        }
+                        if not_completed {
+                            assert!(
+                                plan.iter().any(|s| s.starts_with("SEARCH mine")
+                                    && s.contains("completions")
+                                    && s.contains("user_id=? AND challenge_id=?")),
+                                "completed=false probes the completions key: {context}"
                             );
                             continue;
                         }
@@ -776,13 +801,6 @@ mod query_plans {
                                         && s.contains("user_id=? AND challenge_id=?")),
                             "the viewer's completion is joined by its key: {context}"
                         );
-                        if pairs.iter().any(|(k, v)| *k == "completed" && *v == "false") {
-                            assert!(
-                                plan.iter()
-                                    .any(|s| s.contains("completions") && s.contains("user_id=? AND challenge_id=?")),
-                                "completed=false probes the completions key: {context}"
-                            );
-                        }
                     }
                 }
             }
