@@ -34,7 +34,7 @@ use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::challenges::{rating_key, viewed, viewer_key, with_viewer, ChallengeRow, ViewedRow};
+use crate::challenges::{rating_key, viewed, with_viewer, ChallengeRow, ViewedRow};
 use crate::model::{normalize_tag, Challenge, Difficulty, LearningPath, TOPIC_MAX};
 use crate::paths::PathRow;
 
@@ -461,9 +461,10 @@ macro_rules! shaped {
     }};
 }
 
-/// Runs (or explains) the page query of `query` walking `driver`. The viewer's
-/// completion and rating come in the same query (LEFT JOINs on their unique keys), so a
-/// page is one query whatever its size.
+/// Runs (or explains) the page query of `query` walking `driver`. A logged-in viewer's
+/// completion and rating come in the same query (LEFT JOINs on their unique keys, see
+/// [`with_viewer!`]), so a page is one query whatever its size; an anonymous browse, and
+/// one of what the caller has not completed, joins nothing.
 pub(crate) fn run_challenges(
     conn: &mut DbConn,
     query: &ListChallenges,
@@ -474,20 +475,26 @@ pub(crate) fn run_challenges(
         return Ok(Output::Rows(vec![]));
     };
     let author = users::table.on(users::id.eq(challenges::author_id));
-    let viewer = viewer_key(query.viewer);
+    // Whose completion and rating to join. `completed=false` shows only challenges the
+    // caller has not completed, so no row has their completion, nor their rating (a
+    // rating needs a completion: `completions::rate` refuses one without it and
+    // `completions::undo` takes it along): `me` is empty on every row without a probe.
+    let joined = match query.filter.completed {
+        Some((_, false)) => None,
+        _ => query.viewer,
+    };
     match driver {
-        Driver::Tag(_) => {
-            let base = with_viewer!(
-                challenge_tags::table
-                    .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
-                    .inner_join(author),
-                viewer
-            )
-            .into_boxed();
-            exec(conn, shaped!(base, page), explain)
-        }
+        Driver::Tag(_) => with_viewer!(
+            challenge_tags::table
+                .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
+                .inner_join(author),
+            joined,
+            |base| exec(conn, shaped!(base.into_boxed(), page), explain)
+        ),
         Driver::Completed => {
-            // The walked completions are the caller's own: only the rating is joined.
+            // The walked completions are the caller's own (`completed=true` needs a
+            // login): only the rating is joined.
+            let viewer = query.viewer.map(|v| v.to_string()).unwrap_or_default();
             let base = completions::table
                 .inner_join(challenges::table.on(challenges::id.eq(completions::challenge_id)))
                 .inner_join(author)
@@ -497,8 +504,11 @@ pub(crate) fn run_challenges(
             exec(conn, shaped!(base, page), explain)
         }
         Driver::Topic | Driver::Level(_) | Driver::Search | Driver::All => {
-            let base = with_viewer!(challenges::table.inner_join(author), viewer).into_boxed();
-            exec(conn, shaped!(base, page), explain)
+            with_viewer!(challenges::table.inner_join(author), joined, |base| exec(
+                conn,
+                shaped!(base.into_boxed(), page),
+                explain
+            ))
         }
     }
 }
@@ -720,19 +730,26 @@ mod query_plans {
         for field in ChallengeSort::ALL {
             for sort in [field.name().to_string(), format!("-{}", field.name())] {
                 for pairs in &filters {
-                    for deep in [false, true] {
-                        let mut query = ListChallenges::parse(params(pairs, &sort), Some(me)).unwrap();
+                    // `completed` needs a login; every other filter is planned for an
+                    // anonymous browse too.
+                    let viewers: &[Option<Uuid>] =
+                        if pairs.iter().any(|(k, _)| *k == "completed") { &[Some(me)] } else { &[Some(me), None] };
+                    for (deep, &viewer) in [false, true].into_iter().flat_map(|d| viewers.iter().map(move |v| (d, v))) {
+                        let mut query = ListChallenges::parse(params(pairs, &sort), viewer).unwrap();
                         if deep {
                             let cursor = cursor_for(&query);
                             let mut p = params(pairs, &sort);
                             p.cursor = Some(cursor);
-                            query = ListChallenges::parse(p, Some(me)).unwrap();
+                            query = ListChallenges::parse(p, viewer).unwrap();
                         }
                         let driver = static_driver(&query);
                         let Output::Plan(plan) = run_challenges(&mut conn, &query, &driver, true).unwrap() else {
                             panic!("no plan")
                         };
-                        let context = format!("sort={sort} {pairs:?} deep={deep} {driver:?}: {plan:#?}");
+                        let context = format!(
+                            "sort={sort} {pairs:?} deep={deep} {driver:?} logged in={}: {plan:#?}",
+                            viewer.is_some()
+                        );
                         for table in ["challenges", "challenge_tags", "completions"] {
                             let scans: Vec<&String> = plan_problems(&plan, table)
                                 .into_iter()
@@ -758,6 +775,31 @@ mod query_plans {
                         if let Some(index) = index {
                             assert!(plan.iter().any(|s| s.contains(&index)), "walks {index}: {context}");
                         }
+                        let not_completed = pairs.iter().any(|(k, v)| *k == "completed" && *v == "false");
+                        if viewer.is_none() || not_completed {
+                            // Anonymous: nobody's completion or rating is read. Not
+                            // completed: none of the caller's can be on a shown row, so
+                            // only the walk's `NOT EXISTS` probe reads completions.
+                            assert!(!plan.iter().any(|s| s.contains("ratings")), "no rating is joined: {context}");
+                            assert!(
+                                !plan
+                                    .iter()
+                                    .any(|s| s.contains("SEARCH completions") || s.contains("SCAN completions")),
+                                "no completion is joined: {context}"
+                            );
+                        }
+                        if viewer.is_none() {
+                            continue;
+                        }
+                        if not_completed {
+                            assert!(
+                                plan.iter().any(|s| s.starts_with("SEARCH mine")
+                                    && s.contains("completions")
+                                    && s.contains("user_id=? AND challenge_id=?")),
+                                "completed=false probes the completions key: {context}"
+                            );
+                            continue;
+                        }
                         // The viewer's rating: a probe of its primary key per row.
                         assert!(
                             plan.iter().any(|s| s.contains("ratings") && s.contains("challenge_id=? AND user_id=?")),
@@ -772,13 +814,6 @@ mod query_plans {
                                         && s.contains("user_id=? AND challenge_id=?")),
                             "the viewer's completion is joined by its key: {context}"
                         );
-                        if pairs.iter().any(|(k, v)| *k == "completed" && *v == "false") {
-                            assert!(
-                                plan.iter()
-                                    .any(|s| s.contains("completions") && s.contains("user_id=? AND challenge_id=?")),
-                                "completed=false probes the completions key: {context}"
-                            );
-                        }
                     }
                 }
             }

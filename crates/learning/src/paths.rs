@@ -9,7 +9,7 @@ use storage::schema::{challenges, enrollments, learning_paths, path_challenges, 
 use storage::DbConn;
 use uuid::Uuid;
 
-use crate::challenges::{viewed, viewer_key, with_viewer, ViewedRow};
+use crate::challenges::{viewed, with_viewer, ViewedRow};
 use crate::model::{Enrollment, LearningPath, NewPath, PathChallenges, PathChanges, PathDetail, Put, ValidPathChanges};
 
 /// A path row with its author's name.
@@ -70,9 +70,9 @@ pub fn detail(conn: &mut DbConn, path_id: Uuid, viewer: Option<Uuid>) -> AppResu
             .inner_join(users::table.on(users::id.eq(challenges::author_id)))
             .filter(path_challenges::path_id.eq(path_id.to_string()))
             .order(path_challenges::position.asc()),
-        viewer_key(viewer)
-    )
-    .load(conn)?;
+        viewer,
+        |q| q.load(conn)
+    )?;
     let challenges = rows.into_iter().map(|row| viewed(row, viewer)).collect::<AppResult<Vec<_>>>()?;
     Ok(PathDetail { path, challenges })
 }

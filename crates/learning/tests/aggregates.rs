@@ -6,9 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
-use core_models::Caller;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use learning::{
@@ -97,29 +98,6 @@ fn mismatches(db: &storage::Database) -> Vec<Mismatch> {
     rows.into_iter().filter(|m| m.kept != m.counted).collect()
 }
 
-fn users(db: &storage::TestDb, n: usize) -> Vec<Caller> {
-    let callers: Vec<Caller> = (0..n).map(|i| Caller::new(Uuid::now_v7(), format!("user {i}"))).collect();
-    let rows = callers.clone();
-    db.write(move |c| {
-        for u in &rows {
-            storage::sql::sql("INSERT INTO users VALUES (")
-                .bind_text(u.id.to_string())
-                .sql(", ")
-                .bind_text(format!("{}@x.io", u.id))
-                .sql(", ")
-                .bind_text(format!("{}@x.io", u.id))
-                .sql(", ")
-                .bind_text(u.display_name.clone())
-                .sql(", 'h', 0)")
-                .untyped()
-                .execute(c)?;
-        }
-        Ok(())
-    })
-    .unwrap();
-    callers
-}
-
 const TAGS: [&str; 6] = ["python", "Rust", "sql", "lists", "graphs", "PYTHON"];
 const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
 
@@ -127,7 +105,7 @@ const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
 fn aggregates_match_direct_counts_after_a_random_mix() {
     let db = storage::test_pool();
     let service = SqliteLearning::new(db.database());
-    let people = users(&db, 6);
+    let people = common::users(&db, 6);
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     // (challenge id, author index)
     let mut challenges: Vec<(Uuid, usize)> = Vec::new();
