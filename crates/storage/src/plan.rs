@@ -12,56 +12,45 @@ use diesel::sql_types::{Integer, Text};
 
 use crate::{Backend, DbConn};
 
-/// `EXPLAIN QUERY PLAN <query>`, with the query's own bind parameters.
-struct ExplainPlan<Q>(Q);
+/// `<prefix> <query>` with the query's own bind parameters, read as rows of `ST`:
+/// SQLite's `EXPLAIN QUERY PLAN` or PostgreSQL's `EXPLAIN`.
+struct Explain<Q, ST> {
+    prefix: &'static str,
+    query: Q,
+    row: std::marker::PhantomData<ST>,
+}
 
-impl<Q: QueryFragment<Backend>> QueryFragment<Backend> for ExplainPlan<Q> {
+impl<Q: QueryFragment<Backend>, ST> QueryFragment<Backend> for Explain<Q, ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> QueryResult<()> {
-        out.push_sql("EXPLAIN QUERY PLAN ");
-        self.0.walk_ast(out.reborrow())
+        out.push_sql(self.prefix);
+        self.query.walk_ast(out.reborrow())
     }
 }
 
-impl<Q> QueryId for ExplainPlan<Q> {
+impl<Q, ST> QueryId for Explain<Q, ST> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl<Q> Query for ExplainPlan<Q> {
-    /// id, parent, notused, detail.
-    type SqlType = (Integer, Integer, Integer, Text);
+impl<Q, ST: diesel::sql_types::SqlType + diesel::query_builder::QueryId> Query for Explain<Q, ST> {
+    type SqlType = ST;
 }
 
-impl<Q> RunQueryDsl<DbConn> for ExplainPlan<Q> {}
+impl<Q, ST> RunQueryDsl<DbConn> for Explain<Q, ST> {}
 
-/// PostgreSQL's `EXPLAIN <query>` (text format, one line per row).
-struct ExplainPg<Q>(Q);
-
-impl<Q: QueryFragment<Backend>> QueryFragment<Backend> for ExplainPg<Q> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Backend>) -> QueryResult<()> {
-        out.push_sql("EXPLAIN ");
-        self.0.walk_ast(out.reborrow())
-    }
+fn explain<Q, ST>(prefix: &'static str, query: Q) -> Explain<Q, ST> {
+    Explain { prefix, query, row: std::marker::PhantomData }
 }
-
-impl<Q> QueryId for ExplainPg<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q> Query for ExplainPg<Q> {
-    type SqlType = Text;
-}
-
-impl<Q> RunQueryDsl<DbConn> for ExplainPg<Q> {}
 
 /// The steps of the plan for `query`, in order: SQLite's `detail` column, or PostgreSQL's
 /// plan lines.
 pub fn query_plan<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> QueryResult<Vec<String>> {
     if conn.engine() == crate::Engine::Postgres {
-        return ExplainPg(query).load(conn);
+        return explain::<_, Text>("EXPLAIN ", query).load(conn);
     }
-    let rows: Vec<(i32, i32, i32, String)> = ExplainPlan(query).load(conn)?;
+    // id, parent, notused, detail.
+    let rows: Vec<(i32, i32, i32, String)> =
+        explain::<_, (Integer, Integer, Integer, Text)>("EXPLAIN QUERY PLAN ", query).load(conn)?;
     Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
 }
 

@@ -131,8 +131,13 @@ pub struct FullText {
 impl FullText {
     /// The table the index belongs to, e.g. `tasks`.
     pub fn table(&self) -> &'static str {
-        self.seq.split_once('.').map_or(self.seq, |(table, _)| table)
+        table_of(self.seq)
     }
+}
+
+/// The table of a qualified column, `tasks` of `tasks.seq`.
+fn table_of(column: &'static str) -> &'static str {
+    column.split_once('.').map_or(column, |(table, _)| table)
 }
 
 /// The filter "`table`'s `search` column matches every word of `terms`" on PostgreSQL,
@@ -560,8 +565,7 @@ pub fn matching(seq: &'static str, fts: &'static str, terms: &[String], lead: bo
     let sqlite = sql(format!("({plus}{seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
         .bind_text(expr)
         .sql(format!(" AND {budget}(rowid)) AND {budget}({seq}))"));
-    let table = seq.split_once('.').map_or(seq, |(table, _)| table);
-    Some(sql("").only_on(Engine::Sqlite, sqlite).only_on(Engine::Postgres, postgres_match(table, terms)))
+    Some(sql("").only_on(Engine::Sqlite, sqlite).only_on(Engine::Postgres, postgres_match(table_of(seq), terms)))
 }
 
 #[cfg(test)]

@@ -196,6 +196,13 @@ impl Deref for TestDb {
 }
 
 impl TestDb {
+    /// Opens (and migrates) the database at `place`, which lives as long as the handle.
+    #[allow(clippy::expect_used)]
+    fn open(place: TestDatabase, config: &DbConfig) -> Self {
+        let db = Database::open_with(place.url(), config).expect("open test database");
+        TestDb { db, _place: place }
+    }
+
     /// A clone of the database handle (the database lives as long as `self`).
     pub fn database(&self) -> Database {
         self.db.clone()
@@ -211,11 +218,8 @@ pub fn test_pool() -> TestDb {
 ///
 /// # Panics
 /// When the database cannot be opened: a broken test environment.
-#[allow(clippy::expect_used)]
 pub fn test_pool_with(config: &DbConfig) -> TestDb {
-    let place = TestDatabase::new();
-    let db = Database::open_with(place.url(), config).expect("open test database");
-    TestDb { db, _place: place }
+    TestDb::open(TestDatabase::new(), config)
 }
 
 /// A fresh SQLite database whatever the environment says (for tests of SQLite itself).
@@ -227,11 +231,8 @@ pub fn test_pool_sqlite() -> TestDb {
 ///
 /// # Panics
 /// When the database cannot be opened.
-#[allow(clippy::expect_used)]
 pub fn test_pool_sqlite_with(config: &DbConfig) -> TestDb {
-    let place = TestDatabase::sqlite();
-    let db = Database::open_with(place.url(), config).expect("open test database");
-    TestDb { db, _place: place }
+    TestDb::open(TestDatabase::sqlite(), config)
 }
 
 fn test_config() -> DbConfig {
