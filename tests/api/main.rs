@@ -10,6 +10,7 @@ mod cors;
 mod cursors;
 mod every_error;
 mod helpers;
+mod idempotency;
 mod input;
 mod learning;
 mod learning_own;

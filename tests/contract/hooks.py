@@ -55,6 +55,11 @@ once: `title,-title` is refused with 422, rightly, and the document's pattern ca
 "no field twice". A positive case keeps the first key of each field. (Comma-list filters
 are arrays of their enum with `style: form, explode: false`; Schemathesis joins them with
 commas itself, and repeats are fine: the server takes `status=todo,todo`.)
+
+7. Idempotency keys. An `Idempotency-Key` names one request: the same key sent again with
+another body or path is refused with 422 naming it, rightly, and a fuzzer reuses short
+made-up keys across operations. A positive case gets a fresh key of its own (a UUID);
+negative cases keep theirs, so malformed keys are still refused.
 """
 
 import datetime
@@ -63,6 +68,7 @@ import os
 import re
 import threading
 import urllib.request
+import uuid
 from collections.abc import MutableMapping
 
 import schemathesis
@@ -205,6 +211,8 @@ def before_call(context, case, kwargs):
     if isinstance(case.headers, MutableMapping):
         for name in [n for n in case.headers if n.lower() == "last-event-id"]:
             del case.headers[name]
+        for name in [n for n in case.headers if n.lower() == "idempotency-key"]:
+            case.headers[name] = str(uuid.uuid4())
     if isinstance(case.query, MutableMapping):
         if isinstance(case.query.get("sort"), str):
             case.query["sort"] = one_key_per_field(case.query["sort"])

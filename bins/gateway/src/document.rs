@@ -29,6 +29,7 @@ pub fn complete(mut openapi: OpenApi) -> anyhow::Result<OpenApi> {
     crate::head::document_head(&mut openapi);
     let mut doc = serde_json::to_value(&openapi)?;
     require_response_fields(&mut doc);
+    crate::idempotency::document(&mut doc);
     Ok(serde_json::from_value(doc)?)
 }
 

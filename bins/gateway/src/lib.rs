@@ -13,6 +13,7 @@ mod fallback;
 mod fd_budget;
 mod head;
 mod health;
+pub mod idempotency;
 mod protocol_limits;
 pub mod protocol_log;
 mod query_params;

@@ -227,6 +227,8 @@ impl Application {
                 }))
                 .wrap(from_fn(head::head_as_get))
                 .wrap(from_fn(refuse_unknown_parameters))
+                // Inside authentication: keys are the caller's.
+                .wrap(from_fn(crate::idempotency::guard))
                 // Inside everything that shapes or logs responses: every route and the
                 // fallback see the caller (or a 401 for a bad credential).
                 .wrap(from_fn({

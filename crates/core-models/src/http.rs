@@ -93,7 +93,9 @@ where
 {
     // Log lines written on the blocking thread still name the request.
     let id = request_id::current();
-    match web::block(move || request_id::sync_scope(id, f)).await {
+    // So does the request's idempotency claim: its write marks the key as written.
+    let claim = crate::idempotency::current();
+    match web::block(move || request_id::sync_scope(id, || crate::idempotency::sync_scope(claim, f))).await {
         Ok(result) => result,
         Err(e) => Err(AppError::Internal(anyhow::anyhow!("blocking task failed: {e}"))),
     }
@@ -344,42 +346,50 @@ impl<T: DeserializeOwned + BodyRules + 'static> FromRequest for Json<T> {
             ));
             return futures_util::future::ready(Err(err.into())).boxed_local();
         }
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let timeout = req.app_data::<BodyTimeout>().copied().unwrap_or_default().0;
-        let mut payload = payload.take();
+        let read = read_body(req, payload);
         async move {
-            let too_large = || AppError::PayloadTooLarge(format!("the body exceeds the limit of {BODY_LIMIT} bytes"));
-            if declared.is_some_and(|n| n > BODY_LIMIT) {
-                return Err(too_large().into());
-            }
-            let read = async {
-                let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0));
-                while let Some(chunk) = payload.next().await {
-                    let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
-                    if body.len() + chunk.len() > BODY_LIMIT {
-                        return Err(too_large());
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body)
-            };
-            // A deadline for the whole body, not per chunk: a client trickling one byte at a
-            // time must not hold the request open either.
-            let body = match actix_web::rt::time::timeout(timeout, read).await {
-                Ok(body) => body?,
-                Err(_) => {
-                    let secs = timeout.as_secs_f64();
-                    return Err(AppError::RequestTimeout(format!("the body did not arrive within {secs} s")).into());
-                }
-            };
+            let body = read.await?;
             Ok(Json(parse_json(&body)?))
         }
         .boxed_local()
     }
+}
+
+/// Reads a request body whole: 413 past [`BODY_LIMIT`] (checked while reading, so an
+/// oversize body is never buffered whole), 408 when it does not arrive within the app's
+/// [`BodyTimeout`], 400 when the connection breaks.
+pub fn read_body(req: &HttpRequest, payload: &mut Payload) -> LocalBoxFuture<'static, AppResult<web::Bytes>> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let timeout = req.app_data::<BodyTimeout>().copied().unwrap_or_default().0;
+    let mut payload = payload.take();
+    async move {
+        let too_large = || AppError::PayloadTooLarge(format!("the body exceeds the limit of {BODY_LIMIT} bytes"));
+        if declared.is_some_and(|n| n > BODY_LIMIT) {
+            return Err(too_large());
+        }
+        let read = async {
+            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(BODY_LIMIT));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::BadRequest(format!("the body could not be read: {e}")))?;
+                if body.len() + chunk.len() > BODY_LIMIT {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body.freeze())
+        };
+        // A deadline for the whole body, not per chunk: a client trickling one byte at a
+        // time must not hold the request open either.
+        match actix_web::rt::time::timeout(timeout, read).await {
+            Ok(body) => body,
+            Err(_) => {
+                let secs = timeout.as_secs_f64();
+                Err(AppError::RequestTimeout(format!("the body did not arrive within {secs} s")))
+            }
+        }
+    }
+    .boxed_local()
 }
 
 /// The charset a request declares for its body when that is not UTF-8 (JSON is UTF-8 by

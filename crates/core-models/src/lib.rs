@@ -33,6 +33,7 @@ pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod id;
+pub mod idempotency;
 
 /// Base path of every API route; `Location` headers are built from it.
 pub const API_BASE: &str = "/api/v1";

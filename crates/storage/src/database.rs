@@ -186,11 +186,25 @@ impl Database {
     ///
     /// Inside `f`, call functions that take the connection (`&mut DbConn`), never `write`
     /// again: a nested write fails at once.
+    ///
+    /// Called for a request that holds an `Idempotency-Key` (its claim is current), the
+    /// write also marks the key as written, or fails when the claim was taken over.
     pub fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnMut(&mut DbConn) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        // A write done for a request that holds an idempotency key marks the key as
+        // written in the same transaction (see `crate::idempotency`).
+        let claim = core_models::idempotency::current();
+        let mut f = f;
+        let f = move |conn: &mut DbConn| {
+            let out = f(conn)?;
+            if let Some(claim) = &claim {
+                crate::idempotency::mark_written(conn, claim)?;
+            }
+            Ok(out)
+        };
         match &self.0 {
             Backend::Sqlite(db) => db.write(f),
             Backend::Postgres(db) => db.write(f),

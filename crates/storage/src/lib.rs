@@ -19,6 +19,7 @@ pub mod conn;
 pub mod copy;
 mod database;
 pub mod expr;
+pub mod idempotency;
 pub mod keyset;
 pub mod plan;
 pub mod postgres;

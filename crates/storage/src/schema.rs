@@ -64,6 +64,27 @@ diesel::table! {
     }
 }
 
+// -- idempotency keys (API section 1) --
+
+diesel::table! {
+    /// `Idempotency-Key`s of POSTs with the response each got, per caller (`scope`: the
+    /// user id, '' for the anonymous board), for 24 hours; see `crate::idempotency`.
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        claim -> Text,
+        written -> Bool,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> BigInt,
+        claimed_at -> BigInt,
+    }
+}
+
 // -- accounts (users, tokens) --
 
 diesel::table! {

@@ -696,8 +696,8 @@ mod tests {
     #[test]
     fn schema_matches_migrations() {
         use crate::schema::{
-            activity, notes, project_tasks, projects, task_comments, task_completions, task_counts, tasks,
-            team_invites, team_members, teams, tokens, users,
+            activity, idempotency_keys, notes, project_tasks, projects, task_comments, task_completions, task_counts,
+            tasks, team_invites, team_members, teams, tokens, users,
         };
         let db = test_pool();
         let mut c = db.read().unwrap();
@@ -715,5 +715,6 @@ mod tests {
         projects::table.select(projects::all_columns).execute(&mut c).unwrap();
         project_tasks::table.select(project_tasks::all_columns).execute(&mut c).unwrap();
         task_comments::table.select(task_comments::all_columns).execute(&mut c).unwrap();
+        idempotency_keys::table.select(idempotency_keys::all_columns).execute(&mut c).unwrap();
     }
 }

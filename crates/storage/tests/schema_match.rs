@@ -249,6 +249,7 @@ fn declared_schema() -> DeclaredSchema {
         ratings,
         challenge_comments,
         completion_feedback,
+        idempotency_keys,
     )
 }
 
