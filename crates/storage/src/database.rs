@@ -211,6 +211,16 @@ impl Database {
         }
     }
 
+    /// Tests only: on PostgreSQL, every write runs `pause` after its work and before its
+    /// commit (`None` removes it), so a test can hold two transactions open at once; see
+    /// [`crate::testing::Interleaving`]. Nothing on SQLite, where writes never overlap.
+    #[doc(hidden)]
+    pub fn pause_before_commit(&self, pause: Option<crate::postgres::BeforeCommit>) {
+        if let Backend::Postgres(db) = &self.0 {
+            db.set_before_commit(pause);
+        }
+    }
+
     /// Whether the database answers a query (for `/readyz`).
     pub fn ping(&self) -> AppResult<()> {
         match &self.0 {

@@ -35,6 +35,8 @@ pub mod writer;
 pub use conn::{Backend, DbConn, Engine};
 pub use database::{migrate_url, Database, DbConfig, PooledConn, MIGRATIONS, MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 pub use slots::SearchConn;
-pub use testing::{test_pool, test_pool_sqlite, test_pool_sqlite_with, test_pool_with, TestDatabase, TestDb};
+pub use testing::{
+    at_once, test_pool, test_pool_sqlite, test_pool_sqlite_with, test_pool_with, Interleaving, TestDatabase, TestDb,
+};
 pub use url::DatabaseUrl;
 pub use writer::{after_commit, after_commit_ordered, in_write};

@@ -91,7 +91,13 @@ pub(crate) struct PgDb {
     order: Arc<[Mutex<()>; ORDER_LOCKS]>,
     /// Held by a write while it runs again after losing to a concurrent one.
     rerun: Arc<Mutex<()>>,
+    /// Tests only: run by every write between its work and its commit
+    /// (see [`crate::testing::Interleaving`]).
+    before_commit: Arc<std::sync::RwLock<Option<BeforeCommit>>>,
 }
+
+/// Work a test runs in a write just before its commit.
+pub type BeforeCommit = Arc<dyn Fn() + Send + Sync>;
 
 impl std::fmt::Debug for PgDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -128,6 +134,7 @@ impl PgDb {
             search_slots: Arc::new(Slots::new(config.search_slots, config.acquire_timeout)),
             order: Arc::new(std::array::from_fn(|_| Mutex::new(()))),
             rerun: Arc::new(Mutex::new(())),
+            before_commit: Arc::default(),
         })
     }
 
@@ -212,6 +219,10 @@ impl PgDb {
                 return Err(e);
             }
         };
+        let pause = self.before_commit.read().ok().and_then(|pause| pause.clone());
+        if let Some(pause) = pause {
+            pause();
+        }
         let hooks = scope.take_hooks();
         let held = self.order_locks(&hooks);
         Tm::commit_transaction(conn)?;
@@ -230,6 +241,13 @@ impl PgDb {
         slots.sort_unstable();
         slots.dedup();
         slots.into_iter().map(|i| self.order[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)).collect()
+    }
+
+    /// Tests only: sets (or with `None` removes) what every write runs before its commit.
+    pub(crate) fn set_before_commit(&self, pause: Option<BeforeCommit>) {
+        if let Ok(mut slot) = self.before_commit.write() {
+            *slot = pause;
+        }
     }
 
     /// Whether the database answers a query.

@@ -238,3 +238,102 @@ pub fn test_pool_sqlite_with(config: &DbConfig) -> TestDb {
 fn test_config() -> DbConfig {
     DbConfig { read_connections: 4, pool_connections: 4, ..DbConfig::default() }
 }
+
+/// Holds concurrent PostgreSQL writes open so that they overlap, for tests of the rules a
+/// single writer used to guarantee (issue 16, point 4): while installed, a write of `db`
+/// that has done its work waits before its commit until `writers` writes have done theirs,
+/// or until another write of the database waits for a lock (it needs what this one holds:
+/// waiting longer would deadlock; the database decides between them at the commit). So
+/// every write has read what it checks before any commits: the interleaving that breaks a
+/// rule under weaker isolation, made deterministic instead of left to chance.
+///
+/// Nothing on SQLite, where one thread commits every write.
+#[derive(Debug)]
+pub struct Interleaving {
+    db: Database,
+    writers: usize,
+    arrived: Mutex<usize>,
+}
+
+impl Interleaving {
+    /// Installs the pause on `db` for `writers` overlapping writes; removed on drop.
+    pub fn install(db: &Database, writers: usize) -> std::sync::Arc<Self> {
+        let this = std::sync::Arc::new(Interleaving { db: db.clone(), writers, arrived: Mutex::new(0) });
+        let pausing = std::sync::Arc::downgrade(&this);
+        db.pause_before_commit(Some(std::sync::Arc::new(move || {
+            if let Some(this) = pausing.upgrade() {
+                this.pause();
+            }
+        })));
+        this
+    }
+
+    /// How many writes have reached their commit so far (retries included).
+    pub fn arrivals(&self) -> usize {
+        self.arrived.lock().map_or(0, |n| *n)
+    }
+
+    fn pause(&self) {
+        if let Ok(mut n) = self.arrived.lock() {
+            *n += 1;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.arrivals() < self.writers && !self.someone_waits_for_a_lock() {
+            assert!(std::time::Instant::now() < deadline, "the interleaved writes never met");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    fn someone_waits_for_a_lock(&self) -> bool {
+        let Ok(mut conn) = self.db.read() else { return false };
+        crate::sql::sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .query::<diesel::sql_types::BigInt>()
+        .get_result::<i64>(&mut *conn)
+        .is_ok_and(|n| n > 0)
+    }
+}
+
+/// Users named `names` in the `users` table (for services' tests; no password works), as
+/// callers.
+///
+/// # Panics
+/// When the rows cannot be written: a broken test database.
+pub fn users(db: &Database, names: &[String]) -> Vec<core_models::Caller> {
+    let callers: Vec<core_models::Caller> =
+        names.iter().map(|n| core_models::Caller::new(uuid::Uuid::now_v7(), n.clone())).collect();
+    let rows = callers.clone();
+    db.write(move |c| {
+        for u in &rows {
+            crate::sql::sql("INSERT INTO users VALUES (")
+                .bind_text(u.id.to_string())
+                .sql(", ")
+                .bind_text(format!("{}@x.io", u.id))
+                .sql(", ")
+                .bind_text(format!("{}@x.io", u.id))
+                .sql(", ")
+                .bind_text(u.display_name.clone())
+                .sql(", 'h', 0)")
+                .untyped()
+                .execute(c)?;
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("test users: {e}"));
+    callers
+}
+
+/// Runs `jobs` (each one write through a service) on threads of their own at once, their
+/// writes [`Interleaving`] on PostgreSQL, and returns their results in order.
+pub fn at_once<T: Send + 'static>(db: &Database, jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
+    let _interleaving = Interleaving::install(db, jobs.len());
+    let threads: Vec<_> = jobs.into_iter().map(std::thread::spawn).collect();
+    threads.into_iter().map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+}
+
+impl Drop for Interleaving {
+    fn drop(&mut self) {
+        self.db.pause_before_commit(None);
+    }
+}

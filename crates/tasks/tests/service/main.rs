@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod boards;
+mod concurrency;
 mod crud;
 mod filters;
 mod paging;
