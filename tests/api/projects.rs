@@ -208,7 +208,7 @@ async fn invites_let_people_join_until_revoked_and_leaving_unassigns() {
     let db = storage::Database::connect(&app.db_url, &storage::DbConfig::default()).unwrap();
     db.write(|c| {
         use diesel::RunQueryDsl as _;
-        diesel::sql_query("UPDATE team_invites SET created_at = 0, expires_at = 1").execute(c)?;
+        diesel::sql_query("UPDATE team_invites SET created_at = 0, expires_at = 1").execute(c.conn())?;
         Ok(())
     })
     .unwrap();

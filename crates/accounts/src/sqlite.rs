@@ -182,9 +182,9 @@ impl Inner {
                     .filter(tokens::user_id.eq(&id))
                     .filter(tokens::expires_at.le(now_ms).or(tokens::revoked_at.is_not_null())),
             )
-            .execute(c)?;
+            .execute(c.conn())?;
             if let Some(hash) = &new_hash {
-                diesel::update(users::table.find(&id)).set(users::password_hash.eq(hash)).execute(c)?;
+                diesel::update(users::table.find(&id)).set(users::password_hash.eq(hash)).execute(c.conn())?;
             }
             diesel::insert_into(tokens::table)
                 .values((
@@ -197,9 +197,9 @@ impl Inner {
                     tokens::address.eq(&address),
                     tokens::user_agent.eq(&user_agent),
                 ))
-                .execute(c)?;
+                .execute(c.conn())?;
             // Read back in the same transaction: the user as of this login.
-            Ok(users::table.find(&id).select(UserRow::as_select()).first(c)?)
+            Ok(users::table.find(&id).select(UserRow::as_select()).first(c.conn())?)
         })?;
         Ok(Session { token, token_type: TokenType::Bearer, expires_at, user: user.try_into()? })
     }
@@ -244,7 +244,7 @@ impl Inner {
                 .filter(chosen)
                 .set(tokens::revoked_at.eq(now_ms))
                 .returning(tokens::token_hash)
-                .get_results(c)?)
+                .get_results(c.conn())?)
         })?;
         let hashes: Vec<TokenHash> = hashes.iter().filter_map(|bytes| TokenHash::from_stored(bytes)).collect();
         let keys: Vec<SessionKey> = hashes.iter().map(TokenHash::session_key).collect();
@@ -268,7 +268,7 @@ impl Inner {
             diesel::update(tokens::table.find(&key))
                 .filter(tokens::last_used_at.is_null().or(tokens::last_used_at.lt(now_ms)))
                 .set(tokens::last_used_at.eq(now_ms))
-                .execute(c)?;
+                .execute(c.conn())?;
             Ok(())
         });
         if let Err(e) = written {
@@ -300,12 +300,14 @@ impl AccountService for SqliteAccounts {
         );
         // No "is it taken?" query first: the UNIQUE index decides, also between two
         // registrations racing for one email.
-        self.inner.db.write(move |c| match diesel::insert_into(users::table).values(row.clone()).execute(c) {
-            Ok(_) => Ok(()),
-            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                Err(AppError::Conflict("an account with this email already exists".into()))
+        self.inner.db.write(move |c| {
+            match diesel::insert_into(users::table).values(row.clone()).execute(c.conn()) {
+                Ok(_) => Ok(()),
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    Err(AppError::Conflict("an account with this email already exists".into()))
+                }
+                Err(other) => Err(other.into()),
             }
-            Err(other) => Err(other.into()),
         })?;
         log::info!("registered user {}", user.id);
         Ok(user)
@@ -441,7 +443,7 @@ impl AccountService for SqliteAccounts {
         let new_hash = inner.passwords.hash(&mut slot, &change.new_password)?;
         drop(slot);
         inner.db.write(move |c| {
-            diesel::update(users::table.find(&id)).set(users::password_hash.eq(&new_hash)).execute(c)?;
+            diesel::update(users::table.find(&id)).set(users::password_hash.eq(&new_hash)).execute(c.conn())?;
             Ok(())
         })?;
         let revoked = inner.revoke(current.id(), Revoke::AllBut(*current.token()))?;

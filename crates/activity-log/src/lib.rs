@@ -18,19 +18,16 @@
 //! use core_models::Caller;
 //!
 //! let db = storage::test_pool();
-//! # let ada = Caller::new(uuid::Uuid::now_v7(), "Ada");
-//! # let (id, name) = (ada.id.to_string(), ada.display_name.clone());
-//! # db.write(move |c| { use diesel::RunQueryDsl; diesel::sql_query(format!(
-//! #     "INSERT INTO users VALUES ('{id}', 'a@x.io', 'a@x.io', '{name}', 'h', 0)")).execute(c)?; Ok(()) })?;
+//! # let ada = storage::testing::users(&db, &["Ada".into()]).remove(0);
 //! let log = ActivityLog::new(Arc::new(InProcessPublisher::default()));
 //! let team = uuid::Uuid::now_v7();
 //!
 //! // Inside a product's write: change something, then record it on the same connection.
 //! let entry = db.write({
 //!     let (log, ada) = (log.clone(), ada.clone());
-//!     move |conn| {
+//!     move |tx| {
 //!         let details = Details::new().changed("status", "todo", "done");
-//!         log.append(conn, &ada, NewEntry::new(team, "task.status_changed").details(details))
+//!         log.append(tx, &ada, NewEntry::new(team, "task.status_changed").details(details))
 //!     }
 //! })?;
 //!
@@ -49,7 +46,7 @@ pub mod stream;
 use std::sync::Arc;
 
 use core_models::{AppResult, Caller, Page};
-use storage::DbConn;
+use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 pub use model::{entry_id, legacy_entry_id, ActivityEntry, Details, NewEntry, MAX_TEAM_SEQ};
@@ -71,15 +68,15 @@ impl ActivityLog {
         ActivityLog { publisher }
     }
 
-    /// Records `entry` by `actor` on `conn`, which must be the connection of a write
-    /// (`Database::write`): the entry commits with the change or not at all, and is
-    /// published only after the commit. Returns the entry as stored.
-    pub fn append(&self, conn: &mut DbConn, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
-        let entry = store::insert(conn, actor, entry)?;
+    /// Records `entry` by `actor` in the write `tx` (`Database::write`): the entry commits
+    /// with the change or not at all, and is published only after the commit (a hook on
+    /// `tx`). Returns the entry as stored.
+    pub fn append(&self, tx: &mut Tx<'_>, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
+        let entry = store::insert(tx, actor, entry)?;
         let publisher = self.publisher.clone();
         let shared = Arc::new(Published::new(entry.clone()));
         let team = entry.team_id.to_string();
-        storage::after_commit_ordered(&team, move || publisher.publish(shared))?;
+        tx.after_commit_ordered(&team, move || publisher.publish(shared));
         Ok(entry)
     }
 

@@ -1,7 +1,7 @@
 //! Events after commit: committed entries handed to in-process subscribers, in commit order.
 //!
-//! [`crate::ActivityLog::append`] registers the publication with
-//! [`storage::after_commit`], so the writer thread publishes an entry only once its
+//! [`crate::ActivityLog::append`] registers the publication on the write's transaction
+//! ([`storage::Tx::after_commit_ordered`]), so an entry is published only once its
 //! transaction has committed, in commit order, and never one of a write that rolled back.
 //! Publishing never blocks: each team has a bounded broadcast buffer, and a subscriber
 //! that falls more than that far behind is dropped ([`Lagged`]) rather than slowing the

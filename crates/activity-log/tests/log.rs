@@ -24,7 +24,7 @@ fn user(db: &Database, name: &str) -> Caller {
             "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) \
              VALUES ('{id}', '{id}@x.io', '{id}@x.io', '{name}', 'x', 0)"
         ))
-        .execute(c)?;
+        .execute(c.conn())?;
         Ok(())
     })
     .unwrap();

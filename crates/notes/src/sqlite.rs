@@ -117,7 +117,7 @@ impl NoteService for SqliteNotes {
                     notes::updated_at.eq(time::to_millis(note.updated_at)),
                     notes::version.eq(note.version),
                 ))
-                .execute(c)?;
+                .execute(c.conn())?;
             Ok(note.clone())
         })
     }
@@ -153,7 +153,7 @@ impl NoteService for SqliteNotes {
                     notes::updated_at.eq(time::to_millis(updated.updated_at)),
                     notes::version.eq(updated.version),
                 ))
-                .execute(c)?;
+                .execute(c.conn())?;
             Ok(updated)
         })
     }
@@ -162,7 +162,7 @@ impl NoteService for SqliteNotes {
         self.db.write(move |c| {
             let current = find(c, board, id)?;
             expected.check(current.version)?;
-            diesel::delete(notes::table.filter(notes::id.eq(id.to_string()))).execute(c)?;
+            diesel::delete(notes::table.filter(notes::id.eq(id.to_string()))).execute(c.conn())?;
             Ok(())
         })
     }
@@ -200,7 +200,7 @@ mod query_plans {
                  INSERT INTO notes (id, title, content, created_at, updated_at)
                  SELECT printf('seed-%06d', x), 'Milk ' || x, CASE WHEN x < 3 THEN 'oat' ELSE 'cow' END, x, x FROM i"
             ))
-            .execute(c)?;
+            .execute(c.conn())?;
             Ok(())
         })
         .unwrap();

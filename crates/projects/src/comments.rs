@@ -5,7 +5,7 @@ use core_models::pagination::IdPaging;
 use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::prelude::*;
 use storage::schema::{task_comments, users};
-use storage::DbConn;
+use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{task_access, task_write_access};
@@ -59,7 +59,7 @@ fn find(conn: &mut DbConn, task_id: Uuid, comment_id: Uuid) -> AppResult<TaskCom
 
 /// Comments on a task (members).
 pub fn create(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -67,7 +67,7 @@ pub fn create(
     body: TaskCommentBody,
 ) -> AppResult<TaskComment> {
     let body = body.validate()?;
-    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
+    let (team_id, _) = task_write_access(tx, project_id, task_id, caller)?;
     let comment_id = id::new_id();
     let now = time::to_millis(time::now());
     diesel::insert_into(task_comments::table)
@@ -79,10 +79,10 @@ pub fn create(
             task_comments::created_at.eq(now),
             task_comments::updated_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute(tx.conn())?;
     let details = Details::new().with("comment_id", comment_id);
-    log.append(conn, caller, NewEntry::new(team_id, "comment.created").task(project_id, task_id).details(details))?;
-    find(conn, task_id, comment_id)
+    log.append(tx, caller, NewEntry::new(team_id, "comment.created").task(project_id, task_id).details(details))?;
+    find(tx, task_id, comment_id)
 }
 
 /// A task's comments, oldest first (members).
@@ -106,7 +106,7 @@ pub fn list(
 /// Edits a comment: its author only (403 for other members).
 #[allow(clippy::too_many_arguments)]
 pub fn update(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -115,8 +115,8 @@ pub fn update(
     body: TaskCommentBody,
 ) -> AppResult<TaskComment> {
     let body = body.validate()?;
-    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
-    let before = find(conn, task_id, comment_id)?;
+    let (team_id, _) = task_write_access(tx, project_id, task_id, caller)?;
+    let before = find(tx, task_id, comment_id)?;
     if before.author.id != caller.id {
         return Err(AppError::Forbidden("only its author may edit a comment".into()));
     }
@@ -126,28 +126,28 @@ pub fn update(
     let updated_at = time::now_after(before.updated_at);
     diesel::update(task_comments::table.find(comment_id.to_string()))
         .set((task_comments::body.eq(&body), task_comments::updated_at.eq(time::to_millis(updated_at))))
-        .execute(conn)?;
+        .execute(tx.conn())?;
     let details = Details::new().with("comment_id", comment_id);
-    log.append(conn, caller, NewEntry::new(team_id, "comment.updated").task(project_id, task_id).details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, "comment.updated").task(project_id, task_id).details(details))?;
     Ok(TaskComment { body, updated_at, ..before })
 }
 
 /// Deletes a comment: its author or an admin (403 for other members).
 pub fn delete(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
     task_id: Uuid,
     comment_id: Uuid,
 ) -> AppResult<()> {
-    let (team_id, role) = task_write_access(conn, project_id, task_id, caller)?;
-    let before = find(conn, task_id, comment_id)?;
+    let (team_id, role) = task_write_access(tx, project_id, task_id, caller)?;
+    let before = find(tx, task_id, comment_id)?;
     if before.author.id != caller.id && role != Role::Admin {
         return Err(AppError::Forbidden("only its author or an admin may delete a comment".into()));
     }
-    diesel::delete(task_comments::table.find(comment_id.to_string())).execute(conn)?;
+    diesel::delete(task_comments::table.find(comment_id.to_string())).execute(tx.conn())?;
     let details = Details::new().with("comment_id", comment_id);
-    log.append(conn, caller, NewEntry::new(team_id, "comment.deleted").task(project_id, task_id).details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, "comment.deleted").task(project_id, task_id).details(details))?;
     Ok(())
 }

@@ -60,7 +60,7 @@ fn member_search_finds_a_renamed_user_by_the_new_name() {
         let (id, name) = (who.id.to_string(), who.display_name.clone());
         db.write(move |c| {
             diesel::sql_query(format!("INSERT INTO users VALUES ('{id}', '{id}@x.io', '{id}@x.io', '{name}', 'h', 0)"))
-                .execute(c)?;
+                .execute(c.conn())?;
             Ok(())
         })
         .unwrap();
@@ -76,7 +76,7 @@ fn member_search_finds_a_renamed_user_by_the_new_name() {
     assert_eq!(names("bo"), ["Bob"]);
     let id = bob.id.to_string();
     db.write(move |c| {
-        diesel::sql_query(format!("UPDATE users SET display_name = 'Robert' WHERE id = '{id}'")).execute(c)?;
+        diesel::sql_query(format!("UPDATE users SET display_name = 'Robert' WHERE id = '{id}'")).execute(c.conn())?;
         Ok(())
     })
     .unwrap();

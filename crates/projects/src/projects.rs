@@ -5,7 +5,7 @@ use core_models::pagination::IdPaging;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::schema::projects;
-use storage::DbConn;
+use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{project_access, require_admin, require_member};
@@ -50,15 +50,9 @@ fn find(conn: &mut DbConn, project_id: Uuid) -> AppResult<Project> {
 }
 
 /// Creates a project in a team (admins).
-pub fn create(
-    conn: &mut DbConn,
-    log: &ActivityLog,
-    caller: &Caller,
-    team_id: Uuid,
-    new: NewTeam,
-) -> AppResult<Project> {
+pub fn create(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, team_id: Uuid, new: NewTeam) -> AppResult<Project> {
     let valid = new.validate()?;
-    require_admin(conn, team_id, caller)?;
+    require_admin(tx, team_id, caller)?;
     let now = time::to_millis(time::now());
     let project_id = id::new_id();
     diesel::insert_into(projects::table)
@@ -71,11 +65,11 @@ pub fn create(
             projects::created_at.eq(now),
             projects::updated_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute(tx.conn())?;
     let entry =
         NewEntry::new(team_id, "project.created").project(project_id).details(Details::new().with("name", &valid.name));
-    log.append(conn, caller, entry)?;
-    find(conn, project_id)
+    log.append(tx, caller, entry)?;
+    find(tx, project_id)
 }
 
 /// The query of a page of a team's projects (see [`list`]).
@@ -126,15 +120,15 @@ fn admin_of_project(conn: &mut DbConn, project_id: Uuid, caller: &Caller) -> App
 
 /// Renames, describes, archives or restores a project (admins).
 pub fn update(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
     changes: NamedChanges,
 ) -> AppResult<Project> {
     let ValidNamedChanges { name, description, archived } = changes.validate()?;
-    let team_id = admin_of_project(conn, project_id, caller)?;
-    let before = find(conn, project_id)?;
+    let team_id = admin_of_project(tx, project_id, caller)?;
+    let before = find(tx, project_id)?;
     let mut after = Project {
         name: name.unwrap_or_else(|| before.name.clone()),
         description: description.unwrap_or_else(|| before.description.clone()),
@@ -156,18 +150,18 @@ pub fn update(
             projects::archived.eq(after.archived),
             projects::updated_at.eq(time::to_millis(after.updated_at)),
         ))
-        .execute(conn)?;
-    log.append(conn, caller, NewEntry::new(team_id, "project.updated").project(project_id).details(details))?;
+        .execute(tx.conn())?;
+    log.append(tx, caller, NewEntry::new(team_id, "project.updated").project(project_id).details(details))?;
     Ok(after)
 }
 
 /// Deletes a project with its tasks and comments (admins).
-pub fn delete(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, project_id: Uuid) -> AppResult<()> {
-    let team_id = admin_of_project(conn, project_id, caller)?;
-    let before = find(conn, project_id)?;
-    diesel::delete(projects::table.find(project_id.to_string())).execute(conn)?;
+pub fn delete(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, project_id: Uuid) -> AppResult<()> {
+    let team_id = admin_of_project(tx, project_id, caller)?;
+    let before = find(tx, project_id)?;
+    diesel::delete(projects::table.find(project_id.to_string())).execute(tx.conn())?;
     let entry =
         NewEntry::new(team_id, "project.deleted").project(project_id).details(Details::new().with("name", before.name));
-    log.append(conn, caller, entry)?;
+    log.append(tx, caller, entry)?;
     Ok(())
 }

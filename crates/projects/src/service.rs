@@ -10,7 +10,7 @@ use core_models::version::IfMatch;
 use core_models::{time, AppResult, Caller, Page};
 use diesel::Connection as _;
 use storage::Database;
-use storage::DbConn;
+use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::list::ListProjectTasks;
@@ -144,7 +144,7 @@ impl SqliteProjects {
     /// A write with the log and the caller at hand.
     fn write<T, F>(&self, caller: &Caller, f: F) -> AppResult<T>
     where
-        F: FnMut(&mut DbConn, &ActivityLog, &Caller) -> AppResult<T> + Send + 'static,
+        F: FnMut(&mut Tx<'_>, &ActivityLog, &Caller) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let (log, caller) = (self.log.clone(), caller.clone());

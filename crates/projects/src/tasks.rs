@@ -9,7 +9,7 @@ use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::schema::project_tasks;
-use storage::DbConn;
+use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{is_member, project_access, project_write_access, task_access, task_write_access};
@@ -38,15 +38,15 @@ fn check_assignee(conn: &mut DbConn, team_id: Uuid, assignee: Option<Uuid>) -> A
 
 /// Creates a task in a project (members).
 pub fn create(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
     new: NewProjectTask,
 ) -> AppResult<ProjectTask> {
     let valid = new.validate()?;
-    let (team_id, _) = project_write_access(conn, project_id, caller)?;
-    check_assignee(conn, team_id, valid.assignee_id)?;
+    let (team_id, _) = project_write_access(tx, project_id, caller)?;
+    check_assignee(tx, team_id, valid.assignee_id)?;
     let task_id = id::new_id();
     let now = time::to_millis(time::now());
     diesel::insert_into(project_tasks::table)
@@ -65,9 +65,9 @@ pub fn create(
             project_tasks::updated_at.eq(now),
             project_tasks::version.eq(1),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .fk_field("assignee_id")?;
-    let task = find(conn, task_id)?;
+    let task = find(tx, task_id)?;
     // Every field of what was created, people with their names: a live board needs no refetch.
     let details = Details::new()
         .with("title", &task.title)
@@ -79,7 +79,7 @@ pub fn create(
         .with("assignee", &task.assignee)
         .with("created_by", &task.created_by)
         .with("version", task.version);
-    log.append(conn, caller, NewEntry::new(team_id, "task.created").task(project_id, task_id).details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, "task.created").task(project_id, task_id).details(details))?;
     Ok(task)
 }
 
@@ -93,7 +93,7 @@ pub fn get(conn: &mut DbConn, caller: &Caller, project_id: Uuid, task_id: Uuid) 
 /// `task.status_changed` or `task.assigned` when that is all that changed, else
 /// `task.updated`, with `{from, to}` per changed field.
 pub fn update(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
@@ -102,11 +102,11 @@ pub fn update(
     if_match: IfMatch,
 ) -> AppResult<ProjectTask> {
     let ValidTaskChanges { title, description, status, priority, due_date, assignee_id } = changes.validate()?;
-    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
-    let before = find(conn, task_id)?;
+    let (team_id, _) = task_write_access(tx, project_id, task_id, caller)?;
+    let before = find(tx, task_id)?;
     if_match.check(before.version)?;
     if let Some(assignee) = assignee_id {
-        check_assignee(conn, team_id, assignee)?;
+        check_assignee(tx, team_id, assignee)?;
     }
     let assignee_before = before.assignee.as_ref().map(|a| a.id);
     let assignee_after = assignee_id.unwrap_or(assignee_before);
@@ -147,30 +147,30 @@ pub fn update(
             project_tasks::updated_at.eq(time::to_millis(after.updated_at)),
             project_tasks::version.eq(after.version),
         ))
-        .execute(conn)
+        .execute(tx.conn())
         .fk_field("assignee_id")?;
-    let task = find(conn, task_id)?;
+    let task = find(tx, task_id)?;
     // The (un)assigned people with their names, beside their ids.
     let details = details.changed("assignee", &before.assignee, &task.assignee);
-    log.append(conn, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
     Ok(task)
 }
 
 /// Deletes a task (members), honouring `If-Match`.
 pub fn delete(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     project_id: Uuid,
     task_id: Uuid,
     if_match: IfMatch,
 ) -> AppResult<()> {
-    let (team_id, _) = task_write_access(conn, project_id, task_id, caller)?;
-    let before = find(conn, task_id)?;
+    let (team_id, _) = task_write_access(tx, project_id, task_id, caller)?;
+    let before = find(tx, task_id)?;
     if_match.check(before.version)?;
-    diesel::delete(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string()))).execute(conn)?;
+    diesel::delete(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string()))).execute(tx.conn())?;
     let details = Details::new().with("title", &before.title);
-    log.append(conn, caller, NewEntry::new(team_id, "task.deleted").task(project_id, task_id).details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, "task.deleted").task(project_id, task_id).details(details))?;
     Ok(())
 }
 

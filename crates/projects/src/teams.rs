@@ -11,7 +11,7 @@ use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use storage::schema::{project_tasks, team_invites, team_members, teams, users};
-use storage::DbConn;
+use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{require_admin, require_member, role_of};
@@ -37,7 +37,7 @@ fn team_columns() -> (teams::id, teams::name, teams::description, teams::created
 }
 
 /// Creates a team with the caller as its first admin.
-pub fn create(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, new: NewTeam) -> AppResult<Team> {
+pub fn create(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, new: NewTeam) -> AppResult<Team> {
     let valid = new.validate()?;
     let team_id = id::new_id();
     let now = time::to_millis(time::now());
@@ -49,9 +49,9 @@ pub fn create(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, new: NewTea
             teams::created_at.eq(now),
             teams::updated_at.eq(now),
         ))
-        .execute(conn)?;
-    insert_member(conn, team_id, caller.id, Role::Admin, now)?;
-    log.append(conn, caller, NewEntry::new(team_id, "team.created").details(Details::new().with("name", &valid.name)))?;
+        .execute(tx.conn())?;
+    insert_member(tx, team_id, caller.id, Role::Admin, now)?;
+    log.append(tx, caller, NewEntry::new(team_id, "team.created").details(Details::new().with("name", &valid.name)))?;
     team_of((team_id.to_string(), valid.name, valid.description, now), Role::Admin)
 }
 
@@ -95,7 +95,7 @@ pub fn mine(conn: &mut DbConn, caller: &Caller, paging: &IdPaging) -> AppResult<
 
 /// Changes name and description (admins).
 pub fn update(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
@@ -105,8 +105,8 @@ pub fn update(
     if archived.is_some() {
         return Err(AppError::invalid("archived", "teams cannot be archived; projects can"));
     }
-    require_admin(conn, team_id, caller)?;
-    let before = get(conn, caller, team_id)?;
+    require_admin(tx, team_id, caller)?;
+    let before = get(tx, caller, team_id)?;
     let after = Team {
         name: name.unwrap_or_else(|| before.name.clone()),
         description: description.unwrap_or_else(|| before.description.clone()),
@@ -126,18 +126,18 @@ pub fn update(
             teams::description.eq(&after.description),
             teams::updated_at.eq(time::to_millis(time::now())),
         ))
-        .execute(conn)?;
-    log.append(conn, caller, NewEntry::new(team_id, "team.updated").details(details))?;
+        .execute(tx.conn())?;
+    log.append(tx, caller, NewEntry::new(team_id, "team.updated").details(details))?;
     Ok(after)
 }
 
 /// Deletes a team with its projects, tasks, comments and invites (admins). Its activity
 /// stays, closed by a `team.deleted` entry that ends the members' streams.
-pub fn delete(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, team_id: Uuid) -> AppResult<()> {
-    require_admin(conn, team_id, caller)?;
+pub fn delete(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, team_id: Uuid) -> AppResult<()> {
+    require_admin(tx, team_id, caller)?;
     // Tasks are not a foreign key of the team; projects cascade to them.
-    diesel::delete(teams::table.find(team_id.to_string())).execute(conn)?;
-    log.append(conn, caller, NewEntry::new(team_id, "team.deleted"))?;
+    diesel::delete(teams::table.find(team_id.to_string())).execute(tx.conn())?;
+    log.append(tx, caller, NewEntry::new(team_id, "team.deleted"))?;
     Ok(())
 }
 
@@ -208,21 +208,21 @@ fn member(conn: &mut DbConn, team_id: Uuid, user: Uuid) -> AppResult<Member> {
 
 /// Adds a user (admins). 409 if already a member; 422 for an unknown user.
 pub fn add_member(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
     new: NewMember,
 ) -> AppResult<Member> {
     let (user, role) = new.validate()?;
-    require_admin(conn, team_id, caller)?;
-    if role_of(conn, team_id, user)?.is_some() {
+    require_admin(tx, team_id, caller)?;
+    if role_of(tx, team_id, user)?.is_some() {
         return Err(AppError::Conflict("the user is already a member of the team".into()));
     }
-    insert_member(conn, team_id, user, role, time::to_millis(time::now()))?;
-    let added = member(conn, team_id, user)?;
+    insert_member(tx, team_id, user, role, time::to_millis(time::now()))?;
+    let added = member(tx, team_id, user)?;
     let details = Details::new().with("user_id", user).with("user", &added.user).with("role", role);
-    log.append(conn, caller, NewEntry::new(team_id, "member.added").details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, "member.added").details(details))?;
     Ok(added)
 }
 
@@ -240,7 +240,7 @@ fn last_admin() -> AppError {
 
 /// Changes a member's role (admins). Demoting the last admin is 409.
 pub fn change_role(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
@@ -248,13 +248,13 @@ pub fn change_role(
     changes: MemberChanges,
 ) -> AppResult<Member> {
     let role = changes.validate()?;
-    require_admin(conn, team_id, caller)?;
-    let current = member(conn, team_id, user)?;
+    require_admin(tx, team_id, caller)?;
+    let current = member(tx, team_id, user)?;
     if current.role == role {
         return Ok(current);
     }
     // Checked inside the write: two admins demoting each other at once are serialised.
-    if current.role == Role::Admin && admins(conn, team_id)? <= 1 {
+    if current.role == Role::Admin && admins(tx, team_id)? <= 1 {
         return Err(last_admin());
     }
     diesel::update(
@@ -263,29 +263,23 @@ pub fn change_role(
             .filter(team_members::user_id.eq(user.to_string())),
     )
     .set(team_members::role.eq(role.rank()))
-    .execute(conn)?;
+    .execute(tx.conn())?;
     let details = Details::new().with("user_id", user).with("user", &current.user).changed("role", current.role, role);
-    log.append(conn, caller, NewEntry::new(team_id, "member.role_changed").details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, "member.role_changed").details(details))?;
     Ok(Member { role, ..current })
 }
 
 /// Removes a member (admins), or the caller leaves. Removing the last admin is 409. The
 /// member's tasks in the team are unassigned in the same write.
-pub fn remove_member(
-    conn: &mut DbConn,
-    log: &ActivityLog,
-    caller: &Caller,
-    team_id: Uuid,
-    user: Uuid,
-) -> AppResult<()> {
+pub fn remove_member(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, team_id: Uuid, user: Uuid) -> AppResult<()> {
     if user != caller.id {
-        require_admin(conn, team_id, caller)?;
+        require_admin(tx, team_id, caller)?;
     }
-    let current = match member(conn, team_id, user) {
+    let current = match member(tx, team_id, user) {
         Err(AppError::NotFound(_)) if user == caller.id => return Err(AppError::not_found("team")),
         other => other?,
     };
-    if current.role == Role::Admin && admins(conn, team_id)? <= 1 {
+    if current.role == Role::Admin && admins(tx, team_id)? <= 1 {
         return Err(last_admin());
     }
     diesel::delete(
@@ -293,7 +287,7 @@ pub fn remove_member(
             .filter(team_members::team_id.eq(team_id.to_string()))
             .filter(team_members::user_id.eq(user.to_string())),
     )
-    .execute(conn)?;
+    .execute(tx.conn())?;
     let now = time::to_millis(time::now());
     let unassigned = diesel::update(
         project_tasks::table
@@ -305,13 +299,13 @@ pub fn remove_member(
         project_tasks::updated_at.eq(storage::expr::greater_of("updated_at", now)),
         project_tasks::version.eq(project_tasks::version + 1),
     ))
-    .execute(conn)?;
+    .execute(tx.conn())?;
     let details = Details::new()
         .with("user_id", user)
         .with("user", &current.user)
         .with("left", user == caller.id)
         .with("unassigned_tasks", unassigned);
-    log.append(conn, caller, NewEntry::new(team_id, "member.removed").details(details))?;
+    log.append(tx, caller, NewEntry::new(team_id, "member.removed").details(details))?;
     Ok(())
 }
 
@@ -421,26 +415,26 @@ pub fn invites(conn: &mut DbConn, caller: &Caller, team_id: Uuid, paging: &IdPag
 
 /// Joins the team of an invite code. Unknown, expired and revoked codes are 404; a member
 /// accepting again changes nothing.
-pub fn accept(conn: &mut DbConn, log: &ActivityLog, caller: &Caller, code: &str) -> AppResult<Team> {
+pub fn accept(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, code: &str) -> AppResult<Team> {
     let now = time::to_millis(time::now());
     let invite: Option<(String, i32)> = team_invites::table
         .filter(team_invites::code_hash.eq(code_hash(code)))
         .filter(team_invites::revoked_at.is_null())
         .filter(team_invites::expires_at.gt(now))
         .select((team_invites::team_id, team_invites::role))
-        .first(conn)
+        .first(tx.conn())
         .optional()?;
     let (team, rank) = invite.ok_or_else(|| AppError::not_found("invite"))?;
     let team_id = id::from_stored("team_invites.team_id", &team)?;
-    if role_of(conn, team_id, caller.id)?.is_none() {
+    if role_of(tx, team_id, caller.id)?.is_none() {
         let role = Role::from_rank(rank).unwrap_or(Role::Member);
-        insert_member(conn, team_id, caller.id, role, now)?;
+        insert_member(tx, team_id, caller.id, role, now)?;
         let details = Details::new()
             .with("user_id", caller.id)
             .with("user", core_models::UserRef { id: caller.id, display_name: caller.display_name.clone() })
             .with("role", role)
             .with("via", "invite");
-        log.append(conn, caller, NewEntry::new(team_id, "member.added").details(details))?;
+        log.append(tx, caller, NewEntry::new(team_id, "member.added").details(details))?;
     }
-    get(conn, caller, team_id)
+    get(tx, caller, team_id)
 }

@@ -64,7 +64,7 @@ fn main() {
                     CASE WHEN x % 10000 = 0 THEN ' myriadth' ELSE '' END,
                     'number ' || x, 0, 1700000000000 + x, 1700000000000 + x FROM i"
         ))
-        .execute(c)?;
+        .execute(c.conn())?;
         Ok(())
     })
     .expect("seeding");

@@ -15,10 +15,11 @@ use core_models::AppResult;
 use diesel::r2d2::PooledConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 
-use crate::conn::{DbConn, Engine, Manager};
+use crate::conn::{Engine, Manager};
 use crate::postgres::PgDb;
 use crate::slots::SearchConn;
 use crate::sqlite::{database_path, SqliteDb, WAL_RESTART_FRAMES};
+use crate::tx::Tx;
 use crate::url::DatabaseUrl;
 
 /// The SQLite migrations (`migrations/sqlite/`), compiled into every binary that links
@@ -173,8 +174,8 @@ impl Database {
     }
 
     /// Runs `f` in a write transaction and returns its result once committed; an error
-    /// from `f` undoes all of `f`'s changes. Hooks `f` registers with
-    /// [`crate::after_commit`] run after the commit, never for a write that rolled back.
+    /// from `f` undoes all of `f`'s changes. Hooks `f` registers on its [`Tx`] with
+    /// [`Tx::after_commit`] run after the commit, never for a write that rolled back.
     ///
     /// - SQLite: `f` runs on the writer thread inside a savepoint of the current group
     ///   commit (hence `Send + 'static`: move what it needs into it). Waiting for the
@@ -184,24 +185,25 @@ impl Database {
     ///   run more than once: when it loses to a concurrent write, it is rolled back and run
     ///   again (hence `FnMut`: it must not consume what it captured).
     ///
-    /// Inside `f`, call functions that take the connection (`&mut DbConn`), never `write`
-    /// again: a nested write fails at once.
+    /// Inside `f`, call functions that take the transaction (`&mut Tx`) or the connection
+    /// (`&mut DbConn`, which a `Tx` derefs to), never `write` again: a nested write fails
+    /// at once.
     ///
     /// Called for a request that holds an `Idempotency-Key` (its claim is current), the
     /// write also marks the key as written, or fails when the claim was taken over.
     pub fn write<T, F>(&self, f: F) -> AppResult<T>
     where
-        F: FnMut(&mut DbConn) -> AppResult<T> + Send + 'static,
+        F: FnMut(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         // A write done for a request that holds an idempotency key marks the key as
         // written in the same transaction (see `crate::idempotency`).
         let claim = core_models::idempotency::current();
         let mut f = f;
-        let f = move |conn: &mut DbConn| {
-            let out = f(conn)?;
+        let f = move |tx: &mut Tx<'_>| {
+            let out = f(tx)?;
             if let Some(claim) = &claim {
-                crate::idempotency::mark_written(conn, claim)?;
+                crate::idempotency::mark_written(tx, claim)?;
             }
             Ok(out)
         };

@@ -199,7 +199,8 @@ pub fn mark_written(conn: &mut DbConn, claim: &Claim) -> AppResult<()> {
 /// something (a change that committed is never run again), else the key is given up and a
 /// repeat runs afresh. A response past [`MAX_BODY`] is never kept.
 pub fn finish(db: &Database, claim: Claim, response: Stored, keep: bool) -> AppResult<()> {
-    db.write(move |conn| {
+    db.write(move |tx| {
+        let conn = tx.conn();
         let mine = keys::table
             .filter(keys::scope.eq(&claim.scope))
             .filter(keys::key.eq(&claim.key))

@@ -29,6 +29,7 @@ mod slots;
 pub mod sql;
 pub mod sqlite;
 pub mod testing;
+mod tx;
 pub mod url;
 pub mod writer;
 
@@ -38,5 +39,6 @@ pub use slots::SearchConn;
 pub use testing::{
     at_once, test_pool, test_pool_sqlite, test_pool_sqlite_with, test_pool_with, Interleaving, TestDatabase, TestDb,
 };
+pub use tx::Tx;
 pub use url::DatabaseUrl;
-pub use writer::{after_commit, after_commit_ordered, in_write};
+pub use writer::in_write;

@@ -43,8 +43,9 @@ use diesel_migrations::MigrationHarness;
 use crate::conn::{DbConn, Engine, Manager};
 use crate::database::{DbConfig, PooledConn, MIGRATIONS_POSTGRES};
 use crate::slots::{SearchConn, Slots};
+use crate::tx::{Hook, Tx};
 use crate::url::DatabaseUrl;
-use crate::writer::{run_hooks, Hook, LocalWrite};
+use crate::writer::{run_hooks, LocalWrite};
 
 /// Most runs of one write that lost to concurrent ones before the caller gets 503.
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -174,14 +175,14 @@ impl PgDb {
     /// again when it lost to a concurrent write (see the module docs).
     pub(crate) fn write<T, F>(&self, mut f: F) -> AppResult<T>
     where
-        F: FnMut(&mut DbConn) -> AppResult<T>,
+        F: FnMut(&mut Tx<'_>) -> AppResult<T>,
     {
-        let scope = LocalWrite::enter()?;
+        let _inside = LocalWrite::enter()?;
         let mut conn = self.pool.get()?;
         let mut attempt = 1;
         let mut rerunning = None;
         loop {
-            match self.attempt(&mut conn, &scope, &mut f) {
+            match self.attempt(&mut conn, &mut f) {
                 Err(e) if e.is_write_conflict() && attempt < MAX_ATTEMPTS => {
                     log::debug!("write attempt {attempt} lost to a concurrent write; running it again");
                     std::thread::sleep(pause(attempt));
@@ -200,19 +201,18 @@ impl PgDb {
     }
 
     /// One run of a write: BEGIN, `f`, COMMIT (with its hooks' order locks held), hooks.
-    fn attempt<T>(
-        &self,
-        conn: &mut DbConn,
-        scope: &LocalWrite,
-        f: &mut impl FnMut(&mut DbConn) -> AppResult<T>,
-    ) -> AppResult<T> {
+    fn attempt<T>(&self, conn: &mut DbConn, f: &mut impl FnMut(&mut Tx<'_>) -> AppResult<T>) -> AppResult<T> {
         type Tm = <DbConn as Connection>::TransactionManager;
         Tm::begin_transaction(conn)?;
-        let body = conn.batch_execute(&self.begin_write).map_err(AppError::from).and_then(|()| f(conn));
+        // This attempt's hooks: dropped with it if it fails or runs again.
+        let mut hooks: Vec<Hook> = Vec::new();
+        let body = conn
+            .batch_execute(&self.begin_write)
+            .map_err(AppError::from)
+            .and_then(|()| f(&mut Tx::new(conn, &mut hooks)));
         let value = match body {
             Ok(value) => value,
             Err(e) => {
-                drop(scope.take_hooks());
                 if let Err(rollback) = Tm::rollback_transaction(conn) {
                     log::warn!("rolling back a failed write failed: {rollback}");
                 }
@@ -223,7 +223,6 @@ impl PgDb {
         if let Some(pause) = pause {
             pause();
         }
-        let hooks = scope.take_hooks();
         let held = self.order_locks(&hooks);
         Tm::commit_transaction(conn)?;
         run_hooks(hooks);

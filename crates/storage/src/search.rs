@@ -639,7 +639,7 @@ mod tests {
                 diesel::sql_query("INSERT INTO notes (id, content, created_at, updated_at) VALUES (?, ?, 0, 0)")
                     .bind::<Text, _>(format!("n{i}"))
                     .bind::<Text, _>(text)
-                    .execute(c)?;
+                    .execute(c.conn())?;
             }
             Ok(())
         })

@@ -282,7 +282,7 @@ impl SqliteDb {
     /// caller gets 503.
     pub(crate) fn write<T, F>(&self, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut crate::Tx<'_>) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         self.writer.write(f)
@@ -349,7 +349,7 @@ mod tests {
                 #[diesel(sql_type = diesel::sql_types::BigInt)]
                 wal_autocheckpoint: i64,
             }
-            let auto: Autocheckpoint = diesel::sql_query("PRAGMA wal_autocheckpoint").get_result(c).unwrap();
+            let auto: Autocheckpoint = diesel::sql_query("PRAGMA wal_autocheckpoint").get_result(c.conn()).unwrap();
             assert_eq!(auto.wal_autocheckpoint, 0, "the checkpointer thread does it");
             Ok(())
         })
@@ -360,7 +360,7 @@ mod tests {
     fn wal_test_db(config: &DbConfig) -> (TestDb, PathBuf) {
         let db = test_pool_with(config);
         db.write(|c| {
-            diesel::sql_query("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").execute(c)?;
+            diesel::sql_query("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)").execute(c.conn())?;
             Ok(())
         })
         .unwrap();
@@ -374,7 +374,7 @@ mod tests {
         let write_round = || {
             for _ in 0..300 {
                 db.write(|c| {
-                    diesel::sql_query("INSERT INTO t (body) VALUES (printf('%.4000c', 'x'))").execute(c)?;
+                    diesel::sql_query("INSERT INTO t (body) VALUES (printf('%.4000c', 'x'))").execute(c.conn())?;
                     Ok(())
                 })
                 .unwrap();
@@ -415,7 +415,8 @@ mod tests {
                 std::thread::spawn(move || {
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         db.write(|c| {
-                            diesel::sql_query("INSERT INTO t (body) VALUES (printf('%.3000c', 'x'))").execute(c)?;
+                            diesel::sql_query("INSERT INTO t (body) VALUES (printf('%.3000c', 'x'))")
+                                .execute(c.conn())?;
                             Ok(())
                         })
                         .unwrap();
@@ -468,7 +469,7 @@ mod tests {
     fn failed_write_rolls_back() {
         let db = test_pool();
         let result: AppResult<()> = db.write(|c| {
-            diesel::sql_query("CREATE TABLE t (x)").execute(c)?;
+            diesel::sql_query("CREATE TABLE t (x)").execute(c.conn())?;
             Err(AppError::Conflict("no".into()))
         });
         assert!(result.is_err());
@@ -479,14 +480,14 @@ mod tests {
     #[test]
     fn a_failing_write_does_not_undo_its_group() {
         let db = test_pool();
-        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER UNIQUE)").execute(c)?)).unwrap();
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER UNIQUE)").execute(c.conn())?)).unwrap();
         // Many writers at once, so groups really hold several writes; every third conflicts.
         let threads: Vec<_> = (0..30)
             .map(|i| {
                 let db = db.database();
                 std::thread::spawn(move || {
                     let x = if i % 3 == 0 { 0 } else { i };
-                    db.write(move |c| Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({x})")).execute(c)?))
+                    db.write(move |c| Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({x})")).execute(c.conn())?))
                         .map(|_| ())
                 })
             })
@@ -503,20 +504,21 @@ mod tests {
         let db = test_pool();
         let panicked: AppResult<()> = db.write(|_| panic!("bug in a write"));
         assert_eq!(panicked.unwrap_err().status_code(), 500);
-        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x)").execute(c)?)).unwrap();
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x)").execute(c.conn())?)).unwrap();
     }
 
     #[test]
     fn concurrent_writers_queue_instead_of_failing() {
         let db = test_pool();
-        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c)?)).unwrap();
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c.conn())?)).unwrap();
         let threads: Vec<_> = (0..16)
             .map(|i| {
                 let db = db.database();
                 std::thread::spawn(move || {
                     for j in 0..50 {
                         db.write(move |c| {
-                            Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({})", i * 100 + j)).execute(c)?)
+                            Ok(diesel::sql_query(format!("INSERT INTO t VALUES ({})", i * 100 + j))
+                                .execute(c.conn())?)
                         })
                         .unwrap();
                     }
@@ -561,16 +563,17 @@ mod tests {
             ..DbConfig::default()
         };
         let db = test_pool_with(&config);
-        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c)?)).unwrap();
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c.conn())?)).unwrap();
         // Another process (here: connection) holds the write lock.
         let mut other = SqliteConnection::establish(&db.path().unwrap().to_string_lossy()).unwrap();
         other.batch_execute("BEGIN IMMEDIATE").unwrap();
         let handle = db.database();
-        let err = finishes(move || handle.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (1)").execute(c)?)))
-            .unwrap_err();
+        let err =
+            finishes(move || handle.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (1)").execute(c.conn())?)))
+                .unwrap_err();
         assert_eq!(err.status_code(), 503, "{err}");
         other.batch_execute("COMMIT").unwrap();
-        db.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (2)").execute(c)?)).unwrap();
+        db.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (2)").execute(c.conn())?)).unwrap();
         assert_eq!(rows_in_t(&db), 1, "the refused write never ran");
     }
 
@@ -578,16 +581,16 @@ mod tests {
     fn a_write_that_cannot_start_in_time_is_withdrawn() {
         let config = DbConfig { write_wait: Duration::from_millis(200), ..DbConfig::default() };
         let db = test_pool_with(&config);
-        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c)?)).unwrap();
+        db.write(|c| Ok(diesel::sql_query("CREATE TABLE t (x INTEGER)").execute(c.conn())?)).unwrap();
         let slow = db.database();
         let hog = std::thread::spawn(move || {
             slow.write(|c| {
                 std::thread::sleep(Duration::from_millis(800));
-                Ok(diesel::sql_query("INSERT INTO t VALUES (1)").execute(c)?)
+                Ok(diesel::sql_query("INSERT INTO t VALUES (1)").execute(c.conn())?)
             })
         });
         std::thread::sleep(Duration::from_millis(50));
-        let late = db.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (2)").execute(c)?));
+        let late = db.write(|c| Ok(diesel::sql_query("INSERT INTO t VALUES (2)").execute(c.conn())?));
         assert_eq!(late.unwrap_err().status_code(), 503);
         assert_eq!(hog.join().unwrap().unwrap(), 1, "a started write is always waited for");
         db.write(|_| Ok(())).unwrap();
@@ -598,16 +601,15 @@ mod tests {
     fn after_commit_hooks_run_in_commit_order_and_only_for_committed_writes() {
         use std::sync::{Arc, Mutex};
         let db = test_pool();
-        assert!(crate::after_commit(|| {}).is_err(), "outside a write there is no commit to wait for");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let threads: Vec<_> = (0..24)
             .map(|i| {
                 let db = db.database();
                 let seen = seen.clone();
                 std::thread::spawn(move || {
-                    db.write(move |_| {
+                    db.write(move |tx| {
                         let mine = seen.clone();
-                        crate::after_commit(move || mine.lock().unwrap().push(i))?;
+                        tx.after_commit(move || mine.lock().unwrap().push(i));
                         assert!(crate::in_write());
                         if i % 4 == 0 {
                             return Err(AppError::Conflict("rolled back".into()));
@@ -640,7 +642,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let exec = |sql: &'static str| db.write(move |c| Ok(diesel::sql_query(sql).execute(c)?)).unwrap_err();
+        let exec = |sql: &'static str| db.write(move |c| Ok(diesel::sql_query(sql).execute(c.conn())?)).unwrap_err();
         let fk = exec("INSERT INTO child (parent_id, stars) VALUES (99, 3)");
         assert_eq!(fk.status_code(), 422, "{fk}");
         let check = exec("INSERT INTO child (parent_id, stars) VALUES (1, 9)");
@@ -652,7 +654,9 @@ mod tests {
         use core_models::constraint::ForeignKeyField as _;
         let named = db
             .write(|c| {
-                diesel::sql_query("INSERT INTO child (parent_id, stars) VALUES (7, 2)").execute(c).fk_field("parent_id")
+                diesel::sql_query("INSERT INTO child (parent_id, stars) VALUES (7, 2)")
+                    .execute(c.conn())
+                    .fk_field("parent_id")
             })
             .unwrap_err();
         assert_eq!(named.field_errors()[0].field, "parent_id");
@@ -684,7 +688,8 @@ mod tests {
         assert_eq!(diesel::sql_query(within).get_result::<Value>(&mut reader).unwrap().value, "1");
         // The writer never has a budget, and knows the function too.
         crate::budget::clear();
-        db.write(|c| Ok(diesel::sql_query(format!("SELECT {}(1)", crate::budget::WITHIN_BUDGET)).execute(c)?)).unwrap();
+        db.write(|c| Ok(diesel::sql_query(format!("SELECT {}(1)", crate::budget::WITHIN_BUDGET)).execute(c.conn())?))
+            .unwrap();
     }
 
     #[test]

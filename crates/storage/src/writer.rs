@@ -18,11 +18,11 @@
 //! - **No re-entry.** A write issued from inside another write would wait for itself; it
 //!   fails at once with an internal error instead. Compose writes by passing the open
 //!   connection to functions that take `&mut DbConn`.
-//! - **After-commit hooks.** [`after_commit`] registers work (publishing an event) that
-//!   runs on the writer thread once the write's group has committed, in commit order, and
-//!   never for a write that rolled back.
+//! - **After-commit hooks.** [`crate::Tx::after_commit`] registers work (publishing an
+//!   event) that runs on the writer thread once the write's group has committed, in commit
+//!   order, and never for a write that rolled back.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
@@ -33,7 +33,7 @@ use core_models::{AppError, AppResult};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 
-use crate::DbConn;
+use crate::{DbConn, Tx};
 
 /// Most writes committed together.
 pub const MAX_BATCH: usize = 256;
@@ -43,46 +43,16 @@ const QUEUE: usize = 4096;
 /// How long a caller waits for its write to start before it gets 503 (default).
 pub const DEFAULT_WRITE_WAIT: Duration = Duration::from_secs(10);
 
-/// Work to do once the current write's group has committed, with its order key (see
-/// [`after_commit_ordered`]).
-pub(crate) type Hook = (Option<u64>, Box<dyn FnOnce() + Send>);
+pub(crate) use crate::tx::Hook;
 
 thread_local! {
-    /// Set on the writer thread: a write from here would wait for itself.
+    /// Set on the writer thread and while a PostgreSQL write runs on the calling thread: a
+    /// write from there would wait for itself.
     static ON_WRITER: Cell<bool> = const { Cell::new(false) };
-    /// After-commit hooks of the group being written, in the order they were registered.
-    static HOOKS: RefCell<Vec<Hook>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs `hook` after the current write's group commits; dropped if the write or its group
-/// rolls back. Only callable from inside a write (on the writer thread): anywhere else it is
-/// an internal error, since there is no commit to wait for.
-pub fn after_commit(hook: impl FnOnce() + Send + 'static) -> AppResult<()> {
-    push_hook(None, Box::new(hook))
-}
-
-/// [`after_commit`] for hooks that must run in commit order among the writes that name
-/// the same `order_key` (a team's events). On SQLite every hook runs in commit order
-/// anyway (one writer thread); on PostgreSQL, where writes commit on many threads at once,
-/// writes with hooks of one key commit and run their hooks one at a time.
-pub fn after_commit_ordered(order_key: &str, hook: impl FnOnce() + Send + 'static) -> AppResult<()> {
-    use std::hash::{Hash as _, Hasher as _};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    order_key.hash(&mut hasher);
-    push_hook(Some(hasher.finish()), Box::new(hook))
-}
-
-fn push_hook(key: Option<u64>, hook: Box<dyn FnOnce() + Send>) -> AppResult<()> {
-    if !ON_WRITER.get() {
-        return Err(AppError::Internal(anyhow::anyhow!("after_commit called outside a write")));
-    }
-    HOOKS.with_borrow_mut(|hooks| hooks.push((key, hook)));
-    Ok(())
 }
 
 /// A write running on the calling thread (PostgreSQL's writes): while it lives the thread
-/// counts as inside a write (a nested write fails at once, [`after_commit`] works), and
-/// the hooks registered meanwhile are its own.
+/// counts as inside a write, so a nested write fails at once.
 pub(crate) struct LocalWrite(());
 
 impl LocalWrite {
@@ -92,20 +62,12 @@ impl LocalWrite {
             return Err(nested_write());
         }
         ON_WRITER.set(true);
-        HOOKS.take();
         Ok(LocalWrite(()))
-    }
-
-    /// The hooks registered since the last call (a committed attempt's, or a failed one's
-    /// to drop).
-    pub(crate) fn take_hooks(&self) -> Vec<Hook> {
-        HOOKS.take()
     }
 }
 
 impl Drop for LocalWrite {
     fn drop(&mut self) {
-        HOOKS.take();
         ON_WRITER.set(false);
     }
 }
@@ -168,8 +130,9 @@ impl GroupFailure {
 
 /// A queued write.
 trait Job: Send {
-    /// Runs the write on the group's connection; `None` if its caller has withdrawn it.
-    fn run(self: Box<Self>, conn: &mut DbConn) -> Option<Reply>;
+    /// Runs the write on the group's connection, adding its hooks to `hooks` if it
+    /// succeeds; `None` if its caller has withdrawn it.
+    fn run(self: Box<Self>, conn: &mut DbConn, hooks: &mut Vec<Hook>) -> Option<Reply>;
     /// Answers the caller without running the write (the group could not begin).
     fn refuse(self: Box<Self>, failure: GroupFailure);
 }
@@ -182,20 +145,20 @@ struct Write<F, T> {
 
 impl<F, T> Job for Write<F, T>
 where
-    F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &mut DbConn) -> Option<Reply> {
+    fn run(self: Box<Self>, conn: &mut DbConn, hooks: &mut Vec<Hook>) -> Option<Reply> {
         let Write { f, state, reply_to } = *self;
         if state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
             return None; // withdrawn: its caller already has its 503
         }
-        let hooks_before = HOOKS.with_borrow(Vec::len);
-        // A nested Diesel transaction is a SAVEPOINT: an error undoes only this write.
-        let result = conn.transaction(f);
-        if result.is_err() {
-            // Its changes are undone, so is what it meant to announce.
-            HOOKS.with_borrow_mut(|hooks| hooks.truncate(hooks_before));
+        let mut own = Vec::new();
+        // A nested Diesel transaction is a SAVEPOINT: an error undoes only this write, and
+        // what it meant to announce goes with it.
+        let result = conn.transaction(|conn| f(&mut Tx::new(conn, &mut own)));
+        if result.is_ok() {
+            hooks.append(&mut own);
         }
         Some(Box::new(move |group: Result<(), GroupFailure>| {
             let answer = match group {
@@ -252,7 +215,7 @@ impl Writer {
     /// Runs `f` in the next group transaction and returns its result once committed.
     pub fn write<T, F>(&self, f: F) -> AppResult<T>
     where
-        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         if ON_WRITER.get() {
@@ -356,14 +319,14 @@ fn run(conn: SqliteConnection, connect: Connect, jobs: Receiver<Box<dyn Job>>, g
             continue;
         }
         let mut replies: Vec<Reply> = Vec::with_capacity(group.len());
+        let mut hooks: Vec<Hook> = Vec::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             for job in group.drain(..) {
-                replies.extend(job.run(&mut conn));
+                replies.extend(job.run(&mut conn, &mut hooks));
             }
             AnsiTransactionManager::commit_transaction(sqlite(&mut conn))
         }));
         drop(open);
-        let hooks = HOOKS.take();
         let result = match outcome {
             Ok(Ok(())) => {
                 upkeep.wrote();

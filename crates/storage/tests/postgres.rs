@@ -131,10 +131,11 @@ fn hooks_of_one_key_run_in_commit_order() {
             std::thread::spawn(move || {
                 for _ in 0..25 {
                     let announced = announced.clone();
-                    db.write(move |c| {
-                        let n: i64 = sql("UPDATE counter SET n = n + 1 RETURNING n").query::<BigInt>().get_result(c)?;
+                    db.write(move |tx| {
+                        let n: i64 =
+                            sql("UPDATE counter SET n = n + 1 RETURNING n").query::<BigInt>().get_result(tx.conn())?;
                         let announced = announced.clone();
-                        storage::after_commit_ordered("team", move || announced.lock().unwrap().push(n))?;
+                        tx.after_commit_ordered("team", move || announced.lock().unwrap().push(n));
                         Ok(())
                     })
                     .unwrap();

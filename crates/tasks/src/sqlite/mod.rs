@@ -117,7 +117,7 @@ impl TaskService for SqliteTasks {
                     tasks::completed_at.eq(task.completed_at.map(time::to_millis)),
                     tasks::version.eq(task.version),
                 ))
-                .execute(c)?;
+                .execute(c.conn())?;
             Ok(task.clone())
         })
     }
@@ -157,7 +157,7 @@ impl TaskService for SqliteTasks {
                     tasks::completed_at.eq(updated.completed_at.map(time::to_millis)),
                     tasks::version.eq(updated.version),
                 ))
-                .execute(c)?;
+                .execute(c.conn())?;
             Ok(updated)
         })
     }
@@ -166,7 +166,7 @@ impl TaskService for SqliteTasks {
         self.db.write(move |c| {
             let current = find(c, board, id)?;
             expected.check(current.version)?;
-            diesel::delete(tasks::table.filter(tasks::id.eq(id.to_string()))).execute(c)?;
+            diesel::delete(tasks::table.filter(tasks::id.eq(id.to_string()))).execute(c.conn())?;
             Ok(())
         })
     }

@@ -60,7 +60,7 @@ fn seeded() -> (storage::TestDb, storage::PooledConn) {
                     CASE WHEN x <= {RARE} THEN ' rarely' ELSE '' END,
                     x % 3, CASE WHEN x % 3 = 2 THEN 2000 + x END, 1000 + x, 2000 + x FROM i"
         ))
-        .execute(c)?;
+        .execute(c.conn())?;
         Ok(())
     })
     .unwrap();

@@ -216,7 +216,7 @@ fn the_database_refuses_rows_the_rules_forbid() {
                     tasks::updated_at.eq(1_i64),
                     tasks::completed_at.eq(completed_at),
                 ))
-                .execute(c)?)
+                .execute(c.conn())?)
         })
     };
     assert!(insert(0, Some("2026-02-28"), None).is_ok());

@@ -89,7 +89,7 @@ pub fn backdate_created(store: &Store, id: Uuid, created_at: DateTime<Utc>) {
         .write(move |c| {
             diesel::update(task_rows::table.filter(task_rows::id.eq(id.to_string())))
                 .set((task_rows::created_at.eq(ms), task_rows::updated_at.eq(ms)))
-                .execute(c)?;
+                .execute(c.conn())?;
             Ok(())
         })
         .unwrap();
@@ -103,7 +103,7 @@ pub fn backdate_completed(store: &Store, id: Uuid, completed_at: DateTime<Utc>) 
         .write(move |c| {
             let n = diesel::update(task_rows::table.filter(task_rows::id.eq(id.to_string())))
                 .set(task_rows::completed_at.eq(ms))
-                .execute(c)?;
+                .execute(c.conn())?;
             assert_eq!(n, 1);
             Ok(())
         })
