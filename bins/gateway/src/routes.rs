@@ -60,7 +60,7 @@ struct Services {
     shutdown: Shutdown,
     // The open event streams: limits, and revocation reaching them.
     streams: Arc<Streams>,
-    projects: Arc<projects::SqliteProjects>,
+    projects: Arc<dyn projects::ProjectService>,
     learning: Arc<dyn learning::LearningService>,
 }
 
@@ -86,7 +86,7 @@ impl Services {
         let authentication = accounts::Authentication::new(accounts.clone(), tickets);
         // One publisher for the app: every worker's streams subscribe to it.
         let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
-        let projects = Arc::new(projects::SqliteProjects::new(db.clone(), activity));
+        let projects: Arc<dyn projects::ProjectService> = Arc::new(projects::SqliteProjects::new(db.clone(), activity));
         let learning: Arc<dyn learning::LearningService> = Arc::new(learning::SqliteLearning::new(db.clone()));
         Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), streams, projects, learning }
     }

@@ -15,7 +15,6 @@
 //! ```
 //! use std::sync::Arc;
 //! use activity_log::{ActivityLog, Details, FeedQuery, InProcessPublisher, NewEntry};
-//! use core_models::Caller;
 //!
 //! let db = storage::test_pool();
 //! # let ada = storage::testing::users(&db, &["Ada".into()]).remove(0);

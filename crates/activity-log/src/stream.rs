@@ -47,6 +47,31 @@ pub fn resume_point(req: &HttpRequest, query_value: Option<&str>) -> AppResult<O
         .map_err(|_| FieldError::new(field, "is not the id of an event of this stream").into())
 }
 
+/// Everything a team's stream reads from, for a caller already allowed to see the team:
+/// the subscription (taken *before* the resume position was read), the resume position,
+/// and the database to replay from. A product's service builds it after its own access
+/// check, so handlers never reach into the database themselves.
+pub struct Watch {
+    live: Subscription,
+    db: Database,
+    team_id: Uuid,
+    after: Option<i64>,
+}
+
+impl Watch {
+    /// The stream of `team_id` from the entry number `after` (the whole replay is skipped
+    /// when `None`), over `live`, which must have been subscribed before `after` was read.
+    pub fn new(live: Subscription, db: Database, team_id: Uuid, after: Option<i64>) -> Self {
+        Watch { live, db, team_id, after }
+    }
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch").field("team_id", &self.team_id).field("after", &self.after).finish_non_exhaustive()
+    }
+}
+
 /// How a stream goes on.
 enum Phase {
     /// Reading the table after this `team_seq`.
@@ -106,12 +131,8 @@ impl State {
 /// position was read, [`crate::ActivityLog::subscribe`]), in `team_seq` order without
 /// repeats. It ends if the subscriber falls behind (resume from the last entry received)
 /// or a replay read fails.
-pub fn resume(
-    live: Subscription,
-    db: Database,
-    team_id: Uuid,
-    resume_after: Option<i64>,
-) -> impl futures_util::Stream<Item = Arc<Published>> {
+pub fn resume(watch: Watch) -> impl futures_util::Stream<Item = Arc<Published>> {
+    let Watch { live, db, team_id, after: resume_after } = watch;
     let phase = resume_after.map_or(Phase::Live, Phase::Replay);
     let state = State { db, team_id, live, phase, last_seq: resume_after.unwrap_or(0), ready: VecDeque::new() };
     futures_util::stream::unfold(state, |state| async move {
@@ -126,15 +147,12 @@ pub fn resume(
 /// entry for which `last` is true (e.g. the caller's removal from the team), so access
 /// checked at the start cannot outlive the membership.
 pub fn team_stream(
-    live: Subscription,
-    db: Database,
-    team_id: Uuid,
-    resume_after: Option<i64>,
+    watch: Watch,
     ends: impl std::future::Future<Output = ()> + 'static,
     heartbeat: Duration,
     last: impl Fn(&crate::ActivityEntry) -> bool + 'static,
 ) -> HttpResponse {
-    let entries = Box::pin(resume(live, db, team_id, resume_after));
+    let entries = Box::pin(resume(watch));
     // Up to and including the entry that ends the stream; then end at once, without
     // waiting for another entry.
     let last = std::rc::Rc::new(last);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use storage::DbConn;
 
-use activity_log::stream::resume;
+use activity_log::stream::{resume, Watch};
 use activity_log::{ActivityEntry, ActivityLog, Details, FeedParams, FeedQuery, InProcessPublisher, NewEntry};
 use core_models::{AppError, Caller};
 use diesel::RunQueryDsl;
@@ -154,8 +154,12 @@ async fn follow(db: Database, log: ActivityLog, team: Uuid, delay: Duration) -> 
     for reconnects in 0..10_000 {
         // Like a browser's Last-Event-ID; a subscriber dropped before its first event
         // replays from the start (the test's writes all began after it subscribed).
-        let mut stream =
-            Box::pin(resume(log.subscribe(team), db.clone(), team, Some(seen.last().copied().unwrap_or(0))));
+        let mut stream = Box::pin(resume(Watch::new(
+            log.subscribe(team),
+            db.clone(),
+            team,
+            Some(seen.last().copied().unwrap_or(0)),
+        )));
         while let Some(entry) = stream.next().await {
             seen.push(entry.team_seq);
             if entry.action == "test.end" {
@@ -320,7 +324,7 @@ async fn ids_held_before_the_per_team_counters_still_resume_and_new_entries_foll
     assert_eq!(new.team_seq, 4);
     assert!(new.id > a_ids[2], "the new id sorts after the team's old ones");
     let from = log.resume_position(&mut db.read().unwrap(), a, a_ids[1], "Last-Event-ID").unwrap();
-    let mut replay = Box::pin(resume(log.subscribe(a), db.clone(), a, Some(from)));
+    let mut replay = Box::pin(resume(Watch::new(log.subscribe(a), db.clone(), a, Some(from))));
     let mut got = Vec::new();
     for _ in 0..2 {
         let entry = tokio::time::timeout(Duration::from_secs(5), replay.next()).await.unwrap().unwrap();

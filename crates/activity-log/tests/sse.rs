@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accounts::{AccountService, AccountsConfig, Authentication, Credentials, NewUser, SqliteAccounts, StreamTickets};
-use activity_log::stream::{resume_point, team_stream};
+use activity_log::stream::{resume_point, team_stream, Watch};
 use activity_log::{ActivityLog, InProcessPublisher, NewEntry};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -42,10 +42,7 @@ async fn events(
     };
     let heartbeat = Duration::from_millis(200);
     Ok(team_stream(
-        live,
-        db.get_ref().clone(),
-        team,
-        after,
+        Watch::new(live, db.get_ref().clone(), team, after),
         shutdown.get_ref().clone().triggered_owned(),
         heartbeat,
         |_| false,

@@ -9,14 +9,10 @@
 //! and every browse walks one index in the order asked for (see [`list`]).
 //!
 //! ```
-//! use core_models::Caller;
 //! use learning::{LearningService, NewChallenge, RatingBody, SqliteLearning};
 //!
 //! let db = storage::test_pool();
-//! # let ada = Caller::new(uuid::Uuid::now_v7(), "Ada");
-//! # let (id, name) = (ada.id.to_string(), ada.display_name.clone());
-//! # db.write(move |c| { use diesel::RunQueryDsl; diesel::sql_query(format!(
-//! #     "INSERT INTO users VALUES ('{id}', 'a@x.io', 'a@x.io', '{name}', 'h', 0)")).execute(c)?; Ok(()) })?;
+//! # let ada = storage::testing::users(&db, &["Ada".into()]).remove(0);
 //! let service = SqliteLearning::new(db.database());
 //! let new = NewChallenge {
 //!     title: "Reverse a list".into(),

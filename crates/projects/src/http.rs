@@ -25,12 +25,12 @@ use crate::model::{
     Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Project,
     ProjectTask, ProjectTaskChanges, TaskComment, TaskCommentBody, Team, TeamChanges, UserMarker,
 };
-use crate::{ProjectService, SqliteProjects};
+use crate::ProjectService;
 
-type Service = web::Data<SqliteProjects>;
+type Service = web::Data<dyn ProjectService>;
 
 /// Mounts the routes (relative to the API base) with `service` behind them.
-pub fn configure(service: Arc<SqliteProjects>) -> impl FnOnce(&mut ServiceConfig) {
+pub fn configure(service: Arc<dyn ProjectService>) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(service))
             .service(create_team)
@@ -71,10 +71,10 @@ pub fn configure(service: Arc<SqliteProjects>) -> impl FnOnce(&mut ServiceConfig
 /// Calls the service on the blocking pool.
 async fn call<T: Send + 'static>(
     service: Service,
-    f: impl FnOnce(&SqliteProjects) -> AppResult<T> + Send + 'static,
+    f: impl FnOnce(&dyn ProjectService) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
     let service = service.into_inner();
-    blocking(move || f(&service)).await
+    blocking(move || f(service.as_ref())).await
 }
 
 /// A task list on the blocking pool; a search first waits for its turn (`blocking_search`).
@@ -880,12 +880,7 @@ async fn team_events(
         entry.action == "team.deleted"
             || (entry.action == "member.removed" && entry.details["user_id"] == serde_json::json!(me))
     };
-    // Subscribe first, check membership (and find the resume position) second: a removal
-    // that commits in between is either refused here or seen by the stream, which then
-    // ends; an entry that commits in between is in the replay or the subscription.
-    let live = service.log().subscribe(team);
-    let db = service.database().clone();
-    let after = call(service, move |s| s.watch_from(&caller, team, resume)).await?;
+    let watch = call(service, move |s| s.watch(&caller, team, resume)).await?;
     let ends = permit.until_ended_or(shutdown.get_ref().clone());
-    Ok(team_stream(live, db, team, after, ends, HEARTBEAT, ends_my_access))
+    Ok(team_stream(watch, ends, HEARTBEAT, ends_my_access))
 }

@@ -12,14 +12,10 @@
 //! ```
 //! use std::sync::Arc;
 //! use activity_log::{ActivityLog, InProcessPublisher};
-//! use core_models::Caller;
 //! use projects::{NewProjectTask, NewTeam, ProjectService, SqliteProjects};
 //!
 //! let db = storage::test_pool();
-//! # let ada = Caller::new(uuid::Uuid::now_v7(), "Ada");
-//! # let (id, name) = (ada.id.to_string(), ada.display_name.clone());
-//! # db.write(move |c| { use diesel::RunQueryDsl; diesel::sql_query(format!(
-//! #     "INSERT INTO users VALUES ('{id}', 'a@x.io', 'a@x.io', '{name}', 'h', 0)")).execute(c)?; Ok(()) })?;
+//! # let ada = storage::testing::users(&db, &["Ada".into()]).remove(0);
 //! let service = SqliteProjects::new(db.database(), ActivityLog::new(Arc::new(InProcessPublisher::default())));
 //! let team = service.create_team(&ada, NewTeam { name: "Platform".into(), description: None })?;
 //! let project = service.create_project(&ada, team.id, NewTeam { name: "Launch".into(), description: None })?;

@@ -4,6 +4,7 @@
 //! assignee) are checked inside the same read or write as the data they guard, so a
 //! library user gets exactly what an HTTP client gets.
 
+use activity_log::stream::Watch;
 use activity_log::{ActivityEntry, ActivityLog, FeedQuery};
 use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
@@ -105,10 +106,12 @@ pub trait ProjectService: Send + Sync + 'static {
         task_id: Uuid,
         query: &FeedQuery,
     ) -> AppResult<Page<ActivityEntry>>;
-    /// Checks that `caller` may watch `team_id`'s live stream (404 otherwise) and, for a
-    /// client resuming after the entry `resume` (its id, and the field it came in), where
-    /// in the team's log to replay from (422 naming the field if the team has no such entry).
-    fn watch_from(&self, caller: &Caller, team_id: Uuid, resume: Option<(Uuid, &str)>) -> AppResult<Option<i64>>;
+    /// `team_id`'s live stream for `caller` (404 unless a member): subscribed first, then
+    /// for a client resuming after the entry `resume` (its id, and the field it came in)
+    /// where in the team's log to replay from (422 naming the field if the team has no
+    /// such entry). A removal that commits in between is either refused here or seen by
+    /// the stream; an entry that commits in between is in the replay or the subscription.
+    fn watch(&self, caller: &Caller, team_id: Uuid, resume: Option<(Uuid, &str)>) -> AppResult<Watch>;
 }
 
 /// [`ProjectService`] over the shared database, recording through an [`ActivityLog`].
@@ -123,16 +126,6 @@ impl SqliteProjects {
     pub fn new(db: Database, log: ActivityLog) -> Self {
         core_models::constraint::register(crate::CONSTRAINTS);
         SqliteProjects { db, log }
-    }
-
-    /// The activity log it records to (for the event stream).
-    pub fn log(&self) -> &ActivityLog {
-        &self.log
-    }
-
-    /// The database (for the event stream's replay).
-    pub fn database(&self) -> &Database {
-        &self.db
     }
 
     /// A read in one snapshot: the membership check and the data agree.
@@ -327,10 +320,12 @@ impl ProjectService for SqliteProjects {
             self.log.task_feed(c, task_id, &query)
         })
     }
-    fn watch_from(&self, caller: &Caller, team_id: Uuid, resume: Option<(Uuid, &str)>) -> AppResult<Option<i64>> {
-        self.read(|c| {
+    fn watch(&self, caller: &Caller, team_id: Uuid, resume: Option<(Uuid, &str)>) -> AppResult<Watch> {
+        let live = self.log.subscribe(team_id);
+        let after = self.read(|c| {
             access::require_member(c, team_id, caller)?;
             resume.map(|(id, field)| self.log.resume_position(c, team_id, id, field)).transpose()
-        })
+        })?;
+        Ok(Watch::new(live, self.db.clone(), team_id, after))
     }
 }
