@@ -3,7 +3,7 @@ CARGO ?= cargo
 DATABASE_URL ?= data/corkboard.db
 BENCH_DURATION ?= 10
 
-.PHONY: deps run migrate test test-postgres lint fmt bench build release ci browser contract client
+.PHONY: deps run migrate test test-postgres lint fmt bench build release ci browser contract contract-postgres client
 
 ## What the build needs from the system: the PostgreSQL client library is compiled in
 ## (pq-sys `bundled`), against the system's OpenSSL headers; Debian's libssl-dev when missing.
@@ -69,10 +69,18 @@ browser:
 contract: release
 	tests/contract/run.sh target/release/gateway
 
+## The contract check against a gateway on PostgreSQL: the same run on a throwaway cluster
+## (scripts/postgres.sh), stopped and removed afterwards, pass or fail.
+contract-postgres: release
+	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/corkboard-pg.XXXXXX"); \
+	trap 'scripts/postgres.sh stop "$$dir"' EXIT; \
+	url=$$(scripts/postgres.sh start "$$dir" | tail -n 1) || exit 1; \
+	GATEWAY_DATABASE_URL=$$url CONTRACT_REPORT_DIR=target/contract-postgres tests/contract/run.sh target/release/gateway
+
 ## The typed client: TypeScript types generated from the OpenAPI document, the example
 ## client type-checked against them (strict) and run against a release gateway.
 client: release
 	clients/typescript/check.sh target/release/gateway
 
 ## What CI runs.
-ci: test lint client contract
+ci: test lint client contract contract-postgres

@@ -11,7 +11,9 @@ start_gateway() {
     trap _stop_gateway EXIT
     # Created here: the background job opens its redirections only when it gets to run.
     : >"$_gateway_dir/stdout"
-    "$binary" serve --bind 127.0.0.1:0 --database-url "$_gateway_dir/gateway.db" --workers 2 "$@" \
+    # A fresh SQLite file, unless GATEWAY_DATABASE_URL names another database (a PostgreSQL
+    # URL of a throwaway cluster).
+    "$binary" serve --bind 127.0.0.1:0 --database-url "${GATEWAY_DATABASE_URL:-$_gateway_dir/gateway.db}" --workers 2 "$@" \
         >"$_gateway_dir/stdout" 2>"$log" &
     _gateway_pid=$!
     GATEWAY_URL=

@@ -138,6 +138,12 @@ async fn bad_keys_and_secret_bearing_operations_are_refused() {
         assert_eq!(res.error_fields(), ["Idempotency-Key"], "{key:?}");
     }
     assert_eq!(count(&app, Some(&ada), "/api/v1/tasks").await, 0);
+    // Without a login, an operation that needs one is a 401 first, whatever the key.
+    ok(&post(&app, None, "/api/v1/notes", Some("anon"), &json!({"content": "x"})).await, 201);
+    for key in ["anon", "two words"] {
+        let res = post(&app, None, "/api/v1/teams", Some(key), &json!({"name": "T"})).await;
+        res.problem(401);
+    }
     let team = ok(&post(&app, Some(&ada), "/api/v1/teams", None, &json!({"name": "T"})).await, 201);
     let invites = format!("/api/v1/teams/{}/invites", team["id"].as_str().unwrap());
     let login = json!({"email": "ada@example.com", "password": "correct horse battery"});

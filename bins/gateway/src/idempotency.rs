@@ -18,7 +18,7 @@
 //! of the fingerprint, so nothing derived from a password is stored.
 
 use actix_web::body::{self, BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ResourceDef, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
@@ -40,13 +40,50 @@ pub const MAX_KEY: usize = 255;
 /// Body fields never part of a fingerprint (what is stored must not be derived from them).
 const SECRET_FIELDS: [&str; 3] = ["password", "current_password", "new_password"];
 
+/// The `POST` operations an anonymous caller may use (their document lists no security or
+/// an empty requirement): only there is an anonymous key kept. Elsewhere an anonymous
+/// request goes on to its 401 untouched, whatever its key.
+#[derive(Debug)]
+pub struct LoginFree(Vec<ResourceDef>);
+
+impl LoginFree {
+    /// The login-free `POST` operations of `api`.
+    pub fn from_openapi(api: &utoipa::openapi::OpenApi) -> Self {
+        let free = api
+            .paths
+            .paths
+            .iter()
+            .filter(|(_, item)| {
+                item.post.as_ref().is_some_and(|post| match &post.security {
+                    None => true,
+                    Some(requirements) => requirements.iter().any(|r| {
+                        serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(serde_json::Map::is_empty))
+                    }),
+                })
+            })
+            .map(|(path, _)| ResourceDef::new(path.as_str()))
+            .collect();
+        LoginFree(free)
+    }
+
+    fn allows(&self, path: &str) -> bool {
+        self.0.iter().any(|def| def.is_match(path))
+    }
+}
+
 /// Middleware (`middleware::from_fn`), inside authentication (it scopes keys by caller).
 pub async fn guard(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let raw = req.headers().get(IDEMPOTENCY_KEY).cloned();
-    let (Some(raw), true) = (raw, req.method() == Method::POST) else {
+    let caller = match req.extensions().get::<Authenticated>() {
+        Some(Authenticated(Some(caller))) => Some(caller.id),
+        _ => None,
+    };
+    let login_free = || req.app_data::<web::Data<LoginFree>>().is_some_and(|free| free.allows(req.path()));
+    let applies = req.method() == Method::POST && (caller.is_some() || login_free());
+    let (Some(raw), true) = (raw, applies) else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
     let key = match parse_key(&raw).and_then(|key| refuse_secret_bearing(req.path()).map(|()| key)) {
@@ -60,10 +97,7 @@ pub async fn guard(
     };
     let fingerprint = fingerprint(req.method(), &req.uri().to_string(), &body);
     req.set_payload(Payload::from(body));
-    let scope = match req.extensions().get::<Authenticated>() {
-        Some(Authenticated(Some(caller))) => caller.id.to_string(),
-        _ => String::new(),
-    };
+    let scope = caller.map(|id| id.to_string()).unwrap_or_default();
     let Some(db) = req.app_data::<web::Data<Database>>().cloned() else {
         return Ok(req.error_response(AppError::Internal(anyhow::anyhow!("no database for Idempotency-Key"))));
     };
@@ -260,12 +294,18 @@ pub fn document(doc: &mut serde_json::Value) {
                 }
             }
         }
-        responses.entry("409").or_insert_with(|| {
+        let problem = |description: &str| {
             json!({
-                "description": "A request with the same `Idempotency-Key` is still being processed (retry with the same key)",
+                "description": description,
                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
             })
+        };
+        responses.entry("409").or_insert_with(|| {
+            problem("A request with the same `Idempotency-Key` is still being processed (retry with the same key)")
         });
+        responses
+            .entry("422")
+            .or_insert_with(|| problem("A malformed `Idempotency-Key`, or one already used for another request"));
     }
 }
 
@@ -322,6 +362,7 @@ mod tests {
         assert_eq!(notes["post"]["parameters"][0]["name"], "Idempotency-Key");
         assert!(notes["post"]["responses"]["201"]["headers"]["Idempotent-Replayed"].is_object());
         assert!(notes["post"]["responses"]["409"].is_object());
+        assert!(notes["post"]["responses"]["422"].is_object());
         assert!(notes["get"].get("parameters").is_none());
         assert!(doc["paths"]["/api/v1/auth/login"]["post"].get("parameters").is_none());
     }
