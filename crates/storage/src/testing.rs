@@ -235,6 +235,25 @@ pub fn test_pool_sqlite_with(config: &DbConfig) -> TestDb {
     TestDb::open(TestDatabase::sqlite(), config)
 }
 
+/// A PostgreSQL database for a query-plan test: `seed` (SQL statements) run, then
+/// `VACUUM ANALYZE` (statistics, and the full-text indexes' pending entries merged, as
+/// autovacuum leaves a live database), with a connection to it. `None` when the run is on
+/// SQLite, whose plans the SQLite plan tests check on their own databases. PostgreSQL's
+/// plans mean something only on seeded, analysed tables: a near-empty table is always
+/// read whole.
+///
+/// # Panics
+/// When the seed fails: a broken test.
+#[allow(clippy::expect_used)]
+pub fn analysed_postgres(seed: &str) -> Option<(TestDb, crate::PooledConn)> {
+    postgres_server()?;
+    let db = test_pool();
+    let mut conn = db.read().expect("a connection to the test database");
+    conn.batch_execute(seed).expect("seeding the plan test");
+    conn.batch_execute("VACUUM ANALYZE").expect("analysing the seeded tables");
+    Some((db, conn))
+}
+
 fn test_config() -> DbConfig {
     DbConfig { read_connections: 4, pool_connections: 4, ..DbConfig::default() }
 }
