@@ -3,9 +3,15 @@
 //!
 //! Each sort has an index per scope, `(project_id | team_id, key, id, status, priority,
 //! assignee_key)`, and "assigned to" lists have `(team_id, assignee_key, key, id)`. The
-//! scope (and, team-wide, the assignee) is an equality on the index; every other filter is
-//! kept off the indexes with a unary `+` and tested on the rows of the walk, so a keyset
-//! page reads only up to its last row. `query_plans` in the tests proves the plans.
+//! scope (and, team-wide, the assignee) is an equality on the index, and so is a status or
+//! priority filter on a list sorted by it (a range of the index, see
+//! `storage::sql::ranks_in_order`); every other filter is kept off SQLite's indexes with a
+//! unary `+` and tested on the rows of the walk, so a keyset page reads only up to its
+//! last row. PostgreSQL gets no hint (it would hide the column's statistics from its
+//! planner, which then expects too few matches and sorts them); it weighs each filter by
+//! its statistics, so one condition per column (the overdue filter's statuses are merged
+//! into the status filter). `query_plans` in the tests proves SQLite's plans,
+//! `plans::postgres` PostgreSQL's.
 
 use chrono::NaiveDate;
 use core_models::pagination::{parse_paging, row_keys, PageRequest};
@@ -18,7 +24,7 @@ use serde::Deserialize;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::project_tasks;
 use storage::search::Search;
-use storage::sql::sql;
+use storage::sql::{ranks_in, ranks_in_order, sql, Sql};
 use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -419,11 +425,20 @@ impl ListProjectTasks {
 /// A boxed `SELECT` of task rows.
 pub(crate) type TaskQuery = project_tasks::BoxedQuery<'static, Backend, SqlTypeOf<AsSelect<TaskRow, Backend>>>;
 
-fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
-    // Ranks come from the enum, never from the client: safe to write into the SQL.
-    let ranks: Vec<String> = values.iter().map(|v| v.rank().to_string()).collect();
-    format!("+project_tasks.{column} IN ({})", ranks.join(", "))
+/// `project_tasks.<column>` holds one of `values`: off SQLite's indexes (tested on the rows
+/// of the walk), or narrowing it when the list is sorted by that column (a range of its
+/// index, see [`storage::sql::ranks_in_order`]).
+fn ranks_filter<E: RankEnum>(column: &'static str, values: &[E], sorted_by_it: bool) -> Sql {
+    let ranks: Vec<i32> = values.iter().map(|v| v.rank()).collect();
+    if sorted_by_it {
+        ranks_in_order(column, &ranks)
+    } else {
+        sql("").sqlite_no_index().append(ranks_in(column, &ranks))
+    }
 }
+
+/// Statuses not done.
+const OPEN: [ProjectTaskStatus; 2] = [ProjectTaskStatus::Todo, ProjectTaskStatus::InProgress];
 
 /// The query of one page (`limit + 1` rows), `today` deciding what is overdue, `search` the
 /// planned search of the query's words (see [`storage::search`]).
@@ -470,11 +485,18 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
         let start = if assignee_drives { sql(plus) } else { sql("").sqlite_no_index() };
         q = q.filter(start.sql("project_tasks.assignee_key = ").bind_text(key));
     }
-    if let Some(statuses) = &filter.statuses {
-        q = q.filter(sql(ranks_off_index("status", statuses)));
+    // Overdue tasks are not done: one status condition, not two overlapping ones (PostgreSQL
+    // would multiply them into too low an estimate).
+    let statuses = match (&filter.statuses, filter.overdue) {
+        (Some(statuses), Some(true)) => Some(statuses.iter().copied().filter(|s| OPEN.contains(s)).collect()),
+        (None, Some(true)) => Some(OPEN.to_vec()),
+        (statuses, _) => statuses.clone(),
+    };
+    if let Some(statuses) = &statuses {
+        q = q.filter(ranks_filter("project_tasks.status", statuses, lead == TaskSort::Status));
     }
     if let Some(priorities) = &filter.priorities {
-        q = q.filter(sql(ranks_off_index("priority", priorities)));
+        q = q.filter(ranks_filter("project_tasks.priority", priorities, lead == TaskSort::Priority));
     }
     // A date range on the lead key is a range of its index; each key keeps undated tasks
     // (its sentinel) out of the range.
@@ -490,20 +512,20 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
     };
     if let Some(from) = filter.due_from {
         q = q.filter(sql(format!("{due} >= ")).bind_text(time::format_date(from)));
-        q = q.filter(sql(dated.clone()));
     }
     if let Some(to) = filter.due_to {
         q = q.filter(sql(format!("{due} <= ")).bind_text(time::format_date(to)));
-        q = q.filter(sql(dated.clone()));
     }
-    let not_done = format!("+project_tasks.status <> {}", ProjectTaskStatus::Done.rank());
     let today = time::format_date(today);
-    match filter.overdue {
-        None => {}
-        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(dated)).filter(sql(not_done)),
-        Some(false) => {
-            q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(format!(" AND {not_done})")));
-        }
+    if filter.overdue == Some(true) {
+        q = q.filter(sql(format!("{due} < ")).bind_text(today.clone()));
+    }
+    if filter.due_from.is_some() || filter.due_to.is_some() || filter.overdue == Some(true) {
+        q = q.filter(sql(dated));
+    }
+    if filter.overdue == Some(false) {
+        let open = ranks_filter("project_tasks.status", &OPEN, false);
+        q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(" AND ").append(open).sql(")"));
     }
     if let Some(search) = search {
         q = q.filter(search.filter());
@@ -523,6 +545,28 @@ pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: Naiv
     let Some(search) = storage::search::PROJECT_TASKS.search(conn, terms)? else { return Ok(vec![]) };
     let rows = i64::from(query.page.limit) + 1;
     search.run(conn, rows, |c, search| Ok(list_query(query, today, Some(search))?.load(c)))
+}
+
+/// The query string `sort` and `pairs` (for tests).
+#[cfg(test)]
+pub(crate) fn params_of(sort: &str, pairs: &[(&str, &str)]) -> ListProjectTasksParams {
+    let mut params = ListProjectTasksParams { sort: Some(sort.to_string()), ..ListProjectTasksParams::default() };
+    for (k, val) in pairs {
+        let val = Some(val.to_string());
+        match *k {
+            "status" => params.status = val,
+            "priority" => params.priority = val,
+            "assignee" => params.assignee = val,
+            "due_from" => params.due_from = val,
+            "due_to" => params.due_to = val,
+            "overdue" => params.overdue = val,
+            "q" => params.q = val,
+            "project_id" => params.project_id = val,
+            "include_archived" => params.include_archived = val,
+            _ => unreachable!("{k}"),
+        }
+    }
+    params
 }
 
 #[cfg(test)]
@@ -578,23 +622,7 @@ mod query_plans {
                         if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| team_only(k)) {
                             continue;
                         }
-                        let mut params =
-                            ListProjectTasksParams { sort: Some(sort.clone()), ..ListProjectTasksParams::default() };
-                        for (k, val) in pairs {
-                            let val = Some(val.to_string());
-                            match *k {
-                                "status" => params.status = val,
-                                "priority" => params.priority = val,
-                                "assignee" => params.assignee = val,
-                                "due_from" => params.due_from = val,
-                                "due_to" => params.due_to = val,
-                                "overdue" => params.overdue = val,
-                                "q" => params.q = val,
-                                "project_id" => params.project_id = val,
-                                "include_archived" => params.include_archived = val,
-                                _ => unreachable!(),
-                            }
-                        }
+                        let params = params_of(&sort, pairs);
                         let first = ListProjectTasks::parse(params.clone(), scope, me).unwrap();
                         // Deep pages too: a cursor after a dated task, and after an undated one
                         // (the boundary of a `due_date` order in either direction).
