@@ -330,16 +330,21 @@ mod query_plans {
             for subject in [Subject::Team(uuid(1, 1)), Subject::Task(uuid(3, 1))] {
                 let long = FeedQuery::parse(FeedParams { limit: Some("200".into()), ..params.clone() }).unwrap();
                 let next = long.page_of(feed(&mut conn, subject, &long).unwrap()).next_cursor;
-                let pages = [Some(FeedQuery::parse(params.clone()).unwrap()), next.map(|cursor| {
-                    FeedQuery::parse(FeedParams { cursor: Some(cursor), ..params.clone() }).unwrap()
-                })];
+                let pages = [
+                    Some(FeedQuery::parse(params.clone()).unwrap()),
+                    next.map(|cursor| FeedQuery::parse(FeedParams { cursor: Some(cursor), ..params.clone() }).unwrap()),
+                ];
                 for query in pages.into_iter().flatten() {
                     let since = query.filter.since.map(|since| {
                         first_seq_since(&mut conn, time::to_millis(since)).unwrap().expect("entries since")
                     });
                     let plan = query_plan(&mut conn, feed_sql(subject, &query, since).unwrap()).unwrap();
                     if !plan_problems(&plan, "activity").is_empty() || !plan.join("\n").contains("Index") {
-                        failures.push(format!("{subject:?} {params:?} (before {:?}):\n{}", query.before_seq(), plan.join("\n")));
+                        failures.push(format!(
+                            "{subject:?} {params:?} (before {:?}):\n{}",
+                            query.before_seq(),
+                            plan.join("\n")
+                        ));
                     }
                 }
             }

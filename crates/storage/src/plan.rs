@@ -6,8 +6,10 @@
 //! queries through [`query_plan`] and check [`plan_problems`] is empty. A PostgreSQL plan
 //! means something only on seeded, analysed tables (a near-empty table is always scanned).
 
+use core_models::pagination::IdPaging;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
 use diesel::sql_types::{Integer, Text};
 
 use crate::{Backend, DbConn};
@@ -53,6 +55,27 @@ pub fn query_plan<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> Que
     let rows: Vec<(i32, i32, i32, String)> =
         explain::<_, (Integer, Integer, Integer, Text)>("EXPLAIN QUERY PLAN ", query).load(conn)?;
     Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
+}
+
+/// The plans of a list in id order (`IdPaging`): its first page and, when it has more than
+/// 200 rows, the page after its 200th (a cursor's keyset condition in the plan too), for
+/// plan tests. `query` builds the list's query for a paging, `id_of` reads a row's id.
+pub fn id_list_plans<Q, R>(
+    conn: &mut DbConn,
+    query: impl Fn(&IdPaging) -> Q,
+    id_of: impl Fn(&R) -> String,
+) -> QueryResult<Vec<Vec<String>>>
+where
+    Q: QueryFragment<Backend> + LoadQuery<'static, DbConn, R>,
+{
+    let mut plans = vec![query_plan(conn, query(&IdPaging::first(50)))?];
+    let Ok(long) = IdPaging::parse("plan", &(), Some("200"), None) else { return Ok(plans) };
+    let rows: Vec<R> = query(&long).load(conn)?;
+    let next = long.page(rows, id_of).next_cursor;
+    if let Some(Ok(deep)) = next.map(|cursor| IdPaging::parse("plan", &(), None, Some(&cursor))) {
+        plans.push(query_plan(conn, query(&deep))?);
+    }
+    Ok(plans)
 }
 
 /// The most rows a PostgreSQL plan may sort, or read and throw away, for one page: a few

@@ -281,7 +281,8 @@ mod tests {
 
     #[test]
     fn rank_sets_are_an_equality_a_range_or_a_list() {
-        let text = |ranks: &[i32]| diesel::debug_query::<Sqlite, _>(&items::table.filter(ranks_in("r", ranks))).to_string();
+        let text =
+            |ranks: &[i32]| diesel::debug_query::<Sqlite, _>(&items::table.filter(ranks_in("r", ranks))).to_string();
         assert!(text(&[2]).contains("WHERE r = 2"), "{}", text(&[2]));
         assert!(text(&[1, 0, 1]).contains("WHERE r BETWEEN 0 AND 1"), "{}", text(&[1, 0, 1]));
         assert!(text(&[2, 0]).contains("WHERE r IN (0, 2)"), "{}", text(&[2, 0]));

@@ -123,7 +123,9 @@ pub(crate) fn list_query(
     // Overdue tasks are open: the status filter and that one are a single condition (two
     // overlapping ones would make PostgreSQL expect too few matches).
     let statuses = match (&filter.statuses, filter.overdue) {
-        (Some(statuses), Some(true)) => Some(statuses.iter().copied().filter(|s| TaskStatus::OPEN.contains(s)).collect()),
+        (Some(statuses), Some(true)) => {
+            Some(statuses.iter().copied().filter(|s| TaskStatus::OPEN.contains(s)).collect())
+        }
         (None, Some(true)) => Some(TaskStatus::OPEN.to_vec()),
         (statuses, _) => statuses.clone(),
     };

@@ -340,7 +340,8 @@ mod postgres {
                     // of each status and a page under a status sort walks across the older
                     // ones (~2,300 rows here). No index gives the (status, id) order within
                     // a creation range; SQLite walks the same way.
-                    let known_long_walk = sort.trim_start_matches('-') == "status" && filter.starts_with("created_from=2026-11-24");
+                    let known_long_walk =
+                        sort.trim_start_matches('-') == "status" && filter.starts_with("created_from=2026-11-24");
                     let problems: Vec<&String> = problems(&plan)
                         .into_iter()
                         .filter(|p| !(known_long_walk && p.contains("Rows Removed by Filter")))
@@ -355,6 +356,11 @@ mod postgres {
             }
         }
         assert!(deep_pages > 300, "most lists have a deep page ({deep_pages})");
-        assert!(failures.is_empty(), "{} plans without an ordered index walk:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} plans without an ordered index walk:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
