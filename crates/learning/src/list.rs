@@ -29,7 +29,7 @@ use diesel::query_dsl::methods::LoadQuery;
 use serde::Deserialize;
 use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
 use storage::schema::{challenge_tags, challenges, completions, learning_paths, ratings, tags, users};
-use storage::sql::{ranks_in, ranks_in_order, sql, Sql};
+use storage::sql::{ranks_in, sql, Sql};
 use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -337,14 +337,16 @@ fn key_expr_any(field: ChallengeSort, on_tags: bool) -> &'static str {
     }
 }
 
-fn ranks<E: RankEnum>(values: &[E]) -> Vec<i32> {
-    values.iter().map(|v| v.rank()).collect()
+fn ranks<E: RankEnum>(values: &[E]) -> String {
+    // Ranks come from the enum, never from the client: safe to write into the SQL.
+    values.iter().map(|v| v.rank().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// `column` holds one of `levels`, kept off SQLite's indexes (tested on the rows of the
 /// walk; PostgreSQL weighs it by the column's statistics).
 fn levels_off_index(column: &str, levels: &[Difficulty]) -> Sql {
-    sql("").sqlite_no_index().append(ranks_in(column, &ranks(levels)))
+    let ranks: Vec<i32> = levels.iter().map(|l| l.rank()).collect();
+    sql("").sqlite_no_index().append(ranks_in(column, &ranks))
 }
 
 /// The parts of one page's query that do not depend on the table it starts from.
@@ -388,19 +390,15 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
     let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
     match (&filter.difficulties, driver) {
         (None, _) => {}
-        (Some(_), Driver::Level(level)) if lead == ChallengeSort::Difficulty => {
-            // The sort key itself, as a range (see `storage::sql::ranks_in_order`).
-            conditions.push(ranks_in_order("challenges.difficulty", &[level.rank()]));
-        }
         (Some(_), Driver::Level(level)) => {
-            conditions.push(ranks_in("challenges.difficulty", &[level.rank()]));
+            conditions.push(sql(format!("challenges.difficulty = {}", level.rank())));
         }
         (Some(levels), Driver::Tag(_)) => {
             conditions.push(levels_off_index("challenge_tags.difficulty", levels));
         }
         (Some(levels), Driver::All) if lead == ChallengeSort::Difficulty => {
             // The sort key itself: the (difficulty, id) walk visits only these ranges.
-            conditions.push(ranks_in_order("challenges.difficulty", &ranks(levels)));
+            conditions.push(sql(format!("challenges.difficulty IN ({})", ranks(levels))));
         }
         (Some(levels), _) => {
             conditions.push(levels_off_index("challenges.difficulty", levels));

@@ -3,15 +3,12 @@
 //!
 //! Each sort has an index per scope, `(project_id | team_id, key, id, status, priority,
 //! assignee_key)`, and "assigned to" lists have `(team_id, assignee_key, key, id)`. The
-//! scope (and, team-wide, the assignee) is an equality on the index, and so is a status or
-//! priority filter on a list sorted by it (a range of the index, see
-//! `storage::sql::ranks_in_order`); every other filter is kept off SQLite's indexes with a
-//! unary `+` and tested on the rows of the walk, so a keyset page reads only up to its
-//! last row. PostgreSQL gets no hint (it would hide the column's statistics from its
-//! planner, which then expects too few matches and sorts them); it weighs each filter by
-//! its statistics, so one condition per column (the overdue filter's statuses are merged
-//! into the status filter). `query_plans` in the tests proves SQLite's plans,
-//! `plans::postgres` PostgreSQL's.
+//! scope (and, team-wide, the assignee) is an equality on the index; every other filter is
+//! kept off SQLite's indexes with a unary `+` and tested on the rows of the walk, so a
+//! keyset page reads only up to its last row. PostgreSQL gets no hint (it would hide the
+//! column's statistics from its planner, which then expects too few matches and sorts
+//! them). `query_plans` in the tests proves SQLite's plans, `plans::postgres`
+//! PostgreSQL's.
 
 use chrono::NaiveDate;
 use core_models::pagination::{parse_paging, row_keys, PageRequest};
@@ -24,7 +21,7 @@ use serde::Deserialize;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::project_tasks;
 use storage::search::Search;
-use storage::sql::{ranks_in, ranks_in_order, sql, Sql};
+use storage::sql::{ranks_in, sql, Sql};
 use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -425,20 +422,13 @@ impl ListProjectTasks {
 /// A boxed `SELECT` of task rows.
 pub(crate) type TaskQuery = project_tasks::BoxedQuery<'static, Backend, SqlTypeOf<AsSelect<TaskRow, Backend>>>;
 
-/// `project_tasks.<column>` holds one of `values`: off SQLite's indexes (tested on the rows
-/// of the walk), or narrowing it when the list is sorted by that column (a range of its
-/// index, see [`storage::sql::ranks_in_order`]).
-fn ranks_filter<E: RankEnum>(column: &'static str, values: &[E], sorted_by_it: bool) -> Sql {
+/// `project_tasks.<column>` holds one of `values`, kept off SQLite's indexes and tested on
+/// the rows of the walk (PostgreSQL weighs it by the column's statistics). Ranks come from
+/// the enum, never from the client: safe to write into the SQL.
+fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> Sql {
     let ranks: Vec<i32> = values.iter().map(|v| v.rank()).collect();
-    if sorted_by_it {
-        ranks_in_order(column, &ranks)
-    } else {
-        sql("").sqlite_no_index().append(ranks_in(column, &ranks))
-    }
+    sql("").sqlite_no_index().append(ranks_in(&format!("project_tasks.{column}"), &ranks))
 }
-
-/// Statuses not done.
-const OPEN: [ProjectTaskStatus; 2] = [ProjectTaskStatus::Todo, ProjectTaskStatus::InProgress];
 
 /// The query of one page (`limit + 1` rows), `today` deciding what is overdue, `search` the
 /// planned search of the query's words (see [`storage::search`]).
@@ -485,18 +475,11 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
         let start = if assignee_drives { sql(plus) } else { sql("").sqlite_no_index() };
         q = q.filter(start.sql("project_tasks.assignee_key = ").bind_text(key));
     }
-    // Overdue tasks are not done: one status condition, not two overlapping ones (PostgreSQL
-    // would multiply them into too low an estimate).
-    let statuses = match (&filter.statuses, filter.overdue) {
-        (Some(statuses), Some(true)) => Some(statuses.iter().copied().filter(|s| OPEN.contains(s)).collect()),
-        (None, Some(true)) => Some(OPEN.to_vec()),
-        (statuses, _) => statuses.clone(),
-    };
-    if let Some(statuses) = &statuses {
-        q = q.filter(ranks_filter("project_tasks.status", statuses, lead == TaskSort::Status));
+    if let Some(statuses) = &filter.statuses {
+        q = q.filter(ranks_off_index("status", statuses));
     }
     if let Some(priorities) = &filter.priorities {
-        q = q.filter(ranks_filter("project_tasks.priority", priorities, lead == TaskSort::Priority));
+        q = q.filter(ranks_off_index("priority", priorities));
     }
     // A date range on the lead key is a range of its index; each key keeps undated tasks
     // (its sentinel) out of the range.
@@ -512,20 +495,22 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
     };
     if let Some(from) = filter.due_from {
         q = q.filter(sql(format!("{due} >= ")).bind_text(time::format_date(from)));
+        q = q.filter(sql(dated.clone()));
     }
     if let Some(to) = filter.due_to {
         q = q.filter(sql(format!("{due} <= ")).bind_text(time::format_date(to)));
+        q = q.filter(sql(dated.clone()));
     }
+    // Not done: a range of statuses, which a walk sorted by status serves in order (`<>`
+    // is no index condition: PostgreSQL walked across every done task first).
+    let not_done = ranks_off_index("status", &[ProjectTaskStatus::Todo, ProjectTaskStatus::InProgress]);
     let today = time::format_date(today);
-    if filter.overdue == Some(true) {
-        q = q.filter(sql(format!("{due} < ")).bind_text(today.clone()));
-    }
-    if filter.due_from.is_some() || filter.due_to.is_some() || filter.overdue == Some(true) {
-        q = q.filter(sql(dated));
-    }
-    if filter.overdue == Some(false) {
-        let open = ranks_filter("project_tasks.status", &OPEN, false);
-        q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(" AND ").append(open).sql(")"));
+    match filter.overdue {
+        None => {}
+        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(dated)).filter(not_done),
+        Some(false) => {
+            q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(" AND ").append(not_done).sql(")"));
+        }
     }
     if let Some(search) = search {
         q = q.filter(search.filter());

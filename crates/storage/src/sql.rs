@@ -51,30 +51,19 @@ pub fn column_is(column: &'static str, value: Option<String>) -> Sql {
 }
 
 /// `column` holds one of `ranks` (integers of the code, never of a client), written so an
-/// index on `column` can serve it on both engines: one rank is an equality (so an index
-/// `(…, column, key, …)` gives the order of `key`), a run of neighbouring ranks a range
-/// (PostgreSQL before 17 reads an `IN` list on an index column after the first in no order,
-/// so it would test the list on every row of the walk instead), any other set an `IN`
-/// list. An empty set matches nothing.
+/// index on `column` can serve it in order on both engines: one rank is an equality, a run
+/// of neighbouring ranks a range (PostgreSQL before 17 reads an `IN` list on an index
+/// column after the first in no order, so under a sort by `column` it tested the list on
+/// every row of the walk instead), any other set an `IN` list. An empty set matches
+/// nothing.
 pub fn ranks_in(column: &str, ranks: &[i32]) -> Sql {
-    rank_set(column, ranks, false)
-}
-
-/// [`ranks_in`] for a list sorted by `column` itself: one rank is a range too. After an
-/// equality PostgreSQL drops `column` from the order it needs and may walk another index
-/// that gives the rest of it (the id's, across every board) instead of `column`'s.
-pub fn ranks_in_order(column: &str, ranks: &[i32]) -> Sql {
-    rank_set(column, ranks, true)
-}
-
-fn rank_set(column: &str, ranks: &[i32], sorted_by_column: bool) -> Sql {
     let mut ranks = ranks.to_vec();
     ranks.sort_unstable();
     ranks.dedup();
     let (Some(&first), Some(&last)) = (ranks.first(), ranks.last()) else { return sql("1 = 0") };
     let run = usize::try_from(i64::from(last) - i64::from(first) + 1).is_ok_and(|n| n == ranks.len());
     sql(match ranks.len() {
-        1 if !sorted_by_column => format!("{column} = {first}"),
+        1 => format!("{column} = {first}"),
         _ if run => format!("{column} BETWEEN {first} AND {last}"),
         _ => format!("{column} IN ({})", ranks.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
     })
@@ -287,8 +276,6 @@ mod tests {
         assert!(text(&[1, 0, 1]).contains("WHERE r BETWEEN 0 AND 1"), "{}", text(&[1, 0, 1]));
         assert!(text(&[2, 0]).contains("WHERE r IN (0, 2)"), "{}", text(&[2, 0]));
         assert!(text(&[]).contains("WHERE 1 = 0"), "{}", text(&[]));
-        let sorted = diesel::debug_query::<Sqlite, _>(&items::table.filter(ranks_in_order("r", &[2]))).to_string();
-        assert!(sorted.contains("WHERE r BETWEEN 2 AND 2"), "{sorted}");
     }
 
     #[test]

@@ -163,14 +163,13 @@ struct Index {
 #[test]
 fn full_text_indexes_keep_no_pending_list() {
     let Some(db) = postgres(&DbConfig::default()) else { return };
-    let indexes: Vec<Index> = sql(
-        "SELECT c.relname::text AS name, coalesce(array_to_string(c.reloptions, ','), '') AS options
+    let indexes: Vec<Index> =
+        sql("SELECT c.relname::text AS name, coalesce(array_to_string(c.reloptions, ','), '') AS options
            FROM pg_class AS c JOIN pg_am AS a ON a.oid = c.relam JOIN pg_namespace AS n ON n.oid = c.relnamespace
-          WHERE a.amname = 'gin' AND c.relkind = 'i' AND n.nspname = current_schema()",
-    )
-    .untyped()
-    .load(&mut *db.read().unwrap())
-    .unwrap();
+          WHERE a.amname = 'gin' AND c.relkind = 'i' AND n.nspname = current_schema()")
+        .untyped()
+        .load(&mut *db.read().unwrap())
+        .unwrap();
     let names: Vec<&str> = indexes.iter().map(|i| i.name.as_str()).collect();
     assert!(names.contains(&"tasks_search") && names.contains(&"notes_search"), "{names:?}");
     for index in &indexes {

@@ -18,12 +18,11 @@
 //!
 //! PostgreSQL gets no hint: its planner weighs each filter by the column's statistics
 //! (a `+` would hide them and make it expect too few matches, then sort). What it needs is
-//! conditions it can estimate and serve in order: a status set is an equality or a range
-//! (never an `IN` list, which PostgreSQL before 17 reads in no order), one condition per
-//! column (overlapping ones multiply into too low an estimate), and a `created_from` under
-//! an `updated_at` sort also bounds `updated_at` (implied: `updated_at >= created_at`), so
-//! the walk starts at the first task that may match. `query_plans.rs` proves the plans of
-//! both engines.
+//! conditions it can serve in order: a status set is an equality or a range (never an
+//! `IN` list, which PostgreSQL before 17 reads in no order), and a `created_from` under an
+//! `updated_at` sort also bounds `updated_at` (implied: `updated_at >= created_at`), so the
+//! walk starts at the first task that may match. `query_plans.rs` proves the plans of both
+//! engines.
 
 use chrono::NaiveDate;
 use core_models::rank::RankEnum as _;
@@ -32,7 +31,7 @@ use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::tasks;
-use storage::sql::{ranks_in, ranks_in_order, sql, Sql};
+use storage::sql::{ranks_in, sql, Sql};
 use storage::{Backend, DbConn};
 
 use storage::search::Search;
@@ -83,23 +82,16 @@ fn status_drives(lead: TaskSort, statuses: &[TaskStatus]) -> bool {
     }
 }
 
-fn ranks(statuses: &[TaskStatus]) -> Vec<i32> {
-    statuses.iter().map(|s| s.rank()).collect()
-}
-
-/// `tasks.status` is one of `statuses`, narrowing a walk of an index led by `lead` (see
-/// [`storage::sql::ranks_in`]).
-fn status_in(lead: TaskSort, statuses: &[TaskStatus]) -> Sql {
-    match lead {
-        TaskSort::Status => ranks_in_order("tasks.status", &ranks(statuses)),
-        _ => ranks_in("tasks.status", &ranks(statuses)),
-    }
+/// `tasks.status` is one of `statuses` (see [`storage::sql::ranks_in`]): status ranks come
+/// from [`TaskStatus::rank`], never from the client, so writing them into the SQL is safe.
+fn status_in(statuses: &[TaskStatus]) -> Sql {
+    ranks_in("tasks.status", &statuses.iter().map(|s| s.rank()).collect::<Vec<_>>())
 }
 
 /// [`status_in`] kept off SQLite's indexes (PostgreSQL weighs it by the column's
 /// statistics and needs no hint).
 fn status_in_off_index(statuses: &[TaskStatus]) -> Sql {
-    sql("").sqlite_no_index().append(ranks_in("tasks.status", &ranks(statuses)))
+    sql("").sqlite_no_index().append(status_in(statuses))
 }
 
 /// The query of one page of `board` (`limit + 1` rows, the extra one proving there is
@@ -120,18 +112,9 @@ pub(crate) fn list_query(
         None => q.filter(on_board(board)),
     };
 
-    // Overdue tasks are open: the status filter and that one are a single condition (two
-    // overlapping ones would make PostgreSQL expect too few matches).
-    let statuses = match (&filter.statuses, filter.overdue) {
-        (Some(statuses), Some(true)) => {
-            Some(statuses.iter().copied().filter(|s| TaskStatus::OPEN.contains(s)).collect())
-        }
-        (None, Some(true)) => Some(TaskStatus::OPEN.to_vec()),
-        (statuses, _) => statuses.clone(),
-    };
-    if let Some(statuses) = &statuses {
+    if let Some(statuses) = &filter.statuses {
         q = if status_drives(lead, statuses) {
-            q.filter(status_in(lead, statuses))
+            q.filter(status_in(statuses))
         } else {
             q.filter(status_in_off_index(statuses))
         };
@@ -152,34 +135,34 @@ pub(crate) fn list_query(
     };
     if let Some(from) = filter.due_from {
         q = q.filter(sql(format!("{due} >= ")).bind_text(format_date(from)));
+        q = q.filter(sql(dated.clone()));
     }
     if let Some(to) = filter.due_to {
         q = q.filter(sql(format!("{due} <= ")).bind_text(format_date(to)));
+        q = q.filter(sql(dated.clone()));
     }
-    if filter.overdue == Some(true) {
-        q = q.filter(sql(format!("{due} < ")).bind_text(format_date(today)));
-    }
-    let dated_only = filter.due_from.is_some()
-        || filter.due_to.is_some()
-        || filter.overdue == Some(true)
-        || filter.has_due_date == Some(true);
-    if dated_only {
-        q = q.filter(sql(dated));
-    }
-    if filter.has_due_date == Some(false) {
+    match filter.has_due_date {
+        None => {}
+        Some(true) => q = q.filter(sql(dated.clone())),
         // A range, not `=`: SQLite keeps the index order after a range of an expression
         // key, but sorts again after an equality on it. Nothing sorts beyond the stand-in.
-        q = q.filter(sql(undated));
+        Some(false) => q = q.filter(sql(undated)),
     }
-    if filter.overdue == Some(false) {
+    let open = status_in_off_index(&TaskStatus::OPEN);
+    match filter.overdue {
+        None => {}
+        Some(true) => {
+            q = q
+                .filter(sql(format!("{due} < ")).bind_text(format_date(today)))
+                .filter(sql(dated))
+                .filter(open.clone());
+        }
         // Inside NOT no index applies; the key form keeps undated tasks "not overdue".
-        q = q.filter(
-            sql(format!("NOT ({DUE_KEY} < "))
-                .bind_text(format_date(today))
-                .sql(" AND ")
-                .append(status_in_off_index(&TaskStatus::OPEN))
-                .sql(")"),
-        );
+        Some(false) => {
+            q = q.filter(
+                sql(format!("NOT ({DUE_KEY} < ")).bind_text(format_date(today)).sql(" AND ").append(open).sql(")"),
+            );
+        }
     }
 
     let created_drives = lead == TaskSort::CreatedAt;
