@@ -672,12 +672,13 @@ pub fn paths(conn: &mut DbConn, query: &ListPaths) -> AppResult<Page<LearningPat
     Ok(Page { items, next_cursor: page.next_cursor })
 }
 
+/// What the plan tests of both engines browse.
 #[cfg(test)]
-mod query_plans {
-    use super::*;
-    use storage::plan::plan_problems;
+pub(crate) mod testing {
+    use super::ListChallengesParams;
 
-    fn params(pairs: &[(&str, &str)], sort: &str) -> ListChallengesParams {
+    /// The query string of a browse by `pairs`, sorted by `sort`.
+    pub(crate) fn params(pairs: &[(&str, &str)], sort: &str) -> ListChallengesParams {
         let mut p = ListChallengesParams { sort: Some(sort.to_string()), ..ListChallengesParams::default() };
         for (k, val) in pairs {
             let val = Some(val.to_string());
@@ -687,11 +688,46 @@ mod query_plans {
                 "difficulty" => p.difficulty = val,
                 "q" => p.q = val,
                 "completed" => p.completed = val,
-                _ => unreachable!(),
+                _ => unreachable!("{k}"),
             }
         }
         p
     }
+
+    /// Every kind of filter, alone and together: tags (a frequent one, several, a rare
+    /// one), topic (in another case too), one or several difficulties (neighbouring or
+    /// not), `completed` either way, words (frequent, frequent together, rare, with a topic).
+    pub(crate) fn challenge_filters() -> Vec<Vec<(&'static str, &'static str)>> {
+        vec![
+            vec![],
+            vec![("tag", "python")],
+            vec![("tag", "python,sql,lists")],
+            vec![("tag", "tag7")],
+            vec![("tag", "python"), ("topic", "algorithms"), ("difficulty", "beginner,expert")],
+            vec![("topic", "algorithms")],
+            vec![("topic", "Algorithms"), ("difficulty", "advanced")],
+            vec![("difficulty", "advanced")],
+            vec![("difficulty", "beginner,intermediate")],
+            vec![("difficulty", "beginner,advanced")],
+            vec![("completed", "false")],
+            vec![("tag", "python"), ("completed", "false")],
+            vec![("topic", "algorithms"), ("completed", "false")],
+            vec![("q", "list")],
+            vec![("q", "linked list")],
+            vec![("q", "rarely")],
+            vec![("q", "linked"), ("topic", "algorithms")],
+            vec![("completed", "true")],
+            vec![("completed", "true"), ("tag", "python")],
+        ]
+    }
+}
+
+#[cfg(test)]
+mod query_plans {
+    use super::*;
+    use storage::plan::plan_problems;
+
+    use super::testing::{challenge_filters, params};
 
     /// A cursor of the right shape for `query`, to plan the deep pages too.
     fn cursor_for(query: &ListChallenges) -> String {
@@ -717,23 +753,7 @@ mod query_plans {
         let db = storage::test_pool_sqlite();
         let mut conn = db.read().unwrap();
         let me = Uuid::now_v7();
-        let filters: Vec<Vec<(&str, &str)>> = vec![
-            vec![],
-            vec![("tag", "python")],
-            vec![("tag", "python,sql,lists")],
-            vec![("tag", "python"), ("topic", "algorithms"), ("difficulty", "beginner,expert")],
-            vec![("topic", "algorithms")],
-            vec![("topic", "algorithms"), ("difficulty", "advanced")],
-            vec![("difficulty", "advanced")],
-            vec![("difficulty", "beginner,advanced")],
-            vec![("completed", "false")],
-            vec![("tag", "python"), ("completed", "false")],
-            vec![("topic", "algorithms"), ("completed", "false")],
-            vec![("q", "linked list")],
-            vec![("q", "linked"), ("topic", "algorithms")],
-            vec![("completed", "true")],
-            vec![("completed", "true"), ("tag", "python")],
-        ];
+        let filters = challenge_filters();
         for field in ChallengeSort::ALL {
             for sort in [field.name().to_string(), format!("-{}", field.name())] {
                 for pairs in &filters {

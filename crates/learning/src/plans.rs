@@ -3,22 +3,18 @@
 
 use core_models::pagination::IdPaging;
 use core_models::sort::SortField as _;
-use storage::plan::{id_list_plans, plan_problems, query_plan};
+use storage::plan::{id_list_failures, plan_failure, query_plan};
+use storage::testing::{seeded_id_sql as sql_id, SEED_HASHES};
 use uuid::Uuid;
 
+use crate::list::testing::{challenge_filters, params as challenge_params};
 use crate::list::{
     choose_driver, run_challenges, run_paths, ChallengeSort, ListChallenges, ListChallengesParams, ListPaths,
     ListPathsParams, Output,
 };
 
-/// The id of the `i`th seeded row of a `kind` (a digit): valid UUIDs, in seeding order.
 fn id(kind: u8, i: u32) -> Uuid {
-    Uuid::parse_str(&format!("00000000-0000-7000-8{kind}00-{i:012}")).unwrap()
-}
-
-/// `id` in SQL, of an integer expression `i`.
-fn sql_id(kind: u8, i: &str) -> String {
-    format!("('00000000-0000-7000-8{kind}00-' || lpad(({i})::text, 12, '0'))")
+    Uuid::parse_str(&storage::testing::seeded_id(kind, i)).unwrap()
 }
 
 const USER: u8 = 0;
@@ -32,10 +28,10 @@ const PATH: u8 = 3;
 /// and each rated half of what they completed.
 /// 5,000 paths (topic "Rust" 30%, "intro" in 20%), path 1 of 300 challenges and 2,000
 /// of three; user 1 enrolled in 600. 3,000 comments on challenge 1, one on each other.
-/// The keys of a row are unrelated to each other (`h` and `g`, two hashes of its number).
+/// The keys of a row are unrelated to each other ([`SEED_HASHES`]).
 /// The counting triggers are off while seeding; the counts are seeded as they would be.
 fn seed() -> String {
-    let hashes = "LATERAL (SELECT i * 2654435761 % 4294967296 AS h, i * 2246822519 % 4294967296 AS g) AS hashes";
+    let hashes = SEED_HASHES;
     format!(
         "ALTER TABLE challenge_tags DISABLE TRIGGER USER;
          ALTER TABLE completions DISABLE TRIGGER USER;
@@ -105,29 +101,6 @@ fn seed() -> String {
     )
 }
 
-/// `plan` described, when it has a problem of [`plan_problems`] on one of `tables` or
-/// reads no index.
-fn bad(plan: &[String], tables: &[&str]) -> Option<String> {
-    let problems = tables.iter().any(|t| !plan_problems(plan, t).is_empty());
-    (problems || !plan.iter().any(|s| s.contains("Index"))).then(|| plan.join("\n"))
-}
-
-fn challenge_params(pairs: &[(&str, &str)], sort: &str) -> ListChallengesParams {
-    let mut p = ListChallengesParams { sort: Some(sort.to_string()), ..ListChallengesParams::default() };
-    for (k, val) in pairs {
-        let val = Some(val.to_string());
-        match *k {
-            "tag" => p.tag = val,
-            "topic" => p.topic = val,
-            "difficulty" => p.difficulty = val,
-            "q" => p.q = val,
-            "completed" => p.completed = val,
-            _ => unreachable!("{k}"),
-        }
-    }
-    p
-}
-
 /// Every filter and sort of the challenge browse (anonymous and logged in, first page and
 /// after the 200th match), of the path list, the caller's progress, a path's progress and
 /// a challenge's comments: an index walk in order, or the few matches of a search, of a
@@ -142,27 +115,7 @@ fn every_learning_list_walks_an_index_on_postgresql() {
     let me = id(USER, 1);
     let tables = ["challenges", "challenge_tags", "completions", "ratings"];
     let mut failures = Vec::new();
-    let filters: Vec<Vec<(&str, &str)>> = vec![
-        vec![],
-        vec![("tag", "python")],
-        vec![("tag", "python,sql,lists")],
-        vec![("tag", "tag7")],
-        vec![("tag", "python"), ("topic", "algorithms"), ("difficulty", "beginner,expert")],
-        vec![("topic", "algorithms")],
-        vec![("topic", "Algorithms"), ("difficulty", "advanced")],
-        vec![("difficulty", "advanced")],
-        vec![("difficulty", "beginner,intermediate")],
-        vec![("difficulty", "beginner,advanced")],
-        vec![("completed", "false")],
-        vec![("tag", "python"), ("completed", "false")],
-        vec![("topic", "algorithms"), ("completed", "false")],
-        vec![("q", "list")],
-        vec![("q", "linked list")],
-        vec![("q", "rarely")],
-        vec![("q", "linked"), ("topic", "algorithms")],
-        vec![("completed", "true")],
-        vec![("completed", "true"), ("tag", "python")],
-    ];
+    let filters = challenge_filters();
     let mut deep_pages = 0;
     for field in ChallengeSort::ALL {
         for sort in [field.name().to_string(), format!("-{}", field.name())] {
@@ -182,7 +135,7 @@ fn every_learning_list_walks_an_index_on_postgresql() {
                         let Output::Plan(plan) = run_challenges(&mut conn, &query, &driver, true).unwrap() else {
                             panic!("no plan")
                         };
-                        if let Some(plan) = bad(&plan, &tables) {
+                        if let Some(plan) = plan_failure(&plan, &tables) {
                             let context = format!("sort={sort} {pairs:?} viewer={viewer:?} deep={}", cursor.is_some());
                             failures.push(format!("{context} {driver:?}:\n{plan}"));
                         }
@@ -207,27 +160,22 @@ fn every_learning_list_walks_an_index_on_postgresql() {
             for cursor in [None, next] {
                 let query = ListPaths::parse(params(None, cursor)).unwrap();
                 let Output::Plan(plan) = run_paths(&mut conn, &query, true).unwrap() else { panic!("no plan") };
-                if let Some(plan) = bad(&plan, &["learning_paths"]) {
+                if let Some(plan) = plan_failure(&plan, &["learning_paths"]) {
                     failures.push(format!("paths sort={sort} topic={topic:?} q={q:?}:\n{plan}"));
                 }
             }
         }
     }
-    let mine = id_list_plans(&mut conn, |p: &IdPaging| crate::progress::my_progress_query(me, p), |r| r.0.clone());
-    let comments =
-        id_list_plans(&mut conn, |p: &IdPaging| crate::comments::list_query(id(CHALLENGE, 1), p), |r| r.id.clone());
+    let mine = |p: &IdPaging| crate::progress::my_progress_query(me, p);
+    failures.extend(
+        id_list_failures(&mut conn, "my progress", &["enrollments", "learning_paths"], mine, |r| r.0.clone()).unwrap(),
+    );
+    let comments = |p: &IdPaging| crate::comments::list_query(id(CHALLENGE, 1), p);
+    failures
+        .extend(id_list_failures(&mut conn, "comments", &["challenge_comments"], comments, |r| r.id.clone()).unwrap());
     let along = query_plan(&mut conn, crate::progress::path_progress_query(me, id(PATH, 1))).unwrap();
-    for (what, plans, tables) in [
-        ("my progress", mine.unwrap(), &["enrollments", "learning_paths"][..]),
-        ("comments", comments.unwrap(), &["challenge_comments"][..]),
-        ("a path's progress", vec![along], &["path_challenges", "challenges", "completions"][..]),
-    ] {
-        assert!(what == "a path's progress" || plans.len() == 2, "{what}: a deep page");
-        for plan in plans {
-            if let Some(plan) = bad(&plan, tables) {
-                failures.push(format!("{what}:\n{plan}"));
-            }
-        }
+    if let Some(plan) = plan_failure(&along, &["path_challenges", "challenges", "completions"]) {
+        failures.push(format!("a path's progress:\n{plan}"));
     }
-    assert!(failures.is_empty(), "{} plans without an index walk:\n{}", failures.len(), failures.join("\n"));
+    storage::plan::assert_no_plan_failures(&failures);
 }

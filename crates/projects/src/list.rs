@@ -554,6 +554,33 @@ pub(crate) fn params_of(sort: &str, pairs: &[(&str, &str)]) -> ListProjectTasksP
     params
 }
 
+/// Query-string pairs of a list's filters (for tests).
+#[cfg(test)]
+pub(crate) type Pairs<'a> = [(&'a str, &'a str)];
+
+/// Every sort (both directions) of every scope with every filter in `filters`, but the
+/// team-only filters on a project's list (for tests).
+#[cfg(test)]
+pub(crate) fn task_list_cases<'a>(
+    scopes: &[Scope],
+    filters: &'a [Vec<(&'a str, &'a str)>],
+) -> Vec<(Scope, String, &'a Pairs<'a>)> {
+    let team_only = |(k, _): &(&str, &str)| *k == "project_id" || *k == "include_archived";
+    let mut cases = Vec::new();
+    for &scope in scopes {
+        for field in TaskSort::ALL {
+            for sort in [field.name().to_string(), format!("-{}", field.name())] {
+                for pairs in filters {
+                    if !(matches!(scope, Scope::Project(_)) && pairs.iter().any(team_only)) {
+                        cases.push((scope, sort.clone(), pairs.as_slice()));
+                    }
+                }
+            }
+        }
+    }
+    cases
+}
+
 #[cfg(test)]
 mod query_plans {
     use super::*;
@@ -599,65 +626,53 @@ mod query_plans {
             vec![("include_archived", "true"), ("status", "done")],
             vec![("due_to", "2026-12-31"), ("overdue", "true")],
         ];
-        for scope in [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())] {
-            for field in TaskSort::ALL {
-                for sort in [field.name().to_string(), format!("-{}", field.name())] {
-                    for pairs in &filters {
-                        let team_only = |k: &str| k == "project_id" || k == "include_archived";
-                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| team_only(k)) {
-                            continue;
-                        }
-                        let params = params_of(&sort, pairs);
-                        let first = ListProjectTasks::parse(params.clone(), scope, me).unwrap();
-                        // Deep pages too: a cursor after a dated task, and after an undated one
-                        // (the boundary of a `due_date` order in either direction).
-                        let cursor = |due: Option<&str>| {
-                            let keys = row_keys(&first.sort, Uuid::now_v7(), |f| match f {
-                                TaskSort::DueDate => CursorValue::Text(due.map_or_else(
-                                    || {
-                                        let descending = first.sort.keys().iter().any(|k| k.descending);
-                                        if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY }.to_string()
-                                    },
-                                    str::to_string,
-                                )),
-                                TaskSort::Title => CursorValue::Text("m".into()),
-                                _ => CursorValue::Int(1),
-                            });
-                            first.page.cursor_for(&first.sort.canonical(), keys)
-                        };
-                        let deep = |due: Option<&str>| {
-                            let params = ListProjectTasksParams { cursor: Some(cursor(due)), ..params.clone() };
-                            ListProjectTasks::parse(params, scope, me).unwrap()
-                        };
-                        for query in [first.clone(), deep(Some("2026-06-30")), deep(None)] {
-                            let today = time::now().date_naive();
-                            let search = query.filter.search.as_ref().map(|terms| {
-                                storage::search::PROJECT_TASKS
-                                    .search(&mut conn, terms)
-                                    .unwrap()
-                                    .expect("words of the seeded tasks")
-                            });
-                            let sql = list_query(&query, today, search.as_ref()).unwrap();
-                            // Prepared once per connection, not parsed and planned per request.
-                            let cacheable = diesel::query_builder::QueryFragment::<Backend>::is_safe_to_cache_prepared(
-                                &sql,
-                                &Backend::Sqlite(diesel::sqlite::Sqlite),
-                            );
-                            assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
-                            let plan = query_plan(&mut conn, sql).unwrap();
-                            let problems = plan_problems(&plan, "project_tasks");
-                            if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
-                                assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
-                                assert!(
-                                    plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
-                                    "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
-                                );
-                            } else {
-                                assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
-                                assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
-                            }
-                        }
-                    }
+        let scopes = [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())];
+        for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
+            let params = params_of(&sort, pairs);
+            let first = ListProjectTasks::parse(params.clone(), scope, me).unwrap();
+            // Deep pages too: a cursor after a dated task, and after an undated one
+            // (the boundary of a `due_date` order in either direction).
+            let cursor = |due: Option<&str>| {
+                let keys = row_keys(&first.sort, Uuid::now_v7(), |f| match f {
+                    TaskSort::DueDate => CursorValue::Text(due.map_or_else(
+                        || {
+                            let descending = first.sort.keys().iter().any(|k| k.descending);
+                            if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY }.to_string()
+                        },
+                        str::to_string,
+                    )),
+                    TaskSort::Title => CursorValue::Text("m".into()),
+                    _ => CursorValue::Int(1),
+                });
+                first.page.cursor_for(&first.sort.canonical(), keys)
+            };
+            let deep = |due: Option<&str>| {
+                let params = ListProjectTasksParams { cursor: Some(cursor(due)), ..params.clone() };
+                ListProjectTasks::parse(params, scope, me).unwrap()
+            };
+            for query in [first.clone(), deep(Some("2026-06-30")), deep(None)] {
+                let today = time::now().date_naive();
+                let search = query.filter.search.as_ref().map(|terms| {
+                    storage::search::PROJECT_TASKS.search(&mut conn, terms).unwrap().expect("words of the seeded tasks")
+                });
+                let sql = list_query(&query, today, search.as_ref()).unwrap();
+                // Prepared once per connection, not parsed and planned per request.
+                let cacheable = diesel::query_builder::QueryFragment::<Backend>::is_safe_to_cache_prepared(
+                    &sql,
+                    &Backend::Sqlite(diesel::sqlite::Sqlite),
+                );
+                assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
+                let plan = query_plan(&mut conn, sql).unwrap();
+                let problems = plan_problems(&plan, "project_tasks");
+                if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
+                    assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
+                    assert!(
+                        plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
+                        "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
+                    );
+                } else {
+                    assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+                    assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
                 }
             }
         }

@@ -87,19 +87,15 @@ fn member_search_finds_a_renamed_user_by_the_new_name() {
 /// PostgreSQL: the plans of every projects list on a seeded, analysed database.
 mod postgres {
     use super::*;
-    use crate::list::{list_query, params_of, ListProjectTasks, Scope, TaskSort};
+    use crate::list::{list_query, params_of, task_list_cases, ListProjectTasks, Scope};
     use crate::row::TaskRow;
-    use core_models::sort::SortField as _;
     use diesel::RunQueryDsl as _;
+    use storage::plan::plan_failure;
 
-    /// The id of the `i`th seeded row of a `kind` (a digit): valid UUIDs, in seeding order.
+    use storage::testing::{seeded_id_sql as sql_id, SEED_HASHES};
+
     fn id(kind: u8, i: u32) -> Uuid {
-        Uuid::parse_str(&format!("00000000-0000-7000-8{kind}00-{i:012}")).unwrap()
-    }
-
-    /// `id` in SQL, of an integer expression `i`.
-    fn sql_id(kind: u8, i: &str) -> String {
-        format!("('00000000-0000-7000-8{kind}00-' || lpad(({i})::text, 12, '0'))")
+        Uuid::parse_str(&storage::testing::seeded_id(kind, i)).unwrap()
     }
 
     const USER: u8 = 0;
@@ -116,8 +112,8 @@ mod postgres {
     /// assigned to users 1–20, due dates from mid-2025 to late 2027 (a fifth undated),
     /// created an hour apart; "launch" in 90% of them, "rarely" in 0.05%, plus one of 640
     /// filler words. 3,000 comments on task 1 and one on each of the others. Board,
-    /// status, priority, assignee, due date and words are unrelated to each other (`h`
-    /// and `g`, two hashes of the task's number).
+    /// status, priority, assignee, due date and words are unrelated to each other
+    /// ([`SEED_HASHES`]).
     fn seed() -> String {
         let (user, team, project, task) = (
             |i: &str| sql_id(USER, i),
@@ -161,8 +157,7 @@ mod postgres {
                     CASE WHEN g / 7 % 5 = 0 THEN NULL ELSE to_char(date '2025-06-01' + (g / 35 % 900)::int, 'YYYY-MM-DD') END,
                     CASE WHEN h / 3 % 5 = 0 THEN NULL ELSE {assignee} END,
                     {u1}, 1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000, 1
-               FROM generate_series(1::bigint, 20000) AS i,
-                    LATERAL (SELECT i * 2654435761 % 4294967296 AS h, i * 2246822519 % 4294967296 AS g) AS hashes;
+               FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES};
              INSERT INTO task_comments (id, task_id, author_id, body, created_at, updated_at)
              SELECT {c}, CASE WHEN i <= 3000 THEN {task1} ELSE {task_c} END, {u1}, 'Comment ' || i, i, i
                FROM generate_series(1, 23000) AS i",
@@ -189,52 +184,33 @@ mod postgres {
         )
     }
 
-    /// Checks the plans of a list in id order ([`storage::plan::id_list_plans`]): no
-    /// problem of [`plan_problems`] on `table`, an index read, and a deep page planned.
-    fn id_list_plans<Q, R>(
-        conn: &mut storage::DbConn,
-        list: &str,
-        table: &str,
-        query: impl Fn(&IdPaging) -> Q,
-        id_of: impl Fn(&R) -> &String,
-        failures: &mut Vec<String>,
-    ) where
-        Q: diesel::query_builder::QueryFragment<storage::Backend>
-            + diesel::query_dsl::LoadQuery<'static, storage::DbConn, R>,
-    {
-        let plans = storage::plan::id_list_plans(conn, query, |r| id_of(r).clone()).unwrap();
-        assert_eq!(plans.len(), 2, "{list}: more than 200 rows seeded");
-        for plan in plans {
-            if !plan_problems(&plan, table).is_empty() || !plan.join("\n").contains("Index") {
-                failures.push(format!("{list}:\n{}", plan.join("\n")));
-            }
-        }
-    }
-
     /// Members (all, and by a name prefix a quarter of them share), projects (all,
     /// archived or not), open invites of the big team, and the comments of a task with
     /// 3,000 of them: each walks an index in order (a name prefix's few matches are sorted).
     fn id_lists(conn: &mut storage::DbConn) -> Vec<String> {
-        let mut failures = Vec::new();
+        use storage::plan::id_list_failures;
         let team = id(TEAM, 1);
         let now = core_models::time::to_millis(core_models::time::now());
+        let mut failures = Vec::new();
         for prefix in [None, Some("ada")] {
             let members = |p: &IdPaging| crate::teams::members_query(team, prefix, p);
-            id_list_plans(conn, &format!("members {prefix:?}"), "team_members", members, |r| &r.0, &mut failures);
+            let list = format!("members {prefix:?}");
+            failures.extend(id_list_failures(conn, &list, &["team_members"], members, |r| r.0.clone()).unwrap());
         }
         for archived in [None, Some(true), Some(false)] {
             let projects = |p: &IdPaging| crate::projects::list_query(team, archived, p);
-            id_list_plans(conn, &format!("projects {archived:?}"), "projects", projects, |r| &r.0, &mut failures);
+            let list = format!("projects {archived:?}");
+            failures.extend(id_list_failures(conn, &list, &["projects"], projects, |r| r.0.clone()).unwrap());
         }
         let invites = |p: &IdPaging| crate::teams::invites_query(team, now, p);
-        id_list_plans(conn, "invites", "team_invites", invites, |r| &r.0, &mut failures);
+        failures.extend(id_list_failures(conn, "invites", &["team_invites"], invites, |r| r.0.clone()).unwrap());
         let comments = |p: &IdPaging| crate::comments::list_query(id(TASK, 1), p);
-        id_list_plans(conn, "comments", "task_comments", comments, |r| &r.0, &mut failures);
+        failures.extend(id_list_failures(conn, "comments", &["task_comments"], comments, |r| r.0.clone()).unwrap());
         failures
     }
 
     /// Every sort and filter of a team's, a project's and (team by team, as
-    /// `list_mine` reads it) the caller's task lists, first page and after the 200th
+    /// `list_mine` reads them) the caller's task lists, first page and after the 200th
     /// match: an index walk in order, or the full-text index for a rare word; no
     /// sequential scan, no sort of many rows, no walk across most of the team. The other
     /// lists of the crate too ([`id_lists`]), on the same database.
@@ -266,91 +242,43 @@ mod postgres {
             vec![("due_to", "2026-12-31"), ("overdue", "true")],
         ];
         let today = core_models::time::now().date_naive();
+        let search = |conn: &mut storage::DbConn, query: &ListProjectTasks| {
+            let terms = query.filter.search.as_ref()?;
+            Some(storage::search::PROJECT_TASKS.search(conn, terms).unwrap().expect("words of the seeded tasks"))
+        };
         let mut deep_pages = 0;
-        for scope in [Scope::Team(id(TEAM, 1)), Scope::Project(id(PROJECT, 1)), Scope::Mine(me)] {
-            for field in TaskSort::ALL {
-                for sort in [field.name().to_string(), format!("-{}", field.name())] {
-                    for pairs in &filters {
-                        let team_only = |k: &str| k == "project_id" || k == "include_archived";
-                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| team_only(k)) {
-                            continue;
-                        }
-                        let params = params_of(&sort, pairs);
-                        let parsed = match scope {
-                            Scope::Mine(_) => {
-                                let mine = crate::list::MyTasksParams {
-                                    status: params.status.clone(),
-                                    priority: params.priority.clone(),
-                                    assignee: params.assignee.clone(),
-                                    due_from: params.due_from.clone(),
-                                    due_to: params.due_to.clone(),
-                                    overdue: params.overdue.clone(),
-                                    q: params.q.clone(),
-                                    project_id: params.project_id.clone(),
-                                    team_id: None,
-                                    include_archived: params.include_archived.clone(),
-                                    sort: params.sort.clone(),
-                                    limit: None,
-                                    cursor: None,
-                                };
-                                ListProjectTasks::parse_mine(mine, me).unwrap()
-                            }
-                            _ => ListProjectTasks::parse(params, scope, me).unwrap(),
-                        };
-                        // `list_mine` reads the caller's teams one by one with the team query:
-                        // team 1's is planned above, here a small team of the caller's.
-                        let first = match scope {
-                            Scope::Mine(_) => ListProjectTasks { scope: Scope::Team(id(TEAM, 2)), ..parsed },
-                            _ => parsed,
-                        };
-                        {
-                            let search =
-                                |conn: &mut storage::DbConn, query: &ListProjectTasks| {
-                                    query.filter.search.as_ref().map(|terms| {
-                                        storage::search::PROJECT_TASKS.search(conn, terms).unwrap().unwrap()
-                                    })
-                                };
-                            let mut long = first.clone();
-                            long.page.limit = 200;
-                            let s = search(&mut conn, &long);
-                            let rows: Vec<TaskRow> =
-                                list_query(&long, today, s.as_ref()).unwrap().load(&mut *conn).unwrap();
-                            let deep = crate::row::tasks_of(rows).unwrap().into_iter().nth(199).map(|last| {
-                                let mut next = first.clone();
-                                let cursor = first.page.cursor_for(&first.sort.canonical(), first.keys_of(&last));
-                                next.page = first.page.continued(&cursor).unwrap();
-                                next
-                            });
-                            deep_pages += usize::from(deep.is_some());
-                            for (page, query) in [("first page", Some(first)), ("deep page", deep)] {
-                                let Some(query) = query else { continue };
-                                let s = search(&mut conn, &query);
-                                let plan =
-                                    query_plan(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
-                                let joined = plan.join("\n");
-                                // In team 1 a rare word is found by the full-text index.
-                                let rare = pairs.contains(&("q", "rarely")) && !matches!(scope, Scope::Mine(_));
-                                let ok = plan_problems(&plan, "project_tasks").is_empty()
-                                    && joined.contains("Index Scan")
-                                    && (!rare || joined.contains("Bitmap Index Scan on project_tasks_search"));
-                                if !ok {
-                                    let team = query.scope;
-                                    failures.push(format!(
-                                        "{scope:?} ({team:?}) sort={sort} {pairs:?} ({page}):\n{joined}"
-                                    ));
-                                }
-                            }
-                        }
-                    }
+        // `list_mine` reads each of the caller's teams with the team query: team 1's is
+        // planned here, and so is a small team of the caller's (team 2).
+        let scopes = [Scope::Team(id(TEAM, 1)), Scope::Project(id(PROJECT, 1)), Scope::Team(id(TEAM, 2))];
+        for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
+            let first = ListProjectTasks::parse(params_of(&sort, pairs), scope, me).unwrap();
+            let mut long = first.clone();
+            long.page.limit = 200;
+            let s = search(&mut conn, &long);
+            let rows: Vec<TaskRow> = list_query(&long, today, s.as_ref()).unwrap().load(&mut *conn).unwrap();
+            let deep = crate::row::tasks_of(rows).unwrap().into_iter().nth(199).map(|last| {
+                let mut next = first.clone();
+                let cursor = first.page.cursor_for(&first.sort.canonical(), first.keys_of(&last));
+                next.page = first.page.continued(&cursor).unwrap();
+                next
+            });
+            deep_pages += usize::from(deep.is_some());
+            for (page, query) in [("first page", Some(first)), ("deep page", deep)] {
+                let Some(query) = query else { continue };
+                let s = search(&mut conn, &query);
+                let plan = query_plan(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
+                // In team 1 a rare word is found by the full-text index.
+                let rare = pairs.contains(&("q", "rarely")) && scope != Scope::Team(id(TEAM, 2));
+                let failure = plan_failure(&plan, &["project_tasks"]).or_else(|| {
+                    (rare && !plan.join("\n").contains("Bitmap Index Scan on project_tasks_search"))
+                        .then(|| plan.join("\n"))
+                });
+                if let Some(plan) = failure {
+                    failures.push(format!("{scope:?} sort={sort} {pairs:?} ({page}):\n{plan}"));
                 }
             }
         }
         assert!(deep_pages > 300, "most lists have a deep page ({deep_pages})");
-        assert!(
-            failures.is_empty(),
-            "{} plans without an ordered index walk:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        storage::plan::assert_no_plan_failures(&failures);
     }
 }

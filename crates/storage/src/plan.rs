@@ -57,25 +57,50 @@ pub fn query_plan<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> Que
     Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
 }
 
-/// The plans of a list in id order (`IdPaging`): its first page and, when it has more than
-/// 200 rows, the page after its 200th (a cursor's keyset condition in the plan too), for
-/// plan tests. `query` builds the list's query for a paging, `id_of` reads a row's id.
-pub fn id_list_plans<Q, R>(
+/// For plan tests of a list in id order (`IdPaging`), named `list`: its first page and the
+/// page after its 200th row (a cursor's keyset condition in the plan too), each described
+/// by [`plan_failure`] on `tables` when bad, and a failure when the list has no 201st row
+/// to plan a deep page of. `query` builds the list's query for a paging, `id_of` reads a
+/// row's id.
+pub fn id_list_failures<Q, R>(
     conn: &mut DbConn,
+    list: &str,
+    tables: &[&str],
     query: impl Fn(&IdPaging) -> Q,
     id_of: impl Fn(&R) -> String,
-) -> QueryResult<Vec<Vec<String>>>
+) -> QueryResult<Vec<String>>
 where
     Q: QueryFragment<Backend> + LoadQuery<'static, DbConn, R>,
 {
     let mut plans = vec![query_plan(conn, query(&IdPaging::first(50)))?];
-    let Ok(long) = IdPaging::parse("plan", &(), Some("200"), None) else { return Ok(plans) };
-    let rows: Vec<R> = query(&long).load(conn)?;
-    let next = long.page(rows, id_of).next_cursor;
-    if let Some(Ok(deep)) = next.map(|cursor| IdPaging::parse("plan", &(), None, Some(&cursor))) {
-        plans.push(query_plan(conn, query(&deep))?);
+    let long = IdPaging::parse("plan", &(), Some("200"), None).ok();
+    let rows: Vec<R> = match &long {
+        Some(long) => query(long).load(conn)?,
+        None => Vec::new(),
+    };
+    let next = long.and_then(|long| long.page(rows, id_of).next_cursor);
+    let mut failures = Vec::new();
+    match next.map(|cursor| IdPaging::parse("plan", &(), None, Some(&cursor))) {
+        Some(Ok(deep)) => plans.push(query_plan(conn, query(&deep))?),
+        _ => failures.push(format!("{list}: no deep page (seed more than 200 rows)")),
     }
-    Ok(plans)
+    failures.extend(plans.iter().filter_map(|plan| plan_failure(plan, tables)).map(|plan| format!("{list}:\n{plan}")));
+    Ok(failures)
+}
+
+/// For plan tests: `plan` described, when it has a problem of [`plan_problems`] on one of
+/// `tables` or reads no index at all.
+pub fn plan_failure(plan: &[String], tables: &[&str]) -> Option<String> {
+    let problems = tables.iter().any(|t| !plan_problems(plan, t).is_empty());
+    (problems || !plan.iter().any(|step| step.contains("Index") || step.contains("INDEX"))).then(|| plan.join("\n"))
+}
+
+/// For plan tests: fails with every plan of `failures` (described by [`plan_failure`]).
+///
+/// # Panics
+/// When `failures` is not empty.
+pub fn assert_no_plan_failures(failures: &[String]) {
+    assert!(failures.is_empty(), "{} plans without an index walk:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// The most rows a PostgreSQL plan may sort, or read and throw away, for one page: a few
@@ -127,7 +152,7 @@ fn node_of(step: &str) -> Option<&str> {
 fn actual_rows(step: &str) -> Option<f64> {
     let actual = &step[step.find("(actual ")?..];
     let rows = &actual[actual.find("rows=")? + "rows=".len()..];
-    rows.split(|c: char| c == ' ' || c == ')').next()?.parse().ok()
+    rows.split([' ', ')']).next()?.parse().ok()
 }
 
 fn postgres_problems<'a>(plan: &'a [String], table: &str) -> Vec<&'a String> {

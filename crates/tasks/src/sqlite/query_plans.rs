@@ -268,20 +268,18 @@ mod postgres {
     use super::*;
     use crate::sqlite::TaskRow;
 
-    /// 20,000 tasks: 40% on the anonymous board, 40% on `user`'s, the rest on 97 other
-    /// boards; every status and due dates from mid-2025 to late 2027 (a fifth
+    /// 20,000 tasks (their keys unrelated, see [`storage::testing::SEED_HASHES`]): 40% on
+    /// the anonymous board, 40% on `user`'s, the rest on 97 other boards; every status and due dates from mid-2025 to late 2027 (a fifth
     /// undated), created an hour apart (ids in creation order, as UUIDv7 are), titles in
     /// no relation to the creation order. The words, spread evenly over the boards: "invoice"
     /// in 90% (titles), "acme" in 10%, "rarely" in 0.06%, plus one of 640 filler words each,
     /// so that the full-text statistics hold a realistic vocabulary.
     fn seed(user: &str) -> String {
-        // `h` and `g`: two multiplicative hashes of `i`, so that the board, the status, the
-        // due date, the title and the words of a task are unrelated to each other.
         // The counter triggers are off while seeding (the lists do not read the counters).
         format!(
             "ALTER TABLE tasks DISABLE TRIGGER USER;
              INSERT INTO tasks (id, owner_id, title, description, status, due_date, completed_at, created_at, updated_at)
-             SELECT '00000000-0000-7000-8000-' || lpad(i::text, 12, '0'),
+             SELECT {id},
                     CASE WHEN i % 5 < 2 THEN NULL WHEN i % 5 < 4 THEN '{user}' ELSE 'other-' || (i % 97) END,
                     CASE WHEN h / 10 % 10 = 0 THEN 'Task ' ELSE 'Invoice ' END || (h / 100 % 100000),
                     CASE WHEN h % 10 = 3 THEN 'acme ' ELSE '' END || 'f' || (g / 10 % 640)
@@ -290,9 +288,10 @@ mod postgres {
                     CASE WHEN g % 5 = 0 THEN NULL ELSE to_char(date '2025-06-01' + (g / 5 % 900)::int, 'YYYY-MM-DD') END,
                     CASE WHEN i % 3 = 2 THEN 1733000000000 + i * 3600000 + 1000 END,
                     1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000
-               FROM generate_series(1::bigint, 20000) AS i,
-                    LATERAL (SELECT i * 2654435761 % 4294967296 AS h, i * 2246822519 % 4294967296 AS g) AS hashes;
-             ALTER TABLE tasks ENABLE TRIGGER USER"
+               FROM generate_series(1::bigint, 20000) AS i, {hashes};
+             ALTER TABLE tasks ENABLE TRIGGER USER",
+            id = storage::testing::seeded_id_sql(0, "i"),
+            hashes = storage::testing::SEED_HASHES,
         )
     }
 
@@ -356,11 +355,6 @@ mod postgres {
             }
         }
         assert!(deep_pages > 300, "most lists have a deep page ({deep_pages})");
-        assert!(
-            failures.is_empty(),
-            "{} plans without an ordered index walk:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        storage::plan::assert_no_plan_failures(&failures);
     }
 }
