@@ -151,14 +151,20 @@ pub enum Subject {
     Task(Uuid),
 }
 
-/// The first `seq` recorded at or after `since_ms` (`None`: nothing is that recent).
-fn first_seq_since(conn: &mut DbConn, since_ms: i64) -> AppResult<Option<i64>> {
-    Ok(activity::table
+/// The query of the first `seq` recorded at or after `since_ms`.
+fn first_seq_since_sql(
+    since_ms: i64,
+) -> impl diesel::query_builder::QueryFragment<Backend> + diesel::query_dsl::LoadQuery<'static, DbConn, i64> {
+    activity::table
         .filter(activity::created_at.ge(since_ms))
         .order((activity::created_at.asc(), activity::seq.asc()))
         .select(activity::seq)
-        .first(conn)
-        .optional()?)
+        .limit(1)
+}
+
+/// The first `seq` recorded at or after `since_ms` (`None`: nothing is that recent).
+fn first_seq_since(conn: &mut DbConn, since_ms: i64) -> AppResult<Option<i64>> {
+    Ok(first_seq_since_sql(since_ms).get_result(conn).optional()?)
 }
 
 type FeedSql = diesel::dsl::IntoBoxed<
@@ -217,15 +223,20 @@ pub(crate) fn team_entries_after(
     after_team_seq: i64,
     limit: i64,
 ) -> AppResult<Vec<ActivityEntry>> {
-    let rows: Vec<EntryRow> = activity::table
+    let rows: Vec<EntryRow> = replay_sql(team_id, after_team_seq, limit).load(conn)?;
+    rows.into_iter().map(ActivityEntry::try_from).collect()
+}
+
+/// The query of [`team_entries_after`].
+fn replay_sql(team_id: Uuid, after_team_seq: i64, limit: i64) -> FeedSql {
+    activity::table
         .inner_join(users::table)
         .select(EntryRow::as_select())
+        .into_boxed()
         .filter(activity::team_id.eq(team_id.to_string()))
         .filter(activity::team_seq.gt(after_team_seq))
         .order(activity::team_seq.asc())
         .limit(limit)
-        .load(conn)?;
-    rows.into_iter().map(ActivityEntry::try_from).collect()
 }
 
 /// The number in `team_id`'s log of its entry `id` (a client's `Last-Event-ID`); `None` if
@@ -267,12 +278,82 @@ mod query_plans {
                 }
             }
         }
-        let since = activity::table
-            .filter(activity::created_at.ge(0))
-            .order((activity::created_at.asc(), activity::seq.asc()))
-            .select(activity::seq)
-            .limit(1);
-        let plan = query_plan(&mut conn, since).unwrap();
+        let plan = query_plan(&mut conn, first_seq_since_sql(0)).unwrap();
         assert!(plan_problems(&plan, "activity").is_empty(), "{plan:#?}");
+    }
+
+    /// PostgreSQL: 20,000 analysed entries, 60% of them team 1's (10 projects, 20 actors, 5
+    /// actions), 400 of one task. Every filter of both feeds, first page and after the
+    /// 200th entry, from the start and `since` a time: an index walk newest first, no
+    /// sequential scan, no sort of many rows, no walk across most of the team; and the
+    /// `since` lookup and a stream's replay read an index.
+    #[test]
+    fn every_feed_filter_walks_an_index_on_postgresql() {
+        use storage::plan::plan_failure;
+        use storage::testing::{seeded_id_sql as id, SEED_HASHES};
+        let uuid = |kind: u8, i: u32| Uuid::parse_str(&storage::testing::seeded_id(kind, i)).unwrap();
+        let seed = format!(
+            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at)
+             SELECT {user}, 'u' || i || '@x.io', 'u' || i || '@x.io', 'User ' || i, 'h', 0 FROM generate_series(1, 20) AS i;
+             INSERT INTO activity (team_id, project_id, task_id, actor_id, action, details, created_at, team_seq, public_id)
+             SELECT CASE WHEN i % 5 < 3 THEN {team1} ELSE {team} END,
+                    CASE WHEN h % 10 = 0 THEN NULL ELSE {project} END,
+                    CASE WHEN g % 50 = 0 THEN {task1} WHEN g % 10 < 7 THEN {task} END,
+                    {actor}, (ARRAY['task.created', 'task.updated', 'comment.created', 'task.deleted', 'project.updated'])[1 + g / 100 % 5],
+                    '{{}}', 1733000000000 + i * 60000, i, {public}
+               FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES}",
+            user = id(0, "i"),
+            team1 = id(1, "1"),
+            team = id(1, "2 + i % 10"),
+            project = id(2, "h % 10"),
+            task1 = id(3, "1"),
+            task = id(3, "2 + g / 10 % 5000"),
+            actor = id(0, "1 + h / 10 % 20"),
+            public = id(4, "i"),
+        );
+        let Some((_db, mut conn)) = storage::testing::analysed_postgres(&seed) else {
+            eprintln!("skipped: not a PostgreSQL run");
+            return;
+        };
+        let some = |kind: u8, i: u32| Some(uuid(kind, i).to_string());
+        let filters: Vec<FeedParams> = vec![
+            FeedParams::default(),
+            FeedParams { project_id: some(2, 3), ..FeedParams::default() },
+            FeedParams { actor: some(0, 5), ..FeedParams::default() },
+            FeedParams { action: Some("task.created".into()), ..FeedParams::default() },
+            FeedParams { project_id: some(2, 3), action: Some("task.updated".into()), ..FeedParams::default() },
+            FeedParams { since: Some("2024-12-05".into()), ..FeedParams::default() },
+            FeedParams { since: Some("2024-12-05".into()), actor: some(0, 5), ..FeedParams::default() },
+        ];
+        let mut failures = Vec::new();
+        for params in filters {
+            for subject in [Subject::Team(uuid(1, 1)), Subject::Task(uuid(3, 1))] {
+                let long = FeedQuery::parse(FeedParams { limit: Some("200".into()), ..params.clone() }).unwrap();
+                let next = long.page_of(feed(&mut conn, subject, &long).unwrap()).next_cursor;
+                let pages = [
+                    Some(FeedQuery::parse(params.clone()).unwrap()),
+                    next.map(|cursor| FeedQuery::parse(FeedParams { cursor: Some(cursor), ..params.clone() }).unwrap()),
+                ];
+                for query in pages.into_iter().flatten() {
+                    let since = query.filter.since.map(|since| {
+                        first_seq_since(&mut conn, time::to_millis(since)).unwrap().expect("entries since")
+                    });
+                    let plan = query_plan(&mut conn, feed_sql(subject, &query, since).unwrap()).unwrap();
+                    if let Some(plan) = plan_failure(&plan, &["activity"]) {
+                        failures.push(format!("{subject:?} {params:?} (before {:?}):\n{plan}", query.before_seq()));
+                    }
+                }
+            }
+        }
+        let since_ms = time::to_millis(time::parse("2024-12-05T00:00:00Z").unwrap());
+        for (what, plan) in [
+            ("since", query_plan(&mut conn, first_seq_since_sql(since_ms)).unwrap()),
+            ("replay", query_plan(&mut conn, replay_sql(uuid(1, 1), 5000, 500)).unwrap()),
+        ] {
+            if let Some(plan) = plan_failure(&plan, &["activity"]) {
+                failures.push(format!("{what}:\n{plan}"));
+            }
+        }
+        storage::plan::assert_no_plan_failures(&failures);
     }
 }

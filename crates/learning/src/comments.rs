@@ -15,8 +15,8 @@ use crate::model::{Comment, CommentBody};
 /// A comment row with its author's name.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = challenge_comments, check_for_backend(storage::Backend))]
-struct CommentRow {
-    id: String,
+pub(crate) struct CommentRow {
+    pub(crate) id: String,
     challenge_id: String,
     author_id: String,
     #[diesel(select_expression = users::display_name, select_expression_type = users::display_name)]
@@ -82,9 +82,13 @@ pub fn create(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid, body: Comm
     })
 }
 
-/// A challenge's comments, oldest first (anyone).
-pub fn list(conn: &mut DbConn, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
-    challenges::require(conn, challenge_id)?;
+/// The query of a page of a challenge's comments (see [`list`]):
+/// `challenge_comments_by_challenge (challenge_id, id)` yields them in order.
+pub(crate) fn list_query(
+    challenge_id: Uuid,
+    paging: &IdPaging,
+) -> impl diesel::query_builder::QueryFragment<storage::Backend> + diesel::query_dsl::LoadQuery<'static, DbConn, CommentRow>
+{
     let mut q = challenge_comments::table
         .inner_join(users::table)
         .filter(challenge_comments::challenge_id.eq(challenge_id.to_string()))
@@ -93,7 +97,13 @@ pub fn list(conn: &mut DbConn, challenge_id: Uuid, paging: &IdPaging) -> AppResu
     if let Some(after) = paging.after() {
         q = q.filter(challenge_comments::id.gt(after));
     }
-    let rows: Vec<CommentRow> = q.order(challenge_comments::id.asc()).limit(paging.fetch()).load(conn)?;
+    q.order(challenge_comments::id.asc()).limit(paging.fetch())
+}
+
+/// A challenge's comments, oldest first (anyone).
+pub fn list(conn: &mut DbConn, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
+    challenges::require(conn, challenge_id)?;
+    let rows: Vec<CommentRow> = list_query(challenge_id, paging).load(conn)?;
     let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
     Ok(paging.page(items, |c| c.id.to_string()))
 }

@@ -39,6 +39,8 @@ pub mod http;
 pub mod list;
 mod model;
 pub mod paths;
+#[cfg(test)]
+mod plans;
 pub mod progress;
 mod service;
 

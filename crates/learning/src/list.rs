@@ -29,7 +29,7 @@ use diesel::query_dsl::methods::LoadQuery;
 use serde::Deserialize;
 use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
 use storage::schema::{challenge_tags, challenges, completions, learning_paths, ratings, tags, users};
-use storage::sql::{sql, Sql};
+use storage::sql::{ranks_in, sql, Sql};
 use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -342,6 +342,13 @@ fn ranks<E: RankEnum>(values: &[E]) -> String {
     values.iter().map(|v| v.rank().to_string()).collect::<Vec<_>>().join(", ")
 }
 
+/// `column` holds one of `levels`, kept off SQLite's indexes (tested on the rows of the
+/// walk; PostgreSQL weighs it by the column's statistics).
+fn levels_off_index(column: &str, levels: &[Difficulty]) -> Sql {
+    let ranks: Vec<i32> = levels.iter().map(|l| l.rank()).collect();
+    sql("").sqlite_no_index().append(ranks_in(column, &ranks))
+}
+
 /// The parts of one page's query that do not depend on the table it starts from.
 /// `column = topic`, ignoring ASCII case: SQLite's `topic` is NOCASE, PostgreSQL's
 /// indexes are on `lower(topic COLLATE "C")` (see the learning migration), so the value is
@@ -387,14 +394,14 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
             conditions.push(sql(format!("challenges.difficulty = {}", level.rank())));
         }
         (Some(levels), Driver::Tag(_)) => {
-            conditions.push(sql(format!("+challenge_tags.difficulty IN ({})", ranks(levels))));
+            conditions.push(levels_off_index("challenge_tags.difficulty", levels));
         }
         (Some(levels), Driver::All) if lead == ChallengeSort::Difficulty => {
             // The sort key itself: the (difficulty, id) walk visits only these ranges.
             conditions.push(sql(format!("challenges.difficulty IN ({})", ranks(levels))));
         }
         (Some(levels), _) => {
-            conditions.push(sql(format!("+challenges.difficulty IN ({})", ranks(levels))));
+            conditions.push(levels_off_index("challenges.difficulty", levels));
         }
     }
     if let Some(terms) = &filter.search {
@@ -665,12 +672,13 @@ pub fn paths(conn: &mut DbConn, query: &ListPaths) -> AppResult<Page<LearningPat
     Ok(Page { items, next_cursor: page.next_cursor })
 }
 
+/// What the plan tests of both engines browse.
 #[cfg(test)]
-mod query_plans {
-    use super::*;
-    use storage::plan::plan_problems;
+pub(crate) mod testing {
+    use super::ListChallengesParams;
 
-    fn params(pairs: &[(&str, &str)], sort: &str) -> ListChallengesParams {
+    /// The query string of a browse by `pairs`, sorted by `sort`.
+    pub(crate) fn params(pairs: &[(&str, &str)], sort: &str) -> ListChallengesParams {
         let mut p = ListChallengesParams { sort: Some(sort.to_string()), ..ListChallengesParams::default() };
         for (k, val) in pairs {
             let val = Some(val.to_string());
@@ -680,11 +688,46 @@ mod query_plans {
                 "difficulty" => p.difficulty = val,
                 "q" => p.q = val,
                 "completed" => p.completed = val,
-                _ => unreachable!(),
+                _ => unreachable!("{k}"),
             }
         }
         p
     }
+
+    /// Every kind of filter, alone and together: tags (a frequent one, several, a rare
+    /// one), topic (in another case too), one or several difficulties (neighbouring or
+    /// not), `completed` either way, words (frequent, frequent together, rare, with a topic).
+    pub(crate) fn challenge_filters() -> Vec<Vec<(&'static str, &'static str)>> {
+        vec![
+            vec![],
+            vec![("tag", "python")],
+            vec![("tag", "python,sql,lists")],
+            vec![("tag", "tag7")],
+            vec![("tag", "python"), ("topic", "algorithms"), ("difficulty", "beginner,expert")],
+            vec![("topic", "algorithms")],
+            vec![("topic", "Algorithms"), ("difficulty", "advanced")],
+            vec![("difficulty", "advanced")],
+            vec![("difficulty", "beginner,intermediate")],
+            vec![("difficulty", "beginner,advanced")],
+            vec![("completed", "false")],
+            vec![("tag", "python"), ("completed", "false")],
+            vec![("topic", "algorithms"), ("completed", "false")],
+            vec![("q", "list")],
+            vec![("q", "linked list")],
+            vec![("q", "rarely")],
+            vec![("q", "linked"), ("topic", "algorithms")],
+            vec![("completed", "true")],
+            vec![("completed", "true"), ("tag", "python")],
+        ]
+    }
+}
+
+#[cfg(test)]
+mod query_plans {
+    use super::*;
+    use storage::plan::plan_problems;
+
+    use super::testing::{challenge_filters, params};
 
     /// A cursor of the right shape for `query`, to plan the deep pages too.
     fn cursor_for(query: &ListChallenges) -> String {
@@ -710,23 +753,7 @@ mod query_plans {
         let db = storage::test_pool_sqlite();
         let mut conn = db.read().unwrap();
         let me = Uuid::now_v7();
-        let filters: Vec<Vec<(&str, &str)>> = vec![
-            vec![],
-            vec![("tag", "python")],
-            vec![("tag", "python,sql,lists")],
-            vec![("tag", "python"), ("topic", "algorithms"), ("difficulty", "beginner,expert")],
-            vec![("topic", "algorithms")],
-            vec![("topic", "algorithms"), ("difficulty", "advanced")],
-            vec![("difficulty", "advanced")],
-            vec![("difficulty", "beginner,advanced")],
-            vec![("completed", "false")],
-            vec![("tag", "python"), ("completed", "false")],
-            vec![("topic", "algorithms"), ("completed", "false")],
-            vec![("q", "linked list")],
-            vec![("q", "linked"), ("topic", "algorithms")],
-            vec![("completed", "true")],
-            vec![("completed", "true"), ("tag", "python")],
-        ];
+        let filters = challenge_filters();
         for field in ChallengeSort::ALL {
             for sort in [field.name().to_string(), format!("-{}", field.name())] {
                 for pairs in &filters {

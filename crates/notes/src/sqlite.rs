@@ -251,28 +251,20 @@ mod query_plans {
     /// engine are open work of issue 16.)
     #[test]
     fn every_sort_walks_an_index_on_postgresql() {
-        if storage::testing::postgres_server().is_none() {
-            eprintln!("skipped: no PostgreSQL server (run `make test-postgres`)");
-            return;
-        }
-        let db = storage::test_pool();
         let user = Uuid::now_v7();
-        let owner = user.to_string();
-        db.write(move |c| {
-            use diesel::connection::SimpleConnection as _;
-            c.batch_execute(&format!(
-                "INSERT INTO notes (id, owner_id, title, content, created_at, updated_at)
-                 SELECT '00000000-0000-7000-8000-' || lpad(i::text, 12, '0'),
-                        CASE WHEN i % 4 = 0 THEN NULL WHEN i % 4 = 1 THEN '{owner}' ELSE 'other-' || (i % 97) END,
-                        CASE WHEN i % 9 = 0 THEN NULL ELSE 'Milk ' || i END,
-                        CASE WHEN i < 3 THEN 'oat' ELSE 'cow' END, i, i
-                   FROM generate_series(1, 20000) AS i;
-                 ANALYZE notes"
-            ))?;
-            Ok(())
-        })
-        .unwrap();
-        let mut conn = db.read().unwrap();
+        let seed = format!(
+            "INSERT INTO notes (id, owner_id, title, content, created_at, updated_at)
+             SELECT {id},
+                    CASE WHEN i % 4 = 0 THEN NULL WHEN i % 4 = 1 THEN '{user}' ELSE 'other-' || (i % 97) END,
+                    CASE WHEN i % 9 = 0 THEN NULL ELSE 'Milk ' || i END,
+                    CASE WHEN i < 3 THEN 'oat' ELSE 'cow' END, i, i
+               FROM generate_series(1, 20000) AS i",
+            id = storage::testing::seeded_id_sql(0, "i"),
+        );
+        let Some((_db, mut conn)) = storage::testing::analysed_postgres(&seed) else {
+            eprintln!("skipped: not a PostgreSQL run");
+            return;
+        };
         let titled = NewNote { title: Some("t".into()), content: "c".into() }.validate().unwrap().into_note();
         let untitled = NewNote { title: None, content: "c".into() }.validate().unwrap().into_note();
         for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title"] {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::access::{task_access, task_write_access};
 use crate::model::{Role, TaskComment, TaskCommentBody};
 
-type CommentRow = (String, String, String, String, String, i64, i64);
+pub(crate) type CommentRow = (String, String, String, String, String, i64, i64);
 
 fn comment_of(row: CommentRow) -> AppResult<TaskComment> {
     Ok(TaskComment {
@@ -85,6 +85,20 @@ pub fn create(
     find(tx, task_id, comment_id)
 }
 
+/// The query of a page of a task's comments (see [`list`]): `task_comments_by_task
+/// (task_id, id)` yields them in order.
+pub(crate) fn list_query(
+    task_id: Uuid,
+    paging: &IdPaging,
+) -> impl diesel::query_builder::QueryFragment<storage::Backend> + diesel::query_dsl::LoadQuery<'static, DbConn, CommentRow>
+{
+    let mut q = select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
+    if let Some(after) = paging.after() {
+        q = q.filter(task_comments::id.gt(after));
+    }
+    q.order(task_comments::id.asc()).limit(paging.fetch())
+}
+
 /// A task's comments, oldest first (members).
 pub fn list(
     conn: &mut DbConn,
@@ -94,11 +108,7 @@ pub fn list(
     paging: &IdPaging,
 ) -> AppResult<Page<TaskComment>> {
     task_access(conn, project_id, task_id, caller)?;
-    let mut q = select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
-    if let Some(after) = paging.after() {
-        q = q.filter(task_comments::id.gt(after));
-    }
-    let rows: Vec<CommentRow> = q.order(task_comments::id.asc()).limit(paging.fetch()).load(conn)?;
+    let rows: Vec<CommentRow> = list_query(task_id, paging).load(conn)?;
     let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
     Ok(paging.page(items, |c| c.id.to_string()))
 }

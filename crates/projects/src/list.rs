@@ -4,8 +4,11 @@
 //! Each sort has an index per scope, `(project_id | team_id, key, id, status, priority,
 //! assignee_key)`, and "assigned to" lists have `(team_id, assignee_key, key, id)`. The
 //! scope (and, team-wide, the assignee) is an equality on the index; every other filter is
-//! kept off the indexes with a unary `+` and tested on the rows of the walk, so a keyset
-//! page reads only up to its last row. `query_plans` in the tests proves the plans.
+//! kept off SQLite's indexes with a unary `+` and tested on the rows of the walk, so a
+//! keyset page reads only up to its last row. PostgreSQL gets no hint (it would hide the
+//! column's statistics from its planner, which then expects too few matches and sorts
+//! them). `query_plans` in the tests proves SQLite's plans, `plans::postgres`
+//! PostgreSQL's.
 
 use chrono::NaiveDate;
 use core_models::pagination::{parse_paging, row_keys, PageRequest};
@@ -18,7 +21,7 @@ use serde::Deserialize;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::project_tasks;
 use storage::search::Search;
-use storage::sql::sql;
+use storage::sql::{ranks_in, sql, Sql};
 use storage::{Backend, DbConn};
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -419,10 +422,12 @@ impl ListProjectTasks {
 /// A boxed `SELECT` of task rows.
 pub(crate) type TaskQuery = project_tasks::BoxedQuery<'static, Backend, SqlTypeOf<AsSelect<TaskRow, Backend>>>;
 
-fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> String {
-    // Ranks come from the enum, never from the client: safe to write into the SQL.
-    let ranks: Vec<String> = values.iter().map(|v| v.rank().to_string()).collect();
-    format!("+project_tasks.{column} IN ({})", ranks.join(", "))
+/// `project_tasks.<column>` holds one of `values`, kept off SQLite's indexes and tested on
+/// the rows of the walk (PostgreSQL weighs it by the column's statistics). Ranks come from
+/// the enum, never from the client: safe to write into the SQL.
+fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> Sql {
+    let ranks: Vec<i32> = values.iter().map(|v| v.rank()).collect();
+    sql("").sqlite_no_index().append(ranks_in(&format!("project_tasks.{column}"), &ranks))
 }
 
 /// The query of one page (`limit + 1` rows), `today` deciding what is overdue, `search` the
@@ -471,10 +476,10 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
         q = q.filter(start.sql("project_tasks.assignee_key = ").bind_text(key));
     }
     if let Some(statuses) = &filter.statuses {
-        q = q.filter(sql(ranks_off_index("status", statuses)));
+        q = q.filter(ranks_off_index("status", statuses));
     }
     if let Some(priorities) = &filter.priorities {
-        q = q.filter(sql(ranks_off_index("priority", priorities)));
+        q = q.filter(ranks_off_index("priority", priorities));
     }
     // A date range on the lead key is a range of its index; each key keeps undated tasks
     // (its sentinel) out of the range.
@@ -496,13 +501,15 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
         q = q.filter(sql(format!("{due} <= ")).bind_text(time::format_date(to)));
         q = q.filter(sql(dated.clone()));
     }
-    let not_done = format!("+project_tasks.status <> {}", ProjectTaskStatus::Done.rank());
+    // Not done: a range of statuses, which a walk sorted by status serves in order (`<>`
+    // is no index condition: PostgreSQL walked across every done task first).
+    let not_done = ranks_off_index("status", &[ProjectTaskStatus::Todo, ProjectTaskStatus::InProgress]);
     let today = time::format_date(today);
     match filter.overdue {
         None => {}
-        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(dated)).filter(sql(not_done)),
+        Some(true) => q = q.filter(sql(format!("{due} < ")).bind_text(today)).filter(sql(dated)).filter(not_done),
         Some(false) => {
-            q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(format!(" AND {not_done})")));
+            q = q.filter(sql("NOT (project_tasks.due_key < ").bind_text(today).sql(" AND ").append(not_done).sql(")"));
         }
     }
     if let Some(search) = search {
@@ -523,6 +530,55 @@ pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: Naiv
     let Some(search) = storage::search::PROJECT_TASKS.search(conn, terms)? else { return Ok(vec![]) };
     let rows = i64::from(query.page.limit) + 1;
     search.run(conn, rows, |c, search| Ok(list_query(query, today, Some(search))?.load(c)))
+}
+
+/// The query string `sort` and `pairs` (for tests).
+#[cfg(test)]
+pub(crate) fn params_of(sort: &str, pairs: &[(&str, &str)]) -> ListProjectTasksParams {
+    let mut params = ListProjectTasksParams { sort: Some(sort.to_string()), ..ListProjectTasksParams::default() };
+    for (k, val) in pairs {
+        let val = Some(val.to_string());
+        match *k {
+            "status" => params.status = val,
+            "priority" => params.priority = val,
+            "assignee" => params.assignee = val,
+            "due_from" => params.due_from = val,
+            "due_to" => params.due_to = val,
+            "overdue" => params.overdue = val,
+            "q" => params.q = val,
+            "project_id" => params.project_id = val,
+            "include_archived" => params.include_archived = val,
+            _ => unreachable!("{k}"),
+        }
+    }
+    params
+}
+
+/// Query-string pairs of a list's filters (for tests).
+#[cfg(test)]
+pub(crate) type Pairs<'a> = [(&'a str, &'a str)];
+
+/// Every sort (both directions) of every scope with every filter in `filters`, but the
+/// team-only filters on a project's list (for tests).
+#[cfg(test)]
+pub(crate) fn task_list_cases<'a>(
+    scopes: &[Scope],
+    filters: &'a [Vec<(&'a str, &'a str)>],
+) -> Vec<(Scope, String, &'a Pairs<'a>)> {
+    let team_only = |(k, _): &(&str, &str)| *k == "project_id" || *k == "include_archived";
+    let mut cases = Vec::new();
+    for &scope in scopes {
+        for field in TaskSort::ALL {
+            for sort in [field.name().to_string(), format!("-{}", field.name())] {
+                for pairs in filters {
+                    if !(matches!(scope, Scope::Project(_)) && pairs.iter().any(team_only)) {
+                        cases.push((scope, sort.clone(), pairs.as_slice()));
+                    }
+                }
+            }
+        }
+    }
+    cases
 }
 
 #[cfg(test)]
@@ -570,81 +626,53 @@ mod query_plans {
             vec![("include_archived", "true"), ("status", "done")],
             vec![("due_to", "2026-12-31"), ("overdue", "true")],
         ];
-        for scope in [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())] {
-            for field in TaskSort::ALL {
-                for sort in [field.name().to_string(), format!("-{}", field.name())] {
-                    for pairs in &filters {
-                        let team_only = |k: &str| k == "project_id" || k == "include_archived";
-                        if matches!(scope, Scope::Project(_)) && pairs.iter().any(|(k, _)| team_only(k)) {
-                            continue;
-                        }
-                        let mut params =
-                            ListProjectTasksParams { sort: Some(sort.clone()), ..ListProjectTasksParams::default() };
-                        for (k, val) in pairs {
-                            let val = Some(val.to_string());
-                            match *k {
-                                "status" => params.status = val,
-                                "priority" => params.priority = val,
-                                "assignee" => params.assignee = val,
-                                "due_from" => params.due_from = val,
-                                "due_to" => params.due_to = val,
-                                "overdue" => params.overdue = val,
-                                "q" => params.q = val,
-                                "project_id" => params.project_id = val,
-                                "include_archived" => params.include_archived = val,
-                                _ => unreachable!(),
-                            }
-                        }
-                        let first = ListProjectTasks::parse(params.clone(), scope, me).unwrap();
-                        // Deep pages too: a cursor after a dated task, and after an undated one
-                        // (the boundary of a `due_date` order in either direction).
-                        let cursor = |due: Option<&str>| {
-                            let keys = row_keys(&first.sort, Uuid::now_v7(), |f| match f {
-                                TaskSort::DueDate => CursorValue::Text(due.map_or_else(
-                                    || {
-                                        let descending = first.sort.keys().iter().any(|k| k.descending);
-                                        if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY }.to_string()
-                                    },
-                                    str::to_string,
-                                )),
-                                TaskSort::Title => CursorValue::Text("m".into()),
-                                _ => CursorValue::Int(1),
-                            });
-                            first.page.cursor_for(&first.sort.canonical(), keys)
-                        };
-                        let deep = |due: Option<&str>| {
-                            let params = ListProjectTasksParams { cursor: Some(cursor(due)), ..params.clone() };
-                            ListProjectTasks::parse(params, scope, me).unwrap()
-                        };
-                        for query in [first.clone(), deep(Some("2026-06-30")), deep(None)] {
-                            let today = time::now().date_naive();
-                            let search = query.filter.search.as_ref().map(|terms| {
-                                storage::search::PROJECT_TASKS
-                                    .search(&mut conn, terms)
-                                    .unwrap()
-                                    .expect("words of the seeded tasks")
-                            });
-                            let sql = list_query(&query, today, search.as_ref()).unwrap();
-                            // Prepared once per connection, not parsed and planned per request.
-                            let cacheable = diesel::query_builder::QueryFragment::<Backend>::is_safe_to_cache_prepared(
-                                &sql,
-                                &Backend::Sqlite(diesel::sqlite::Sqlite),
-                            );
-                            assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
-                            let plan = query_plan(&mut conn, sql).unwrap();
-                            let problems = plan_problems(&plan, "project_tasks");
-                            if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
-                                assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
-                                assert!(
-                                    plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
-                                    "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
-                                );
-                            } else {
-                                assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
-                                assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
-                            }
-                        }
-                    }
+        let scopes = [Scope::Team(Uuid::now_v7()), Scope::Project(Uuid::now_v7())];
+        for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
+            let params = params_of(&sort, pairs);
+            let first = ListProjectTasks::parse(params.clone(), scope, me).unwrap();
+            // Deep pages too: a cursor after a dated task, and after an undated one
+            // (the boundary of a `due_date` order in either direction).
+            let cursor = |due: Option<&str>| {
+                let keys = row_keys(&first.sort, Uuid::now_v7(), |f| match f {
+                    TaskSort::DueDate => CursorValue::Text(due.map_or_else(
+                        || {
+                            let descending = first.sort.keys().iter().any(|k| k.descending);
+                            if descending { NO_DUE_DATE_DESC_KEY } else { NO_DUE_DATE_KEY }.to_string()
+                        },
+                        str::to_string,
+                    )),
+                    TaskSort::Title => CursorValue::Text("m".into()),
+                    _ => CursorValue::Int(1),
+                });
+                first.page.cursor_for(&first.sort.canonical(), keys)
+            };
+            let deep = |due: Option<&str>| {
+                let params = ListProjectTasksParams { cursor: Some(cursor(due)), ..params.clone() };
+                ListProjectTasks::parse(params, scope, me).unwrap()
+            };
+            for query in [first.clone(), deep(Some("2026-06-30")), deep(None)] {
+                let today = time::now().date_naive();
+                let search = query.filter.search.as_ref().map(|terms| {
+                    storage::search::PROJECT_TASKS.search(&mut conn, terms).unwrap().expect("words of the seeded tasks")
+                });
+                let sql = list_query(&query, today, search.as_ref()).unwrap();
+                // Prepared once per connection, not parsed and planned per request.
+                let cacheable = diesel::query_builder::QueryFragment::<Backend>::is_safe_to_cache_prepared(
+                    &sql,
+                    &Backend::Sqlite(diesel::sqlite::Sqlite),
+                );
+                assert!(cacheable.unwrap(), "{scope:?} sort={sort} {pairs:?}: not cacheable");
+                let plan = query_plan(&mut conn, sql).unwrap();
+                let problems = plan_problems(&plan, "project_tasks");
+                if search.as_ref().is_some_and(|s| s.plan() == storage::search::Plan::Lead) {
+                    assert!(pairs.contains(&("q", "rarely")), "{pairs:?} leads");
+                    assert!(
+                        plan[0].starts_with("SEARCH project_tasks USING INTEGER PRIMARY KEY (rowid=?)"),
+                        "{scope:?} sort={sort} {pairs:?}: {plan:#?}"
+                    );
+                } else {
+                    assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+                    assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
                 }
             }
         }

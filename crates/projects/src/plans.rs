@@ -83,3 +83,202 @@ fn member_search_finds_a_renamed_user_by_the_new_name() {
     assert_eq!(names("ROB"), ["Robert"]);
     assert!(names("bo").is_empty());
 }
+
+/// PostgreSQL: the plans of every projects list on a seeded, analysed database.
+mod postgres {
+    use super::*;
+    use crate::list::{list_query, params_of, task_list_cases, ListProjectTasks, Scope};
+    use crate::row::TaskRow;
+    use diesel::RunQueryDsl as _;
+    use storage::plan::plan_failure;
+
+    use storage::testing::{seeded_id_sql as sql_id, SEED_HASHES};
+
+    fn id(kind: u8, i: u32) -> Uuid {
+        Uuid::parse_str(&storage::testing::seeded_id(kind, i)).unwrap()
+    }
+
+    const USER: u8 = 0;
+    const TEAM: u8 = 1;
+    const PROJECT: u8 = 2;
+    const TASK: u8 = 3;
+
+    /// 3,000 users; team 1 with users 1–2,000, 1,000 projects (a quarter archived) and 3,000
+    /// invites (some revoked, some expired); 20 small teams of 150 members, 101 projects
+    /// and 150 invites each, user 1 in five of them (team 1 a third to a half of each
+    /// table, as one tenant among others). 20,000
+    /// tasks: 80% in team 1 (half of those in project 1, the rest over projects 2–50), the
+    /// rest in the small teams; every status and priority, a fifth unassigned, the others
+    /// assigned to users 1–20, due dates from mid-2025 to late 2027 (a fifth undated),
+    /// created an hour apart; "launch" in 90% of them, "rarely" in 0.05%, plus one of 640
+    /// filler words. 3,000 comments on task 1 and one on each of the others. Board,
+    /// status, priority, assignee, due date and words are unrelated to each other
+    /// ([`SEED_HASHES`]).
+    fn seed() -> String {
+        let (user, team, project, task) = (
+            |i: &str| sql_id(USER, i),
+            |i: &str| sql_id(TEAM, i),
+            |i: &str| sql_id(PROJECT, i),
+            |i: &str| sql_id(TASK, i),
+        );
+        format!(
+            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at)
+             SELECT {u}, 'u' || i || '@x.io', 'u' || i || '@x.io', (ARRAY['Ada', 'Bob', 'Cy', 'Dee'])[1 + i % 4] || ' ' || i, 'h', 0
+               FROM generate_series(1, 3000) AS i;
+             INSERT INTO teams (id, name, description, created_at, updated_at)
+             SELECT {t}, 'Team ' || i, NULL, 0, 0 FROM generate_series(1, 21) AS i;
+             INSERT INTO team_members (team_id, user_id, role, joined_at)
+             SELECT {t1}, {u}, CASE WHEN i = 1 THEN 1 ELSE 0 END, i FROM generate_series(1, 2000) AS i;
+             INSERT INTO team_members (team_id, user_id, role, joined_at)
+             SELECT {tt}, {uu}, 0, 0 FROM generate_series(2, 21) AS t, generate_series(1, 150) AS j;
+             INSERT INTO team_members (team_id, user_id, role, joined_at)
+             SELECT {tt}, {u1}, 1, 0 FROM generate_series(2, 6) AS t;
+             INSERT INTO projects (id, team_id, name, description, archived, created_at, updated_at)
+             SELECT {p}, {t1}, 'Project ' || i, NULL, i % 4 = 0, i, i FROM generate_series(1, 1000) AS i;
+             INSERT INTO projects (id, team_id, name, description, archived, created_at, updated_at)
+             SELECT {pt}, {tt}, 'Project', NULL, false, 0, 0 FROM generate_series(2, 21) AS t;
+             INSERT INTO projects (id, team_id, name, description, archived, created_at, updated_at)
+             SELECT {pj}, {tt}, 'Project', NULL, j % 4 = 0, j, j FROM generate_series(2, 21) AS t, generate_series(1, 100) AS j;
+             INSERT INTO team_invites (code_hash, team_id, role, created_by, created_at, expires_at, revoked_at, id)
+             SELECT decode(md5(i::text) || md5((-i)::text), 'hex'), {t1}, 0, {u1}, i,
+                    CASE WHEN i % 5 = 0 THEN i + 1 ELSE 4000000000000 END, CASE WHEN i % 7 = 0 THEN i END, {inv}
+               FROM generate_series(1, 3000) AS i;
+             INSERT INTO team_invites (code_hash, team_id, role, created_by, created_at, expires_at, revoked_at, id)
+             SELECT decode(md5(t || '-' || j) || md5(j || '-' || t), 'hex'), {tt}, 0, {u1}, j, 4000000000000, NULL, {invj}
+               FROM generate_series(2, 21) AS t, generate_series(1, 150) AS j;
+             INSERT INTO project_tasks (id, team_id, project_id, title, description, status, priority, due_date,
+                                        assignee_id, created_by, created_at, updated_at, version)
+             SELECT {task_i},
+                    CASE WHEN i % 5 < 4 THEN {t1} ELSE {t_small} END,
+                    CASE WHEN i % 5 = 4 THEN {p_small} WHEN h % 2 = 0 THEN {p1} ELSE {p_other} END,
+                    CASE WHEN h / 10 % 10 = 0 THEN 'Task ' ELSE 'Launch ' END || (h / 100 % 100000),
+                    'f' || (g / 10 % 640) || CASE WHEN h % 2000 = 7 THEN ' rarely' ELSE '' END,
+                    i % 3, g % 4,
+                    CASE WHEN g / 7 % 5 = 0 THEN NULL ELSE to_char(date '2025-06-01' + (g / 35 % 900)::int, 'YYYY-MM-DD') END,
+                    CASE WHEN h / 3 % 5 = 0 THEN NULL ELSE {assignee} END,
+                    {u1}, 1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000, 1
+               FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES};
+             INSERT INTO task_comments (id, task_id, author_id, body, created_at, updated_at)
+             SELECT {c}, CASE WHEN i <= 3000 THEN {task1} ELSE {task_c} END, {u1}, 'Comment ' || i, i, i
+               FROM generate_series(1, 23000) AS i",
+            u = user("i"),
+            u1 = user("1"),
+            uu = user("(t * 37 + j) % 3000 + 1"),
+            t = team("i"),
+            t1 = team("1"),
+            tt = team("t"),
+            p = project("i"),
+            pt = project("1000 + t"),
+            pj = project("10000 + t * 1000 + j"),
+            inv = sql_id(4, "i"),
+            invj = sql_id(4, "10000 + t * 1000 + j"),
+            task_i = task("i"),
+            t_small = team("2 + i / 5 % 20"),
+            p_small = project("1002 + i / 5 % 20"),
+            p1 = project("1"),
+            p_other = project("2 + h / 2 % 49"),
+            assignee = user("1 + h / 15 % 20"),
+            c = sql_id(5, "i"),
+            task1 = task("1"),
+            task_c = task("i - 3000"),
+        )
+    }
+
+    /// Members (all, and by a name prefix a quarter of them share), projects (all,
+    /// archived or not), open invites of the big team, and the comments of a task with
+    /// 3,000 of them: each walks an index in order (a name prefix's few matches are sorted).
+    fn id_lists(conn: &mut storage::DbConn) -> Vec<String> {
+        use storage::plan::id_list_failures;
+        let team = id(TEAM, 1);
+        let now = core_models::time::to_millis(core_models::time::now());
+        let mut failures = Vec::new();
+        for prefix in [None, Some("ada")] {
+            let members = |p: &IdPaging| crate::teams::members_query(team, prefix, p);
+            let list = format!("members {prefix:?}");
+            failures.extend(id_list_failures(conn, &list, &["team_members"], members, |r| r.0.clone()).unwrap());
+        }
+        for archived in [None, Some(true), Some(false)] {
+            let projects = |p: &IdPaging| crate::projects::list_query(team, archived, p);
+            let list = format!("projects {archived:?}");
+            failures.extend(id_list_failures(conn, &list, &["projects"], projects, |r| r.0.clone()).unwrap());
+        }
+        let invites = |p: &IdPaging| crate::teams::invites_query(team, now, p);
+        failures.extend(id_list_failures(conn, "invites", &["team_invites"], invites, |r| r.0.clone()).unwrap());
+        let comments = |p: &IdPaging| crate::comments::list_query(id(TASK, 1), p);
+        failures.extend(id_list_failures(conn, "comments", &["task_comments"], comments, |r| r.0.clone()).unwrap());
+        failures
+    }
+
+    /// Every sort and filter of a team's, a project's and (team by team, as
+    /// `list_mine` reads them) the caller's task lists, first page and after the 200th
+    /// match: an index walk in order, or the full-text index for a rare word; no
+    /// sequential scan, no sort of many rows, no walk across most of the team. The other
+    /// lists of the crate too ([`id_lists`]), on the same database.
+    #[test]
+    fn every_list_walks_an_index_on_postgresql() {
+        let Some((_db, mut conn)) = storage::testing::analysed_postgres(&seed()) else {
+            eprintln!("skipped: not a PostgreSQL run");
+            return;
+        };
+        let mut failures = id_lists(&mut conn);
+        let me = id(USER, 1);
+        let project_1 = id(PROJECT, 1).to_string();
+        let filters: Vec<Vec<(&str, &str)>> = vec![
+            vec![],
+            vec![("status", "todo")],
+            vec![("status", "todo,in_progress"), ("priority", "high,urgent")],
+            vec![("priority", "urgent")],
+            vec![("assignee", "me")],
+            vec![("assignee", "none"), ("status", "todo")],
+            vec![("due_from", "2026-01-01"), ("due_to", "2026-12-31")],
+            vec![("overdue", "true")],
+            vec![("overdue", "false"), ("status", "done")],
+            vec![("q", "launch")],
+            vec![("q", "laun"), ("status", "todo")],
+            vec![("q", "rarely")],
+            vec![("project_id", &project_1), ("assignee", "me")],
+            vec![("project_id", &project_1)],
+            vec![("include_archived", "true"), ("status", "done")],
+            vec![("due_to", "2026-12-31"), ("overdue", "true")],
+        ];
+        let today = core_models::time::now().date_naive();
+        let search = |conn: &mut storage::DbConn, query: &ListProjectTasks| {
+            let terms = query.filter.search.as_ref()?;
+            Some(storage::search::PROJECT_TASKS.search(conn, terms).unwrap().expect("words of the seeded tasks"))
+        };
+        let mut deep_pages = 0;
+        // `list_mine` reads each of the caller's teams with the team query: team 1's is
+        // planned here, and so is a small team of the caller's (team 2).
+        let scopes = [Scope::Team(id(TEAM, 1)), Scope::Project(id(PROJECT, 1)), Scope::Team(id(TEAM, 2))];
+        for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
+            let first = ListProjectTasks::parse(params_of(&sort, pairs), scope, me).unwrap();
+            let mut long = first.clone();
+            long.page.limit = 200;
+            let s = search(&mut conn, &long);
+            let rows: Vec<TaskRow> = list_query(&long, today, s.as_ref()).unwrap().load(&mut *conn).unwrap();
+            let deep = crate::row::tasks_of(rows).unwrap().into_iter().nth(199).map(|last| {
+                let mut next = first.clone();
+                let cursor = first.page.cursor_for(&first.sort.canonical(), first.keys_of(&last));
+                next.page = first.page.continued(&cursor).unwrap();
+                next
+            });
+            deep_pages += usize::from(deep.is_some());
+            for (page, query) in [("first page", Some(first)), ("deep page", deep)] {
+                let Some(query) = query else { continue };
+                let s = search(&mut conn, &query);
+                let plan = query_plan(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
+                // In team 1 a rare word is found by the full-text index.
+                let rare = pairs.contains(&("q", "rarely")) && scope != Scope::Team(id(TEAM, 2));
+                let failure = plan_failure(&plan, &["project_tasks"]).or_else(|| {
+                    (rare && !plan.join("\n").contains("Bitmap Index Scan on project_tasks_search"))
+                        .then(|| plan.join("\n"))
+                });
+                if let Some(plan) = failure {
+                    failures.push(format!("{scope:?} sort={sort} {pairs:?} ({page}):\n{plan}"));
+                }
+            }
+        }
+        assert!(deep_pages > 300, "most lists have a deep page ({deep_pages})");
+        storage::plan::assert_no_plan_failures(&failures);
+    }
+}

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::access::{project_access, require_admin, require_member};
 use crate::model::{NamedChanges, NewTeam, Project, Role, ValidNamedChanges};
 
-type ProjectRow = (String, String, String, Option<String>, bool, i64, i64);
+pub(crate) type ProjectRow = (String, String, String, Option<String>, bool, i64, i64);
 
 fn columns() -> (
     projects::id,

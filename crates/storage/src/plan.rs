@@ -6,8 +6,10 @@
 //! queries through [`query_plan`] and check [`plan_problems`] is empty. A PostgreSQL plan
 //! means something only on seeded, analysed tables (a near-empty table is always scanned).
 
+use core_models::pagination::IdPaging;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_dsl::methods::LoadQuery;
 use diesel::sql_types::{Integer, Text};
 
 use crate::{Backend, DbConn};
@@ -42,11 +44,12 @@ fn explain<Q, ST>(prefix: &'static str, query: Q) -> Explain<Q, ST> {
     Explain { prefix, query, row: std::marker::PhantomData }
 }
 
-/// The steps of the plan for `query`, in order: SQLite's `detail` column, or PostgreSQL's
-/// plan lines.
+/// The steps of the plan for `query`, in order: SQLite's `detail` column, or the lines of
+/// PostgreSQL's `EXPLAIN ANALYZE` (the query runs, so each node tells the rows it really
+/// gave: plan tests run only queries that read).
 pub fn query_plan<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> QueryResult<Vec<String>> {
     if conn.engine() == crate::Engine::Postgres {
-        return explain::<_, Text>("EXPLAIN ", query).load(conn);
+        return explain::<_, Text>("EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) ", query).load(conn);
     }
     // id, parent, notused, detail.
     let rows: Vec<(i32, i32, i32, String)> =
@@ -54,27 +57,126 @@ pub fn query_plan<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> Que
     Ok(rows.into_iter().map(|(_, _, _, detail)| detail).collect())
 }
 
-/// The steps that make a list slow: a full scan of `table` (SQLite: a `SCAN` without an
-/// index; PostgreSQL: a `Seq Scan`) or a sort of the matches (SQLite's temporary B-tree,
-/// PostgreSQL's `Sort` node).
+/// For plan tests of a list in id order (`IdPaging`), named `list`: its first page and the
+/// page after its 200th row (a cursor's keyset condition in the plan too), each described
+/// by [`plan_failure`] on `tables` when bad, and a failure when the list has no 201st row
+/// to plan a deep page of. `query` builds the list's query for a paging, `id_of` reads a
+/// row's id.
+pub fn id_list_failures<Q, R>(
+    conn: &mut DbConn,
+    list: &str,
+    tables: &[&str],
+    query: impl Fn(&IdPaging) -> Q,
+    id_of: impl Fn(&R) -> String,
+) -> QueryResult<Vec<String>>
+where
+    Q: QueryFragment<Backend> + LoadQuery<'static, DbConn, R>,
+{
+    let mut plans = vec![query_plan(conn, query(&IdPaging::first(50)))?];
+    let long = IdPaging::parse("plan", &(), Some("200"), None).ok();
+    let rows: Vec<R> = match &long {
+        Some(long) => query(long).load(conn)?,
+        None => Vec::new(),
+    };
+    let next = long.and_then(|long| long.page(rows, id_of).next_cursor);
+    let mut failures = Vec::new();
+    match next.map(|cursor| IdPaging::parse("plan", &(), None, Some(&cursor))) {
+        Some(Ok(deep)) => plans.push(query_plan(conn, query(&deep))?),
+        _ => failures.push(format!("{list}: no deep page (seed more than 200 rows)")),
+    }
+    failures.extend(plans.iter().filter_map(|plan| plan_failure(plan, tables)).map(|plan| format!("{list}:\n{plan}")));
+    Ok(failures)
+}
+
+/// For plan tests: `plan` described, when it has a problem of [`plan_problems`] on one of
+/// `tables` or reads no index at all.
+pub fn plan_failure(plan: &[String], tables: &[&str]) -> Option<String> {
+    let problems = tables.iter().any(|t| !plan_problems(plan, t).is_empty());
+    (problems || !plan.iter().any(|step| step.contains("Index") || step.contains("INDEX"))).then(|| plan.join("\n"))
+}
+
+/// For plan tests: fails with every plan of `failures` (described by [`plan_failure`]).
+///
+/// # Panics
+/// When `failures` is not empty.
+pub fn assert_no_plan_failures(failures: &[String]) {
+    assert!(failures.is_empty(), "{} plans without an index walk:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The most rows a PostgreSQL plan may sort, or read and throw away, for one page: a few
+/// milliseconds of work (PostgreSQL reads a cached row in 1–2 µs). A plan test's boards
+/// hold several times more, so a plan that sorts a board's matches, or walks across most of
+/// a board for one page, is caught; a filter that no index serves in the sort's order and
+/// that keeps one row in twenty is not (the walk reads ~20 rows a row of the page).
+pub const POSTGRES_ROWS_MAX: f64 = 2_000.0;
+
+/// The steps that make a list slow.
+///
+/// - SQLite: a full scan of `table` (a `SCAN` without an index) or a sort of the matches
+///   (a temporary B-tree).
+/// - PostgreSQL ([`query_plan`]'s `EXPLAIN ANALYZE`): a `Seq Scan` of `table`; a `Sort` (or
+///   `Incremental Sort`) of more than [`POSTGRES_ROWS_MAX`] rows, the rows its input gave
+///   (a sort of a few matches, found by an index, is how a rare word or a narrow filter is
+///   best served, as on SQLite); a node that read more than [`POSTGRES_ROWS_MAX`] rows its
+///   filter threw away (`Rows Removed by Filter`: an index walk that crossed most of the
+///   board for one page, or matches of other boards read and dropped). PostgreSQL chooses
+///   by its statistics, so these hold only on seeded, analysed tables.
 pub fn plan_problems<'a>(plan: &'a [String], table: &str) -> Vec<&'a String> {
-    let postgres = plan.iter().any(|step| step.contains("(cost="));
+    if plan.iter().any(|step| step.contains("(cost=")) {
+        return postgres_problems(plan, table);
+    }
     let scan = format!("SCAN {table}");
-    let seq_scan = format!("Seq Scan on {table} ");
     plan.iter()
         .filter(|step| {
-            if postgres {
-                let node = step.trim_start().trim_start_matches("->  ");
-                return node.starts_with(&seq_scan)
-                    || node.starts_with("Sort ")
-                    || node.starts_with("Incremental Sort ");
-            }
             let full_scan = (step.as_str() == scan || step.starts_with(&format!("{scan} ")))
                 && !step.contains("USING INDEX")
                 && !step.contains("USING COVERING INDEX");
             full_scan || step.contains("USE TEMP B-TREE FOR ORDER BY")
         })
         .collect()
+}
+
+/// A plan line's node (`Sort`, `Index Scan using … on tasks`), without its indentation
+/// and arrow; `None` for a detail line (`Filter: …`).
+fn node_of(step: &str) -> Option<&str> {
+    let trimmed = step.trim_start();
+    match trimmed.strip_prefix("->  ") {
+        Some(node) => Some(node),
+        // The root is the only node line without an arrow.
+        None => (trimmed.len() == step.len()).then_some(trimmed),
+    }
+}
+
+/// The rows a node really gave (`(actual … rows=N …)`); `None` without `ANALYZE`. With
+/// `TIMING OFF` the parenthesis starts `(actual rows=`.
+fn actual_rows(step: &str) -> Option<f64> {
+    let actual = &step[step.find("(actual ")?..];
+    let rows = &actual[actual.find("rows=")? + "rows=".len()..];
+    rows.split([' ', ')']).next()?.parse().ok()
+}
+
+fn postgres_problems<'a>(plan: &'a [String], table: &str) -> Vec<&'a String> {
+    let seq_scan = format!("Seq Scan on {table} ");
+    let mut problems = Vec::new();
+    for (i, step) in plan.iter().enumerate() {
+        if let Some(removed) = step.trim_start().strip_prefix("Rows Removed by Filter: ") {
+            if removed.trim().parse::<f64>().is_ok_and(|n| n > POSTGRES_ROWS_MAX) {
+                problems.push(step);
+            }
+            continue;
+        }
+        let Some(node) = node_of(step) else { continue };
+        if node.starts_with(&seq_scan) {
+            problems.push(step);
+        } else if node.starts_with("Sort ") || node.starts_with("Incremental Sort ") {
+            // The first node line after a sort's is its input.
+            let input = plan[i + 1..].iter().find(|s| node_of(s).is_some()).and_then(|s| actual_rows(s));
+            if input.is_none_or(|rows| rows > POSTGRES_ROWS_MAX) {
+                problems.push(step);
+            }
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -94,5 +196,52 @@ mod tests {
         assert_eq!(plan_problems(&unscoped, "notes").len(), 1, "a list across boards sorts: {unscoped:?}");
         let unindexed = query_plan(&mut c, notes::table.select(notes::id).order(notes::content)).unwrap();
         assert_eq!(plan_problems(&unindexed, "notes").len(), 2, "{unindexed:?}");
+    }
+
+    /// PostgreSQL's plans, as `EXPLAIN ANALYZE` prints them.
+    #[test]
+    fn finds_postgresql_scans_big_sorts_and_long_walks() {
+        let lines = |text: &str| -> Vec<String> { text.lines().map(str::to_string).collect() };
+        let walk = lines(
+            "Limit  (cost=0.29..5.51 rows=51 width=102) (actual rows=51 loops=1)
+  ->  Index Scan Backward using tasks_by_created on tasks  (cost=0.29..512.00 rows=5000 width=102) (actual rows=51 loops=1)
+        Index Cond: (owner_id = 'u'::text)
+        Filter: (status = 0)
+        Rows Removed by Filter: 1500",
+        );
+        assert!(plan_problems(&walk, "tasks").is_empty());
+        let few_sorted = lines(
+            "Limit  (cost=198.78..198.90 rows=47 width=45) (actual rows=47 loops=1)
+  ->  Sort  (cost=198.78..198.90 rows=47 width=45) (actual rows=47 loops=1)
+        Sort Key: created_at DESC
+        Sort Method: quicksort  Memory: 28kB
+        ->  Bitmap Heap Scan on tasks  (cost=24.36..197.47 rows=47 width=45) (actual rows=47 loops=1)
+              Recheck Cond: (search @@ 'urgent:*'::tsquery)
+              ->  Bitmap Index Scan on tasks_search  (cost=0.00..24.35 rows=47 width=0) (actual rows=50 loops=1)",
+        );
+        assert!(plan_problems(&few_sorted, "tasks").is_empty(), "a few matches may be sorted");
+        let many_sorted = lines(
+            "Limit  (cost=875.87..875.93 rows=25 width=102) (actual rows=51 loops=1)
+  ->  Sort  (cost=875.87..875.93 rows=25 width=102) (actual rows=51 loops=1)
+        Sort Key: updated_at, id
+        Sort Method: top-N heapsort  Memory: 25kB
+        ->  Bitmap Heap Scan on tasks  (cost=197.29..875.29 rows=25 width=102) (actual rows=2667 loops=1)
+              Recheck Cond: (owner_id IS NULL)
+              ->  Bitmap Index Scan on tasks_anonymous_by_due  (cost=0.00..197.28 rows=5000 width=0) (actual rows=5000 loops=1)",
+        );
+        assert_eq!(plan_problems(&many_sorted, "tasks"), [&many_sorted[1]], "the sort's input counts, not its output");
+        let scanned = lines(
+            "Limit  (cost=953.58..953.64 rows=25 width=102) (actual rows=0 loops=1)
+  ->  Seq Scan on tasks  (cost=0.00..953.00 rows=25 width=102) (actual rows=0 loops=1)
+        Filter: (owner_id = 'u'::text)
+        Rows Removed by Filter: 20000",
+        );
+        assert_eq!(plan_problems(&scanned, "tasks"), [&scanned[1], &scanned[3]]);
+        assert_eq!(plan_problems(&scanned, "notes"), [&scanned[3]], "only the named table's scans count");
+        let unanalysed = lines(
+            "Sort  (cost=8.41..8.42 rows=1 width=102)
+  ->  Index Scan using t on tasks  (cost=0.41..8.40 rows=1 width=102)",
+        );
+        assert_eq!(plan_problems(&unanalysed, "tasks").len(), 1, "without ANALYZE every sort counts");
     }
 }

@@ -147,7 +147,10 @@ fn table_of(column: &'static str) -> &'static str {
 /// [`MIN_PREFIX_CHARS`] is a prefix (`'gro':*`), a shorter one an exact word. The GIN
 /// index of `search` serves the match, or PostgreSQL walks a sort index and tests each row
 /// when the words are frequent: its planner chooses from the statistics, which SQLite's
-/// [`Plan`] does by hand.
+/// [`Plan`] does by hand. That holds while the column's statistics know the vocabulary (a
+/// hundred common words or more: with fewer PostgreSQL takes every prefix for 2% of the
+/// rows); a word frequent on other boards but rare on the searched one still walks that
+/// board whole (docs/benchmarks.md, "Search on PostgreSQL").
 pub fn postgres_match(table: &str, terms: &[String]) -> Sql {
     let mut q = sql(format!("{table}.search @@ ("));
     for (i, term) in terms.iter().enumerate() {

@@ -50,6 +50,25 @@ pub fn column_is(column: &'static str, value: Option<String>) -> Sql {
     }
 }
 
+/// `column` holds one of `ranks` (integers of the code, never of a client), written so an
+/// index on `column` can serve it in order on both engines: one rank is an equality, a run
+/// of neighbouring ranks a range (PostgreSQL before 17 reads an `IN` list on an index
+/// column after the first in no order, so under a sort by `column` it tested the list on
+/// every row of the walk instead), any other set an `IN` list. An empty set matches
+/// nothing.
+pub fn ranks_in(column: &str, ranks: &[i32]) -> Sql {
+    let mut ranks = ranks.to_vec();
+    ranks.sort_unstable();
+    ranks.dedup();
+    let (Some(&first), Some(&last)) = (ranks.first(), ranks.last()) else { return sql("1 = 0") };
+    let run = usize::try_from(i64::from(last) - i64::from(first) + 1).is_ok_and(|n| n == ranks.len());
+    sql(match ranks.len() {
+        1 => format!("{column} = {first}"),
+        _ if run => format!("{column} BETWEEN {first} AND {last}"),
+        _ => format!("{column} IN ({})", ranks.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+    })
+}
+
 impl Sql {
     /// Appends more trusted text.
     pub fn sql(mut self, text: impl Into<Cow<'static, str>>) -> Self {
@@ -72,6 +91,12 @@ impl Sql {
     /// both differ per engine, such as a full-text match).
     pub fn only_on(mut self, engine: Engine, fragment: Sql) -> Self {
         self.parts.push(Part::Only(engine, fragment.parts));
+        self
+    }
+
+    /// Appends `fragment` (its text and bound values).
+    pub fn append(mut self, fragment: Sql) -> Self {
+        self.parts.extend(fragment.parts);
         self
     }
 
@@ -241,6 +266,16 @@ mod tests {
         assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&query, &Sqlite).unwrap());
         let literal = items::table.into_boxed::<Sqlite>().filter(diesel::dsl::sql::<Bool>("1"));
         assert!(!QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&literal, &Sqlite).unwrap(), "what this avoids");
+    }
+
+    #[test]
+    fn rank_sets_are_an_equality_a_range_or_a_list() {
+        let text =
+            |ranks: &[i32]| diesel::debug_query::<Sqlite, _>(&items::table.filter(ranks_in("r", ranks))).to_string();
+        assert!(text(&[2]).contains("WHERE r = 2"), "{}", text(&[2]));
+        assert!(text(&[1, 0, 1]).contains("WHERE r BETWEEN 0 AND 1"), "{}", text(&[1, 0, 1]));
+        assert!(text(&[2, 0]).contains("WHERE r IN (0, 2)"), "{}", text(&[2, 0]));
+        assert!(text(&[]).contains("WHERE 1 = 0"), "{}", text(&[]));
     }
 
     #[test]

@@ -235,6 +235,42 @@ pub fn test_pool_sqlite_with(config: &DbConfig) -> TestDb {
     TestDb::open(TestDatabase::sqlite(), config)
 }
 
+/// The id of the `i`th row of a `kind` (a digit) seeded by a plan test: a valid UUID, in
+/// seeding order, so that rows are read back as the services read them.
+pub fn seeded_id(kind: u8, i: u32) -> String {
+    format!("00000000-0000-7000-8{kind}00-{i:012}")
+}
+
+/// [`seeded_id`] in SQL, of the integer expression `i`.
+pub fn seeded_id_sql(kind: u8, i: &str) -> String {
+    format!("('00000000-0000-7000-8{kind}00-' || lpad(({i})::text, 12, '0'))")
+}
+
+/// A `FROM` item of a seed over `generate_series(…) AS i` (a `bigint`): `h` and `g`, two
+/// multiplicative hashes of `i` below 2^32, so that the columns a seed derives from them
+/// (board, status, words, dates) are unrelated to each other and to the row's order.
+pub const SEED_HASHES: &str =
+    "LATERAL (SELECT i * 2654435761 % 4294967296 AS h, i * 2246822519 % 4294967296 AS g) AS hashes";
+
+/// A PostgreSQL database for a query-plan test: `seed` (SQL statements) run, then
+/// `VACUUM ANALYZE` (statistics, and the full-text indexes' pending entries merged, as
+/// autovacuum leaves a live database), with a connection to it. `None` when the run is on
+/// SQLite, whose plans the SQLite plan tests check on their own databases. PostgreSQL's
+/// plans mean something only on seeded, analysed tables: a near-empty table is always
+/// read whole.
+///
+/// # Panics
+/// When the seed fails: a broken test.
+#[allow(clippy::expect_used)]
+pub fn analysed_postgres(seed: &str) -> Option<(TestDb, crate::PooledConn)> {
+    postgres_server()?;
+    let db = test_pool();
+    let mut conn = db.read().expect("a connection to the test database");
+    conn.batch_execute(seed).expect("seeding the plan test");
+    conn.batch_execute("VACUUM ANALYZE").expect("analysing the seeded tables");
+    Some((db, conn))
+}
+
 fn test_config() -> DbConfig {
     DbConfig { read_connections: 4, pool_connections: 4, ..DbConfig::default() }
 }

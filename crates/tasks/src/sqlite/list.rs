@@ -12,9 +12,17 @@
 //! - `status` under a `status` sort, and a single status under a `due_date` or
 //!   `created_at` sort (the `tasks_by_status_*` composite indexes).
 //!
-//! Every other filter is kept off the indexes with a unary `+` (SQLite's documented way to
-//! do so) or by naming the bare `due_date` column, which no index holds, and is checked on
-//! the rows the walk visits. `query_plans.rs` proves the resulting plans.
+//! Every other filter is kept off SQLite's indexes with a unary `+` (SQLite's documented
+//! way to do so, rendered by `storage::sql::Sql::sqlite_no_index`) or by naming the bare
+//! `due_date` column, which no index holds, and is checked on the rows the walk visits.
+//!
+//! PostgreSQL gets no hint: its planner weighs each filter by the column's statistics
+//! (a `+` would hide them and make it expect too few matches, then sort). What it needs is
+//! conditions it can serve in order: a status set is an equality or a range (never an
+//! `IN` list, which PostgreSQL before 17 reads in no order), and a `created_from` under an
+//! `updated_at` sort also bounds `updated_at` (implied: `updated_at >= created_at`), so the
+//! walk starts at the first task that may match. `query_plans.rs` proves the plans of both
+//! engines.
 
 use chrono::NaiveDate;
 use core_models::rank::RankEnum as _;
@@ -23,7 +31,7 @@ use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::tasks;
-use storage::sql::sql;
+use storage::sql::{ranks_in, sql, Sql};
 use storage::{Backend, DbConn};
 
 use storage::search::Search;
@@ -74,11 +82,16 @@ fn status_drives(lead: TaskSort, statuses: &[TaskStatus]) -> bool {
     }
 }
 
-/// `+tasks.status IN (…)`: status ranks come from [`TaskStatus::rank`], never from the
-/// client, so writing them into the SQL is safe.
-fn status_in_off_index(statuses: &[TaskStatus]) -> String {
-    let ranks: Vec<String> = statuses.iter().map(|s| s.rank().to_string()).collect();
-    format!("+tasks.status IN ({})", ranks.join(", "))
+/// `tasks.status` is one of `statuses` (see [`storage::sql::ranks_in`]): status ranks come
+/// from [`TaskStatus::rank`], never from the client, so writing them into the SQL is safe.
+fn status_in(statuses: &[TaskStatus]) -> Sql {
+    ranks_in("tasks.status", &statuses.iter().map(|s| s.rank()).collect::<Vec<_>>())
+}
+
+/// [`status_in`] kept off SQLite's indexes (PostgreSQL weighs it by the column's
+/// statistics and needs no hint).
+fn status_in_off_index(statuses: &[TaskStatus]) -> Sql {
+    sql("").sqlite_no_index().append(status_in(statuses))
 }
 
 /// The query of one page of `board` (`limit + 1` rows, the extra one proving there is
@@ -101,9 +114,9 @@ pub(crate) fn list_query(
 
     if let Some(statuses) = &filter.statuses {
         q = if status_drives(lead, statuses) {
-            q.filter(tasks::status.eq_any(statuses.iter().map(|s| s.rank()).collect::<Vec<_>>()))
+            q.filter(status_in(statuses))
         } else {
-            q.filter(sql(status_in_off_index(statuses)))
+            q.filter(status_in_off_index(statuses))
         };
     }
 
@@ -142,11 +155,13 @@ pub(crate) fn list_query(
             q = q
                 .filter(sql(format!("{due} < ")).bind_text(format_date(today)))
                 .filter(sql(dated))
-                .filter(sql(open.clone()));
+                .filter(open.clone());
         }
         // Inside NOT no index applies; the key form keeps undated tasks "not overdue".
         Some(false) => {
-            q = q.filter(sql(format!("NOT ({DUE_KEY} < ")).bind_text(format_date(today)).sql(format!(" AND {open})")));
+            q = q.filter(
+                sql(format!("NOT ({DUE_KEY} < ")).bind_text(format_date(today)).sql(" AND ").append(open).sql(")"),
+            );
         }
     }
 
@@ -156,15 +171,21 @@ pub(crate) fn list_query(
         q = if created_drives {
             q.filter(tasks::created_at.ge(ms))
         } else {
-            q.filter(sql("+tasks.created_at >= ").bind_int(ms))
+            q.filter(sql("").sqlite_no_index().sql("tasks.created_at >= ").bind_int(ms))
         };
+        if lead == TaskSort::UpdatedAt {
+            // Implied (the schema checks `updated_at >= created_at`) and a range of the
+            // walked index: the walk starts where the tasks may match instead of crossing
+            // every older one (creation and update times go together).
+            q = q.filter(tasks::updated_at.ge(ms));
+        }
     }
     if let Some(to) = filter.created_to {
         let ms = time::to_millis(to);
         q = if created_drives {
             q.filter(tasks::created_at.le(ms))
         } else {
-            q.filter(sql("+tasks.created_at <= ").bind_int(ms))
+            q.filter(sql("").sqlite_no_index().sql("tasks.created_at <= ").bind_int(ms))
         };
     }
 
