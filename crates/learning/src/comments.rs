@@ -85,17 +85,20 @@ pub fn create(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid, body: Comm
 /// A challenge's comments, oldest first (anyone).
 pub fn list(conn: &mut DbConn, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
     challenges::require(conn, challenge_id)?;
-    let mut q = challenge_comments::table
-        .inner_join(users::table)
-        .filter(challenge_comments::challenge_id.eq(challenge_id.to_string()))
-        .select(CommentRow::as_select())
-        .into_boxed();
+    let listed = || {
+        challenge_comments::table
+            .inner_join(users::table)
+            .filter(challenge_comments::challenge_id.eq(challenge_id.to_string()))
+            .into_boxed()
+    };
+    let mut q = listed().select(CommentRow::as_select());
     if let Some(after) = paging.after() {
         q = q.filter(challenge_comments::id.gt(after));
     }
     let rows: Vec<CommentRow> = q.order(challenge_comments::id.asc()).limit(paging.fetch()).load(conn)?;
     let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |c| c.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, listed(), most))?;
+    Ok(paging.page(items, |c| c.id.to_string()).with_total(total))
 }
 
 /// The comment, if the caller wrote it: 404 for an unknown one, 403 for someone else's.

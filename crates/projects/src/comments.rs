@@ -94,13 +94,15 @@ pub fn list(
     paging: &IdPaging,
 ) -> AppResult<Page<TaskComment>> {
     task_access(conn, project_id, task_id, caller)?;
-    let mut q = select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
+    let listed = || select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
+    let mut q = listed();
     if let Some(after) = paging.after() {
         q = q.filter(task_comments::id.gt(after));
     }
     let rows: Vec<CommentRow> = q.order(task_comments::id.asc()).limit(paging.fetch()).load(conn)?;
     let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |c| c.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, listed(), most))?;
+    Ok(paging.page(items, |c| c.id.to_string()).with_total(total))
 }
 
 /// Edits a comment: its author only (403 for other members).
