@@ -22,9 +22,10 @@ use diesel::sql_types::BigInt;
 use crate::sql::{sql, Sql};
 use crate::{Backend, DbConn};
 
-/// `SELECT count(*) FROM (<rows>) AS counted`, `rows` carrying its own `LIMIT`.
+/// `SELECT count(*) FROM (<rows>) AS counted`, `rows` carrying its own `LIMIT` (see
+/// [`count_query`]).
 #[derive(Debug, Clone)]
-struct Counted<Q> {
+pub struct Counted<Q> {
     rows: Q,
 }
 
@@ -62,10 +63,11 @@ where
     Select<Q, Sql>: LimitDsl,
     Limit<Select<Q, Sql>>: QueryFragment<Backend>,
 {
-    counted(rows, most).get_result(conn)
+    count_query(rows, most).get_result(conn)
 }
 
-fn counted<Q>(rows: Q, most: i64) -> Counted<Limit<Select<Q, Sql>>>
+/// The statement [`count_up_to`] runs (for plan tests: see [`crate::plan::query_plan`]).
+pub fn count_query<Q>(rows: Q, most: i64) -> Counted<Limit<Select<Q, Sql>>>
 where
     Q: SelectDsl<Sql>,
     Select<Q, Sql>: LimitDsl,
@@ -118,7 +120,7 @@ mod tests {
     /// SQLite a filter an index serves is counted from that index alone.
     #[test]
     fn the_count_reads_only_an_index_and_stays_cacheable() {
-        let query = |most| counted(notes::table.filter(notes::owner_id.eq("even")).into_boxed::<Backend>(), most);
+        let query = |most| count_query(notes::table.filter(notes::owner_id.eq("even")).into_boxed::<Backend>(), most);
         let sqlite = Backend::Sqlite(diesel::sqlite::Sqlite);
         assert!(query(3).is_safe_to_cache_prepared(&sqlite).unwrap());
         let db = crate::test_pool_sqlite();

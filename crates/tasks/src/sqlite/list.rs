@@ -104,7 +104,7 @@ pub(crate) fn list_query(
 /// The tasks of `board` the list's filters keep, in no order and before its cursor: what
 /// its pages read and its `count=true` counts. Which filter may use an index depends on
 /// the sort (see the module docs), never which tasks it keeps.
-fn listed(board: Board, query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> TaskQuery {
+pub(crate) fn listed(board: Board, query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> TaskQuery {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
     let mut q: TaskQuery = tasks::table.select(TaskRow::as_select()).into_boxed();
