@@ -190,13 +190,46 @@ def bench_tasks(base, duration, db_path):
     deep = oha(url, conns, duration)
     rows.append(("same, page 21 (1,000 rows deep)", conns, deep))
     rows.append(("GET /api/v1/tasks/stats", conns, oha(f"{api}/stats?from=2026-01-01&to=2026-12-31&bucket=week", conns, duration)))
+    counted = bench_counts(api, conns, duration, rows)
     health_after = oha(f"{base}/healthz", conns, duration)
     rows.append(("GET /healthz (again, after)", conns, health_after))
     baseline = (health["rps"] + health_after["rps"]) / 2
     report(f"Tasks ({count} tasks, 16 connections)", rows, baseline)
     print(f"\ndeep page / first page: p99 {deep['p99_ms'] / first['p99_ms']:.2f}x, "
           f"throughput {first['rps'] / deep['rps']:.2f}x slower")
+    print("\ncount=true against the same list without it (throughput ratio, p99 ratio) and the total:")
+    for query, plain, with_count, total in counted:
+        print(f"  {query}: {with_count['rps'] / plain['rps']:.2f}x throughput, "
+              f"p99 {with_count['p99_ms'] / plain['p99_ms']:.2f}x, total {total}")
     return rows, baseline
+
+
+# Lists of the tasks scenario measured with and without `count=true` (API section 1): all
+# 100,000 tasks (capped at 10,000), the filtered list above (capped), a date range under the
+# cap, a full-text match in about a quarter of the tasks (capped), and the same match
+# narrowed to one status (under the cap: counted exactly, ~8,000 rows).
+COUNTED_QUERIES = [
+    "limit=50",
+    "status=pending,in_progress&sort=due_date&limit=50",
+    "due_from=2026-03-01&due_to=2026-03-10&sort=due_date&limit=50",
+    "q=invoice&limit=50",
+    "q=invoice&status=completed&limit=50",
+]
+
+
+def bench_counts(api, conns, duration, rows):
+    """Each of COUNTED_QUERIES without and with `count=true`, side by side; appends the rows
+    and returns (query, plain, counted, total) per query."""
+    out = []
+    for query in COUNTED_QUERIES:
+        page = request("GET", f"{api}?{query}&count=true")
+        total = f"{page['total']}{' (capped)' if page.get('total_capped') else ''}"
+        plain = oha(f"{api}?{query}", conns, duration)
+        with_count = oha(f"{api}?{query}&count=true", conns, duration)
+        rows.append((f"GET /api/v1/tasks?{query}", conns, plain))
+        rows.append((f"  same + count=true (total {total})", conns, with_count))
+        out.append((query, plain, with_count, total))
+    return out
 
 
 from bench_projects import bench_projects  # noqa: E402

@@ -7,6 +7,7 @@ mod browser;
 mod conditional;
 mod copy;
 mod cors;
+mod counts;
 mod cursors;
 mod every_error;
 mod helpers;

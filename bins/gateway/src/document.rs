@@ -10,7 +10,8 @@
 //! only responses use becomes required; a schema that requests use too is left alone.
 //! [`Problem`](core_models::Problem) (`errors`, `current_version`) and an activity entry's
 //! `details` (`ActivityDetails`: its keys depend on the action) do leave fields out, so they
-//! are kept as declared.
+//! are kept as declared, and so do the pages of lists (`Page_*`) with `total` and
+//! `total_capped`, which only `count=true` adds.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -20,6 +21,10 @@ use utoipa::openapi::OpenApi;
 /// Schemas whose optional fields are really left out of responses (`skip_serializing_if`,
 /// or an activity entry's `details`, whose keys depend on the action).
 const SOMETIMES_ABSENT: &[&str] = &["Problem", "ActivityDetails"];
+
+/// Properties left out of some responses of otherwise complete schemas: the schemas whose
+/// name starts with the prefix, and the properties they may leave out.
+const SOMETIMES_ABSENT_PROPERTIES: &[(&str, &[&str])] = &[("Page_", &["total", "total_capped"])];
 
 const SCHEMA_REF: &str = "#/components/schemas/";
 
@@ -58,6 +63,12 @@ fn require_response_fields(doc: &mut Value) {
         }
         if let Some(schema) = schemas.get_mut(name) {
             require_all(schema);
+            let absent = SOMETIMES_ABSENT_PROPERTIES.iter().filter(|(prefix, _)| name.starts_with(prefix));
+            for (_, properties) in absent {
+                if let Some(Value::Array(required)) = schema.get_mut("required") {
+                    required.retain(|p| !p.as_str().is_some_and(|p| properties.contains(&p)));
+                }
+            }
         }
     }
 }
@@ -113,15 +124,17 @@ mod tests {
             "paths": {"/x": {"post": {
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
                 "responses": {
-                    "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}},
+                    "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page_Out"}}}},
                     "422": {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                 }
             }}},
             "components": {"schemas": {
                 "In": {"type": "object", "properties": {"a": {"type": "string"}, "shared": {"$ref": "#/components/schemas/Shared"}}},
-                "Page": {"type": "object", "required": ["items"], "properties": {
+                "Page_Out": {"type": "object", "required": ["items"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Out"}},
-                    "next_cursor": {"type": ["string", "null"]}
+                    "next_cursor": {"type": ["string", "null"]},
+                    "total": {"type": "integer"},
+                    "total_capped": {"type": "boolean"}
                 }},
                 "Out": {"type": "object", "properties": {
                     "title": {"type": ["string", "null"]},
@@ -145,7 +158,7 @@ mod tests {
             names.sort();
             names
         };
-        assert_eq!(required(&schemas["Page"]), ["items", "next_cursor"]);
+        assert_eq!(required(&schemas["Page_Out"]), ["items", "next_cursor"], "totals only come with count=true");
         assert_eq!(required(&schemas["Out"]), ["inner", "shared", "title"]);
         assert_eq!(required(&schemas["Out"]["properties"]["inner"]), ["x"]);
         assert!(schemas["In"].get("required").is_none(), "request bodies keep optional fields");

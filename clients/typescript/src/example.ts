@@ -92,10 +92,19 @@ async function notes(api: Api): Promise<void> {
             body: { content: "milk, eggs, coffee" },
         }),
     );
-    const page = await must("list notes", api.GET("/api/v1/notes", { params: { query: { q: "milk", limit: 10 } } }));
+    const page = await must(
+        "list notes",
+        api.GET("/api/v1/notes", { params: { query: { q: "milk", limit: 10, count: true } } }),
+    );
     const titles: string[] = page.items.map((n) => n.title ?? "(untitled)");
     const next: string | null = page.next_cursor;
-    console.log(`notes: v${changed.version} "${changed.content}"; search finds ${titles.join(", ")}; more: ${next !== null}`);
+    // `total` comes with `count=true` only; `total_capped` only past 10,000 matches.
+    const total: number | undefined = page.total;
+    const capped: boolean = page.total_capped ?? false;
+    console.log(
+        `notes: v${changed.version} "${changed.content}"; search finds ${titles.join(", ")}; more: ${next !== null}; ` +
+            `total ${total ?? "not counted"}${capped ? "+" : ""}`,
+    );
     await done(
         "delete note",
         api.DELETE("/api/v1/notes/{id}", {

@@ -388,21 +388,27 @@ impl AccountService for SqliteAccounts {
 
     fn sessions(&self, current: &CurrentUser, paging: &IdPaging) -> AppResult<Page<SessionInfo>> {
         let now_ms = time::to_millis(self.inner.now());
-        let mut query = tokens::table
-            .filter(tokens::user_id.eq(current.id().to_string()))
-            .filter(tokens::revoked_at.is_null())
-            .filter(tokens::expires_at.gt(now_ms))
-            .filter(tokens::id.is_not_null())
-            .select(SessionRow::as_select())
-            .order(tokens::id.asc())
-            .limit(paging.fetch())
-            .into_boxed();
+        // The user's live sessions, in no order and before the cursor: what the pages read
+        // and `count=true` counts.
+        let listed = || {
+            tokens::table
+                .filter(tokens::user_id.eq(current.id().to_string()))
+                .filter(tokens::revoked_at.is_null())
+                .filter(tokens::expires_at.gt(now_ms))
+                .filter(tokens::id.is_not_null())
+                .into_boxed()
+        };
+        let mut query = listed().select(SessionRow::as_select()).order(tokens::id.asc()).limit(paging.fetch());
         if let Some(after) = paging.after() {
             query = query.filter(tokens::id.gt(after));
         }
-        let rows = query.load(&mut self.inner.db.read()?)?;
+        let (rows, total) = (*self.inner.db.read()?).transaction(|c| {
+            let rows = query.load(c)?;
+            let total = paging.total(|most| storage::count::count_up_to(c, listed(), most))?;
+            Ok::<_, AppError>((rows, total))
+        })?;
         let rows = rows.into_iter().map(|row| row.into_info(current.token())).collect::<AppResult<Vec<_>>>()?;
-        Ok(paging.page(rows, |session| session.id.to_string()))
+        Ok(paging.page(rows, |session| session.id.to_string()).with_total(total))
     }
 
     fn revoke_session(&self, current: &CurrentUser, session: Uuid) -> AppResult<()> {

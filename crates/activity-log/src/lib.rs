@@ -82,12 +82,12 @@ impl ActivityLog {
     /// A page of a team's entries, newest first. Authorization is the caller's job: check
     /// membership on the same connection first.
     pub fn team_feed(&self, conn: &mut DbConn, team_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
-        Ok(query.page_of(store::feed(conn, Subject::Team(team_id), query)?))
+        store::feed(conn, Subject::Team(team_id), query)
     }
 
     /// A page of one task's entries, newest first.
     pub fn task_feed(&self, conn: &mut DbConn, task_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
-        Ok(query.page_of(store::feed(conn, Subject::Task(task_id), query)?))
+        store::feed(conn, Subject::Task(task_id), query)
     }
 
     /// Where a stream of `team_id` resumes after the entry `id` (a client's

@@ -57,6 +57,10 @@ pub struct FeedParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: also answer `total`, how many entries match the filters over all pages
+    /// (exact up to 10,000; past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 /// Which entries a feed keeps. Every present condition must hold.
@@ -105,7 +109,14 @@ impl FeedQuery {
     /// Checks every parameter, naming each bad one in a single 422.
     pub fn parse(params: FeedParams) -> AppResult<Self> {
         let mut v = Violations::new();
-        let (page, sort) = parse_paging(params.limit.as_deref(), params.cursor.as_deref(), None, NEWEST_FIRST, &mut v);
+        let (page, sort) = parse_paging(
+            params.limit.as_deref(),
+            params.cursor.as_deref(),
+            params.count.as_deref(),
+            None,
+            NEWEST_FIRST,
+            &mut v,
+        );
         let project_id = params.project_id.as_deref().and_then(|raw| v.check(params::uuid("project_id", raw)));
         let actor = params.actor.as_deref().and_then(|raw| v.check(params::uuid("actor", raw)));
         let action = match params.action.as_deref() {
@@ -166,10 +177,11 @@ mod tests {
             since: Some("yesterday".into()),
             limit: Some("0".into()),
             cursor: Some("zz".into()),
+            count: Some("yes".into()),
         };
         let err = FeedQuery::parse(params).unwrap_err();
         let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["limit", "cursor", "project_id", "actor", "action", "since"]);
+        assert_eq!(fields, ["limit", "cursor", "count", "project_id", "actor", "action", "since"]);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The `activity` table: appending inside the caller's write, and the feeds.
 
 use core_models::constraint::ForeignKeyField as _;
-use core_models::{id, time, AppError, AppResult, Caller, UserRef};
+use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::dsl::max;
 use diesel::prelude::*;
+use storage::count::count_up_to;
 use storage::schema::{activity, users};
 use storage::{Backend, DbConn};
 use uuid::Uuid;
@@ -178,6 +179,16 @@ type FeedSql = diesel::dsl::IntoBoxed<
 
 /// The query of one page of a feed (one row beyond the limit), entries from `since_seq` on.
 fn feed_sql(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> AppResult<FeedSql> {
+    let mut q = listed(subject, query, since_seq);
+    if let Some(before) = query.before_seq()? {
+        q = q.filter(activity::seq.lt(before));
+    }
+    Ok(q.order(activity::seq.desc()).limit(i64::from(query.page.limit) + 1))
+}
+
+/// The entries of a feed its filters keep, from `since_seq` on, in no order and before its
+/// cursor: what its pages read and its `count=true` counts.
+fn listed(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> FeedSql {
     let mut q = activity::table.inner_join(users::table).select(EntryRow::as_select()).into_boxed();
     q = match subject {
         Subject::Team(team) => q.filter(activity::team_id.eq(team.to_string())),
@@ -196,23 +207,22 @@ fn feed_sql(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> AppR
     if let Some(first) = since_seq {
         q = q.filter(activity::seq.ge(first));
     }
-    if let Some(before) = query.before_seq()? {
-        q = q.filter(activity::seq.lt(before));
-    }
-    Ok(q.order(activity::seq.desc()).limit(i64::from(query.page.limit) + 1))
+    q
 }
 
-/// One page of a feed, newest first.
-pub(crate) fn feed(conn: &mut DbConn, subject: Subject, query: &FeedQuery) -> AppResult<Vec<ActivityEntry>> {
+/// One page of a feed, newest first, and its total when `count=true` asked for it.
+pub(crate) fn feed(conn: &mut DbConn, subject: Subject, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
     let since_seq = match query.filter.since {
         None => None,
         Some(since) => match first_seq_since(conn, time::to_millis(since))? {
             Some(first) => Some(first),
-            None => return Ok(Vec::new()),
+            None => return Ok(Page::empty(&query.page)),
         },
     };
     let rows: Vec<EntryRow> = feed_sql(subject, query, since_seq)?.load(conn)?;
-    rows.into_iter().map(ActivityEntry::try_from).collect()
+    let entries = rows.into_iter().map(ActivityEntry::try_from).collect::<AppResult<Vec<_>>>()?;
+    let total = query.page.total(|most| count_up_to(conn, listed(subject, query, since_seq), most))?;
+    Ok(query.page_of(entries).with_total(total))
 }
 
 /// Up to `limit` entries of `team_id` after its entry number `after_team_seq`, oldest
@@ -329,7 +339,7 @@ mod query_plans {
         for params in filters {
             for subject in [Subject::Team(uuid(1, 1)), Subject::Task(uuid(3, 1))] {
                 let long = FeedQuery::parse(FeedParams { limit: Some("200".into()), ..params.clone() }).unwrap();
-                let next = long.page_of(feed(&mut conn, subject, &long).unwrap()).next_cursor;
+                let next = feed(&mut conn, subject, &long).unwrap().next_cursor;
                 let pages = [
                     Some(FeedQuery::parse(params.clone()).unwrap()),
                     next.map(|cursor| FeedQuery::parse(FeedParams { cursor: Some(cursor), ..params.clone() }).unwrap()),

@@ -12,6 +12,13 @@
 //! of SHA-256 of that canonical text. A cursor used anywhere else is a 422 on `cursor`,
 //! never a silently shifted page. The hash is of public values, not a secret: it works on
 //! every gateway and after a restart, and protects nothing but the client from itself.
+//!
+//! `count=true` asks a list for its [`Total`] too: how many rows match its filters over
+//! all pages, exact up to [`COUNT_CAP`]. Like `limit`, `count` is never bound: it may change
+//! from page to page. The list counts with its own filters, never its cursor, through
+//! [`PageRequest::total`], which runs the count only when it was asked for and counts at
+//! most one row past the cap (so a count costs at most [`COUNT_CAP`]` + 1` rows, whatever
+//! the filters).
 
 use std::cmp::Ordering;
 
@@ -27,6 +34,9 @@ use crate::{FieldError, Violations};
 pub const DEFAULT_LIMIT: u32 = 50;
 /// The largest `limit` accepted.
 pub const MAX_LIMIT: u32 = 200;
+/// The largest exact `total` of a `count=true` list: past it, `total` is this and
+/// `total_capped` is `true`.
+pub const COUNT_CAP: u64 = 10_000;
 
 /// One sort key value of a row. Orders like SQLite does: NULL < integers < text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -70,6 +80,8 @@ struct Cursor {
 pub struct PageRequest {
     /// Rows per page, 1..=200.
     pub limit: u32,
+    /// Whether the list also answers its [`Total`] (`count=true`).
+    pub count: bool,
     cursor: Option<Cursor>,
     /// The canonical text of what the list is bound to (see [`PageRequest::bind`]).
     scope: String,
@@ -77,7 +89,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest { limit: DEFAULT_LIMIT, cursor: None, scope: String::new() }
+        PageRequest { limit: DEFAULT_LIMIT, count: false, cursor: None, scope: String::new() }
     }
 }
 
@@ -87,14 +99,32 @@ impl PageRequest {
         PageRequest { limit: limit.clamp(1, MAX_LIMIT), ..PageRequest::default() }
     }
 
-    /// Parses the raw `limit` and `cursor` query values, recording errors in `v`.
-    pub fn parse(limit: Option<&str>, cursor: Option<&str>, v: &mut Violations) -> Self {
+    /// Parses the raw `limit`, `cursor` and `count` query values, recording errors in `v`.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>, count: Option<&str>, v: &mut Violations) -> Self {
         let limit = v.check(parse_limit(limit)).unwrap_or(DEFAULT_LIMIT);
         let cursor = match cursor.map(str::trim) {
             None | Some("") => None,
             Some(raw) => v.check(decode(raw)),
         };
-        PageRequest { limit, cursor, scope: String::new() }
+        let count = count.and_then(|raw| v.check(crate::params::boolean("count", raw))).unwrap_or(false);
+        PageRequest { limit, count, cursor, scope: String::new() }
+    }
+
+    /// The list's [`Total`] when it was asked for (`count=true`), else `None` without
+    /// calling `count`. `count(most)` counts the rows matching the list's filters (never its
+    /// cursor), stopping at `most` rows: it is given [`COUNT_CAP`]` + 1`, so that a count past
+    /// the cap shows as one.
+    pub fn total<E>(&self, count: impl FnOnce(i64) -> Result<i64, E>) -> Result<Option<Total>, E> {
+        self.total_up_to(COUNT_CAP, count)
+    }
+
+    /// [`PageRequest::total`] with `cap` in place of [`COUNT_CAP`] (for tests of the cap).
+    pub fn total_up_to<E>(&self, cap: u64, count: impl FnOnce(i64) -> Result<i64, E>) -> Result<Option<Total>, E> {
+        if !self.count {
+            return Ok(None);
+        }
+        let most = i64::try_from(cap).unwrap_or(i64::MAX).saturating_add(1);
+        Ok(Some(Total::of(count(most)?, cap)))
     }
 
     /// Binds the list's cursors to `name` = `value`: the list's name, its board or parent
@@ -175,17 +205,18 @@ impl PageRequest {
     }
 }
 
-/// Parses the `limit`, `cursor` and `sort` of a list request (sort `default_sort` when
-/// absent), recording every problem in `v`; a cursor made under another sort is refused on
-/// `cursor`. The sort is `None` only when `v` holds its error.
+/// Parses the `limit`, `cursor`, `count` and `sort` of a list request (sort `default_sort`
+/// when absent), recording every problem in `v`; a cursor made under another sort is
+/// refused on `cursor`. The sort is `None` only when `v` holds its error.
 pub fn parse_paging<F: SortField>(
     limit: Option<&str>,
     cursor: Option<&str>,
+    count: Option<&str>,
     sort: Option<&str>,
     default_sort: &str,
     v: &mut Violations,
 ) -> (PageRequest, Option<Sort<F>>) {
-    let page = PageRequest::parse(limit, cursor, v);
+    let page = PageRequest::parse(limit, cursor, count, v);
     let sort = v.check(Sort::parse(sort, default_sort));
     if let Some(sort) = &sort {
         // The binding is checked when the list is read, once its parts are all bound.
@@ -269,17 +300,18 @@ pub struct IdPaging {
 }
 
 impl IdPaging {
-    /// Parses the raw `limit` and `cursor` of the list `list` of `owner` (the parent ids or
-    /// user the list belongs to, which cursors are bound to); a bad one is a 422 naming it,
-    /// and so is a cursor of another list or owner.
+    /// Parses the raw `limit`, `cursor` and `count` of the list `list` of `owner` (the parent
+    /// ids or user the list belongs to, which cursors are bound to); a bad one is a 422
+    /// naming it, and so is a cursor of another list or owner.
     pub fn parse(
         list: &str,
         owner: &impl std::fmt::Debug,
         limit: Option<&str>,
         cursor: Option<&str>,
+        count: Option<&str>,
     ) -> Result<Self, crate::AppError> {
         let mut v = Violations::new();
-        let (mut page, sort) = parse_paging(limit, cursor, None, "id", &mut v);
+        let (mut page, sort) = parse_paging(limit, cursor, count, None, "id", &mut v);
         v.finish()?;
         page.bind("list", &list).bind("owner", owner);
         let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
@@ -308,6 +340,11 @@ impl IdPaging {
         i64::from(self.page.limit) + 1
     }
 
+    /// The list's total when `count=true` asked for it (see [`PageRequest::total`]).
+    pub fn total<E>(&self, count: impl FnOnce(i64) -> Result<i64, E>) -> Result<Option<Total>, E> {
+        self.page.total(count)
+    }
+
     /// The page of `rows` (fetched with [`IdPaging::fetch`]).
     pub fn page<T>(&self, rows: Vec<T>, id_of: impl Fn(&T) -> String) -> Page<T> {
         Page::from_overfetch(rows, &self.page, &self.sort, |row| {
@@ -328,13 +365,34 @@ pub struct IdPagingParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: also answer `total`, how many items the list holds over all pages (exact up
+    /// to 10,000; past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 impl IdPagingParams {
     /// The paging of the list `list` of `owner` (cursors are bound to both; see
     /// [`IdPaging::parse`]).
     pub fn parse(&self, list: &str, owner: &impl std::fmt::Debug) -> Result<IdPaging, crate::AppError> {
-        IdPaging::parse(list, owner, self.limit.as_deref(), self.cursor.as_deref())
+        IdPaging::parse(list, owner, self.limit.as_deref(), self.cursor.as_deref(), self.count.as_deref())
+    }
+}
+
+/// How many rows a list's filters match over all its pages, as far as it counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    /// The matching rows, at most the cap.
+    pub total: u64,
+    /// Whether more rows than the cap match (`total` is then the cap).
+    pub capped: bool,
+}
+
+impl Total {
+    /// The total of `counted` rows (a count that stopped at `cap + 1`) under `cap`.
+    pub fn of(counted: i64, cap: u64) -> Total {
+        let counted = u64::try_from(counted).unwrap_or(0);
+        Total { total: counted.min(cap), capped: counted > cap }
     }
 }
 
@@ -345,6 +403,17 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+    /// Only with `count=true`: how many items match the list's filters over all pages (not
+    /// just this one, wherever the cursor is), exact up to 10,000; past that 10,000, with
+    /// `total_capped`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, minimum = 0, maximum = 10000, example = 42)]
+    pub total: Option<u64>,
+    /// Only with `count=true`, and only when more than 10,000 items match: `true` (`total`
+    /// is then 10,000). Absent otherwise, never `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub total_capped: Option<bool>,
 }
 
 impl<T> Page<T> {
@@ -363,12 +432,43 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page { items: rows, next_cursor }
+        Page { items: rows, next_cursor, total: None, total_capped: None }
     }
 
-    /// Converts the items, keeping the cursor.
+    /// An empty last page (a list that knows nothing can match), with a total of 0 when
+    /// `request` asked for one.
+    pub fn empty(request: &PageRequest) -> Self {
+        let total = request.count.then_some(Total { total: 0, capped: false });
+        Page { items: Vec::new(), next_cursor: None, total: None, total_capped: None }.with_total(total)
+    }
+
+    /// The page with its list's `total` (`None`: not asked for, the page stays as it is).
+    pub fn with_total(mut self, total: Option<Total>) -> Self {
+        if let Some(Total { total, capped }) = total {
+            self.total = Some(total);
+            self.total_capped = capped.then_some(true);
+        }
+        self
+    }
+
+    /// Converts the items, keeping the cursor and the total.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+            total: self.total,
+            total_capped: self.total_capped,
+        }
+    }
+
+    /// Converts the items with a fallible `f`, keeping the cursor and the total.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
+            next_cursor: self.next_cursor,
+            total: self.total,
+            total_capped: self.total_capped,
+        })
     }
 }
 
@@ -390,7 +490,7 @@ mod tests {
 
     fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<PageRequest, crate::AppError> {
         let mut v = Violations::new();
-        let page = PageRequest::parse(limit, cursor, &mut v);
+        let page = PageRequest::parse(limit, cursor, None, &mut v);
         v.finish().map(|()| page)
     }
 
@@ -418,7 +518,7 @@ mod tests {
     #[test]
     fn paging_parses_together_and_keys_end_with_the_id() {
         let mut v = Violations::new();
-        let (page, sort) = parse_paging::<Created>(Some("5"), None, Some("-created_at"), "created_at", &mut v);
+        let (page, sort) = parse_paging::<Created>(Some("5"), None, None, Some("-created_at"), "created_at", &mut v);
         assert!(v.is_empty());
         let sort = sort.unwrap();
         assert_eq!((page.limit, sort.canonical().as_str()), (5, "-created_at"));
@@ -428,10 +528,10 @@ mod tests {
         );
         let cursor = encode_cursor("created_at", vec![CursorValue::Int(1), CursorValue::Text("a".into())]);
         let mut v = Violations::new();
-        let (_, sort) = parse_paging::<Created>(None, Some(&cursor), Some("nope"), "created_at", &mut v);
+        let (_, sort) = parse_paging::<Created>(None, Some(&cursor), None, Some("nope"), "created_at", &mut v);
         assert!(sort.is_none());
         let mut v = Violations::new();
-        parse_paging::<Created>(None, Some(&cursor), Some("-created_at"), "created_at", &mut v);
+        parse_paging::<Created>(None, Some(&cursor), None, Some("-created_at"), "created_at", &mut v);
         assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "cursor");
     }
 
@@ -536,13 +636,97 @@ mod tests {
     }
 
     #[test]
+    fn count_is_true_or_false_and_defaults_to_false() {
+        let count = |raw: Option<&str>| {
+            let mut v = Violations::new();
+            let page = PageRequest::parse(None, None, raw, &mut v);
+            v.finish().map(|()| page.count)
+        };
+        assert_eq!(count(None).unwrap(), false);
+        assert_eq!(count(Some("true")).unwrap(), true);
+        assert_eq!(count(Some("false")).unwrap(), false);
+        for bad in ["yes", "1", "", "TRUE"] {
+            let err = count(Some(bad)).unwrap_err();
+            assert_eq!(err.field_errors()[0].field, "count", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_total_is_counted_only_when_asked_for_and_capped_one_row_past_the_cap() {
+        let mut v = Violations::new();
+        let plain = PageRequest::parse(None, None, None, &mut v);
+        let not_called = plain.total(|_| -> Result<i64, ()> { panic!("no count without count=true") });
+        assert_eq!(not_called, Ok(None));
+        let counting = PageRequest::parse(None, None, Some("true"), &mut v);
+        let mut asked = None;
+        let total = |matching: i64, asked: &mut Option<i64>| {
+            counting
+                .total_up_to(3, |most| -> Result<i64, ()> {
+                    *asked = Some(most);
+                    Ok(matching.min(most))
+                })
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(total(2, &mut asked), Total { total: 2, capped: false });
+        assert_eq!(asked, Some(4), "one row past the cap");
+        assert_eq!(total(3, &mut asked), Total { total: 3, capped: false }, "exactly the cap is exact");
+        assert_eq!(total(4, &mut asked), Total { total: 3, capped: true });
+        assert_eq!(total(50, &mut asked), Total { total: 3, capped: true });
+        // The public cap.
+        let mut most = 0;
+        let public = counting.total(|m| -> Result<i64, ()> {
+            most = m;
+            Ok(m)
+        });
+        assert_eq!(public.unwrap(), Some(Total { total: COUNT_CAP, capped: true }));
+        assert_eq!(most, 10_001);
+    }
+
+    #[test]
+    fn totals_are_in_the_json_only_when_counted_and_capped_only_when_capped() {
+        let json = |total: Option<Total>| {
+            let page = Page { items: vec![1], next_cursor: None, total: None, total_capped: None }.with_total(total);
+            serde_json::to_value(page).unwrap()
+        };
+        assert_eq!(json(None), serde_json::json!({"items": [1], "next_cursor": null}));
+        assert_eq!(
+            json(Some(Total { total: 7, capped: false })),
+            serde_json::json!({"items": [1], "next_cursor": null, "total": 7})
+        );
+        assert_eq!(
+            json(Some(Total { total: 10_000, capped: true })),
+            serde_json::json!({"items": [1], "next_cursor": null, "total": 10_000, "total_capped": true})
+        );
+        let counting = PageRequest { count: true, ..PageRequest::default() };
+        assert_eq!(serde_json::to_value(Page::<i32>::empty(&counting)).unwrap()["total"], 0);
+        assert!(serde_json::to_value(Page::<i32>::empty(&PageRequest::default())).unwrap().get("total").is_none());
+    }
+
+    #[test]
+    fn count_is_not_bound_so_it_may_change_between_pages() {
+        let sort = Sort::<Created>::parse(None, "created_at").unwrap();
+        let keys = |n: &i64| vec![CursorValue::Int(*n), CursorValue::Text(n.to_string())];
+        let mut v = Violations::new();
+        let mut first = PageRequest::parse(Some("2"), None, Some("true"), &mut v);
+        first.bind("list", &"notes");
+        let cursor = Page::from_overfetch(vec![1, 2, 3], &first, &sort, keys).next_cursor.unwrap();
+        for count in [None, Some("false"), Some("true")] {
+            let mut next = PageRequest::parse(Some("5"), Some(&cursor), count, &mut v);
+            next.bind("list", &"notes");
+            assert_eq!(next.after(&sort).unwrap(), Some(&keys(&2)[..]), "{count:?}");
+        }
+        assert!(v.is_empty());
+    }
+
+    #[test]
     fn id_paging_binds_the_list_and_its_owner() {
-        let first = IdPaging::parse("members", &"team-1", Some("1"), None).unwrap();
+        let first = IdPaging::parse("members", &"team-1", Some("1"), None, None).unwrap();
         let cursor = first.page(vec!["a".to_string(), "b".to_string()], Clone::clone).next_cursor.unwrap();
-        let next = IdPaging::parse("members", &"team-1", None, Some(&cursor)).unwrap();
+        let next = IdPaging::parse("members", &"team-1", None, Some(&cursor), None).unwrap();
         assert_eq!(next.after().as_deref(), Some("a"));
         for (list, owner) in [("members", "team-2"), ("projects", "team-1")] {
-            let err = IdPaging::parse(list, &owner, None, Some(&cursor)).unwrap_err();
+            let err = IdPaging::parse(list, &owner, None, Some(&cursor), None).unwrap_err();
             assert_eq!(err.field_errors()[0].field, "cursor", "{list} {owner}");
         }
     }

@@ -82,6 +82,11 @@ pub fn create(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid, body: Comm
     })
 }
 
+/// A challenge's comments, before paging: what a page reads and what `count=true` counts.
+fn listed(challenge_id: Uuid) -> challenge_comments::BoxedQuery<'static, storage::Backend> {
+    challenge_comments::table.filter(challenge_comments::challenge_id.eq(challenge_id.to_string())).into_boxed()
+}
+
 /// The query of a page of a challenge's comments (see [`list`]):
 /// `challenge_comments_by_challenge (challenge_id, id)` yields them in order.
 pub(crate) fn list_query(
@@ -105,7 +110,8 @@ pub fn list(conn: &mut DbConn, challenge_id: Uuid, paging: &IdPaging) -> AppResu
     challenges::require(conn, challenge_id)?;
     let rows: Vec<CommentRow> = list_query(challenge_id, paging).load(conn)?;
     let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |c| c.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, listed(challenge_id), most))?;
+    Ok(paging.page(items, |c| c.id.to_string()).with_total(total))
 }
 
 /// The comment, if the caller wrote it: 404 for an unknown one, 403 for someone else's.

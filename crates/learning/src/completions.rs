@@ -121,18 +121,21 @@ pub fn others(
     paging: &IdPaging,
 ) -> AppResult<Page<Completion>> {
     require_challenge(conn, challenge_id)?;
-    let mut q = completions::table
-        .inner_join(users::table)
-        .filter(completions::challenge_id.eq(challenge_id.to_string()))
-        .filter(completions::user_id.ne(caller.id.to_string()))
-        .select(CompletionRow::as_select())
-        .into_boxed();
+    let listed = || {
+        completions::table
+            .inner_join(users::table)
+            .filter(completions::challenge_id.eq(challenge_id.to_string()))
+            .filter(completions::user_id.ne(caller.id.to_string()))
+            .into_boxed()
+    };
+    let mut q = listed().select(CompletionRow::as_select());
     if let Some(after) = paging.after() {
         q = q.filter(completions::id.gt(after));
     }
     let rows: Vec<CompletionRow> = q.order(completions::id.asc()).limit(paging.fetch()).load(conn)?;
     let items = rows.into_iter().map(completion_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |c| c.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, listed(), most))?;
+    Ok(paging.page(items, |c| c.id.to_string()).with_total(total))
 }
 
 /// Rates a challenge the caller completed (403 otherwise); rating again replaces the
@@ -268,23 +271,26 @@ pub fn give_feedback(
 /// The feedback on a completion, oldest first.
 pub fn feedback(conn: &mut DbConn, completion_id: Uuid, paging: &IdPaging) -> AppResult<Page<Feedback>> {
     find(conn, &completion_id.to_string())?;
-    let mut q = completion_feedback::table
-        .inner_join(users::table)
-        .filter(completion_feedback::completion_id.eq(completion_id.to_string()))
-        .select((
-            completion_feedback::id,
-            completion_feedback::completion_id,
-            completion_feedback::author_id,
-            users::display_name,
-            completion_feedback::body,
-            completion_feedback::stars,
-            completion_feedback::created_at,
-        ))
-        .into_boxed();
+    let listed = || {
+        completion_feedback::table
+            .inner_join(users::table)
+            .filter(completion_feedback::completion_id.eq(completion_id.to_string()))
+            .into_boxed()
+    };
+    let mut q = listed().select((
+        completion_feedback::id,
+        completion_feedback::completion_id,
+        completion_feedback::author_id,
+        users::display_name,
+        completion_feedback::body,
+        completion_feedback::stars,
+        completion_feedback::created_at,
+    ));
     if let Some(after) = paging.after() {
         q = q.filter(completion_feedback::id.gt(after));
     }
     let rows: Vec<FeedbackRow> = q.order(completion_feedback::id.asc()).limit(paging.fetch()).load(conn)?;
     let items = rows.into_iter().map(feedback_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |f| f.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, listed(), most))?;
+    Ok(paging.page(items, |f| f.id.to_string()).with_total(total))
 }

@@ -120,6 +120,10 @@ pub struct ListChallengesParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: also answer `total`, how many challenges match the filters over all pages
+    /// (exact up to 10,000; past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 /// Which challenges a browse keeps.
@@ -189,6 +193,7 @@ impl ListChallenges {
         let (page, sort) = parse_paging(
             params.limit.as_deref(),
             params.cursor.as_deref(),
+            params.count.as_deref(),
             params.sort.as_deref(),
             DEFAULT_CHALLENGE_SORT,
             &mut v,
@@ -435,21 +440,55 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
     Ok(Some(PageSql { conditions, after, order: order_clause(&columns), limit: i64::from(query.page.limit) + 1 }))
 }
 
-/// The rows of a page, or the plan SQLite would use for them (for the plan tests).
+/// What to do with a browse's query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// Read the rows of the page.
+    Rows,
+    /// Tell the plan the engine would use for them (for the plan tests).
+    #[cfg_attr(not(test), allow(dead_code))] // asked by the plan tests
+    Plan,
+    /// Count the rows the filters keep over all pages (`count=true`), at most this many:
+    /// the same tables and conditions, without the cursor, the order, the limit or the
+    /// viewer's joins (which never add nor remove a row: see [`with_viewer!`]).
+    Count(i64),
+}
+
+/// The rows of a page, the plan the engine would use for them, or the browse's count.
 pub(crate) enum Output<R> {
     Rows(Vec<R>),
     #[cfg_attr(not(test), allow(dead_code))] // read by the plan tests
     Plan(Vec<String>),
+    Count(i64),
 }
 
-fn exec<Q, R>(conn: &mut DbConn, query: Q, explain: bool) -> AppResult<Output<R>>
+impl<R> Output<R> {
+    fn unexpected() -> AppError {
+        AppError::Internal(anyhow::anyhow!("a browse query answered with something else than asked"))
+    }
+
+    fn rows(self) -> AppResult<Vec<R>> {
+        match self {
+            Output::Rows(rows) => Ok(rows),
+            _ => Err(Self::unexpected()),
+        }
+    }
+
+    fn count(self) -> AppResult<i64> {
+        match self {
+            Output::Count(n) => Ok(n),
+            _ => Err(Self::unexpected()),
+        }
+    }
+}
+
+fn exec<Q, R>(conn: &mut DbConn, query: Q, run: Run) -> AppResult<Output<R>>
 where
     Q: QueryFragment<Backend> + for<'a> LoadQuery<'a, DbConn, R>,
 {
-    if explain {
-        Ok(Output::Plan(storage::plan::query_plan(conn, query)?))
-    } else {
-        Ok(Output::Rows(query.load(conn)?))
+    match run {
+        Run::Plan => Ok(Output::Plan(storage::plan::query_plan(conn, query)?)),
+        Run::Rows | Run::Count(_) => Ok(Output::Rows(query.load(conn)?)),
     }
 }
 
@@ -468,6 +507,18 @@ macro_rules! shaped {
     }};
 }
 
+/// Counts, up to `$most`, the rows of a boxed select that a [`PageSql`]'s conditions keep
+/// (its cursor, order and limit left out).
+macro_rules! counted {
+    ($conn:expr, $query:expr, $page:expr, $most:expr) => {{
+        let mut q = $query;
+        for condition in $page.conditions {
+            q = q.filter(condition);
+        }
+        Ok(Output::Count(storage::count::count_up_to($conn, q, $most)?))
+    }};
+}
+
 /// Runs (or explains) the page query of `query` walking `driver`. A logged-in viewer's
 /// completion and rating come in the same query (LEFT JOINs on their unique keys, see
 /// [`with_viewer!`]), so a page is one query whatever its size; an anonymous browse, and
@@ -476,10 +527,10 @@ pub(crate) fn run_challenges(
     conn: &mut DbConn,
     query: &ListChallenges,
     driver: &Driver,
-    explain: bool,
+    run: Run,
 ) -> AppResult<Output<ViewedRow>> {
     let Some(page) = page_sql(query, driver)? else {
-        return Ok(Output::Rows(vec![]));
+        return Ok(if let Run::Count(_) = run { Output::Count(0) } else { Output::Rows(vec![]) });
     };
     let author = users::table.on(users::id.eq(challenges::author_id));
     // Whose completion and rating to join. `completed=false` shows only challenges the
@@ -491,46 +542,50 @@ pub(crate) fn run_challenges(
         _ => query.viewer,
     };
     match driver {
-        Driver::Tag(_) => with_viewer!(
-            challenge_tags::table
+        Driver::Tag(_) => {
+            let base = challenge_tags::table
                 .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
-                .inner_join(author),
-            joined,
-            |base| exec(conn, shaped!(base.into_boxed(), page), explain)
-        ),
+                .inner_join(author);
+            if let Run::Count(most) = run {
+                return counted!(conn, base.into_boxed(), page, most);
+            }
+            with_viewer!(base, joined, |base| exec(conn, shaped!(base.into_boxed(), page), run))
+        }
         Driver::Completed => {
+            let base = completions::table
+                .inner_join(challenges::table.on(challenges::id.eq(completions::challenge_id)))
+                .inner_join(author);
+            if let Run::Count(most) = run {
+                return counted!(conn, base.into_boxed(), page, most);
+            }
             // The walked completions are the caller's own (`completed=true` needs a
             // login): only the rating is joined.
             let viewer = query.viewer.map(|v| v.to_string()).unwrap_or_default();
-            let base = completions::table
-                .inner_join(challenges::table.on(challenges::id.eq(completions::challenge_id)))
-                .inner_join(author)
+            let base = base
                 .left_join(ratings::table.on(ratings::challenge_id.eq(challenges::id).and(ratings::user_id.eq(viewer))))
                 .select((ChallengeRow::as_select(), completions::completed_at.nullable(), ratings::stars.nullable()))
                 .into_boxed();
-            exec(conn, shaped!(base, page), explain)
+            exec(conn, shaped!(base, page), run)
         }
         Driver::Topic | Driver::Level(_) | Driver::Search | Driver::All => {
-            with_viewer!(challenges::table.inner_join(author), joined, |base| exec(
-                conn,
-                shaped!(base.into_boxed(), page),
-                explain
-            ))
+            let base = challenges::table.inner_join(author);
+            if let Run::Count(most) = run {
+                return counted!(conn, base.into_boxed(), page, most);
+            }
+            with_viewer!(base, joined, |base| exec(conn, shaped!(base.into_boxed(), page), run))
         }
     }
 }
 
-/// One page of a challenge browse.
+/// One page of a challenge browse, and its total when `count=true` asked for it.
 pub fn challenges(conn: &mut DbConn, query: &ListChallenges) -> AppResult<Page<Challenge>> {
     let Some(driver) = choose_driver(conn, query)? else {
-        return Ok(Page { items: vec![], next_cursor: None });
+        return Ok(Page::empty(&query.page));
     };
-    let Output::Rows(rows) = run_challenges(conn, query, &driver, false)? else {
-        return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
-    };
+    let rows = run_challenges(conn, query, &driver, Run::Rows)?.rows()?;
+    let total = query.page.total(|most| run_challenges(conn, query, &driver, Run::Count(most))?.count())?;
     let page = Page::from_overfetch(rows, &query.page, &query.sort, |r: &ViewedRow| query.keys_of(&r.0));
-    let items = page.items.into_iter().map(|row| viewed(row, query.viewer)).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page { items, next_cursor: page.next_cursor })
+    page.with_total(total).try_map(|row| viewed(row, query.viewer))
 }
 
 // ---- paths ----
@@ -582,6 +637,10 @@ pub struct ListPathsParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: also answer `total`, how many paths match the filters over all pages (exact
+    /// up to 10,000; past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 /// A checked path list request.
@@ -604,6 +663,7 @@ impl ListPaths {
         let (page, sort) = parse_paging(
             params.limit.as_deref(),
             params.cursor.as_deref(),
+            params.count.as_deref(),
             params.sort.as_deref(),
             DEFAULT_PATH_SORT,
             &mut v,
@@ -618,8 +678,8 @@ impl ListPaths {
     }
 }
 
-/// Runs (or explains) one page of paths.
-pub(crate) fn run_paths(conn: &mut DbConn, query: &ListPaths, explain: bool) -> AppResult<Output<PathRow>> {
+/// Runs (or explains, or counts) one page of paths.
+pub(crate) fn run_paths(conn: &mut DbConn, query: &ListPaths, run: Run) -> AppResult<Output<PathRow>> {
     let mut conditions = Vec::new();
     if let Some(topic) = &query.topic {
         conditions.push(topic_is(true, "learning_paths.topic", topic));
@@ -628,7 +688,7 @@ pub(crate) fn run_paths(conn: &mut DbConn, query: &ListPaths, explain: bool) -> 
         // Alone, the matches lead (and are sorted); with a topic, its index walks.
         let lead = query.topic.is_none();
         let Some(matching) = storage::search::matching("learning_paths.seq", "learning_paths_fts", terms, lead) else {
-            return Ok(Output::Rows(vec![]));
+            return Ok(if let Run::Count(_) = run { Output::Count(0) } else { Output::Rows(vec![]) });
         };
         conditions.push(matching);
     }
@@ -648,18 +708,17 @@ pub(crate) fn run_paths(conn: &mut DbConn, query: &ListPaths, explain: bool) -> 
     columns.push(KeyColumn { expr: "learning_paths.id", descending: query.sort.id_descending(), nullable: false });
     let after = query.page.after(&query.sort)?.map(|values| KeysetAfter::new(columns.clone(), values.to_vec()));
     let page = PageSql { conditions, after, order: order_clause(&columns), limit: i64::from(query.page.limit) + 1 };
-    let base = learning_paths::table
-        .inner_join(users::table.on(users::id.eq(learning_paths::author_id)))
-        .select(PathRow::as_select())
-        .into_boxed();
-    exec(conn, shaped!(base, page), explain)
+    let base = learning_paths::table.inner_join(users::table.on(users::id.eq(learning_paths::author_id)));
+    if let Run::Count(most) = run {
+        return counted!(conn, base.into_boxed(), page, most);
+    }
+    exec(conn, shaped!(base.select(PathRow::as_select()).into_boxed(), page), run)
 }
 
-/// One page of paths.
+/// One page of paths, and their total when `count=true` asked for it.
 pub fn paths(conn: &mut DbConn, query: &ListPaths) -> AppResult<Page<LearningPath>> {
-    let Output::Rows(rows) = run_paths(conn, query, false)? else {
-        return Err(AppError::Internal(anyhow::anyhow!("a page query answered with a plan")));
-    };
+    let rows = run_paths(conn, query, Run::Rows)?.rows()?;
+    let total = query.page.total(|most| run_paths(conn, query, Run::Count(most))?.count())?;
     let page = Page::from_overfetch(rows, &query.page, &query.sort, |row: &PathRow| {
         row_keys(&query.sort, &row.id, |field| match field {
             PathSort::CreatedAt => CursorValue::Int(row.created_at),
@@ -668,8 +727,7 @@ pub fn paths(conn: &mut DbConn, query: &ListPaths) -> AppResult<Page<LearningPat
             PathSort::Title => CursorValue::Text(row.title.to_ascii_lowercase()),
         })
     });
-    let items = page.items.into_iter().map(PathRow::into_path).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page { items, next_cursor: page.next_cursor })
+    page.with_total(total).try_map(PathRow::into_path)
 }
 
 /// What the plan tests of both engines browse.
@@ -770,7 +828,7 @@ mod query_plans {
                             query = ListChallenges::parse(p, viewer).unwrap();
                         }
                         let driver = static_driver(&query);
-                        let Output::Plan(plan) = run_challenges(&mut conn, &query, &driver, true).unwrap() else {
+                        let Output::Plan(plan) = run_challenges(&mut conn, &query, &driver, Run::Plan).unwrap() else {
                             panic!("no plan")
                         };
                         let context = format!(
@@ -861,7 +919,7 @@ mod query_plans {
                     ..ListPathsParams::default()
                 };
                 let query = ListPaths::parse(params).unwrap();
-                let Output::Plan(plan) = run_paths(&mut conn, &query, true).unwrap() else { panic!("no plan") };
+                let Output::Plan(plan) = run_paths(&mut conn, &query, Run::Plan).unwrap() else { panic!("no plan") };
                 let problems = plan_problems(&plan, "learning_paths");
                 let search_alone = topic.is_none() && q.is_some();
                 let scans = problems.iter().filter(|s| !s.contains("TEMP B-TREE")).count();

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::list::testing::{challenge_filters, params as challenge_params};
 use crate::list::{
     choose_driver, run_challenges, run_paths, ChallengeSort, ListChallenges, ListChallengesParams, ListPaths,
-    ListPathsParams, Output,
+    ListPathsParams, Output, Run,
 };
 
 fn id(kind: u8, i: u32) -> Uuid {
@@ -132,7 +132,7 @@ fn every_learning_list_walks_an_index_on_postgresql() {
                         let params = ListChallengesParams { cursor: cursor.clone(), ..challenge_params(pairs, &sort) };
                         let query = ListChallenges::parse(params, viewer).unwrap();
                         let driver = choose_driver(&mut conn, &query).unwrap().expect("the tags are on challenges");
-                        let Output::Plan(plan) = run_challenges(&mut conn, &query, &driver, true).unwrap() else {
+                        let Output::Plan(plan) = run_challenges(&mut conn, &query, &driver, Run::Plan).unwrap() else {
                             panic!("no plan")
                         };
                         if let Some(plan) = plan_failure(&plan, &tables) {
@@ -153,13 +153,14 @@ fn every_learning_list_walks_an_index_on_postgresql() {
                 sort: Some(sort.to_string()),
                 limit: limit.map(str::to_string),
                 cursor,
+                count: None,
             };
             let long = ListPaths::parse(params(Some("200"), None)).unwrap();
             let next = crate::list::paths(&mut conn, &long).unwrap().next_cursor;
             assert!(next.is_some(), "more than 200 paths: sort={sort} topic={topic:?} q={q:?}");
             for cursor in [None, next] {
                 let query = ListPaths::parse(params(None, cursor)).unwrap();
-                let Output::Plan(plan) = run_paths(&mut conn, &query, true).unwrap() else { panic!("no plan") };
+                let Output::Plan(plan) = run_paths(&mut conn, &query, Run::Plan).unwrap() else { panic!("no plan") };
                 if let Some(plan) = plan_failure(&plan, &["learning_paths"]) {
                     failures.push(format!("paths sort={sort} topic={topic:?} q={q:?}:\n{plan}"));
                 }

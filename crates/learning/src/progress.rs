@@ -33,11 +33,29 @@ impl<R, Q> RowsQuery<R> for Q where
 {
 }
 
+/// A boxed select of enrollments with their paths.
+type EnrolledQuery = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoinOn<
+        enrollments::table,
+        learning_paths::table,
+        diesel::dsl::Eq<learning_paths::id, enrollments::path_id>,
+    >,
+    Backend,
+>;
+
+/// Every path a user is enrolled in, in no order and before the list's cursor: what the
+/// list's pages read and its `count=true` counts.
+fn enrolled(user: Uuid) -> EnrolledQuery {
+    let q: EnrolledQuery = enrollments::table
+        .inner_join(learning_paths::table.on(learning_paths::id.eq(enrollments::path_id)))
+        .into_boxed();
+    q.filter(enrollments::user_id.eq(user.to_string()))
+}
+
 /// Every enrolled path of a user with its counts, in path-id order after a cursor.
 pub(crate) fn my_progress_query(user: Uuid, paging: &IdPaging) -> impl RowsQuery<SummaryRow> {
-    enrollments::table
-        .inner_join(learning_paths::table.on(learning_paths::id.eq(enrollments::path_id)))
-        .filter(enrollments::user_id.eq(user.to_string()))
+    enrolled(user)
         .filter(enrollments::path_id.gt(paging.after().unwrap_or_default()))
         .order(enrollments::path_id.asc())
         .limit(paging.fetch())
@@ -79,7 +97,8 @@ pub fn mine(conn: &mut DbConn, caller: &Caller, paging: &IdPaging) -> AppResult<
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |p| p.path.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, enrolled(caller.id), most))?;
+    Ok(paging.page(items, |p| p.path.id.to_string()).with_total(total))
 }
 
 /// The caller's progress along one path (enrolled or not).

@@ -58,18 +58,24 @@ impl NoteService for InMemoryNotes {
         let after = query.after()?;
         let directions = query.sort.directions();
         let notes = self.notes.read().unwrap_or_else(PoisonError::into_inner);
-        let mut rows: Vec<(Vec<_>, &Note)> = notes
-            .values()
-            .filter(|(owner, _)| *owner == board)
-            .map(|(_, n)| n)
-            .filter(|n| query.search.as_ref().is_none_or(|terms| !terms.is_empty() && matches(n, terms)))
+        let listed = || {
+            notes
+                .values()
+                .filter(|(owner, _)| *owner == board)
+                .map(|(_, n)| n)
+                .filter(|n| query.search.as_ref().is_none_or(|terms| !terms.is_empty() && matches(n, terms)))
+        };
+        let mut rows: Vec<(Vec<_>, &Note)> = listed()
             .map(|n| (query.keys_of(n), n))
             .filter(|(keys, _)| after.is_none_or(|a| compare_keys(keys, a, &directions).is_gt()))
             .collect();
         rows.sort_by(|a, b| compare_keys(&a.0, &b.0, &directions));
         rows.truncate(query.page.limit as usize + 1);
         let rows = rows.into_iter().map(|(_, n)| n.clone()).collect();
-        Ok(Page::from_overfetch(rows, &query.page, &query.sort, |n| query.keys_of(n)))
+        let total = query.page.total(|most| {
+            Ok::<_, AppError>(i64::try_from(listed().take(usize::try_from(most).unwrap_or(0)).count()).unwrap_or(most))
+        })?;
+        Ok(Page::from_overfetch(rows, &query.page, &query.sort, |n| query.keys_of(n)).with_total(total))
     }
 
     fn get(&self, board: Board, id: Uuid) -> AppResult<Note> {

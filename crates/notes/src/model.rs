@@ -226,6 +226,10 @@ pub struct ListNotesParams {
     pub sort: Option<String>,
     /// Full-text search over title and content: every word must match (as a word prefix).
     pub q: Option<String>,
+    /// `true`: also answer `total`, how many notes match over all pages (exact up to
+    /// 10,000; past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 /// A checked list request.
@@ -256,6 +260,7 @@ impl ListNotes {
         let (page, sort) = parse_paging(
             params.limit.as_deref(),
             params.cursor.as_deref(),
+            params.count.as_deref(),
             params.sort.as_deref(),
             DEFAULT_SORT,
             &mut v,
@@ -312,7 +317,13 @@ mod tests {
 
     fn params(pairs: &[(&str, &str)]) -> ListNotesParams {
         let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
-        ListNotesParams { limit: get("limit"), cursor: get("cursor"), sort: get("sort"), q: get("q") }
+        ListNotesParams {
+            limit: get("limit"),
+            cursor: get("cursor"),
+            sort: get("sort"),
+            q: get("q"),
+            count: get("count"),
+        }
     }
 
     /// A cursor made before untitled notes came last under `sort=title` (the same binding

@@ -1,9 +1,11 @@
 //! Notes in SQLite: durable, searchable with FTS5, paged by keyset over indexes.
 
+use core_models::pagination::Total;
 use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Board, Page};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
+use storage::count::count_up_to;
 use storage::keyset::{key_columns, order_clause, KeysetAfter};
 use storage::schema::notes;
 use storage::search::Search;
@@ -62,16 +64,22 @@ fn on_board(board: Board) -> storage::sql::Sql {
     storage::sql::column_is("notes.owner_id", board.owner_id().map(|id| id.to_string()))
 }
 
-/// The query of one page (`limit + 1` rows: the extra one proves there is more), with
-/// `search` the planned search of the query's words (see [`storage::search`]).
-fn list_query(board: Board, query: &ListNotes, search: Option<&Search>) -> AppResult<NoteQuery> {
-    let mut q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed();
-    q = match search {
+/// The notes of `board` a list shows, with `search` the planned search of the query's
+/// words (see [`storage::search`]): what its pages read and its `count=true` counts.
+fn listed(board: Board, search: Option<&Search>) -> NoteQuery {
+    let q: NoteQuery = notes::table.select(NoteRow::as_select()).into_boxed();
+    match search {
         Some(search) => {
             q.filter(search.scope("notes.owner_id", board.owner_id().map(|id| id.to_string()))).filter(search.filter())
         }
         None => q.filter(on_board(board)),
-    };
+    }
+}
+
+/// The query of one page (`limit + 1` rows: the extra one proves there is more), with
+/// `search` the planned search of the query's words (see [`storage::search`]).
+fn list_query(board: Board, query: &ListNotes, search: Option<&Search>) -> AppResult<NoteQuery> {
+    let mut q = listed(board, search);
     let columns = key_columns(&query.sort, "notes.id");
     if let Some(after) = query.after()? {
         q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
@@ -79,15 +87,23 @@ fn list_query(board: Board, query: &ListNotes, search: Option<&Search>) -> AppRe
     Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
 }
 
-/// The rows of one page, the search (if any) planned and run in the same read transaction.
-fn load_page(conn: &mut DbConn, board: Board, query: &ListNotes) -> AppResult<Vec<NoteRow>> {
+/// The rows of one page and, with `count=true`, the list's total: the search (if any)
+/// planned and run in the same read transaction as both.
+fn load_page(conn: &mut DbConn, board: Board, query: &ListNotes) -> AppResult<(Vec<NoteRow>, Option<Total>)> {
     conn.transaction(|c| {
         let Some(terms) = &query.search else {
-            return Ok(list_query(board, query, None)?.load(c)?);
+            let rows = list_query(board, query, None)?.load(c)?;
+            let total = query.page.total(|most| count_up_to(c, listed(board, None), most))?;
+            return Ok((rows, total));
         };
-        let Some(search) = storage::search::NOTES.search(c, terms)? else { return Ok(vec![]) };
+        let Some(search) = storage::search::NOTES.search(c, terms)? else {
+            return Ok((vec![], query.page.total(|_| Ok::<_, AppError>(0))?));
+        };
         let rows = i64::from(query.page.limit) + 1;
-        search.run(c, rows, |c, search| Ok(list_query(board, query, Some(search))?.load(c)))
+        let total = query.page.total(|most| count_up_to(c, listed(board, Some(&search.counting())), most))?;
+        let rows: Vec<NoteRow> =
+            search.run(c, rows, |c, search| -> AppResult<_> { Ok(list_query(board, query, Some(search))?.load(c)) })?;
+        Ok((rows, total))
     })
 }
 
@@ -123,13 +139,13 @@ impl NoteService for SqliteNotes {
     }
 
     fn list(&self, board: Board, query: &ListNotes) -> AppResult<Page<Note>> {
-        let rows = if query.search.is_some() {
+        let (rows, total) = if query.search.is_some() {
             load_page(&mut *self.db.read_for_search()?, board, query)?
         } else {
             load_page(&mut *self.db.read()?, board, query)?
         };
         let notes = rows.into_iter().map(Note::try_from).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(notes, &query.page, &query.sort, |n| query.keys_of(n)))
+        Ok(Page::from_overfetch(notes, &query.page, &query.sort, |n| query.keys_of(n)).with_total(total))
     }
 
     fn get(&self, board: Board, id: Uuid) -> AppResult<Note> {
@@ -302,7 +318,7 @@ mod budget {
             notes.create(Board::Anonymous, NewNote { title: None, content: format!("milk {i}") }).unwrap();
         }
         let list = |q: Option<&str>| {
-            let params = ListNotesParams { limit: Some("10".into()), cursor: None, sort: None, q: q.map(Into::into) };
+            let params = ListNotesParams { limit: Some("10".into()), q: q.map(Into::into), ..Default::default() };
             notes.list(Board::Anonymous, &ListNotes::parse(params).unwrap())
         };
         assert_eq!(list(Some("milk")).unwrap_err().status_code(), 503);

@@ -40,6 +40,7 @@ conformance!(
     search_needs_every_word_as_a_prefix,
     cursor_from_another_sort_is_refused,
     every_board_sees_only_its_own_notes,
+    totals_count_the_boards_matches_over_all_pages,
     other_boards_notes_are_unknown_to_every_call,
     versions_count_real_changes,
     stale_if_match_changes_nothing,
@@ -175,9 +176,52 @@ fn cursor_from_another_sort_is_refused(s: &dyn NoteService) {
     }
     let first = s.list(ANON, &ListNotes { page: PageRequest::first(1), ..ListNotes::default() }).unwrap();
     let mut v = core_models::Violations::new();
-    let page = PageRequest::parse(None, first.next_cursor.as_deref(), &mut v);
+    let page = PageRequest::parse(None, first.next_cursor.as_deref(), None, &mut v);
     let query = ListNotes { page, sort: Sort::parse(Some("title"), "-created_at").unwrap(), search: None };
     assert_eq!(s.list(ANON, &query).unwrap_err().field_errors()[0].field, "cursor");
+}
+
+/// `count=true`: the total is the board's notes matching the search, whatever the page and
+/// the cursor; without it there is none.
+fn totals_count_the_boards_matches_over_all_pages(s: &dyn NoteService) {
+    let ada = Board::User(uuid::Uuid::now_v7());
+    for i in 0..7 {
+        s.create(ANON, new(None, if i % 3 == 0 { "oat milk" } else { "tea" })).unwrap();
+        s.create(ada, new(None, "oat milk")).unwrap();
+    }
+    let listing = |board: Board, q: Option<&str>, count: Option<&str>, cursor: Option<&str>| {
+        let params = notes::ListNotesParams {
+            limit: Some("2".into()),
+            cursor: cursor.map(Into::into),
+            q: q.map(Into::into),
+            count: count.map(Into::into),
+            ..Default::default()
+        };
+        let mut query = ListNotes::parse(params).unwrap();
+        query.page.bind("board", &board);
+        s.list(board, &query).unwrap()
+    };
+    for (board, q, expected) in [
+        (ANON, None, 7),
+        (ANON, Some("milk"), 3),
+        (ANON, Some("oa mi"), 3),
+        (ada, Some("milk"), 7),
+        (ANON, Some("soy"), 0),
+    ] {
+        let mut page = listing(board, q, Some("true"), None);
+        let mut seen = page.items.len();
+        assert_eq!((page.total, page.total_capped), (Some(expected), None), "{board:?} {q:?}");
+        // Later pages, with and without counting: the same total, never a partial one.
+        for count in [Some("true"), Some("false"), None, Some("true")] {
+            let Some(cursor) = page.next_cursor.clone() else { break };
+            page = listing(board, q, count, Some(&cursor));
+            seen += page.items.len();
+            let wanted = (count == Some("true")).then_some(expected);
+            assert_eq!((page.total, page.total_capped), (wanted, None), "{board:?} {q:?} {count:?}");
+        }
+        assert_eq!(seen as u64, expected, "{board:?} {q:?}: the pages hold what the total says");
+    }
+    assert_eq!(listing(ANON, None, None, None).total, None, "no count without count=true");
 }
 
 /// Two users and the anonymous board, each with notes of its own: lists (every sort, paged,

@@ -109,8 +109,10 @@ pub fn list(
 ) -> AppResult<Page<TaskComment>> {
     task_access(conn, project_id, task_id, caller)?;
     let rows: Vec<CommentRow> = list_query(task_id, paging).load(conn)?;
+    let listed = || select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
     let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |c| c.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, listed(), most))?;
+    Ok(paging.page(items, |c| c.id.to_string()).with_total(total))
 }
 
 /// Edits a comment: its author only (403 for other members).

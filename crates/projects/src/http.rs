@@ -188,6 +188,10 @@ pub struct MemberListParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: also answer `total`, how many members match over all pages (exact up to 10,000;
+    /// past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 /// The members of a team, in user-id order (members); `q` keeps those whose display name
@@ -215,10 +219,10 @@ async fn list_members(
     };
     // The cursor is bound to the team and the search (without one, as before searches
     // existed, so cursors of the plain list keep working).
-    let (limit, cursor) = (params.limit.as_deref(), params.cursor.as_deref());
+    let (limit, cursor, count) = (params.limit.as_deref(), params.cursor.as_deref(), params.count.as_deref());
     let paging = match &prefix {
-        None => IdPaging::parse("team-members", &id, limit, cursor)?,
-        Some(p) => IdPaging::parse("team-members", &(id, p.to_ascii_lowercase()), limit, cursor)?,
+        None => IdPaging::parse("team-members", &id, limit, cursor, count)?,
+        Some(p) => IdPaging::parse("team-members", &(id, p.to_ascii_lowercase()), limit, cursor, count)?,
     };
     Ok(web::Json(call(service, move |s| s.members(&caller, id, prefix.as_deref(), &paging)).await?))
 }
@@ -416,6 +420,10 @@ pub struct ProjectListParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: also answer `total`, how many projects match over all pages (exact up to 10,000;
+    /// past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 /// A team's projects, oldest first (members); `archived=true|false` keeps one kind.
@@ -439,11 +447,11 @@ async fn list_projects(
     let archived = params.archived.as_deref().map(|raw| core_models::params::boolean("archived", raw)).transpose();
     // Cursors are bound to the team and the filter; every bad parameter is named at once.
     let key = archived.as_ref().ok().copied().flatten();
-    let (limit, cursor) = (params.limit.as_deref(), params.cursor.as_deref());
+    let (limit, cursor, count) = (params.limit.as_deref(), params.cursor.as_deref(), params.count.as_deref());
     let paging = match key {
         // Unfiltered, the binding is what it was before the filter existed: cursors keep working.
-        None => IdPaging::parse("team-projects", &id, limit, cursor),
-        Some(archived) => IdPaging::parse("team-projects", &(id, archived), limit, cursor),
+        None => IdPaging::parse("team-projects", &id, limit, cursor, count),
+        Some(archived) => IdPaging::parse("team-projects", &(id, archived), limit, cursor, count),
     };
     let (archived, paging) = match (archived, paging) {
         (Ok(archived), Ok(paging)) => (archived, paging),

@@ -147,6 +147,10 @@ macro_rules! task_list_params {
             pub limit: Option<String>,
             /// `next_cursor` of the previous page.
             pub cursor: Option<String>,
+            /// `true`: also answer `total`, how many tasks match the filters over all pages
+            /// (exact up to 10,000; past that 10,000 and `total_capped: true`).
+            #[param(value_type = Option<bool>)]
+            pub count: Option<String>,
         }
     };
 }
@@ -196,6 +200,7 @@ impl MyTasksParams {
             sort: self.sort,
             limit: self.limit,
             cursor: self.cursor,
+            count: self.count,
         };
         (params, team_id)
     }
@@ -222,6 +227,7 @@ impl From<ProjectTaskListParams> for ListProjectTasksParams {
             sort: p.sort,
             limit: p.limit,
             cursor: p.cursor,
+            count: p.count,
         }
     }
 }
@@ -307,6 +313,7 @@ impl ListProjectTasks {
         let (page, sort) = parse_paging(
             params.limit.as_deref(),
             params.cursor.as_deref(),
+            params.count.as_deref(),
             params.sort.as_deref(),
             DEFAULT_SORT,
             &mut v,
@@ -433,6 +440,17 @@ fn ranks_off_index<E: RankEnum>(column: &str, values: &[E]) -> Sql {
 /// The query of one page (`limit + 1` rows), `today` deciding what is overdue, `search` the
 /// planned search of the query's words (see [`storage::search`]).
 pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
+    let mut q = listed(query, today, search)?;
+    let columns = key_columns(&query.sort, "project_tasks.id");
+    if let Some(after) = query.page.after(&query.sort)? {
+        q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
+    }
+    Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
+}
+
+/// The tasks of the list's scope its filters keep, in no order and before its cursor: what
+/// its pages read and its `count=true` counts.
+fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
     let lead_descending = query.sort.keys().first().is_some_and(|k| k.descending);
@@ -515,11 +533,7 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
     if let Some(search) = search {
         q = q.filter(search.filter());
     }
-    let columns = key_columns(&query.sort, "project_tasks.id");
-    if let Some(after) = query.page.after(&query.sort)? {
-        q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
-    }
-    Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
+    Ok(q)
 }
 
 /// The rows of one page, the search (if any) planned in the same transaction as the page.
@@ -530,6 +544,19 @@ pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: Naiv
     let Some(search) = storage::search::PROJECT_TASKS.search(conn, terms)? else { return Ok(vec![]) };
     let rows = i64::from(query.page.limit) + 1;
     search.run(conn, rows, |c, search| Ok(list_query(query, today, Some(search))?.load(c)))
+}
+
+/// How many tasks the list's filters keep over all its pages (see [`listed`]), counting at
+/// most `most`; a search counts leading with its matches ([`Search::counting`]).
+pub(crate) fn count(conn: &mut DbConn, query: &ListProjectTasks, today: NaiveDate, most: i64) -> AppResult<i64> {
+    let search = match &query.filter.search {
+        None => None,
+        Some(terms) => match storage::search::PROJECT_TASKS.search(conn, terms)? {
+            Some(search) => Some(search.counting()),
+            None => return Ok(0),
+        },
+    };
+    Ok(storage::count::count_up_to(conn, listed(query, today, search.as_ref())?, most)?)
 }
 
 /// The query string `sort` and `pairs` (for tests).

@@ -11,7 +11,7 @@ fn paging(cursor: bool) -> IdPaging {
         // A continued page (the binding is not checked here: no cursor is read).
         let id = Uuid::now_v7().to_string();
         let raw = encode_cursor("id", vec![CursorValue::Text(id.clone()), CursorValue::Text(id)]);
-        IdPaging::parse("plan", &(), None, Some(&raw)).unwrap_or_else(|_| IdPaging::first(50))
+        IdPaging::parse("plan", &(), None, Some(&raw), None).unwrap_or_else(|_| IdPaging::first(50))
     } else {
         IdPaging::first(50)
     }

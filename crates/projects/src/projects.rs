@@ -5,7 +5,7 @@ use core_models::pagination::IdPaging;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::schema::projects;
-use storage::{DbConn, Tx};
+use storage::{Backend, DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{project_access, require_admin, require_member};
@@ -72,6 +72,17 @@ pub fn create(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, team_id: Uuid
     find(tx, project_id)
 }
 
+/// A team's projects (`archived`: only those, or only the others), in no order and before
+/// the list's cursor: what its pages read and its `count=true` counts.
+fn listed(team_id: Uuid, archived: Option<bool>) -> projects::BoxedQuery<'static, Backend> {
+    let mut q = projects::table.filter(projects::team_id.eq(team_id.to_string())).into_boxed();
+    if let Some(archived) = archived {
+        // `projects_by_team_archived (team_id, archived, id)` yields them in order.
+        q = q.filter(projects::archived.eq(archived));
+    }
+    q
+}
+
 /// The query of a page of a team's projects (see [`list`]).
 pub(crate) fn list_query(
     team_id: Uuid,
@@ -79,11 +90,7 @@ pub(crate) fn list_query(
     paging: &IdPaging,
 ) -> impl diesel::query_builder::QueryFragment<storage::Backend> + diesel::query_dsl::LoadQuery<'static, DbConn, ProjectRow>
 {
-    let mut q = projects::table.filter(projects::team_id.eq(team_id.to_string())).select(columns()).into_boxed();
-    if let Some(archived) = archived {
-        // `projects_by_team_archived (team_id, archived, id)` yields them in order.
-        q = q.filter(projects::archived.eq(archived));
-    }
+    let mut q = listed(team_id, archived).select(columns());
     if let Some(after) = paging.after() {
         q = q.filter(projects::id.gt(after));
     }
@@ -102,7 +109,8 @@ pub fn list(
     require_member(conn, team_id, caller)?;
     let rows: Vec<ProjectRow> = list_query(team_id, archived, paging).load(conn)?;
     let items = rows.into_iter().map(project_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |p| p.id.to_string()))
+    let total = paging.total(|most| storage::count::count_up_to(conn, listed(team_id, archived), most))?;
+    Ok(paging.page(items, |p| p.id.to_string()).with_total(total))
 }
 
 /// One project (members).

@@ -182,7 +182,8 @@ pub fn list(
 ) -> AppResult<Page<ProjectTask>> {
     let rows = crate::list::load_page(conn, query, today)?;
     let tasks = tasks_of(rows)?;
-    Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
+    let total = query.page.total(|most| crate::list::count(conn, query, today, most))?;
+    Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)).with_total(total))
 }
 
 /// A page of `GET /me/tasks`: each of the caller's teams (or the one named) yields its
@@ -212,14 +213,28 @@ pub fn list_mine(
         }
         teams.retain(|t| *t == team.to_string());
     }
-    let mut tasks = Vec::new();
+    let mut lists = Vec::new();
     for team in teams {
         let team = id::from_stored("team_members.team_id", &team)?;
-        let one = crate::list::ListProjectTasks { scope: Scope::Team(team), ..query.clone() };
-        tasks.extend(tasks_of(crate::list::load_page(conn, &one, today)?)?);
+        lists.push(crate::list::ListProjectTasks { scope: Scope::Team(team), ..query.clone() });
+    }
+    let mut tasks = Vec::new();
+    for one in &lists {
+        tasks.extend(tasks_of(crate::list::load_page(conn, one, today)?)?);
     }
     let order = query.merge_order();
     tasks.sort_by(|a, b| order(a, b));
     tasks.truncate(usize::try_from(query.page.limit).unwrap_or(usize::MAX).saturating_add(1));
-    Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
+    // Team by team, each counting at most what the teams before it left of `most`.
+    let total = query.page.total(|most| {
+        let mut counted = 0;
+        for one in &lists {
+            if counted >= most {
+                break;
+            }
+            counted += crate::list::count(conn, one, today, most - counted)?;
+        }
+        Ok::<_, AppError>(counted)
+    })?;
+    Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)).with_total(total))
 }

@@ -10,8 +10,9 @@ use core_models::rank::RankEnum as _;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
+use storage::count::count_up_to;
 use storage::schema::{project_tasks, team_invites, team_members, teams, users};
-use storage::{DbConn, Tx};
+use storage::{Backend, DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{require_admin, require_member, role_of};
@@ -77,11 +78,13 @@ pub fn get(conn: &mut DbConn, caller: &Caller, team_id: Uuid) -> AppResult<Team>
 
 /// The caller's teams, oldest first.
 pub fn mine(conn: &mut DbConn, caller: &Caller, paging: &IdPaging) -> AppResult<Page<Team>> {
-    let mut q = team_members::table
-        .inner_join(teams::table)
-        .filter(team_members::user_id.eq(caller.id.to_string()))
-        .select((team_columns(), team_members::role))
-        .into_boxed();
+    let listed = || {
+        team_members::table
+            .inner_join(teams::table)
+            .filter(team_members::user_id.eq(caller.id.to_string()))
+            .into_boxed()
+    };
+    let mut q = listed().select((team_columns(), team_members::role));
     if let Some(after) = paging.after() {
         q = q.filter(team_members::team_id.gt(after));
     }
@@ -90,7 +93,8 @@ pub fn mine(conn: &mut DbConn, caller: &Caller, paging: &IdPaging) -> AppResult<
         .into_iter()
         .map(|(row, rank)| team_of(row, Role::from_rank(rank).unwrap_or(Role::Member)))
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(teams, |t| t.id.to_string()))
+    let total = paging.total(|most| count_up_to(conn, listed(), most))?;
+    Ok(paging.page(teams, |t| t.id.to_string()).with_total(total))
 }
 
 /// Changes name and description (admins).
@@ -155,6 +159,23 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// A boxed select of team members with their users.
+type MembersQuery = diesel::dsl::IntoBoxed<'static, diesel::dsl::InnerJoin<team_members::table, users::table>, Backend>;
+
+/// The members a list shows (all, or those whose name starts with `name_prefix`), in no
+/// order and before its cursor: what its pages read and its `count=true` counts.
+fn listed_members(team_id: Uuid, name_prefix: Option<&str>) -> MembersQuery {
+    let mut q: MembersQuery = team_members::table.inner_join(users::table).into_boxed();
+    q = q.filter(team_members::team_id.eq(team_id.to_string()));
+    if let Some(prefix) = name_prefix {
+        // `team_members_by_name (team_id, name_key, user_id)`: the team's slice of the names
+        // that start with the prefix; only those matches are put in user-id order.
+        let key = prefix.to_ascii_lowercase();
+        q = q.filter(team_members::name_key.ge(key.clone())).filter(team_members::name_key.lt(prefix_end(&key)));
+    }
+    q
+}
+
 /// The query of a page of members (see [`members`]).
 pub(crate) fn members_query(
     team_id: Uuid,
@@ -162,17 +183,12 @@ pub(crate) fn members_query(
     paging: &IdPaging,
 ) -> impl diesel::query_builder::QueryFragment<storage::Backend>
        + diesel::query_dsl::LoadQuery<'static, DbConn, (String, String, i32, i64)> {
-    let mut q = team_members::table
-        .inner_join(users::table)
-        .filter(team_members::team_id.eq(team_id.to_string()))
-        .select((team_members::user_id, users::display_name, team_members::role, team_members::joined_at))
-        .into_boxed();
-    if let Some(prefix) = name_prefix {
-        // `team_members_by_name (team_id, name_key, user_id)`: the team's slice of the names
-        // that start with the prefix; only those matches are put in user-id order.
-        let key = prefix.to_ascii_lowercase();
-        q = q.filter(team_members::name_key.ge(key.clone())).filter(team_members::name_key.lt(prefix_end(&key)));
-    }
+    let mut q = listed_members(team_id, name_prefix).select((
+        team_members::user_id,
+        users::display_name,
+        team_members::role,
+        team_members::joined_at,
+    ));
     if let Some(after) = paging.after() {
         q = q.filter(team_members::user_id.gt(after));
     }
@@ -191,7 +207,8 @@ pub fn members(
     require_member(conn, team_id, caller)?;
     let rows: Vec<(String, String, i32, i64)> = members_query(team_id, name_prefix, paging).load(conn)?;
     let members = rows.into_iter().map(member_of).collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(members, |m| m.user.id.to_string()))
+    let total = paging.total(|most| count_up_to(conn, listed_members(team_id, name_prefix), most))?;
+    Ok(paging.page(members, |m| m.user.id.to_string()).with_total(total))
 }
 
 fn member(conn: &mut DbConn, team_id: Uuid, user: Uuid) -> AppResult<Member> {
@@ -361,6 +378,24 @@ pub fn revoke_invite(conn: &mut DbConn, caller: &Caller, team_id: Uuid, which: &
     Ok(())
 }
 
+/// The team's open invites at `now`, in no order and before the list's cursor: what its
+/// pages read and its `count=true` counts.
+fn listed_invites(team_id: Uuid, now: i64) -> InvitesQuery {
+    let q: InvitesQuery =
+        team_invites::table.inner_join(users::table.on(users::id.eq(team_invites::created_by))).into_boxed();
+    q.filter(team_invites::team_id.eq(team_id.to_string()))
+        .filter(team_invites::id.is_not_null())
+        .filter(team_invites::revoked_at.is_null())
+        .filter(team_invites::expires_at.gt(now))
+}
+
+/// A boxed select of invites with the users who made them.
+type InvitesQuery = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoinOn<team_invites::table, users::table, diesel::dsl::Eq<users::id, team_invites::created_by>>,
+    Backend,
+>;
+
 /// The query of a page of open invites at `now` (see [`invites`]).
 pub(crate) fn invites_query(
     team_id: Uuid,
@@ -369,21 +404,14 @@ pub(crate) fn invites_query(
 ) -> impl diesel::query_builder::QueryFragment<storage::Backend>
        + diesel::query_dsl::LoadQuery<'static, DbConn, (String, i32, i64, String, String, i64)> {
     // `team_invites_by_id (team_id, id)` yields the team's invites in order.
-    let mut q = team_invites::table
-        .inner_join(users::table.on(users::id.eq(team_invites::created_by)))
-        .filter(team_invites::team_id.eq(team_id.to_string()))
-        .filter(team_invites::id.is_not_null())
-        .filter(team_invites::revoked_at.is_null())
-        .filter(team_invites::expires_at.gt(now))
-        .select((
-            team_invites::id.assume_not_null(),
-            team_invites::role,
-            team_invites::expires_at,
-            team_invites::created_by,
-            users::display_name,
-            team_invites::created_at,
-        ))
-        .into_boxed();
+    let mut q = listed_invites(team_id, now).select((
+        team_invites::id.assume_not_null(),
+        team_invites::role,
+        team_invites::expires_at,
+        team_invites::created_by,
+        users::display_name,
+        team_invites::created_at,
+    ));
     if let Some(after) = paging.after() {
         q = q.filter(team_invites::id.gt(after));
     }
@@ -393,8 +421,8 @@ pub(crate) fn invites_query(
 /// The team's open invites (neither revoked nor expired), oldest first (admins).
 pub fn invites(conn: &mut DbConn, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<OpenInvite>> {
     require_admin(conn, team_id, caller)?;
-    let rows: Vec<(String, i32, i64, String, String, i64)> =
-        invites_query(team_id, time::to_millis(time::now()), paging).load(conn)?;
+    let now = time::to_millis(time::now());
+    let rows: Vec<(String, i32, i64, String, String, i64)> = invites_query(team_id, now, paging).load(conn)?;
     let items = rows
         .into_iter()
         .map(|(invite_id, rank, expires_at, by, name, created_at)| {
@@ -410,7 +438,8 @@ pub fn invites(conn: &mut DbConn, caller: &Caller, team_id: Uuid, paging: &IdPag
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    Ok(paging.page(items, |i| i.id.to_string()))
+    let total = paging.total(|most| count_up_to(conn, listed_invites(team_id, now), most))?;
+    Ok(paging.page(items, |i| i.id.to_string()).with_total(total))
 }
 
 /// Joins the team of an invite code. Unknown, expired and revoked codes are 404; a member

@@ -17,6 +17,7 @@
 pub mod budget;
 pub mod conn;
 pub mod copy;
+pub mod count;
 mod database;
 pub mod expr;
 pub mod idempotency;

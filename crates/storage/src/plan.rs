@@ -73,14 +73,14 @@ where
     Q: QueryFragment<Backend> + LoadQuery<'static, DbConn, R>,
 {
     let mut plans = vec![query_plan(conn, query(&IdPaging::first(50)))?];
-    let long = IdPaging::parse("plan", &(), Some("200"), None).ok();
+    let long = IdPaging::parse("plan", &(), Some("200"), None, None).ok();
     let rows: Vec<R> = match &long {
         Some(long) => query(long).load(conn)?,
         None => Vec::new(),
     };
     let next = long.and_then(|long| long.page(rows, id_of).next_cursor);
     let mut failures = Vec::new();
-    match next.map(|cursor| IdPaging::parse("plan", &(), None, Some(&cursor))) {
+    match next.map(|cursor| IdPaging::parse("plan", &(), None, Some(&cursor), None)) {
         Some(Ok(deep)) => plans.push(query_plan(conn, query(&deep))?),
         _ => failures.push(format!("{list}: no deep page (seed more than 200 rows)")),
     }

@@ -102,6 +102,10 @@ pub struct ListTasksParams {
     pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// `true`: also answer `total`, how many tasks match the filters over all pages (exact
+    /// up to 10,000; past that 10,000 and `total_capped: true`).
+    #[param(value_type = Option<bool>)]
+    pub count: Option<String>,
 }
 
 impl ListTasksParams {
@@ -122,6 +126,7 @@ impl ListTasksParams {
                 "sort" => &mut params.sort,
                 "limit" => &mut params.limit,
                 "cursor" => &mut params.cursor,
+                "count" => &mut params.count,
                 _ => continue,
             };
             // The first occurrence wins, as in `find`.
@@ -182,6 +187,7 @@ impl ListTasks {
         let (page, sort) = parse_paging(
             params.limit.as_deref(),
             params.cursor.as_deref(),
+            params.count.as_deref(),
             params.sort.as_deref(),
             DEFAULT_SORT,
             &mut v,

@@ -25,10 +25,12 @@
 //! engines.
 
 use chrono::NaiveDate;
+use core_models::pagination::Total;
 use core_models::rank::RankEnum as _;
-use core_models::{time, AppResult, Board};
+use core_models::{time, AppError, AppResult, Board};
 use diesel::dsl::{AsSelect, SqlTypeOf};
 use diesel::prelude::*;
+use storage::count::count_up_to;
 use storage::keyset::{key_columns, order_clause, KeysetAfter, SqlSortField};
 use storage::schema::tasks;
 use storage::sql::{ranks_in, sql, Sql};
@@ -104,6 +106,18 @@ pub(crate) fn list_query(
     today: NaiveDate,
     search: Option<&Search>,
 ) -> AppResult<TaskQuery> {
+    let mut q = listed(board, query, today, search);
+    let columns = key_columns(&query.sort, "tasks.id");
+    if let Some(after) = query.after()? {
+        q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
+    }
+    Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
+}
+
+/// The tasks of `board` the list's filters keep, in no order and before its cursor: what
+/// its pages read and its `count=true` counts. Which filter may use an index depends on
+/// the sort (see the module docs), never which tasks it keeps.
+pub(crate) fn listed(board: Board, query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> TaskQuery {
     let filter = &query.filter;
     let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
     let mut q: TaskQuery = tasks::table.select(TaskRow::as_select()).into_boxed();
@@ -188,29 +202,33 @@ pub(crate) fn list_query(
             q.filter(sql("").sqlite_no_index().sql("tasks.created_at <= ").bind_int(ms))
         };
     }
-
-    let columns = key_columns(&query.sort, "tasks.id");
-    if let Some(after) = query.after()? {
-        q = q.filter(KeysetAfter::new(columns.clone(), after.to_vec()));
-    }
-    Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
+    q
 }
 
-/// The rows of one page (`limit + 1`), the search (if any) planned and run in the same read
-/// transaction, so the plan's count and the page see the same tasks.
+/// The rows of one page (`limit + 1`) and, with `count=true`, the list's total: the search
+/// (if any) planned and run in the same read transaction, so the plan's count, the page
+/// and the total see the same tasks.
 pub(crate) fn load_page(
     conn: &mut DbConn,
     board: Board,
     query: &ListTasks,
     today: NaiveDate,
-) -> AppResult<Vec<TaskRow>> {
+) -> AppResult<(Vec<TaskRow>, Option<Total>)> {
     conn.transaction(|c| {
         let Some(terms) = &query.filter.search else {
-            return Ok(list_query(board, query, today, None)?.load(c)?);
+            let rows = list_query(board, query, today, None)?.load(c)?;
+            let total = query.page.total(|most| count_up_to(c, listed(board, query, today, None), most))?;
+            return Ok((rows, total));
         };
-        let Some(search) = storage::search::TASKS.search(c, terms)? else { return Ok(vec![]) };
+        let Some(search) = storage::search::TASKS.search(c, terms)? else {
+            return Ok((vec![], query.page.total(|_| Ok::<_, AppError>(0))?));
+        };
+        let total =
+            query.page.total(|most| count_up_to(c, listed(board, query, today, Some(&search.counting())), most))?;
         let rows = i64::from(query.page.limit) + 1;
-        search.run(c, rows, |c, search| Ok(list_query(board, query, today, Some(search))?.load(c)))
+        let rows: Vec<TaskRow> = search
+            .run(c, rows, |c, search| -> AppResult<_> { Ok(list_query(board, query, today, Some(search))?.load(c)) })?;
+        Ok((rows, total))
     })
 }
 
@@ -311,6 +329,20 @@ mod tests {
                         }
                         assert_eq!(ids.len(), expected, "sort={sort} q={q} {board:?} {force:?}");
                         pages.push(ids);
+                    }
+                    // The count (a lead, whatever the page's plan) finds the same tasks, and
+                    // stops where it is told to.
+                    for most in [1_000, 3] {
+                        let counted = conn
+                            .transaction(|c| -> AppResult<i64> {
+                                let query = ListTasks::parse(ListTasksParams::from_pairs([("sort", sort), ("q", q)]))?;
+                                let terms = query.filter.search.as_ref().unwrap();
+                                let Some(search) = storage::search::TASKS.search(c, terms)? else { return Ok(0) };
+                                Ok(count_up_to(c, listed(board, &query, today, Some(&search.counting())), most)?)
+                            })
+                            .unwrap();
+                        let wanted = i64::try_from(expected).unwrap().min(most);
+                        assert_eq!(counted, wanted, "sort={sort} q={q} {board:?}: counted up to {most}");
                     }
                     assert_eq!(pages[0], pages[1], "sort={sort} q={q} {board:?}: chosen vs walk");
                     assert_eq!(pages[1], pages[2], "sort={sort} q={q} {board:?}: walk vs lead");

@@ -124,13 +124,13 @@ impl TaskService for SqliteTasks {
 
     fn list(&self, board: Board, query: &ListTasks) -> AppResult<Page<Task>> {
         let today = time::now().date_naive();
-        let rows = if query.filter.search.is_some() {
+        let (rows, total) = if query.filter.search.is_some() {
             list::load_page(&mut *self.db.read_for_search()?, board, query, today)?
         } else {
             list::load_page(&mut *self.db.read()?, board, query, today)?
         };
         let tasks = rows.into_iter().map(Task::try_from).collect::<AppResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)))
+        Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)).with_total(total))
     }
 
     fn get(&self, board: Board, id: Uuid) -> AppResult<Task> {

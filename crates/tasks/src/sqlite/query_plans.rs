@@ -263,6 +263,34 @@ fn stats_queries_read_counters_by_primary_key() {
     }
 }
 
+/// `count=true` reads an index of the board (or, for a search, each match by its key),
+/// never the whole table, under every sort and filter on both boards: a count costs at
+/// most its 10,001 rows plus what a filter the index cannot narrow skips.
+#[test]
+fn every_count_reads_an_index_of_the_board() {
+    let (_db, mut conn) = seeded();
+    let today = time::now().date_naive();
+    let mut failures = Vec::new();
+    for sort in SORTS {
+        for filter in FILTERS {
+            let query = parse(&format!("sort={sort}&{filter}"));
+            let search = search_of(&mut conn, &query).map(|s| s.counting());
+            for board in boards() {
+                let rows = super::list::listed(board, &query, today, search.as_ref());
+                let plan = query_plan(&mut conn, storage::count::count_query(rows, 10_001)).unwrap();
+                let narrowed = match &search {
+                    None => plan.iter().any(|step| step.contains("INDEX tasks_by_") && step.contains("(owner_id=?")),
+                    Some(_) => plan.iter().any(|step| step == "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)"),
+                };
+                if !problems(&plan).is_empty() || !narrowed {
+                    failures.push(format!("sort={sort}&{filter} ({board:?}): {plan:?}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "counts that read more than an index of the board:\n{}", failures.join("\n"));
+}
+
 /// PostgreSQL: the plans of the same lists on 20,000 analysed tasks over many boards.
 mod postgres {
     use super::*;
