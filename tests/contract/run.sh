@@ -5,7 +5,7 @@
 #
 # Builds nothing. Starts the given gateway on a fresh SQLite file and a free loopback port,
 # registers a user and logs in, then runs Schemathesis (pinned in requirements.txt, installed
-# into .tools/venv) with every check, on every operation, in every phase (examples,
+# into .tools/venv) with every check (schemathesis.toml), on every operation, in every phase (examples,
 # coverage, fuzzing, stateful), authenticated with that token. Any failure (a 5xx, a
 # response the document does not describe, a valid request refused, an invalid one
 # accepted, ...) fails the run. What is configured and why: schemathesis.toml and hooks.py.
@@ -34,11 +34,25 @@ max_examples=${CONTRACT_MAX_EXAMPLES:-20}
 workers=${CONTRACT_WORKERS:-2}
 
 # --- Schemathesis, pinned, in a project-local venv --------------------------------------
+# A Python whose `ast` is safe in threads: CPython before 3.11.8 and 3.12.2 can fail
+# `ast.parse` run by two threads at once ("AST constructor recursion depth mismatch",
+# CPython gh-106905), which Hypothesis does while describing strategies, so a run with two
+# workers could stop on a runtime error of the tool. The first fixed interpreter found
+# wins (on PATH, or installed by pyenv); else python3.
+thread_safe_ast='import sys; v = sys.version_info[:3]; sys.exit(0 if v >= (3, 13) or (3, 12, 2) <= v < (3, 13) or (3, 11, 8) <= v < (3, 12) else 1)'
+python=python3
+for candidate in python3 python3.13 python3.12 "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.1[2-9]*/bin/python3; do
+    if "$candidate" -c "$thread_safe_ast" >/dev/null 2>&1; then
+        python=$candidate
+        break
+    fi
+done
 stamp=$venv/.requirements.sha256
-want=$(sha256sum "$requirements" | cut -d' ' -f1)
+want="$(sha256sum "$requirements" | cut -d' ' -f1) $("$python" --version 2>&1)"
 if [[ ! -x $venv/bin/schemathesis || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    echo "contract: installing Schemathesis into .tools/venv (pinned by tests/contract/requirements.txt)"
-    python3 -m venv "$venv"
+    echo "contract: installing Schemathesis into .tools/venv with $("$python" --version 2>&1) (pinned by tests/contract/requirements.txt)"
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
     probe=$(mktemp -d)
     # Reach the package index the way pip is configured to (a mirror counts).
     if ! "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps \
@@ -88,7 +102,6 @@ started=$(date +%s)
 status=0
 PYTHONPATH=$here SCHEMATHESIS_HOOKS=hooks \
     "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
-    --checks all \
     --phases examples,coverage,fuzzing,stateful \
     --max-examples "$max_examples" \
     --workers "$workers" \
