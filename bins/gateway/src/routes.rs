@@ -86,8 +86,8 @@ impl Services {
         let authentication = accounts::Authentication::new(accounts.clone(), tickets);
         // One publisher for the app: every worker's streams subscribe to it.
         let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
-        let projects: Arc<dyn projects::ProjectService> = Arc::new(projects::SqliteProjects::new(db.clone(), activity));
-        let learning: Arc<dyn learning::LearningService> = Arc::new(learning::SqliteLearning::new(db.clone()));
+        let projects: Arc<dyn projects::ProjectService> = Arc::new(projects::DbProjects::new(db.clone(), activity));
+        let learning: Arc<dyn learning::LearningService> = Arc::new(learning::DbLearning::new(db.clone()));
         Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), streams, projects, learning }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use activity_log::{ActivityEntry, ActivityLog, FeedParams, FeedQuery, InProcessPublisher};
 use core_models::pagination::IdPaging;
 use core_models::{AppResult, Caller};
-use projects::{NewMember, NewProjectTask, NewTeam, ProjectService, ProjectTask, SqliteProjects};
+use projects::{DbProjects, NewMember, NewProjectTask, NewTeam, ProjectService, ProjectTask};
 use storage::TestDb;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use uuid::Uuid;
 pub fn setup(names: &[&str]) -> (TestDb, Arc<dyn ProjectService>, Vec<Caller>) {
     let db = storage::test_pool();
     let log = ActivityLog::new(Arc::new(InProcessPublisher::default()));
-    let service: Arc<dyn ProjectService> = Arc::new(SqliteProjects::new(db.database(), log));
+    let service: Arc<dyn ProjectService> = Arc::new(DbProjects::new(db.database(), log));
     let people = storage::testing::users(&db, &names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
     (db, service, people)
 }
