@@ -70,7 +70,7 @@ impl Services {
             NotesStore::Memory => Arc::new(notes::InMemoryNotes::new()),
             NotesStore::Sqlite => Arc::new(notes::SqliteNotes::new(db.clone())),
         };
-        let tasks = Arc::new(tasks::SqliteTasks::new(db.clone()));
+        let tasks = Arc::new(tasks::DbTasks::new(db.clone()));
         // One ticket office and one stream registry, shared by authentication (which
         // redeems tickets), the routes (which open streams) and the account service (whose
         // revocations void tickets and end streams).
