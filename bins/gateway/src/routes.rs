@@ -68,7 +68,7 @@ impl Services {
     fn build(settings: &Settings, db: Database, stream_limits: StreamLimits) -> Self {
         let notes: Arc<dyn notes::NoteService> = match settings.notes_store {
             NotesStore::Memory => Arc::new(notes::InMemoryNotes::new()),
-            NotesStore::Sqlite => Arc::new(notes::SqliteNotes::new(db.clone())),
+            NotesStore::Sqlite => Arc::new(notes::DbNotes::new(db.clone())),
         };
         let tasks = Arc::new(tasks::DbTasks::new(db.clone()));
         // One ticket office and one stream registry, shared by authentication (which
