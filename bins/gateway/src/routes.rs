@@ -82,7 +82,7 @@ impl Services {
             ..accounts::AccountsConfig::with_token_ttl_days(settings.token_ttl_days)
         };
         let accounts: Arc<dyn accounts::AccountService> =
-            Arc::new(accounts::SqliteAccounts::new(db.clone(), accounts_config));
+            Arc::new(accounts::DbAccounts::new(db.clone(), accounts_config));
         let authentication = accounts::Authentication::new(accounts.clone(), tickets);
         // One publisher for the app: every worker's streams subscribe to it.
         let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
