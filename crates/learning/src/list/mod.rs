@@ -142,6 +142,7 @@ macro_rules! counted {
     }};
 }
 
+// Declared after the macros above, which a `macro_rules!` must precede to be seen.
 mod challenge_params;
 mod challenge_walk;
 mod paths;

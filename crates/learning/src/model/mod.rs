@@ -27,6 +27,7 @@ pub use progress::{ChallengeProgress, ChallengeRef, PathProgress, PathProgressSu
 /// Longest topic, in characters.
 pub const TOPIC_MAX: usize = 100;
 
+/// A topic (of a challenge or a path): trimmed, 1 to [`TOPIC_MAX`] characters.
 fn topic(raw: &str) -> Result<String, FieldError> {
     text::required("topic", raw, TOPIC_MAX)
 }
