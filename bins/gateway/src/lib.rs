@@ -1,6 +1,7 @@
 //! The Corkboard gateway: one actix-web server that mounts every domain crate's routes
-//! over one shared SQLite [`storage::Database`], plus health checks, `/openapi.json` and
-//! the Swagger UI at `/docs` (served from the binary, no internet needed).
+//! over one shared [`storage::Database`] (SQLite or PostgreSQL), plus health checks,
+//! `/openapi.json` and the Swagger UI at `/docs` (served from the binary, no internet
+//! needed).
 //!
 //! Tests and embedders use [`Application`]: build it on port 0, read [`Application::port`],
 //! then await [`Application::run_until_stopped`].

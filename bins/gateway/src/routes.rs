@@ -68,9 +68,9 @@ impl Services {
     fn build(settings: &Settings, db: Database, stream_limits: StreamLimits) -> Self {
         let notes: Arc<dyn notes::NoteService> = match settings.notes_store {
             NotesStore::Memory => Arc::new(notes::InMemoryNotes::new()),
-            NotesStore::Sqlite => Arc::new(notes::SqliteNotes::new(db.clone())),
+            NotesStore::Sqlite => Arc::new(notes::DbNotes::new(db.clone())),
         };
-        let tasks = Arc::new(tasks::SqliteTasks::new(db.clone()));
+        let tasks = Arc::new(tasks::DbTasks::new(db.clone()));
         // One ticket office and one stream registry, shared by authentication (which
         // redeems tickets), the routes (which open streams) and the account service (whose
         // revocations void tickets and end streams).
@@ -82,12 +82,12 @@ impl Services {
             ..accounts::AccountsConfig::with_token_ttl_days(settings.token_ttl_days)
         };
         let accounts: Arc<dyn accounts::AccountService> =
-            Arc::new(accounts::SqliteAccounts::new(db.clone(), accounts_config));
+            Arc::new(accounts::DbAccounts::new(db.clone(), accounts_config));
         let authentication = accounts::Authentication::new(accounts.clone(), tickets);
         // One publisher for the app: every worker's streams subscribe to it.
         let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
-        let projects: Arc<dyn projects::ProjectService> = Arc::new(projects::SqliteProjects::new(db.clone(), activity));
-        let learning: Arc<dyn learning::LearningService> = Arc::new(learning::SqliteLearning::new(db.clone()));
+        let projects: Arc<dyn projects::ProjectService> = Arc::new(projects::DbProjects::new(db.clone(), activity));
+        let learning: Arc<dyn learning::LearningService> = Arc::new(learning::DbLearning::new(db.clone()));
         Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), streams, projects, learning }
     }
 }

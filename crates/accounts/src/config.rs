@@ -83,7 +83,7 @@ impl Default for LoginThrottleConfig {
     }
 }
 
-/// Everything [`crate::SqliteAccounts`] can be told.
+/// Everything [`crate::DbAccounts`] can be told.
 ///
 /// ```
 /// use accounts::AccountsConfig;

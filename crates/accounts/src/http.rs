@@ -59,7 +59,7 @@ pub const HASH_QUEUE_WAIT: Duration = Duration::from_secs(10);
 /// `Retry-After`.
 ///
 /// A service shares one gate between every worker through
-/// [`AccountService::hash_gate`] (the gateway runs one app per worker); `SqliteAccounts`
+/// [`AccountService::hash_gate`] (the gateway runs one app per worker); `DbAccounts`
 /// sizes it to its `max_concurrent_hashes`, so the gate admits exactly as many hashes as
 /// the service has reusable Argon2 buffers and none gets the service's own 503. A
 /// service without a gate gets one per worker with [`HashGate::default_permits`] turns.

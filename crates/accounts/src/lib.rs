@@ -1,7 +1,7 @@
 //! Accounts and authentication: users, Argon2id password hashes, bearer tokens, and the
 //! [`CurrentUser`] / [`MaybeUser`] extractors other crates use to know who is calling.
 //!
-//! [`AccountService`] is the contract and [`SqliteAccounts`] its implementation over the
+//! [`AccountService`] is the contract and [`DbAccounts`] its implementation over the
 //! `users` and `tokens` tables. [`http::configure`] mounts `POST /auth/register`,
 //! `POST /auth/login`, `POST /auth/logout`, the session routes (`GET /auth/sessions`,
 //! `DELETE /auth/sessions/{id}`, `POST /auth/logout-all`, `POST /auth/password`),
@@ -26,11 +26,11 @@
 //! The crate works as a library on its own:
 //!
 //! ```
-//! use accounts::{AccountService, AccountsConfig, Credentials, NewUser, SqliteAccounts};
+//! use accounts::{AccountService, AccountsConfig, Credentials, NewUser, DbAccounts};
 //!
 //! let db = storage::test_pool();
 //! // Cheap hashing keeps the example fast; real servers use `AccountsConfig::default()`.
-//! let accounts = SqliteAccounts::new(db.database(), AccountsConfig::insecure_for_tests());
+//! let accounts = DbAccounts::new(db.database(), AccountsConfig::insecure_for_tests());
 //! let ada = accounts.register(NewUser {
 //!     email: "Ada@Example.com".into(),
 //!     display_name: "Ada".into(),
@@ -55,7 +55,7 @@ mod model;
 mod password;
 mod service;
 mod sessions;
-mod sqlite;
+mod store;
 mod throttle;
 pub mod ticket;
 mod token;
@@ -73,6 +73,6 @@ pub use model::{
     User, DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USER_AGENT_MAX,
 };
 pub use service::{AccountService, UNKNOWN_CLIENT};
-pub use sqlite::SqliteAccounts;
+pub use store::DbAccounts;
 pub use ticket::{StreamTickets, TICKET_TTL};
 pub use token::{AccessToken, TokenHash, TOKEN_LEN};

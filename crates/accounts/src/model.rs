@@ -1,6 +1,6 @@
 //! Users as the API shows them, the inputs that register and log in, and their rules.
 //!
-//! Rows (with password and token hashes) never leave `sqlite.rs`; everything here is safe
+//! Rows (with password and token hashes) never leave `store.rs`; everything here is safe
 //! to serialise. Inputs that carry a password implement `Debug` by hand so a log line can
 //! never print it.
 

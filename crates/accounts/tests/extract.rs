@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use accounts::{
-    AccountService, AccountsConfig, ClientInfo, Credentials, CurrentUser, MaybeUser, NewUser, PasswordChange,
-    PublicProfile, Session, SessionInfo, SqliteAccounts, User,
+    AccountService, AccountsConfig, ClientInfo, Credentials, CurrentUser, DbAccounts, MaybeUser, NewUser,
+    PasswordChange, PublicProfile, Session, SessionInfo, User,
 };
 use actix_web::http::header;
 use actix_web::{test, web, App, FromRequest, HttpRequest, HttpResponse};
@@ -15,9 +15,9 @@ use core_models::pagination::IdPaging;
 use core_models::{AppResult, Page};
 use uuid::Uuid;
 
-/// Counts token lookups, delegating everything to the SQLite service.
+/// Counts token lookups, delegating everything to the database service.
 struct Counting {
-    inner: SqliteAccounts,
+    inner: DbAccounts,
     lookups: AtomicUsize,
 }
 
@@ -78,7 +78,7 @@ async fn both(req: HttpRequest) -> AppResult<HttpResponse> {
 
 fn setup() -> (storage::TestDb, Arc<Counting>, String) {
     let db = storage::test_pool();
-    let inner = SqliteAccounts::new(db.database(), AccountsConfig::insecure_for_tests());
+    let inner = DbAccounts::new(db.database(), AccountsConfig::insecure_for_tests());
     inner
         .register(NewUser { email: "ada@example.com".into(), display_name: "Ada".into(), password: "password1".into() })
         .unwrap();

@@ -1,4 +1,4 @@
-//! The accounts rules, through `SqliteAccounts` on a fresh migrated database per test.
+//! The accounts rules, through `DbAccounts` on a fresh migrated database per test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use accounts::{
-    AccountService, AccountsConfig, Clock, Credentials, CurrentUser, ManualClock, NewUser, PasswordParams,
-    SqliteAccounts, TokenHash, User,
+    AccountService, AccountsConfig, Clock, Credentials, CurrentUser, DbAccounts, ManualClock, NewUser, PasswordParams,
+    TokenHash, User,
 };
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -22,16 +22,16 @@ use storage::TestDb;
 const PASSWORD: &str = "correct horse battery";
 
 /// A service with cheap hashing and a clock the test controls.
-fn service_with(configure: impl FnOnce(&mut AccountsConfig)) -> (TestDb, SqliteAccounts, Arc<ManualClock>) {
+fn service_with(configure: impl FnOnce(&mut AccountsConfig)) -> (TestDb, DbAccounts, Arc<ManualClock>) {
     let db = storage::test_pool();
     let clock = Arc::new(ManualClock::starting_now());
     let mut config = AccountsConfig { clock: clock.clone(), ..AccountsConfig::insecure_for_tests() };
     configure(&mut config);
-    let accounts = SqliteAccounts::new(db.database(), config);
+    let accounts = DbAccounts::new(db.database(), config);
     (db, accounts, clock)
 }
 
-fn service() -> (TestDb, SqliteAccounts, Arc<ManualClock>) {
+fn service() -> (TestDb, DbAccounts, Arc<ManualClock>) {
     service_with(|_| {})
 }
 
@@ -43,7 +43,7 @@ fn credentials(email: &str, password: &str) -> Credentials {
     Credentials { email: email.into(), password: password.into() }
 }
 
-fn register(accounts: &SqliteAccounts, email: &str) -> User {
+fn register(accounts: &DbAccounts, email: &str) -> User {
     accounts.register(new_user(email)).unwrap()
 }
 
@@ -376,7 +376,7 @@ fn logging_in_prunes_the_users_dead_tokens() {
 #[test]
 fn a_login_upgrades_a_hash_made_with_other_parameters() {
     let db = storage::test_pool();
-    let cheap = SqliteAccounts::new(db.database(), AccountsConfig::insecure_for_tests());
+    let cheap = DbAccounts::new(db.database(), AccountsConfig::insecure_for_tests());
     register(&cheap, "ada@example.com");
     let before = stored_password_hash(&db, "ada@example.com");
     assert!(before.contains("m=8,t=1,p=1"));
@@ -384,7 +384,7 @@ fn a_login_upgrades_a_hash_made_with_other_parameters() {
         password_params: PasswordParams::new(64, 2, 1, Some(32)).unwrap(),
         ..AccountsConfig::insecure_for_tests()
     };
-    let accounts = SqliteAccounts::new(db.database(), stronger);
+    let accounts = DbAccounts::new(db.database(), stronger);
     accounts.login(credentials("ada@example.com", PASSWORD)).unwrap();
     let after = stored_password_hash(&db, "ada@example.com");
     assert!(after.contains("m=64,t=2,p=1"), "{after}");
@@ -424,7 +424,7 @@ fn unknown_users_are_not_found() {
 fn hashing_past_the_cap_is_refused_with_503_and_not_counted() {
     let (db, accounts, _) = service();
     register(&accounts, "ada@example.com");
-    let capped = SqliteAccounts::new(
+    let capped = DbAccounts::new(
         db.database(),
         AccountsConfig { max_concurrent_hashes: 0, ..AccountsConfig::insecure_for_tests() },
     );

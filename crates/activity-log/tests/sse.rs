@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use accounts::{AccountService, AccountsConfig, Authentication, Credentials, NewUser, SqliteAccounts, StreamTickets};
+use accounts::{AccountService, AccountsConfig, Authentication, Credentials, DbAccounts, NewUser, StreamTickets};
 use activity_log::stream::{resume_point, team_stream, Watch};
 use activity_log::{ActivityLog, InProcessPublisher, NewEntry};
 use actix_web::middleware::from_fn;
@@ -94,7 +94,7 @@ async fn read_events(
 async fn a_browser_style_client_streams_and_resumes() {
     let db = storage::test_pool();
     let accounts: Arc<dyn AccountService> =
-        Arc::new(SqliteAccounts::new(db.database(), AccountsConfig::insecure_for_tests()));
+        Arc::new(DbAccounts::new(db.database(), AccountsConfig::insecure_for_tests()));
     let ada = accounts
         .register(NewUser { email: "ada@x.io".into(), display_name: "Ada".into(), password: "correct horse".into() })
         .unwrap();

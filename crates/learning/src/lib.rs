@@ -2,18 +2,18 @@
 //! challenges, rate and discuss them, review each other's solutions and follow their
 //! progress across paths.
 //!
-//! [`LearningService`] is the contract; [`SqliteLearning`] implements it over the shared
+//! [`LearningService`] is the contract; [`DbLearning`] implements it over the shared
 //! database. Browsing needs no login; every write takes the [`core_models::Caller`].
 //! Aggregates (a challenge's rating and completion count, a path's challenge count, a
 //! tag's challenge count) are maintained by triggers in the transaction of the change,
 //! and every browse walks one index in the order asked for (see [`list`]).
 //!
 //! ```
-//! use learning::{LearningService, NewChallenge, RatingBody, SqliteLearning};
+//! use learning::{LearningService, NewChallenge, RatingBody, DbLearning};
 //!
 //! let db = storage::test_pool();
 //! # let ada = storage::testing::users(&db, &["Ada".into()]).remove(0);
-//! let service = SqliteLearning::new(db.database());
+//! let service = DbLearning::new(db.database());
 //! let new = NewChallenge {
 //!     title: "Reverse a list".into(),
 //!     difficulty: "beginner".into(),
@@ -55,7 +55,7 @@ pub use model::{
     NewPath, OwnRating, PathChallenges, PathChanges, PathDetail, PathProgress, PathProgressSummary, PathRef, Put,
     RatingBody, RatingSummary, PATH_CHALLENGES_MAX, TAGS_MAX, TAG_MAX, TOPIC_MAX,
 };
-pub use service::{LearningService, SqliteLearning};
+pub use service::{DbLearning, LearningService};
 
 /// What the learning tables' constraints mean to a client.
 pub static CONSTRAINTS: &[Constraint] = &[

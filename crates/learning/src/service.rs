@@ -1,4 +1,5 @@
-//! The learning-platform contract, and its implementation over SQLite.
+//! The learning-platform contract, and its implementation over the shared database
+//! (SQLite or PostgreSQL).
 //!
 //! Every method that writes takes the [`Caller`]; browsing takes an optional one. The rules
 //! (authors only, a rating needs a completion, no feedback on one's own completion) are
@@ -92,15 +93,15 @@ pub trait LearningService: Send + Sync + 'static {
 
 /// [`LearningService`] over the shared database.
 #[derive(Debug, Clone)]
-pub struct SqliteLearning {
+pub struct DbLearning {
     db: Database,
 }
 
-impl SqliteLearning {
+impl DbLearning {
     /// The service on a migrated database.
     pub fn new(db: Database) -> Self {
         core_models::constraint::register(crate::CONSTRAINTS);
-        SqliteLearning { db }
+        DbLearning { db }
     }
 
     /// A read in one snapshot.
@@ -121,7 +122,7 @@ impl SqliteLearning {
     }
 }
 
-impl LearningService for SqliteLearning {
+impl LearningService for DbLearning {
     fn create_challenge(&self, caller: &Caller, new: NewChallenge) -> AppResult<Challenge> {
         self.write(caller, move |c, me| challenges::create(c, me, new.clone()))
     }

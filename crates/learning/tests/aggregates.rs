@@ -13,8 +13,7 @@ use core_models::version::IfMatch;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use learning::{
-    ChallengeChanges, CompletionBody, LearningService, NewChallenge, NewPath, PathChallenges, RatingBody,
-    SqliteLearning,
+    ChallengeChanges, CompletionBody, DbLearning, LearningService, NewChallenge, NewPath, PathChallenges, RatingBody,
 };
 use uuid::Uuid;
 
@@ -104,7 +103,7 @@ const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
 #[test]
 fn aggregates_match_direct_counts_after_a_random_mix() {
     let db = storage::test_pool();
-    let service = SqliteLearning::new(db.database());
+    let service = DbLearning::new(db.database());
     let people = common::users(&db, 6);
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     // (challenge id, author index)

@@ -12,16 +12,16 @@ use std::sync::Arc;
 use core_models::{AppResult, Caller};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use learning::{CompletionBody, LearningService, NewChallenge, RatingBody, SqliteLearning};
+use learning::{CompletionBody, DbLearning, LearningService, NewChallenge, RatingBody};
 use storage::{at_once, TestDb};
 use uuid::Uuid;
 
 type Job<T> = Box<dyn FnOnce() -> AppResult<T> + Send>;
 
 /// A challenge by its author, the first of `n` users.
-fn challenge(n: usize) -> (TestDb, Arc<SqliteLearning>, Uuid, Vec<Caller>) {
+fn challenge(n: usize) -> (TestDb, Arc<DbLearning>, Uuid, Vec<Caller>) {
     let db = storage::test_pool();
-    let service = Arc::new(SqliteLearning::new(db.database()));
+    let service = Arc::new(DbLearning::new(db.database()));
     let users = common::users(&db, n);
     let new = NewChallenge {
         title: "Reverse a list".into(),
@@ -34,12 +34,12 @@ fn challenge(n: usize) -> (TestDb, Arc<SqliteLearning>, Uuid, Vec<Caller>) {
     (db, service, id, users)
 }
 
-fn complete(service: &Arc<SqliteLearning>, who: &Caller, id: Uuid) -> Job<bool> {
+fn complete(service: &Arc<DbLearning>, who: &Caller, id: Uuid) -> Job<bool> {
     let (service, who) = (service.clone(), who.clone());
     Box::new(move || Ok(service.complete(&who, id, CompletionBody { solution: None })?.created))
 }
 
-fn rate(service: &Arc<SqliteLearning>, who: &Caller, id: Uuid, stars: i64) -> Job<bool> {
+fn rate(service: &Arc<DbLearning>, who: &Caller, id: Uuid, stars: i64) -> Job<bool> {
     let (service, who) = (service.clone(), who.clone());
     Box::new(move || Ok(service.rate(&who, id, RatingBody { stars })?.created))
 }

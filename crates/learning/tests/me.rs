@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use core_models::Caller;
 use learning::{
-    ChallengeMe, CompletionBody, LearningService, ListChallenges, ListChallengesParams, NewChallenge, NewPath,
-    RatingBody, SqliteLearning,
+    ChallengeMe, CompletionBody, DbLearning, LearningService, ListChallenges, ListChallengesParams, NewChallenge,
+    NewPath, RatingBody,
 };
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ fn check(me: Option<&ChallengeMe>, expected: Option<&(bool, Option<i64>)>, conte
     assert_eq!((me.completed_at.is_some(), me.stars), (done, stars), "{context}");
 }
 
-fn browse(service: &SqliteLearning, params: ListChallengesParams, caller: Option<Uuid>) -> Vec<learning::Challenge> {
+fn browse(service: &DbLearning, params: ListChallengesParams, caller: Option<Uuid>) -> Vec<learning::Challenge> {
     let query = ListChallenges::parse(params, caller).unwrap();
     service.challenges(&query).unwrap().items
 }
@@ -44,7 +44,7 @@ fn params(tag: Option<&str>, topic: Option<&str>, completed: Option<&str>, sort:
 #[test]
 fn me_is_the_callers_own_on_pages_paths_and_single_reads_and_absent_without_a_login() {
     let db = storage::test_pool();
-    let service = SqliteLearning::new(db.database());
+    let service = DbLearning::new(db.database());
     let people = common::users(&db, 3);
     let (author, bob, ada): (&Caller, &Caller, &Caller) = (&people[0], &people[1], &people[2]);
     // 300 challenges, each done and rated, done only, or untouched by the caller.

@@ -1,6 +1,6 @@
 //! Sticky notes: a minimal Google-Keep-like service that works with or without a login.
 //!
-//! [`NoteService`] is the contract; [`InMemoryNotes`] and [`SqliteNotes`] implement it and
+//! [`NoteService`] is the contract; [`InMemoryNotes`] and [`DbNotes`] implement it and
 //! pass the same conformance suite (`tests/conformance.rs`). Every call names a
 //! [`Board`](core_models::Board): the shared anonymous board, or one user's own, whose
 //! notes nobody else sees. Notes carry a `version`; writes take an
@@ -11,10 +11,10 @@
 //! ```
 //! use core_models::version::IfMatch;
 //! use core_models::Board;
-//! use notes::{ListNotes, NewNote, NoteChanges, NoteService, SqliteNotes};
+//! use notes::{ListNotes, NewNote, NoteChanges, NoteService, DbNotes};
 //!
 //! let db = storage::test_pool();
-//! let notes = SqliteNotes::new(db.database());
+//! let notes = DbNotes::new(db.database());
 //! let ada = Board::User(uuid::Uuid::now_v7());
 //! let note = notes.create(ada, NewNote { title: Some("Shopping".into()), content: "milk, eggs".into() })?;
 //! assert_eq!((notes.get(ada, note.id)?.content.as_str(), note.version), ("milk, eggs", 1));
@@ -33,9 +33,9 @@ pub mod http;
 mod memory;
 mod model;
 mod service;
-mod sqlite;
+mod store;
 
 pub use memory::InMemoryNotes;
 pub use model::{ListNotes, ListNotesParams, NewNote, Note, NoteChanges, NoteSort};
 pub use service::NoteService;
-pub use sqlite::SqliteNotes;
+pub use store::DbNotes;

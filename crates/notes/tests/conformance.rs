@@ -1,5 +1,6 @@
 //! One conformance suite for every `NoteService` implementation: each scenario below runs
-//! against the in-memory store and the SQLite store.
+//! against the in-memory store and the database store (on the engine
+//! `CORKBOARD_TEST_BACKEND` chooses).
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,7 +10,7 @@ use core_models::pagination::PageRequest;
 use core_models::sort::Sort;
 use core_models::version::IfMatch;
 use core_models::{AppError, Board};
-use notes::{InMemoryNotes, ListNotes, NewNote, Note, NoteChanges, NoteService, SqliteNotes};
+use notes::{DbNotes, InMemoryNotes, ListNotes, NewNote, Note, NoteChanges, NoteService};
 
 /// A store plus whatever keeps it alive (the temp database).
 type Store = (Box<dyn NoteService>, Option<storage::TestDb>);
@@ -18,15 +19,15 @@ fn memory() -> Store {
     (Box::new(InMemoryNotes::new()), None)
 }
 
-fn sqlite() -> Store {
+fn database() -> Store {
     let db = storage::test_pool();
-    (Box::new(SqliteNotes::new(db.database())), Some(db))
+    (Box::new(DbNotes::new(db.database())), Some(db))
 }
 
 macro_rules! conformance {
     ($($scenario:ident),* $(,)?) => {
         mod in_memory { $(#[test] fn $scenario() { let (s, _keep) = super::memory(); super::$scenario(&*s); })* }
-        mod sqlite { $(#[test] fn $scenario() { let (s, _keep) = super::sqlite(); super::$scenario(&*s); })* }
+        mod database { $(#[test] fn $scenario() { let (s, _keep) = super::database(); super::$scenario(&*s); })* }
     };
 }
 

@@ -6,17 +6,17 @@
 //! the team's live event stream once committed.
 //!
 //! [`ProjectService`] is the contract, every method taking the [`core_models::Caller`];
-//! [`SqliteProjects`] implements it over the shared database. The functions behind it
+//! [`DbProjects`] implements it over the shared database. The functions behind it
 //! take the open connection, so the checks, the change and its entry are one write.
 //!
 //! ```
 //! use std::sync::Arc;
 //! use activity_log::{ActivityLog, InProcessPublisher};
-//! use projects::{NewProjectTask, NewTeam, ProjectService, SqliteProjects};
+//! use projects::{NewProjectTask, NewTeam, ProjectService, DbProjects};
 //!
 //! let db = storage::test_pool();
 //! # let ada = storage::testing::users(&db, &["Ada".into()]).remove(0);
-//! let service = SqliteProjects::new(db.database(), ActivityLog::new(Arc::new(InProcessPublisher::default())));
+//! let service = DbProjects::new(db.database(), ActivityLog::new(Arc::new(InProcessPublisher::default())));
 //! let team = service.create_team(&ada, NewTeam { name: "Platform".into(), description: None })?;
 //! let project = service.create_project(&ada, team.id, NewTeam { name: "Launch".into(), description: None })?;
 //! let task = service.create_task(&ada, project.id, NewProjectTask { title: "Write the post".into(), ..NewProjectTask::default() })?;
@@ -50,7 +50,7 @@ pub use model::{
     Project, ProjectTask, ProjectTaskChanges, ProjectTaskStatus, Role, TaskComment, TaskCommentBody, Team, TeamChanges,
     INVITE_DAYS,
 };
-pub use service::{ProjectService, SqliteProjects};
+pub use service::{DbProjects, ProjectService};
 
 /// What the projects tables' constraints mean to a client.
 pub static CONSTRAINTS: &[Constraint] = &[

@@ -49,7 +49,7 @@ fn member_search_archived_projects_and_invites_walk_team_indexes() {
 /// Member search follows renames: the `users` trigger keeps `name_key` in step.
 #[test]
 fn member_search_finds_a_renamed_user_by_the_new_name() {
-    use crate::{NewMember, NewTeam, ProjectService, SqliteProjects};
+    use crate::{DbProjects, NewMember, NewTeam, ProjectService};
     use activity_log::{ActivityLog, InProcessPublisher};
     use core_models::Caller;
     use diesel::RunQueryDsl;
@@ -65,8 +65,7 @@ fn member_search_finds_a_renamed_user_by_the_new_name() {
         })
         .unwrap();
     }
-    let service =
-        SqliteProjects::new(db.database(), ActivityLog::new(std::sync::Arc::new(InProcessPublisher::default())));
+    let service = DbProjects::new(db.database(), ActivityLog::new(std::sync::Arc::new(InProcessPublisher::default())));
     let team = service.create_team(&ada, NewTeam { name: "T".into(), description: None }).unwrap();
     service.add_member(&ada, team.id, NewMember { user_id: bob.id.to_string(), role: None }).unwrap();
     let names = |prefix: &str| -> Vec<String> {

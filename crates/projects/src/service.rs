@@ -1,4 +1,5 @@
-//! The team-projects contract, and its implementation over SQLite.
+//! The team-projects contract, and its implementation over the shared database (SQLite
+//! or PostgreSQL).
 //!
 //! Every method takes the [`Caller`]; the rules (membership, roles, the last admin, the
 //! assignee) are checked inside the same read or write as the data they guard, so a
@@ -116,16 +117,16 @@ pub trait ProjectService: Send + Sync + 'static {
 
 /// [`ProjectService`] over the shared database, recording through an [`ActivityLog`].
 #[derive(Debug, Clone)]
-pub struct SqliteProjects {
+pub struct DbProjects {
     db: Database,
     log: ActivityLog,
 }
 
-impl SqliteProjects {
+impl DbProjects {
     /// The service on a migrated database.
     pub fn new(db: Database, log: ActivityLog) -> Self {
         core_models::constraint::register(crate::CONSTRAINTS);
-        SqliteProjects { db, log }
+        DbProjects { db, log }
     }
 
     /// A read in one snapshot: the membership check and the data agree.
@@ -146,7 +147,7 @@ impl SqliteProjects {
     }
 }
 
-impl ProjectService for SqliteProjects {
+impl ProjectService for DbProjects {
     fn create_team(&self, caller: &Caller, new: NewTeam) -> AppResult<Team> {
         self.write(caller, move |c, log, me| teams::create(c, log, me, new.clone()))
     }

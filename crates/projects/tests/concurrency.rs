@@ -11,22 +11,21 @@ use std::sync::Arc;
 use activity_log::{ActivityLog, InProcessPublisher};
 use core_models::pagination::IdPaging;
 use core_models::{AppResult, Caller};
-use projects::{MemberChanges, NewMember, NewTeam, ProjectService, Role, SqliteProjects};
+use projects::{DbProjects, MemberChanges, NewMember, NewTeam, ProjectService, Role};
 use storage::{at_once, TestDb};
 use uuid::Uuid;
 
 /// A team of two admins, Ada and Bob.
-fn two_admins() -> (TestDb, Arc<SqliteProjects>, Uuid, Caller, Caller) {
+fn two_admins() -> (TestDb, Arc<DbProjects>, Uuid, Caller, Caller) {
     let db = storage::test_pool();
-    let service =
-        Arc::new(SqliteProjects::new(db.database(), ActivityLog::new(Arc::new(InProcessPublisher::default()))));
+    let service = Arc::new(DbProjects::new(db.database(), ActivityLog::new(Arc::new(InProcessPublisher::default()))));
     let [ada, bob]: [Caller; 2] = storage::testing::users(&db, &["Ada".into(), "Bob".into()]).try_into().unwrap();
     let team = service.create_team(&ada, NewTeam { name: "T".into(), description: None }).unwrap().id;
     service.add_member(&ada, team, NewMember { user_id: bob.id.to_string(), role: Some("admin".into()) }).unwrap();
     (db, service, team, ada, bob)
 }
 
-fn admins(service: &SqliteProjects, caller: &Caller, team: Uuid) -> usize {
+fn admins(service: &DbProjects, caller: &Caller, team: Uuid) -> usize {
     let members = service.members(caller, team, None, &IdPaging::first(50)).unwrap();
     members.items.iter().filter(|m| m.role == Role::Admin).count()
 }

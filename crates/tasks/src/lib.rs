@@ -4,17 +4,17 @@
 //! only that board's tasks. Tasks carry a `version`; writes take an
 //! [`IfMatch`](core_models::version::IfMatch) condition checked inside the write.
 //!
-//! [`TaskService`] is the contract and [`SqliteTasks`] its implementation over the shared
+//! [`TaskService`] is the contract and [`DbTasks`] its implementation over the shared
 //! [`storage::Database`]. [`http::configure`] mounts the routes under the API base
 //! (`/api/v1/tasks`). The crate works as a library on its own:
 //!
 //! ```
 //! use core_models::version::IfMatch;
 //! use core_models::Board;
-//! use tasks::{ListTasks, NewTask, SqliteTasks, TaskChanges, TaskFilter, TaskService, TaskStatus};
+//! use tasks::{ListTasks, NewTask, DbTasks, TaskChanges, TaskFilter, TaskService, TaskStatus};
 //!
 //! let db = storage::test_pool();
-//! let tasks = SqliteTasks::new(db.database());
+//! let tasks = DbTasks::new(db.database());
 //! let me = Board::User(uuid::Uuid::now_v7());
 //! let invoice = tasks.create(me, NewTask {
 //!     title: "Send the invoice".into(),
@@ -42,13 +42,13 @@ pub mod http;
 mod model;
 mod query;
 mod service;
-mod sqlite;
 mod stats;
+mod store;
 
 pub use model::{NewTask, Task, TaskChanges, TaskStatus};
 pub use query::{ListTasks, ListTasksParams, TaskFilter, TaskSort, DEFAULT_SORT};
 pub use service::TaskService;
-pub use sqlite::SqliteTasks;
 pub use stats::{
     BucketCount, StatsBucket, StatusCounts, TaskStats, TaskStatsParams, TaskStatsQuery, DEFAULT_DAYS, MAX_BUCKETS,
 };
+pub use store::DbTasks;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use core_models::version::IfMatch;
 use core_models::{AppResult, Board};
 use storage::at_once;
-use tasks::{SqliteTasks, Task, TaskService, TaskStatsParams, TaskStatsQuery};
+use tasks::{DbTasks, Task, TaskService, TaskStatsParams, TaskStatsQuery};
 
 use crate::support::{new, set_status, store, today};
 
 type Job = Box<dyn FnOnce() -> AppResult<Task> + Send>;
 
-fn update(tasks: &Arc<SqliteTasks>, id: uuid::Uuid, status: &str, expected: IfMatch) -> Job {
+fn update(tasks: &Arc<DbTasks>, id: uuid::Uuid, status: &str, expected: IfMatch) -> Job {
     let (tasks, status) = (tasks.clone(), status.to_string());
     Box::new(move || tasks.update(Board::Anonymous, id, set_status(&status), expected))
 }
@@ -21,7 +21,7 @@ fn update(tasks: &Arc<SqliteTasks>, id: uuid::Uuid, status: &str, expected: IfMa
 #[test]
 fn of_two_changes_with_the_same_if_match_exactly_one_is_applied() {
     let s = store();
-    let tasks = Arc::new(SqliteTasks::new(s.db.database()));
+    let tasks = Arc::new(DbTasks::new(s.db.database()));
     let task = tasks.create(Board::Anonymous, new("contract")).unwrap();
     let results = at_once(
         &s.db,
@@ -41,7 +41,7 @@ fn of_two_changes_with_the_same_if_match_exactly_one_is_applied() {
 #[test]
 fn unconditional_changes_at_once_are_both_applied_and_counted() {
     let s = store();
-    let tasks = Arc::new(SqliteTasks::new(s.db.database()));
+    let tasks = Arc::new(DbTasks::new(s.db.database()));
     let a = tasks.create(Board::Anonymous, new("a")).unwrap();
     let b = tasks.create(Board::Anonymous, new("b")).unwrap();
     // Two changes of one task: neither is lost (the version counts both).

@@ -1,4 +1,4 @@
-//! Service tests of `SqliteTasks` against a fresh migrated database per test
+//! Service tests of `DbTasks` against a fresh migrated database per test
 //! (`storage::test_pool()`): every rule of the tasks API, below the HTTP layer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -6,18 +6,18 @@ use core_models::time;
 use core_models::Board;
 use diesel::prelude::*;
 use storage::schema::tasks as task_rows;
-use tasks::{ListTasks, ListTasksParams, NewTask, SqliteTasks, Task, TaskChanges, TaskService};
+use tasks::{DbTasks, ListTasks, ListTasksParams, NewTask, Task, TaskChanges, TaskService};
 use uuid::Uuid;
 
 /// A store plus the temporary database it lives in.
 pub struct Store {
-    pub tasks: SqliteTasks,
+    pub tasks: DbTasks,
     pub db: storage::TestDb,
 }
 
 pub fn store() -> Store {
     let db = storage::test_pool();
-    Store { tasks: SqliteTasks::new(db.database()), db }
+    Store { tasks: DbTasks::new(db.database()), db }
 }
 
 pub fn new(title: &str) -> NewTask {

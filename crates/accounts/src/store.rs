@@ -1,5 +1,5 @@
-//! Accounts in SQLite: `users` and `tokens`, with hashing done before the write is queued
-//! (the single writer thread never waits for Argon2).
+//! Accounts in the shared database (SQLite or PostgreSQL): `users` and `tokens`, with
+//! hashing done before the write is queued (the single writer thread never waits for Argon2).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ use crate::AccountService;
 
 /// An [`AccountService`] over the `users` and `tokens` tables.
 #[derive(Debug, Clone)]
-pub struct SqliteAccounts {
+pub struct DbAccounts {
     inner: Arc<Inner>,
 }
 
@@ -49,10 +49,10 @@ struct Inner {
     streams: Arc<Streams>,
 }
 
-impl SqliteAccounts {
+impl DbAccounts {
     /// A service on a migrated database. Cheap: nothing is hashed until first needed.
     pub fn new(db: Database, config: AccountsConfig) -> Self {
-        SqliteAccounts {
+        DbAccounts {
             inner: Arc::new(Inner {
                 db,
                 token_ttl: config.token_ttl.max(Duration::zero()),
@@ -277,7 +277,7 @@ impl Inner {
     }
 }
 
-impl AccountService for SqliteAccounts {
+impl AccountService for DbAccounts {
     fn register(&self, new: NewUser) -> AppResult<User> {
         let new = new.validate()?;
         // Hash here, on the caller's (blocking) thread, not inside the write.

@@ -294,7 +294,7 @@ fn every_count_reads_an_index_of_the_board() {
 /// PostgreSQL: the plans of the same lists on 20,000 analysed tasks over many boards.
 mod postgres {
     use super::*;
-    use crate::sqlite::TaskRow;
+    use crate::store::TaskRow;
 
     /// 20,000 tasks (their keys unrelated, see [`storage::testing::SEED_HASHES`]): 40% on
     /// the anonymous board, 40% on `user`'s, the rest on 97 other boards; every status and due dates from mid-2025 to late 2027 (a fifth

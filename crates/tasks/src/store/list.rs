@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn both_plans_give_the_same_pages() {
         let db = storage::test_pool_sqlite();
-        let service = super::super::SqliteTasks::new(db.database());
+        let service = super::super::DbTasks::new(db.database());
         let user = Board::User(Uuid::now_v7());
         let words = |i: usize| {
             let mut w = vec![if i.is_multiple_of(3) { "Gamma" } else { "gamut" }];

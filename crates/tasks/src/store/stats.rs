@@ -110,7 +110,7 @@ pub(crate) fn stats(conn: &mut DbConn, board: Board, query: &TaskStatsQuery, tod
 mod tests {
     use super::*;
     use crate::model::{NewTask, TaskChanges};
-    use crate::{SqliteTasks, TaskService};
+    use crate::{DbTasks, TaskService};
     use core_models::version::IfMatch;
     use diesel::sql_types::Text;
 
@@ -141,7 +141,7 @@ mod tests {
     #[test]
     fn counters_follow_every_change() {
         let db = storage::test_pool();
-        let tasks = SqliteTasks::new(db.database());
+        let tasks = DbTasks::new(db.database());
         let changes = |status: Option<&str>, due: Option<Option<&str>>| TaskChanges {
             status: status.map(|s| Some(s.to_string())),
             due_date: due.map(|d| d.map(str::to_string)),

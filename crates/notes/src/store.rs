@@ -1,4 +1,5 @@
-//! Notes in SQLite: durable, searchable with FTS5, paged by keyset over indexes.
+//! Notes in the shared database (SQLite or PostgreSQL): durable, full-text searchable,
+//! paged by keyset over indexes.
 
 use core_models::pagination::Total;
 use core_models::version::IfMatch;
@@ -18,14 +19,14 @@ use crate::NoteService;
 
 /// A [`NoteService`] over the `notes` table.
 #[derive(Debug, Clone)]
-pub struct SqliteNotes {
+pub struct DbNotes {
     db: Database,
 }
 
-impl SqliteNotes {
+impl DbNotes {
     /// A store on a migrated database.
     pub fn new(db: Database) -> Self {
-        SqliteNotes { db }
+        DbNotes { db }
     }
 }
 
@@ -119,7 +120,7 @@ fn find(conn: &mut DbConn, board: Board, id: Uuid) -> AppResult<Note> {
         .try_into()
 }
 
-impl NoteService for SqliteNotes {
+impl NoteService for DbNotes {
     fn create(&self, board: Board, new: NewNote) -> AppResult<Note> {
         let note = new.validate()?.into_note();
         self.db.write(move |c| {
@@ -313,7 +314,7 @@ mod budget {
     fn a_search_past_the_read_budget_is_503() {
         let db =
             storage::test_pool_sqlite_with(&storage::DbConfig { read_budget: Duration::ZERO, ..Default::default() });
-        let notes = SqliteNotes::new(db.database());
+        let notes = DbNotes::new(db.database());
         for i in 0..200 {
             notes.create(Board::Anonymous, NewNote { title: None, content: format!("milk {i}") }).unwrap();
         }

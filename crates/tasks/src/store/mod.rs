@@ -1,4 +1,5 @@
-//! Tasks in SQLite: durable, searchable with FTS5, listed by keyset over one index per sort.
+//! Tasks in the shared database (SQLite or PostgreSQL): durable, full-text searchable,
+//! listed by keyset over one index per sort.
 
 mod list;
 #[cfg(test)]
@@ -21,14 +22,14 @@ use crate::TaskService;
 
 /// A [`TaskService`] over the `tasks` table.
 #[derive(Debug, Clone)]
-pub struct SqliteTasks {
+pub struct DbTasks {
     db: Database,
 }
 
-impl SqliteTasks {
+impl DbTasks {
     /// A store on a migrated database.
     pub fn new(db: Database) -> Self {
-        SqliteTasks { db }
+        DbTasks { db }
     }
 }
 
@@ -100,7 +101,7 @@ fn find(conn: &mut DbConn, board: Board, id: Uuid) -> AppResult<Task> {
         .try_into()
 }
 
-impl TaskService for SqliteTasks {
+impl TaskService for DbTasks {
     fn create(&self, board: Board, new: NewTask) -> AppResult<Task> {
         let task = new.validate()?.into_task();
         self.db.write(move |c| {

@@ -1,0 +1,244 @@
+//! How a challenge browse runs: which index it walks ([`Driver`], see the module docs of
+//! [`list`](super)) and the SQL of one page, counted or explained on request.
+
+use core_models::rank::RankEnum;
+use core_models::{AppResult, Page};
+use diesel::prelude::*;
+use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
+use storage::schema::{challenge_tags, challenges, completions, ratings, tags, users};
+use storage::sql::{ranks_in, sql, Sql};
+use storage::DbConn;
+
+use super::challenge_params::{ChallengeSort, ListChallenges};
+use super::{exec, topic_is, Output, PageSql, Run};
+use crate::challenges::{viewed, with_viewer, ChallengeRow, ViewedRow};
+use crate::model::{Challenge, Difficulty};
+
+/// Which index a browse walks (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Driver {
+    /// The caller's completions (`completed=true`), sorted.
+    Completed,
+    /// The tag rows of this tag.
+    Tag(String),
+    /// The topic's indexes.
+    Topic,
+    /// One difficulty's indexes.
+    Level(Difficulty),
+    /// The full-text matches, sorted.
+    Search,
+    /// The plain sort indexes.
+    All,
+}
+
+/// Chooses the walk: for tags, the rarest one (from the maintained tag counts). `None`
+/// when a tag is on no challenge, so nothing can match.
+pub(crate) fn choose_driver(conn: &mut DbConn, query: &ListChallenges) -> AppResult<Option<Driver>> {
+    let filter = &query.filter;
+    if !filter.tags.is_empty() && !matches!(filter.completed, Some((_, true))) {
+        let counts: Vec<(String, i64)> = tags::table
+            .filter(tags::tag.eq_any(&filter.tags))
+            .filter(tags::challenge_count.gt(0))
+            .select((tags::tag, tags::challenge_count))
+            .load(conn)?;
+        if counts.len() < filter.tags.len() {
+            return Ok(None);
+        }
+        let rarest = counts.into_iter().min_by_key(|(_, n)| *n).map(|(tag, _)| tag);
+        return Ok(rarest.map(Driver::Tag));
+    }
+    Ok(Some(static_driver(query)))
+}
+
+/// The walk when no tag is given.
+pub(crate) fn static_driver(query: &ListChallenges) -> Driver {
+    let filter = &query.filter;
+    if matches!(filter.completed, Some((_, true))) {
+        Driver::Completed
+    } else if let Some(tag) = filter.tags.first() {
+        Driver::Tag(tag.clone())
+    } else if filter.topic.is_some() {
+        Driver::Topic
+    } else if let Some([one]) = filter.difficulties.as_deref() {
+        Driver::Level(*one)
+    } else if filter.search.is_some() {
+        Driver::Search
+    } else {
+        Driver::All
+    }
+}
+
+/// The SQL key of `field` in one direction: unrated challenges come last either way, so
+/// ascending ratings sort by `rating_asc_key` (migration 2026-12-05-000050).
+fn key_expr(field: ChallengeSort, on_tags: bool, descending: bool) -> &'static str {
+    match (field, on_tags, descending) {
+        (ChallengeSort::Rating, false, false) => "challenges.rating_asc_key",
+        (ChallengeSort::Rating, true, false) => "challenge_tags.rating_asc_key",
+        (field, on_tags, _) => key_expr_any(field, on_tags),
+    }
+}
+
+/// The SQL key of `field` on the walked table.
+fn key_expr_any(field: ChallengeSort, on_tags: bool) -> &'static str {
+    match (field, on_tags) {
+        (ChallengeSort::Difficulty, false) => "challenges.difficulty",
+        (ChallengeSort::Rating, false) => "challenges.rating_key",
+        (ChallengeSort::Popularity, false) => "challenges.completion_count",
+        (ChallengeSort::CreatedAt, false) => "challenges.created_at",
+        (ChallengeSort::Title, false) => "challenges.title_key",
+        (ChallengeSort::Difficulty, true) => "challenge_tags.difficulty",
+        (ChallengeSort::Rating, true) => "challenge_tags.rating_key",
+        (ChallengeSort::Popularity, true) => "challenge_tags.completion_count",
+        (ChallengeSort::CreatedAt, true) => "challenge_tags.created_at",
+        (ChallengeSort::Title, true) => "challenge_tags.title_key",
+    }
+}
+
+fn ranks<E: RankEnum>(values: &[E]) -> String {
+    // Ranks come from the enum, never from the client: safe to write into the SQL.
+    values.iter().map(|v| v.rank().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// `column` holds one of `levels`, kept off SQLite's indexes (tested on the rows of the
+/// walk; PostgreSQL weighs it by the column's statistics).
+fn levels_off_index(column: &str, levels: &[Difficulty]) -> Sql {
+    let ranks: Vec<i32> = levels.iter().map(|l| l.rank()).collect();
+    sql("").sqlite_no_index().append(ranks_in(column, &ranks))
+}
+
+fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql>> {
+    let filter = &query.filter;
+    let on_tags = matches!(driver, Driver::Tag(_));
+    let id_expr = if on_tags { "challenge_tags.challenge_id" } else { "challenges.id" };
+    let mut conditions = Vec::new();
+    if let Driver::Tag(tag) = driver {
+        conditions.push(sql("challenge_tags.tag = ").bind_text(tag.clone()));
+    }
+    for tag in filter.tags.iter().filter(|t| !matches!(driver, Driver::Tag(d) if d == *t)) {
+        conditions.push(
+            sql(format!(
+                "EXISTS (SELECT 1 FROM challenge_tags AS other WHERE other.challenge_id = {id_expr} AND other.tag = "
+            ))
+            .bind_text(tag.clone())
+            .sql(")"),
+        );
+    }
+    if let Some(topic) = &filter.topic {
+        conditions.push(topic_is(*driver == Driver::Topic, "challenges.topic", topic));
+    }
+    let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
+    match (&filter.difficulties, driver) {
+        (None, _) => {}
+        (Some(_), Driver::Level(level)) => {
+            conditions.push(sql(format!("challenges.difficulty = {}", level.rank())));
+        }
+        (Some(levels), Driver::Tag(_)) => {
+            conditions.push(levels_off_index("challenge_tags.difficulty", levels));
+        }
+        (Some(levels), Driver::All) if lead == ChallengeSort::Difficulty => {
+            // The sort key itself: the (difficulty, id) walk visits only these ranges.
+            conditions.push(sql(format!("challenges.difficulty IN ({})", ranks(levels))));
+        }
+        (Some(levels), _) => {
+            conditions.push(levels_off_index("challenges.difficulty", levels));
+        }
+    }
+    if let Some(terms) = &filter.search {
+        let lead = *driver == Driver::Search;
+        let Some(matching) = storage::search::matching("challenges.seq", "challenges_fts", terms, lead) else {
+            return Ok(None);
+        };
+        conditions.push(matching);
+    }
+    match filter.completed {
+        Some((user, true)) => conditions.push(sql("completions.user_id = ").bind_text(user.to_string())),
+        Some((user, false)) => conditions.push(
+            sql("NOT EXISTS (SELECT 1 FROM completions AS mine WHERE mine.user_id = ")
+                .bind_text(user.to_string())
+                .sql(format!(" AND mine.challenge_id = {id_expr})")),
+        ),
+        None => {}
+    }
+    let mut columns: Vec<KeyColumn> = query
+        .sort
+        .keys()
+        .iter()
+        .map(|k| KeyColumn {
+            expr: key_expr(k.field, on_tags, k.descending),
+            descending: k.descending,
+            nullable: false,
+        })
+        .collect();
+    columns.push(KeyColumn { expr: id_expr, descending: query.sort.id_descending(), nullable: false });
+    let after = query.page.after(&query.sort)?.map(|values| KeysetAfter::new(columns.clone(), values.to_vec()));
+    Ok(Some(PageSql { conditions, after, order: order_clause(&columns), limit: i64::from(query.page.limit) + 1 }))
+}
+
+/// Runs (or explains) the page query of `query` walking `driver`. A logged-in viewer's
+/// completion and rating come in the same query (LEFT JOINs on their unique keys, see
+/// [`with_viewer!`]), so a page is one query whatever its size; an anonymous browse, and
+/// one of what the caller has not completed, joins nothing.
+pub(crate) fn run_challenges(
+    conn: &mut DbConn,
+    query: &ListChallenges,
+    driver: &Driver,
+    run: Run,
+) -> AppResult<Output<ViewedRow>> {
+    let Some(page) = page_sql(query, driver)? else {
+        return Ok(if let Run::Count(_) = run { Output::Count(0) } else { Output::Rows(vec![]) });
+    };
+    let author = users::table.on(users::id.eq(challenges::author_id));
+    // Whose completion and rating to join. `completed=false` shows only challenges the
+    // caller has not completed, so no row has their completion, nor their rating (a
+    // rating needs a completion: `completions::rate` refuses one without it and
+    // `completions::undo` takes it along): `me` is empty on every row without a probe.
+    let joined = match query.filter.completed {
+        Some((_, false)) => None,
+        _ => query.viewer,
+    };
+    match driver {
+        Driver::Tag(_) => {
+            let base = challenge_tags::table
+                .inner_join(challenges::table.on(challenges::id.eq(challenge_tags::challenge_id)))
+                .inner_join(author);
+            if let Run::Count(most) = run {
+                return counted!(conn, base.into_boxed(), page, most);
+            }
+            with_viewer!(base, joined, |base| exec(conn, shaped!(base.into_boxed(), page), run))
+        }
+        Driver::Completed => {
+            let base = completions::table
+                .inner_join(challenges::table.on(challenges::id.eq(completions::challenge_id)))
+                .inner_join(author);
+            if let Run::Count(most) = run {
+                return counted!(conn, base.into_boxed(), page, most);
+            }
+            // The walked completions are the caller's own (`completed=true` needs a
+            // login): only the rating is joined.
+            let viewer = query.viewer.map(|v| v.to_string()).unwrap_or_default();
+            let base = base
+                .left_join(ratings::table.on(ratings::challenge_id.eq(challenges::id).and(ratings::user_id.eq(viewer))))
+                .select((ChallengeRow::as_select(), completions::completed_at.nullable(), ratings::stars.nullable()))
+                .into_boxed();
+            exec(conn, shaped!(base, page), run)
+        }
+        Driver::Topic | Driver::Level(_) | Driver::Search | Driver::All => {
+            let base = challenges::table.inner_join(author);
+            if let Run::Count(most) = run {
+                return counted!(conn, base.into_boxed(), page, most);
+            }
+            with_viewer!(base, joined, |base| exec(conn, shaped!(base.into_boxed(), page), run))
+        }
+    }
+}
+
+/// One page of a challenge browse, and its total when `count=true` asked for it.
+pub fn challenges(conn: &mut DbConn, query: &ListChallenges) -> AppResult<Page<Challenge>> {
+    let Some(driver) = choose_driver(conn, query)? else {
+        return Ok(Page::empty(&query.page));
+    };
+    let rows = run_challenges(conn, query, &driver, Run::Rows)?.rows()?;
+    let total = query.page.total(|most| run_challenges(conn, query, &driver, Run::Count(most))?.count())?;
+    let page = Page::from_overfetch(rows, &query.page, &query.sort, |r: &ViewedRow| query.keys_of(&r.0));
+    page.with_total(total).try_map(|row| viewed(row, query.viewer))
+}

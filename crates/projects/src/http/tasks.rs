@@ -1,0 +1,181 @@
+//! Project task routes: create, list (per project, per team, the caller's own), read,
+//! update and delete tasks.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use core_models::http::Tagged;
+use core_models::http::{blocking, blocking_search, Json};
+use core_models::id::Id;
+use core_models::openapi::{JsonBodyErrors, LoginRequired, StaleVersion};
+use core_models::version::IfMatch;
+use core_models::{AppResult, Caller, Page, Problem, API_BASE};
+
+use super::{call, Service};
+use crate::list::{ListProjectTasks, ListProjectTasksParams, MyTasksParams, ProjectTaskListParams, Scope};
+use crate::model::{NewProjectTask, Project, ProjectTask, ProjectTaskChanges, Team};
+
+/// A task list on the blocking pool; a search first waits for its turn (`blocking_search`).
+async fn list_tasks(
+    service: Service,
+    caller: Caller,
+    query: ListProjectTasks,
+) -> AppResult<web::Json<Page<ProjectTask>>> {
+    let service = service.into_inner();
+    let searching = query.filter.search.is_some();
+    let list = move || service.tasks(&caller, &query);
+    Ok(web::Json(if searching { blocking_search(list).await? } else { blocking(list).await? }))
+}
+
+/// Create a task (members); an assignee must be a member (422).
+#[utoipa::path(tag = "projects", security(("bearer" = [])), params(("id" = String, Path, description = "Project id")),
+    request_body = NewProjectTask,
+    responses(
+        (status = 201, description = "Created", body = ProjectTask, headers(
+            ("Location" = String, description = "URL of the task"), ("ETag" = String, description = "`\"<version>\"`"))),
+        JsonBodyErrors,
+        LoginRequired,
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/projects/{id}/tasks")]
+pub(super) async fn create_project_task(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Project>>,
+    body: Json<NewProjectTask>,
+) -> AppResult<Tagged<ProjectTask>> {
+    let id = id.into_inner().uuid();
+    let task = call(service, move |s| s.create_task(&caller, id, body.into_inner())).await?;
+    Ok(Tagged::created(format!("{API_BASE}/projects/{id}/tasks/{}", task.id), task))
+}
+
+/// A project's tasks, filtered and sorted (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ProjectTaskListParams),
+    responses(
+        (status = 200, description = "One page of tasks", body = Page<ProjectTask>),
+        LoginRequired,
+        (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/projects/{id}/tasks")]
+pub(super) async fn list_project_tasks(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Project>>,
+    params: web::Query<ProjectTaskListParams>,
+) -> AppResult<web::Json<Page<ProjectTask>>> {
+    let query = ListProjectTasks::parse(params.into_inner().into(), Scope::Project(id.into_inner().uuid()), caller.id)?;
+    list_tasks(service, caller, query).await
+}
+
+/// Every task of the team across its projects, with the same filters plus `project_id`.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Team id"), ListProjectTasksParams),
+    responses(
+        (status = 200, description = "One page of tasks", body = Page<ProjectTask>),
+        LoginRequired,
+        (status = 404, description = "No such team, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/teams/{id}/tasks")]
+pub(super) async fn team_tasks(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Team>>,
+    params: web::Query<ListProjectTasksParams>,
+) -> AppResult<web::Json<Page<ProjectTask>>> {
+    let query = ListProjectTasks::parse(params.into_inner(), Scope::Team(id.into_inner().uuid()), caller.id)?;
+    list_tasks(service, caller, query).await
+}
+
+/// "My work": the tasks of every team the caller belongs to, with a team list's filters
+/// and sorts plus `team_id`; `assignee=me` keeps the caller's own. Tasks of archived
+/// projects are left out unless `include_archived=true`.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(MyTasksParams),
+    responses(
+        (status = 200, description = "One page of tasks", body = Page<ProjectTask>),
+        LoginRequired,
+        (status = 404, description = "`team_id` or `project_id` names a team the caller is not in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad parameter (each one named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/me/tasks")]
+pub(super) async fn my_tasks(
+    service: Service,
+    caller: Caller,
+    params: web::Query<MyTasksParams>,
+) -> AppResult<web::Json<Page<ProjectTask>>> {
+    let query = ListProjectTasks::parse_mine(params.into_inner(), caller.id)?;
+    list_tasks(service, caller, query).await
+}
+
+/// One task, with its `ETag` (members).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("If-None-Match" = Option<String>, Header, description = "An `ETag` seen before: 304 while it is current")),
+    responses(
+        (status = 200, description = "The task", body = ProjectTask, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        (status = 304, description = "Not modified: `If-None-Match` names the current version (no body)"),
+        LoginRequired,
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[get("/projects/{id}/tasks/{task_id}")]
+pub(super) async fn get_project_task(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
+) -> AppResult<Tagged<ProjectTask>> {
+    let (project, task) = path.into_inner();
+    let (project, task) = (project.uuid(), task.uuid());
+    Ok(Tagged::ok(call(service, move |s| s.task(&caller, project, task)).await?))
+}
+
+/// Change a task (members). `If-Match: "<version>"` makes it conditional: 412 when the
+/// task has moved on.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+    request_body = ProjectTaskChanges,
+    responses(
+        (status = 200, description = "The task after the change", body = ProjectTask, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        JsonBodyErrors,
+        LoginRequired,
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
+        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/projects/{id}/tasks/{task_id}")]
+pub(super) async fn update_project_task(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
+    expected: IfMatch,
+    body: Json<ProjectTaskChanges>,
+) -> AppResult<Tagged<ProjectTask>> {
+    let (project, task) = path.into_inner();
+    let (project, task) = (project.uuid(), task.uuid());
+    Ok(Tagged::ok(call(service, move |s| s.update_task(&caller, project, task, body.into_inner(), expected)).await?))
+}
+
+/// Delete a task (members), honouring `If-Match`.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+    responses(
+        (status = 204, description = "Deleted"),
+        LoginRequired,
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
+    ))]
+#[delete("/projects/{id}/tasks/{task_id}")]
+pub(super) async fn delete_project_task(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
+    expected: IfMatch,
+) -> AppResult<HttpResponse> {
+    let (project, task) = path.into_inner();
+    let (project, task) = (project.uuid(), task.uuid());
+    call(service, move |s| s.delete_task(&caller, project, task, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
