@@ -221,6 +221,14 @@ impl Streams {
         }
     }
 
+    /// The sessions that have streams open now, each once (for a check of which of them
+    /// are still valid, when revocations may have been missed).
+    pub fn open_sessions(&self) -> Vec<SessionKey> {
+        let registry = self.registry();
+        let sessions: std::collections::HashSet<SessionKey> = registry.open.values().map(|open| open.session).collect();
+        sessions.into_iter().collect()
+    }
+
     fn close(&self, id: u64) {
         let mut registry = self.registry();
         if let Some(open) = registry.open.remove(&id) {
@@ -310,6 +318,20 @@ mod tests {
         );
         let late = streams.admit(&owner(ada, 1), None).unwrap_err();
         assert_eq!(late.status_code(), 401, "a request authenticated before the revocation opens nothing after it");
+    }
+
+    #[test]
+    fn open_sessions_names_each_session_with_a_stream_once() {
+        let streams = Arc::new(Streams::default());
+        let ada = Uuid::now_v7();
+        let _a = streams.admit(&owner(ada, 1), None).unwrap();
+        let _b = streams.admit(&owner(ada, 1), Some(Uuid::now_v7())).unwrap();
+        let c = streams.admit(&owner(ada, 2), None).unwrap();
+        let mut open = streams.open_sessions();
+        open.sort_by_key(|s| s.0);
+        assert_eq!(open, vec![SessionKey([1; 32]), SessionKey([2; 32])]);
+        drop(c);
+        assert_eq!(streams.open_sessions(), vec![SessionKey([1; 32])]);
     }
 
     #[actix_rt::test]
