@@ -141,7 +141,7 @@ async fn stream(
 }
 
 /// Reads `res` until it ends; panics if that takes longer than `within`.
-async fn ends_within<S>(res: &mut awc::ClientResponse<S>, within: Duration, what: &str)
+pub(crate) async fn ends_within<S>(res: &mut awc::ClientResponse<S>, within: Duration, what: &str)
 where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
 {
@@ -150,7 +150,7 @@ where
 }
 
 /// Whether `res` is still open after `wait` (it sends nothing while idle).
-async fn still_open<S>(res: &mut awc::ClientResponse<S>, wait: Duration) -> bool
+pub(crate) async fn still_open<S>(res: &mut awc::ClientResponse<S>, wait: Duration) -> bool
 where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
 {
