@@ -18,7 +18,11 @@
 //!   the body promptly (it refuses HTTP half-closed connections), so a client that vanishes
 //!   frees its place within a second or so, not at the next keep-alive write.
 //!
-//! Counts are per process: with several gateways each one enforces its own limits.
+//! Counts are per process: with several gateways each one enforces its own limits. A
+//! revocation reaches every gateway's registry: the accounts service ends the streams at
+//! once on the gateway that revoked, and on the others when they read its revocation feed
+//! (within a second; [`Streams::open_sessions`] serves the check it makes when it may have
+//! missed some).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
