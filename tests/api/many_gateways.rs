@@ -11,7 +11,7 @@ use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{ok, send, Response, TwoGateways};
-use crate::streams::{ends_within, still_open};
+use crate::streams::{ends_within, still_open, stream_at};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -36,22 +36,6 @@ async fn log_in(base: &str, email: &str, password: &str) -> Response {
 /// A new session of `email` on `base`: its `Authorization` value.
 async fn session(base: &str, email: &str) -> String {
     format!("Bearer {}", ok(&log_in(base, email, PASSWORD).await, 200)["token"].as_str().unwrap())
-}
-
-/// An event stream of `path` on `base` (a bearer, or a ticket in `path`), answered 200.
-async fn open_stream(
-    base: &str,
-    path: &str,
-    bearer: Option<&str>,
-) -> awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>> {
-    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let mut req = client.get(format!("{base}{path}")).insert_header(("accept", "text/event-stream"));
-    if let Some(bearer) = bearer {
-        req = req.insert_header(("authorization", bearer));
-    }
-    let res = req.send().await.unwrap();
-    assert_eq!(res.status(), 200, "{path}");
-    res
 }
 
 /// A team of the caller's, made on `base`: its events path.
@@ -116,8 +100,8 @@ async fn revoking_a_session_on_one_gateway_ends_its_stream_on_the_other() {
     register(a, "ada@example.com").await;
     let (laptop, phone) = (session(a, "ada@example.com").await, session(a, "ada@example.com").await);
     let events = team_events(a, &laptop).await;
-    let mut phones = open_stream(b, &events, Some(&phone)).await;
-    let mut laptops = open_stream(b, &events, Some(&laptop)).await;
+    let mut phones = stream_at(b, &events, Some(&phone)).await;
+    let mut laptops = stream_at(b, &events, Some(&laptop)).await;
 
     let sessions = ok(&call(a, Some(&laptop), Method::GET, "/api/v1/auth/sessions", None).await, 200);
     let phone_id = sessions["items"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"]
@@ -144,7 +128,7 @@ async fn a_ticket_minted_on_one_gateway_opens_one_stream_on_the_other() {
     let ticket = ok(&res, 200)["ticket"].as_str().unwrap().to_string();
     let path = format!("{events}?ticket={ticket}");
 
-    let mut opened = open_stream(b, &path, None).await;
+    let mut opened = stream_at(b, &path, None).await;
     assert!(still_open(&mut opened, Duration::from_millis(200)).await);
     let again = send(a, Method::GET, &path, &[("accept", "text/event-stream")], None).await;
     again.problem(401);

@@ -130,8 +130,17 @@ async fn stream(
     path: &str,
     authorization: Option<&str>,
 ) -> awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>> {
+    stream_at(&app.base, path, authorization).await
+}
+
+/// [`stream`] on the gateway at `base`.
+pub(crate) async fn stream_at(
+    base: &str,
+    path: &str,
+    authorization: Option<&str>,
+) -> awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>> {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let mut req = client.get(format!("{}{path}", app.base)).insert_header(("accept", "text/event-stream"));
+    let mut req = client.get(format!("{base}{path}")).insert_header(("accept", "text/event-stream"));
     if let Some(authorization) = authorization {
         req = req.insert_header(("authorization", authorization));
     }
