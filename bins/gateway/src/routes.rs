@@ -52,9 +52,9 @@ struct Services {
     db: Database,
     notes: Arc<dyn notes::NoteService>,
     tasks: Arc<dyn tasks::TaskService>,
-    // One instance for all workers: it holds the in-memory login throttle.
+    // One instance for all workers: it holds the session cache and the hashing gate.
     accounts: Arc<dyn accounts::AccountService>,
-    // Checks every request's credentials; holds the stream tickets.
+    // Checks every request's credentials and redeems stream tickets.
     authentication: accounts::Authentication,
     // Fired at shutdown: open event streams end so they do not hold the shutdown up.
     shutdown: Shutdown,

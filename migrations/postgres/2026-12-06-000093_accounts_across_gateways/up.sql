@@ -48,7 +48,7 @@ CREATE INDEX stream_tickets_by_expiry ON stream_tickets (expires_at);
 CREATE TABLE login_failures (
     id          BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     client      TEXT    COLLATE "C" NOT NULL CHECK (length(client) BETWEEN 1 AND 64),
-    email       TEXT    COLLATE "C" NOT NULL CHECK (length(email) <= 254),
+    email       TEXT    COLLATE "C" NOT NULL,
     at          BIGINT  NOT NULL,
     pair_counts BOOLEAN NOT NULL DEFAULT true
 );

@@ -69,7 +69,7 @@ CREATE INDEX stream_tickets_by_expiry ON stream_tickets (expires_at);
 CREATE TABLE login_failures (
     id          INTEGER PRIMARY KEY,
     client      TEXT    NOT NULL CHECK (length(client) BETWEEN 1 AND 64),
-    email       TEXT    NOT NULL CHECK (length(email) <= 254),
+    email       TEXT    NOT NULL,
     at          BIGINT  NOT NULL,
     pair_counts INTEGER NOT NULL DEFAULT 1 CHECK (pair_counts IN (0, 1))
 );
