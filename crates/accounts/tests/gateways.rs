@@ -147,3 +147,25 @@ fn a_revoked_session_s_tickets_open_nothing_on_any_office() {
     assert_eq!(status(office.issue(&ada.stream_owner())), 401, "no new ticket for a revoked session");
     office.redeem(&kept).expect("another session's ticket stays");
 }
+
+#[test]
+fn pruning_expired_tokens_at_login_adds_nothing_to_the_revocation_feed() {
+    use storage::schema::session_revocations;
+    let db = storage::test_pool();
+    // Tokens that expire as they are issued: the next login prunes the earlier one.
+    let accounts = SqliteAccounts::new(
+        db.database(),
+        AccountsConfig { token_ttl: Duration::zero(), ..AccountsConfig::insecure_for_tests() },
+    );
+    accounts
+        .register(NewUser { email: "ada@x.io".into(), display_name: "Ada".into(), password: PASSWORD.into() })
+        .unwrap();
+    for _ in 0..3 {
+        accounts.login(Credentials { email: "ada@x.io".into(), password: PASSWORD.into() }).unwrap();
+        std::thread::sleep(StdDuration::from_millis(2));
+    }
+    let tokens: i64 = storage::schema::tokens::table.count().get_result(&mut db.read().unwrap()).unwrap();
+    assert_eq!(tokens, 1, "the expired ones were pruned");
+    let fed: i64 = session_revocations::table.count().get_result(&mut db.read().unwrap()).unwrap();
+    assert_eq!(fed, 0, "expired tokens need no revocation");
+}

@@ -31,7 +31,7 @@ CREATE TRIGGER tokens_revoked AFTER UPDATE OF revoked_at ON tokens
     EXECUTE FUNCTION note_session_revocation();
 
 CREATE TRIGGER tokens_deleted_live AFTER DELETE ON tokens
-    FOR EACH ROW WHEN (OLD.revoked_at IS NULL)
+    FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND OLD.expires_at > extract(epoch FROM clock_timestamp()) * 1000)
     EXECUTE FUNCTION note_session_revocation();
 
 CREATE TABLE stream_tickets (

@@ -3,7 +3,7 @@
 -- usable on any gateway, and failed logins counted over all gateways.
 --
 -- Revocations. Every token that stops being usable before its expiry (`revoked_at` set, or
--- the row deleted while live) gets a row in `session_revocations` with the next number of
+-- the row deleted before it expired, by the database's clock) gets a row in `session_revocations` with the next number of
 -- `revocation_counter`, written by the triggers below inside the revoking write, whoever
 -- makes it (any gateway, or SQL by hand). Gateways read the rows after the last number they
 -- applied about four times a second and forget those sessions. The counter is one row that
@@ -34,8 +34,10 @@ BEGIN
     DELETE FROM session_revocations WHERE seq <= (SELECT seq - 10000 FROM revocation_counter WHERE id = 1);
 END;
 
+-- A deleted token counts only while it could still be used: a login prunes its user's
+-- expired tokens, and those must not all queue on the counter row.
 CREATE TRIGGER tokens_deleted_live AFTER DELETE ON tokens
-    WHEN OLD.revoked_at IS NULL
+    WHEN OLD.revoked_at IS NULL AND OLD.expires_at > unixepoch('subsec') * 1000
 BEGIN
     INSERT INTO revocation_counter (id, seq) VALUES (1, 1)
         ON CONFLICT (id) DO UPDATE SET seq = seq + 1;
