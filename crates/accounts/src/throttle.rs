@@ -409,6 +409,32 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_from_one_address_gets_the_limit_and_429s_never_a_503() {
+        // One address (e.g. a proxy in front) trying many emails at once: every attempt
+        // reads and extends the same count, the worst case for SERIALIZABLE conflicts.
+        let t = std::sync::Arc::new(throttle(20, 10, 100));
+        let now = core_models::time::now();
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..16)
+                .map(|i| {
+                    let t = t.clone();
+                    s.spawn(move || {
+                        (0..5)
+                            .map(|j| match t.admit(&format!("user{i}-{j}@x.io"), ATTACKER, now) {
+                                Ok(_) => 200,
+                                Err(e) => e.status_code(),
+                            })
+                            .collect::<Vec<u16>>()
+                    })
+                })
+                .collect();
+            runs.into_iter().flat_map(|run| run.join().unwrap()).collect()
+        });
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 20, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+    }
+
+    #[test]
     fn rows_that_left_the_window_are_swept_and_the_table_is_bounded() {
         let t = throttle_with(config(1000, 1000, 1000, 6));
         let start = core_models::time::now();

@@ -169,3 +169,33 @@ fn pruning_expired_tokens_at_login_adds_nothing_to_the_revocation_feed() {
     let fed: i64 = session_revocations::table.count().get_result(&mut db.read().unwrap()).unwrap();
     assert_eq!(fed, 0, "expired tokens need no revocation");
 }
+
+#[test]
+fn a_burst_of_failed_logins_over_two_pools_gets_the_limit_and_429s_never_a_503() {
+    // Two gateways: two pools on one database (on PostgreSQL their writes conflict and are
+    // retried without the in-process lock that orders one gateway's reruns).
+    let place = storage::TestDatabase::new();
+    let open = || storage::Database::open(place.url()).unwrap();
+    let config = || AccountsConfig { max_concurrent_hashes: 16, ..AccountsConfig::insecure_for_tests() };
+    let services = [SqliteAccounts::new(open(), config()), SqliteAccounts::new(open(), config())];
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..16)
+            .map(|i| {
+                let accounts = services[i % 2].clone();
+                s.spawn(move || {
+                    (0..4)
+                        .map(|j| {
+                            let credentials =
+                                Credentials { email: format!("nobody{i}-{j}@x.io"), password: PASSWORD.into() };
+                            accounts.login(credentials).unwrap_err().status_code()
+                        })
+                        .collect::<Vec<u16>>()
+                })
+            })
+            .collect();
+        runs.into_iter().flat_map(|run| run.join().unwrap()).collect()
+    });
+    // One address (UNKNOWN_CLIENT) may fail 20 times in the window, over both gateways.
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 20, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+}
