@@ -322,6 +322,7 @@ async fn change_password(
 #[post("/auth/stream-tickets")]
 async fn issue_stream_ticket(
     tickets: web::Data<StreamTickets>,
+    // Only for its 401 without a login; the ticket is the session's (`owner`).
     _caller: Caller,
     owner: StreamOwner,
 ) -> AppResult<HttpResponse> {

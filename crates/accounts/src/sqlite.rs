@@ -9,7 +9,6 @@ use storage::Backend;
 use chrono::{DateTime, Duration, Utc};
 use core_models::pagination::IdPaging;
 use core_models::streams::{SessionKey, Streams};
-
 use core_models::{time, AppError, AppResult, Page};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
