@@ -274,6 +274,29 @@ impl ProcessApp {
     }
 }
 
+/// Two gateway processes serving one fresh database, as a load-balanced deployment runs
+/// them (API section 8). Only PostgreSQL takes several gateways: on a SQLite run
+/// [`TwoGateways::start`] says so and gives `None`, and the test passes without running.
+pub struct TwoGateways {
+    pub a: ProcessApp,
+    pub b: ProcessApp,
+    // After the processes: they stop before their database is dropped.
+    _db: storage::TestDatabase,
+}
+
+impl TwoGateways {
+    /// Starts both on a new database; `None` on a SQLite run (`test` names the skipped test).
+    pub fn start(test: &str) -> Option<TwoGateways> {
+        if storage::testing::postgres_server().is_none() {
+            eprintln!("{test}: skipped: several gateways need PostgreSQL (CORKBOARD_TEST_BACKEND=postgres)");
+            return None;
+        }
+        let db = storage::TestDatabase::new();
+        let (a, b) = (ProcessApp::start(db.url()), ProcessApp::start(db.url()));
+        Some(TwoGateways { a, b, _db: db })
+    }
+}
+
 impl Drop for ProcessApp {
     fn drop(&mut self) {
         let _ = self.child.kill();

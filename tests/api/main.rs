@@ -15,6 +15,7 @@ mod idempotency;
 mod input;
 mod learning;
 mod learning_own;
+mod many_gateways;
 mod notes;
 mod nulls_last;
 mod openapi_shapes;

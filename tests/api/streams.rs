@@ -130,8 +130,17 @@ async fn stream(
     path: &str,
     authorization: Option<&str>,
 ) -> awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>> {
+    stream_at(&app.base, path, authorization).await
+}
+
+/// [`stream`] on the gateway at `base`.
+pub(crate) async fn stream_at(
+    base: &str,
+    path: &str,
+    authorization: Option<&str>,
+) -> awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>>> {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let mut req = client.get(format!("{}{path}", app.base)).insert_header(("accept", "text/event-stream"));
+    let mut req = client.get(format!("{base}{path}")).insert_header(("accept", "text/event-stream"));
     if let Some(authorization) = authorization {
         req = req.insert_header(("authorization", authorization));
     }
@@ -141,7 +150,7 @@ async fn stream(
 }
 
 /// Reads `res` until it ends; panics if that takes longer than `within`.
-async fn ends_within<S>(res: &mut awc::ClientResponse<S>, within: Duration, what: &str)
+pub(crate) async fn ends_within<S>(res: &mut awc::ClientResponse<S>, within: Duration, what: &str)
 where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
 {
@@ -150,7 +159,7 @@ where
 }
 
 /// Whether `res` is still open after `wait` (it sends nothing while idle).
-async fn still_open<S>(res: &mut awc::ClientResponse<S>, wait: Duration) -> bool
+pub(crate) async fn still_open<S>(res: &mut awc::ClientResponse<S>, wait: Duration) -> bool
 where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
 {

@@ -52,9 +52,9 @@ struct Services {
     db: Database,
     notes: Arc<dyn notes::NoteService>,
     tasks: Arc<dyn tasks::TaskService>,
-    // One instance for all workers: it holds the in-memory login throttle.
+    // One instance for all workers: it holds the session cache and the hashing gate.
     accounts: Arc<dyn accounts::AccountService>,
-    // Checks every request's credentials; holds the stream tickets.
+    // Checks every request's credentials and redeems stream tickets.
     authentication: accounts::Authentication,
     // Fired at shutdown: open event streams end so they do not hold the shutdown up.
     shutdown: Shutdown,
@@ -71,13 +71,12 @@ impl Services {
             NotesStore::Sqlite => Arc::new(notes::DbNotes::new(db.clone())),
         };
         let tasks = Arc::new(tasks::DbTasks::new(db.clone()));
-        // One ticket office and one stream registry, shared by authentication (which
-        // redeems tickets), the routes (which open streams) and the account service (whose
-        // revocations void tickets and end streams).
-        let tickets = Arc::new(StreamTickets::new());
+        // The ticket office (tickets live in the database) for authentication, which redeems
+        // them, and the route that issues them; one stream registry, shared by the routes
+        // (which open streams) and the account service (whose revocations end streams).
+        let tickets = Arc::new(StreamTickets::new(db.clone()));
         let streams = Arc::new(Streams::new(stream_limits));
         let accounts_config = accounts::AccountsConfig {
-            tickets: tickets.clone(),
             streams: streams.clone(),
             ..accounts::AccountsConfig::with_token_ttl_days(settings.token_ttl_days)
         };
@@ -199,6 +198,8 @@ impl Application {
             limits.per_team
         );
         let services = Services::build(&settings, db, limits);
+        // Logouts made on other gateways of the database reach this one's cache and streams.
+        services.accounts.follow_revocations().context("starting the revocation feed")?;
         let shutdown = services.shutdown.clone();
         let (cors_origins, cors_credentials) = (settings.cors_origins.clone(), settings.cors_credentials);
         let body_timeout = BodyTimeout(settings.body_timeout());

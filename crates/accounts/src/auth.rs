@@ -102,10 +102,13 @@ impl Authentication {
         }
         if let Some(ticket) = stream_ticket(req) {
             // HEAD opens no stream: it must not use the ticket up.
-            let (caller, owner) = match req.method() == actix_web::http::Method::HEAD {
-                true => self.tickets.check(&ticket)?,
-                false => self.tickets.redeem(&ticket)?,
-            };
+            let head = req.method() == actix_web::http::Method::HEAD;
+            let tickets = self.tickets.clone();
+            let (caller, owner) = blocking(move || match head {
+                true => tickets.check(&ticket),
+                false => tickets.redeem(&ticket),
+            })
+            .await?;
             return Ok(Some((caller, owner, None)));
         }
         Ok(None)

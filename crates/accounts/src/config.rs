@@ -8,7 +8,6 @@ use chrono::Duration;
 use core_models::streams::Streams;
 
 use crate::clock::{Clock, SystemClock};
-use crate::ticket::StreamTickets;
 
 /// Argon2 cost parameters (memory in KiB, iterations, lanes, output length), re-exported
 /// so callers need not depend on the `argon2` crate.
@@ -65,9 +64,10 @@ pub struct LoginThrottleConfig {
     /// distributed attack gets one guess per address and window while the owner's device
     /// keeps logging in.
     pub max_failures_per_email: u32,
-    /// Most keys each of the three counters tracks (default 20,000): bounds their memory
-    /// however many addresses and emails an attacker uses (a key keeps at most its limit
-    /// of 8-byte timestamps, so the three take at most about 20 MB together).
+    /// Most failures the database keeps (default 100,000, a few tens of MB with indexes):
+    /// bounds the `login_failures` table however many addresses and emails an attacker
+    /// uses. Past it the oldest failures are forgotten first; rows that left the window are
+    /// swept anyway.
     pub max_tracked: usize,
 }
 
@@ -78,7 +78,7 @@ impl Default for LoginThrottleConfig {
             max_failures_per_client: 20,
             max_failures_per_client_and_email: 10,
             max_failures_per_email: 50,
-            max_tracked: 20_000,
+            max_tracked: 100_000,
         }
     }
 }
@@ -109,10 +109,9 @@ pub struct AccountsConfig {
     pub max_concurrent_hashes: usize,
     /// The time source (default the system clock).
     pub clock: Arc<dyn Clock>,
-    /// The stream tickets of this server: revoking a token voids its unused tickets. The
-    /// gateway shares one office between this service and [`crate::Authentication`].
-    pub tickets: Arc<StreamTickets>,
-    /// The open event streams of this server: revoking a token ends the streams it opened.
+    /// The open event streams of this server: revoking a token ends the streams it opened,
+    /// here at once, and on other gateways of the database through their
+    /// [revocation feed](crate::AccountService::follow_revocations).
     pub streams: Arc<Streams>,
 }
 
@@ -124,7 +123,6 @@ impl Default for AccountsConfig {
             login_throttle: LoginThrottleConfig::default(),
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             clock: Arc::new(SystemClock),
-            tickets: Arc::default(),
             streams: Arc::default(),
         }
     }

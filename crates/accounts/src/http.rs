@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::model::{
     ClientInfo, Credentials, CurrentUser, NewUser, PasswordChange, PublicProfile, Session, SessionInfo, User,
 };
-use crate::ticket::{StreamTickets, TICKET_TTL};
+use crate::ticket::StreamTickets;
 use crate::{AccountService, UNKNOWN_CLIENT};
 
 type Accounts = web::Data<dyn AccountService>;
@@ -322,12 +322,12 @@ async fn change_password(
 #[post("/auth/stream-tickets")]
 async fn issue_stream_ticket(
     tickets: web::Data<StreamTickets>,
-    caller: Caller,
+    // Only for its 401 without a login; the ticket is the session's (`owner`).
+    _caller: Caller,
     owner: StreamOwner,
 ) -> AppResult<HttpResponse> {
-    let expires_at =
-        (core_models::time::now() + chrono::Duration::from_std(TICKET_TTL).unwrap_or_default()).min(owner.expires_at);
-    let ticket = tickets.issue(caller, owner)?;
+    let tickets = tickets.into_inner();
+    let (ticket, expires_at) = blocking(move || tickets.issue(&owner)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
         .json(StreamTicket { ticket, expires_at }))

@@ -13,15 +13,17 @@
 //! - Tokens: 256 random bits as 43 base64url characters, stored only as their SHA-256,
 //!   expiring after [`AccountsConfig::token_ttl`] (30 days by default), revoked by logout
 //!   (one, any one of the caller's sessions, or all; a password change revokes the others).
-//!   A revocation also ends the event streams the token opened and voids its stream
-//!   tickets ([`AccountsConfig::streams`], [`AccountsConfig::tickets`]).
+//!   A revocation also ends the event streams the token opened ([`AccountsConfig::streams`])
+//!   and voids its stream tickets, on every gateway of the database within
+//!   [`REVOCATION_POLL`] ([`AccountService::follow_revocations`]).
 //! - Every request: [`Authentication`], registered once for the whole app, checks any
 //!   `Authorization` header (401 if it does not authenticate) and leaves the
 //!   [`core_models::Caller`] for any crate's handlers; browsers' event streams use
-//!   single-use [stream tickets](ticket) instead of a token in the URL.
+//!   single-use [stream tickets](ticket) instead of a token in the URL, kept in the
+//!   database so any gateway redeems them.
 //! - Logins: failures are limited per client address and per email from one address
 //!   (429 with `Retry-After`), in a way a stranger cannot lock the owner out with
-//!   ([`LoginThrottleConfig`]); counters live in bounded memory, not in the database.
+//!   ([`LoginThrottleConfig`]); failures are counted in the database, over every gateway.
 //!
 //! The crate works as a library on its own:
 //!
@@ -53,6 +55,7 @@ pub mod extract;
 pub mod http;
 mod model;
 mod password;
+mod revocations;
 mod service;
 mod sessions;
 mod store;
@@ -72,6 +75,7 @@ pub use model::{
     ClientInfo, Credentials, CurrentUser, NewUser, PasswordChange, PublicProfile, Session, SessionInfo, TokenType,
     User, DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX, PASSWORD_MIN, USER_AGENT_MAX,
 };
+pub use revocations::POLL_EVERY as REVOCATION_POLL;
 pub use service::{AccountService, UNKNOWN_CLIENT};
 pub use store::DbAccounts;
 pub use ticket::{StreamTickets, TICKET_TTL};

@@ -80,6 +80,17 @@ pub trait AccountService: Send + Sync + 'static {
     /// What anyone may see of a user; 404 if unknown.
     fn profile(&self, id: Uuid) -> AppResult<PublicProfile>;
 
+    /// Starts applying revocations made elsewhere (on other gateways of the database, or
+    /// by SQL by hand) to what this service keeps in memory: its cached sessions are
+    /// forgotten and their event streams end within [`crate::REVOCATION_POLL`] of the
+    /// revocation's commit (`DbAccounts` reads the database's revocation feed on a
+    /// thread of its own, which ends with the service). A server calls it once at start;
+    /// calling it again does nothing. The default, for services that keep nothing, does
+    /// nothing.
+    fn follow_revocations(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+
     /// The admission gate the HTTP layer queues registrations and logins at before they
     /// hash, shared by every worker; `None` (the default) lets each worker use its own.
     fn hash_gate(&self) -> Option<&HashGate> {

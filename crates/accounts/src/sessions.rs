@@ -2,15 +2,19 @@
 //! seen moments ago is authenticated without a database read (and without a hop to the
 //! blocking pool): on a list request that was a tenth of the server's time.
 //!
-//! Correctness rests on every revocation going through this process ([`SessionCache::revoked`],
-//! called by every revocation after its write commits: logout, logout everywhere, a revoked
-//! session, a password change) and on expiry being checked on every hit:
+//! A revocation must reach this cache wherever it was made. Revocations made by this
+//! service call [`SessionCache::revoked`] after their write commits; every revocation in
+//! the database (made by any gateway, or by SQL by hand) also reaches every gateway's cache
+//! within [`crate::revocations::POLL_EVERY`] through the revocation feed
+//! ([`crate::AccountService::follow_revocations`]). Beyond that:
 //!
-//! - an entry lives at most [`SESSION_CACHE_TTL`], so a token revoked behind the server's
-//!   back (SQL by hand, another process on the same file) stops working within that time;
-//! - a lookup that raced with a logout cannot put the revoked token back: an entry is only
-//!   stored when no revocation happened between the database read and the store
-//!   (a revocation counter, read before and after).
+//! - expiry is checked on every hit;
+//! - an entry lives at most [`SESSION_CACHE_TTL`], the backstop should the feed itself be
+//!   cut off (a service that does not follow it);
+//! - a lookup that raced with a revocation cannot put the revoked token back: an entry is
+//!   only stored when no revocation reached the cache between the database read and the
+//!   store (a revocation counter, read before and after). A revocation that commits after
+//!   the read but reaches the cache only after the store removes the entry when it arrives.
 //!
 //! Only the token's SHA-256 is kept, as in the database, never the token.
 
@@ -100,6 +104,12 @@ impl SessionCache {
         self.revocations.fetch_add(1, Ordering::SeqCst);
         self.sessions.remove(hash);
     }
+
+    /// Forgets every session (revocations may have been missed: each is read again).
+    pub fn forget_all(&self) {
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        self.sessions.clear();
+    }
 }
 
 #[cfg(test)]
@@ -141,5 +151,19 @@ mod tests {
         assert!(cache.get(&hash, 0).is_some());
         cache.revoked(&hash);
         assert!(cache.get(&hash, 0).is_none(), "logout forgets it at once");
+    }
+
+    #[test]
+    fn forgetting_all_empties_the_cache_and_keeps_racing_reads_out() {
+        let cache = SessionCache::new(10);
+        let (a, b) = (
+            TokenHash::of_presented(&"A".repeat(crate::token::TOKEN_LEN)).expect("a token"),
+            TokenHash::of_presented(&"Q".repeat(crate::token::TOKEN_LEN)).expect("a token"),
+        );
+        cache.store(cache.epoch(), a, user(), i64::MAX);
+        let epoch = cache.epoch();
+        cache.forget_all();
+        cache.store(epoch, b, user(), i64::MAX);
+        assert!(cache.get(&a, 0).is_none() && cache.get(&b, 0).is_none());
     }
 }

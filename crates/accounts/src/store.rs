@@ -2,7 +2,8 @@
 //! hashing done before the write is queued (the single writer thread never waits for Argon2).
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use storage::Backend;
 
 use chrono::{DateTime, Duration, Utc};
@@ -22,9 +23,9 @@ use crate::model::{
     ClientInfo, Credentials, CurrentUser, NewUser, PasswordChange, PublicProfile, Session, SessionInfo, TokenType, User,
 };
 use crate::password::{HashSlots, Passwords};
+use crate::revocations::{Follower, Holders, POLL_EVERY};
 use crate::sessions::SessionCache;
-use crate::throttle::LoginThrottle;
-use crate::ticket::StreamTickets;
+use crate::throttle::{Attempt, LoginThrottle};
 use crate::token::{AccessToken, TokenHash};
 use crate::AccountService;
 
@@ -45,8 +46,9 @@ struct Inner {
     throttle: LoginThrottle,
     clock: Arc<dyn Clock>,
     sessions: SessionCache,
-    tickets: Arc<StreamTickets>,
     streams: Arc<Streams>,
+    /// Whether a thread follows the revocation feed for this service.
+    following: AtomicBool,
 }
 
 impl DbAccounts {
@@ -62,8 +64,8 @@ impl DbAccounts {
                 throttle: LoginThrottle::new(config.login_throttle),
                 clock: config.clock,
                 sessions: SessionCache::default(),
-                tickets: config.tickets,
                 streams: config.streams,
+                following: AtomicBool::new(false),
             }),
         }
     }
@@ -160,14 +162,16 @@ impl Inner {
     }
 
     /// Stores a new token for `user_id`, first deleting that user's tokens that can no
-    /// longer be used (so the table does not grow with every login), and replacing the
-    /// password hash if it was made with another cost.
+    /// longer be used (so the table does not grow with every login), replacing the
+    /// password hash if it was made with another cost, and taking the login's `attempt`
+    /// back from the throttle's failures, all in one write.
     fn issue_token(
         &self,
         user_id: Uuid,
         now: DateTime<Utc>,
         new_hash: Option<String>,
         client: &ClientInfo,
+        attempt: Attempt,
     ) -> AppResult<Session> {
         let token = AccessToken::generate()?;
         let expires_at = now.checked_add_signed(self.token_ttl).unwrap_or(DateTime::<Utc>::MAX_UTC);
@@ -183,6 +187,7 @@ impl Inner {
                     .filter(tokens::expires_at.le(now_ms).or(tokens::revoked_at.is_not_null())),
             )
             .execute(c.conn())?;
+            LoginThrottle::succeeded(c.conn(), &attempt)?;
             if let Some(hash) = &new_hash {
                 diesel::update(users::table.find(&id)).set(users::password_hash.eq(hash)).execute(c.conn())?;
             }
@@ -224,8 +229,10 @@ type TokenFilter = Box<dyn BoxableExpression<tokens::table, Backend, SqlType = d
 
 impl Inner {
     /// Revokes the live tokens of `user_id` that `which` names, then forgets them in the
-    /// session cache, voids their stream tickets and ends their event streams (in that
-    /// order, after the commit, so nothing re-admits them). Returns how many were revoked.
+    /// session cache and ends their event streams (in that order, after the commit, so
+    /// nothing re-admits them). Their stream tickets open nothing from the commit on, and
+    /// other gateways hear of it through the revocation feed (triggers on `tokens` write
+    /// it in this same write). Returns how many were revoked.
     fn revoke(&self, user_id: Uuid, which: Revoke) -> AppResult<usize> {
         let now_ms = time::to_millis(self.now());
         let user = user_id.to_string();
@@ -251,7 +258,6 @@ impl Inner {
         for hash in &hashes {
             self.sessions.revoked(hash);
         }
-        self.tickets.void(&keys);
         self.streams.end_sessions(&keys);
         Ok(hashes.len())
     }
@@ -320,7 +326,7 @@ impl AccountService for DbAccounts {
         let now = inner.now();
         // Before the throttle: a login refused for load is not a failed attempt.
         let mut slot = inner.hash_slots.acquire()?;
-        inner.throttle.admit(&credentials.email_normalized, address, now)?;
+        let attempt = inner.throttle.admit(&inner.db, &credentials.email_normalized, address, now)?;
         let found = users::table
             .filter(users::email_normalized.eq(&credentials.email_normalized))
             .select(LoginRow::as_select())
@@ -334,14 +340,13 @@ impl AccountService for DbAccounts {
         if !inner.passwords.verify(&mut slot, &credentials.password, &found.password_hash)? {
             return Err(bad_credentials());
         }
-        inner.throttle.succeeded(&credentials.email_normalized, address, now);
         let new_hash = match inner.passwords.needs_rehash(&found.password_hash) {
             true => Some(inner.passwords.hash(&mut slot, &credentials.password)?),
             false => None,
         };
         // Free the hashing slot (and its memory) before waiting for the writer.
         drop(slot);
-        let session = inner.issue_token(parse_id(&found.user.id)?, now, new_hash, client)?;
+        let session = inner.issue_token(parse_id(&found.user.id)?, now, new_hash, client, attempt)?;
         log::info!("user {} logged in", session.user.id);
         Ok(session)
     }
@@ -441,15 +446,15 @@ impl AccountService for DbAccounts {
             .ok_or_else(invalid_token)?;
         // A stolen token must not become a way to guess the password: wrong current
         // passwords count like failed logins.
-        inner.throttle.admit(&email_normalized, client, now)?;
+        let attempt = inner.throttle.admit(&inner.db, &email_normalized, client, now)?;
         if !inner.passwords.verify(&mut slot, &change.current_password, &stored)? {
             return Err(AppError::Forbidden("current_password is not the account's password".into()));
         }
-        inner.throttle.succeeded(&email_normalized, client, now);
         let new_hash = inner.passwords.hash(&mut slot, &change.new_password)?;
         drop(slot);
         inner.db.write(move |c| {
             diesel::update(users::table.find(&id)).set(users::password_hash.eq(&new_hash)).execute(c.conn())?;
+            LoginThrottle::succeeded(c.conn(), &attempt)?;
             Ok(())
         })?;
         let revoked = inner.revoke(current.id(), Revoke::AllBut(*current.token()))?;
@@ -461,6 +466,20 @@ impl AccountService for DbAccounts {
         self.inner.find_user(id)
     }
 
+    fn follow_revocations(&self) -> std::io::Result<()> {
+        if self.inner.following.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let follower = Follower::starting_now(&self.inner.db);
+        let inner = Arc::downgrade(&self.inner);
+        let spawned =
+            std::thread::Builder::new().name("revocation-feed".into()).spawn(move || follow(&inner, follower));
+        if spawned.is_err() {
+            self.inner.following.store(false, Ordering::SeqCst);
+        }
+        spawned.map(drop)
+    }
+
     fn profile(&self, id: Uuid) -> AppResult<PublicProfile> {
         let (id, display_name): (String, String) = users::table
             .find(id.to_string())
@@ -469,5 +488,28 @@ impl AccountService for DbAccounts {
             .optional()?
             .ok_or_else(|| AppError::not_found("user"))?;
         Ok(PublicProfile { id: parse_id(&id)?, display_name })
+    }
+}
+
+/// The body of the revocation feed's thread: reads the feed every [`POLL_EVERY`] until the
+/// service is gone. A failed read (the database is away) is logged once and retried.
+fn follow(inner: &Weak<Inner>, mut follower: Follower) {
+    let mut failing = false;
+    loop {
+        std::thread::sleep(POLL_EVERY);
+        let Some(inner) = inner.upgrade() else { return };
+        let holders = Holders { sessions: &inner.sessions, streams: &inner.streams };
+        match follower.catch_up(&inner.db, &holders) {
+            Ok(_) if failing => {
+                log::info!("revocation feed: reading again");
+                failing = false;
+            }
+            Ok(_) => {}
+            Err(e) if !failing => {
+                log::warn!("revocation feed: cannot read it ({e}); retrying every {POLL_EVERY:?}");
+                failing = true;
+            }
+            Err(_) => {}
+        }
     }
 }

@@ -17,33 +17,47 @@
 //! IPv6 clients are counted per /64 (one host usually holds a whole /64), IPv4-mapped IPv6
 //! addresses as their IPv4 address.
 //!
-//! In memory on purpose: counting in the database would turn an attack into a storm of
-//! writes on SQLite's single writer. The price is that counters reset when the process
-//! restarts and are not shared between processes, which suits a single-node server. Each
-//! map holds at most `max_tracked` keys and each key at most its limit of timestamps.
+//! The failures live in the database (`login_failures`, one row per attempt), so that every
+//! gateway on one database counts the same attempts: N gateways do not allow N times the
+//! guesses, and a restart forgets nothing. An attempt is checked twice: first with a read,
+//! so that refused attempts (the bulk of an attack) never queue for a write, then again
+//! inside the write that records it, which makes concurrent attempts on any gateways count
+//! one after the other (SQLite's single writer; PostgreSQL's SERIALIZABLE writes retry the
+//! one that read a count another changed). Every recorded attempt sweeps a few rows that
+//! left the window, and past `max_tracked` rows the oldest go first, so the table stays
+//! bounded whatever an attacker sends.
+//!
+//! Times are the service clock's (each gateway's own): a window is minutes long, so the
+//! milliseconds by which gateways' clocks differ only move its edge by as much.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use core_models::{AppError, AppResult};
+use diesel::prelude::*;
+use storage::schema::login_failures as failures;
+use storage::{Database, DbConn};
 
 use crate::config::LoginThrottleConfig;
 
-/// Failed (and in-flight) login attempts per client, per (email, client) and per email.
+/// Rows that left the window deleted by each recorded attempt, oldest first: the table
+/// shrinks faster than it grows.
+const SWEEP: i64 = 16;
+
+/// Failed (and in-flight) login attempts per client, per (email, client) and per email,
+/// counted in the database.
 #[derive(Debug)]
 pub(crate) struct LoginThrottle {
     config: LoginThrottleConfig,
-    counters: Mutex<Counters>,
 }
 
-#[derive(Debug)]
-struct Counters {
-    clients: Windows<IpAddr>,
-    pairs: Windows<(String, IpAddr)>,
-    emails: Windows<String>,
+/// An admitted attempt, recorded as a failure until [`LoginThrottle::succeeded`] takes it
+/// back.
+#[derive(Debug, Clone)]
+pub(crate) struct Attempt {
+    id: i64,
+    email: String,
+    client: String,
 }
 
 /// The address a client is counted under: IPv6 per /64, IPv4-mapped IPv6 as IPv4.
@@ -70,48 +84,101 @@ fn too_many(why: &str, retry_after_secs: u64) -> AppError {
     AppError::TooManyRequests { detail: format!("{why}; retry in {retry_after_secs} seconds"), retry_after_secs }
 }
 
+/// Which failures a count is over.
+enum Key<'a> {
+    Client(&'a str),
+    Email(&'a str),
+    /// Only the failures that still count for the pair (none before its last success).
+    Pair(&'a str, &'a str),
+}
+
+type Failures<'a> = failures::BoxedQuery<'a, storage::Backend>;
+
+/// The failures of `key` inside the window (made after `window_start`).
+fn in_window<'a>(key: &Key<'a>, window_start: i64) -> Failures<'a> {
+    let query = failures::table.filter(failures::at.gt(window_start)).into_boxed();
+    match *key {
+        Key::Client(client) => query.filter(failures::client.eq(client)),
+        Key::Email(email) => query.filter(failures::email.eq(email)),
+        Key::Pair(email, client) => query
+            .filter(failures::email.eq(email))
+            .filter(failures::client.eq(client))
+            .filter(failures::pair_counts.eq(true)),
+    }
+}
+
+/// When `key` has `limit` failures inside the window, the time of the oldest of its
+/// latest `limit`: once that one leaves the window, the key is under its limit again.
+fn full_since(conn: &mut DbConn, key: &Key<'_>, limit: u32, window_start: i64) -> AppResult<Option<i64>> {
+    let skip = i64::from(limit.max(1)) - 1;
+    Ok(in_window(key, window_start)
+        .select(failures::at)
+        .order(failures::at.desc())
+        .offset(skip)
+        .limit(1)
+        .first::<i64>(conn)
+        .optional()?)
+}
+
+/// The latest failure of `key` inside the window, if any.
+fn latest(conn: &mut DbConn, key: &Key<'_>, window_start: i64) -> AppResult<Option<i64>> {
+    Ok(in_window(key, window_start).select(failures::at).order(failures::at.desc()).first::<i64>(conn).optional()?)
+}
+
 impl LoginThrottle {
     pub fn new(config: LoginThrottleConfig) -> Self {
-        let max_keys = config.max_tracked.max(1);
-        let limit = |n: u32| n.max(1) as usize;
-        let counters = Counters {
-            clients: Windows::new(limit(config.max_failures_per_client), max_keys),
-            pairs: Windows::new(limit(config.max_failures_per_client_and_email), max_keys),
-            emails: Windows::new(limit(config.max_failures_per_email), max_keys),
-        };
-        LoginThrottle { config, counters: Mutex::new(counters) }
+        LoginThrottle { config }
     }
 
     /// Lets an attempt for `email` from `client` at `now` go ahead, or answers 429 with the
     /// seconds until it would be let through.
     ///
-    /// An admitted attempt counts as a failure right away and only [`Self::succeeded`]
-    /// takes it back: concurrent guesses cannot all slip in before any has failed.
-    pub fn admit(&self, email: &str, client: IpAddr, now: DateTime<Utc>) -> AppResult<()> {
+    /// An admitted attempt counts as a failure right away (its row is written before the
+    /// password is checked) and only [`Self::succeeded`] takes it back: concurrent guesses,
+    /// on one gateway or several, cannot all slip in before any has failed.
+    pub fn admit(&self, db: &Database, email: &str, client: IpAddr, now: DateTime<Utc>) -> AppResult<Attempt> {
         let now_ms = now.timestamp_millis();
-        let window_start = now_ms - self.config.window.num_milliseconds();
-        let window_ms = self.config.window.num_milliseconds();
-        let client = client_key(client);
-        let pair = (email.to_owned(), client);
-        // A poisoned lock only means another thread panicked mid-update; the maps are whole.
-        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        let Counters { clients, pairs, emails } = &mut *counters;
+        let client = client_key(client).to_string();
+        self.refusal(&mut *db.read()?, email, &client, now_ms)?;
+        let (config, email) = (self.config.clone(), email.to_owned());
+        db.write(move |tx| {
+            let throttle = LoginThrottle { config: config.clone() };
+            throttle.refusal(tx.conn(), &email, &client, now_ms)?;
+            let id: i64 = diesel::insert_into(failures::table)
+                .values((
+                    failures::client.eq(&client),
+                    failures::email.eq(&email),
+                    failures::at.eq(now_ms),
+                    failures::pair_counts.eq(true),
+                ))
+                .returning(failures::id)
+                .get_result(tx.conn())?;
+            throttle.sweep(tx.conn(), id, now_ms)?;
+            Ok(Attempt { id, email: email.clone(), client: client.clone() })
+        })
+    }
 
-        if let Some(oldest) = clients.full_since(&client, window_start) {
+    /// `Err(429)` when an attempt for `email` from `client` at `now_ms` must wait.
+    fn refusal(&self, conn: &mut DbConn, email: &str, client: &str, now_ms: i64) -> AppResult<()> {
+        let window_ms = self.config.window.num_milliseconds();
+        let window_start = now_ms - window_ms;
+        let config = &self.config;
+        if let Some(oldest) = full_since(conn, &Key::Client(client), config.max_failures_per_client, window_start)? {
             return Err(too_many(
                 "too many failed logins from this address",
                 seconds_until(oldest + window_ms, now_ms),
             ));
         }
-        if let Some(oldest) = pairs.full_since(&pair, window_start) {
+        let pair = Key::Pair(email, client);
+        if let Some(oldest) = full_since(conn, &pair, config.max_failures_per_client_and_email, window_start)? {
             return Err(too_many(
                 "too many failed logins for this email from this address",
                 seconds_until(oldest + window_ms, now_ms),
             ));
         }
-        if let Some(oldest) = emails.full_since(email, window_start) {
+        if let Some(oldest) = full_since(conn, &Key::Email(email), config.max_failures_per_email, window_start)? {
             // The account is under attack: only addresses with a clean record for it may try.
-            if let Some(latest) = pairs.latest(&pair, window_start) {
+            if let Some(latest) = latest(conn, &pair, window_start)? {
                 let expires = (oldest + window_ms).min(latest + window_ms);
                 return Err(too_many(
                     "too many failed logins for this email; only devices that have not failed may try now",
@@ -119,114 +186,39 @@ impl LoginThrottle {
                 ));
             }
         }
-        clients.record(client, now_ms, window_start);
-        pairs.record(pair, now_ms, window_start);
-        emails.record(email.to_owned(), now_ms, window_start);
         Ok(())
     }
 
-    /// A successful login admitted at `at`: the attempt is taken back from the address's
-    /// and the email's counts, and the (email, address) count starts over.
-    pub fn succeeded(&self, email: &str, client: IpAddr, at: DateTime<Utc>) {
-        let at_ms = at.timestamp_millis();
-        let client = client_key(client);
-        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        counters.clients.take_back(&client, at_ms);
-        counters.emails.take_back(email, at_ms);
-        counters.pairs.remove(&(email.to_owned(), client));
+    /// Deletes a few failures that left the window, and the oldest past `max_tracked`
+    /// (counted back from `newest`, the id just written).
+    fn sweep(&self, conn: &mut DbConn, newest: i64, now_ms: i64) -> AppResult<()> {
+        let window_start = now_ms - self.config.window.num_milliseconds();
+        storage::sql::sql("DELETE FROM login_failures WHERE id IN (SELECT id FROM login_failures WHERE at <= ")
+            .bind_int(window_start)
+            .sql(" ORDER BY at LIMIT ")
+            .bind_int(SWEEP)
+            .sql(")")
+            .untyped()
+            .execute(conn)?;
+        let kept = i64::try_from(self.config.max_tracked.max(1)).unwrap_or(i64::MAX);
+        diesel::delete(failures::table.filter(failures::id.le(newest.saturating_sub(kept)))).execute(conn)?;
+        Ok(())
     }
 
-    /// Keys currently tracked in each map: clients, pairs, emails (for tests of the bound).
-    #[cfg(test)]
-    fn tracked(&self) -> (usize, usize, usize) {
-        let c = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        (c.clients.times.len(), c.pairs.times.len(), c.emails.times.len())
-    }
-}
-
-/// Attempt times (Unix milliseconds, oldest first) per key, at most `limit` per key and
-/// `max_keys` keys.
-#[derive(Debug)]
-struct Windows<K> {
-    times: HashMap<K, VecDeque<i64>>,
-    limit: usize,
-    max_keys: usize,
-}
-
-impl<K: Eq + Hash + Clone> Windows<K> {
-    fn new(limit: usize, max_keys: usize) -> Self {
-        Windows { times: HashMap::new(), limit, max_keys }
-    }
-
-    /// Drops `key`'s times that left the window; if `limit` remain, the oldest of them
-    /// (whose expiry frees a place).
-    fn full_since<Q>(&mut self, key: &Q, window_start: i64) -> Option<i64>
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
-    {
-        let times = self.times.get_mut(key)?;
-        while times.front().is_some_and(|t| *t <= window_start) {
-            times.pop_front();
-        }
-        (times.len() >= self.limit).then(|| times.front().copied()).flatten()
-    }
-
-    /// The latest time of `key` inside the window, if any.
-    fn latest<Q>(&self, key: &Q, window_start: i64) -> Option<i64>
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
-    {
-        self.times.get(key)?.back().copied().filter(|t| *t > window_start)
-    }
-
-    /// Adds an attempt, keeping only the latest `limit` times of the key: the oldest kept
-    /// is the one whose expiry takes the key under its limit again.
-    fn record(&mut self, key: K, now: i64, window_start: i64) {
-        if !self.times.contains_key(&key) && self.times.len() >= self.max_keys {
-            self.make_room(window_start);
-        }
-        let times = self.times.entry(key).or_default();
-        times.push_back(now);
-        while times.len() > self.limit {
-            times.pop_front();
-        }
-    }
-
-    /// Removes one attempt made at `at` (a login that succeeded).
-    fn take_back<Q>(&mut self, key: &Q, at: i64)
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
-    {
-        if let Some(times) = self.times.get_mut(key) {
-            if let Some(i) = times.iter().rposition(|t| *t == at) {
-                times.remove(i);
-            }
-            if times.is_empty() {
-                self.times.remove(key);
-            }
-        }
-    }
-
-    fn remove(&mut self, key: &K) {
-        self.times.remove(key);
-    }
-
-    /// Frees at least one slot: drops every key whose attempts all left the window, and if
-    /// none did, the key whose latest attempt is the oldest. Runs only when the map is full,
-    /// so its linear scan is paid once per `max_keys` new keys at worst.
-    fn make_room(&mut self, window_start: i64) {
-        let before = self.times.len();
-        self.times.retain(|_, times| times.back().is_some_and(|t| *t > window_start));
-        if self.times.len() < before {
-            return;
-        }
-        let stalest = self.times.iter().min_by_key(|(_, times)| times.back().copied()).map(|(k, _)| k.clone());
-        if let Some(key) = stalest {
-            self.times.remove(&key);
-        }
+    /// A successful login (or password check) of `attempt`, inside the write that acts on
+    /// it: the attempt is taken back from the address's and the email's counts, and the
+    /// (email, address) count starts over.
+    pub fn succeeded(conn: &mut DbConn, attempt: &Attempt) -> AppResult<()> {
+        diesel::delete(failures::table.find(attempt.id)).execute(conn)?;
+        diesel::update(
+            failures::table
+                .filter(failures::email.eq(&attempt.email))
+                .filter(failures::client.eq(&attempt.client))
+                .filter(failures::pair_counts.eq(true)),
+        )
+        .set(failures::pair_counts.eq(false))
+        .execute(conn)?;
+        Ok(())
     }
 }
 
@@ -249,15 +241,43 @@ mod tests {
         }
     }
 
-    fn throttle(per_client: u32, per_pair: u32, per_email: u32) -> LoginThrottle {
-        LoginThrottle::new(config(per_client, per_pair, per_email, 100))
+    /// A throttle over a fresh database (SQLite, or PostgreSQL when the environment says).
+    struct Throttle {
+        db: storage::TestDb,
+        throttle: LoginThrottle,
+    }
+
+    impl Throttle {
+        fn admit(&self, email: &str, client: IpAddr, now: DateTime<Utc>) -> AppResult<Attempt> {
+            self.throttle.admit(&self.db, email, client, now)
+        }
+
+        fn succeeded(&self, attempt: Attempt) {
+            self.db.write(move |tx| LoginThrottle::succeeded(tx.conn(), &attempt)).unwrap();
+        }
+
+        fn rows(&self) -> Vec<(String, String, i64)> {
+            failures::table
+                .select((failures::client, failures::email, failures::at))
+                .order(failures::id)
+                .load(&mut self.db.read().unwrap())
+                .unwrap()
+        }
+    }
+
+    fn throttle_with(config: LoginThrottleConfig) -> Throttle {
+        Throttle { db: storage::test_pool(), throttle: LoginThrottle::new(config) }
+    }
+
+    fn throttle(per_client: u32, per_pair: u32, per_email: u32) -> Throttle {
+        throttle_with(config(per_client, per_pair, per_email, 100_000))
     }
 
     fn attacker(n: u8) -> IpAddr {
         IpAddr::V4(Ipv4Addr::new(203, 0, 113, n))
     }
 
-    fn retry_after(result: AppResult<()>) -> u64 {
+    fn retry_after(result: AppResult<Attempt>) -> u64 {
         match result {
             Err(AppError::TooManyRequests { retry_after_secs, .. }) => retry_after_secs,
             other => panic!("expected 429, got {other:?}"),
@@ -304,8 +324,8 @@ mod tests {
         t.admit("a@x.io", attacker(9), now).unwrap();
         assert!(t.admit("a@x.io", attacker(9), now).is_err());
         // ...and so does the owner, however many strangers failed.
-        t.admit("a@x.io", OWNER, now).unwrap();
-        t.succeeded("a@x.io", OWNER, now);
+        let owner = t.admit("a@x.io", OWNER, now).unwrap();
+        t.succeeded(owner);
         t.admit("a@x.io", OWNER, now).expect("a success keeps the owner's record clean");
     }
 
@@ -330,8 +350,8 @@ mod tests {
         let t = throttle(3, 2, 100);
         let now = core_models::time::now();
         t.admit("a@x.io", OWNER, now).unwrap();
-        t.admit("a@x.io", OWNER, now).unwrap();
-        t.succeeded("a@x.io", OWNER, now);
+        let right = t.admit("a@x.io", OWNER, now).unwrap();
+        t.succeeded(right);
         // The pair starts over; the address keeps its one earlier failure.
         t.admit("a@x.io", OWNER, now).unwrap();
         t.admit("b@x.io", OWNER, now).unwrap();
@@ -353,31 +373,85 @@ mod tests {
         t.admit("b@x.io", b, now).unwrap();
         assert!(t.admit("c@x.io", a, now).is_err(), "one /64 is one client");
         t.admit("c@x.io", other, now).unwrap();
+        assert_eq!(t.rows()[0].0, "2001:db8:1:2::", "stored as the /64's prefix address");
     }
 
     #[test]
-    fn memory_is_bounded_and_stale_keys_go_first() {
-        let t = LoginThrottle::new(config(1000, 10, 100, 3));
+    fn two_throttles_on_one_database_count_the_same_attempts() {
+        // Two gateways: each its own throttle, one database.
+        let t = throttle(20, 4, 100);
+        let other = LoginThrottle::new(config(20, 4, 100, 100_000));
+        let now = core_models::time::now();
+        for i in 0..4 {
+            match i % 2 {
+                0 => t.admit("a@x.io", ATTACKER, now).map(drop).unwrap(),
+                _ => other.admit(&t.db, "a@x.io", ATTACKER, now).map(drop).unwrap(),
+            }
+        }
+        assert_eq!(retry_after(other.admit(&t.db, "a@x.io", ATTACKER, now)), 15 * 60);
+        assert_eq!(retry_after(t.admit("a@x.io", ATTACKER, now)), 15 * 60);
+    }
+
+    #[test]
+    fn concurrent_attempts_never_pass_the_limit_together() {
+        let t = std::sync::Arc::new(throttle(20, 5, 100));
+        let now = core_models::time::now();
+        let admitted: usize = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..12)
+                .map(|_| {
+                    let t = t.clone();
+                    s.spawn(move || t.admit("a@x.io", ATTACKER, now).is_ok())
+                })
+                .collect();
+            runs.into_iter().map(|run| usize::from(run.join().unwrap())).sum()
+        });
+        assert_eq!(admitted, 5, "exactly the limit, however the attempts interleave");
+    }
+
+    #[test]
+    fn a_burst_from_one_address_gets_the_limit_and_429s_never_a_503() {
+        // One address (e.g. a proxy in front) trying many emails at once: every attempt
+        // reads and extends the same count, the worst case for SERIALIZABLE conflicts.
+        let t = std::sync::Arc::new(throttle(20, 10, 100));
+        let now = core_models::time::now();
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..16)
+                .map(|i| {
+                    let t = t.clone();
+                    s.spawn(move || {
+                        (0..5)
+                            .map(|j| match t.admit(&format!("user{i}-{j}@x.io"), ATTACKER, now) {
+                                Ok(_) => 200,
+                                Err(e) => e.status_code(),
+                            })
+                            .collect::<Vec<u16>>()
+                    })
+                })
+                .collect();
+            runs.into_iter().flat_map(|run| run.join().unwrap()).collect()
+        });
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 20, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+    }
+
+    #[test]
+    fn rows_that_left_the_window_are_swept_and_the_table_is_bounded() {
+        let t = throttle_with(config(1000, 1000, 1000, 6));
         let start = core_models::time::now();
-        t.admit("old@x.io", ATTACKER, start).unwrap();
-        t.admit("b@x.io", ATTACKER, start + Duration::minutes(1)).unwrap();
-        t.admit("c@x.io", ATTACKER, start + Duration::minutes(2)).unwrap();
-        // All still inside the window: the stalest email makes room.
-        t.admit("d@x.io", ATTACKER, start + Duration::minutes(3)).unwrap();
-        assert_eq!(t.tracked(), (1, 3, 3));
-        let tracked: Vec<String> = t.counters.lock().unwrap().emails.times.keys().cloned().collect();
-        assert!(!tracked.contains(&"old@x.io".to_string()));
-        // Much later, every entry has expired: all are dropped at once.
-        t.admit("e@x.io", ATTACKER, start + Duration::hours(1)).unwrap();
-        assert_eq!(t.tracked(), (1, 1, 1));
-        for i in 0..250u8 {
-            t.admit(&format!("flood{i}@x.io"), attacker(i), start + Duration::hours(1)).unwrap();
+        for i in 0..4 {
+            t.admit(&format!("old{i}@x.io"), attacker(i), start).unwrap();
         }
-        assert_eq!(t.tracked(), (3, 3, 3));
-        // And each key keeps at most its limit of timestamps.
-        for _ in 0..50 {
-            let _ = t.admit("z@x.io", OWNER, start + Duration::hours(1));
+        // Much later, every earlier row has left the window: the next attempt sweeps them.
+        let later = start + Duration::hours(1);
+        t.admit("new@x.io", ATTACKER, later).unwrap();
+        assert_eq!(t.rows(), vec![(ATTACKER.to_string(), "new@x.io".to_string(), later.timestamp_millis())]);
+        // Inside the window, past `max_tracked` rows, the oldest go first.
+        for i in 0..10 {
+            t.admit(&format!("flood{i}@x.io"), attacker(i), later + Duration::seconds(i64::from(i))).unwrap();
         }
-        assert!(t.counters.lock().unwrap().pairs.times.values().all(|times| times.len() <= 10));
+        let rows = t.rows();
+        assert!(rows.len() <= 6, "{} rows", rows.len());
+        assert_eq!(rows.last().unwrap().1, "flood9@x.io");
+        assert!(rows.iter().all(|row| row.1 != "new@x.io"), "the oldest went first");
     }
 }

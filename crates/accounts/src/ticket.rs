@@ -3,50 +3,54 @@
 //!
 //! The page asks `POST /auth/stream-tickets` (with its bearer token, as any call) for a
 //! ticket: 256 random bits, valid for [`TICKET_TTL`], good for **one** connection, and
-//! tied to the user. It opens `new EventSource(".../events?ticket=...")`; the
-//! authentication middleware redeems the ticket for a request that accepts
-//! `text/event-stream` and forgets it at once. A ticket that leaks through a log or a
-//! proxy is worthless a minute later, and after its first use immediately; the bearer
-//! token itself never appears in a URL. Tickets live in process memory (they need not
-//! survive a restart: the page just asks for a new one), stored only as their SHA-256.
+//! tied to the session that asked. It opens `new EventSource(".../events?ticket=...")`;
+//! the authentication middleware redeems the ticket for a request that accepts
+//! `text/event-stream`. A ticket that leaks through a log or a proxy is worthless a minute
+//! later, and after its first use immediately; the bearer token itself never appears in a
+//! URL.
+//!
+//! Tickets live in the database (`stream_tickets`, only their SHA-256), so a ticket minted
+//! on one gateway opens a stream on any other gateway of the database, once: redeeming is
+//! one conditional `UPDATE ... SET used_at ... WHERE used_at IS NULL AND expires_at > now
+//! RETURNING`, which two gateways cannot both win. Expired rows are swept by the tickets
+//! issued after them.
 //!
 //! A ticket belongs to the session (token) that asked for it: it never outlives that
-//! token's expiry, revoking the token voids its unused tickets ([`StreamTickets::void`]),
-//! and the stream it opens is owned by that session, so the revocation ends the stream
-//! too. `HEAD` of a stream checks a ticket without using it up ([`StreamTickets::check`]).
+//! token's expiry, it opens nothing once the token is revoked (redeeming checks the token
+//! in the same transaction), and the stream it opens is owned by that session, so a
+//! revocation ends the stream too. `HEAD` of a stream checks a ticket without using it up
+//! ([`StreamTickets::check`]).
+//!
+//! Lifetimes are reckoned with the clock of the gateway at hand: one issues with its own,
+//! another redeems with its own, so a difference between their clocks lengthens or shortens
+//! the minute by as much (NTP keeps it to milliseconds).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use core_models::streams::{SessionKey, StreamOwner};
-use core_models::{AppError, AppResult, Caller};
-use sha2::{Digest, Sha256};
+use core_models::{time, AppError, AppResult, Caller};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use storage::schema::{stream_tickets as tickets, tokens, users};
+use storage::{Database, DbConn};
+
+use crate::clock::{Clock, SystemClock};
+use crate::token::{AccessToken, TokenHash};
 
 /// How long a ticket stays redeemable.
 pub const TICKET_TTL: Duration = Duration::from_secs(60);
-/// Most unredeemed tickets held at once (each is ~100 bytes); past it, 503.
-const MAX_TICKETS: usize = 100_000;
 
-/// An issued ticket: whom it authenticates, and until when.
+/// Expired tickets deleted by each ticket issued, oldest first: the table shrinks faster
+/// than it grows, and holds about the last minute's tickets.
+const SWEEP: i64 = 16;
+
+/// The ticket office: issues, checks and redeems tickets in the database. Cheap to clone.
 #[derive(Debug, Clone)]
-struct Issued {
-    caller: Caller,
-    owner: StreamOwner,
-    expires: Instant,
-}
-
-/// Issued, unredeemed stream tickets, keyed by their hash.
-#[derive(Debug, Default)]
 pub struct StreamTickets {
-    open: Mutex<HashMap<[u8; 32], Issued>>,
-}
-
-fn hash(ticket: &str) -> [u8; 32] {
-    Sha256::digest(ticket.as_bytes()).into()
+    db: Database,
+    clock: Arc<dyn Clock>,
 }
 
 fn unusable() -> AppError {
@@ -55,111 +59,128 @@ fn unusable() -> AppError {
     )
 }
 
+fn dead_token() -> AppError {
+    AppError::Unauthorized("the token is invalid, expired or revoked; log in again".into())
+}
+
+/// A live session of a ticket: its user, name and token expiry.
+type Holder = (String, String, i64);
+
+/// The caller and stream owner of a live session found for a ticket.
+fn owner_of(session: SessionKey, (user, display_name, expires_at): Holder) -> AppResult<(Caller, StreamOwner)> {
+    let id = core_models::id::from_stored("users.id", &user)?;
+    let owner = StreamOwner { user: id, session, expires_at: time::from_millis(expires_at) };
+    Ok((Caller::new(id, display_name), owner))
+}
+
+/// The session of `token_hash` if it is live at `now_ms`: user, name, token expiry.
+fn live_session(conn: &mut DbConn, token_hash: &[u8], now_ms: i64) -> AppResult<Option<Holder>> {
+    Ok(tokens::table
+        .inner_join(users::table)
+        .filter(tokens::token_hash.eq(token_hash))
+        .filter(tokens::revoked_at.is_null())
+        .filter(tokens::expires_at.gt(now_ms))
+        .select((users::id, users::display_name, tokens::expires_at))
+        .first(conn)
+        .optional()?)
+}
+
 impl StreamTickets {
-    /// An empty ticket office.
-    pub fn new() -> Self {
-        Self::default()
+    /// The ticket office of the database `db`, on the system clock.
+    pub fn new(db: Database) -> Self {
+        Self::with_clock(db, Arc::new(SystemClock))
     }
 
-    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Issued>> {
-        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// [`Self::new`] on another clock (tests that expire tickets without sleeping).
+    pub fn with_clock(db: Database, clock: Arc<dyn Clock>) -> Self {
+        StreamTickets { db, clock }
     }
 
-    /// A fresh ticket for `caller` in the session `owner`, valid for [`TICKET_TTL`] or
-    /// until the session expires, whichever comes first.
-    pub fn issue(&self, caller: Caller, owner: StreamOwner) -> AppResult<String> {
-        let mut bytes = [0u8; 32];
-        OsRng
-            .try_fill_bytes(&mut bytes)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness for a ticket: {e}")))?;
-        let ticket = URL_SAFE_NO_PAD.encode(bytes);
-        let now = Instant::now();
-        let session_left = (owner.expires_at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
-        let expires = now + TICKET_TTL.min(session_left);
-        let mut open = self.open();
-        if open.len() >= MAX_TICKETS {
-            open.retain(|_, issued| issued.expires > now);
-            if open.len() >= MAX_TICKETS {
-                return Err(AppError::Unavailable("too many open stream tickets; retry shortly".into()));
-            }
+    fn now_ms(&self) -> i64 {
+        time::to_millis(self.clock.now())
+    }
+
+    /// A fresh ticket for the session `owner`, valid for [`TICKET_TTL`] or until the
+    /// session expires, whichever comes first; and when it stops working.
+    pub fn issue(&self, owner: &StreamOwner) -> AppResult<(String, DateTime<Utc>)> {
+        let ticket = AccessToken::generate()?;
+        let now_ms = self.now_ms();
+        let ttl_ms = i64::try_from(TICKET_TTL.as_millis()).unwrap_or(i64::MAX);
+        let expires_ms = now_ms.saturating_add(ttl_ms).min(time::to_millis(owner.expires_at));
+        if expires_ms <= now_ms {
+            return Err(dead_token());
         }
-        open.insert(hash(&ticket), Issued { caller, owner, expires });
-        Ok(ticket)
+        let (key, session) = (ticket.hash().as_bytes().to_vec(), owner.session.0.to_vec());
+        self.db.write(move |tx| {
+            // The session may have been revoked since this request authenticated (on another
+            // gateway, whose revocation this one's cache has not heard of yet).
+            if live_session(tx.conn(), &session, now_ms)?.is_none() {
+                return Err(dead_token());
+            }
+            let row = (
+                tickets::ticket_hash.eq(&key),
+                tickets::token_hash.eq(&session),
+                tickets::created_at.eq(now_ms),
+                tickets::expires_at.eq(expires_ms),
+            );
+            match diesel::insert_into(tickets::table).values(row).execute(tx.conn()) {
+                Ok(_) => {}
+                // The session's token is gone (deleted since this request authenticated).
+                Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => return Err(dead_token()),
+                Err(other) => return Err(other.into()),
+            }
+            storage::sql::sql(
+                "DELETE FROM stream_tickets WHERE ticket_hash IN \
+                 (SELECT ticket_hash FROM stream_tickets WHERE expires_at <= ",
+            )
+            .bind_int(now_ms)
+            .sql(" ORDER BY expires_at LIMIT ")
+            .bind_int(SWEEP)
+            .sql(")")
+            .untyped()
+            .execute(tx.conn())?;
+            Ok(())
+        })?;
+        Ok((ticket.expose_secret().to_owned(), time::from_millis(expires_ms)))
     }
 
     /// The caller a ticket was issued to, and the session it belongs to; the ticket is
-    /// used up. Unknown, used, voided and expired tickets are 401.
+    /// used up, on whichever gateway it was issued. Unknown, used, expired tickets and
+    /// tickets of a revoked or expired session are 401.
     pub fn redeem(&self, ticket: &str) -> AppResult<(Caller, StreamOwner)> {
-        match self.open().remove(&hash(ticket)) {
-            Some(issued) if issued.expires > Instant::now() => Ok((issued.caller, issued.owner)),
-            _ => Err(unusable()),
-        }
+        let hash = TokenHash::of_presented(ticket).ok_or_else(unusable)?;
+        let now_ms = self.now_ms();
+        let key = hash.as_bytes().to_vec();
+        self.db.write(move |tx| {
+            let session: Vec<u8> = diesel::update(tickets::table.find(&key))
+                .filter(tickets::used_at.is_null())
+                .filter(tickets::expires_at.gt(now_ms))
+                .set(tickets::used_at.eq(now_ms))
+                .returning(tickets::token_hash)
+                .get_result(tx.conn())
+                .optional()?
+                .ok_or_else(unusable)?;
+            // A ticket of a dead session opens nothing (and the error undoes its use).
+            let holder = live_session(tx.conn(), &session, now_ms)?.ok_or_else(unusable)?;
+            let session = TokenHash::from_stored(&session).ok_or_else(unusable)?.session_key();
+            owner_of(session, holder)
+        })
     }
 
     /// [`Self::redeem`] without using the ticket up (for `HEAD`, which opens no stream).
     pub fn check(&self, ticket: &str) -> AppResult<(Caller, StreamOwner)> {
-        match self.open().get(&hash(ticket)) {
-            Some(issued) if issued.expires > Instant::now() => Ok((issued.caller.clone(), issued.owner.clone())),
-            _ => Err(unusable()),
-        }
-    }
-
-    /// Voids the unused tickets of these sessions (their tokens were revoked).
-    pub fn void(&self, sessions: &[SessionKey]) {
-        if !sessions.is_empty() {
-            self.open().retain(|_, issued| !sessions.contains(&issued.owner.session));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ada(session: u8) -> (Caller, StreamOwner) {
-        let id = uuid::Uuid::now_v7();
-        let owner = StreamOwner {
-            user: id,
-            session: SessionKey([session; 32]),
-            expires_at: chrono::Utc::now() + chrono::Duration::days(1),
-        };
-        (Caller::new(id, "Ada"), owner)
-    }
-
-    #[test]
-    fn a_ticket_works_once_for_its_caller_and_a_check_does_not_use_it() {
-        let office = StreamTickets::new();
-        let (caller, owner) = ada(1);
-        let ticket = office.issue(caller.clone(), owner.clone()).unwrap();
-        assert_eq!(ticket.len(), 43);
-        assert_eq!(office.check(&ticket).unwrap(), (caller.clone(), owner.clone()));
-        assert_eq!(office.redeem(&ticket).unwrap(), (caller, owner));
-        assert_eq!(office.redeem(&ticket).unwrap_err().status_code(), 401, "single use");
-        assert_eq!(office.check(&ticket).unwrap_err().status_code(), 401);
-        assert_eq!(office.redeem("made-up").unwrap_err().status_code(), 401);
-    }
-
-    #[test]
-    fn expired_tickets_are_refused() {
-        let office = StreamTickets::new();
-        let (caller, owner) = ada(1);
-        let ticket = office.issue(caller, owner).unwrap();
-        office.open().values_mut().for_each(|issued| issued.expires = Instant::now());
-        assert_eq!(office.redeem(&ticket).unwrap_err().status_code(), 401);
-    }
-
-    #[test]
-    fn a_ticket_dies_with_its_session() {
-        let office = StreamTickets::new();
-        let (caller, owner) = ada(1);
-        let (other_caller, other_owner) = ada(2);
-        let voided = office.issue(caller.clone(), owner.clone()).unwrap();
-        let kept = office.issue(other_caller, other_owner).unwrap();
-        office.void(&[owner.session]);
-        assert_eq!(office.redeem(&voided).unwrap_err().status_code(), 401, "revoked session");
-        assert!(office.redeem(&kept).is_ok(), "another session's ticket stays");
-        let expiring = StreamOwner { expires_at: chrono::Utc::now() - chrono::Duration::seconds(1), ..owner };
-        let late = office.issue(caller, expiring).unwrap();
-        assert_eq!(office.redeem(&late).unwrap_err().status_code(), 401, "never past the session's expiry");
+        let hash = TokenHash::of_presented(ticket).ok_or_else(unusable)?;
+        let now_ms = self.now_ms();
+        let mut conn = self.db.read()?;
+        let session: Vec<u8> = tickets::table
+            .find(hash.as_bytes().as_slice())
+            .filter(tickets::used_at.is_null())
+            .filter(tickets::expires_at.gt(now_ms))
+            .select(tickets::token_hash)
+            .first(&mut *conn)
+            .optional()?
+            .ok_or_else(unusable)?;
+        let holder = live_session(&mut conn, &session, now_ms)?.ok_or_else(unusable)?;
+        owner_of(TokenHash::from_stored(&session).ok_or_else(unusable)?.session_key(), holder)
     }
 }

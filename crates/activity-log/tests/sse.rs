@@ -103,7 +103,7 @@ async fn a_browser_style_client_streams_and_resumes() {
     let credentials = Credentials { email: "ada@x.io".into(), password: "correct horse".into() };
     let session = accounts.login(credentials).unwrap();
     let owner = accounts.authenticate(session.token.expose_secret()).unwrap().stream_owner();
-    let tickets = Arc::new(StreamTickets::new());
+    let tickets = Arc::new(StreamTickets::new(db.database()));
     let auth = Authentication::new(accounts.clone(), tickets.clone());
     let log = ActivityLog::new(Arc::new(InProcessPublisher::default()));
     let shutdown = Shutdown::new();
@@ -139,11 +139,11 @@ async fn a_browser_style_client_streams_and_resumes() {
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
     let bogus = client.get(format!("{url}?ticket=nope")).insert_header(("Accept", "text/event-stream")).send().await;
     assert_eq!(bogus.unwrap().status(), 401);
-    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
+    let (ticket, _) = tickets.issue(&owner).unwrap();
     let plain = client.get(format!("{url}?ticket={ticket}")).send().await.unwrap();
     assert_eq!(plain.status(), 401, "tickets open event streams only");
 
-    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
+    let (ticket, _) = tickets.issue(&owner).unwrap();
     let mut res = client
         .get(format!("{url}?ticket={ticket}"))
         .insert_header(("Accept", "text/event-stream"))
@@ -170,7 +170,7 @@ async fn a_browser_style_client_streams_and_resumes() {
         client.get(format!("{url}?ticket={ticket}")).insert_header(("Accept", "text/event-stream")).send().await;
     assert_eq!(reused.unwrap().status(), 401);
     let missed = [write("comment.created"), write("task.deleted")];
-    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
+    let (ticket, _) = tickets.issue(&owner).unwrap();
     let mut res = client
         .get(format!("{url}?ticket={ticket}"))
         .insert_header(("Accept", "text/event-stream"))
@@ -186,7 +186,7 @@ async fn a_browser_style_client_streams_and_resumes() {
     assert_eq!(got.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), expected, "replay then live, no gap, no repeat");
 
     // A garbage Last-Event-ID is a 422 naming it.
-    let ticket = tickets.issue(caller.clone(), owner.clone()).unwrap();
+    let (ticket, _) = tickets.issue(&owner).unwrap();
     let mut bad = client
         .get(format!("{url}?ticket={ticket}"))
         .insert_header(("Accept", "text/event-stream"))

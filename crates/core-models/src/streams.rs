@@ -18,7 +18,11 @@
 //!   the body promptly (it refuses HTTP half-closed connections), so a client that vanishes
 //!   frees its place within a second or so, not at the next keep-alive write.
 //!
-//! Counts are per process: with several gateways each one enforces its own limits.
+//! Counts are per process: with several gateways each one enforces its own limits. A
+//! revocation reaches every gateway's registry: the accounts service ends the streams at
+//! once on the gateway that revoked, and on the others when they read its revocation feed
+//! (within a second; [`Streams::open_sessions`] serves the check it makes when it may have
+//! missed some).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -221,6 +225,14 @@ impl Streams {
         }
     }
 
+    /// The sessions that have streams open now, each once (for a check of which of them
+    /// are still valid, when revocations may have been missed).
+    pub fn open_sessions(&self) -> Vec<SessionKey> {
+        let registry = self.registry();
+        let sessions: std::collections::HashSet<SessionKey> = registry.open.values().map(|open| open.session).collect();
+        sessions.into_iter().collect()
+    }
+
     fn close(&self, id: u64) {
         let mut registry = self.registry();
         if let Some(open) = registry.open.remove(&id) {
@@ -310,6 +322,20 @@ mod tests {
         );
         let late = streams.admit(&owner(ada, 1), None).unwrap_err();
         assert_eq!(late.status_code(), 401, "a request authenticated before the revocation opens nothing after it");
+    }
+
+    #[test]
+    fn open_sessions_names_each_session_with_a_stream_once() {
+        let streams = Arc::new(Streams::default());
+        let ada = Uuid::now_v7();
+        let _a = streams.admit(&owner(ada, 1), None).unwrap();
+        let _b = streams.admit(&owner(ada, 1), Some(Uuid::now_v7())).unwrap();
+        let c = streams.admit(&owner(ada, 2), None).unwrap();
+        let mut open = streams.open_sessions();
+        open.sort_by_key(|s| s.0);
+        assert_eq!(open, vec![SessionKey([1; 32]), SessionKey([2; 32])]);
+        drop(c);
+        assert_eq!(streams.open_sessions(), vec![SessionKey([1; 32])]);
     }
 
     #[actix_rt::test]

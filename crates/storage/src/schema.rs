@@ -250,6 +250,54 @@ diesel::joinable!(tokens -> users (user_id));
 // table may appear in several of these macros as long as no pair is listed twice.
 diesel::allow_tables_to_appear_in_same_query!(users, tokens);
 
+// ---- accounts across gateways (migration 2026-12-06-000093_accounts_across_gateways) ----
+
+diesel::table! {
+    /// The number of the last revocation (one row, `id` = 1, made by the first revocation).
+    revocation_counter (id) {
+        id -> Integer,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The revocation feed: each token revoked (or deleted while live) with its number, in
+    /// commit order, written by triggers on `tokens`; the newest 10,000 are kept. Every
+    /// gateway reads the rows after the last one it applied.
+    session_revocations (seq) {
+        seq -> BigInt,
+        token_hash -> Binary,
+    }
+}
+
+diesel::table! {
+    /// Stream tickets, kept only as the SHA-256 of the ticket's bytes; `token_hash` is the
+    /// session it belongs to, `used_at` is set by its one use.
+    stream_tickets (ticket_hash) {
+        ticket_hash -> Binary,
+        token_hash -> Binary,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Failed (and in-flight) logins for the login throttle: the client address counted,
+    /// the normalised email, when, and whether it still counts for its (email, address) pair.
+    login_failures (id) {
+        id -> BigInt,
+        client -> Text,
+        email -> Text,
+        at -> BigInt,
+        pair_counts -> Bool,
+    }
+}
+
+diesel::joinable!(stream_tickets -> tokens (token_hash));
+diesel::allow_tables_to_appear_in_same_query!(stream_tickets, tokens);
+diesel::allow_tables_to_appear_in_same_query!(stream_tickets, users);
+
 // ---- learning platform (migration 2026-11-26-000006_learning) ----
 
 diesel::table! {

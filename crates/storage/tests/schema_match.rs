@@ -250,6 +250,10 @@ fn declared_schema() -> DeclaredSchema {
         challenge_comments,
         completion_feedback,
         idempotency_keys,
+        revocation_counter,
+        session_revocations,
+        stream_tickets,
+        login_failures,
     )
 }
 
