@@ -92,6 +92,8 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Session {
 #[derive(Clone)]
 pub(crate) struct PgDb {
     pool: Pool<Manager>,
+    /// Opens connections outside the pool (an event listener's, see [`crate::notify`]).
+    manager: Manager,
     /// How the URL may be shown (password hidden).
     display: String,
     session: Session,
@@ -138,6 +140,7 @@ impl PgDb {
         );
         Ok(PgDb {
             pool,
+            manager: Manager::new(url, Engine::Postgres),
             display,
             session,
             begin_write,
@@ -170,6 +173,19 @@ impl PgDb {
     /// A pooled connection (reads run at REPEATABLE READ).
     pub(crate) fn read(&self) -> AppResult<PooledConn> {
         Ok(self.pool.get()?)
+    }
+
+    /// A new connection outside the pool, with the pool's session settings and
+    /// `application_name` (so an operator sees what it is in `pg_stat_activity`); the
+    /// caller owns it until it drops it.
+    pub(crate) fn dedicated(&self, application_name: &str) -> AppResult<DbConn> {
+        let mut conn = self.manager.establish().map_err(|e| {
+            log::warn!("opening a connection to {}: {e}", self.display);
+            AppError::Unavailable("the database is unreachable; retry shortly".into())
+        })?;
+        let name = application_name.replace('\'', "");
+        conn.batch_execute(&format!("{}; SET application_name = '{name}'", self.session.sql()))?;
+        Ok(conn)
     }
 
     /// A connection for a full-text search, holding a search slot, whose statements run
