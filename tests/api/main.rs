@@ -10,6 +10,8 @@ mod cors;
 mod counts;
 mod cursors;
 mod every_error;
+mod gateway_pair;
+mod gateways;
 mod helpers;
 mod idempotency;
 mod input;
