@@ -642,9 +642,9 @@ mod tests {
             let page = PageRequest::parse(None, None, raw, &mut v);
             v.finish().map(|()| page.count)
         };
-        assert_eq!(count(None).unwrap(), false);
-        assert_eq!(count(Some("true")).unwrap(), true);
-        assert_eq!(count(Some("false")).unwrap(), false);
+        assert!(!count(None).unwrap());
+        assert!(count(Some("true")).unwrap());
+        assert!(!count(Some("false")).unwrap());
         for bad in ["yes", "1", "", "TRUE"] {
             let err = count(Some(bad)).unwrap_err();
             assert_eq!(err.field_errors()[0].field, "count", "{bad:?}");
