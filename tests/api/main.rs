@@ -20,6 +20,7 @@ mod learning_own;
 mod notes;
 mod nulls_last;
 mod openapi_shapes;
+mod outages;
 mod platform;
 mod projects;
 mod streams;

@@ -25,7 +25,10 @@
 //!
 //! A lost listener connection (a database restart, `pg_terminate_backend`) is opened again
 //! with a growing pause (0.1 s to 5 s); once it listens again every watched team is due, so
-//! what was written meanwhile is read from the table. The connection is also asked for an
+//! what was written meanwhile is read from the table. Open streams stay open across a lost
+//! connection that is opened again at once; when it cannot be (the database is away), or a
+//! poll fails, every subscription ends, so streams end cleanly and their clients resume by
+//! `Last-Event-ID` once the database is back. The connection is also asked for an
 //! answer every few seconds, so one that died without a word is noticed. The first
 //! subscription of a team reads where the team's log stands and marks it due, so an entry
 //! that commits while the channel is being made is not lost either.
@@ -185,6 +188,15 @@ impl Shared {
         self.mark_due(teams);
     }
 
+    /// Ends every subscription here (the database is away): each channel closes after
+    /// what it holds, so streams end cleanly, and a team's next subscriber starts afresh.
+    fn end_all(&self) {
+        let ended = std::mem::take(&mut *lock(&self.channels));
+        if !ended.is_empty() {
+            log::warn!("events: ending the streams of {} team(s) until the database is back", ended.len());
+        }
+    }
+
     /// Marks due the watched teams that `payloads` (`<team>:<team_seq>`) name past what
     /// their channels were fed.
     fn heard(&self, payloads: &[String]) {
@@ -300,6 +312,9 @@ fn run(shared: &Weak<Shared>, wakeup: Wakeup) {
                                 );
                                 outage_logged = true;
                             }
+                            // The database is away, not just this connection: open streams end
+                            // cleanly and their clients resume by `Last-Event-ID` once it is back.
+                            shared.end_all();
                             reconnect_at = Instant::now() + pause;
                             pause = (pause * 2).min(RECONNECT_LAST);
                         }
@@ -331,6 +346,7 @@ fn run(shared: &Weak<Shared>, wakeup: Wakeup) {
                     let result = shared.db.read().and_then(|mut conn| shared.poll(&mut conn));
                     if let Err(e) = result {
                         log::warn!("events: polling the teams' counters failed: {e}");
+                        shared.end_all();
                     }
                 }
             }

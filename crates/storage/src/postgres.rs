@@ -50,6 +50,9 @@ use crate::writer::{run_hooks, LocalWrite};
 /// Most runs of one write that lost to concurrent ones before the caller gets 503.
 pub const MAX_ATTEMPTS: u32 = 10;
 
+/// How long a readiness check waits for a connection.
+const PING_WAIT: Duration = Duration::from_secs(2);
+
 /// Order-key locks (see the module docs); a key maps to one of these.
 const ORDER_LOCKS: usize = 64;
 
@@ -277,7 +280,9 @@ impl PgDb {
 
     /// Whether the database answers a query.
     pub(crate) fn ping(&self) -> AppResult<()> {
-        let mut conn = self.read()?;
+        // Not the requests' whole wait: while the server is away a health check answers
+        // 503 in a moment instead of after `acquire_timeout`.
+        let mut conn = self.pool.get_timeout(PING_WAIT)?;
         diesel::sql_query("SELECT 1").execute(&mut *conn).map(|_| ()).map_err(AppError::from)
     }
 }
