@@ -108,8 +108,9 @@ async fn entries_written_while_listeners_are_killed_still_arrive_in_order() {
     let (rounds, per_gateway) = (6usize, 3usize);
     let mut killed = 0;
     for round in 0..rounds {
-        // Killed, then written at once through both gateways: these writes' wake-ups are
-        // lost, only reading the table after reconnecting delivers them.
+        // Killed, then written at once through both gateways: some of these writes'
+        // wake-ups go to no listener; order and completeness must hold all the same (that
+        // the re-read after a reconnect alone delivers is the next test).
         killed += gw.sql_count(&format!("SELECT count(pg_terminate_backend(pid)) AS n {LISTENERS}"));
         futures_util::future::join(
             create_tasks(gw.base(0), &ada, &project, per_gateway, &format!("a{round}")),
@@ -123,6 +124,31 @@ async fn entries_written_while_listeners_are_killed_still_arrive_in_order() {
     assert_each_got(&mut streams, &expected, "after pg_terminate_backend").await;
     // And both listen again.
     assert_eq!(gw.sql_count(&format!("SELECT count(*) AS n {LISTENERS}")), 2);
+}
+
+#[actix_rt::test]
+async fn a_reconnected_listener_delivers_writes_no_wake_up_announced() {
+    let Some(gw) = Gateways::start(2, &[]) else { return };
+    // A third gateway that polls sends no NOTIFY: its writes are like those made while the
+    // other two's listeners were away.
+    let silent = crate::helpers::ProcessApp::start_with(gw.db.url(), &["--events", "poll"], None);
+    let ada = member(gw.base(0), "Ada").await;
+    let (team, project) = team(&gw, &ada, 0).await;
+    let mut streams = watchers(&gw, &ada, &team).await;
+    let started = std::time::Instant::now();
+    while gw.sql_count(&format!("SELECT count(*) AS n {LISTENERS}")) < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "both gateways listen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    create_tasks(&silent.base, &ada, &project, 3, "unannounced").await;
+    for (gateway, stream) in &mut streams {
+        let early = stream.take(1, Duration::from_millis(300)).await;
+        assert!(early.is_empty(), "gateway {gateway} heard of a write nobody announced: {early:?}");
+    }
+    assert_eq!(gw.sql_count(&format!("SELECT count(pg_terminate_backend(pid)) AS n {LISTENERS}")), 2);
+    // Only the re-read after reconnecting can deliver them.
+    let expected = newest_ids(&gw, &ada, &team, 3).await;
+    assert_each_got(&mut streams, &expected, "after the listeners reconnected").await;
 }
 
 #[actix_rt::test]

@@ -24,8 +24,9 @@
 //! first); their own notifications then find nothing new.
 //!
 //! A lost listener connection (a database restart, `pg_terminate_backend`) is opened again
-//! with a growing pause (0.1 s to 5 s); once it listens again every watched team is due, so
-//! what was written meanwhile is read from the table. Open streams stay open across a lost
+//! with a growing pause (0.1 s to 5 s); once it listens again, every watched team whose
+//! counter moved past what was fed is due, so what was written meanwhile is read from the
+//! table. Open streams stay open across a lost
 //! connection that is opened again at once; when it cannot be (the database is away), or a
 //! poll fails, every subscription ends, so streams end cleanly and their clients resume by
 //! `Last-Event-ID` once the database is back. The connection is also asked for an
@@ -182,12 +183,6 @@ impl Shared {
         }
     }
 
-    /// Every watched team due (after the listener was away).
-    fn all_due(&self) {
-        let teams: Vec<Uuid> = lock(&self.channels).keys().copied().collect();
-        self.mark_due(teams);
-    }
-
     /// Ends every subscription here (the database is away): each channel closes after
     /// what it holds, so streams end cleanly, and a team's next subscriber starts afresh.
     fn end_all(&self) {
@@ -296,14 +291,23 @@ fn run(shared: &Weak<Shared>, wakeup: Wakeup) {
             Wakeup::Notify => {
                 if listener.is_none() && Instant::now() >= reconnect_at {
                     match Listener::connect(&shared.db, CHANNEL, LISTENER_NAME) {
-                        Ok(connected) => {
-                            if outage_logged {
-                                log::warn!("events: listening again; reading what was missed");
+                        Ok(mut connected) => {
+                            // Listening first, then reading: nothing falls in between. The
+                            // counters say which watched teams moved on meanwhile (one
+                            // statement per 500 teams, not one per team).
+                            match shared.poll(connected.conn()) {
+                                Ok(()) => {
+                                    if outage_logged {
+                                        log::warn!("events: listening again; reading what was missed");
+                                    }
+                                    listener = Some(connected);
+                                    (pause, checked, outage_logged) = (RECONNECT_FIRST, Instant::now(), false);
+                                }
+                                Err(e) => {
+                                    log::warn!("events: reading where the watched teams stand failed: {e}");
+                                    reconnect_at = Instant::now() + pause;
+                                }
                             }
-                            listener = Some(connected);
-                            (pause, checked, outage_logged) = (RECONNECT_FIRST, Instant::now(), false);
-                            // Listening first, then reading: nothing falls in between.
-                            shared.all_due();
                         }
                         Err(e) => {
                             if !outage_logged {

@@ -158,6 +158,35 @@ async fn entries_written_while_the_listener_is_away_arrive_after_it_reconnects()
     assert_eq!(numbers(on_b, expected.len()).await, expected);
 }
 
+#[actix_rt::test]
+async fn a_reconnected_listener_reads_what_no_wake_up_announced() {
+    let db = storage::test_pool();
+    if db.engine() != Engine::Postgres {
+        eprintln!("skipped: LISTEN/NOTIFY needs PostgreSQL");
+        return;
+    }
+    let ada = user(&db, "Ada");
+    let [a, _b] = gateways(&db, Wakeup::Notify);
+    // Writes that send no NOTIFY: like those made while the listener was away, whose
+    // wake-ups nobody got.
+    let silent = ActivityLog::new(Arc::new(
+        TablePublisher::start(db.clone(), Wakeup::Poll(Duration::from_secs(60)), 16).unwrap(),
+    ));
+    let team = Uuid::now_v7();
+    let mut live = a.subscribe(team);
+    let started = std::time::Instant::now();
+    while listeners(&db) < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the listeners connect");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    writer(&db, &silent, &ada, team, 3).join().unwrap();
+    let early = tokio::time::timeout(Duration::from_millis(300), live.next()).await;
+    assert!(early.is_err(), "without a wake-up nothing arrives: {early:?}");
+    assert_eq!(kill_listeners(&db), 2);
+    // Only the reconnect's read of the table can deliver these.
+    assert_eq!(numbers(live, 3).await, [1, 2, 3]);
+}
+
 /// How many listener connections this test's database has.
 fn listeners(db: &Database) -> usize {
     #[derive(diesel::QueryableByName)]
