@@ -9,7 +9,7 @@ use actix_web::http::Method;
 use futures_util::StreamExt as _;
 use serde_json::{json, Value};
 
-use crate::helpers::{send, ProcessApp, Response};
+use crate::helpers::{send, take_events, ProcessApp, Response};
 
 /// Gateway processes sharing one fresh database; the database goes after them.
 pub struct Gateways {
@@ -115,22 +115,7 @@ impl EventStream {
     pub async fn take(&mut self, n: usize, quiet: Duration) -> Vec<Event> {
         let mut out = Vec::new();
         loop {
-            while let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut id, mut event, mut data) = (String::new(), String::new(), Value::Null);
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id: ") {
-                        id = v.into();
-                    } else if let Some(v) = line.strip_prefix("event: ") {
-                        event = v.into();
-                    } else if let Some(v) = line.strip_prefix("data: ") {
-                        data = serde_json::from_str(v).unwrap();
-                    }
-                }
-                if !id.is_empty() {
-                    out.push((id, event, data));
-                }
-            }
+            out.extend(take_events(&mut self.buffer));
             if out.len() >= n {
                 return out;
             }

@@ -76,6 +76,15 @@ async fn assert_each_got(streams: &mut [(usize, EventStream)], expected: &[Strin
 const LISTENERS: &str =
     "FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'corkboard-events'";
 
+/// Waits until both gateways listen.
+async fn both_listen(gw: &Gateways) {
+    let started = std::time::Instant::now();
+    while gw.sql_count(&format!("SELECT count(*) AS n {LISTENERS}")) < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "both gateways listen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[actix_rt::test]
 async fn writes_through_either_gateway_reach_every_stream_on_both_in_order_once() {
     let Some(gw) = Gateways::start(2, &[]) else { return };
@@ -100,11 +109,7 @@ async fn entries_written_while_listeners_are_killed_still_arrive_in_order() {
     let ada = member(gw.base(0), "Ada").await;
     let (team, project) = team(&gw, &ada, 1).await;
     let mut streams = watchers(&gw, &ada, &team).await;
-    let started = std::time::Instant::now();
-    while gw.sql_count(&format!("SELECT count(*) AS n {LISTENERS}")) < 2 {
-        assert!(started.elapsed() < Duration::from_secs(10), "both gateways listen");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    both_listen(&gw).await;
     let (rounds, per_gateway) = (6usize, 3usize);
     let mut killed = 0;
     for round in 0..rounds {
@@ -135,11 +140,7 @@ async fn a_reconnected_listener_delivers_writes_no_wake_up_announced() {
     let ada = member(gw.base(0), "Ada").await;
     let (team, project) = team(&gw, &ada, 0).await;
     let mut streams = watchers(&gw, &ada, &team).await;
-    let started = std::time::Instant::now();
-    while gw.sql_count(&format!("SELECT count(*) AS n {LISTENERS}")) < 2 {
-        assert!(started.elapsed() < Duration::from_secs(10), "both gateways listen");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    both_listen(&gw).await;
     create_tasks(&silent.base, &ada, &project, 3, "unannounced").await;
     for (gateway, stream) in &mut streams {
         let early = stream.take(1, Duration::from_millis(300)).await;

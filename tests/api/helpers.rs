@@ -280,3 +280,26 @@ impl Drop for ProcessApp {
         let _ = self.child.wait();
     }
 }
+
+/// Takes the complete server-sent events off the front of `buffer` (what a stream has sent
+/// so far): each event's id, name and data; comments and a trailing partial event stay.
+pub fn take_events(buffer: &mut String) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    while let Some(end) = buffer.find("\n\n") {
+        let block: String = buffer.drain(..end + 2).collect();
+        let (mut id, mut event, mut data) = (String::new(), String::new(), Value::Null);
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("id: ") {
+                id = v.into();
+            } else if let Some(v) = line.strip_prefix("event: ") {
+                event = v.into();
+            } else if let Some(v) = line.strip_prefix("data: ") {
+                data = serde_json::from_str(v).unwrap();
+            }
+        }
+        if !id.is_empty() {
+            out.push((id, event, data));
+        }
+    }
+    out
+}

@@ -5,30 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use activity_log::{ActivityLog, NewEntry, Subscription, TablePublisher, Wakeup};
+use common::user;
 use core_models::Caller;
 use diesel::RunQueryDsl;
 use futures_util::StreamExt as _;
 use storage::{Database, Engine};
 use uuid::Uuid;
-
-fn user(db: &Database, name: &str) -> Caller {
-    let caller = Caller::new(Uuid::now_v7(), name);
-    let id = caller.id.to_string();
-    db.write(move |c| {
-        diesel::sql_query(format!(
-            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) \
-             VALUES ('{id}', '{id}@x.io', '{id}@x.io', 'someone', 'x', 0)"
-        ))
-        .execute(c.conn())?;
-        Ok(())
-    })
-    .unwrap();
-    caller
-}
 
 /// Two "gateways" on `db`: two logs, each over a publisher of its own.
 fn gateways(db: &Database, wakeup: Wakeup) -> [ActivityLog; 2] {
@@ -108,45 +96,62 @@ async fn a_subscriber_of_a_quiet_team_gets_what_another_gateway_writes_next() {
     }
 }
 
-/// Ends the listener connections of this test's database (both gateways').
-fn kill_listeners(db: &Database) -> usize {
+/// `count(<what>)` over the listener connections of this test's database (both
+/// gateways'): `*` counts them, `pg_terminate_backend(pid)` ends them.
+fn over_listeners(db: &Database, what: &str) -> usize {
     #[derive(diesel::QueryableByName)]
-    struct Killed {
+    struct Count {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let killed: Killed = diesel::sql_query(format!(
-        "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+    let count: Count = diesel::sql_query(format!(
+        "SELECT count({what}) AS n FROM pg_stat_activity \
          WHERE datname = current_database() AND application_name = '{}'",
         activity_log::relay::LISTENER_NAME
     ))
     .get_result(&mut *db.read().unwrap())
     .unwrap();
-    usize::try_from(killed.n).unwrap()
+    usize::try_from(count.n).unwrap()
+}
+
+fn kill_listeners(db: &Database) -> usize {
+    over_listeners(db, "pg_terminate_backend(pid)")
+}
+
+/// A fresh database on PostgreSQL; `None` (with a message) on a SQLite run.
+fn postgres_db() -> Option<storage::TestDb> {
+    let db = storage::test_pool();
+    if db.engine() == Engine::Postgres {
+        return Some(db);
+    }
+    eprintln!("skipped: LISTEN/NOTIFY needs PostgreSQL");
+    None
+}
+
+/// Waits until both gateways listen.
+async fn both_listen(db: &Database) {
+    let started = std::time::Instant::now();
+    while over_listeners(db, "*") < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the listeners connect");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[actix_rt::test]
 async fn entries_written_while_the_listener_is_away_arrive_after_it_reconnects() {
-    let db = storage::test_pool();
-    if db.engine() != Engine::Postgres {
-        eprintln!("skipped: LISTEN/NOTIFY needs PostgreSQL");
-        return;
-    }
+    let Some(db) = postgres_db() else { return };
     let ada = user(&db, "Ada");
     let [a, b] = gateways(&db, Wakeup::Notify);
     let team = Uuid::now_v7();
     let (on_a, on_b) = (a.subscribe(team), b.subscribe(team));
-    // Wait until both listen, so the first kill has something to kill.
-    let started = std::time::Instant::now();
-    while listeners(&db) < 2 {
-        assert!(started.elapsed() < Duration::from_secs(10), "the listeners connect");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Both listen, so the first kill has something to kill.
+    both_listen(&db).await;
     let (rounds, per_round) = (8, 10);
     let mut killed = 0;
     for round in 0..rounds {
-        // Killed, then written at once: these writes' notifications go to no listener of
-        // ours, so only reading the table after reconnecting can deliver them.
+        // Killed, then written at once: some of these writes' notifications go to no
+        // listener; order and completeness must hold all the same (that the re-read after a
+        // reconnect alone delivers is the next test).
         killed += kill_listeners(&db);
         let log = if round % 2 == 0 { &a } else { &b };
         writer(&db, log, &ada, team, per_round).join().unwrap();
@@ -160,11 +165,7 @@ async fn entries_written_while_the_listener_is_away_arrive_after_it_reconnects()
 
 #[actix_rt::test]
 async fn a_reconnected_listener_reads_what_no_wake_up_announced() {
-    let db = storage::test_pool();
-    if db.engine() != Engine::Postgres {
-        eprintln!("skipped: LISTEN/NOTIFY needs PostgreSQL");
-        return;
-    }
+    let Some(db) = postgres_db() else { return };
     let ada = user(&db, "Ada");
     let [a, _b] = gateways(&db, Wakeup::Notify);
     // Writes that send no NOTIFY: like those made while the listener was away, whose
@@ -174,31 +175,11 @@ async fn a_reconnected_listener_reads_what_no_wake_up_announced() {
     ));
     let team = Uuid::now_v7();
     let mut live = a.subscribe(team);
-    let started = std::time::Instant::now();
-    while listeners(&db) < 2 {
-        assert!(started.elapsed() < Duration::from_secs(10), "the listeners connect");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    both_listen(&db).await;
     writer(&db, &silent, &ada, team, 3).join().unwrap();
     let early = tokio::time::timeout(Duration::from_millis(300), live.next()).await;
     assert!(early.is_err(), "without a wake-up nothing arrives: {early:?}");
     assert_eq!(kill_listeners(&db), 2);
     // Only the reconnect's read of the table can deliver these.
     assert_eq!(numbers(live, 3).await, [1, 2, 3]);
-}
-
-/// How many listener connections this test's database has.
-fn listeners(db: &Database) -> usize {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let count: Count = diesel::sql_query(format!(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = '{}'",
-        activity_log::relay::LISTENER_NAME
-    ))
-    .get_result(&mut *db.read().unwrap())
-    .unwrap();
-    usize::try_from(count.n).unwrap()
 }
