@@ -56,6 +56,9 @@ pub const LISTENER_NAME: &str = "corkboard-events";
 /// How often the listener looks for notifications.
 const TICK: Duration = Duration::from_millis(5);
 
+/// How often the listener looks while nobody on this gateway watches a team.
+const IDLE_TICK: Duration = Duration::from_millis(100);
+
 /// How often the listener's connection is asked for an answer.
 const CHECK_EVERY: Duration = Duration::from_secs(5);
 
@@ -356,8 +359,15 @@ fn run(shared: &Weak<Shared>, wakeup: Wakeup) {
             }
         }
         let wait = match wakeup {
+            // Nobody watching: only draining the channel, which can wait (a first
+            // subscriber rings the bell).
+            Wakeup::Notify if lock(&shared.channels).is_empty() => IDLE_TICK,
             Wakeup::Notify => TICK,
-            Wakeup::Poll(interval) => interval.min(Duration::from_millis(100)),
+            // Until the next poll is due, and often enough to notice the publisher is gone.
+            Wakeup::Poll(interval) => {
+                let next = polled.map_or(Duration::ZERO, |at| interval.saturating_sub(at.elapsed()));
+                next.clamp(Duration::from_millis(1), Duration::from_millis(100))
+            }
         };
         let due = shared.take_due(wait);
         if due.is_empty() {
