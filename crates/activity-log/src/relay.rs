@@ -375,7 +375,7 @@ fn run(shared: &Weak<Shared>, wakeup: Wakeup) {
         }
         let fed = match (wakeup, listener.as_mut()) {
             (Wakeup::Notify, Some(connected)) => shared.feed(connected.conn(), due),
-            // Without a listener, reconnecting marks every team due anyway.
+            // Without a listener: reconnecting reads the counters and marks these due again.
             (Wakeup::Notify, None) => Ok(()),
             (Wakeup::Poll(_), _) => shared.db.read().and_then(|mut conn| shared.feed(&mut conn, due)),
         };
