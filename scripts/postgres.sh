@@ -6,6 +6,9 @@
 #                                     its URL (postgres://postgres@127.0.0.1:PORT/postgres)
 #                                     as the last line on stdout
 #   scripts/postgres.sh stop DIR      stop that cluster (immediate shutdown) and remove DIR
+#   scripts/postgres.sh halt DIR      stop that cluster's server (fast shutdown: sessions are
+#                                     ended) but keep DIR: `start DIR` brings it back on the
+#                                     same port (a database restart, for outage tests)
 #
 # Installs Debian's `postgresql` package when no `initdb` is found. The server runs as the
 # `postgres` user (PostgreSQL refuses to run as root), listens on 127.0.0.1 only (never on
@@ -168,11 +171,24 @@ stop() {
     say "stopped and removed $dir"
 }
 
+halt() {
+    local dir=${1:-}
+    [[ -n $dir ]] || die "usage: $0 halt DIR"
+    check_ours "$dir"
+    local bin
+    bin=$(bin_dir) || die "no PostgreSQL installed"
+    if running "$bin" "$dir"; then
+        as_postgres "$bin/pg_ctl" stop -D "$dir/data" -m fast --wait >/dev/null 2>&1 || die "the server did not stop"
+    fi
+    say "halted the server in $dir (start $dir brings it back)"
+}
+
 case ${1:-} in
     start) start "${2:-}" ;;
     stop) stop "${2:-}" ;;
+    halt) halt "${2:-}" ;;
     *)
-        echo "usage: $0 start [DIR] | stop DIR" >&2
+        echo "usage: $0 start [DIR] | stop DIR | halt DIR" >&2
         exit 2
         ;;
 esac

@@ -287,12 +287,11 @@ pub struct TwoGateways {
 impl TwoGateways {
     /// Starts both on a new database; `None` on a SQLite run (`test` names the skipped test).
     pub fn start(test: &str) -> Option<TwoGateways> {
-        if storage::testing::postgres_server().is_none() {
-            eprintln!("{test}: skipped: several gateways need PostgreSQL (CORKBOARD_TEST_BACKEND=postgres)");
+        let Some(crate::gateway_pair::Gateways { mut apps, db }) = crate::gateway_pair::Gateways::start(2, &[]) else {
+            eprintln!("{test}: skipped");
             return None;
-        }
-        let db = storage::TestDatabase::new();
-        let (a, b) = (ProcessApp::start(db.url()), ProcessApp::start(db.url()));
+        };
+        let (b, a) = (apps.pop()?, apps.pop()?);
         Some(TwoGateways { a, b, _db: db })
     }
 }
@@ -302,4 +301,27 @@ impl Drop for ProcessApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Takes the complete server-sent events off the front of `buffer` (what a stream has sent
+/// so far): each event's id, name and data; comments and a trailing partial event stay.
+pub fn take_events(buffer: &mut String) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    while let Some(end) = buffer.find("\n\n") {
+        let block: String = buffer.drain(..end + 2).collect();
+        let (mut id, mut event, mut data) = (String::new(), String::new(), Value::Null);
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("id: ") {
+                id = v.into();
+            } else if let Some(v) = line.strip_prefix("event: ") {
+                event = v.into();
+            } else if let Some(v) = line.strip_prefix("data: ") {
+                data = serde_json::from_str(v).unwrap();
+            }
+        }
+        if !id.is_empty() {
+            out.push((id, event, data));
+        }
+    }
+    out
 }

@@ -447,22 +447,7 @@ async fn next_events(
 ) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     while out.len() < n {
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let (mut id, mut event, mut data) = (String::new(), String::new(), Value::Null);
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id: ") {
-                    id = v.into();
-                } else if let Some(v) = line.strip_prefix("event: ") {
-                    event = v.into();
-                } else if let Some(v) = line.strip_prefix("data: ") {
-                    data = serde_json::from_str(v).unwrap();
-                }
-            }
-            if !id.is_empty() {
-                out.push((id, event, data));
-            }
-        }
+        out.extend(crate::helpers::take_events(buf));
         if out.len() >= n {
             break;
         }

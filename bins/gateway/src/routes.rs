@@ -23,7 +23,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::fallback::KnownPaths;
 use crate::fd_budget::FdBudget;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
-use crate::settings::{NotesStore, Settings};
+use crate::settings::{Events, NotesStore, Settings};
 use crate::{access_log, cors, document, head, health, request_id};
 
 #[derive(OpenApi)]
@@ -65,7 +65,7 @@ struct Services {
 }
 
 impl Services {
-    fn build(settings: &Settings, db: Database, stream_limits: StreamLimits) -> Self {
+    fn build(settings: &Settings, db: Database, stream_limits: StreamLimits) -> anyhow::Result<Self> {
         let notes: Arc<dyn notes::NoteService> = match settings.notes_store {
             NotesStore::Memory => Arc::new(notes::InMemoryNotes::new()),
             NotesStore::Sqlite => Arc::new(notes::DbNotes::new(db.clone())),
@@ -84,11 +84,37 @@ impl Services {
             Arc::new(accounts::DbAccounts::new(db.clone(), accounts_config));
         let authentication = accounts::Authentication::new(accounts.clone(), tickets);
         // One publisher for the app: every worker's streams subscribe to it.
-        let activity = activity_log::ActivityLog::new(Arc::new(activity_log::InProcessPublisher::default()));
+        let activity = activity_log::ActivityLog::new(publisher(settings, &db)?);
         let projects: Arc<dyn projects::ProjectService> = Arc::new(projects::DbProjects::new(db.clone(), activity));
         let learning: Arc<dyn learning::LearningService> = Arc::new(learning::DbLearning::new(db.clone()));
-        Services { db, notes, tasks, accounts, authentication, shutdown: Shutdown::new(), streams, projects, learning }
+        Ok(Services {
+            db,
+            notes,
+            tasks,
+            accounts,
+            authentication,
+            shutdown: Shutdown::new(),
+            streams,
+            projects,
+            learning,
+        })
     }
+}
+
+/// The events publisher `--events` asks for on `db`.
+fn publisher(settings: &Settings, db: &Database) -> anyhow::Result<Arc<dyn activity_log::Publisher>> {
+    use activity_log::{InProcessPublisher, TablePublisher, Wakeup};
+    use storage::Engine;
+    let buffer = activity_log::publish::DEFAULT_BUFFER;
+    let poll = Wakeup::Poll(std::time::Duration::from_millis(settings.events_poll_ms));
+    Ok(match (settings.events, db.engine()) {
+        (Events::Local, _) | (Events::Auto, Engine::Sqlite) => Arc::new(InProcessPublisher::new(buffer)),
+        (Events::Notify, Engine::Sqlite) => anyhow::bail!("--events notify needs a PostgreSQL database"),
+        (Events::Notify, Engine::Postgres) | (Events::Auto, Engine::Postgres) => {
+            Arc::new(TablePublisher::start(db.clone(), Wakeup::Notify, buffer)?)
+        }
+        (Events::Poll, _) => Arc::new(TablePublisher::start(db.clone(), poll, buffer)?),
+    })
 }
 
 /// A domain crate's routes, to mount under [`API_BASE`].
@@ -138,7 +164,7 @@ pub fn openapi_document() -> anyhow::Result<utoipa::openapi::OpenApi> {
     let dir = tempfile::tempdir().context("creating a temporary folder")?;
     let path = dir.path().join("openapi.db");
     let settings = Settings::for_tests(&path.to_string_lossy());
-    let services = Services::build(&settings, Database::open(&settings.database_url)?, StreamLimits::default());
+    let services = Services::build(&settings, Database::open(&settings.database_url)?, StreamLimits::default())?;
     let (_, openapi) = mount(App::new().into_utoipa_app(), &services).split_for_parts();
     document::complete(openapi)
 }
@@ -197,7 +223,7 @@ impl Application {
             limits.per_user,
             limits.per_team
         );
-        let services = Services::build(&settings, db, limits);
+        let services = Services::build(&settings, db, limits)?;
         // Logouts made on other gateways of the database reach this one's cache and streams.
         services.accounts.follow_revocations().context("starting the revocation feed")?;
         let shutdown = services.shutdown.clone();
@@ -320,7 +346,8 @@ mod tests {
         let path = dir.path().join("openapi.db");
         let settings = Settings::for_tests(&path.to_string_lossy());
         let services =
-            Services::build(&settings, Database::open(&settings.database_url).unwrap(), StreamLimits::default());
+            Services::build(&settings, Database::open(&settings.database_url).unwrap(), StreamLimits::default())
+                .unwrap();
         let document = |domains| {
             let (_, openapi) = mount_domains(App::new().into_utoipa_app(), &services, domains).split_for_parts();
             serde_json::to_value(openapi).unwrap()

@@ -14,6 +14,19 @@ pub enum NotesStore {
     Sqlite,
 }
 
+/// How a gateway learns of events written through other gateways on the same database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Events {
+    /// `notify` on PostgreSQL, `local` on SQLite.
+    Auto,
+    /// PostgreSQL `LISTEN`/`NOTIFY`: a wake-up per commit, new entries read from the table.
+    Notify,
+    /// Read the watched teams' counters every `--events-poll-ms` (an engine without `NOTIFY`).
+    Poll,
+    /// Within this process only: right for one gateway alone on its database.
+    Local,
+}
+
 /// Everything `gateway serve` can be told.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -102,6 +115,18 @@ pub struct Settings {
           default_value_t = core_models::streams::DEFAULT_STREAMS_TOTAL as u64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_streams: u64,
+
+    /// How events written through other gateways reach this one's streams: `auto` (`notify`
+    /// on PostgreSQL, `local` on SQLite), `notify`, `poll` or `local`. Every gateway of a
+    /// database must use the same (see docs/operations.md).
+    #[arg(long = "events", env = "EVENTS", value_enum, default_value_t = Events::Auto)]
+    pub events: Events,
+
+    /// `--events poll`: milliseconds between two reads of the watched teams' counters (10
+    /// to 60000).
+    #[arg(long = "events-poll-ms", env = "EVENTS_POLL_MS", default_value_t = 250,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub events_poll_ms: u64,
 }
 
 impl Settings {
@@ -124,6 +149,8 @@ impl Settings {
             max_streams_per_user: core_models::streams::DEFAULT_STREAMS_PER_USER as u64,
             max_streams_per_team: core_models::streams::DEFAULT_STREAMS_PER_TEAM as u64,
             max_streams: core_models::streams::DEFAULT_STREAMS_TOTAL as u64,
+            events: Events::Auto,
+            events_poll_ms: 250,
         }
     }
 

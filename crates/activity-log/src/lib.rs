@@ -38,6 +38,7 @@
 mod model;
 pub mod publish;
 mod query;
+pub mod relay;
 mod schema;
 mod store;
 pub mod stream;
@@ -51,6 +52,7 @@ use uuid::Uuid;
 pub use model::{entry_id, legacy_entry_id, ActivityEntry, Details, NewEntry, MAX_TEAM_SEQ};
 pub use publish::{InProcessPublisher, Lagged, Published, Publisher, Subscription};
 pub use query::{FeedFilter, FeedParams, FeedQuery};
+pub use relay::{TablePublisher, Wakeup};
 pub use schema::{ActivityAction, ActivityDetails, ACTIONS};
 pub use store::Subject;
 
@@ -72,6 +74,7 @@ impl ActivityLog {
     /// `tx`). Returns the entry as stored.
     pub fn append(&self, tx: &mut Tx<'_>, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
         let entry = store::insert(tx, actor, entry)?;
+        self.publisher.announce(tx, &entry)?;
         let publisher = self.publisher.clone();
         let shared = Arc::new(Published::new(entry.clone()));
         let team = entry.team_id.to_string();

@@ -8,8 +8,9 @@
 //! writer or growing memory. A dropped subscriber reconnects and replays from the table
 //! by the last id it saw (see [`crate::stream`]).
 //!
-//! [`Publisher`] is a trait so that several gateways on one shared database can swap in a
-//! cross-process implementation (e.g. PostgreSQL `LISTEN`/`NOTIFY`) later.
+//! [`Publisher`] is a trait so that several gateways on one shared database use
+//! [`crate::relay::TablePublisher`] instead, which feeds the same kind of channels from the
+//! table, woken by PostgreSQL `NOTIFY` or a poll.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -17,7 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::web::Bytes;
 use core_models::sse::SseEvent;
+use core_models::AppResult;
 use futures_util::Stream;
+use storage::DbConn;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -76,6 +79,12 @@ pub type Subscription = Pin<Box<dyn Stream<Item = Result<Arc<Published>, Lagged>
 
 /// Hands committed entries to subscribers.
 pub trait Publisher: Send + Sync + std::fmt::Debug + 'static {
+    /// Called inside the write that appends `entry`, on its transaction, before it
+    /// commits: a publisher that tells other processes (a PostgreSQL `NOTIFY`) does so here,
+    /// so the word leaves with the commit and never for a write that rolls back.
+    fn announce(&self, _conn: &mut DbConn, _entry: &ActivityEntry) -> AppResult<()> {
+        Ok(())
+    }
     /// Publishes one committed entry. Called in commit order; must not block.
     fn publish(&self, entry: Arc<Published>);
     /// Every entry of `team_id` published from now on.
@@ -85,8 +94,40 @@ pub trait Publisher: Send + Sync + std::fmt::Debug + 'static {
 /// Entries a subscriber may fall behind by before it is dropped (default).
 pub const DEFAULT_BUFFER: usize = 1024;
 
+/// The channel of a team someone watches.
+#[derive(Debug)]
+pub(crate) struct Channel {
+    pub(crate) sender: broadcast::Sender<Arc<Published>>,
+    /// The `team_seq` of the last entry sent on it (kept by [`crate::relay`]).
+    pub(crate) fed: i64,
+}
+
 /// The channels of the teams someone watches.
-type Channels = Arc<Mutex<HashMap<Uuid, broadcast::Sender<Arc<Published>>>>>;
+pub(crate) type Channels = Arc<Mutex<HashMap<Uuid, Channel>>>;
+
+/// The channels, locked (a panic elsewhere leaves them usable: every change is one step).
+pub(crate) fn lock(channels: &Channels) -> std::sync::MutexGuard<'_, HashMap<Uuid, Channel>> {
+    channels.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A receiver of `team_id`'s channel in `channels` as a [`Subscription`]; the team's last
+/// subscription to go removes its channel.
+pub(crate) fn subscription(
+    channels: Channels,
+    team_id: Uuid,
+    receiver: broadcast::Receiver<Arc<Published>>,
+) -> Subscription {
+    let state = Receiver { receiver: Some(receiver), team_id, teams: channels };
+    Box::pin(futures_util::stream::unfold(Some(state), |state| async move {
+        let mut state = state?;
+        let receiver = state.receiver.as_mut()?;
+        match receiver.recv().await {
+            Ok(entry) => Some((Ok(entry), Some(state))),
+            Err(broadcast::error::RecvError::Lagged(_)) => Some((Err(Lagged), None)),
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }))
+}
 
 /// A [`Publisher`] within one process: a bounded broadcast channel per team with
 /// subscribers, created on the first subscription and removed with the last, so the
@@ -111,7 +152,7 @@ impl InProcessPublisher {
 
     /// Teams with a channel, i.e. with at least one subscriber.
     pub fn open_channels(&self) -> usize {
-        self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+        lock(&self.teams).len()
     }
 }
 
@@ -125,8 +166,8 @@ struct Receiver {
 impl Drop for Receiver {
     fn drop(&mut self) {
         drop(self.receiver.take());
-        let mut teams = self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if teams.get(&self.team_id).is_some_and(|channel| channel.receiver_count() == 0) {
+        let mut teams = lock(&self.teams);
+        if teams.get(&self.team_id).is_some_and(|channel| channel.sender.receiver_count() == 0) {
             teams.remove(&self.team_id);
         }
     }
@@ -134,28 +175,20 @@ impl Drop for Receiver {
 
 impl Publisher for InProcessPublisher {
     fn publish(&self, entry: Arc<Published>) {
-        let teams = self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let teams = lock(&self.teams);
         if let Some(channel) = teams.get(&entry.team_id) {
             // Fails only without receivers, whose last one removes the channel anyway.
-            let _ = channel.send(entry.clone());
+            let _ = channel.sender.send(entry.clone());
         }
     }
 
     fn subscribe(&self, team_id: Uuid) -> Subscription {
-        let receiver = {
-            let mut teams = self.teams.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            teams.entry(team_id).or_insert_with(|| broadcast::channel(self.buffer).0).subscribe()
-        };
-        let state = Receiver { receiver: Some(receiver), team_id, teams: self.teams.clone() };
-        Box::pin(futures_util::stream::unfold(Some(state), |state| async move {
-            let mut state = state?;
-            let receiver = state.receiver.as_mut()?;
-            match receiver.recv().await {
-                Ok(entry) => Some((Ok(entry), Some(state))),
-                Err(broadcast::error::RecvError::Lagged(_)) => Some((Err(Lagged), None)),
-                Err(broadcast::error::RecvError::Closed) => None,
-            }
-        }))
+        let receiver = lock(&self.teams)
+            .entry(team_id)
+            .or_insert_with(|| Channel { sender: broadcast::channel(self.buffer).0, fed: 0 })
+            .sender
+            .subscribe();
+        subscription(self.teams.clone(), team_id, receiver)
     }
 }
 

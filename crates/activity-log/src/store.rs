@@ -5,7 +5,7 @@ use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::dsl::max;
 use diesel::prelude::*;
 use storage::count::count_up_to;
-use storage::schema::{activity, users};
+use storage::schema::{activity, activity_counters, users};
 use storage::{Backend, DbConn};
 use uuid::Uuid;
 
@@ -247,6 +247,33 @@ fn replay_sql(team_id: Uuid, after_team_seq: i64, limit: i64) -> FeedSql {
         .filter(activity::team_seq.gt(after_team_seq))
         .order(activity::team_seq.asc())
         .limit(limit)
+}
+
+/// The number of `team_id`'s last committed entry (0 before its first).
+pub(crate) fn last_team_seq(conn: &mut DbConn, team_id: Uuid) -> AppResult<i64> {
+    Ok(activity_counters::table
+        .find(team_id.to_string())
+        .select(activity_counters::last_seq)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// The number of the last committed entry of each of `teams` that has one.
+pub(crate) fn last_team_seqs(conn: &mut DbConn, teams: &[Uuid]) -> AppResult<Vec<(Uuid, i64)>> {
+    let mut out = Vec::with_capacity(teams.len());
+    // Bounded lists: one statement per few hundred teams, never one per team.
+    for chunk in teams.chunks(500) {
+        let ids: Vec<String> = chunk.iter().map(ToString::to_string).collect();
+        let rows: Vec<(String, i64)> = activity_counters::table
+            .filter(activity_counters::team_id.eq_any(ids))
+            .select((activity_counters::team_id, activity_counters::last_seq))
+            .load(conn)?;
+        for (team, last) in rows {
+            out.push((id::from_stored("activity_counters.team_id", &team)?, last));
+        }
+    }
+    Ok(out)
 }
 
 /// The number in `team_id`'s log of its entry `id` (a client's `Last-Event-ID`); `None` if

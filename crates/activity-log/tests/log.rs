@@ -3,33 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 use storage::DbConn;
 
 use activity_log::stream::{resume, Watch};
 use activity_log::{ActivityEntry, ActivityLog, Details, FeedParams, FeedQuery, InProcessPublisher, NewEntry};
+use common::user;
 use core_models::{AppError, Caller};
 use diesel::RunQueryDsl;
 use futures_util::StreamExt as _;
 use storage::{Database, TestDb};
 use uuid::Uuid;
-
-/// A user row for `name` (entries need a real actor).
-fn user(db: &Database, name: &str) -> Caller {
-    let caller = Caller::new(Uuid::now_v7(), name);
-    let (id, name) = (caller.id.to_string(), name.to_string());
-    db.write(move |c| {
-        diesel::sql_query(format!(
-            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) \
-             VALUES ('{id}', '{id}@x.io', '{id}@x.io', '{name}', 'x', 0)"
-        ))
-        .execute(c.conn())?;
-        Ok(())
-    })
-    .unwrap();
-    caller
-}
 
 fn setup(buffer: usize) -> (TestDb, ActivityLog, Arc<InProcessPublisher>) {
     let db = storage::test_pool();

@@ -221,11 +221,53 @@ mod diesel_conversions {
         message.contains("could not serialize access") || message.contains("deadlock detected")
     }
 
+    /// The detail of the 503 for a database that cannot be reached or went away.
+    pub(crate) const DATABASE_AWAY: &str = "the database cannot be reached right now; retry shortly";
+
+    /// Whether `error` says the database went away (a restart, a failover, a killed
+    /// connection): the request may succeed once it is back.
+    pub(crate) fn is_database_away(error: &Error) -> bool {
+        match error {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                // A host that became a standby (failover) takes no writes.
+                | DatabaseErrorKind::ReadOnlyTransaction,
+                _,
+            )
+            // A transaction whose connection died under it.
+            | Error::BrokenTransactionManager => true,
+            Error::DatabaseError(_, info) => is_away_message(info.message()),
+            Error::RollbackErrorOnCommit { commit_error, .. } => is_database_away(commit_error),
+            _ => false,
+        }
+    }
+
+    /// PostgreSQL's and libpq's words for a server that is going, gone or not back yet.
+    fn is_away_message(message: &str) -> bool {
+        [
+            "terminating connection",
+            "server closed the connection",
+            "no connection to the server",
+            "could not receive data from server",
+            "could not send data to server",
+            "the database system is shutting down",
+            "the database system is starting up",
+            "the database system is in recovery mode",
+        ]
+        .iter()
+        .any(|words| message.contains(words))
+    }
+
     impl From<Error> for AppError {
         /// `NotFound` becomes 404; constraint violations resolve through
         /// [`constraint`](crate::constraint) (409 or 422); a database locked past its busy
         /// timeout, or a read stopped by its time budget, is 503; anything else is internal.
         fn from(error: Error) -> Self {
+            if is_database_away(&error) {
+                log::warn!("the database went away: {error}");
+                return AppError::Unavailable(DATABASE_AWAY.into());
+            }
             match error {
                 Error::NotFound => AppError::NotFound("not found".into()),
                 Error::DatabaseError(kind, info) => {
@@ -289,6 +331,32 @@ mod tests {
         let fields: Vec<_> = err.field_errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["a", "b"]);
         assert_eq!(err.status_code(), 422);
+    }
+
+    #[cfg(feature = "diesel")]
+    #[test]
+    fn a_database_that_went_away_is_503_not_500() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let away = |kind, message: &str| AppError::from(Error::DatabaseError(kind, Box::new(message.to_string())));
+        for err in [
+            away(DatabaseErrorKind::ClosedConnection, "server closed the connection unexpectedly"),
+            away(DatabaseErrorKind::UnableToSendCommand, "no connection to the server"),
+            away(DatabaseErrorKind::ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction"),
+            away(DatabaseErrorKind::Unknown, "FATAL: terminating connection due to administrator command"),
+            away(DatabaseErrorKind::Unknown, "FATAL: the database system is shutting down"),
+            AppError::from(Error::BrokenTransactionManager),
+            AppError::from(Error::RollbackErrorOnCommit {
+                rollback_error: Box::new(Error::BrokenTransactionManager),
+                commit_error: Box::new(Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection,
+                    Box::new("server closed the connection unexpectedly".to_string()),
+                )),
+            }),
+        ] {
+            assert_eq!(err.status_code(), 503, "{err:?}");
+        }
+        // Anything else stays what it was.
+        assert_eq!(away(DatabaseErrorKind::Unknown, "syntax error at or near \"SELEC\"").status_code(), 500);
     }
 
     #[test]

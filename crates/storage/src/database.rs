@@ -223,6 +223,16 @@ impl Database {
         }
     }
 
+    /// PostgreSQL: a new connection outside the pool (see [`crate::notify::Listener`]).
+    pub(crate) fn dedicated(&self, application_name: &str) -> AppResult<crate::DbConn> {
+        match &self.0 {
+            Backend::Sqlite(_) => Err(core_models::AppError::Internal(anyhow::anyhow!(
+                "a connection of its own is for PostgreSQL (LISTEN)"
+            ))),
+            Backend::Postgres(db) => db.dedicated(application_name),
+        }
+    }
+
     /// Whether the database answers a query (for `/readyz`).
     pub fn ping(&self) -> AppResult<()> {
         match &self.0 {

@@ -22,6 +22,7 @@ mod database;
 pub mod expr;
 pub mod idempotency;
 pub mod keyset;
+pub mod notify;
 pub mod plan;
 pub mod postgres;
 pub mod schema;

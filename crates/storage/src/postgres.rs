@@ -50,6 +50,9 @@ use crate::writer::{run_hooks, LocalWrite};
 /// Most runs of one write that lost to concurrent ones before the caller gets 503.
 pub const MAX_ATTEMPTS: u32 = 10;
 
+/// How long a readiness check waits for a connection.
+const PING_WAIT: Duration = Duration::from_secs(2);
+
 /// Order-key locks (see the module docs); a key maps to one of these.
 const ORDER_LOCKS: usize = 64;
 
@@ -92,6 +95,8 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for Session {
 #[derive(Clone)]
 pub(crate) struct PgDb {
     pool: Pool<Manager>,
+    /// Opens connections outside the pool (an event listener's, see [`crate::notify`]).
+    manager: Manager,
     /// How the URL may be shown (password hidden).
     display: String,
     session: Session,
@@ -138,6 +143,7 @@ impl PgDb {
         );
         Ok(PgDb {
             pool,
+            manager: Manager::new(url, Engine::Postgres),
             display,
             session,
             begin_write,
@@ -170,6 +176,19 @@ impl PgDb {
     /// A pooled connection (reads run at REPEATABLE READ).
     pub(crate) fn read(&self) -> AppResult<PooledConn> {
         Ok(self.pool.get()?)
+    }
+
+    /// A new connection outside the pool, with the pool's session settings and
+    /// `application_name` (so an operator sees what it is in `pg_stat_activity`); the
+    /// caller owns it until it drops it.
+    pub(crate) fn dedicated(&self, application_name: &str) -> AppResult<DbConn> {
+        let mut conn = self.manager.establish().map_err(|e| {
+            log::warn!("opening a connection to {}: {e}", self.display);
+            AppError::Unavailable("the database is unreachable; retry shortly".into())
+        })?;
+        let name = application_name.replace('\'', "");
+        conn.batch_execute(&format!("{}; SET application_name = '{name}'", self.session.sql()))?;
+        Ok(conn)
     }
 
     /// A connection for a full-text search, holding a search slot, whose statements run
@@ -261,7 +280,9 @@ impl PgDb {
 
     /// Whether the database answers a query.
     pub(crate) fn ping(&self) -> AppResult<()> {
-        let mut conn = self.read()?;
+        // Not the requests' whole wait: while the server is away a health check answers
+        // 503 in a moment instead of after `acquire_timeout`.
+        let mut conn = self.pool.get_timeout(PING_WAIT)?;
         diesel::sql_query("SELECT 1").execute(&mut *conn).map(|_| ()).map_err(AppError::from)
     }
 }
