@@ -3,7 +3,7 @@ CARGO ?= cargo
 DATABASE_URL ?= data/corkboard.db
 BENCH_DURATION ?= 10
 
-.PHONY: deps run migrate test test-postgres lint fmt bench build release ci browser contract contract-postgres client
+.PHONY: deps run migrate test test-postgres lint fmt bench build release ci browser contract contract-postgres client cluster cluster-check
 
 ## What the build needs from the system: the PostgreSQL client library is compiled in
 ## (pq-sys `bundled`), against the system's OpenSSL headers; Debian's libssl-dev when missing.
@@ -82,5 +82,17 @@ contract-postgres: release
 client: release
 	clients/typescript/check.sh target/release/gateway
 
+## Several gateways on one database, on this machine: a throwaway PostgreSQL cluster and two
+## release gateways on 127.0.0.1:8081 and :8082 (scripts/cluster.sh; CLUSTER_GATEWAYS,
+## CLUSTER_PORT_BASE, ... at its top). Prints where they are and their logs; Ctrl-C stops
+## the gateways and the cluster and removes it.
+cluster: release
+	scripts/cluster.sh target/release/gateway
+
+## The same started and checked (a token, a note and a logout across gateways), then
+## stopped: a few seconds. Skips, saying so, when PostgreSQL cannot be installed.
+cluster-check: release
+	scripts/cluster.sh --check target/release/gateway
+
 ## What CI runs.
-ci: test lint client contract contract-postgres
+ci: test lint client contract contract-postgres cluster-check
