@@ -205,15 +205,6 @@ pub(crate) fn listed(board: Board, query: &ListTasks, today: NaiveDate, search: 
     q
 }
 
-/// What `count=true` counts without a search: the list's tasks in the list's own order, so
-/// the count walks the index a page walks and stops where the page's walk would (the range
-/// of a driving filter, or the count's limit): a date range counts the dates in range, not
-/// the board. With no order the planner may pick any index of the board and read all of it.
-pub(crate) fn counted(board: Board, query: &ListTasks, today: NaiveDate) -> TaskQuery {
-    let columns = key_columns(&query.sort, "tasks.id");
-    listed(board, query, today, None).order(order_clause(&columns))
-}
-
 /// The rows of one page (`limit + 1`) and, with `count=true`, the list's total: the search
 /// (if any) planned and run in the same read transaction, so the plan's count, the page
 /// and the total see the same tasks.
@@ -226,7 +217,7 @@ pub(crate) fn load_page(
     conn.transaction(|c| {
         let Some(terms) = &query.filter.search else {
             let rows = list_query(board, query, today, None)?.load(c)?;
-            let total = query.page.total(|most| count_up_to(c, counted(board, query, today), most))?;
+            let total = query.page.total(|most| count_up_to(c, listed(board, query, today, None), most))?;
             return Ok((rows, total));
         };
         let Some(search) = storage::search::TASKS.search(c, terms)? else {
