@@ -34,8 +34,12 @@ use crate::outages::script;
 /// How soon after the promotion both gateways must take writes again.
 const RECOVERY_BOUND: Duration = Duration::from_secs(10);
 
-/// How long the primary's WAL sender is stopped before the primary is killed.
-const STANDBY_BEHIND: Duration = Duration::from_millis(1000);
+/// How long the primary's WAL sender is stopped before the primary is killed: longer than
+/// a write's budget (5 s of `statement_timeout`), because a cancelled wait for the standby
+/// commits locally and reports success (with a warning). PostgreSQL turns the statement
+/// timeout off before a `COMMIT` waits for the standby, so the budget does not cancel it:
+/// the writes meanwhile wait (or their other statements run out of budget: 503).
+const STANDBY_BEHIND: Duration = Duration::from_millis(6000);
 
 /// The standby's `application_name`, which `synchronous_standby_names` names.
 const STANDBY_NAME: &str = "cb_failover_standby";
