@@ -285,7 +285,7 @@ async fn a_killed_primary_loses_no_acknowledged_write_and_both_gateways_write_ag
     eprintln!(
         "failover: {} requests, {} of them 503; {} writes acknowledged ({before} before the crash, {behind} of them \
          while the standby was stopped, {after} after the promotion), all on the promoted server; the gateways \
-         wrote again {:?} and {:?} after the promotion ({:?} after the crash)",
+         wrote again {:?} and {:?} after the promotion, which came {:?} after the crash",
         seen.len(),
         unavailable.len(),
         written.len(),
