@@ -10,6 +10,7 @@ mod cors;
 mod counts;
 mod cursors;
 mod every_error;
+mod failover;
 mod gateway_pair;
 mod gateways;
 mod helpers;

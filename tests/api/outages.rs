@@ -23,7 +23,8 @@ struct Cluster {
     url: String,
 }
 
-fn script(args: &[&str]) -> String {
+/// Runs `scripts/postgres.sh` with `args`, which must succeed; the last line it printed.
+pub(crate) fn script(args: &[&str]) -> String {
     let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/postgres.sh"))
         .args(args)
         .output()
