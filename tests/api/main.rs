@@ -12,6 +12,7 @@ mod cursors;
 mod every_error;
 mod failover;
 mod gateway_pair;
+mod gateway_races;
 mod gateways;
 mod helpers;
 mod idempotency;

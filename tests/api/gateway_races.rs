@@ -1,0 +1,83 @@
+//! The rules that can race (API section 8: a team keeps one admin, `If-Match`) hold when
+//! the two racing requests go to two gateway processes of one PostgreSQL database. Each
+//! round sends both requests at once, one to each gateway; the rounds repeat so that the
+//! two transactions overlap in most of them. (The deterministic interleavings of the same
+//! rules, in one process, are the crates' `concurrency` tests.) On a SQLite run each test
+//! says it was skipped and passes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use actix_web::http::Method;
+use serde_json::{json, Value};
+
+use crate::gateway_pair::{call, member, post, Gateways, Member};
+use crate::helpers::{ok, send, Response};
+
+const ROUNDS: usize = 8;
+
+/// `PATCH path` with `body` as `who`, conditional on `etag` when given.
+async fn patch(base: &str, who: &Member, path: &str, body: &Value, etag: Option<&str>) -> Response {
+    let mut headers = vec![("authorization", who.bearer.as_str())];
+    if let Some(etag) = etag {
+        headers.push(("if-match", etag));
+    }
+    send(base, Method::PATCH, path, &headers, Some(("application/json", body.to_string().into_bytes()))).await
+}
+
+#[actix_rt::test]
+async fn two_admins_demoting_themselves_on_two_gateways_leave_the_team_one_admin() {
+    let Some(gateways) = Gateways::start(2, &[]) else { return };
+    let (a, b) = (gateways.base(0), gateways.base(1));
+    let ada = member(a, "Ada").await;
+    let bob = member(b, "Bob").await;
+    for round in 0..ROUNDS {
+        let team = ok(&post(a, Some(&ada), "/api/v1/teams", &json!({"name": format!("Round {round}")})).await, 201);
+        let team = team["id"].as_str().unwrap().to_string();
+        let members = format!("/api/v1/teams/{team}/members");
+        ok(&post(a, Some(&ada), &members, &json!({"user_id": bob.id, "role": "admin"})).await, 201);
+
+        let demote = json!({"role": "member"});
+        let (ada_path, bob_path) = (format!("{members}/{}", ada.id), format!("{members}/{}", bob.id));
+        let (by_ada, by_bob) =
+            tokio::join!(patch(a, &ada, &ada_path, &demote, None), patch(b, &bob, &bob_path, &demote, None));
+        let mut statuses = [by_ada.status, by_bob.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: one demotion wins, the other is the last admin's 409");
+
+        // Whoever is still admin reads the team: exactly one admin.
+        let admin = if by_ada.status == 409 { &ada } else { &bob };
+        let listed = ok(&call(b, Some(admin), Method::GET, &members, None).await, 200);
+        let admins = listed["items"].as_array().unwrap().iter().filter(|m| m["role"] == "admin").count();
+        assert_eq!(admins, 1, "round {round}: {listed}");
+    }
+}
+
+#[actix_rt::test]
+async fn one_if_match_wins_when_two_gateways_change_the_same_task() {
+    let Some(gateways) = Gateways::start(2, &[]) else { return };
+    let (a, b) = (gateways.base(0), gateways.base(1));
+    let ada = member(a, "Ada").await;
+    let team = ok(&post(a, Some(&ada), "/api/v1/teams", &json!({"name": "Racers"})).await, 201);
+    let projects = format!("/api/v1/teams/{}/projects", team["id"].as_str().unwrap());
+    let project = ok(&post(a, Some(&ada), &projects, &json!({"name": "Track"})).await, 201);
+    let tasks = format!("/api/v1/projects/{}/tasks", project["id"].as_str().unwrap());
+    let task = ok(&post(a, Some(&ada), &tasks, &json!({"title": "Lap 0"})).await, 201);
+    let path = format!("{tasks}/{}", task["id"].as_str().unwrap());
+    for round in 1..=ROUNDS {
+        let read = call(b, Some(&ada), Method::GET, &path, None).await;
+        let etag = read.header("etag").expect("a task has an ETag");
+        let before = ok(&read, 200)["version"].as_i64().unwrap();
+        let (by_a, by_b) =
+            (json!({"title": format!("Lap {round} by A")}), json!({"title": format!("Lap {round} by B")}));
+        let (on_a, on_b) =
+            tokio::join!(patch(a, &ada, &path, &by_a, Some(&etag)), patch(b, &ada, &path, &by_b, Some(&etag)));
+        let mut statuses = [on_a.status, on_b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412], "round {round}: the same If-Match wins once");
+
+        // The task holds the winner's change, one version on.
+        let winner = if on_a.status == 200 { on_a.json() } else { on_b.json() };
+        let now = ok(&call(a, Some(&ada), Method::GET, &path, None).await, 200);
+        assert_eq!((&now["title"], now["version"].as_i64()), (&winner["title"], Some(before + 1)), "round {round}");
+    }
+}
