@@ -3,7 +3,7 @@ CARGO ?= cargo
 DATABASE_URL ?= data/corkboard.db
 BENCH_DURATION ?= 10
 
-.PHONY: deps run migrate test test-postgres lint fmt bench build release ci browser contract contract-postgres client cluster cluster-check
+.PHONY: deps run migrate test test-postgres lint fmt bench bench-gateways build release ci browser contract contract-postgres client cluster cluster-check
 
 ## What the build needs from the system: the PostgreSQL client library is compiled in
 ## (pq-sys `bundled`), against the system's OpenSSL headers; Debian's libssl-dev when missing.
@@ -57,6 +57,14 @@ bench: release
 	@command -v oha >/dev/null 2>&1 || $(CARGO) install oha --locked
 	cd bench/sse-load && $(CARGO) build --release --locked
 	python3 bench/bench.py --gateway target/release/gateway --duration $(BENCH_DURATION)
+
+## Two gateways on one throwaway PostgreSQL database: delivery across gateways to 1,000
+## subscribers, CPU per request of the gateways and of PostgreSQL (bench/bench_gateways.py;
+## also the `gateways` scenario of `BENCH_BACKEND=postgres make bench`).
+bench-gateways: release
+	@command -v oha >/dev/null 2>&1 || $(CARGO) install oha --locked
+	cd bench/sse-load && $(CARGO) build --release --locked
+	python3 bench/bench_gateways.py --gateway target/release/gateway --duration 5
 
 ## Headless Chromium for the browser EventSource test (Debian's package; the test skips without it).
 ## An install cut off earlier leaves dpkg half-configured and apt refusing; finish it first.

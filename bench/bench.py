@@ -10,6 +10,9 @@ hold).
     python3 bench/bench.py --gateway target/release/gateway [--duration 10] [--only notes]
     BENCH_BACKEND=postgres python3 bench/bench.py ...      (or --backend postgres)
 
+The `gateways` scenario (bench_gateways.py: two gateways on one database, delivery across
+them, CPU per request of the gateways and of PostgreSQL) runs on PostgreSQL only.
+
 The PostgreSQL cluster is `scripts/postgres.sh`'s, with `synchronous_commit` turned back
 on: a commit reaches the operating system before it is acknowledged, as SQLite's WAL with
 `synchronous=NORMAL` does (neither waits for the disk; `fsync` stays off).
@@ -235,6 +238,7 @@ def bench_counts(api, conns, duration, rows):
 from bench_projects import bench_projects  # noqa: E402
 from bench_learning import bench_learning  # noqa: E402
 from bench_search import bench_search  # noqa: E402
+import bench_gateways  # noqa: E402
 
 SCENARIOS = {
     "notes": bench_notes,
@@ -242,6 +246,8 @@ SCENARIOS = {
     "search": lambda b, d, p: bench_search(b, d, p, seed, seed_tasks, oha, oha_together, report, request),
     "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request),
     "learning": lambda b, d, p: bench_learning(b, d, p, oha, report),
+    # Starts its own two gateways (main() calls bench_gateways.run instead).
+    "gateways": None,
 }
 
 
@@ -293,6 +299,17 @@ def main():
         for name in args.only or list(SCENARIOS):
             if postgres and name in SQLITE_SEEDED:
                 print(f"\n### {name}: skipped on PostgreSQL (its seed is SQL written for SQLite)")
+                continue
+            if name == "gateways":
+                if not postgres:
+                    print("\n### gateways: skipped on SQLite (two gateways need one PostgreSQL database)")
+                    continue
+                print("\n## gateways on postgres")
+                live, cpu = bench_gateways.run(args.gateway, postgres, args.duration, start_gateway, oha_cmd,
+                                               oha_result)
+                results["scenarios"][name] = {"delivery": live, "cpu": cpu}
+                failed += sum(r.get("failed", 0) for r in cpu) + live["sent"] - live["writes"]
+                failed += live["subscribers"] - live["complete"]
                 continue
             print(f"\n## {name} on {args.backend}")
             with tempfile.TemporaryDirectory() as tmp:

@@ -4,6 +4,9 @@
 //! line: per subscriber whether its ids came in order and without repeats and how many
 //! there were (-1 for a subscriber whose ids were not); and, from the first PROBES subscribers, the delay from the time written
 //! in each event (`"bench-write <unix ms>"`, the writer's send time) to its receipt.
+//! A word after the time (`"bench-write <unix ms> via-2"`) is a tag: the delays are also
+//! given per tag under `by_tag` (the gateways benchmark tags each write with the gateway it
+//! went through, so delivery on the same gateway and across gateways are told apart).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,19 +17,39 @@ use tokio::sync::watch;
 struct Outcome {
     events: usize,
     ordered_unique: bool,
-    latencies_ms: Vec<f64>,
+    latencies_ms: Vec<(f64, String)>,
 }
 
 fn now_ms() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
 }
 
-/// The send time a writer put in an event's data, if any.
-fn written_at(data: &str) -> Option<f64> {
-    let start = data.find("bench-write ")? + "bench-write ".len();
+/// The send time a writer put in an event's data, if any, and the tag after it (empty when
+/// none). The last mark counts: a change's details hold the old title before the new one.
+fn written_at(data: &str) -> Option<(f64, String)> {
+    let start = data.rfind("bench-write ")? + "bench-write ".len();
     let rest = &data[start..];
     let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-    rest[..end].parse().ok()
+    let sent = rest[..end].parse().ok()?;
+    let tag = rest[end..]
+        .strip_prefix(' ')
+        .map(|t| t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).next().unwrap_or(""))
+        .unwrap_or("");
+    Some((sent, tag.to_string()))
+}
+
+/// p50, p99 and max of sorted delays as JSON fields (-1 when there are none).
+fn summary(sorted: &[f64]) -> String {
+    let pct = |q: f64| {
+        sorted.get(((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or(-1.0)
+    };
+    format!(
+        "\"samples\": {}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"max_ms\": {:.2}",
+        sorted.len(),
+        pct(0.5),
+        pct(0.99),
+        sorted.last().copied().unwrap_or(-1.0)
+    )
 }
 
 async fn subscribe(
@@ -75,8 +98,8 @@ async fn subscribe(
                     last_id = id.to_string();
                     outcome.events += 1;
                 } else if probe {
-                    if let Some(sent) = line.strip_prefix("data: ").and_then(written_at) {
-                        outcome.latencies_ms.push(received - sent);
+                    if let Some((sent, tag)) = line.strip_prefix("data: ").and_then(written_at) {
+                        outcome.latencies_ms.push((received - sent, tag));
                     }
                 }
             }
@@ -129,19 +152,26 @@ async fn main() {
             _ => failed += 1,
         }
     }
-    latencies.sort_by(f64::total_cmp);
-    let pct = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(-1.0)
-    };
+    let mut by_tag: std::collections::BTreeMap<String, Vec<f64>> = std::collections::BTreeMap::new();
+    let mut all: Vec<f64> = Vec::with_capacity(latencies.len());
+    for (ms, tag) in latencies {
+        all.push(ms);
+        if !tag.is_empty() {
+            by_tag.entry(tag).or_default().push(ms);
+        }
+    }
+    all.sort_by(f64::total_cmp);
+    let tags: Vec<String> = by_tag
+        .into_iter()
+        .map(|(tag, mut ms)| {
+            ms.sort_by(f64::total_cmp);
+            format!("\"{tag}\": {{{}}}", summary(&ms))
+        })
+        .collect();
     println!(
-        "{{\"counts\": [{}], \"ordered_unique\": {ordered}, \"failed\": {failed}, \"samples\": {}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"max_ms\": {:.2}}}",
+        "{{\"counts\": [{}], \"ordered_unique\": {ordered}, \"failed\": {failed}, {}, \"by_tag\": {{{}}}}}",
         counts.join(","),
-        latencies.len(),
-        pct(0.5),
-        pct(0.99),
-        latencies.last().copied().unwrap_or(-1.0)
+        summary(&all),
+        tags.join(", ")
     );
 }
