@@ -207,6 +207,12 @@ impl TestDb {
     pub fn database(&self) -> Database {
         self.db.clone()
     }
+
+    /// The database's URL (or SQLite path), for a second handle of its own: what another
+    /// gateway on the same database opens.
+    pub fn url(&self) -> &str {
+        self._place.url()
+    }
 }
 
 /// A fresh, migrated database for one test, on the engine the environment chooses.
