@@ -64,7 +64,7 @@ bench: release
 bench-gateways: release
 	@command -v oha >/dev/null 2>&1 || $(CARGO) install oha --locked
 	cd bench/sse-load && $(CARGO) build --release --locked
-	python3 bench/bench_gateways.py --gateway target/release/gateway --duration 5
+	python3 bench/run_gateways.py --gateway target/release/gateway --duration 5
 
 ## Headless Chromium for the browser EventSource test (Debian's package; the test skips without it).
 ## An install cut off earlier leaves dpkg half-configured and apt refusing; finish it first.
