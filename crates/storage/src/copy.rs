@@ -22,8 +22,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
+use crate::config::DbConfig;
 use crate::conn::{DbConn, Engine};
-use crate::database::{Database, DbConfig};
+use crate::database::Database;
 use crate::sql::sql;
 
 /// Rows read and written per statement.

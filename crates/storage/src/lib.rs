@@ -15,6 +15,7 @@
 //! ```
 
 pub mod budget;
+mod config;
 pub mod conn;
 pub mod copy;
 pub mod count;
@@ -35,8 +36,9 @@ mod tx;
 pub mod url;
 pub mod writer;
 
+pub use config::{DbConfig, PooledConn, MIGRATIONS, MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
 pub use conn::{Backend, DbConn, Engine};
-pub use database::{migrate_url, Database, DbConfig, PooledConn, MIGRATIONS, MIGRATIONS_POSTGRES, MIGRATIONS_SQLITE};
+pub use database::{migrate_url, Database};
 pub use slots::SearchConn;
 pub use testing::{
     at_once, test_pool, test_pool_sqlite, test_pool_sqlite_with, test_pool_with, Interleaving, TestDatabase, TestDb,

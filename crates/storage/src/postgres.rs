@@ -40,8 +40,8 @@ use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel_migrations::MigrationHarness;
 
+use crate::config::{DbConfig, PooledConn, MIGRATIONS_POSTGRES};
 use crate::conn::{DbConn, Engine, Manager};
-use crate::database::{DbConfig, PooledConn, MIGRATIONS_POSTGRES};
 use crate::slots::{SearchConn, Slots};
 use crate::tx::{Hook, Tx};
 use crate::url::DatabaseUrl;

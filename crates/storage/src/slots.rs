@@ -8,8 +8,8 @@ use std::time::Duration;
 use core_models::{AppError, AppResult};
 use diesel::connection::SimpleConnection;
 
+use crate::config::PooledConn;
 use crate::conn::DbConn;
-use crate::database::PooledConn;
 
 /// A counting semaphore: the free search slots.
 #[derive(Debug)]

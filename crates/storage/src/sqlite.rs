@@ -17,8 +17,9 @@ use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, Pool};
 use diesel_migrations::MigrationHarness;
 
+pub use crate::config::WAL_RESTART_FRAMES;
+use crate::config::{DbConfig, PooledConn, MIGRATIONS_SQLITE};
 use crate::conn::{DbConn, Engine, Manager};
-use crate::database::{DbConfig, PooledConn, MIGRATIONS_SQLITE};
 use crate::slots::{SearchConn, Slots};
 use crate::url::DatabaseUrl;
 use crate::writer::Writer;
@@ -88,11 +89,6 @@ pub(crate) struct SqliteDb {
 
 /// How often the checkpointer copies the WAL back into the database.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
-
-/// Past this many frames (4 KiB pages: 512 MiB) the WAL is made to start over, holding the
-/// writer back for one short pass. Below it, the WAL starts over by itself whenever writes
-/// pause long enough for a pass to catch up, which is nearly always.
-pub const WAL_RESTART_FRAMES: i64 = 131_072;
 
 /// A pass that copied at most this many frames is close enough: the next, gated one is short.
 const GATED_PASS_FRAMES: i64 = 4096;

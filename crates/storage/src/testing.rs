@@ -14,7 +14,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::MigrationHarness;
 
-use crate::database::{Database, DbConfig, MIGRATIONS_POSTGRES};
+use crate::config::{DbConfig, MIGRATIONS_POSTGRES};
+use crate::database::Database;
 
 /// The variable that chooses the engine of test databases (`sqlite` or `postgres`).
 pub const BACKEND_VAR: &str = "CORKBOARD_TEST_BACKEND";
