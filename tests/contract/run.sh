@@ -14,6 +14,7 @@
 #   CONTRACT_MAX_EXAMPLES  test cases per operation and phase (default 20)
 #   CONTRACT_SEED          Hypothesis seed (default: random; the run prints it to replay)
 #   CONTRACT_WORKERS       concurrent Schemathesis workers (default 2)
+#   CONTRACT_PHASES        Schemathesis phases (default examples,coverage,fuzzing,stateful)
 #   CONTRACT_REPORT_DIR    where the JUnit report and the gateway log go
 #                          (default target/contract)
 #
@@ -32,6 +33,7 @@ requirements=$here/requirements.txt
 report_dir=${CONTRACT_REPORT_DIR:-$root/target/contract}
 max_examples=${CONTRACT_MAX_EXAMPLES:-20}
 workers=${CONTRACT_WORKERS:-2}
+phases=${CONTRACT_PHASES:-examples,coverage,fuzzing,stateful}
 
 # --- Schemathesis, pinned, in a project-local venv --------------------------------------
 # A Python whose `ast` is safe in threads: CPython before 3.11.8 and 3.12.2 can fail
@@ -97,12 +99,12 @@ export CONTRACT_TOKEN
 # --- Schemathesis -----------------------------------------------------------------------
 seed_args=()
 [[ -n ${CONTRACT_SEED:-} ]] && seed_args=(--seed "$CONTRACT_SEED")
-echo "contract: schemathesis $("$venv/bin/schemathesis" --version | awk '{print $NF}'), ${max_examples} examples per operation, ${workers} workers"
+echo "contract: schemathesis $("$venv/bin/schemathesis" --version | awk '{print $NF}'), ${max_examples} examples per operation, ${workers} workers, phases ${phases}"
 started=$(date +%s)
 status=0
 PYTHONPATH=$here SCHEMATHESIS_HOOKS=hooks \
     "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
-    --phases examples,coverage,fuzzing,stateful \
+    --phases "$phases" \
     --max-examples "$max_examples" \
     --workers "$workers" \
     --report junit --report-junit-path "$report_dir/junit.xml" \
