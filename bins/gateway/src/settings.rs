@@ -34,8 +34,9 @@ pub struct Settings {
     #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
     pub bind: String,
 
-    /// SQLite database file (or `sqlite://PATH`), created with its folder if missing. A
-    /// `postgres://` URL is recognised but not served yet; anything else is refused.
+    /// Where the data lives: a SQLite file (or `sqlite://PATH`), created with its folder if
+    /// missing, or a PostgreSQL URL (`postgres://` or `postgresql://`, libpq form, several
+    /// hosts with `target_session_attrs` allowed); anything else is refused.
     #[arg(long = "database-url", env = "DATABASE_URL", default_value = "data/corkboard.db")]
     pub database_url: String,
 
