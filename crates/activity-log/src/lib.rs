@@ -56,17 +56,35 @@ pub use relay::{TablePublisher, Wakeup};
 pub use schema::{ActivityAction, ActivityDetails, ACTIONS};
 pub use store::Subject;
 
+/// Work that belongs to every entry's write: rows another feature derives from the entry
+/// (webhook deliveries, notifications), written in the same transaction so they commit
+/// with the entry or not at all. Installed with [`ActivityLog::with_hook`]; the log stays
+/// unaware of what the hooks write, so the features depend on the log, never the reverse.
+pub trait EntryHook: Send + Sync + std::fmt::Debug {
+    /// Called inside the write right after `entry` was inserted; an error rolls the
+    /// whole write back.
+    fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry) -> AppResult<()>;
+}
+
 /// The log: appends and feeds over the `activity` table, publication through a
 /// [`Publisher`]. Cheap to clone; one per app.
 #[derive(Debug, Clone)]
 pub struct ActivityLog {
     publisher: Arc<dyn Publisher>,
+    hooks: Vec<Arc<dyn EntryHook>>,
 }
 
 impl ActivityLog {
     /// A log that publishes committed entries through `publisher`.
     pub fn new(publisher: Arc<dyn Publisher>) -> Self {
-        ActivityLog { publisher }
+        ActivityLog { publisher, hooks: Vec::new() }
+    }
+
+    /// This log with `hook` run inside every append (after the hooks added before it).
+    #[must_use]
+    pub fn with_hook(mut self, hook: Arc<dyn EntryHook>) -> Self {
+        self.hooks.push(hook);
+        self
     }
 
     /// Records `entry` by `actor` in the write `tx` (`Database::write`): the entry commits
@@ -74,6 +92,9 @@ impl ActivityLog {
     /// `tx`). Returns the entry as stored.
     pub fn append(&self, tx: &mut Tx<'_>, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
         let entry = store::insert(tx, actor, entry)?;
+        for hook in &self.hooks {
+            hook.on_append(tx, &entry)?;
+        }
         self.publisher.announce(tx, &entry)?;
         let publisher = self.publisher.clone();
         let shared = Arc::new(Published::new(entry.clone()));

@@ -67,6 +67,42 @@ async fn a_failed_change_leaves_no_entry_and_publishes_nothing() {
     assert_eq!(kept.details, serde_json::json!({"title": "x"}));
 }
 
+/// A hook that refuses one action and counts the entries it saw inside their writes.
+#[derive(Debug, Default)]
+struct Refuses(std::sync::atomic::AtomicUsize);
+
+impl activity_log::EntryHook for Refuses {
+    fn on_append(&self, tx: &mut storage::Tx<'_>, entry: &ActivityEntry) -> core_models::AppResult<()> {
+        // The entry is already in the write: the hook reads it on the same connection.
+        let seen: i64 =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT COUNT(*) FROM activity)"))
+                .get_result(tx.conn())?;
+        assert!(seen >= 1, "the hook runs after the entry's insert");
+        if entry.action == "webhook.refused" {
+            return Err(AppError::invalid("action", "refused by the hook"));
+        }
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn hooks_run_inside_the_append_and_their_error_rolls_it_back() {
+    let (db, log, _) = setup(8);
+    let hook = Arc::new(Refuses::default());
+    let log = log.with_hook(hook.clone());
+    let ada = user(&db, "Ada");
+    let team = Uuid::now_v7();
+    let kept = record(&db, &log, &ada, NewEntry::new(team, "task.created"));
+    let refused = db.write({
+        let (log, ada) = (log.clone(), ada.clone());
+        move |c| log.append(c, &ada, NewEntry::new(team, "webhook.refused"))
+    });
+    assert_eq!(refused.unwrap_err().status_code(), 422);
+    assert_eq!(feed(&db, &log, team, FeedParams::default()), vec![kept], "the refused entry rolled back");
+    assert_eq!(hook.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 #[test]
 fn an_unknown_actor_is_a_client_error() {
     let (db, log, _) = setup(8);
