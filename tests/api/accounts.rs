@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use gateway::{Application, Settings};
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, Response, TestApp};
+use crate::helpers::{send, spawn_app, spawn_app_configured, Response, TestApp};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -201,13 +201,19 @@ async fn the_eleventh_failed_login_from_one_address_is_refused_with_retry_after(
 /// Logs in from the loopback address `from` (Linux routes all of 127.0.0.0/8 to `lo`), so
 /// a test can be several clients.
 async fn login_from(base: &str, from: [u8; 4], email: &str, password: &str) -> Response {
+    login_forwarded(base, from, None, email, password).await
+}
+
+/// [`login_from`] with an `X-Forwarded-For` header, as a proxy (or a forger) sends it.
+async fn login_forwarded(base: &str, from: [u8; 4], forwarded: Option<&str>, email: &str, password: &str) -> Response {
     let connector = awc::Connector::new().local_address(std::net::IpAddr::from(from));
     let client = awc::Client::builder().connector(connector).timeout(std::time::Duration::from_secs(30)).finish();
-    let mut res = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .send_json(&json!({"email": email, "password": password}))
-        .await
-        .expect("request reaches the server");
+    let mut req = client.post(format!("{base}/api/v1/auth/login"));
+    if let Some(forwarded) = forwarded {
+        req = req.insert_header(("x-forwarded-for", forwarded));
+    }
+    let mut res =
+        req.send_json(&json!({"email": email, "password": password})).await.expect("request reaches the server");
     let body = res.body().await.expect("body").to_vec();
     Response { status: res.status().as_u16(), headers: res.headers().clone(), body }
 }
@@ -228,6 +234,33 @@ async fn a_strangers_failures_do_not_lock_the_owner_out_from_another_address() {
     let res = login_from(&app.base, owner, "ADA@example.com", PASSWORD).await;
     assert_eq!(res.status, 200, "the owner's address has not failed: {}", String::from_utf8_lossy(&res.body));
     assert!(res.json()["token"].is_string());
+}
+
+#[actix_rt::test]
+async fn behind_a_trusted_proxy_failed_logins_count_per_forwarded_client() {
+    let proxy = [127, 0, 0, 6];
+    let app = spawn_app_configured(|s| s.trusted_proxies = "127.0.0.6".parse().unwrap()).await;
+    register(&app, "ada@example.com").await;
+    // A stranger behind the proxy fails ten times; the proxy appends its address.
+    for _ in 0..10 {
+        let res = login_forwarded(&app.base, proxy, Some("198.51.100.7"), "ada@example.com", "nope").await;
+        res.problem(401);
+    }
+    login_forwarded(&app.base, proxy, Some("198.51.100.7"), "ada@example.com", PASSWORD).await.problem(429);
+    // The owner, behind the same proxy, is another client: not locked out. A leftmost
+    // entry the stranger forged changes nothing for the stranger either.
+    let owner = login_forwarded(&app.base, proxy, Some("203.0.113.9"), "ada@example.com", PASSWORD).await;
+    assert_eq!(owner.status, 200, "{}", String::from_utf8_lossy(&owner.body));
+    let forged = "203.0.113.9, 198.51.100.7";
+    login_forwarded(&app.base, proxy, Some(forged), "ada@example.com", PASSWORD).await.problem(429);
+    // A peer that is not the proxy cannot pick its address with the header: its failures
+    // count under its own address whatever it claims.
+    let stranger = [127, 0, 0, 7];
+    for i in 0..10 {
+        let claim = format!("192.0.2.{i}");
+        login_forwarded(&app.base, stranger, Some(&claim), "ada@example.com", "nope").await.problem(401);
+    }
+    login_forwarded(&app.base, stranger, Some("192.0.2.200"), "ada@example.com", PASSWORD).await.problem(429);
 }
 
 #[actix_rt::test]

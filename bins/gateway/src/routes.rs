@@ -236,6 +236,7 @@ impl Application {
         let known = Arc::new(KnownPaths::from_openapi(&openapi));
         let queries = web::Data::new(KnownQueries::from_openapi(&openapi));
         let login_free = web::Data::new(crate::idempotency::LoginFree::from_openapi(&openapi));
+        let trusted_proxies = web::Data::new(settings.trusted_proxies.clone());
         let mut server = HttpServer::new(move || {
             let (app, _) = mount(App::new().into_utoipa_app(), &services)
                 .app_data(json_config())
@@ -247,6 +248,7 @@ impl Application {
             let known = known.clone();
             app.app_data(queries.clone())
                 .app_data(login_free.clone())
+                .app_data(trusted_proxies.clone())
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
                 // Swagger UI lives under `/docs/`; the bare path people type redirects there.
                 .route("/docs", web::get().to(|| async { web::Redirect::to("/docs/").permanent() }))

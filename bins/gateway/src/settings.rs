@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use actix_web::http::KeepAlive;
 use clap::{Args, ValueEnum};
+use core_models::http::TrustedProxies;
 
 /// Which store backs the notes service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,6 +64,13 @@ pub struct Settings {
     /// refused at start together with `*`.
     #[arg(long = "cors-credentials", env = "CORS_CREDENTIALS", default_value_t = false)]
     pub cors_credentials: bool,
+
+    /// Proxies or load balancers whose `X-Forwarded-For` names the client (for failed-login
+    /// limits): a comma-separated list of addresses or CIDR ranges such as
+    /// `10.0.0.0/8,192.168.1.7`; empty (the default) for none, when the TCP peer counts.
+    #[arg(long = "trusted-proxies", env = "TRUSTED_PROXIES", default_value = "",
+          value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<TrustedProxies>()))]
+    pub trusted_proxies: TrustedProxies,
 
     /// Days a login token stays valid (1 to 3650).
     #[arg(long = "token-ttl-days", env = "TOKEN_TTL_DAYS", default_value_t = accounts::DEFAULT_TOKEN_TTL_DAYS,
@@ -141,6 +149,7 @@ impl Settings {
             blocking_threads: 8,
             cors_origins: "*".into(),
             cors_credentials: false,
+            trusted_proxies: TrustedProxies::default(),
             token_ttl_days: accounts::DEFAULT_TOKEN_TTL_DAYS,
             read_connections: 4,
             pool_connections: 8,

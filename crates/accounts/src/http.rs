@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
-use core_models::http::{blocking, created, Json};
+use core_models::http::{blocking, created, Json, TrustedProxies};
 use core_models::id::Id;
 use core_models::openapi::{Busy, JsonBodyErrors, LoginRequired};
 use core_models::pagination::IdPagingParams;
@@ -173,11 +173,15 @@ async fn login(
     Ok(HttpResponse::Ok().insert_header(CacheControl(vec![CacheDirective::NoStore])).json(session))
 }
 
-/// The address a request comes from: the TCP peer, never a client-supplied header such as
-/// `X-Forwarded-For` (anyone can send one, and trusting it would give an attacker a fresh
-/// address per request).
+/// The address a request comes from: the TCP peer, or the client a trusted proxy names in
+/// `X-Forwarded-For` when the app has [`TrustedProxies`] (the gateway's
+/// `--trusted-proxies`). Never a header any client could send: that would give an
+/// attacker a fresh address per request.
 fn client_address(req: &HttpRequest) -> std::net::IpAddr {
-    req.peer_addr().map_or(UNKNOWN_CLIENT, |peer| peer.ip())
+    match req.app_data::<web::Data<TrustedProxies>>() {
+        Some(proxies) => proxies.client_address(req),
+        None => req.peer_addr().map_or(UNKNOWN_CLIENT, |peer| peer.ip()),
+    }
 }
 
 /// Log out: revoke the token this request carries. Other sessions stay logged in.

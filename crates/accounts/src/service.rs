@@ -1,6 +1,6 @@
 //! The accounts contract: registration, login and logout, token authentication, users.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use core_models::pagination::IdPaging;
 use core_models::{AppResult, Page};
@@ -14,7 +14,7 @@ use crate::model::{
 /// The address logins are counted under when the caller's is unknown (`0.0.0.0`): a
 /// library call through [`AccountService::login`], or an HTTP request without a peer
 /// address (e.g. over a Unix socket).
-pub const UNKNOWN_CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+pub use core_models::http::UNKNOWN_CLIENT;
 
 /// Accounts and authentication.
 ///

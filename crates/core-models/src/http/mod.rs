@@ -5,6 +5,7 @@
 //! - `problem`: error responses ([`problem_response`], [`problem_for_bare_errors`]).
 //! - `blocking`: [`blocking`] and [`blocking_search`].
 //! - `caller`: [`Authenticated`] and the caller extractors.
+//! - `client`: who a request comes from ([`TrustedProxies`]).
 //! - `conditional`: `If-Match` extractors and [`Tagged`] responses (`ETag`, 304).
 //! - `body`: the [`Json`] extractor and [`read_body`] (limit, content type, timeout).
 //! - `fields`: [`parse_json`], naming every bad field of a body at once.
@@ -14,6 +15,7 @@
 mod blocking;
 mod body;
 mod caller;
+mod client;
 mod conditional;
 mod config;
 mod fields;
@@ -23,6 +25,7 @@ pub mod request_id;
 pub use blocking::{blocking, blocking_search};
 pub use body::{read_body, BodyTimeout, Json, BODY_LIMIT, DEFAULT_BODY_TIMEOUT};
 pub use caller::Authenticated;
+pub use client::{TrustedProxies, UNKNOWN_CLIENT};
 pub use conditional::{RepresentationIfMatch, Tagged};
 pub use config::{json_config, path_config, payload_config, query_config};
 pub use fields::{every_bad_field, parse_json, MAX_FIELD_ERRORS};
