@@ -1,4 +1,5 @@
-//! The rules that can race (API section 8: a team keeps one admin, `If-Match`) hold when
+//! The rules that can race (API section 8: a team keeps one admin, rating needs a
+//! completion, `If-Match`) hold when
 //! the two racing requests go to two gateway processes of one PostgreSQL database. Each
 //! round sends both requests at once, one to each gateway; the rounds repeat so that the
 //! two transactions overlap in most of them. (The deterministic interleavings of the same
@@ -79,5 +80,36 @@ async fn one_if_match_wins_when_two_gateways_change_the_same_task() {
         let winner = if on_a.status == 200 { on_a.json() } else { on_b.json() };
         let now = ok(&call(a, Some(&ada), Method::GET, &path, None).await, 200);
         assert_eq!((&now["title"], now["version"].as_i64()), (&winner["title"], Some(before + 1)), "round {round}");
+    }
+}
+
+#[actix_rt::test]
+async fn a_rating_never_outlives_a_completion_undone_on_the_other_gateway() {
+    let Some(gateways) = Gateways::start(2, &[]) else { return };
+    let (a, b) = (gateways.base(0), gateways.base(1));
+    let ada = member(a, "Ada").await;
+    let bob = member(b, "Bob").await;
+    let challenge = json!({"title": "Race", "description": "d", "difficulty": "beginner", "topic": "races"});
+    let challenge = ok(&post(a, Some(&ada), "/api/v1/learning/challenges", &challenge).await, 201);
+    let base = format!("/api/v1/learning/challenges/{}", challenge["id"].as_str().unwrap());
+    let (completion, rating) = (format!("{base}/completion"), format!("{base}/rating"));
+    for round in 0..ROUNDS {
+        ok(&call(a, Some(&bob), Method::PUT, &completion, Some(&json!({}))).await, 201);
+        let stars = json!({"stars": 5});
+        let (rated, undone) = tokio::join!(
+            call(a, Some(&bob), Method::PUT, &rating, Some(&stars)),
+            call(b, Some(&bob), Method::DELETE, &completion, None),
+        );
+        assert_eq!(undone.status, 204, "round {round}: undoing always succeeds");
+        assert!(
+            matches!(rated.status, 200 | 201 | 403),
+            "round {round}: {} {}",
+            rated.status,
+            String::from_utf8_lossy(&rated.body)
+        );
+        // Whichever came first, no rating is left without its completion.
+        let now = ok(&call(a, Some(&bob), Method::GET, &base, None).await, 200);
+        assert_eq!((&now["rating"]["count"], &now["completion_count"]), (&json!(0), &json!(0)), "round {round}: {now}");
+        assert_eq!(call(b, Some(&bob), Method::GET, &rating, None).await.status, 404, "round {round}");
     }
 }
