@@ -91,6 +91,9 @@ impl ActivityLog {
     /// with the change or not at all, and is published only after the commit (a hook on
     /// `tx`). Returns the entry as stored.
     pub fn append(&self, tx: &mut Tx<'_>, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
+        // Every write of a team takes its counter row: one that lost to another gateway's
+        // runs again holding the team alone (see `Tx::claim`), so none runs out of attempts.
+        tx.claim(&format!("activity:{}", entry.team_id))?;
         let entry = store::insert(tx, actor, entry)?;
         for hook in &self.hooks {
             hook.on_append(tx, &entry)?;

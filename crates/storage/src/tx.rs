@@ -20,12 +20,63 @@ pub(crate) type Hook = (Option<u64>, Box<dyn FnOnce() + Send>);
 pub struct Tx<'a> {
     conn: &'a mut DbConn,
     hooks: &'a mut Vec<Hook>,
+    claims: Vec<ClaimKey>,
+    /// Keys this write holds alone already (it runs again after losing).
+    held: &'a [ClaimKey],
+}
+
+/// The advisory-lock key of a claim (see [`Tx::claim`]): PostgreSQL's two-number form, the
+/// first number ours so that no other advisory lock (a migration's, a test's) collides.
+pub(crate) type ClaimKey = (i32, i32);
+
+/// The first number of every claim's advisory-lock key: "Cork".
+const CLAIM_SPACE: i32 = 0x436f_726b;
+
+/// The claim key of `key`: FNV-1a, so every gateway (of any build) maps a key alike.
+fn claim_key(key: &str) -> ClaimKey {
+    let hash = key.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    (CLAIM_SPACE, i32::from_ne_bytes(hash.to_ne_bytes()))
 }
 
 impl<'a> Tx<'a> {
     /// A write on `conn` (inside its transaction) whose hooks go to `hooks`.
     pub(crate) fn new(conn: &'a mut DbConn, hooks: &'a mut Vec<Hook>) -> Self {
-        Tx { conn, hooks }
+        Tx { conn, hooks, claims: Vec::new(), held: &[] }
+    }
+
+    /// This write with the keys `held` held alone already: claiming them again asks
+    /// nothing of the database (which would refuse a shared claim while another rerun
+    /// waits for the key, though this session holds it).
+    pub(crate) fn holding(mut self, held: &'a [ClaimKey]) -> Self {
+        self.held = held;
+        self
+    }
+
+    /// The keys this write claimed ([`Self::claim`]).
+    pub(crate) fn claims(&self) -> &[ClaimKey] {
+        &self.claims
+    }
+
+    /// Says that this write is about to change a row many writes change (a team's
+    /// activity counter), named by `key`. On SQLite, where one thread writes, nothing. On
+    /// PostgreSQL, where a SERIALIZABLE write that changes such a row after another
+    /// gateway's write committed it loses and runs again, a write that lost runs its next
+    /// attempt holding its keys alone, over every gateway of the database: it waits for
+    /// the writes that claimed them to finish before it starts, and a write that claims
+    /// one meanwhile gives up at once (this error: nothing is written, and it runs again
+    /// in its turn) rather than make it lose again. So a write that lost once wins its
+    /// next attempt, however busy the row. Claim before changing the row; a write may
+    /// claim several keys.
+    pub fn claim(&mut self, key: &str) -> core_models::AppResult<()> {
+        let key = claim_key(key);
+        if self.claims.contains(&key) {
+            return Ok(());
+        }
+        self.claims.push(key);
+        if self.held.contains(&key) {
+            return Ok(());
+        }
+        crate::postgres::claim_shared(self.conn, key)
     }
 
     /// The connection, for Diesel's query methods (`.execute(tx.conn())`); functions that

@@ -212,3 +212,47 @@ fn full_text_indexes_keep_no_pending_list() {
         assert!(index.options.split(',').any(|o| o == "fastupdate=off"), "{}: {:?}", index.name, index.options);
     }
 }
+
+/// Like the test above, with writes that do some work between their first read and the
+/// hot row's update, as a product's write does (access checks, the row it changes, then
+/// the team's activity counter): any commit of another gateway inside that window makes
+/// the write lose again, and without claims some lose every attempt. Every write claims
+/// the hot row's key before its update ([`storage::Tx::claim`]), so a write that lost
+/// once runs again alone on that key, over both gateways, and wins: none needs a third
+/// attempt.
+#[test]
+fn a_write_that_lost_on_a_claimed_hot_row_wins_its_second_attempt() {
+    let Some(db) = postgres(&DbConfig::default()) else { return };
+    db.write(|c| Ok(c.batch_execute("CREATE TABLE hot (n BIGINT NOT NULL); INSERT INTO hot VALUES (0)")?)).unwrap();
+    let gateways = [db.database(), storage::Database::open_with(db.url(), &DbConfig::default()).unwrap()];
+    let (threads_per_gateway, writes_per_thread) = (6, 12);
+    let threads: Vec<_> = gateways
+        .iter()
+        .flat_map(|gateway| (0..threads_per_gateway).map(move |_| gateway.clone()))
+        .map(|gateway| {
+            std::thread::spawn(move || {
+                (0..writes_per_thread)
+                    .map(|_| {
+                        let attempts = Arc::new(std::sync::atomic::AtomicU32::new(0));
+                        let counted = attempts.clone();
+                        gateway
+                            .write(move |c| {
+                                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(c.conn())?;
+                                sql("SELECT pg_sleep(0.003)").untyped().execute(c.conn())?;
+                                c.claim("hot")?;
+                                sql("UPDATE hot SET n = ").bind_int(n + 1).untyped().execute(c.conn())?;
+                                Ok(())
+                            })
+                            .map_or(u32::MAX, |()| attempts.load(std::sync::atomic::Ordering::SeqCst))
+                    })
+                    .max()
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    let most = threads.into_iter().map(|t| t.join().unwrap()).max().unwrap();
+    let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(&mut *db.read().unwrap()).unwrap();
+    assert_eq!(n, 2 * threads_per_gateway * writes_per_thread, "every write made");
+    assert!(most <= 2, "a write took {most} attempts (u32::MAX: it ran out)");
+}
