@@ -2,7 +2,6 @@
 
 use core_models::constraint::ForeignKeyField as _;
 use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
-use diesel::dsl::max;
 use diesel::prelude::*;
 use storage::count::count_up_to;
 use storage::schema::{activity, activity_counters, users};
@@ -63,22 +62,42 @@ impl TryFrom<EntryRow> for ActivityEntry {
     }
 }
 
-/// The next number of `team_id`'s entries, counted inside the caller's write: the
-/// counter row's update orders a team's appends, so numbers follow commit order.
-fn next_team_seq(conn: &mut DbConn, team_id: &str) -> AppResult<i64> {
+/// A team's counter row after an append bumped it.
+#[derive(diesel::QueryableByName)]
+struct Counter {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_seq: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    last_at: i64,
+}
+
+/// The next number of `team_id`'s entries and the entry's time, counted inside the
+/// caller's write: the counter row's update orders a team's appends, so numbers follow
+/// commit order, and the time is `now_ms` or the team's last entry's time if that is later
+/// (clocks of gateways differ, and a clock may step back), so a team's times never go
+/// back and `since` can become a bound on the log's order. Only the team's own row is
+/// read: no append reads what another team's appends write.
+fn next_team_seq(conn: &mut DbConn, team_id: &str, now_ms: i64) -> AppResult<(i64, i64)> {
     // An upsert: written as SQL, which both engines spell alike (Diesel's DSL offers no
-    // ON CONFLICT over the two).
-    let seq: i64 = storage::sql::sql("INSERT INTO activity_counters (team_id, last_seq) VALUES (")
+    // ON CONFLICT over the two); CASE, as the engines name the larger of two values apart.
+    let counter: Counter = storage::sql::sql("INSERT INTO activity_counters (team_id, last_seq, last_at) VALUES (")
         .bind_text(team_id)
-        .sql(", 1) ON CONFLICT (team_id) DO UPDATE SET last_seq = activity_counters.last_seq + 1 RETURNING last_seq")
-        .query::<diesel::sql_types::BigInt>()
+        .sql(", 1, ")
+        .bind_int(now_ms)
+        .sql(
+            ") ON CONFLICT (team_id) DO UPDATE SET last_seq = activity_counters.last_seq + 1, \
+             last_at = CASE WHEN excluded.last_at > activity_counters.last_at \
+             THEN excluded.last_at ELSE activity_counters.last_at END \
+             RETURNING last_seq, last_at",
+        )
+        .untyped()
         .get_result(conn)?;
-    if seq > MAX_TEAM_SEQ {
+    if counter.last_seq > MAX_TEAM_SEQ {
         return Err(AppError::Internal(anyhow::anyhow!(
             "team {team_id} has recorded {MAX_TEAM_SEQ} entries, the most"
         )));
     }
-    Ok(seq)
+    Ok((counter.last_seq, counter.last_at))
 }
 
 /// Random bits for an entry id: the last four bytes of a fresh UUIDv7, which are random.
@@ -92,11 +111,8 @@ pub(crate) fn insert(conn: &mut DbConn, actor: &Caller, new: NewEntry) -> AppRes
     if new.action.is_empty() || new.action.len() > 64 {
         return Err(AppError::Internal(anyhow::anyhow!("activity action {:?} must be 1 to 64 bytes", new.action)));
     }
-    // Never earlier than the last entry: `since` becomes a `seq` bound (see the migration).
-    let last: Option<i64> = activity::table.select(max(activity::created_at)).first(conn)?;
-    let created_at = time::to_millis(time::now()).max(last.unwrap_or(i64::MIN));
     let team = new.team_id.to_string();
-    let team_seq = next_team_seq(conn, &team)?;
+    let (team_seq, created_at) = next_team_seq(conn, &team, time::to_millis(time::now()))?;
     let details = new.details.into_value();
     let details_text = details.to_string();
     // Ids are unique by index. Two teams' entries collide only with the same millisecond,
@@ -152,20 +168,39 @@ pub enum Subject {
     Task(Uuid),
 }
 
-/// The query of the first `seq` recorded at or after `since_ms`.
+/// The query of the first `seq` of `team_id` recorded at or after `since_ms`: a team's
+/// times never go back in its log's order (see [`next_team_seq`]), so its entries from
+/// `since` on are those from this `seq` on.
 fn first_seq_since_sql(
+    team_id: Uuid,
     since_ms: i64,
 ) -> impl diesel::query_builder::QueryFragment<Backend> + diesel::query_dsl::LoadQuery<'static, DbConn, i64> {
     activity::table
+        .filter(activity::team_id.eq(team_id.to_string()))
         .filter(activity::created_at.ge(since_ms))
-        .order((activity::created_at.asc(), activity::seq.asc()))
+        .order((activity::team_id.asc(), activity::created_at.asc()))
         .select(activity::seq)
         .limit(1)
 }
 
-/// The first `seq` recorded at or after `since_ms` (`None`: nothing is that recent).
-fn first_seq_since(conn: &mut DbConn, since_ms: i64) -> AppResult<Option<i64>> {
-    Ok(first_seq_since_sql(since_ms).get_result(conn).optional()?)
+/// Where `since` starts a feed of `subject`: `Ok(None)` when nothing is that recent.
+/// A task's log is short and read through its own index: its time is a filter there.
+fn since_bound(conn: &mut DbConn, subject: Subject, since_ms: i64) -> AppResult<Option<SinceBound>> {
+    match subject {
+        Subject::Team(team) => {
+            Ok(first_seq_since_sql(team, since_ms).get_result(conn).optional()?.map(SinceBound::FromSeq))
+        }
+        Subject::Task(_) => Ok(Some(SinceBound::FromTime(since_ms))),
+    }
+}
+
+/// How a feed leaves out what is older than its `since`.
+#[derive(Debug, Clone, Copy)]
+enum SinceBound {
+    /// Entries from this `seq` on.
+    FromSeq(i64),
+    /// Entries recorded at or after this time (milliseconds).
+    FromTime(i64),
 }
 
 type FeedSql = diesel::dsl::IntoBoxed<
@@ -177,18 +212,18 @@ type FeedSql = diesel::dsl::IntoBoxed<
     Backend,
 >;
 
-/// The query of one page of a feed (one row beyond the limit), entries from `since_seq` on.
-fn feed_sql(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> AppResult<FeedSql> {
-    let mut q = listed(subject, query, since_seq);
+/// The query of one page of a feed (one row beyond the limit), entries from `since` on.
+fn feed_sql(subject: Subject, query: &FeedQuery, since: Option<SinceBound>) -> AppResult<FeedSql> {
+    let mut q = listed(subject, query, since);
     if let Some(before) = query.before_seq()? {
         q = q.filter(activity::seq.lt(before));
     }
     Ok(q.order(activity::seq.desc()).limit(i64::from(query.page.limit) + 1))
 }
 
-/// The entries of a feed its filters keep, from `since_seq` on, in no order and before its
+/// The entries of a feed its filters keep, from `since` on, in no order and before its
 /// cursor: what its pages read and its `count=true` counts.
-fn listed(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> FeedSql {
+fn listed(subject: Subject, query: &FeedQuery, since: Option<SinceBound>) -> FeedSql {
     let mut q = activity::table.inner_join(users::table).select(EntryRow::as_select()).into_boxed();
     q = match subject {
         Subject::Team(team) => q.filter(activity::team_id.eq(team.to_string())),
@@ -204,24 +239,26 @@ fn listed(subject: Subject, query: &FeedQuery, since_seq: Option<i64>) -> FeedSq
     if let Some(action) = action {
         q = q.filter(activity::action.eq(action.clone()));
     }
-    if let Some(first) = since_seq {
-        q = q.filter(activity::seq.ge(first));
+    match since {
+        Some(SinceBound::FromSeq(first)) => q = q.filter(activity::seq.ge(first)),
+        Some(SinceBound::FromTime(ms)) => q = q.filter(activity::created_at.ge(ms)),
+        None => {}
     }
     q
 }
 
 /// One page of a feed, newest first, and its total when `count=true` asked for it.
 pub(crate) fn feed(conn: &mut DbConn, subject: Subject, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
-    let since_seq = match query.filter.since {
+    let since = match query.filter.since {
         None => None,
-        Some(since) => match first_seq_since(conn, time::to_millis(since))? {
-            Some(first) => Some(first),
+        Some(since) => match since_bound(conn, subject, time::to_millis(since))? {
+            Some(bound) => Some(bound),
             None => return Ok(Page::empty(&query.page)),
         },
     };
-    let rows: Vec<EntryRow> = feed_sql(subject, query, since_seq)?.load(conn)?;
+    let rows: Vec<EntryRow> = feed_sql(subject, query, since)?.load(conn)?;
     let entries = rows.into_iter().map(ActivityEntry::try_from).collect::<AppResult<Vec<_>>>()?;
-    let total = query.page.total(|most| count_up_to(conn, listed(subject, query, since_seq), most))?;
+    let total = query.page.total(|most| count_up_to(conn, listed(subject, query, since), most))?;
     Ok(query.page_of(entries).with_total(total))
 }
 
@@ -308,14 +345,19 @@ mod query_plans {
         for params in filters {
             let query = FeedQuery::parse(params.clone()).unwrap();
             for subject in [Subject::Team(Uuid::now_v7()), Subject::Task(Uuid::now_v7())] {
-                for since in [None, Some(42)] {
+                // The bound each subject's `since` becomes (`since_bound`).
+                let bound = match subject {
+                    Subject::Team(_) => SinceBound::FromSeq(42),
+                    Subject::Task(_) => SinceBound::FromTime(42),
+                };
+                for since in [None, Some(bound)] {
                     let plan = query_plan(&mut conn, feed_sql(subject, &query, since).unwrap()).unwrap();
                     let problems = plan_problems(&plan, "activity");
                     assert!(problems.is_empty(), "{subject:?} {params:?} since {since:?}: {plan:#?}");
                 }
             }
         }
-        let plan = query_plan(&mut conn, first_seq_since_sql(0)).unwrap();
+        let plan = query_plan(&mut conn, first_seq_since_sql(Uuid::now_v7(), 0)).unwrap();
         assert!(plan_problems(&plan, "activity").is_empty(), "{plan:#?}");
     }
 
@@ -373,7 +415,7 @@ mod query_plans {
                 ];
                 for query in pages.into_iter().flatten() {
                     let since = query.filter.since.map(|since| {
-                        first_seq_since(&mut conn, time::to_millis(since)).unwrap().expect("entries since")
+                        since_bound(&mut conn, subject, time::to_millis(since)).unwrap().expect("entries since")
                     });
                     let plan = query_plan(&mut conn, feed_sql(subject, &query, since).unwrap()).unwrap();
                     if let Some(plan) = plan_failure(&plan, &["activity"]) {
@@ -384,7 +426,7 @@ mod query_plans {
         }
         let since_ms = time::to_millis(time::parse("2024-12-05T00:00:00Z").unwrap());
         for (what, plan) in [
-            ("since", query_plan(&mut conn, first_seq_since_sql(since_ms)).unwrap()),
+            ("since", query_plan(&mut conn, first_seq_since_sql(uuid(1, 1), since_ms)).unwrap()),
             ("replay", query_plan(&mut conn, replay_sql(uuid(1, 1), 5000, 500)).unwrap()),
         ] {
             if let Some(plan) = plan_failure(&plan, &["activity"]) {

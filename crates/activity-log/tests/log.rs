@@ -103,6 +103,34 @@ fn hooks_run_inside_the_append_and_their_error_rolls_it_back() {
     assert_eq!(hook.0.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
+/// Two teams' appends at once, both open until both have done their work (PostgreSQL):
+/// neither reads what the other writes, so both commit at their first attempt. (When every
+/// append read the whole log's latest time, one of two such writes always ran again.)
+#[test]
+fn appends_of_two_teams_at_once_never_run_twice() {
+    let (db, log, _) = setup(8);
+    let ada = user(&db, "Ada");
+    // Each team has a log already, as a live team does.
+    let teams = [Uuid::now_v7(), Uuid::now_v7()];
+    for team in teams {
+        record(&db, &log, &ada, NewEntry::new(team, "team.created"));
+    }
+    let interleaving = storage::testing::Interleaving::install(&db, 2);
+    let writes: Vec<_> = teams
+        .into_iter()
+        .map(|team| {
+            let (db, log, ada) = (db.database(), log.clone(), ada.clone());
+            std::thread::spawn(move || record(&db, &log, &ada, NewEntry::new(team, "task.created")))
+        })
+        .collect();
+    for write in writes {
+        write.join().unwrap();
+    }
+    if db.engine() == storage::Engine::Postgres {
+        assert_eq!(interleaving.arrivals(), 2, "each write committed at its first attempt");
+    }
+}
+
 #[test]
 fn an_unknown_actor_is_a_client_error() {
     let (db, log, _) = setup(8);

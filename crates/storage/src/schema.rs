@@ -142,6 +142,7 @@ diesel::table! {
     activity_counters (team_id) {
         team_id -> Text,
         last_seq -> BigInt,
+        last_at -> BigInt,
     }
 }
 
