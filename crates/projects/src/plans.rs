@@ -146,7 +146,7 @@ mod postgres {
              SELECT decode(md5(t || '-' || j) || md5(j || '-' || t), 'hex'), {tt}, 0, {u1}, j, 4000000000000, NULL, {invj}
                FROM generate_series(2, 21) AS t, generate_series(1, 150) AS j;
              INSERT INTO project_tasks (id, team_id, project_id, title, description, status, priority, due_date,
-                                        assignee_id, created_by, created_at, updated_at, version)
+                                        assignee_id, created_by, created_at, updated_at, version, position)
              SELECT {task_i},
                     CASE WHEN i % 5 < 4 THEN {t1} ELSE {t_small} END,
                     CASE WHEN i % 5 = 4 THEN {p_small} WHEN h % 2 = 0 THEN {p1} ELSE {p_other} END,
@@ -155,7 +155,7 @@ mod postgres {
                     i % 3, g % 4,
                     CASE WHEN g / 7 % 5 = 0 THEN NULL ELSE to_char(date '2025-06-01' + (g / 35 % 900)::int, 'YYYY-MM-DD') END,
                     CASE WHEN h / 3 % 5 = 0 THEN NULL ELSE {assignee} END,
-                    {u1}, 1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000, 1
+                    {u1}, 1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000, 1, lpad(to_hex(i), 6, '0') || 'V'
                FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES};
              INSERT INTO task_comments (id, task_id, author_id, body, created_at, updated_at)
              SELECT {c}, CASE WHEN i <= 3000 THEN {task1} ELSE {task_c} END, {u1}, 'Comment ' || i, i, i
