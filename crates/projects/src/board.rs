@@ -94,6 +94,34 @@ fn column(conn: &mut DbConn, project_id: Uuid, status: ProjectTaskStatus) -> App
         .load(conn)?)
 }
 
+/// A boxed `SELECT position` of project tasks.
+pub(crate) type PositionQuery = project_tasks::BoxedQuery<'static, storage::Backend, diesel::sql_types::Text>;
+
+/// The query of the position next to `key` in a column (the one above it with `above`),
+/// or without `key` of the column's first (last with `above`) task, leaving out
+/// `except`: one step of the `(project_id, status, position)` index either way.
+pub(crate) fn neighbour_query(
+    project_id: Uuid,
+    status: ProjectTaskStatus,
+    key: Option<&str>,
+    above: bool,
+    except: Uuid,
+) -> PositionQuery {
+    let mut q = project_tasks::table
+        .filter(project_tasks::project_id.eq(project_id.to_string()))
+        .filter(project_tasks::status.eq(status.rank()))
+        .filter(project_tasks::id.ne(except.to_string()))
+        .select(project_tasks::position)
+        .into_boxed();
+    match (key, above) {
+        (Some(key), true) => q = q.filter(project_tasks::position.lt(key.to_string())),
+        (Some(key), false) => q = q.filter(project_tasks::position.gt(key.to_string())),
+        (None, _) => {}
+    }
+    let q = if above { q.order(project_tasks::position.desc()) } else { q.order(project_tasks::position.asc()) };
+    q.limit(1)
+}
+
 /// The position of the last (`last`) or first task of a column, leaving out `except`.
 fn column_end(
     conn: &mut DbConn,
@@ -102,14 +130,7 @@ fn column_end(
     last: bool,
     except: Uuid,
 ) -> AppResult<Option<String>> {
-    let q = project_tasks::table
-        .filter(project_tasks::project_id.eq(project_id.to_string()))
-        .filter(project_tasks::status.eq(status.rank()))
-        .filter(project_tasks::id.ne(except.to_string()))
-        .select(project_tasks::position)
-        .into_boxed();
-    let q = if last { q.order(project_tasks::position.desc()) } else { q.order(project_tasks::position.asc()) };
-    Ok(q.first(conn).optional()?)
+    Ok(neighbour_query(project_id, status, None, last, except).first(conn).optional()?)
 }
 
 /// The position next to `key` in a column (above it with `above`), leaving out `except`.
@@ -121,18 +142,7 @@ fn next_to(
     above: bool,
     except: Uuid,
 ) -> AppResult<Option<String>> {
-    let q = project_tasks::table
-        .filter(project_tasks::project_id.eq(project_id.to_string()))
-        .filter(project_tasks::status.eq(status.rank()))
-        .filter(project_tasks::id.ne(except.to_string()))
-        .select(project_tasks::position)
-        .into_boxed();
-    let q = if above {
-        q.filter(project_tasks::position.lt(key.to_string())).order(project_tasks::position.desc())
-    } else {
-        q.filter(project_tasks::position.gt(key.to_string())).order(project_tasks::position.asc())
-    };
-    Ok(q.first(conn).optional()?)
+    Ok(neighbour_query(project_id, status, Some(key), above, except).first(conn).optional()?)
 }
 
 /// Rewrites the keys of a column evenly apart, `moving` (a task joining or moving in the

@@ -21,7 +21,8 @@ use projects::{
 };
 use uuid::Uuid;
 
-const COLUMNS: [ProjectTaskStatus; 3] = [ProjectTaskStatus::Todo, ProjectTaskStatus::InProgress, ProjectTaskStatus::Done];
+const COLUMNS: [ProjectTaskStatus; 3] =
+    [ProjectTaskStatus::Todo, ProjectTaskStatus::InProgress, ProjectTaskStatus::Done];
 
 fn name(status: ProjectTaskStatus) -> &'static str {
     match status {
@@ -274,7 +275,11 @@ fn a_random_run_of_moves_and_inserts_keeps_the_board_the_model_describes() {
         assert_eq!(back, model[&c]);
     }
     let rebalanced = s
-        .team_activity(ada, team, &feed_query(FeedParams { action: Some("tasks.rebalanced".into()), ..Default::default() }))
+        .team_activity(
+            ada,
+            team,
+            &feed_query(FeedParams { action: Some("tasks.rebalanced".into()), ..Default::default() }),
+        )
         .unwrap();
     assert!(!rebalanced.items.is_empty(), "the hot spot made the column rebalance at least once");
     drop(db);
