@@ -10,24 +10,10 @@ use actix_web::http::Method;
 use futures_util::StreamExt as _;
 use serde_json::{json, Value};
 
-use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
+use crate::helpers::{ok, spawn_app, user, Response, TestApp, User};
 
 async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
-    call_with(app, who, method, path, body, &[]).await
-}
-
-async fn call_with(
-    app: &TestApp,
-    who: &User,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    extra: &[(&str, &str)],
-) -> Response {
-    let mut headers = vec![("authorization", who.bearer.as_str())];
-    headers.extend_from_slice(extra);
-    let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
-    send(&app.base, method, path, &headers, body).await
+    app.as_user(Some(&who.bearer), method, path, &[], body.as_ref()).await
 }
 
 fn titles(page: &Value) -> Vec<&str> {
@@ -68,12 +54,13 @@ async fn tasks_move_on_the_board_and_the_team_sees_it_live() {
     // C between A and B, conditional on the version it was read at: 200, new version and ETag.
     let move_c = format!("{tasks}/{}/move", ids[2]);
     let body = json!({"after_id": ids[0], "before_id": ids[1]});
-    let res = call_with(&app, &ada, Method::POST, &move_c, Some(body.clone()), &[("if-match", "\"1\"")]).await;
+    let if_match = [("if-match", "\"1\"")];
+    let res = app.as_user(Some(&ada.bearer), Method::POST, &move_c, &if_match, Some(&body)).await;
     let c = ok(&res, 200);
     assert_eq!((c["version"].as_i64(), res.header("etag").as_deref()), (Some(2), Some("\"2\"")));
     assert_eq!(titles(&ok(&call(&app, &ada, Method::GET, &board, None).await, 200)), ["A", "C", "B", "D"]);
     // The same ETag again is stale now: 412, nothing moves.
-    let res = call_with(&app, &ada, Method::POST, &move_c, Some(json!({})), &[("if-match", "\"1\"")]).await;
+    let res = app.as_user(Some(&ada.bearer), Method::POST, &move_c, &if_match, Some(&json!({}))).await;
     res.problem(412);
     // Into another column, on top: the status changes with it.
     let moved = ok(&call(&app, &ada, Method::POST, &move_c, Some(json!({"status": "done"}))).await, 200);
