@@ -80,13 +80,17 @@ def seed(base, db_path):
             if t == big and i % 16 == 0:
                 assignee = me["id"]
             due = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if rng.random() < 0.7 else None
+            # Board positions: unique per (project, status) because unique overall (base-10
+            # digits are base-62 digits; no trailing "0" thanks to the "V").
             tasks.append((tid, t, rng.choice(projects[t]), f"{rng.choice(words)} task {i}", f"seeded {rng.choice(words)}",
-                          rng.randint(0, 2), rng.randint(0, 3), due, assignee, users[0], created, created))
+                          rng.randint(0, 2), rng.randint(0, 3), due, assignee, users[0], created, created,
+                          f"{len(tasks):07d}V"))
             if t == big and assignee == me["id"]:
                 my_tasks.append(tid)
     db.executemany(
         "INSERT INTO project_tasks (id, team_id, project_id, title, description, status, priority, due_date, assignee_id,"
-        " created_by, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)", tasks)
+        " created_by, created_at, updated_at, position, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        tasks)
     big_tasks = [(t[0], t[2]) for t in tasks if t[1] == big]
     actions = ["task.created", "task.updated", "task.status_changed", "task.assigned", "comment.created"]
     entries = []

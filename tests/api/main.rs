@@ -2,6 +2,7 @@
 //! fresh database and talks to it over TCP.
 
 mod accounts;
+mod board_moves;
 mod boards;
 mod browser;
 mod conditional;

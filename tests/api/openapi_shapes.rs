@@ -95,6 +95,7 @@ async fn every_action_the_server_writes_is_in_the_documented_enum() {
     call(&app, &ada, Method::PATCH, &task_path, json!({"status": "done"})).await;
     call(&app, &ada, Method::PATCH, &task_path, json!({"assignee_id": bob.id})).await;
     call(&app, &ada, Method::POST, &format!("{task_path}/comments"), json!({"body": "hi"})).await;
+    call(&app, &ada, Method::POST, &format!("{task_path}/move"), json!({"status": "todo"})).await;
     let feed = call(&app, &ada, Method::GET, &format!("/api/v1/teams/{team_id}/activity"), Value::Null).await;
     let entries = feed["items"].as_array().unwrap();
     assert!(entries.len() >= 6);
@@ -103,6 +104,29 @@ async fn every_action_the_server_writes_is_in_the_documented_enum() {
     }
     let changed = entries.iter().find(|e| e["action"] == "task.status_changed").unwrap();
     assert_eq!(changed["details"]["status"], json!({"from": "todo", "to": "done"}));
+}
+
+#[actix_rt::test]
+async fn board_moves_and_positions_are_typed() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    let task = schema(&doc, "ProjectTask");
+    assert_eq!(task["properties"]["position"]["type"], "string");
+    assert!(strings(&task["required"]).contains(&"position"));
+    let operation = &doc["paths"]["/api/v1/projects/{id}/tasks/{task_id}/move"]["post"];
+    let body = &operation["requestBody"]["content"]["application/json"]["schema"];
+    assert_eq!(body["$ref"], "#/components/schemas/MoveProjectTask");
+    let fields = &schema(&doc, "MoveProjectTask")["properties"];
+    assert_eq!(fields["after_id"]["format"], "uuid");
+    let status = resolve(&doc, &fields["status"]["oneOf"][1]);
+    assert_eq!(strings(&status["enum"]), ["todo", "in_progress", "done"], "{}", fields["status"]);
+    for code in ["200", "404", "409", "412", "422"] {
+        assert!(operation["responses"][code].is_object(), "move documents {code}");
+    }
+    for path in ["/api/v1/projects/{id}/tasks", "/api/v1/teams/{id}/tasks", "/api/v1/me/tasks"] {
+        let pattern = regex::Regex::new(parameter(&doc, path, "sort")["schema"]["pattern"].as_str().unwrap()).unwrap();
+        assert!(pattern.is_match("position") && pattern.is_match("-position,title"), "{path}");
+    }
 }
 
 #[actix_rt::test]

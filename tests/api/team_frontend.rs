@@ -341,6 +341,7 @@ async fn activity_details_hold_every_created_field_and_names_people() {
             "title": "Ship", "description": "Soon", "status": "todo", "priority": "high",
             "due_date": "2026-12-24", "assignee_id": grace.id, "assignee": grace_ref,
             "created_by": {"id": ada.id, "display_name": "Ada"}, "version": 1,
+            "position": t["position"],
         })
     );
     let added = entries.iter().find(|e| e["action"] == "member.added").unwrap();

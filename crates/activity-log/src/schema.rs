@@ -25,6 +25,8 @@ pub const ACTIONS: &[&str] = &[
     "task.updated",
     "task.assigned",
     "task.status_changed",
+    "task.moved",
+    "tasks.rebalanced",
     "task.deleted",
     "comment.created",
     "comment.updated",
@@ -105,10 +107,21 @@ fn with_description(schema: Schema, description: &str) -> Schema {
     }
 }
 
+/// A place on a board, `{status, position}` (the two sides of a `task.moved`).
+fn place(description: &str) -> Schema {
+    typed(Type::Object, false)
+        .property("status", typed(Type::String, false))
+        .property("position", typed(Type::String, false))
+        .required("status")
+        .required("position")
+        .description(Some(description))
+        .into()
+}
+
 impl PartialSchema for ActivityDetails {
     fn schema() -> RefOr<Schema> {
         let string = || typed(Type::String, false);
-        let properties: [(&str, Schema); 18] = [
+        let properties: [(&str, Schema); 22] = [
             ("name", value_or_change(string(), "Team or project name: created/deleted, or `{from, to}` when renamed")),
             ("title", value_or_change(string(), "Task title: created/deleted, or `{from, to}` when changed")),
             (
@@ -118,7 +131,13 @@ impl PartialSchema for ActivityDetails {
                     "Task description: on `task.created`, or `{from, to}` when changed",
                 ),
             ),
-            ("status", value_or_change(string(), "Task status: on `task.created`, or `{from, to}` when changed")),
+            (
+                "status",
+                value_or_change(
+                    string(),
+                    "Task status: on `task.created` (and the column of a `tasks.rebalanced`), or `{from, to}` when changed",
+                ),
+            ),
             ("priority", value_or_change(string(), "Task priority: on `task.created`, or `{from, to}` when changed")),
             (
                 "due_date",
@@ -170,6 +189,22 @@ impl PartialSchema for ActivityDetails {
                     .into(),
             ),
             ("via", string().description(Some("`member.added`: `invite` when joined by an invitation")).into()),
+            ("from", place("`task.moved`: where the task stood before the move")),
+            ("to", place("`task.moved`: where the move put the task")),
+            (
+                "position",
+                value_or_change(
+                    string(),
+                    "Board position: on `task.created`, or `{from, to}` when a status change put the task at the end \
+                     of its new column",
+                ),
+            ),
+            (
+                "tasks",
+                typed(Type::Integer, false)
+                    .description(Some("`tasks.rebalanced`: how many other tasks of the column got new positions"))
+                    .into(),
+            ),
         ];
         let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(
             "What changed: `{\"field\": {\"from\": old, \"to\": new}}` per changed field, plus the context the \

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod access;
+pub mod board;
 mod comments;
 #[cfg(test)]
 mod documented;
@@ -33,6 +34,7 @@ pub mod list;
 mod model;
 #[cfg(test)]
 mod plans;
+pub mod position;
 mod projects;
 mod row;
 mod service;
@@ -41,6 +43,7 @@ mod teams;
 
 use core_models::constraint::Constraint;
 
+pub use board::MoveProjectTask;
 pub use list::{
     Assignee, ListProjectTasks, ListProjectTasksParams, MyTasksParams, ProjectTaskListParams, Scope, TaskFilter,
     TaskSort,

@@ -44,6 +44,8 @@ pub enum TaskSort {
     Status,
     /// `title`, ignoring ASCII case.
     Title,
+    /// Board order: status rank, then the position in the status column.
+    Position,
 }
 
 impl SortField for TaskSort {
@@ -54,6 +56,7 @@ impl SortField for TaskSort {
         TaskSort::Priority,
         TaskSort::Status,
         TaskSort::Title,
+        TaskSort::Position,
     ];
     fn name(self) -> &'static str {
         match self {
@@ -63,12 +66,13 @@ impl SortField for TaskSort {
             TaskSort::Priority => "priority",
             TaskSort::Status => "status",
             TaskSort::Title => "title",
+            TaskSort::Position => "position",
         }
     }
     fn key_kind(self) -> KeyKind {
         match self {
             TaskSort::CreatedAt | TaskSort::UpdatedAt | TaskSort::Priority | TaskSort::Status => KeyKind::Int,
-            TaskSort::DueDate | TaskSort::Title => KeyKind::Text,
+            TaskSort::DueDate | TaskSort::Title | TaskSort::Position => KeyKind::Text,
         }
     }
 }
@@ -82,6 +86,8 @@ impl SqlSortField for TaskSort {
             TaskSort::Priority => ("project_tasks.priority", false),
             TaskSort::Status => ("project_tasks.status", false),
             TaskSort::Title => ("project_tasks.title_key", false),
+            // The status rank's digit and the position: one byte-ordered key.
+            TaskSort::Position => ("project_tasks.board_key", false),
         }
     }
     fn sql_in(self, descending: bool) -> (&'static str, bool) {
@@ -135,11 +141,12 @@ macro_rules! task_list_params {
             /// Full-text search over title and description (every word, as a prefix).
             pub q: Option<String>,
             $($extra)*
-            /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`; `-` for
+            /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`, `position`
+            /// (board order: by status rank, then position in the column); `-` for
             /// descending; comma-separated, each field at most once. Default `-created_at`.
             #[param(
                 example = "status,-due_date",
-                pattern = "^(-?(created_at|updated_at|due_date|priority|status|title)(,-?(created_at|updated_at|due_date|priority|status|title))*)?$"
+                pattern = "^(-?(created_at|updated_at|due_date|priority|status|title|position)(,-?(created_at|updated_at|due_date|priority|status|title|position))*)?$"
             )]
             pub sort: Option<String>,
             /// Page size, 1 to 200 (default 50).
@@ -422,8 +429,14 @@ impl ListProjectTasks {
             // The key as both engines compare it: SQLite's NOCASE column, PostgreSQL's
             // lower(title) (ASCII case folded on both).
             TaskSort::Title => CursorValue::Text(task.title.to_ascii_lowercase()),
+            TaskSort::Position => CursorValue::Text(board_key(task)),
         })
     }
+}
+
+/// A task's `board_key`: its status rank's digit, then its position (as the column holds it).
+pub(crate) fn board_key(task: &ProjectTask) -> String {
+    format!("{}{}", task.status.rank(), task.position)
 }
 
 /// A boxed `SELECT` of task rows.
@@ -495,6 +508,13 @@ fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -
     }
     if let Some(statuses) = &filter.statuses {
         q = q.filter(ranks_off_index("status", statuses));
+        if lead == TaskSort::Position {
+            // The statuses' stretch of the board key: a range of its index (ranks are one
+            // digit, from the enum).
+            let ranks = statuses.iter().map(|s| s.rank());
+            let (low, high) = (ranks.clone().min().unwrap_or(0), ranks.max().unwrap_or(0) + 1);
+            q = q.filter(sql(format!("project_tasks.board_key >= '{low}' AND project_tasks.board_key < '{high}'")));
+        }
     }
     if let Some(priorities) = &filter.priorities {
         q = q.filter(ranks_off_index("priority", priorities));
@@ -625,12 +645,12 @@ mod query_plans {
             c.batch_execute(&format!(
                 "INSERT INTO users VALUES ('u', 'u@example.com', 'u@example.com', 'U', 'x', 0);
                  INSERT INTO teams VALUES ('t', 'T', NULL, 0, 0);
-                 INSERT INTO projects VALUES ('p', 't', 'P', NULL, 0, 0, 0);
+                 INSERT INTO projects VALUES ('p', 't', 'P', NULL, 0, 0, 0, 0);
                  WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < {frequent})
                  INSERT INTO project_tasks (id, team_id, project_id, title, description, status, priority,
-                                            created_by, created_at, updated_at, version)
+                                            created_by, created_at, updated_at, version, position)
                  SELECT 'seed-' || x, 't', 'p', 'Launch ' || x, CASE WHEN x < 3 THEN 'rarely' END, 0, 0,
-                        'u', x, x, 1 FROM i"
+                        'u', x, x, 1, x || 'V' FROM i"
             ))?;
             Ok(())
         })
@@ -668,7 +688,7 @@ mod query_plans {
                         },
                         str::to_string,
                     )),
-                    TaskSort::Title => CursorValue::Text("m".into()),
+                    TaskSort::Title | TaskSort::Position => CursorValue::Text("m".into()),
                     _ => CursorValue::Int(1),
                 });
                 first.page.cursor_for(&first.sort.canonical(), keys)

@@ -183,6 +183,10 @@ pub struct ProjectTask {
     pub updated_at: DateTime<Utc>,
     /// 1 at creation, +1 on every change; the `ETag` and what `If-Match` names.
     pub version: i64,
+    /// Where the task stands in its status column on the board: an opaque key that sorts
+    /// the column by its bytes (`sort=position`); `POST .../move` changes it.
+    #[schema(example = "V")]
+    pub position: String,
 }
 
 impl core_models::version::Versioned for ProjectTask {

@@ -1,6 +1,7 @@
 //! Query-plan tests of the lists outside `list.rs`: member search, projects by archived
-//! state, open invites. Each walks an index led by the team and never scans a table; only a
-//! member search sorts, and only its matches. Also: the search follows renames.
+//! state, open invites, a board move's neighbours. Each walks an index led by the team (or
+//! the project) and never scans a table; only a member search sorts, and only its
+//! matches. Also: the search follows renames.
 
 use core_models::pagination::{encode_cursor, CursorValue, IdPaging};
 use storage::plan::{plan_problems, query_plan};
@@ -43,6 +44,24 @@ fn member_search_archived_projects_and_invites_walk_team_indexes() {
         let plan = query_plan(&mut conn, crate::teams::invites_query(team, 0, &page)).unwrap();
         assert!(plan.iter().any(|s| s.contains("team_invites_by_id")), "{plan:#?}");
         assert!(plan_problems(&plan, "team_invites").is_empty(), "{plan:#?}");
+    }
+}
+
+/// A move's neighbours (next below or above a key, a column's first and last) are one step
+/// of the `(project_id, status, position)` index.
+#[test]
+fn board_neighbours_are_one_step_of_the_place_index() {
+    let db = storage::test_pool_sqlite();
+    let mut conn = db.read().unwrap();
+    let (project, moving) = (Uuid::now_v7(), Uuid::now_v7());
+    for key in [None, Some("V")] {
+        for above in [false, true] {
+            let status = crate::ProjectTaskStatus::InProgress;
+            let query = crate::board::neighbour_query(project, status, key, above, moving);
+            let plan = query_plan(&mut conn, query).unwrap();
+            assert!(plan.iter().any(|s| s.contains("project_tasks_board_place")), "{key:?} {above}: {plan:#?}");
+            assert!(plan_problems(&plan, "project_tasks").is_empty(), "{key:?} {above}: {plan:#?}");
+        }
     }
 }
 
@@ -121,7 +140,10 @@ mod postgres {
             |i: &str| sql_id(TASK, i),
         );
         format!(
-            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at)
+            // A seed, not a request: no statement budget (a loaded CI machine took over 5 s
+            // for the tasks with the board's indexes).
+            "SET statement_timeout = 0;
+             INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at)
              SELECT {u}, 'u' || i || '@x.io', 'u' || i || '@x.io', (ARRAY['Ada', 'Bob', 'Cy', 'Dee'])[1 + i % 4] || ' ' || i, 'h', 0
                FROM generate_series(1, 3000) AS i;
              INSERT INTO teams (id, name, description, created_at, updated_at)
@@ -146,7 +168,7 @@ mod postgres {
              SELECT decode(md5(t || '-' || j) || md5(j || '-' || t), 'hex'), {tt}, 0, {u1}, j, 4000000000000, NULL, {invj}
                FROM generate_series(2, 21) AS t, generate_series(1, 150) AS j;
              INSERT INTO project_tasks (id, team_id, project_id, title, description, status, priority, due_date,
-                                        assignee_id, created_by, created_at, updated_at, version)
+                                        assignee_id, created_by, created_at, updated_at, version, position)
              SELECT {task_i},
                     CASE WHEN i % 5 < 4 THEN {t1} ELSE {t_small} END,
                     CASE WHEN i % 5 = 4 THEN {p_small} WHEN h % 2 = 0 THEN {p1} ELSE {p_other} END,
@@ -155,7 +177,7 @@ mod postgres {
                     i % 3, g % 4,
                     CASE WHEN g / 7 % 5 = 0 THEN NULL ELSE to_char(date '2025-06-01' + (g / 35 % 900)::int, 'YYYY-MM-DD') END,
                     CASE WHEN h / 3 % 5 = 0 THEN NULL ELSE {assignee} END,
-                    {u1}, 1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000, 1
+                    {u1}, 1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000, 1, lpad(to_hex(i), 6, '0') || 'V'
                FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES};
              INSERT INTO task_comments (id, task_id, author_id, body, created_at, updated_at)
              SELECT {c}, CASE WHEN i <= 3000 THEN {task1} ELSE {task_c} END, {u1}, 'Comment ' || i, i, i
@@ -205,6 +227,16 @@ mod postgres {
         failures.extend(id_list_failures(conn, "invites", &["team_invites"], invites, |r| r.0.clone()).unwrap());
         let comments = |p: &IdPaging| crate::comments::list_query(id(TASK, 1), p);
         failures.extend(id_list_failures(conn, "comments", &["task_comments"], comments, |r| r.0.clone()).unwrap());
+        // A move's neighbours in the biggest column of the seed.
+        for key in [None, Some("001000V")] {
+            for above in [false, true] {
+                let status = crate::ProjectTaskStatus::Todo;
+                let query = crate::board::neighbour_query(id(PROJECT, 1), status, key, above, id(TASK, 3));
+                if let Some(plan) = plan_failure(&query_plan(conn, query).unwrap(), &["project_tasks"]) {
+                    failures.push(format!("board neighbour {key:?} above={above}:\n{plan}"));
+                }
+            }
+        }
         failures
     }
 

@@ -36,6 +36,7 @@ pub(crate) struct TaskRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    pub position: String,
 }
 
 /// Tasks from rows (which carry their people's names).
@@ -68,6 +69,7 @@ pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
                 created_at: time::from_millis(row.created_at),
                 updated_at: time::from_millis(row.updated_at),
                 version: row.version,
+                position: row.position,
             })
         })
         .collect()

@@ -15,12 +15,13 @@ use storage::Database;
 use storage::{DbConn, Tx};
 use uuid::Uuid;
 
+use crate::board::MoveProjectTask;
 use crate::list::ListProjectTasks;
 use crate::model::{
     Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Project,
     ProjectTask, ProjectTaskChanges, TaskComment, TaskCommentBody, Team,
 };
-use crate::{access, comments, projects, tasks, teams};
+use crate::{access, board, comments, projects, tasks, teams};
 
 /// Teams, members, invites, projects, tasks, comments and their activity, as `caller`.
 #[allow(missing_docs)]
@@ -74,6 +75,15 @@ pub trait ProjectService: Send + Sync + 'static {
         if_match: IfMatch,
     ) -> AppResult<ProjectTask>;
     fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: IfMatch) -> AppResult<()>;
+    /// Moves a task on its project's board (see [`MoveProjectTask`]), honouring `If-Match`.
+    fn move_task(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        body: MoveProjectTask,
+        if_match: IfMatch,
+    ) -> AppResult<ProjectTask>;
 
     fn create_comment(
         &self,
@@ -259,6 +269,18 @@ impl ProjectService for DbProjects {
     }
     fn delete_task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid, if_match: IfMatch) -> AppResult<()> {
         self.write(caller, move |c, log, me| tasks::delete(c, log, me, project_id, task_id, if_match.clone()))
+    }
+    fn move_task(
+        &self,
+        caller: &Caller,
+        project_id: Uuid,
+        task_id: Uuid,
+        body: MoveProjectTask,
+        if_match: IfMatch,
+    ) -> AppResult<ProjectTask> {
+        self.write(caller, move |c, log, me| {
+            board::move_task(c, log, me, project_id, task_id, body.clone(), if_match.clone())
+        })
     }
 
     fn create_comment(

@@ -16,7 +16,7 @@ use crate::access::{is_member, project_access, project_write_access, task_access
 use crate::model::{NewProjectTask, ProjectTask, ProjectTaskChanges, ValidTaskChanges};
 use crate::row::{tasks_of, TaskRow};
 
-fn find(conn: &mut DbConn, task_id: Uuid) -> AppResult<ProjectTask> {
+pub(crate) fn find(conn: &mut DbConn, task_id: Uuid) -> AppResult<ProjectTask> {
     let row: TaskRow = project_tasks::table
         .filter(project_tasks::id.eq(task_id.to_string()))
         .select(TaskRow::as_select())
@@ -48,6 +48,7 @@ pub fn create(
     let (team_id, _) = project_write_access(tx, project_id, caller)?;
     check_assignee(tx, team_id, valid.assignee_id)?;
     let task_id = id::new_id();
+    let position = crate::board::end_of_column(tx, log, caller, team_id, project_id, valid.status, task_id)?;
     let now = time::to_millis(time::now());
     diesel::insert_into(project_tasks::table)
         .values((
@@ -64,6 +65,7 @@ pub fn create(
             project_tasks::created_at.eq(now),
             project_tasks::updated_at.eq(now),
             project_tasks::version.eq(1),
+            project_tasks::position.eq(&position),
         ))
         .execute(tx.conn())
         .fk_field("assignee_id")?;
@@ -78,7 +80,8 @@ pub fn create(
         .with("assignee_id", task.assignee.as_ref().map(|a| a.id))
         .with("assignee", &task.assignee)
         .with("created_by", &task.created_by)
-        .with("version", task.version);
+        .with("version", task.version)
+        .with("position", &task.position);
     log.append(tx, caller, NewEntry::new(team_id, "task.created").task(project_id, task_id).details(details))?;
     Ok(task)
 }
@@ -136,6 +139,10 @@ pub fn update(
     };
     after.updated_at = time::now_after(before.updated_at);
     after.version = before.version + 1;
+    // A new status puts the task at the end of its new column.
+    if after.status != before.status {
+        after.position = crate::board::end_of_column(tx, log, caller, team_id, project_id, after.status, task_id)?;
+    }
     diesel::update(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string())))
         .set((
             project_tasks::title.eq(&after.title),
@@ -146,12 +153,17 @@ pub fn update(
             project_tasks::assignee_id.eq(assignee_after.map(|a| a.to_string())),
             project_tasks::updated_at.eq(time::to_millis(after.updated_at)),
             project_tasks::version.eq(after.version),
+            project_tasks::position.eq(&after.position),
         ))
         .execute(tx.conn())
         .fk_field("assignee_id")?;
     let task = find(tx, task_id)?;
     // The (un)assigned people with their names, beside their ids.
-    let details = details.changed("assignee", &before.assignee, &task.assignee);
+    let details = details.changed("assignee", &before.assignee, &task.assignee).changed(
+        "position",
+        &before.position,
+        &task.position,
+    );
     log.append(tx, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
     Ok(task)
 }

@@ -194,6 +194,8 @@ diesel::table! {
         archived -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        /// Bumped by every write that places a task on the board (its row lock serialises them).
+        board_seq -> BigInt,
     }
 }
 
@@ -215,6 +217,8 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         version -> BigInt,
+        /// Place in its status column on the board: a fractional key, compared as bytes.
+        position -> Text,
     }
 }
 

@@ -58,6 +58,7 @@ pub fn configure(service: Arc<dyn ProjectService>) -> impl FnOnce(&mut ServiceCo
             .service(tasks::get_project_task)
             .service(tasks::update_project_task)
             .service(tasks::delete_project_task)
+            .service(tasks::move_project_task)
             .service(activity::task_activity)
             .service(comments::create_comment)
             .service(comments::list_comments)

@@ -1,5 +1,5 @@
 //! Project task routes: create, list (per project, per team, the caller's own), read,
-//! update and delete tasks.
+//! update, move and delete tasks.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use core_models::http::Tagged;
@@ -10,6 +10,7 @@ use core_models::version::IfMatch;
 use core_models::{AppResult, Caller, Page, Problem, API_BASE};
 
 use super::{call, Service};
+use crate::board::MoveProjectTask;
 use crate::list::{ListProjectTasks, ListProjectTasksParams, MyTasksParams, ProjectTaskListParams, Scope};
 use crate::model::{NewProjectTask, Project, ProjectTask, ProjectTaskChanges, Team};
 
@@ -178,4 +179,35 @@ pub(super) async fn delete_project_task(
     let (project, task) = (project.uuid(), task.uuid());
     call(service, move |s| s.delete_task(&caller, project, task, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Move a task on the project's board (members): into the column of `status` (default:
+/// its own), right after `after_id` or right before `before_id` (both: between those two
+/// neighbours; neither: the top). Only the moved task is written; its `version` moves and
+/// a `task.moved` entry records `{from: {status, position}, to: {status, position}}`.
+/// `If-Match: "<version>"` makes it conditional (412 when the task has changed).
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("task_id" = String, Path, description = "Task id"),
+           ("If-Match" = Option<String>, Header, description = "The ETag last seen, e.g. `\"3\"`")),
+    request_body = MoveProjectTask,
+    responses(
+        (status = 200, description = "The task in its new place", body = ProjectTask, headers(("ETag" = String, description = "`\"<version>\"`"))),
+        JsonBodyErrors,
+        LoginRequired,
+        (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is archived (read only)", body = Problem, content_type = "application/problem+json"),
+        StaleVersion,
+        (status = 422, description = "A bad field, or a neighbour that is not in the target column of the project, is the task itself, or (`after_id` with `before_id`) is not next to the other", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[post("/projects/{id}/tasks/{task_id}/move")]
+pub(super) async fn move_project_task(
+    service: Service,
+    caller: Caller,
+    path: web::Path<(Id<Project>, Id<ProjectTask>)>,
+    expected: IfMatch,
+    body: Json<MoveProjectTask>,
+) -> AppResult<Tagged<ProjectTask>> {
+    let (project, task) = path.into_inner();
+    let (project, task) = (project.uuid(), task.uuid());
+    Ok(Tagged::ok(call(service, move |s| s.move_task(&caller, project, task, body.into_inner(), expected)).await?))
 }
