@@ -112,6 +112,7 @@ impl BulkTaskChanges {
         if !given.contains(&true) {
             v.push(FieldError::new("changes", "must name at least one field to change"));
         }
+        let replacing = fields.label_ids.is_some();
         let one_task = ProjectTaskChanges {
             status: fields.status,
             priority: fields.priority,
@@ -124,7 +125,7 @@ impl BulkTaskChanges {
         let add = fields.add_label_ids.map(|raw| label_id_list("changes.add_label_ids", &raw, &mut v));
         let remove = fields.remove_label_ids.map(|raw| label_id_list("changes.remove_label_ids", &raw, &mut v));
         let editing = add.is_some() || remove.is_some();
-        if changes.as_ref().is_some_and(|c| c.labels.set.is_some()) && editing {
+        if replacing && editing {
             v.push(FieldError::new(
                 "changes.label_ids",
                 "replaces the labels: it cannot be combined with add_label_ids or remove_label_ids",
