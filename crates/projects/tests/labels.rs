@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{activity, actions, fields, first_page, setup, status, task, team_with};
+use common::{actions, activity, fields, first_page, setup, status, task, team_with};
 use core_models::version::IfMatch;
 use projects::{
     BulkTaskChanges, BulkTaskFields, LabelChanges, ListProjectTasks, ListProjectTasksParams, MyTasksParams,
