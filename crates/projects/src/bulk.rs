@@ -149,24 +149,7 @@ fn task_id_list(raw: &[String], v: &mut Violations) -> Option<Vec<Uuid>> {
         v.push(FieldError::new("ids", format!("must hold 1 to {BULK_MAX} task ids")));
         return None;
     }
-    let mut ids: Vec<Uuid> = Vec::with_capacity(raw.len());
-    let mut seen = HashSet::new();
-    let mut ok = true;
-    for (i, item) in raw.iter().enumerate() {
-        let field = format!("ids[{i}]");
-        match core_models::params::uuid(&field, item) {
-            Ok(id) if !seen.insert(id) => {
-                v.push(FieldError::new(field, format!("`{id}` appears twice")));
-                ok = false;
-            }
-            Ok(id) => ids.push(id),
-            Err(e) => {
-                v.push(e);
-                ok = false;
-            }
-        }
-    }
-    ok.then_some(ids)
+    core_models::params::id_list("ids", raw, v)
 }
 
 core_models::body_rules!(BulkTaskChanges => BulkTaskChanges::validate);

@@ -150,23 +150,7 @@ pub(crate) fn label_id_list(field: &str, raw: &[String], v: &mut Violations) -> 
         v.push(FieldError::new(field, format!("must hold at most {TASK_LABELS_MAX} labels")));
         return None;
     }
-    let mut ids: Vec<Uuid> = Vec::with_capacity(raw.len());
-    let mut ok = true;
-    for (i, item) in raw.iter().enumerate() {
-        let at = format!("{field}[{i}]");
-        match core_models::params::uuid(&at, item) {
-            Ok(id) if ids.contains(&id) => {
-                v.push(FieldError::new(at, format!("`{id}` appears twice")));
-                ok = false;
-            }
-            Ok(id) => ids.push(id),
-            Err(e) => {
-                v.push(e);
-                ok = false;
-            }
-        }
-    }
-    ok.then_some(ids)
+    core_models::params::id_list(field, raw, v)
 }
 
 type LabelRow = (String, String, String, String, i64, i64, i64);
