@@ -35,7 +35,7 @@ async fn list_tasks(
         JsonBodyErrors,
         LoginRequired,
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an assignee who is not a member, or a label not of the team", body = Problem, content_type = "application/problem+json"),
     ))]
 #[post("/projects/{id}/tasks")]
 pub(super) async fn create_project_task(
@@ -166,8 +166,9 @@ pub(super) async fn get_project_task(
         JsonBodyErrors,
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is archived", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
-        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an assignee who is not a member, or a label not of the team", body = Problem, content_type = "application/problem+json"),
     ))]
 #[patch("/projects/{id}/tasks/{task_id}")]
 pub(super) async fn update_project_task(
@@ -190,6 +191,7 @@ pub(super) async fn update_project_task(
         (status = 204, description = "Deleted"),
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is archived", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
     ))]
 #[delete("/projects/{id}/tasks/{task_id}")]
