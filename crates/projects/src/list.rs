@@ -323,6 +323,9 @@ pub struct ListProjectTasks {
     /// [`LABEL_LEAD_MAX`]), decided by [`load_page`] and [`count`]; `None`: walk the sort
     /// index and test the labels on each row.
     pub(crate) label_lead: Option<Uuid>,
+    /// A label of `labels` is not one of the scope's team: no task matches, and the list
+    /// reads nothing (decided with `label_lead`).
+    pub(crate) label_none: bool,
 }
 
 impl ListProjectTasks {
@@ -430,7 +433,7 @@ impl ListProjectTasks {
         if !labels.is_empty() {
             page.bind("labels", &labels);
         }
-        Ok(ListProjectTasks { scope, page, sort, filter, labels, label_lead: None })
+        Ok(ListProjectTasks { scope, page, sort, filter, labels, label_lead: None, label_none: false })
     }
 
     /// The order of the list in Rust, as SQL gives it (titles ignoring ASCII case, as
@@ -589,13 +592,37 @@ fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -
     Ok(q)
 }
 
-/// `query` with its label plan decided: the label of its filter carried by the fewest
-/// tasks leads when fewer than [`LABEL_LEAD_MAX`] carry it (each label counted up to that,
-/// by `task_labels_by_label`).
+/// `query` with its label plan decided: nothing matches when a label of its filter is not
+/// one of the scope's team (another team's, or unknown); else the label carried by the
+/// fewest tasks leads when fewer than [`LABEL_LEAD_MAX`] carry it (each label counted up
+/// to that, by `task_labels_by_label`).
 pub(crate) fn plan_labels(conn: &mut DbConn, query: &ListProjectTasks) -> AppResult<ListProjectTasks> {
-    use storage::schema::task_labels;
+    use storage::schema::{labels, projects, task_labels};
     let mut planned = query.clone();
     planned.label_lead = None;
+    planned.label_none = false;
+    if query.labels.is_empty() {
+        return Ok(planned);
+    }
+    let team = match query.scope {
+        Scope::Team(team) => Some(team.to_string()),
+        Scope::Project(project) => projects::table
+            .filter(projects::id.eq(project.to_string()))
+            .select(projects::team_id)
+            .first(conn)
+            .optional()?,
+        // Read team by team (`tasks::list_mine`), each list planned on its own.
+        Scope::Mine(_) => return Ok(planned),
+    };
+    let of_team: i64 = labels::table
+        .filter(labels::id.eq_any(query.labels.iter().map(Uuid::to_string)))
+        .filter(labels::team_id.eq(team.unwrap_or_default()))
+        .count()
+        .get_result(conn)?;
+    if usize::try_from(of_team).ok() != Some(query.labels.len()) {
+        planned.label_none = true;
+        return Ok(planned);
+    }
     let mut rarest: Option<(i64, Uuid)> = None;
     for label in &query.labels {
         let carrying = task_labels::table.filter(task_labels::label_id.eq(label.to_string()));
@@ -611,6 +638,9 @@ pub(crate) fn plan_labels(conn: &mut DbConn, query: &ListProjectTasks) -> AppRes
 /// The rows of one page, the search (if any) planned in the same transaction as the page.
 pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: NaiveDate) -> AppResult<Vec<TaskRow>> {
     let query = &plan_labels(conn, query)?;
+    if query.label_none {
+        return Ok(vec![]);
+    }
     let Some(terms) = &query.filter.search else {
         return Ok(list_query(query, today, None)?.load(conn)?);
     };
@@ -623,6 +653,9 @@ pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: Naiv
 /// most `most`; a search counts leading with its matches ([`Search::counting`]).
 pub(crate) fn count(conn: &mut DbConn, query: &ListProjectTasks, today: NaiveDate, most: i64) -> AppResult<i64> {
     let query = &plan_labels(conn, query)?;
+    if query.label_none {
+        return Ok(0);
+    }
     let search = match &query.filter.search {
         None => None,
         Some(terms) => match storage::search::PROJECT_TASKS.search(conn, terms)? {

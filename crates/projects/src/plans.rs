@@ -165,7 +165,7 @@ mod postgres {
     /// assigned to users 1–20, due dates from mid-2025 to late 2027 (a fifth undated),
     /// created an hour apart; "launch" in 90% of them, "rarely" in 0.05%, plus one of 640
     /// filler words. Two labels of team 1: label 1 on the tasks with "rarely" (a handful),
-    /// label 2 on a third of team 1's tasks. 3,000 comments on task 1 and one on each of the others. Board,
+    /// label 2 on every third task of team 1. 3,000 comments on task 1 and one on each of the others. Board,
     /// status, priority, assignee, due date and words are unrelated to each other
     /// ([`SEED_HASHES`]).
     fn seed() -> String {
@@ -215,11 +215,9 @@ mod postgres {
              INSERT INTO labels (id, team_id, name, name_key, color, created_at, updated_at, version)
              SELECT {label}, {t1}, 'Label ' || i, 'label ' || i, '#0055aa', 0, 0, 1 FROM generate_series(1, 2) AS i;
              INSERT INTO task_labels (task_id, label_id)
-             SELECT {task_i}, {rare_label} FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES}
-              WHERE i % 5 < 4 AND h % 2000 = 7;
+             SELECT id, {rare_label} FROM project_tasks WHERE team_id = {t1} AND description LIKE '% rarely';
              INSERT INTO task_labels (task_id, label_id)
-             SELECT {task_i}, {common_label} FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES}
-              WHERE i % 5 < 4 AND g / 13 % 3 = 0;
+             SELECT id, {common_label} FROM project_tasks WHERE team_id = {t1} AND created_at / 3600000 % 3 = 0;
              INSERT INTO task_comments (id, task_id, author_id, body, created_at, updated_at)
              SELECT {c}, CASE WHEN i <= 3000 THEN {task1} ELSE {task_c} END, {u1}, 'Comment ' || i, i, i
                FROM generate_series(1, 23000) AS i",
@@ -324,6 +322,11 @@ mod postgres {
         for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
             let first = ListProjectTasks::parse(params_of(&sort, pairs), scope, me).unwrap();
             let first = crate::list::plan_labels(&mut conn, &first).unwrap();
+            if first.label_none {
+                // Team 1's labels in team 2: nothing matches, and nothing is read.
+                assert_eq!(scope, Scope::Team(id(TEAM, 2)), "{pairs:?}");
+                continue;
+            }
             let mut long = first.clone();
             long.page.limit = 200;
             let s = search(&mut conn, &long);

@@ -273,8 +273,13 @@ pub fn analysed_postgres(seed: &str) -> Option<(TestDb, crate::PooledConn)> {
     postgres_server()?;
     let db = test_pool();
     let mut conn = db.read().expect("a connection to the test database");
+    // Seeding tens of thousands of rows may outlast the statement timeout on a busy
+    // machine (CI, parallel builds); the plans themselves run under the usual limit.
+    conn.batch_execute("SET statement_timeout = 0").expect("lifting the timeout for the seed");
     conn.batch_execute(seed).expect("seeding the plan test");
     conn.batch_execute("VACUUM ANALYZE").expect("analysing the seeded tables");
+    let timeout = test_config().statement_timeout.as_millis();
+    conn.batch_execute(&format!("SET statement_timeout = {timeout}")).expect("the usual timeout again");
     Some((db, conn))
 }
 
