@@ -8,7 +8,7 @@ use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{ok, spawn_app, user};
-use crate::projects::{activity, call, call_with, team_with};
+use crate::projects::{activity, call, call_with, next_events, team_with};
 
 fn id(value: &Value) -> String {
     value["id"].as_str().unwrap().to_string()
@@ -92,8 +92,24 @@ async fn labels_on_tasks_the_label_filter_and_bulk_changes() {
     let fields = call(&app, &bob, Method::PATCH, &tasks, Some(bad)).await.error_fields();
     assert_eq!(fields, ["ids[1]", "changes.status", "changes.label_ids"]);
     assert_eq!(activity(&app, &ada, &team).await.len(), before);
+    // A member watching the team live sees each task's entries, in commit order.
+    let client = awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish();
+    let events = format!("{}/api/v1/teams/{team}/events", app.base);
+    let mut stream = client.get(&events).insert_header(("authorization", ada.bearer.as_str())).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
     let body = json!({"ids": [ids[2], ids[0]], "changes": {"status": "done", "add_label_ids": [ui]}});
     let changed = ok(&call(&app, &bob, Method::PATCH, &tasks, Some(body)).await, 200);
+    let live = next_events(&mut stream, &mut String::new(), 4).await;
+    let live: Vec<(&str, &str)> =
+        live.iter().map(|(_, action, entry)| (action.as_str(), entry["task_id"].as_str().unwrap())).collect();
+    let in_commit_order = [
+        ("task.status_changed", ids[2].as_str()),
+        ("task.labeled", ids[2].as_str()),
+        ("task.status_changed", ids[0].as_str()),
+        ("task.labeled", ids[0].as_str()),
+    ];
+    assert_eq!(live, in_commit_order);
+    drop(stream);
     let changed = changed.as_array().unwrap();
     assert_eq!(changed.iter().map(id).collect::<Vec<_>>(), [ids[2].clone(), ids[0].clone()]);
     assert!(changed.iter().all(|t| t["status"] == "done" && t["version"] == 2));

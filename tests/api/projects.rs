@@ -438,7 +438,7 @@ async fn task_lists_filter_and_page_in_every_order() {
 }
 
 /// Reads server-sent events from `res` until `n` have arrived (comments skipped).
-async fn next_events(
+pub(crate) async fn next_events(
     res: &mut awc::ClientResponse<
         impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
     >,
