@@ -355,19 +355,26 @@ pub(crate) fn resolve(conn: &mut DbConn, team_id: Uuid, field: &str, ids: &[Uuid
     Ok(ids.iter().filter_map(|i| found.remove(i)).collect())
 }
 
+/// The query of [`of_tasks`]: the primary key `(task_id, label_id)` finds each task's
+/// rows, `labels` its key; only the page's labels are sorted.
+pub(crate) fn labels_of_query(
+    task_ids: Vec<String>,
+) -> impl diesel::query_builder::QueryFragment<Backend>
+       + diesel::query_dsl::LoadQuery<'static, DbConn, (String, String, String, String)> {
+    task_labels::table
+        .inner_join(labels::table.on(labels::id.eq(task_labels::label_id)))
+        .filter(task_labels::task_id.eq_any(task_ids))
+        .select((task_labels::task_id, labels::id, labels::name, labels::color))
+        .order((labels::name_key.asc(), labels::id.asc()))
+}
+
 /// The labels of each of `task_ids`, by name: one query for a whole page.
 pub(crate) fn of_tasks(conn: &mut DbConn, task_ids: &[String]) -> AppResult<HashMap<String, Vec<TaskLabel>>> {
     let mut by_task: HashMap<String, Vec<TaskLabel>> = HashMap::new();
     if task_ids.is_empty() {
         return Ok(by_task);
     }
-    // The primary key (task_id, label_id) finds each task's rows; labels by their key.
-    let rows: Vec<(String, String, String, String)> = task_labels::table
-        .inner_join(labels::table.on(labels::id.eq(task_labels::label_id)))
-        .filter(task_labels::task_id.eq_any(task_ids))
-        .select((task_labels::task_id, labels::id, labels::name, labels::color))
-        .order((labels::name_key.asc(), labels::id.asc()))
-        .load(conn)?;
+    let rows: Vec<(String, String, String, String)> = labels_of_query(task_ids.to_vec()).load(conn)?;
     for (task, id, name, color) in rows {
         let id = id::from_stored("labels.id", &id)?;
         by_task.entry(task).or_default().push(TaskLabel { id, name, color });

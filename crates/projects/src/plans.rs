@@ -79,6 +79,11 @@ fn a_rare_label_leads_and_a_common_one_is_probed_on_sqlite() {
         vec![("label", &common)],
         vec![("label", &common), ("priority", "high")],
     ];
+    // A page's labels: one query by the primary key of `task_labels`, whatever the page.
+    let page: Vec<String> = (1..=50).map(|i| format!("task-{i}")).collect();
+    let plan = query_plan(&mut conn, crate::labels::labels_of_query(page)).unwrap();
+    assert!(plan.iter().any(|s| s.contains("task_labels USING PRIMARY KEY (task_id=?)")), "{plan:#?}");
+    assert!(!plan.iter().any(|s| s.starts_with("SCAN")), "{plan:#?}");
     let scopes = [Scope::Team(team), Scope::Project(project)];
     let today = core_models::time::now().date_naive();
     for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
@@ -284,6 +289,10 @@ mod postgres {
             return;
         };
         let mut failures = id_lists(&mut conn);
+        // The labels of a page of tasks: one query by the primary key of `task_labels`.
+        let page: Vec<String> = (1..=50).map(|i| id(TASK, i).to_string()).collect();
+        let plan = query_plan(&mut conn, crate::labels::labels_of_query(page)).unwrap();
+        failures.extend(plan_failure(&plan, &["task_labels"]).map(|p| format!("labels of a page:\n{p}")));
         let me = id(USER, 1);
         let project_1 = id(PROJECT, 1).to_string();
         let (rare_id, common_id) = (id(LABEL, 1).to_string(), id(LABEL, 2).to_string());
