@@ -306,6 +306,7 @@ async fn count_is_true_or_false_on_every_list() {
         format!("/api/v1/teams/{team}/members"),
         format!("/api/v1/teams/{team}/invites"),
         format!("/api/v1/teams/{team}/projects"),
+        format!("/api/v1/teams/{team}/labels"),
         format!("/api/v1/teams/{team}/tasks"),
         format!("/api/v1/teams/{team}/activity"),
         format!("/api/v1/projects/{project}/tasks"),

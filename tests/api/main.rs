@@ -18,6 +18,7 @@ mod gateways;
 mod helpers;
 mod idempotency;
 mod input;
+mod labels_bulk;
 mod learning;
 mod learning_own;
 mod many_gateways;

@@ -11,11 +11,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::{ok, send, spawn_app, user, Response, TestApp, User};
 
-async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
+pub(crate) async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
     call_with(app, who, method, path, body, &[]).await
 }
 
-async fn call_with(
+pub(crate) async fn call_with(
     app: &TestApp,
     who: &User,
     method: Method,
@@ -30,7 +30,7 @@ async fn call_with(
 }
 
 /// A team of `admin` with `members` added as members, and one project.
-async fn team_with(app: &TestApp, admin: &User, members: &[&User]) -> (String, String) {
+pub(crate) async fn team_with(app: &TestApp, admin: &User, members: &[&User]) -> (String, String) {
     let team = ok(&call(app, admin, Method::POST, "/api/v1/teams", Some(json!({"name": "Squad"}))).await, 201);
     let team_id = team["id"].as_str().unwrap().to_string();
     assert_eq!(team["my_role"], "admin");
@@ -43,7 +43,7 @@ async fn team_with(app: &TestApp, admin: &User, members: &[&User]) -> (String, S
     (team_id, project["id"].as_str().unwrap().to_string())
 }
 
-async fn activity(app: &TestApp, who: &User, team: &str) -> Vec<Value> {
+pub(crate) async fn activity(app: &TestApp, who: &User, team: &str) -> Vec<Value> {
     let res = call(app, who, Method::GET, &format!("/api/v1/teams/{team}/activity?limit=200"), None).await;
     ok(&res, 200)["items"].as_array().unwrap().clone()
 }
@@ -438,7 +438,7 @@ async fn task_lists_filter_and_page_in_every_order() {
 }
 
 /// Reads server-sent events from `res` until `n` have arrived (comments skipped).
-async fn next_events(
+pub(crate) async fn next_events(
     res: &mut awc::ClientResponse<
         impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
     >,

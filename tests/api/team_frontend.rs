@@ -339,7 +339,7 @@ async fn activity_details_hold_every_created_field_and_names_people() {
         created["details"],
         json!({
             "title": "Ship", "description": "Soon", "status": "todo", "priority": "high",
-            "due_date": "2026-12-24", "assignee_id": grace.id, "assignee": grace_ref,
+            "due_date": "2026-12-24", "assignee_id": grace.id, "assignee": grace_ref, "labels": [],
             "created_by": {"id": ada.id, "display_name": "Ada"}, "version": 1,
             "position": t["position"],
         })

@@ -28,6 +28,11 @@ pub const ACTIONS: &[&str] = &[
     "task.moved",
     "tasks.rebalanced",
     "task.deleted",
+    "task.labeled",
+    "task.unlabeled",
+    "label.created",
+    "label.updated",
+    "label.deleted",
     "comment.created",
     "comment.updated",
     "comment.deleted",
@@ -71,6 +76,17 @@ fn uuid(nullable: bool) -> ObjectBuilder {
 }
 
 /// A user as `details` names one: `{id, display_name}` (or null where nobody is named).
+/// A label as `details` names one: `{id, name, color}`.
+fn label() -> ObjectBuilder {
+    typed(Type::Object, false)
+        .property("id", uuid(false))
+        .property("name", typed(Type::String, false))
+        .property("color", typed(Type::String, false))
+        .required("id")
+        .required("name")
+        .required("color")
+}
+
 fn person(nullable: bool) -> ObjectBuilder {
     typed(Type::Object, nullable)
         .property("id", uuid(false))
@@ -121,7 +137,7 @@ fn place(description: &str) -> Schema {
 impl PartialSchema for ActivityDetails {
     fn schema() -> RefOr<Schema> {
         let string = || typed(Type::String, false);
-        let properties: [(&str, Schema); 22] = [
+        let properties: [(&str, Schema); 26] = [
             ("name", value_or_change(string(), "Team or project name: created/deleted, or `{from, to}` when renamed")),
             ("title", value_or_change(string(), "Task title: created/deleted, or `{from, to}` when changed")),
             (
@@ -169,7 +185,7 @@ impl PartialSchema for ActivityDetails {
                 "created_by",
                 person(false).description(Some("`task.created`: who created the task, with its name")).into(),
             ),
-            ("version", typed(Type::Integer, false).description(Some("`task.created`: the task's version (1)")).into()),
+            ("version", typed(Type::Integer, false).description(Some("`task.created`: the task's version (1); `task.labeled` / `task.unlabeled`: its version after the change")).into()),
             (
                 "user",
                 person(false)
@@ -200,9 +216,30 @@ impl PartialSchema for ActivityDetails {
                 ),
             ),
             (
+                "labels",
+                utoipa::openapi::schema::ArrayBuilder::new()
+                    .items(label())
+                    .description(Some(
+                        "`task.labeled` / `task.unlabeled`: the labels added / removed; `task.created`: the task's labels",
+                    ))
+                    .into(),
+            ),
+            (
+                "task_labels",
+                utoipa::openapi::schema::ArrayBuilder::new()
+                    .items(label())
+                    .description(Some("`task.labeled` / `task.unlabeled`: every label the task carries after the change"))
+                    .into(),
+            ),
+            ("label", label().description(Some("`label.*`: the label (after the change)")).into()),
+            ("color", with_description(change(string()), "`label.updated`: `{from, to}` when recoloured")),
+            (
                 "tasks",
                 typed(Type::Integer, false)
-                    .description(Some("`tasks.rebalanced`: how many other tasks of the column got new positions"))
+                    .description(Some(
+                        "`tasks.rebalanced`: how many other tasks of the column got new positions; `label.updated` / \
+                         `label.deleted`: how many tasks carry(ied) the label",
+                    ))
                     .into(),
             ),
         ];

@@ -50,6 +50,30 @@ pub fn uuid(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
     uuid::Uuid::parse_str(raw.trim()).map_err(|_| FieldError::new(field, format!("`{}` is not an id", raw.trim())))
 }
 
+/// The ids of a body field `field` that holds a list of them (`label_ids`, `ids`): each
+/// well formed and none twice, every bad element named (`field[i]`) in `v`. `None` when
+/// one was bad. Whether the ids name anything is the write's business.
+pub fn id_list(field: &str, raw: &[String], v: &mut crate::Violations) -> Option<Vec<uuid::Uuid>> {
+    let mut ids: Vec<uuid::Uuid> = Vec::with_capacity(raw.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut ok = true;
+    for (i, item) in raw.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        match uuid(&at, item) {
+            Ok(id) if !seen.insert(id) => {
+                v.push(FieldError::new(at, format!("`{id}` appears twice")));
+                ok = false;
+            }
+            Ok(id) => ids.push(id),
+            Err(e) => {
+                v.push(e);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 /// The quoted `word.word` literals of `source` whose first word is an activity subject
 /// (`"task.created"`; not table columns like `"project_tasks.status"`).
 fn actions_in(source: &str) -> Vec<String> {
-    const SUBJECTS: [&str; 6] = ["team", "member", "project", "task", "tasks", "comment"];
+    const SUBJECTS: [&str; 7] = ["team", "member", "project", "task", "tasks", "comment", "label"];
     // Every piece between two quotes that is wholly `word.word`: code between literals has
     // spaces or punctuation, so it never passes for one.
     source

@@ -26,10 +26,12 @@
 
 pub mod access;
 pub mod board;
+mod bulk;
 mod comments;
 #[cfg(test)]
 mod documented;
 pub mod http;
+mod labels;
 pub mod list;
 mod model;
 #[cfg(test)]
@@ -44,6 +46,8 @@ mod teams;
 use core_models::constraint::Constraint;
 
 pub use board::MoveProjectTask;
+pub use bulk::{BulkTaskChanges, BulkTaskFields, BULK_MAX};
+pub use labels::{Label, LabelChanges, NewLabel, TaskLabel, LABEL_NAME_MAX, TASK_LABELS_MAX};
 pub use list::{
     Assignee, ListProjectTasks, ListProjectTasksParams, MyTasksParams, ProjectTaskListParams, Scope, TaskFilter,
     TaskSort,
@@ -58,6 +62,10 @@ pub use service::{DbProjects, ProjectService};
 /// What the projects tables' constraints mean to a client.
 pub static CONSTRAINTS: &[Constraint] = &[
     Constraint::unique("team_members.team_id, team_members.user_id", "the user is already a member of the team"),
+    Constraint::unique(
+        "labels.team_id, labels.name_key",
+        "the team already has a label of this name (names ignore case)",
+    ),
     Constraint::check("team_members_role", "role", "must be member or admin"),
     Constraint::check("project_tasks_status", "status", "must be todo, in_progress or done"),
     Constraint::check("project_tasks_priority", "priority", "must be low, medium, high or urgent"),

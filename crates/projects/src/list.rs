@@ -109,6 +109,27 @@ pub const DEFAULT_SORT: &str = "-created_at";
 const NO_DUE_DATE_KEY: &str = "9999-99-99";
 const SEARCH_MAX: usize = 500;
 
+/// The most labels a `label` filter may name.
+pub const LABEL_FILTER_MAX: usize = 10;
+
+/// A label carried by fewer tasks than this is where a page of a `label` filter starts
+/// (its tasks read by `task_labels_by_label`, then sorted: a few milliseconds at most); a
+/// label on more tasks is tested on each row of the sort index's walk, which then finds a
+/// match every few rows. Labels belong to one team, so the count is the team's.
+pub const LABEL_LEAD_MAX: i64 = 1_000;
+
+/// The `label` filter: well-formed ids (422 naming `label`), at most
+/// [`LABEL_FILTER_MAX`], sorted and deduplicated (cursors are bound to the set).
+fn label_list(raw: &str) -> Result<Vec<Uuid>, FieldError> {
+    let mut ids = params::comma_list("label", raw, |item| params::uuid("label", item))?;
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > LABEL_FILTER_MAX {
+        return Err(FieldError::new("label", format!("must name at most {LABEL_FILTER_MAX} labels")));
+    }
+    Ok(ids)
+}
+
 /// The query-string struct of a task list: the parameters every task list takes, then
 /// `$extra` (written once here, so the two lists cannot drift apart).
 macro_rules! task_list_params {
@@ -140,6 +161,9 @@ macro_rules! task_list_params {
             pub overdue: Option<String>,
             /// Full-text search over title and description (every word, as a prefix).
             pub q: Option<String>,
+            /// Comma list of label ids (at most 10): tasks carrying every one of them.
+            #[param(value_type = Option<Vec<Uuid>>, style = Form, explode = false, min_items = 1, max_items = 10)]
+            pub label: Option<String>,
             $($extra)*
             /// `created_at`, `updated_at`, `due_date`, `priority`, `status`, `title`, `position`
             /// (board order: by status rank, then position in the column); `-` for
@@ -202,6 +226,7 @@ impl MyTasksParams {
             due_to: self.due_to,
             overdue: self.overdue,
             q: self.q,
+            label: self.label,
             project_id: self.project_id,
             include_archived: self.include_archived,
             sort: self.sort,
@@ -229,6 +254,7 @@ impl From<ProjectTaskListParams> for ListProjectTasksParams {
             due_to: p.due_to,
             overdue: p.overdue,
             q: p.q,
+            label: p.label,
             project_id: None,
             include_archived: None,
             sort: p.sort,
@@ -296,6 +322,17 @@ pub struct ListProjectTasks {
     pub sort: Sort<TaskSort>,
     /// Which tasks.
     pub filter: TaskFilter,
+    /// Only tasks carrying every one of these labels (sorted, none twice; empty: no such
+    /// filter). Apart from [`TaskFilter`] so that cursors of lists without it, bound to the
+    /// filter, keep working across the upgrade that added it.
+    pub labels: Vec<Uuid>,
+    /// The label of `filter.labels` the page starts from (its tasks are few: see
+    /// [`LABEL_LEAD_MAX`]), decided by [`load_page`] and [`count`]; `None`: walk the sort
+    /// index and test the labels on each row.
+    pub(crate) label_lead: Option<Uuid>,
+    /// A label of `labels` is not one of the scope's team: no task matches, and the list
+    /// reads nothing (decided with `label_lead`).
+    pub(crate) label_none: bool,
 }
 
 impl ListProjectTasks {
@@ -349,6 +386,7 @@ impl ListProjectTasks {
             .and_then(|raw| v.check(params::search_text("q", raw, SEARCH_MAX)))
             .flatten()
             .and_then(|q| v.check(storage::search::parse_query("q", &q)));
+        let labels = params.label.as_deref().and_then(|raw| v.check(label_list(raw))).unwrap_or_default();
         let project_id = match (params.project_id.as_deref(), scope) {
             (None, _) => None,
             (Some(_), Scope::Project(_)) => {
@@ -399,7 +437,10 @@ impl ListProjectTasks {
             // before would continue at the wrong place, so it is refused (422).
             page.bind("undated", &"last");
         }
-        Ok(ListProjectTasks { scope, page, sort, filter })
+        if !labels.is_empty() {
+            page.bind("labels", &labels);
+        }
+        Ok(ListProjectTasks { scope, page, sort, filter, labels, label_lead: None, label_none: false })
     }
 
     /// The order of the list in Rust, as SQL gives it (titles ignoring ASCII case, as
@@ -470,18 +511,20 @@ fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -
     let mut q: TaskQuery = project_tasks::table.select(TaskRow::as_select()).into_boxed();
     // The scope, and team-wide the assignee, are the equalities the index walk starts from;
     // a search that leads with its matches keeps them off the indexes.
+    // So does a label filter that starts from a rare label's tasks.
     let plus = search.map_or("", Search::unindexed);
+    let start = || if query.label_lead.is_some() { sql("").sqlite_no_index() } else { sql(plus) };
     match (query.scope, filter.project_id) {
         (Scope::Project(project), _) => {
-            q = q.filter(sql(format!("{plus}project_tasks.project_id = ")).bind_text(project.to_string()));
+            q = q.filter(start().sql("project_tasks.project_id = ").bind_text(project.to_string()));
         }
         (Scope::Team(team), Some(project)) => {
             q = q
-                .filter(sql(format!("{plus}project_tasks.project_id = ")).bind_text(project.to_string()))
+                .filter(start().sql("project_tasks.project_id = ").bind_text(project.to_string()))
                 .filter(sql("").sqlite_no_index().sql("project_tasks.team_id = ").bind_text(team.to_string()));
         }
         (Scope::Team(team), None) => {
-            q = q.filter(sql(format!("{plus}project_tasks.team_id = ")).bind_text(team.to_string()));
+            q = q.filter(start().sql("project_tasks.team_id = ").bind_text(team.to_string()));
         }
         (Scope::Mine(_), _) => {
             return Err(core_models::AppError::Internal(anyhow::anyhow!("a `me` list is read team by team")));
@@ -503,7 +546,7 @@ fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -
             Assignee::Nobody => String::new(),
             Assignee::User(user) => user.to_string(),
         };
-        let start = if assignee_drives { sql(plus) } else { sql("").sqlite_no_index() };
+        let start = if assignee_drives { start() } else { sql("").sqlite_no_index() };
         q = q.filter(start.sql("project_tasks.assignee_key = ").bind_text(key));
     }
     if let Some(statuses) = &filter.statuses {
@@ -553,11 +596,71 @@ fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -
     if let Some(search) = search {
         q = q.filter(search.filter());
     }
+    for label in &query.labels {
+        q = q.filter(if query.label_lead == Some(*label) {
+            // Leads: `task_labels_by_label` yields the label's tasks, each read by its id.
+            sql("project_tasks.id IN (SELECT task_labels.task_id FROM task_labels WHERE task_labels.label_id = ")
+                .bind_text(label.to_string())
+                .sql(")")
+        } else {
+            // Tested on each row: one probe of the primary key (task_id, label_id).
+            sql("EXISTS (SELECT 1 FROM task_labels WHERE task_labels.task_id = project_tasks.id AND task_labels.label_id = ")
+                .bind_text(label.to_string())
+                .sql(")")
+        });
+    }
     Ok(q)
+}
+
+/// `query` with its label plan decided: nothing matches when a label of its filter is not
+/// one of the scope's team (another team's, or unknown); else the label carried by the
+/// fewest tasks leads when fewer than [`LABEL_LEAD_MAX`] carry it (each label counted up
+/// to that, by `task_labels_by_label`).
+pub(crate) fn plan_labels(conn: &mut DbConn, query: &ListProjectTasks) -> AppResult<ListProjectTasks> {
+    use storage::schema::{labels, projects, task_labels};
+    let mut planned = query.clone();
+    planned.label_lead = None;
+    planned.label_none = false;
+    if query.labels.is_empty() {
+        return Ok(planned);
+    }
+    let team = match query.scope {
+        Scope::Team(team) => Some(team.to_string()),
+        Scope::Project(project) => projects::table
+            .filter(projects::id.eq(project.to_string()))
+            .select(projects::team_id)
+            .first(conn)
+            .optional()?,
+        // Read team by team (`tasks::list_mine`), each list planned on its own.
+        Scope::Mine(_) => return Ok(planned),
+    };
+    let of_team: i64 = labels::table
+        .filter(labels::id.eq_any(query.labels.iter().map(Uuid::to_string)))
+        .filter(labels::team_id.eq(team.unwrap_or_default()))
+        .count()
+        .get_result(conn)?;
+    if usize::try_from(of_team).ok() != Some(query.labels.len()) {
+        planned.label_none = true;
+        return Ok(planned);
+    }
+    let mut rarest: Option<(i64, Uuid)> = None;
+    for label in &query.labels {
+        let carrying = task_labels::table.filter(task_labels::label_id.eq(label.to_string()));
+        let n = storage::count::count_up_to(conn, carrying, LABEL_LEAD_MAX)?;
+        if n < LABEL_LEAD_MAX && rarest.is_none_or(|(fewest, _)| n < fewest) {
+            rarest = Some((n, *label));
+        }
+    }
+    planned.label_lead = rarest.map(|(_, label)| label);
+    Ok(planned)
 }
 
 /// The rows of one page, the search (if any) planned in the same transaction as the page.
 pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: NaiveDate) -> AppResult<Vec<TaskRow>> {
+    let query = &plan_labels(conn, query)?;
+    if query.label_none {
+        return Ok(vec![]);
+    }
     let Some(terms) = &query.filter.search else {
         return Ok(list_query(query, today, None)?.load(conn)?);
     };
@@ -569,6 +672,10 @@ pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: Naiv
 /// How many tasks the list's filters keep over all its pages (see [`listed`]), counting at
 /// most `most`; a search counts leading with its matches ([`Search::counting`]).
 pub(crate) fn count(conn: &mut DbConn, query: &ListProjectTasks, today: NaiveDate, most: i64) -> AppResult<i64> {
+    let query = &plan_labels(conn, query)?;
+    if query.label_none {
+        return Ok(0);
+    }
     let search = match &query.filter.search {
         None => None,
         Some(terms) => match storage::search::PROJECT_TASKS.search(conn, terms)? {
@@ -593,6 +700,7 @@ pub(crate) fn params_of(sort: &str, pairs: &[(&str, &str)]) -> ListProjectTasksP
             "due_to" => params.due_to = val,
             "overdue" => params.overdue = val,
             "q" => params.q = val,
+            "label" => params.label = val,
             "project_id" => params.project_id = val,
             "include_archived" => params.include_archived = val,
             _ => unreachable!("{k}"),

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::labels::{label_id_list, TaskLabel};
+
 core_models::rank_enum! {
     /// A member's role in a team.
     pub enum Role as "role" {
@@ -171,6 +173,8 @@ pub struct ProjectTask {
     pub due_date: Option<NaiveDate>,
     /// A member of the team, or `null`.
     pub assignee: Option<UserRef>,
+    /// The team's labels the task carries, by name (ignoring case).
+    pub labels: Vec<TaskLabel>,
     /// Who created it.
     pub created_by: UserRef,
     /// RFC 3339 UTC.
@@ -419,6 +423,10 @@ pub struct NewProjectTask {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub assignee_id: Option<String>,
+    /// Labels of the team (at most 20, none twice); absent: none.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Uuid>>, max_items = 20)]
+    pub label_ids: Option<Vec<String>>,
 }
 
 /// The body of `PATCH /projects/{id}/tasks/{task_id}`: absent fields stay; `null` clears
@@ -450,6 +458,11 @@ pub struct ProjectTaskChanges {
     #[serde(default, deserialize_with = "patch::field")]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub assignee_id: Option<Option<String>>,
+    /// The task's labels from now on (labels of the team, at most 20, none twice; `[]`
+    /// removes all); not null.
+    #[serde(default, deserialize_with = "patch::field")]
+    #[schema(value_type = Vec<Uuid>, required = false, max_items = 20)]
+    pub label_ids: Option<Option<Vec<String>>>,
 }
 
 /// The fields of a task, checked.
@@ -461,6 +474,7 @@ pub(crate) struct ValidTask {
     pub priority: Priority,
     pub due_date: Option<NaiveDate>,
     pub assignee_id: Option<Uuid>,
+    pub label_ids: Vec<Uuid>,
 }
 
 fn date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
@@ -479,6 +493,7 @@ impl NewProjectTask {
         let assignee_id = self
             .assignee_id
             .map_or(Some(None), |raw| v.check(core_models::params::uuid("assignee_id", &raw)).map(Some));
+        let label_ids = self.label_ids.map_or(Some(Vec::new()), |raw| label_id_list("label_ids", &raw, &mut v));
         v.finish()?;
         Ok(ValidTask {
             title: title.unwrap_or_default(),
@@ -487,6 +502,7 @@ impl NewProjectTask {
             priority: priority.unwrap_or(Priority::Medium),
             due_date: due_date.flatten(),
             assignee_id: assignee_id.flatten(),
+            label_ids: label_ids.unwrap_or_default(),
         })
     }
 }
@@ -500,6 +516,16 @@ pub(crate) struct ValidTaskChanges {
     pub priority: Option<Priority>,
     pub due_date: Option<Option<NaiveDate>>,
     pub assignee_id: Option<Option<Uuid>>,
+    pub labels: LabelEdit,
+}
+
+/// How a change treats the task's labels: `set` replaces them (`label_ids`), else `add`
+/// and `remove` edit them (bulk changes' `add_label_ids`, `remove_label_ids`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LabelEdit {
+    pub set: Option<Vec<Uuid>>,
+    pub add: Vec<Uuid>,
+    pub remove: Vec<Uuid>,
 }
 
 impl ProjectTaskChanges {
@@ -528,8 +554,13 @@ impl ProjectTaskChanges {
             Some(None) => Some(None),
             Some(Some(raw)) => v.check(core_models::params::uuid("assignee_id", &raw)).map(Some),
         };
+        let set = v
+            .check(patch::not_null("label_ids", self.label_ids))
+            .flatten()
+            .and_then(|raw| label_id_list("label_ids", &raw, &mut v));
         v.finish()?;
-        Ok(ValidTaskChanges { title, description, status, priority, due_date, assignee_id })
+        let labels = LabelEdit { set, ..LabelEdit::default() };
+        Ok(ValidTaskChanges { title, description, status, priority, due_date, assignee_id, labels })
     }
 }
 

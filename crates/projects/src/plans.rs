@@ -65,6 +65,65 @@ fn board_neighbours_are_one_step_of_the_place_index() {
     }
 }
 
+/// SQLite: a `label` filter on a rare label starts from `task_labels_by_label` (no walk
+/// across the team's tasks), on a common one walks the sort index and probes the label per
+/// row, in every sort and scope, alone and with other filters.
+#[test]
+fn a_rare_label_leads_and_a_common_one_is_probed_on_sqlite() {
+    use crate::list::{list_query, params_of, plan_labels, task_list_cases, ListProjectTasks, Scope};
+    use diesel::connection::SimpleConnection as _;
+    let db = storage::test_pool_sqlite();
+    let (team, project) = (Uuid::now_v7(), Uuid::now_v7());
+    let (rare, common) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
+    let common_tasks = crate::list::LABEL_LEAD_MAX + 10;
+    let seed = format!(
+        "INSERT INTO users VALUES ('u', 'u@example.com', 'u@example.com', 'U', 'x', 0);
+         INSERT INTO teams VALUES ('{team}', 'T', NULL, 0, 0);
+         INSERT INTO projects VALUES ('{project}', '{team}', 'P', NULL, 0, 0, 0);
+         WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < {common_tasks} * 2)
+         INSERT INTO project_tasks (id, team_id, project_id, title, status, priority, created_by, created_at,
+                                    updated_at, version, position)
+         SELECT 'task-' || x, '{team}', '{project}', 'Task ' || x, x % 3, x % 4, 'u', x, x, 1, printf('%08d', x)
+         FROM i;
+         INSERT INTO labels VALUES ('{rare}', '{team}', 'rare', 'rare', '#000000', 0, 0, 1),
+                                   ('{common}', '{team}', 'common', 'common', '#000000', 0, 0, 1);
+         INSERT INTO task_labels SELECT id, '{rare}' FROM project_tasks WHERE seq % 500 = 7;
+         INSERT INTO task_labels SELECT id, '{common}' FROM project_tasks WHERE seq % 2 = 0;"
+    );
+    db.write(move |c| Ok(c.batch_execute(&seed)?)).unwrap();
+    let mut conn = db.read().unwrap();
+    let both = format!("{common},{rare}");
+    let filters: Vec<Vec<(&str, &str)>> = vec![
+        vec![("label", &rare)],
+        vec![("label", &both), ("status", "todo"), ("assignee", "me")],
+        vec![("label", &common)],
+        vec![("label", &common), ("priority", "high")],
+    ];
+    // A page's labels: one query by the primary key of `task_labels`, whatever the page.
+    let page: Vec<String> = (1..=50).map(|i| format!("task-{i}")).collect();
+    let plan = query_plan(&mut conn, crate::labels::labels_of_query(page)).unwrap();
+    assert!(plan.iter().any(|s| s.contains("task_labels USING PRIMARY KEY (task_id=?)")), "{plan:#?}");
+    assert!(!plan.iter().any(|s| s.starts_with("SCAN")), "{plan:#?}");
+    let scopes = [Scope::Team(team), Scope::Project(project)];
+    let today = core_models::time::now().date_naive();
+    for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
+        let query = ListProjectTasks::parse(params_of(&sort, pairs), scope, Uuid::now_v7()).unwrap();
+        let query = plan_labels(&mut conn, &query).unwrap();
+        let leads = pairs.iter().any(|(k, v)| *k == "label" && v.contains(rare.as_str()));
+        assert_eq!(query.label_lead.is_some(), leads, "{pairs:?}");
+        let plan = query_plan(&mut conn, list_query(&query, today, None).unwrap()).unwrap();
+        let at = format!("{scope:?} sort={sort} {pairs:?}: {plan:#?}");
+        assert!(!plan.iter().any(|s| s.starts_with("SCAN")), "{at}");
+        if leads {
+            // The label's tasks, each read by its id, then sorted (few of them).
+            assert!(plan.iter().any(|s| s.contains("USING COVERING INDEX task_labels_by_label")), "{at}");
+            assert!(plan.iter().any(|s| s.starts_with("SEARCH project_tasks") && s.contains("(id=?)")), "{at}");
+        } else {
+            assert!(plan_problems(&plan, "project_tasks").is_empty(), "{at}");
+        }
+    }
+}
+
 /// Member search follows renames: the `users` trigger keeps `name_key` in step.
 #[test]
 fn member_search_finds_a_renamed_user_by_the_new_name() {
@@ -120,6 +179,7 @@ mod postgres {
     const TEAM: u8 = 1;
     const PROJECT: u8 = 2;
     const TASK: u8 = 3;
+    const LABEL: u8 = 6;
 
     /// 3,000 users; team 1 with users 1–2,000, 1,000 projects (a quarter archived) and 3,000
     /// invites (some revoked, some expired); 20 small teams of 150 members, 101 projects
@@ -129,7 +189,8 @@ mod postgres {
     /// rest in the small teams; every status and priority, a fifth unassigned, the others
     /// assigned to users 1–20, due dates from mid-2025 to late 2027 (a fifth undated),
     /// created an hour apart; "launch" in 90% of them, "rarely" in 0.05%, plus one of 640
-    /// filler words. 3,000 comments on task 1 and one on each of the others. Board,
+    /// filler words. Two labels of team 1: label 1 on the tasks with "rarely" (a handful),
+    /// label 2 on every third task of team 1. 3,000 comments on task 1 and one on each of the others. Board,
     /// status, priority, assignee, due date and words are unrelated to each other
     /// ([`SEED_HASHES`]).
     fn seed() -> String {
@@ -179,6 +240,12 @@ mod postgres {
                     CASE WHEN h / 3 % 5 = 0 THEN NULL ELSE {assignee} END,
                     {u1}, 1733000000000 + i * 3600000, 1733000000000 + i * 3600000 + 1000, 1, lpad(to_hex(i), 6, '0') || 'V'
                FROM generate_series(1::bigint, 20000) AS i, {SEED_HASHES};
+             INSERT INTO labels (id, team_id, name, name_key, color, created_at, updated_at, version)
+             SELECT {label}, {t1}, 'Label ' || i, 'label ' || i, '#0055aa', 0, 0, 1 FROM generate_series(1, 2) AS i;
+             INSERT INTO task_labels (task_id, label_id)
+             SELECT id, {rare_label} FROM project_tasks WHERE team_id = {t1} AND description LIKE '% rarely';
+             INSERT INTO task_labels (task_id, label_id)
+             SELECT id, {common_label} FROM project_tasks WHERE team_id = {t1} AND created_at / 3600000 % 3 = 0;
              INSERT INTO task_comments (id, task_id, author_id, body, created_at, updated_at)
              SELECT {c}, CASE WHEN i <= 3000 THEN {task1} ELSE {task_c} END, {u1}, 'Comment ' || i, i, i
                FROM generate_series(1, 23000) AS i",
@@ -200,6 +267,9 @@ mod postgres {
             p_other = project("2 + h / 2 % 49"),
             assignee = user("1 + h / 15 % 20"),
             c = sql_id(5, "i"),
+            label = sql_id(LABEL, "i"),
+            rare_label = sql_id(LABEL, "1"),
+            common_label = sql_id(LABEL, "2"),
             task1 = task("1"),
             task_c = task("i - 3000"),
         )
@@ -252,8 +322,14 @@ mod postgres {
             return;
         };
         let mut failures = id_lists(&mut conn);
+        // The labels of a page of tasks: one query by the primary key of `task_labels`.
+        let page: Vec<String> = (1..=50).map(|i| id(TASK, i).to_string()).collect();
+        let plan = query_plan(&mut conn, crate::labels::labels_of_query(page)).unwrap();
+        failures.extend(plan_failure(&plan, &["task_labels"]).map(|p| format!("labels of a page:\n{p}")));
         let me = id(USER, 1);
         let project_1 = id(PROJECT, 1).to_string();
+        let (rare_id, common_id) = (id(LABEL, 1).to_string(), id(LABEL, 2).to_string());
+        let both = format!("{rare_id},{common_id}");
         let filters: Vec<Vec<(&str, &str)>> = vec![
             vec![],
             vec![("status", "todo")],
@@ -271,6 +347,10 @@ mod postgres {
             vec![("project_id", &project_1)],
             vec![("include_archived", "true"), ("status", "done")],
             vec![("due_to", "2026-12-31"), ("overdue", "true")],
+            // A rare label leads (alone, or with a common one); a common one is tested per row.
+            vec![("label", &rare_id)],
+            vec![("label", &both), ("status", "todo")],
+            vec![("label", &common_id)],
         ];
         let today = core_models::time::now().date_naive();
         let search = |conn: &mut storage::DbConn, query: &ListProjectTasks| {
@@ -283,11 +363,17 @@ mod postgres {
         let scopes = [Scope::Team(id(TEAM, 1)), Scope::Project(id(PROJECT, 1)), Scope::Team(id(TEAM, 2))];
         for (scope, sort, pairs) in task_list_cases(&scopes, &filters) {
             let first = ListProjectTasks::parse(params_of(&sort, pairs), scope, me).unwrap();
+            let first = crate::list::plan_labels(&mut conn, &first).unwrap();
+            if first.label_none {
+                // Team 1's labels in team 2: nothing matches, and nothing is read.
+                assert_eq!(scope, Scope::Team(id(TEAM, 2)), "{pairs:?}");
+                continue;
+            }
             let mut long = first.clone();
             long.page.limit = 200;
             let s = search(&mut conn, &long);
             let rows: Vec<TaskRow> = list_query(&long, today, s.as_ref()).unwrap().load(&mut *conn).unwrap();
-            let deep = crate::row::tasks_of(rows).unwrap().into_iter().nth(199).map(|last| {
+            let deep = crate::row::tasks_without_labels(rows).unwrap().into_iter().nth(199).map(|last| {
                 let mut next = first.clone();
                 let cursor = first.page.cursor_for(&first.sort.canonical(), first.keys_of(&last));
                 next.page = first.page.continued(&cursor).unwrap();
@@ -300,9 +386,14 @@ mod postgres {
                 let plan = query_plan(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
                 // In team 1 a rare word is found by the full-text index.
                 let rare = pairs.contains(&("q", "rarely")) && scope != Scope::Team(id(TEAM, 2));
-                let failure = plan_failure(&plan, &["project_tasks"]).or_else(|| {
+                // A rare label's tasks are found by `task_labels_by_label`.
+                let rare_label = pairs.iter().any(|(k, v)| *k == "label" && v.contains(rare_id.as_str()));
+                let failure = plan_failure(&plan, &["project_tasks", "task_labels"]).or_else(|| {
                     (rare && !plan.join("\n").contains("Bitmap Index Scan on project_tasks_search"))
                         .then(|| plan.join("\n"))
+                });
+                let failure = failure.or_else(|| {
+                    (rare_label && !plan.join("\n").contains("task_labels_by_label")).then(|| plan.join("\n"))
                 });
                 if let Some(plan) = failure {
                     failures.push(format!("{scope:?} sort={sort} {pairs:?} ({page}):\n{plan}"));

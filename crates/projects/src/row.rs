@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 use storage::expr::{trusted, Trusted};
 use storage::schema::project_tasks;
+use storage::DbConn;
 
 use crate::model::{Priority, ProjectTask, ProjectTaskStatus};
 
@@ -39,8 +40,26 @@ pub(crate) struct TaskRow {
     pub position: String,
 }
 
-/// Tasks from rows (which carry their people's names).
-pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
+/// Tasks from rows (which carry their people's names), with their labels read for all of
+/// them in one query.
+pub(crate) fn tasks_of(conn: &mut DbConn, rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
+    let mut tasks = tasks_without_labels(rows)?;
+    attach_labels(conn, &mut tasks)?;
+    Ok(tasks)
+}
+
+/// Gives `tasks` their labels, read for all of them in one query.
+pub(crate) fn attach_labels(conn: &mut DbConn, tasks: &mut [ProjectTask]) -> AppResult<()> {
+    let ids: Vec<String> = tasks.iter().map(|t| t.id.to_string()).collect();
+    let mut labels = crate::labels::of_tasks(conn, &ids)?;
+    for task in tasks {
+        task.labels = labels.remove(&task.id.to_string()).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Tasks from rows, their `labels` still empty (see [`attach_labels`]).
+pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
     let person = |id: String, display_name: String| -> AppResult<UserRef> {
         Ok(UserRef { id: id::from_stored("users.id", &id)?, display_name })
     };
@@ -65,6 +84,7 @@ pub(crate) fn tasks_of(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
                     .map(|d| time::parse_date(&d).ok_or_else(|| id::corrupt("project_tasks.due_date", &d)))
                     .transpose()?,
                 assignee,
+                labels: Vec::new(),
                 created_by: person(row.created_by, row.created_by_name)?,
                 created_at: time::from_millis(row.created_at),
                 updated_at: time::from_millis(row.updated_at),

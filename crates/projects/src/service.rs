@@ -16,12 +16,14 @@ use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::board::MoveProjectTask;
+use crate::bulk::BulkTaskChanges;
+use crate::labels::{Label, LabelChanges, NewLabel};
 use crate::list::ListProjectTasks;
 use crate::model::{
     Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Project,
     ProjectTask, ProjectTaskChanges, TaskComment, TaskCommentBody, Team,
 };
-use crate::{access, board, comments, projects, tasks, teams};
+use crate::{access, board, bulk, comments, labels, projects, tasks, teams};
 
 /// Teams, members, invites, projects, tasks, comments and their activity, as `caller`.
 #[allow(missing_docs)]
@@ -84,6 +86,21 @@ pub trait ProjectService: Send + Sync + 'static {
         body: MoveProjectTask,
         if_match: IfMatch,
     ) -> AppResult<ProjectTask>;
+
+    /// Changes up to 200 tasks of the project alike, all or none, in one write.
+    fn update_tasks(&self, caller: &Caller, project_id: Uuid, changes: BulkTaskChanges) -> AppResult<Vec<ProjectTask>>;
+
+    fn create_label(&self, caller: &Caller, team_id: Uuid, new: NewLabel) -> AppResult<Label>;
+    fn labels(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Label>>;
+    fn label(&self, caller: &Caller, label_id: Uuid) -> AppResult<Label>;
+    fn update_label(
+        &self,
+        caller: &Caller,
+        label_id: Uuid,
+        changes: LabelChanges,
+        if_match: IfMatch,
+    ) -> AppResult<Label>;
+    fn delete_label(&self, caller: &Caller, label_id: Uuid, if_match: IfMatch) -> AppResult<()>;
 
     fn create_comment(
         &self,
@@ -281,6 +298,33 @@ impl ProjectService for DbProjects {
         self.write(caller, move |c, log, me| {
             board::move_task(c, log, me, project_id, task_id, body.clone(), if_match.clone())
         })
+    }
+
+    fn update_tasks(&self, caller: &Caller, project_id: Uuid, changes: BulkTaskChanges) -> AppResult<Vec<ProjectTask>> {
+        let valid = changes.validate()?;
+        self.write(caller, move |c, log, me| bulk::update_many(c, log, me, project_id, valid.clone()))
+    }
+
+    fn create_label(&self, caller: &Caller, team_id: Uuid, new: NewLabel) -> AppResult<Label> {
+        self.write(caller, move |c, log, me| labels::create(c, log, me, team_id, new.clone()))
+    }
+    fn labels(&self, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Label>> {
+        self.read(|c| labels::list(c, caller, team_id, paging))
+    }
+    fn label(&self, caller: &Caller, label_id: Uuid) -> AppResult<Label> {
+        self.read(|c| labels::get(c, caller, label_id))
+    }
+    fn update_label(
+        &self,
+        caller: &Caller,
+        label_id: Uuid,
+        changes: LabelChanges,
+        if_match: IfMatch,
+    ) -> AppResult<Label> {
+        self.write(caller, move |c, log, me| labels::update(c, log, me, label_id, changes.clone(), if_match.clone()))
+    }
+    fn delete_label(&self, caller: &Caller, label_id: Uuid, if_match: IfMatch) -> AppResult<()> {
+        self.write(caller, move |c, log, me| labels::delete(c, log, me, label_id, if_match.clone()))
     }
 
     fn create_comment(

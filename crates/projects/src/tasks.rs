@@ -13,7 +13,8 @@ use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{is_member, project_access, project_write_access, task_access, task_write_access};
-use crate::model::{NewProjectTask, ProjectTask, ProjectTaskChanges, ValidTaskChanges};
+use crate::labels::{self, TaskLabel};
+use crate::model::{LabelEdit, NewProjectTask, ProjectTask, ProjectTaskChanges, ValidTaskChanges};
 use crate::row::{tasks_of, TaskRow};
 
 pub(crate) fn find(conn: &mut DbConn, task_id: Uuid) -> AppResult<ProjectTask> {
@@ -23,17 +24,65 @@ pub(crate) fn find(conn: &mut DbConn, task_id: Uuid) -> AppResult<ProjectTask> {
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("task"))?;
-    tasks_of(vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
+    tasks_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
 }
 
-/// An assignee must be a member of the team (422 otherwise).
-fn check_assignee(conn: &mut DbConn, team_id: Uuid, assignee: Option<Uuid>) -> AppResult<()> {
+/// An assignee must be a member of the team (422 naming `field` otherwise).
+pub(crate) fn check_assignee(conn: &mut DbConn, team_id: Uuid, field: &str, assignee: Option<Uuid>) -> AppResult<()> {
     match assignee {
-        Some(user) if !is_member(conn, team_id, user)? => {
-            Err(AppError::invalid("assignee_id", "must be a member of the team"))
-        }
+        Some(user) if !is_member(conn, team_id, user)? => Err(AppError::invalid(field, "must be a member of the team")),
         _ => Ok(()),
     }
+}
+
+/// A [`LabelEdit`] with its labels read: each a label of the team (422 naming the field,
+/// `prefix` before its name, otherwise).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LabelChange {
+    set: Option<Vec<TaskLabel>>,
+    add: Vec<TaskLabel>,
+    remove: Vec<TaskLabel>,
+}
+
+impl LabelChange {
+    pub(crate) fn resolve(conn: &mut DbConn, team_id: Uuid, prefix: &str, edit: &LabelEdit) -> AppResult<Self> {
+        let mut errors = Vec::new();
+        let mut read =
+            |field: &str, ids: &[Uuid]| match labels::resolve(conn, team_id, &format!("{prefix}{field}"), ids) {
+                Ok(found) => Ok(found),
+                Err(AppError::Validation(e)) => {
+                    errors.extend(e);
+                    Ok(Vec::new())
+                }
+                Err(other) => Err(other),
+            };
+        let set = edit.set.as_deref().map(|ids| read("label_ids", ids)).transpose()?;
+        let add = read("add_label_ids", &edit.add)?;
+        let remove = read("remove_label_ids", &edit.remove)?;
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        Ok(LabelChange { set, add, remove })
+    }
+
+    /// The labels a task carrying `before` carries after the change, by name.
+    fn after(&self, before: &[TaskLabel]) -> Vec<TaskLabel> {
+        let mut after: Vec<TaskLabel> = match &self.set {
+            Some(set) => set.clone(),
+            None => {
+                let kept = before.iter().filter(|l| !self.remove.iter().any(|r| r.id == l.id));
+                let added = self.add.iter().filter(|a| !before.iter().any(|b| b.id == a.id));
+                kept.chain(added).cloned().collect()
+            }
+        };
+        after.sort_by(|a, b| labels::name_key(&a.name).cmp(&labels::name_key(&b.name)).then(a.id.cmp(&b.id)));
+        after
+    }
+}
+
+/// The labels of `a` that `b` lacks.
+fn missing_from(a: &[TaskLabel], b: &[TaskLabel]) -> Vec<TaskLabel> {
+    a.iter().filter(|l| !b.iter().any(|o| o.id == l.id)).cloned().collect()
 }
 
 /// Creates a task in a project (members).
@@ -46,7 +95,8 @@ pub fn create(
 ) -> AppResult<ProjectTask> {
     let valid = new.validate()?;
     let (team_id, _) = project_write_access(tx, project_id, caller)?;
-    check_assignee(tx, team_id, valid.assignee_id)?;
+    check_assignee(tx, team_id, "assignee_id", valid.assignee_id)?;
+    let labels = labels::resolve(tx, team_id, "label_ids", &valid.label_ids)?;
     let task_id = id::new_id();
     let position = crate::board::end_of_column(tx, log, caller, team_id, project_id, valid.status, task_id)?;
     let now = time::to_millis(time::now());
@@ -69,6 +119,7 @@ pub fn create(
         ))
         .execute(tx.conn())
         .fk_field("assignee_id")?;
+    labels::relabel(tx, task_id, &labels, &[])?;
     let task = find(tx, task_id)?;
     // Every field of what was created, people with their names: a live board needs no refetch.
     let details = Details::new()
@@ -79,6 +130,7 @@ pub fn create(
         .with("due_date", task.due_date)
         .with("assignee_id", task.assignee.as_ref().map(|a| a.id))
         .with("assignee", &task.assignee)
+        .with("labels", &task.labels)
         .with("created_by", &task.created_by)
         .with("version", task.version)
         .with("position", &task.position);
@@ -92,9 +144,8 @@ pub fn get(conn: &mut DbConn, caller: &Caller, project_id: Uuid, task_id: Uuid) 
     find(conn, task_id)
 }
 
-/// Applies `changes` (members); `if_match` is the version the client last saw. One entry:
-/// `task.status_changed` or `task.assigned` when that is all that changed, else
-/// `task.updated`, with `{from, to}` per changed field.
+/// Applies `changes` (members); `if_match` is the version the client last saw. See
+/// [`apply`] for what it writes.
 pub fn update(
     tx: &mut Tx<'_>,
     log: &ActivityLog,
@@ -104,13 +155,38 @@ pub fn update(
     changes: ProjectTaskChanges,
     if_match: IfMatch,
 ) -> AppResult<ProjectTask> {
-    let ValidTaskChanges { title, description, status, priority, due_date, assignee_id } = changes.validate()?;
+    let changes = changes.validate()?;
     let (team_id, _) = task_write_access(tx, project_id, task_id, caller)?;
-    let before = find(tx, task_id)?;
-    if_match.check(before.version)?;
-    if let Some(assignee) = assignee_id {
-        check_assignee(tx, team_id, assignee)?;
+    let labels = LabelChange::resolve(tx, team_id, "", &changes.labels)?;
+    if let Some(assignee) = changes.assignee_id {
+        check_assignee(tx, team_id, "assignee_id", assignee)?;
     }
+    apply(tx, log, caller, team_id, task_id, changes, &labels, if_match)
+}
+
+/// Changes one task whose access, assignee and labels the caller checked: the code path
+/// of `PATCH .../tasks/{task_id}` and of every task of a bulk change, so both follow the
+/// same rules. One version bump; entries: `task.status_changed` or `task.assigned` when
+/// that is all that changed, else `task.updated`, with `{from, to}` per changed field;
+/// `task.labeled` / `task.unlabeled` with the labels (names and colours) added / removed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply(
+    tx: &mut Tx<'_>,
+    log: &ActivityLog,
+    caller: &Caller,
+    team_id: Uuid,
+    task_id: Uuid,
+    changes: ValidTaskChanges,
+    labels: &LabelChange,
+    if_match: IfMatch,
+) -> AppResult<ProjectTask> {
+    let ValidTaskChanges { title, description, status, priority, due_date, assignee_id, labels: _ } = changes;
+    let before = find(tx, task_id)?;
+    let project_id = before.project_id;
+    if_match.check(before.version)?;
+    let labels_after = labels.after(&before.labels);
+    let (labeled, unlabeled) =
+        (missing_from(&labels_after, &before.labels), missing_from(&before.labels, &labels_after));
     let assignee_before = before.assignee.as_ref().map(|a| a.id);
     let assignee_after = assignee_id.unwrap_or(assignee_before);
     let mut after = ProjectTask {
@@ -128,7 +204,7 @@ pub fn update(
         .changed("priority", before.priority, after.priority)
         .changed("due_date", before.due_date, after.due_date)
         .changed("assignee_id", assignee_before, assignee_after);
-    if details.is_empty() {
+    if details.is_empty() && labeled.is_empty() && unlabeled.is_empty() {
         return Ok(before);
     }
     let changed: Vec<&str> = details.keys().collect();
@@ -157,14 +233,26 @@ pub fn update(
         ))
         .execute(tx.conn())
         .fk_field("assignee_id")?;
+    labels::relabel(tx, task_id, &labeled, &unlabeled)?;
     let task = find(tx, task_id)?;
-    // The (un)assigned people with their names, beside their ids.
-    let details = details.changed("assignee", &before.assignee, &task.assignee).changed(
-        "position",
-        &before.position,
-        &task.position,
-    );
-    log.append(tx, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
+    if !details.is_empty() {
+        // The (un)assigned people with their names, beside their ids, and where a new
+        // status put the task on the board.
+        let details = details.changed("assignee", &before.assignee, &task.assignee).changed(
+            "position",
+            &before.position,
+            &task.position,
+        );
+        log.append(tx, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
+    }
+    // Names and colours with the ids, and the task's labels after: a board needs no refetch.
+    for (action, which) in [("task.labeled", &labeled), ("task.unlabeled", &unlabeled)] {
+        if !which.is_empty() {
+            let details =
+                Details::new().with("labels", which).with("task_labels", &task.labels).with("version", task.version);
+            log.append(tx, caller, NewEntry::new(team_id, action).task(project_id, task_id).details(details))?;
+        }
+    }
     Ok(task)
 }
 
@@ -193,7 +281,7 @@ pub fn list(
     today: NaiveDate,
 ) -> AppResult<Page<ProjectTask>> {
     let rows = crate::list::load_page(conn, query, today)?;
-    let tasks = tasks_of(rows)?;
+    let tasks = tasks_of(conn, rows)?;
     let total = query.page.total(|most| crate::list::count(conn, query, today, most))?;
     Ok(Page::from_overfetch(tasks, &query.page, &query.sort, |t| query.keys_of(t)).with_total(total))
 }
@@ -232,11 +320,13 @@ pub fn list_mine(
     }
     let mut tasks = Vec::new();
     for one in &lists {
-        tasks.extend(tasks_of(crate::list::load_page(conn, one, today)?)?);
+        tasks.extend(crate::row::tasks_without_labels(crate::list::load_page(conn, one, today)?)?);
     }
     let order = query.merge_order();
     tasks.sort_by(|a, b| order(a, b));
     tasks.truncate(usize::try_from(query.page.limit).unwrap_or(usize::MAX).saturating_add(1));
+    // The labels of the merged page, in one query.
+    crate::row::attach_labels(conn, &mut tasks)?;
     // Team by team, each counting at most what the teams before it left of `most`.
     let total = query.page.total(|most| {
         let mut counted = 0;

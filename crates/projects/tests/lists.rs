@@ -32,6 +32,7 @@ fn seed(s: &dyn ProjectService, admin: &Caller, assignee: &Caller, projects: [Uu
             due_date: (i % 2 == 0).then(|| format!("2026-12-{:02}", 1 + (i * 7) % 5)),
             assignee_id: (i % 3 == 0).then(|| assignee.id.to_string()),
             description: Some(if i % 5 == 0 { "needle in it".into() } else { "hay".into() }),
+            label_ids: None,
         };
         tasks.push(s.create_task(admin, projects[usize::from(i % 4 == 0)], new).unwrap());
     }

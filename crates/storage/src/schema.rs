@@ -234,6 +234,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Labels of a team; `name_key` is the name in lower case (unique per team).
+    labels (id) {
+        id -> Text,
+        team_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        color -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Which task carries which label.
+    task_labels (task_id, label_id) {
+        task_id -> Text,
+        label_id -> Text,
+    }
+}
+
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> users (user_id));
 diesel::joinable!(projects -> teams (team_id));
@@ -245,6 +267,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     projects,
     project_tasks,
     task_comments,
+    labels,
+    task_labels,
     users,
     activity
 );

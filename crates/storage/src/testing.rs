@@ -278,6 +278,8 @@ pub fn analysed_postgres(seed: &str) -> Option<(TestDb, crate::PooledConn)> {
     conn.batch_execute("SET statement_timeout = 0").expect("lifting the statement budget");
     conn.batch_execute(seed).expect("seeding the plan test");
     conn.batch_execute("VACUUM ANALYZE").expect("analysing the seeded tables");
+    let timeout = test_config().statement_timeout.as_millis();
+    conn.batch_execute(&format!("SET statement_timeout = {timeout}")).expect("the usual timeout again");
     Some((db, conn))
 }
 

@@ -7,6 +7,7 @@
 mod activity;
 mod comments;
 mod invites;
+mod labels;
 mod members;
 mod projects;
 mod tasks;
@@ -46,6 +47,11 @@ pub fn configure(service: Arc<dyn ProjectService>) -> impl FnOnce(&mut ServiceCo
             .service(invites::accept_invite)
             .service(projects::create_project)
             .service(projects::list_projects)
+            .service(labels::create_label)
+            .service(labels::list_labels)
+            .service(labels::get_label)
+            .service(labels::update_label)
+            .service(labels::delete_label)
             .service(tasks::team_tasks)
             .service(tasks::my_tasks)
             .service(activity::team_activity)
@@ -55,6 +61,7 @@ pub fn configure(service: Arc<dyn ProjectService>) -> impl FnOnce(&mut ServiceCo
             .service(projects::delete_project)
             .service(tasks::create_project_task)
             .service(tasks::list_project_tasks)
+            .service(tasks::update_project_tasks)
             .service(tasks::get_project_task)
             .service(tasks::update_project_task)
             .service(tasks::delete_project_task)

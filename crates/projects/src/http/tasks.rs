@@ -11,6 +11,7 @@ use core_models::{AppResult, Caller, Page, Problem, API_BASE};
 
 use super::{call, Service};
 use crate::board::MoveProjectTask;
+use crate::bulk::BulkTaskChanges;
 use crate::list::{ListProjectTasks, ListProjectTasksParams, MyTasksParams, ProjectTaskListParams, Scope};
 use crate::model::{NewProjectTask, Project, ProjectTask, ProjectTaskChanges, Team};
 
@@ -35,7 +36,7 @@ async fn list_tasks(
         JsonBodyErrors,
         LoginRequired,
         (status = 404, description = "No such project, or not a member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an assignee who is not a member, or a label not of the team", body = Problem, content_type = "application/problem+json"),
     ))]
 #[post("/projects/{id}/tasks")]
 pub(super) async fn create_project_task(
@@ -67,6 +68,30 @@ pub(super) async fn list_project_tasks(
 ) -> AppResult<web::Json<Page<ProjectTask>>> {
     let query = ListProjectTasks::parse(params.into_inner().into(), Scope::Project(id.into_inner().uuid()), caller.id)?;
     list_tasks(service, caller, query).await
+}
+
+/// Change up to 200 tasks of a project alike, all or none (members): each task gets its
+/// own version bump and activity entries, as if changed one by one.
+#[utoipa::path(tag = "projects", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    request_body = BulkTaskChanges,
+    responses(
+        (status = 200, description = "The tasks after the change, in the order of `ids`", body = Vec<ProjectTask>),
+        JsonBodyErrors,
+        LoginRequired,
+        (status = 404, description = "No such project, or not a member; or an id that is not a task of the project (named)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is archived", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid ids or changes (each one named): a label of another team, an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[patch("/projects/{id}/tasks")]
+pub(super) async fn update_project_tasks(
+    service: Service,
+    caller: Caller,
+    id: web::Path<Id<Project>>,
+    body: Json<BulkTaskChanges>,
+) -> AppResult<web::Json<Vec<ProjectTask>>> {
+    let id = id.into_inner().uuid();
+    Ok(web::Json(call(service, move |s| s.update_tasks(&caller, id, body.into_inner())).await?))
 }
 
 /// Every task of the team across its projects, with the same filters plus `project_id`.
@@ -142,8 +167,9 @@ pub(super) async fn get_project_task(
         JsonBodyErrors,
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is archived", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
-        (status = 422, description = "Invalid fields, or an assignee who is not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, an assignee who is not a member, or a label not of the team", body = Problem, content_type = "application/problem+json"),
     ))]
 #[patch("/projects/{id}/tasks/{task_id}")]
 pub(super) async fn update_project_task(
@@ -166,6 +192,7 @@ pub(super) async fn update_project_task(
         (status = 204, description = "Deleted"),
         LoginRequired,
         (status = 404, description = "No such project or task, or not a member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The project is archived", body = Problem, content_type = "application/problem+json"),
         StaleVersion,
     ))]
 #[delete("/projects/{id}/tasks/{task_id}")]

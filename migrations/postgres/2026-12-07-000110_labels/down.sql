@@ -1,0 +1,2 @@
+DROP TABLE task_labels;
+DROP TABLE labels;
