@@ -79,7 +79,7 @@ fn a_rare_label_leads_and_a_common_one_is_probed_on_sqlite() {
     let seed = format!(
         "INSERT INTO users VALUES ('u', 'u@example.com', 'u@example.com', 'U', 'x', 0);
          INSERT INTO teams VALUES ('{team}', 'T', NULL, 0, 0);
-         INSERT INTO projects VALUES ('{project}', '{team}', 'P', NULL, 0, 0, 0);
+         INSERT INTO projects VALUES ('{project}', '{team}', 'P', NULL, 0, 0, 0, 0);
          WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < {common_tasks} * 2)
          INSERT INTO project_tasks (id, team_id, project_id, title, status, priority, created_by, created_at,
                                     updated_at, version, position)

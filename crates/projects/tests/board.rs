@@ -121,9 +121,24 @@ fn new_tasks_join_the_end_of_their_column_and_moves_go_where_they_ask() {
     let c = s.update_task(ada, project, c.id, changes, IfMatch::Any).unwrap();
     assert_eq!(board(s, ada, project), [a.id, b.id, d.id, c.id]);
     assert_eq!(activity(s, ada, team)[0].details["position"]["to"], c.position.as_str());
+    // So does a bulk change, task by task in the order of its ids (the same code path).
+    let bulk = projects::BulkTaskChanges {
+        ids: vec![b.id.to_string(), a.id.to_string()],
+        changes: projects::BulkTaskFields { status: Some(Some("done".into())), ..Default::default() },
+    };
+    let moved_in_bulk = s.update_tasks(ada, project, bulk).unwrap();
+    assert_eq!(column(s, ada, project, ProjectTaskStatus::Done), [b.id, a.id]);
+    assert_eq!(moved_in_bulk.iter().map(|t| t.status).collect::<Vec<_>>(), [ProjectTaskStatus::Done; 2]);
+    let bulk = projects::BulkTaskChanges {
+        ids: vec![b.id.to_string(), a.id.to_string()],
+        changes: projects::BulkTaskFields { status: Some(Some("in_progress".into())), ..Default::default() },
+    };
+    s.update_tasks(ada, project, bulk).unwrap();
+    let (a, b) = (s.task(ada, project, a.id).unwrap(), s.task(ada, project, b.id).unwrap());
+    assert_eq!(board(s, ada, project), [d.id, c.id, b.id, a.id], "back at the end of in_progress, in id order");
     // Descending and team-wide: the same board, reversed.
     let team_board = board_with(s, ada, Scope::Team(team), sorted("-position"), 2);
-    assert_eq!(team_board.iter().map(|t| t.id).collect::<Vec<_>>(), [c.id, d.id, b.id, a.id]);
+    assert_eq!(team_board.iter().map(|t| t.id).collect::<Vec<_>>(), [a.id, b.id, c.id, d.id]);
     // `/me/tasks` too, merging the caller's teams in board order.
     let other_team = s.create_team(ada, named("Second")).unwrap().id;
     let elsewhere = s.create_project(ada, other_team, named("Elsewhere")).unwrap().id;
