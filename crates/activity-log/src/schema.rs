@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -108,7 +108,7 @@ fn with_description(schema: Schema, description: &str) -> Schema {
 impl PartialSchema for ActivityDetails {
     fn schema() -> RefOr<Schema> {
         let string = || typed(Type::String, false);
-        let properties: [(&str, Schema); 18] = [
+        let properties: [(&str, Schema); 20] = [
             ("name", value_or_change(string(), "Team or project name: created/deleted, or `{from, to}` when renamed")),
             ("title", value_or_change(string(), "Task title: created/deleted, or `{from, to}` when changed")),
             (
@@ -170,6 +170,22 @@ impl PartialSchema for ActivityDetails {
                     .into(),
             ),
             ("via", string().description(Some("`member.added`: `invite` when joined by an invitation")).into()),
+            (
+                "mentions",
+                ArrayBuilder::new()
+                    .items(uuid(false))
+                    .description(Some("`comment.created`/`comment.updated`: every member the comment mentions now"))
+                    .into(),
+            ),
+            (
+                "new_mentions",
+                ArrayBuilder::new()
+                    .items(uuid(false))
+                    .description(Some(
+                        "`comment.created`/`comment.updated`: the members this write newly mentions (they are notified)",
+                    ))
+                    .into(),
+            ),
         ];
         let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(
             "What changed: `{\"field\": {\"from\": old, \"to\": new}}` per changed field, plus the context the \

@@ -30,7 +30,9 @@ mod comments;
 mod documented;
 pub mod http;
 pub mod list;
+mod mentions;
 mod model;
+pub mod notifications;
 #[cfg(test)]
 mod plans;
 mod projects;
@@ -49,6 +51,9 @@ pub use model::{
     Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Priority,
     Project, ProjectTask, ProjectTaskChanges, ProjectTaskStatus, Role, TaskComment, TaskCommentBody, Team, TeamChanges,
     INVITE_DAYS,
+};
+pub use notifications::{
+    MarkNotificationsRead, Notification, NotificationKind, NotificationListParams, NotificationQuery,
 };
 pub use service::{DbProjects, ProjectService};
 
