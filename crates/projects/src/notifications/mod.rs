@@ -46,7 +46,7 @@ type ListSql = diesel::dsl::IntoBoxed<
 >;
 
 /// The notifications of `user` a list keeps (all, or the unread ones), in no order.
-fn listed(user: Uuid, unread: bool) -> ListSql {
+pub(crate) fn listed(user: Uuid, unread: bool) -> ListSql {
     let mut q = notifications::table
         .select(NotificationRow::as_select())
         .into_boxed()
@@ -76,13 +76,13 @@ pub(crate) fn after_query(user: Uuid, after: i64, limit: i64) -> ListSql {
 /// `rows` with their activity entries, read in one query.
 fn with_entries(conn: &mut DbConn, log: &ActivityLog, rows: Vec<NotificationRow>) -> AppResult<Vec<Notification>> {
     let seqs: Vec<i64> = rows.iter().map(|row| row.activity_seq).collect();
-    let mut entries: std::collections::HashMap<i64, activity_log::ActivityEntry> =
+    let entries: std::collections::HashMap<i64, activity_log::ActivityEntry> =
         log.entries_by_seq(conn, &seqs)?.into_iter().map(|entry| (entry.seq, entry)).collect();
     rows.into_iter()
         .map(|row| {
-            // One entry notifies a user at most once, so each is taken once.
             let activity = entries
-                .remove(&row.activity_seq)
+                .get(&row.activity_seq)
+                .cloned()
                 .ok_or_else(|| id::corrupt("notifications.activity_seq", &row.activity_seq.to_string()))?;
             Ok(Notification {
                 id: id::from_stored("notifications.public_id", &row.public_id)?,
