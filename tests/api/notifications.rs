@@ -12,7 +12,7 @@ use actix_web::http::Method;
 use serde_json::{json, Value};
 
 use crate::gateway_pair::{call as gw_call, member, post as gw_post, EventStream, Gateways, Member};
-use crate::helpers::{ok, spawn_app, user, Response, TestApp, User};
+use crate::helpers::{ok, spawn_app, spawn_app_configured, user, Response, TestApp, User};
 
 async fn call(app: &TestApp, who: &User, method: Method, path: &str, body: Option<Value>) -> Response {
     app.as_user(Some(&who.bearer), method, path, &[], body.as_ref()).await
@@ -101,6 +101,28 @@ async fn notifications_are_listed_marked_read_and_streamed_with_replay() {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
     let res = client.get(format!("{}{url}", app.base)).insert_header(sse[0]).send().await.unwrap();
     assert_eq!(res.status(), 200);
+}
+
+/// `/me/events` counts towards the caller's stream limit with their team streams, and ends
+/// when the token it was opened with is revoked.
+#[actix_rt::test]
+async fn the_me_stream_shares_the_user_s_quota_and_ends_at_logout() {
+    let app = spawn_app_configured(|s| s.max_streams_per_user = 1).await;
+    let ada = user(&app, "AdaQuota").await;
+    let team = ok(&call(&app, &ada, Method::POST, "/api/v1/teams", Some(json!({"name": "Squad"}))).await, 201);
+    let mut stream = EventStream::open(&app.base, &as_member(&ada), "/api/v1/me/events", None).await;
+    let team_events = format!("/api/v1/teams/{}/events", team["id"].as_str().unwrap());
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    let refused = client
+        .get(format!("{}{team_events}", app.base))
+        .insert_header(("authorization", ada.bearer.as_str()))
+        .insert_header(("accept", "text/event-stream"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429, "one quota for team and /me streams");
+    ok(&call(&app, &ada, Method::POST, "/api/v1/auth/logout", None).await, 204);
+    assert!(stream.ends_within(Duration::from_secs(5)).await, "a revoked token ends the stream");
 }
 
 /// Two gateways on one PostgreSQL database: Bob's `/me` stream on gateway 1 gets the
