@@ -2,9 +2,9 @@
 
 use activity_log::ActivityEntry;
 use chrono::{DateTime, Utc};
-use core_models::pagination::{parse_paging, PageRequest};
-use core_models::sort::{KeyKind, Sort, SortField};
-use core_models::{params, time, AppResult, CursorValue, FieldError, Violations};
+use core_models::pagination::{parse_paging, BySeq, PageRequest, NEWEST_FIRST};
+use core_models::sort::Sort;
+use core_models::{params, time, AppResult, FieldError, Violations};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -65,24 +65,6 @@ pub struct Notification {
     pub seq: i64,
 }
 
-/// The list has one order, newest first; this is its cursor key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NotificationOrder {
-    Seq,
-}
-
-impl SortField for NotificationOrder {
-    const ALL: &'static [Self] = &[NotificationOrder::Seq];
-    fn name(self) -> &'static str {
-        "seq"
-    }
-    fn key_kind(self) -> KeyKind {
-        KeyKind::Int
-    }
-}
-
-const NEWEST_FIRST: &str = "-seq";
-
 /// The query string of `GET /me/notifications`. Unknown parameters are refused (422).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -109,7 +91,7 @@ pub struct NotificationQuery {
     pub page: PageRequest,
     /// Only unread ones.
     pub unread: bool,
-    sort: Sort<NotificationOrder>,
+    sort: Sort<BySeq>,
 }
 
 impl NotificationQuery {
@@ -143,17 +125,13 @@ impl NotificationQuery {
         Self::parse(params, user).unwrap_or_else(|_| unreachable!("valid parameters"))
     }
 
-    pub(crate) fn sort(&self) -> &Sort<NotificationOrder> {
+    pub(crate) fn sort(&self) -> &Sort<BySeq> {
         &self.sort
     }
 
     /// The number the page continues below (from the cursor).
     pub(crate) fn before_seq(&self) -> AppResult<Option<i64>> {
-        Ok(match self.page.after(&self.sort)? {
-            Some([CursorValue::Int(seq), ..]) => Some(*seq),
-            Some(_) => return Err(FieldError::new("cursor", "is not a cursor returned by this list").into()),
-            None => None,
-        })
+        Ok(self.page.before_seq(&self.sort)?)
     }
 }
 
