@@ -251,3 +251,33 @@ fn a_move_to_another_status_notifies_the_assignee() {
     assert_eq!(got[0], (NotificationKind::StatusChanged, "task.moved".to_string()));
     assert_eq!(got.len(), 2, "assigned, then one move: {got:?}");
 }
+
+/// Concurrent writes notifying one user (PostgreSQL: on several connections at once) give
+/// numbers without holes and ids that increase with them, so a stream resuming after any
+/// id never skips one that committed later.
+#[test]
+fn concurrent_writes_number_a_user_s_notifications_without_holes() {
+    let (_db, s, people) = setup(&["Ada", "Bob", "Cy"]);
+    let (ada, bob, cy) = (people[0].clone(), people[1].clone(), people[2].clone());
+    let (_, project) = team_with(s.as_ref(), &ada, &[&bob, &cy]);
+    let bobs = task(s.as_ref(), &bob, project, "Bob's");
+    let writers: Vec<_> = [ada, cy]
+        .into_iter()
+        .map(|who| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in 0..5 {
+                    comment(s.as_ref(), &who, project, bobs.id, &format!("{} {i}", who.display_name));
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let mut got = notes(s.as_ref(), &bob);
+    got.reverse();
+    assert_eq!(got.iter().map(|n| n.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<i64>>());
+    assert!(got.windows(2).all(|w| w[0].id.to_string() < w[1].id.to_string()), "ids follow the numbers");
+    assert!(got.windows(2).all(|w| w[0].created_at <= w[1].created_at), "times never go back");
+}
