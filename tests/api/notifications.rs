@@ -129,7 +129,17 @@ async fn the_me_stream_shares_the_user_s_quota_and_ends_at_logout() {
 /// notifications of what Ada does through gateway 0, in order, each once.
 #[actix_rt::test]
 async fn a_notification_written_on_one_gateway_reaches_a_me_stream_on_the_other() {
-    let Some(gw) = Gateways::start(2, &[]) else { return };
+    across_gateways(&[]).await;
+}
+
+/// The same with gateways that poll instead of listening for `NOTIFY`.
+#[actix_rt::test]
+async fn a_notification_reaches_a_me_stream_on_a_polling_gateway() {
+    across_gateways(&["--events", "poll", "--events-poll-ms", "50"]).await;
+}
+
+async fn across_gateways(args: &[&str]) {
+    let Some(gw) = Gateways::start(2, args) else { return };
     let (ada, bob) = (member(gw.base(0), "AdaPair").await, member(gw.base(0), "BobPair").await);
     let team = ok(&gw_post(gw.base(0), Some(&ada), "/api/v1/teams", &json!({"name": "Squad"})).await, 201);
     let team = team["id"].as_str().unwrap();
