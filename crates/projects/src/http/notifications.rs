@@ -58,6 +58,15 @@ pub(super) async fn mark_notifications_read(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The `event:` of every event of `GET /me/events` (an enum of one value, so a generated
+/// client can switch on it as on a team stream's actions).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // Documentation only.
+enum NotificationEventName {
+    Notification,
+}
+
 /// One event of the notification stream as an SSE parser hands it over (the schema of
 /// each event of `GET /me/events`; the stream itself is `text/event-stream`).
 #[derive(Debug, utoipa::ToSchema)]
@@ -67,8 +76,7 @@ struct NotificationEvent {
     #[schema(format = Uuid)]
     id: String,
     /// Always `notification`.
-    #[schema(example = "notification", pattern = "^notification$")]
-    event: String,
+    event: NotificationEventName,
     /// The notification as JSON (a `Notification`).
     #[schema(content_media_type = "application/json")]
     data: String,
