@@ -313,6 +313,7 @@ async fn count_is_true_or_false_on_every_list() {
         format!("/api/v1/projects/{project}/tasks/{task}/comments"),
         format!("/api/v1/projects/{project}/tasks/{task}/activity"),
         "/api/v1/me/tasks".into(),
+        "/api/v1/me/notifications".into(),
         "/api/v1/learning/challenges".into(),
         "/api/v1/learning/paths".into(),
         format!("/api/v1/learning/challenges/{challenge}/comments"),

@@ -23,6 +23,7 @@ mod learning;
 mod learning_own;
 mod many_gateways;
 mod notes;
+mod notifications;
 mod nulls_last;
 mod openapi_shapes;
 mod outages;

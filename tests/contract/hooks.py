@@ -60,6 +60,14 @@ commas itself, and repeats are fine: the server takes `status=todo,todo`.)
 another body or path is refused with 422 naming it, rightly, and a fuzzer reuses short
 made-up keys across operations. A positive case gets a fresh key of its own (a UUID);
 negative cases keep theirs, so malformed keys are still refused.
+
+8. Event streams. A stream (`GET /me/events`, and `GET /teams/{id}/events` for a team the
+run made) answers 200 and then stays open for as long as its token is valid: read to its
+end, it would hold the run until the request timeout. A stream ends when its token is
+revoked, so a case that carries the run's token gets a token of its own from a small pool
+logged in before fuzzing starts, revoked (logged out) a second after the case is sent:
+the stream answers 200, sends its greeting and ends, as a client whose session ends sees
+it. Once the pool is used up, cases get a revoked token and a documented 401.
 """
 
 import datetime
@@ -187,6 +195,32 @@ def throwaway_token() -> str:
     return login()
 
 
+STREAMS = {("GET", "/api/v1/me/events"), ("GET", "/api/v1/teams/{id}/events")}
+_stream_pool = [login() for _ in range(int(os.environ.get("CONTRACT_STREAM_TOKENS", "15")))]
+_stream_used = []
+
+
+def logout(token: str):
+    request = urllib.request.Request(
+        f"{BASE_URL}/api/v1/auth/logout", headers={"authorization": f"Bearer {token}"}, method="POST"
+    )
+    try:
+        urllib.request.urlopen(request, timeout=30).close()
+    except urllib.error.URLError:
+        pass  # already revoked, or the server is going away: the stream ends either way
+
+
+def stream_token() -> str:
+    """A token of the run's user that is logged out a second from now (see 8.)."""
+    with _lock:
+        token = _stream_pool.pop() if _stream_pool else None
+        if token is None:
+            return _stream_used[-1] if _stream_used else "revoked"
+        _stream_used.append(token)
+    threading.Timer(1.0, logout, args=(token,)).start()
+    return token
+
+
 RANGES = [("from", "to"), ("due_from", "due_to"), ("created_from", "created_to")]
 
 
@@ -204,6 +238,8 @@ def before_call(context, case, kwargs):
         use_throwaway_token(case, revocable_token)
     elif operation == PASSWORD_CHANGE:
         use_throwaway_token(case, lambda: PASSWORD_TOKEN)
+    elif operation in STREAMS:
+        use_throwaway_token(case, stream_token)
     if not is_positive(case):
         return
     real_references(case)

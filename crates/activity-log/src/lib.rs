@@ -49,7 +49,9 @@ use core_models::{AppResult, Caller, Page};
 use storage::{DbConn, Tx};
 use uuid::Uuid;
 
-pub use model::{entry_id, legacy_entry_id, ActivityEntry, Details, NewEntry, MAX_TEAM_SEQ};
+pub use model::{
+    entry_id, entry_id_seq, fresh_entry_id, legacy_entry_id, ActivityEntry, Details, NewEntry, MAX_TEAM_SEQ,
+};
 pub use publish::{InProcessPublisher, Lagged, Published, Publisher, Subscription};
 pub use query::{FeedFilter, FeedParams, FeedQuery};
 pub use relay::{TablePublisher, Wakeup};
@@ -123,6 +125,13 @@ impl ActivityLog {
     pub fn resume_position(&self, conn: &mut DbConn, team_id: Uuid, id: Uuid, field: &str) -> AppResult<i64> {
         store::team_seq_of(conn, team_id, id)?
             .ok_or_else(|| core_models::FieldError::new(field, "is not the id of an event of this stream").into())
+    }
+
+    /// The entries at these positions of the whole log ([`ActivityEntry::seq`]), in that
+    /// order, read in one query (per 500): for rows that point at entries, such as a page
+    /// of notifications. Positions without an entry are left out.
+    pub fn entries_by_seq(&self, conn: &mut DbConn, seqs: &[i64]) -> AppResult<Vec<ActivityEntry>> {
+        store::entries_by_seq(conn, seqs)
     }
 
     /// Every entry of `team_id` committed from now on, in commit order.

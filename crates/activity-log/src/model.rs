@@ -164,6 +164,29 @@ pub fn entry_id(created_at_ms: i64, team_seq: i64, random: u32) -> Uuid {
     uuid::Builder::from_unix_timestamp_millis(u64::try_from(created_at_ms).unwrap_or(0), &bits).into_uuid()
 }
 
+/// [`entry_id`] with fresh random bits (the last four bytes of a new UUIDv7, which are
+/// random).
+pub fn fresh_entry_id(created_at_ms: i64, seq: i64) -> Uuid {
+    let bytes = *Uuid::now_v7().as_bytes();
+    entry_id(created_at_ms, seq, u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]))
+}
+
+/// The count [`entry_id`] put into `id` (a team's `team_seq`, or any other per-owner
+/// count made into ids the same way, such as a user's notification numbers); `None` for an
+/// id not made by [`entry_id`] (its marker bit is clear).
+pub fn entry_id_seq(id: Uuid) -> Option<i64> {
+    let bytes = id.as_bytes();
+    // Byte 6: the version, then the marker nibble; byte 7: count bits 37..30; bytes 8..12:
+    // the variant, count bits 29..0 (see `entry_id`).
+    if id.get_version_num() != 7 || bytes[6] & 0x0f != 0x08 {
+        return None;
+    }
+    let high = u64::from(bytes[7]);
+    let low =
+        u64::from(bytes[8] & 0x3f) << 24 | u64::from(bytes[9]) << 16 | u64::from(bytes[10]) << 8 | u64::from(bytes[11]);
+    i64::try_from(high << 30 | low).ok()
+}
+
 /// The id entries recorded before per-team counters were given: the time, then the global
 /// `seq`. The migration that brought the counters wrote these into `public_id`, so ids
 /// clients hold keep working; new entries never get one.
@@ -200,6 +223,15 @@ mod tests {
         // team's first new entry comes after its last old one.
         assert!(legacy_entry_id(5, 1 << 40).to_string() < entry_id(5, 1, 0).to_string());
         assert_eq!(legacy_entry_id(1_764_060_000_123, 131).to_string(), "019aba2b-6f7b-7000-8000-000000000083");
+    }
+
+    #[test]
+    fn the_count_is_read_back_from_an_id() {
+        for seq in [1, 2, 1 << 30, (1 << 30) + 5, MAX_TEAM_SEQ] {
+            assert_eq!(entry_id_seq(entry_id(1_700_000_000_000, seq, 0xdead_beef)), Some(seq));
+        }
+        assert_eq!(entry_id_seq(legacy_entry_id(5, 77)), None, "old ids have no count");
+        assert_eq!(entry_id_seq(Uuid::nil()), None);
     }
 
     #[test]

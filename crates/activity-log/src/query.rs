@@ -1,32 +1,14 @@
 //! Feed requests: the query string of an activity feed and its checked form.
 
 use chrono::{DateTime, Utc};
-use core_models::pagination::{parse_paging, row_keys, PageRequest};
-use core_models::sort::{KeyKind, Sort, SortField};
+use core_models::pagination::{parse_paging, row_keys, BySeq, PageRequest, NEWEST_FIRST};
+use core_models::sort::Sort;
 use core_models::{params, time, AppResult, CursorValue, FieldError, Page, Violations};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::ActivityEntry;
-
-/// Feeds have one order, newest first; this is its cursor key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FeedOrder {
-    Seq,
-}
-
-impl SortField for FeedOrder {
-    const ALL: &'static [Self] = &[FeedOrder::Seq];
-    fn name(self) -> &'static str {
-        "seq"
-    }
-    fn key_kind(self) -> KeyKind {
-        KeyKind::Int
-    }
-}
-
-const NEWEST_FIRST: &str = "-seq";
 
 /// The query string of an activity feed. Unknown parameters are refused (422).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -83,7 +65,7 @@ pub struct FeedQuery {
     pub page: PageRequest,
     /// Which entries.
     pub filter: FeedFilter,
-    sort: Sort<FeedOrder>,
+    sort: Sort<BySeq>,
 }
 
 impl Default for FeedQuery {
@@ -142,11 +124,7 @@ impl FeedQuery {
 
     /// The `seq` the page continues below (from the cursor).
     pub(crate) fn before_seq(&self) -> AppResult<Option<i64>> {
-        Ok(match self.page.after(&self.sort)? {
-            Some([CursorValue::Int(seq), ..]) => Some(*seq),
-            Some(_) => return Err(FieldError::new("cursor", "is not a cursor returned by this list").into()),
-            None => None,
-        })
+        Ok(self.page.before_seq(&self.sort)?)
     }
 
     /// The page of `rows` (fetched one beyond the limit).

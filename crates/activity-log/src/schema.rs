@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -137,7 +137,7 @@ fn place(description: &str) -> Schema {
 impl PartialSchema for ActivityDetails {
     fn schema() -> RefOr<Schema> {
         let string = || typed(Type::String, false);
-        let properties: [(&str, Schema); 26] = [
+        let properties: [(&str, Schema); 28] = [
             ("name", value_or_change(string(), "Team or project name: created/deleted, or `{from, to}` when renamed")),
             ("title", value_or_change(string(), "Task title: created/deleted, or `{from, to}` when changed")),
             (
@@ -239,6 +239,22 @@ impl PartialSchema for ActivityDetails {
                     .description(Some(
                         "`tasks.rebalanced`: how many other tasks of the column got new positions; `label.updated` / \
                          `label.deleted`: how many tasks carry(ied) the label",
+                    ))
+                    .into(),
+            ),
+            (
+                "mentions",
+                ArrayBuilder::new()
+                    .items(uuid(false))
+                    .description(Some("`comment.created`/`comment.updated`: every member the comment mentions now"))
+                    .into(),
+            ),
+            (
+                "new_mentions",
+                ArrayBuilder::new()
+                    .items(uuid(false))
+                    .description(Some(
+                        "`comment.created`/`comment.updated`: the members this write newly mentions (they are notified)",
                     ))
                     .into(),
             ),

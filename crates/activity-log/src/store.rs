@@ -8,7 +8,7 @@ use storage::schema::{activity, activity_counters, users};
 use storage::{Backend, DbConn};
 use uuid::Uuid;
 
-use crate::model::{entry_id, MAX_TEAM_SEQ};
+use crate::model::{fresh_entry_id, MAX_TEAM_SEQ};
 use crate::query::{FeedFilter, FeedQuery};
 use crate::{ActivityEntry, NewEntry};
 
@@ -100,12 +100,6 @@ fn next_team_seq(conn: &mut DbConn, team_id: &str, now_ms: i64) -> AppResult<(i6
     Ok((counter.last_seq, counter.last_at))
 }
 
-/// Random bits for an entry id: the last four bytes of a fresh UUIDv7, which are random.
-fn random_bits() -> u32 {
-    let bytes = *Uuid::now_v7().as_bytes();
-    u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]])
-}
-
 /// Inserts the entry on `conn` (the caller's write transaction) and returns it as stored.
 pub(crate) fn insert(conn: &mut DbConn, actor: &Caller, new: NewEntry) -> AppResult<ActivityEntry> {
     if new.action.is_empty() || new.action.len() > 64 {
@@ -121,7 +115,7 @@ pub(crate) fn insert(conn: &mut DbConn, actor: &Caller, new: NewEntry) -> AppRes
     let mut attempt = 0;
     let (seq, id) = loop {
         attempt += 1;
-        let id = entry_id(created_at, team_seq, random_bits());
+        let id = fresh_entry_id(created_at, team_seq);
         let inserted = conn.transaction(|c| {
             diesel::insert_into(activity::table)
                 .values((
@@ -310,6 +304,25 @@ pub(crate) fn last_team_seqs(conn: &mut DbConn, teams: &[Uuid]) -> AppResult<Vec
             out.push((id::from_stored("activity_counters.team_id", &team)?, last));
         }
     }
+    Ok(out)
+}
+
+/// The entries whose log positions (`seq`) are `seqs`, in `seq` order, in one query per
+/// 500 (a page of rows that point at entries loads them all at once).
+pub(crate) fn entries_by_seq(conn: &mut DbConn, seqs: &[i64]) -> AppResult<Vec<ActivityEntry>> {
+    let mut out = Vec::with_capacity(seqs.len());
+    for chunk in seqs.chunks(500) {
+        let rows: Vec<EntryRow> = activity::table
+            .inner_join(users::table)
+            .select(EntryRow::as_select())
+            .filter(activity::seq.eq_any(chunk))
+            .order(activity::seq.asc())
+            .load(conn)?;
+        for row in rows {
+            out.push(ActivityEntry::try_from(row)?);
+        }
+    }
+    out.sort_by_key(|e| e.seq);
     Ok(out)
 }
 

@@ -292,6 +292,40 @@ impl SortField for ById {
     }
 }
 
+/// The order of lists kept newest first by an integer position (`seq`: activity feeds, a
+/// user's notifications), ties impossible; [`NEWEST_FIRST`] is its only sort and
+/// [`PageRequest::before_seq`] reads its cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BySeq {
+    /// The position.
+    Seq,
+}
+
+impl SortField for BySeq {
+    const ALL: &'static [Self] = &[BySeq::Seq];
+    fn name(self) -> &'static str {
+        "seq"
+    }
+    fn key_kind(self) -> KeyKind {
+        KeyKind::Int
+    }
+}
+
+/// The sort of a [`BySeq`] list.
+pub const NEWEST_FIRST: &str = "-seq";
+
+impl PageRequest {
+    /// For a list newest first by [`BySeq`] under `sort`: the position the page continues
+    /// below (from the cursor, once the binding is complete), or a 422 on `cursor`.
+    pub fn before_seq(&self, sort: &Sort<BySeq>) -> Result<Option<i64>, FieldError> {
+        Ok(match self.after(sort)? {
+            Some([CursorValue::Int(seq), ..]) => Some(*seq),
+            Some(_) => return Err(FieldError::new("cursor", "is not a cursor returned by this list")),
+            None => None,
+        })
+    }
+}
+
 /// `limit` and `cursor` of a list in id order (oldest first).
 #[derive(Debug, Clone)]
 pub struct IdPaging {

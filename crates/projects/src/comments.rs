@@ -13,7 +13,7 @@ use crate::model::{Role, TaskComment, TaskCommentBody};
 
 pub(crate) type CommentRow = (String, String, String, String, String, i64, i64);
 
-fn comment_of(row: CommentRow) -> AppResult<TaskComment> {
+fn comment_of(row: CommentRow, mentions: Vec<UserRef>) -> AppResult<TaskComment> {
     Ok(TaskComment {
         id: id::from_stored("task_comments.id", &row.0)?,
         task_id: id::from_stored("task_comments.task_id", &row.1)?,
@@ -21,7 +21,15 @@ fn comment_of(row: CommentRow) -> AppResult<TaskComment> {
         body: row.4,
         created_at: time::from_millis(row.5),
         updated_at: time::from_millis(row.6),
+        mentions,
     })
+}
+
+/// `rows` as comments, with the mentions of all of them read in one query.
+fn comments_of(conn: &mut DbConn, rows: Vec<CommentRow>) -> AppResult<Vec<TaskComment>> {
+    let ids = rows.iter().map(|row| id::from_stored("task_comments.id", &row.0)).collect::<AppResult<Vec<_>>>()?;
+    let mut mentions = crate::mentions::of_comments(conn, &ids)?;
+    rows.into_iter().zip(ids).map(|(row, id)| comment_of(row, mentions.remove(&id).unwrap_or_default())).collect()
 }
 
 type CommentColumns = (
@@ -54,7 +62,7 @@ fn find(conn: &mut DbConn, task_id: Uuid, comment_id: Uuid) -> AppResult<TaskCom
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("comment"))?;
-    comment_of(row)
+    comments_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("comment"))
 }
 
 /// Comments on a task (members).
@@ -80,7 +88,9 @@ pub fn create(
             task_comments::updated_at.eq(now),
         ))
         .execute(tx.conn())?;
-    let details = Details::new().with("comment_id", comment_id);
+    let (mentions, new_mentions) = crate::mentions::store(tx, team_id, comment_id, &body)?;
+    let details =
+        Details::new().with("comment_id", comment_id).with("mentions", &mentions).with("new_mentions", &new_mentions);
     log.append(tx, caller, NewEntry::new(team_id, "comment.created").task(project_id, task_id).details(details))?;
     find(tx, task_id, comment_id)
 }
@@ -110,7 +120,7 @@ pub fn list(
     task_access(conn, project_id, task_id, caller)?;
     let rows: Vec<CommentRow> = list_query(task_id, paging).load(conn)?;
     let listed = || select().filter(task_comments::task_id.eq(task_id.to_string())).into_boxed();
-    let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
+    let items = comments_of(conn, rows)?;
     let total = paging.total(|most| storage::count::count_up_to(conn, listed(), most))?;
     Ok(paging.page(items, |c| c.id.to_string()).with_total(total))
 }
@@ -139,9 +149,12 @@ pub fn update(
     diesel::update(task_comments::table.find(comment_id.to_string()))
         .set((task_comments::body.eq(&body), task_comments::updated_at.eq(time::to_millis(updated_at))))
         .execute(tx.conn())?;
-    let details = Details::new().with("comment_id", comment_id);
+    // Only people the edit newly mentions are notified (`new_mentions`).
+    let (mentions, new_mentions) = crate::mentions::store(tx, team_id, comment_id, &body)?;
+    let details =
+        Details::new().with("comment_id", comment_id).with("mentions", &mentions).with("new_mentions", &new_mentions);
     log.append(tx, caller, NewEntry::new(team_id, "comment.updated").task(project_id, task_id).details(details))?;
-    Ok(TaskComment { body, updated_at, ..before })
+    find(tx, task_id, comment_id)
 }
 
 /// Deletes a comment: its author or an admin (403 for other members).

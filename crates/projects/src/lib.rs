@@ -33,7 +33,9 @@ mod documented;
 pub mod http;
 mod labels;
 pub mod list;
+mod mentions;
 mod model;
+pub mod notifications;
 #[cfg(test)]
 mod plans;
 pub mod position;
@@ -56,6 +58,9 @@ pub use model::{
     Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Priority,
     Project, ProjectTask, ProjectTaskChanges, ProjectTaskStatus, Role, TaskComment, TaskCommentBody, Team, TeamChanges,
     INVITE_DAYS,
+};
+pub use notifications::{
+    MarkNotificationsRead, Notification, NotificationKind, NotificationListParams, NotificationQuery,
 };
 pub use service::{DbProjects, ProjectService};
 

@@ -222,6 +222,9 @@ pub struct TaskComment {
     #[serde(with = "time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
+    /// The team members the body mentions (`<@USER_ID>`), resolved when it was written or
+    /// last edited, in id order.
+    pub mentions: Vec<UserRef>,
 }
 
 impl core_models::id::Resource for TaskComment {

@@ -404,3 +404,119 @@ mod postgres {
         storage::plan::assert_no_plan_failures(&failures);
     }
 }
+
+/// Notifications (`GET /me/notifications`, all and unread, first and deep pages, the
+/// count, a stream's catch-up) and the mentions of a page of comments: index walks on both
+/// engines.
+mod notification_plans {
+    use crate::notifications::{after_query, list_query, NotificationQuery};
+    use activity_log::{ActivityLog, InProcessPublisher};
+    use core_models::Caller;
+    use std::sync::Arc;
+    use storage::plan::{assert_no_plan_failures, plan_failure, query_plan};
+    use storage::testing::seeded_id_sql as sql_id;
+    use uuid::Uuid;
+
+    fn id(kind: u8, i: u32) -> Uuid {
+        Uuid::parse_str(&storage::testing::seeded_id(kind, i)).unwrap()
+    }
+
+    /// Every plan of the notification lists and of a page's mentions, described when it
+    /// does not walk an index (first and deep pages: the deep one needs over 200 rows).
+    fn failures(conn: &mut storage::DbConn) -> Vec<String> {
+        let user = id(0, 1);
+        let log = ActivityLog::new(Arc::new(InProcessPublisher::default()));
+        let caller = Caller::new(user, "User 1");
+        let mut failures = Vec::new();
+        for unread in [false, true] {
+            let first = NotificationQuery::first(user, 50, unread);
+            let long = NotificationQuery::first(user, 200, unread);
+            let next = crate::notifications::list(conn, &log, &caller, &long).unwrap().next_cursor;
+            let mut pages = vec![("first page", first.clone())];
+            if let Some(cursor) = next {
+                let mut deep = first.clone();
+                deep.page = first.page.continued(&cursor).unwrap();
+                pages.push(("deep page", deep));
+            }
+            for (page, query) in pages {
+                let plan = query_plan(conn, list_query(user, &query).unwrap()).unwrap();
+                // The unread ones come from their own (partial) index, not a filtered walk.
+                let wrong_index = unread && !plan.iter().any(|step| step.contains("notifications_unread"));
+                if let Some(plan) =
+                    plan_failure(&plan, &["notifications"]).or_else(|| wrong_index.then(|| plan.join("\n")))
+                {
+                    failures.push(format!("unread={unread} ({page}):\n{plan}"));
+                }
+            }
+            let counted = storage::count::count_query(crate::notifications::listed(user, unread), 10_001);
+            let plan = query_plan(conn, counted).unwrap();
+            if let Some(plan) = plan_failure(&plan, &["notifications"]) {
+                failures.push(format!("count unread={unread}:\n{plan}"));
+            }
+        }
+        let plan = query_plan(conn, after_query(user, 100, 200)).unwrap();
+        if let Some(plan) = plan_failure(&plan, &["notifications"]) {
+            failures.push(format!("catch-up:\n{plan}"));
+        }
+        let comments = (1..=50).map(|i| id(5, i).to_string()).collect();
+        let plan = query_plan(conn, crate::mentions::of_comments_query(comments)).unwrap();
+        if let Some(plan) = plan_failure(&plan, &["comment_mentions"]) {
+            failures.push(format!("mentions:\n{plan}"));
+        }
+        failures
+    }
+
+    /// The seed: 100 users; 40,000 notifications over 20 of them (user 1 has 2,000, a
+    /// seventh unread); 1 task with 5,000 comments of two mentions each.
+    fn seed() -> String {
+        format!(
+            "INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at)
+             SELECT {u}, 'u' || i || '@x.io', 'u' || i || '@x.io', 'User ' || i, 'h', 0 FROM generate_series(1, 100) AS i;
+             INSERT INTO teams (id, name, description, created_at, updated_at) VALUES ({t1}, 'Team', NULL, 0, 0);
+             INSERT INTO projects (id, team_id, name, description, archived, created_at, updated_at)
+             VALUES ({p1}, {t1}, 'Project', NULL, false, 0, 0);
+             INSERT INTO project_tasks (id, team_id, project_id, title, description, status, priority, due_date,
+                                        assignee_id, created_by, created_at, updated_at, version)
+             VALUES ({k1}, {t1}, {p1}, 'Task', NULL, 0, 1, NULL, NULL, {u1}, 0, 0, 1);
+             INSERT INTO activity (team_id, actor_id, action, details, created_at, team_seq, public_id)
+             VALUES ({t1}, {u1}, 'task.created', '{{}}', 0, 1, {a1});
+             INSERT INTO notifications (user_id, user_seq, public_id, kind, activity_seq, team_id, read_at, created_at)
+             SELECT {nu}, i, {ni}, 'assigned', (SELECT max(seq) FROM activity), {t1},
+                    CASE WHEN i % 7 = 0 THEN NULL ELSE i END, i
+               FROM generate_series(1, 40000) AS i;
+             INSERT INTO task_comments (id, task_id, author_id, body, created_at, updated_at)
+             SELECT {c}, {k1}, {u1}, 'Comment ' || i, i, i FROM generate_series(1, 5000) AS i;
+             INSERT INTO comment_mentions (comment_id, user_id)
+             SELECT {c}, {u49} FROM generate_series(1, 5000) AS i
+             UNION ALL SELECT {c}, {u2} FROM generate_series(1, 5000) AS i",
+            u = sql_id(0, "i"),
+            u1 = sql_id(0, "1"),
+            u2 = sql_id(0, "50 + i % 50"),
+            u49 = sql_id(0, "1 + i % 49"),
+            t1 = sql_id(1, "1"),
+            p1 = sql_id(2, "1"),
+            k1 = sql_id(3, "1"),
+            a1 = sql_id(4, "1"),
+            nu = sql_id(0, "1 + i % 20"),
+            ni = sql_id(6, "i"),
+            c = sql_id(5, "i"),
+        )
+    }
+
+    #[test]
+    fn notification_lists_and_mentions_walk_indexes_on_sqlite() {
+        let db = storage::test_pool_sqlite();
+        let mut conn = db.read().unwrap();
+        // Plans only (no seed): SQLite plans by the schema, the deep page aside.
+        assert_no_plan_failures(&failures(&mut conn));
+    }
+
+    #[test]
+    fn notification_lists_and_mentions_walk_indexes_on_postgresql() {
+        let Some((_db, mut conn)) = storage::testing::analysed_postgres(&seed()) else {
+            eprintln!("skipped: not a PostgreSQL run");
+            return;
+        };
+        assert_no_plan_failures(&failures(&mut conn));
+    }
+}

@@ -23,7 +23,9 @@ use crate::model::{
     Invite, Member, MemberChanges, NamedChanges, NewInvite, NewMember, NewProjectTask, NewTeam, OpenInvite, Project,
     ProjectTask, ProjectTaskChanges, TaskComment, TaskCommentBody, Team,
 };
-use crate::{access, board, bulk, comments, labels, projects, tasks, teams};
+use crate::notifications::live::NotificationWatch;
+use crate::notifications::{MarkNotificationsRead, Notification, NotificationHook, NotificationQuery};
+use crate::{access, board, bulk, comments, labels, notifications, projects, tasks, teams};
 
 /// Teams, members, invites, projects, tasks, comments and their activity, as `caller`.
 #[allow(missing_docs)]
@@ -140,6 +142,16 @@ pub trait ProjectService: Send + Sync + 'static {
     /// such entry). A removal that commits in between is either refused here or seen by
     /// the stream; an entry that commits in between is in the replay or the subscription.
     fn watch(&self, caller: &Caller, team_id: Uuid, resume: Option<(Uuid, &str)>) -> AppResult<Watch>;
+
+    /// The caller's notifications, newest first (`GET /me/notifications`).
+    fn notifications(&self, caller: &Caller, query: &NotificationQuery) -> AppResult<Page<Notification>>;
+    /// Marks the caller's notifications read (the ids named, or all); returns how many
+    /// were unread.
+    fn mark_notifications_read(&self, caller: &Caller, which: MarkNotificationsRead) -> AppResult<usize>;
+    /// The caller's notification stream: subscribed first, then placed after the
+    /// notification `resume` names (its id, and the field it came in: 422 naming it for an
+    /// id that is none of the caller's), or after the caller's last one.
+    fn watch_notifications(&self, caller: &Caller, resume: Option<(Uuid, &str)>) -> AppResult<NotificationWatch>;
 }
 
 /// [`ProjectService`] over the shared database, recording through an [`ActivityLog`].
@@ -151,9 +163,11 @@ pub struct DbProjects {
 
 impl DbProjects {
     /// The service on a migrated database.
+    /// The log gets the [`NotificationHook`], so every entry any path of the service
+    /// appends writes its notifications in the same transaction.
     pub fn new(db: Database, log: ActivityLog) -> Self {
         core_models::constraint::register(crate::CONSTRAINTS);
-        DbProjects { db, log }
+        DbProjects { db, log: log.with_hook(std::sync::Arc::new(NotificationHook)) }
     }
 
     /// A read in one snapshot: the membership check and the data agree.
@@ -394,5 +408,18 @@ impl ProjectService for DbProjects {
             resume.map(|(id, field)| self.log.resume_position(c, team_id, id, field)).transpose()
         })?;
         Ok(Watch::new(live, self.db.clone(), team_id, after))
+    }
+
+    fn notifications(&self, caller: &Caller, query: &NotificationQuery) -> AppResult<Page<Notification>> {
+        self.read(|c| notifications::list(c, &self.log, caller, query))
+    }
+    fn mark_notifications_read(&self, caller: &Caller, which: MarkNotificationsRead) -> AppResult<usize> {
+        self.write(caller, move |c, _, me| notifications::mark_read(c, me, which.clone()))
+    }
+    fn watch_notifications(&self, caller: &Caller, resume: Option<(Uuid, &str)>) -> AppResult<NotificationWatch> {
+        let user = caller.id;
+        notifications::live::watch(&self.db, &self.log, user, |c| {
+            resume.map(|(id, field)| notifications::resume_position(c, user, id, field)).transpose()
+        })
     }
 }

@@ -279,6 +279,44 @@ diesel::joinable!(tokens -> users (user_id));
 // table may appear in several of these macros as long as no pair is listed twice.
 diesel::allow_tables_to_appear_in_same_query!(users, tokens);
 
+// ---- mentions and notifications (migration 2026-12-07-000120_notifications) ----
+
+diesel::table! {
+    /// The team members a comment mentions (`<@USER_ID>`), resolved when it is written.
+    comment_mentions (comment_id, user_id) {
+        comment_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// Each user's last notification number (and time), bumped inside the notifying write.
+    notification_counters (user_id) {
+        user_id -> Text,
+        last_seq -> BigInt,
+        last_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// A user's notifications: number in the user's list, public id, kind, the activity
+    /// entry (`activity.seq`) that caused it, its team, when read.
+    notifications (user_id, user_seq) {
+        user_id -> Text,
+        user_seq -> BigInt,
+        public_id -> Text,
+        kind -> Text,
+        activity_seq -> BigInt,
+        team_id -> Text,
+        read_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(comment_mentions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(comment_mentions, users);
+diesel::allow_tables_to_appear_in_same_query!(notifications, notification_counters);
+
 // ---- accounts across gateways (migration 2026-12-06-000093_accounts_across_gateways) ----
 
 diesel::table! {

@@ -66,7 +66,7 @@ pub struct EventParams {
     /// A stream ticket from `POST /api/v1/auth/stream-tickets`, for browsers'
     /// `EventSource` (which cannot send `Authorization`). Single use, 60 seconds.
     pub ticket: Option<String>,
-    /// Resume after this entry id (for a new `EventSource`; a reconnecting one sends the
+    /// Resume after this event id (for a new `EventSource`; a reconnecting one sends the
     /// `Last-Event-ID` header, which wins).
     pub last_event_id: Option<String>,
 }

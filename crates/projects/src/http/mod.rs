@@ -2,13 +2,15 @@
 //! on the blocking pool, shape the response. No rules live here.
 //!
 //! One module per resource (`teams`, `members`, `invites`, `projects`, `tasks`,
-//! `comments`, `activity`: feeds and the event stream); this one mounts them all.
+//! `comments`, `activity`: feeds and the event stream, `notifications`: the caller's
+//! notifications and their stream); this one mounts them all.
 
 mod activity;
 mod comments;
 mod invites;
 mod labels;
 mod members;
+mod notifications;
 mod projects;
 mod tasks;
 mod teams;
@@ -54,6 +56,9 @@ pub fn configure(service: Arc<dyn ProjectService>) -> impl FnOnce(&mut ServiceCo
             .service(labels::delete_label)
             .service(tasks::team_tasks)
             .service(tasks::my_tasks)
+            .service(notifications::my_notifications)
+            .service(notifications::mark_notifications_read)
+            .service(notifications::my_events)
             .service(activity::team_activity)
             .service(activity::team_events)
             .service(projects::get_project)

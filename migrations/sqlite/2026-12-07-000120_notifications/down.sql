@@ -1,0 +1,3 @@
+DROP TABLE notifications;
+DROP TABLE notification_counters;
+DROP TABLE comment_mentions;
