@@ -29,6 +29,11 @@ pub const ACTIONS: &[&str] = &[
     "comment.created",
     "comment.updated",
     "comment.deleted",
+    "webhook.created",
+    "webhook.updated",
+    "webhook.secret_rotated",
+    "webhook.deleted",
+    "webhook.disabled",
 ];
 
 /// The schema of `action` (`ActivityAction`: a string enum of [`ACTIONS`]).

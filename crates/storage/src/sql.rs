@@ -41,6 +41,14 @@ pub fn sql(text: impl Into<Cow<'static, str>>) -> Sql {
     Sql { parts: vec![Part::Text(text.into())] }
 }
 
+/// The row lock of an outbox claim: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
+/// several gateways claiming from one table at once each take rows no other is taking
+/// (append it to the `SELECT` of the rows to claim, inside the claiming write). Nothing on
+/// SQLite, whose one writer already makes each claim see the ones before it.
+pub fn skip_locked() -> Sql {
+    sql("").sql_per_engine("", " FOR UPDATE SKIP LOCKED")
+}
+
 /// `column = ?`, or `column IS NULL` for `None`: SQLite's `IS ?` in a form both engines
 /// serve from an index (PostgreSQL's `IS NOT DISTINCT FROM` is never an index condition).
 pub fn column_is(column: &'static str, value: Option<String>) -> Sql {
