@@ -29,3 +29,4 @@ mod projects;
 mod streams;
 mod tasks;
 mod team_frontend;
+mod webhooks;
