@@ -113,7 +113,7 @@ fn with_description(schema: Schema, description: &str) -> Schema {
 impl PartialSchema for ActivityDetails {
     fn schema() -> RefOr<Schema> {
         let string = || typed(Type::String, false);
-        let properties: [(&str, Schema); 18] = [
+        let properties: [(&str, Schema); 23] = [
             ("name", value_or_change(string(), "Team or project name: created/deleted, or `{from, to}` when renamed")),
             ("title", value_or_change(string(), "Task title: created/deleted, or `{from, to}` when changed")),
             (
@@ -175,6 +175,27 @@ impl PartialSchema for ActivityDetails {
                     .into(),
             ),
             ("via", string().description(Some("`member.added`: `invite` when joined by an invitation")).into()),
+            ("webhook_id", uuid(false).description(Some("The webhook of a `webhook.*` action")).into()),
+            ("url", value_or_change(string(), "`webhook.*`: the webhook's URL, or `{from, to}` when changed")),
+            ("events", {
+                let list: Schema = string().to_array_builder().into();
+                OneOfBuilder::new()
+                    .item(list.clone())
+                    .item(change(list))
+                    .description(Some("`webhook.created`: the actions it receives, or `{from, to}` when changed"))
+                    .into()
+            }),
+            (
+                "active",
+                with_description(
+                    change(typed(Type::Boolean, false)),
+                    "`{from, to}` when a webhook is switched off or on (`webhook.updated`, `webhook.disabled`)",
+                ),
+            ),
+            (
+                "reason",
+                string().description(Some("`webhook.disabled`: why the server switched the webhook off")).into(),
+            ),
         ];
         let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(
             "What changed: `{\"field\": {\"from\": old, \"to\": new}}` per changed field, plus the context the \

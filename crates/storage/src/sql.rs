@@ -277,6 +277,16 @@ mod tests {
     }
 
     #[test]
+    fn outbox_claims_skip_locked_rows_on_postgres_only() {
+        use diesel::pg::Pg;
+        let query = items::table.select(items::id).filter(sql("items.id > ").bind_int(0).append(skip_locked()));
+        let sqlite = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        let postgres = diesel::debug_query::<Pg, _>(&query).to_string();
+        assert!(!sqlite.contains("SKIP LOCKED"), "{sqlite}");
+        assert!(postgres.contains("items.id > $1 FOR UPDATE SKIP LOCKED"), "{postgres}");
+    }
+
+    #[test]
     fn rank_sets_are_an_equality_a_range_or_a_list() {
         let text =
             |ranks: &[i32]| diesel::debug_query::<Sqlite, _>(&items::table.filter(ranks_in("r", ranks))).to_string();

@@ -8,14 +8,13 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use core_models::http::{blocking, Json, Tagged};
 use core_models::id::Id;
 use core_models::openapi::{JsonBodyErrors, LoginRequired, StaleVersion};
-use core_models::pagination::IdPagingParams;
+use core_models::pagination::{IdPaging, IdPagingParams};
 use core_models::version::IfMatch;
 use core_models::{AppResult, Caller, Page, Problem, API_BASE};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::model::{CreatedWebhook, NewWebhook, Webhook, WebhookChanges, WebhookDelivery, WebhookSecret};
-use crate::paging::NewestFirst;
 use crate::WebhookService;
 
 type Service = web::Data<dyn WebhookService>;
@@ -240,7 +239,7 @@ pub(crate) async fn list_webhook_deliveries(
 ) -> AppResult<web::Json<Page<WebhookDelivery>>> {
     let id = id.into_inner().uuid();
     let params = params.into_inner();
-    let paging = NewestFirst::parse(
+    let paging = IdPaging::parse_newest_first(
         "webhook-deliveries",
         &id,
         params.limit.as_deref(),

@@ -35,7 +35,8 @@ pub mod events;
 mod hook;
 pub mod http;
 mod model;
-mod paging;
+#[cfg(test)]
+mod plans;
 mod service;
 pub mod signing;
 mod store;
@@ -44,6 +45,5 @@ pub mod worker;
 
 pub use hook::OutboxHook;
 pub use model::{CreatedWebhook, NewWebhook, Webhook, WebhookChanges, WebhookDelivery, WebhookSecret};
-pub use paging::NewestFirst;
 pub use service::{DbWebhooks, WebhookService};
 pub use worker::{Worker, WorkerConfig, WorkerHandle};

@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use crate::address::{self, Target};
 use crate::model::{CreatedWebhook, NewWebhook, Webhook, WebhookChanges, WebhookDelivery, WebhookSecret};
-use crate::paging::NewestFirst;
 use crate::store;
 
 /// What the webhook routes need; every method takes the caller (team admins only: anyone
@@ -41,7 +40,7 @@ pub trait WebhookService: Send + Sync {
     /// Sends a `webhook.ping` now: the delivery, due at once.
     fn ping(&self, caller: &Caller, webhook_id: Uuid) -> AppResult<WebhookDelivery>;
     /// A page of the webhook's deliveries, newest first.
-    fn deliveries(&self, caller: &Caller, webhook_id: Uuid, paging: &NewestFirst) -> AppResult<Page<WebhookDelivery>>;
+    fn deliveries(&self, caller: &Caller, webhook_id: Uuid, paging: &IdPaging) -> AppResult<Page<WebhookDelivery>>;
     /// Makes a delivery due now.
     fn retry(&self, caller: &Caller, webhook_id: Uuid, delivery_id: Uuid) -> AppResult<WebhookDelivery>;
 }
@@ -129,7 +128,7 @@ impl WebhookService for DbWebhooks {
         })
     }
 
-    fn deliveries(&self, caller: &Caller, webhook_id: Uuid, paging: &NewestFirst) -> AppResult<Page<WebhookDelivery>> {
+    fn deliveries(&self, caller: &Caller, webhook_id: Uuid, paging: &IdPaging) -> AppResult<Page<WebhookDelivery>> {
         store::deliveries(&mut *self.db.read()?, caller, webhook_id, paging)
     }
 

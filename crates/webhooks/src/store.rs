@@ -4,6 +4,7 @@
 
 use activity_log::{ActivityEntry, ActivityLog, Details, NewEntry};
 use chrono::{DateTime, Utc};
+use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
@@ -12,7 +13,6 @@ use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::model::{ValidChanges, ValidWebhook, Webhook, WebhookDelivery, WebhookSecret};
-use crate::paging::NewestFirst;
 use crate::signing;
 
 /// How long a rotated-out secret keeps signing beside the new one.
@@ -149,21 +149,31 @@ pub(crate) fn create(
     Ok((row, secret))
 }
 
-/// A page of the team's webhooks, oldest first (admins).
-pub(crate) fn list(
-    conn: &mut DbConn,
-    caller: &Caller,
-    team_id: Uuid,
-    paging: &core_models::pagination::IdPaging,
-) -> AppResult<Page<Webhook>> {
-    require_admin(conn, team_id, caller)?;
+/// The query of a page of a team's webhooks, oldest first.
+pub(crate) fn list_query(
+    team_id: &str,
+    paging: &IdPaging,
+) -> diesel::dsl::Limit<
+    diesel::dsl::Order<
+        diesel::dsl::Select<
+            webhooks::BoxedQuery<'static, storage::Backend>,
+            diesel::dsl::AsSelect<WebhookRow, storage::Backend>,
+        >,
+        diesel::dsl::Asc<webhooks::id>,
+    >,
+> {
     // `webhooks_by_team (team_id, id)` yields the team's webhooks in order.
     let mut q = webhooks::table.filter(webhooks::team_id.eq(team_id.to_string())).into_boxed();
     if let Some(after) = paging.after() {
         q = q.filter(webhooks::id.gt(after));
     }
-    let rows: Vec<WebhookRow> =
-        q.select(WebhookRow::as_select()).order(webhooks::id.asc()).limit(paging.fetch()).load(conn)?;
+    q.select(WebhookRow::as_select()).order(webhooks::id.asc()).limit(paging.fetch())
+}
+
+/// A page of the team's webhooks, oldest first (admins).
+pub(crate) fn list(conn: &mut DbConn, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Webhook>> {
+    require_admin(conn, team_id, caller)?;
+    let rows: Vec<WebhookRow> = list_query(&team_id.to_string(), paging).load(conn)?;
     let now = now_ms();
     let items = rows.iter().map(|row| row.to_api(now)).collect::<AppResult<Vec<_>>>()?;
     let total = paging.total(|most| {
@@ -283,12 +293,24 @@ pub(crate) fn payload(action: &str, at: DateTime<Utc>, data: &impl serde::Serial
 
 /// The active webhooks of `team_id` (id, events): what every activity append reads.
 pub(crate) fn active_webhooks(conn: &mut DbConn, team_id: Uuid) -> AppResult<Vec<(String, String)>> {
+    Ok(active_query(&team_id.to_string()).load(conn)?)
+}
+
+/// The query of [`active_webhooks`].
+pub(crate) fn active_query(
+    team_id: &str,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<webhooks::table, diesel::dsl::Eq<webhooks::team_id, String>>,
+        diesel::dsl::Eq<webhooks::active, bool>,
+    >,
+    (webhooks::id, webhooks::events),
+> {
     // `webhooks_by_team (team_id, id)`: one probe, no rows for a team without webhooks.
-    Ok(webhooks::table
+    webhooks::table
         .filter(webhooks::team_id.eq(team_id.to_string()))
         .filter(webhooks::active.eq(true))
         .select((webhooks::id, webhooks::events))
-        .load(conn)?)
 }
 
 /// Writes one delivery of `entry` per webhook of `targets`, due now. Returns how many.
@@ -318,59 +340,49 @@ pub(crate) fn enqueue(conn: &mut DbConn, entry: &ActivityEntry, targets: &[Strin
 }
 
 /// A delivery row as the list shows it.
-type DeliveryColumns = (
-    deliveries::id,
-    deliveries::event_id,
-    deliveries::action,
-    deliveries::attempts,
-    deliveries::last_status,
-    deliveries::last_error,
-    deliveries::next_attempt_at,
-    deliveries::delivered_at,
-    deliveries::created_at,
-);
-
-const DELIVERY_COLUMNS: DeliveryColumns = (
-    deliveries::id,
-    deliveries::event_id,
-    deliveries::action,
-    deliveries::attempts,
-    deliveries::last_status,
-    deliveries::last_error,
-    deliveries::next_attempt_at,
-    deliveries::delivered_at,
-    deliveries::created_at,
-);
-
-type DeliveryRow = (String, String, String, i32, Option<i32>, Option<String>, Option<i64>, Option<i64>, i64);
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = deliveries, check_for_backend(storage::Backend))]
+pub(crate) struct DeliveryRow {
+    id: String,
+    event_id: String,
+    action: String,
+    attempts: i32,
+    last_status: Option<i32>,
+    last_error: Option<String>,
+    next_attempt_at: Option<i64>,
+    delivered_at: Option<i64>,
+    created_at: i64,
+}
 
 fn delivery_api(row: DeliveryRow) -> AppResult<WebhookDelivery> {
-    let (delivery_id, event_id, action, attempts, last_status, last_error, next_attempt_at, delivered_at, created_at) =
-        row;
     Ok(WebhookDelivery {
-        id: id::from_stored("webhook_deliveries.id", &delivery_id)?,
-        event_id: id::from_stored("webhook_deliveries.event_id", &event_id)?,
-        action,
-        attempts,
-        last_status,
-        last_error,
-        next_attempt_at: next_attempt_at.map(time::from_millis),
-        delivered_at: delivered_at.map(time::from_millis),
-        created_at: time::from_millis(created_at),
+        id: id::from_stored("webhook_deliveries.id", &row.id)?,
+        event_id: id::from_stored("webhook_deliveries.event_id", &row.event_id)?,
+        action: row.action,
+        attempts: row.attempts,
+        last_status: row.last_status,
+        last_error: row.last_error,
+        next_attempt_at: row.next_attempt_at.map(time::from_millis),
+        delivered_at: row.delivered_at.map(time::from_millis),
+        created_at: time::from_millis(row.created_at),
     })
 }
 
 /// The query of a page of a webhook's deliveries, newest first.
 pub(crate) fn deliveries_query(
     webhook_id: &str,
-    paging: &NewestFirst,
-) -> deliveries::BoxedQuery<'static, storage::Backend, diesel::dsl::SqlTypeOf<DeliveryColumns>> {
+    paging: &IdPaging,
+) -> deliveries::BoxedQuery<
+    'static,
+    storage::Backend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<DeliveryRow, storage::Backend>>,
+> {
     // `webhook_deliveries_by_webhook (webhook_id, id)`, read backwards.
     let mut q = deliveries::table.filter(deliveries::webhook_id.eq(webhook_id.to_string())).into_boxed();
-    if let Some(before) = paging.before() {
+    if let Some(before) = paging.after() {
         q = q.filter(deliveries::id.lt(before));
     }
-    q.select(DELIVERY_COLUMNS).order(deliveries::id.desc()).limit(paging.fetch())
+    q.select(DeliveryRow::as_select()).order(deliveries::id.desc()).limit(paging.fetch())
 }
 
 /// A page of a webhook's deliveries, newest first (admins).
@@ -378,7 +390,7 @@ pub(crate) fn deliveries(
     conn: &mut DbConn,
     caller: &Caller,
     webhook_id: Uuid,
-    paging: &NewestFirst,
+    paging: &IdPaging,
 ) -> AppResult<Page<WebhookDelivery>> {
     let row = for_admin(conn, webhook_id, caller)?;
     let rows: Vec<DeliveryRow> = deliveries_query(&row.id, paging).load(conn)?;
@@ -391,7 +403,7 @@ pub(crate) fn deliveries(
 
 fn delivery(conn: &mut DbConn, delivery_id: &str) -> AppResult<WebhookDelivery> {
     let row: DeliveryRow =
-        deliveries::table.filter(deliveries::id.eq(delivery_id)).select(DELIVERY_COLUMNS).first(conn)?;
+        deliveries::table.filter(deliveries::id.eq(delivery_id)).select(DeliveryRow::as_select()).first(conn)?;
     delivery_api(row)
 }
 

@@ -256,19 +256,12 @@ pub fn claim(db: &Database, most: usize, lease: Duration) -> AppResult<Vec<Job>>
     db.write(move |tx| {
         let now = time::to_millis(time::now());
         let token = id::new_id().to_string();
-        // `webhook_deliveries_due (next_attempt_at) WHERE next_attempt_at IS NOT NULL`.
         let claimed: Vec<ClaimedId> = sql("UPDATE webhook_deliveries SET next_attempt_at = ")
             .bind_int(now.saturating_add(lease_ms))
             .sql(", lease = ")
             .bind_text(token.clone())
-            .sql(
-                " WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL AND \
-                 next_attempt_at <= ",
-            )
-            .bind_int(now)
-            .sql(" ORDER BY next_attempt_at LIMIT ")
-            .bind_int(most)
-            .append(skip_locked())
+            .sql(" WHERE id IN (")
+            .append(due_query(now, most, true))
             .sql(") RETURNING id")
             .untyped()
             .load(tx.conn())?;
@@ -316,6 +309,21 @@ pub fn claim(db: &Database, most: usize, lease: Duration) -> AppResult<Vec<Job>>
             })
             .collect())
     })
+}
+
+/// The ids of up to `most` deliveries due at `now`, soonest first; `lock`: each row locked
+/// unless another claim holds it, then skipped (PostgreSQL; see [`skip_locked`]). Served by
+/// `webhook_deliveries_due (next_attempt_at) WHERE next_attempt_at IS NOT NULL`.
+pub(crate) fn due_query(now: i64, most: i64, lock: bool) -> storage::sql::Sql {
+    let query = sql("SELECT id FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ")
+        .bind_int(now)
+        .sql(" ORDER BY next_attempt_at LIMIT ")
+        .bind_int(most);
+    if lock {
+        query.append(skip_locked())
+    } else {
+        query
+    }
 }
 
 /// When the next delivery is due (or a lease ends), if any.

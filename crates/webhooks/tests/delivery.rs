@@ -120,8 +120,8 @@ async fn a_matching_entry_arrives_signed_with_the_entry_as_its_body() {
     assert!(listed[0].delivered_at.is_some() && listed[0].next_attempt_at.is_none());
 }
 
-fn first_page() -> webhooks::NewestFirst {
-    webhooks::NewestFirst::parse("test", &0, Some("200"), None, None).unwrap()
+fn first_page() -> core_models::pagination::IdPaging {
+    core_models::pagination::IdPaging::parse_newest_first("test", &0, Some("200"), None, None).unwrap()
 }
 
 #[actix_rt::test]
