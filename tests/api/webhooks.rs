@@ -2,6 +2,8 @@
 //! once; a receiver on loopback gets the team's matching activity signed, each delivery
 //! accepted once though it failed first; deliveries are listed, pinged and retried.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use actix_web::http::Method;

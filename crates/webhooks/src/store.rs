@@ -150,25 +150,19 @@ pub(crate) fn create(
 }
 
 /// The query of a page of a team's webhooks, oldest first.
-pub(crate) fn list_query(
-    team_id: &str,
-    paging: &IdPaging,
-) -> diesel::dsl::Limit<
-    diesel::dsl::Order<
-        diesel::dsl::Select<
-            webhooks::BoxedQuery<'static, storage::Backend>,
-            diesel::dsl::AsSelect<WebhookRow, storage::Backend>,
-        >,
-        diesel::dsl::Asc<webhooks::id>,
-    >,
-> {
+pub(crate) fn list_query(team_id: &str, paging: &IdPaging) -> Boxed<WebhookRow> {
     // `webhooks_by_team (team_id, id)` yields the team's webhooks in order.
-    let mut q = webhooks::table.filter(webhooks::team_id.eq(team_id.to_string())).into_boxed();
+    let mut q =
+        webhooks::table.select(WebhookRow::as_select()).filter(webhooks::team_id.eq(team_id.to_string())).into_boxed();
     if let Some(after) = paging.after() {
         q = q.filter(webhooks::id.gt(after));
     }
-    q.select(WebhookRow::as_select()).order(webhooks::id.asc()).limit(paging.fetch())
+    q.order(webhooks::id.asc()).limit(paging.fetch())
 }
+
+/// A boxed query of webhooks read as `R`.
+pub(crate) type Boxed<R> =
+    webhooks::BoxedQuery<'static, storage::Backend, diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<R, storage::Backend>>>;
 
 /// A page of the team's webhooks, oldest first (admins).
 pub(crate) fn list(conn: &mut DbConn, caller: &Caller, team_id: Uuid, paging: &IdPaging) -> AppResult<Page<Webhook>> {
@@ -220,7 +214,7 @@ pub(crate) fn update(
     after.updated_at = now;
     after.version = before.version + 1;
     // Switching a webhook back on forgives the failures that switched it off.
-    let failures_kept = !(after.active && !before.active);
+    let failures_kept = !after.active || before.active;
     diesel::update(webhooks::table.filter(webhooks::id.eq(&before.id)))
         .set((
             webhooks::url.eq(&after.url),
@@ -299,18 +293,13 @@ pub(crate) fn active_webhooks(conn: &mut DbConn, team_id: Uuid) -> AppResult<Vec
 /// The query of [`active_webhooks`].
 pub(crate) fn active_query(
     team_id: &str,
-) -> diesel::dsl::Select<
-    diesel::dsl::Filter<
-        diesel::dsl::Filter<webhooks::table, diesel::dsl::Eq<webhooks::team_id, String>>,
-        diesel::dsl::Eq<webhooks::active, bool>,
-    >,
-    (webhooks::id, webhooks::events),
-> {
+) -> webhooks::BoxedQuery<'static, storage::Backend, (diesel::sql_types::Text, diesel::sql_types::Text)> {
     // `webhooks_by_team (team_id, id)`: one probe, no rows for a team without webhooks.
     webhooks::table
+        .select((webhooks::id, webhooks::events))
         .filter(webhooks::team_id.eq(team_id.to_string()))
         .filter(webhooks::active.eq(true))
-        .select((webhooks::id, webhooks::events))
+        .into_boxed()
 }
 
 /// Writes one delivery of `entry` per webhook of `targets`, due now. Returns how many.
