@@ -177,7 +177,7 @@ pub(crate) fn list(conn: &mut DbConn, caller: &Caller, team_id: Uuid, paging: &I
 }
 
 /// Changes a webhook (admins), with a `webhook.updated` entry naming what changed
-/// (`webhook.disabled` when only `active` went to false).
+/// (`webhook.disabled` is the server's own, when deliveries keep failing).
 pub(crate) fn update(
     tx: &mut Tx<'_>,
     log: &ActivityLog,

@@ -260,3 +260,29 @@ async fn twenty_failed_deliveries_in_a_row_switch_the_webhook_off() {
     w.task("after");
     assert_eq!(w.deliveries(), before, "an inactive webhook gets no deliveries");
 }
+
+#[actix_rt::test]
+async fn forbidden_addresses_are_refused_at_delivery_time_too() {
+    // Registered while private receivers were allowed (or a name that resolved to a public
+    // address then, and to loopback now: DNS rebinding); the worker refuses to connect.
+    let w = world();
+    let receiver = Receiver::start();
+    let by_ip = w.register(&receiver.url, &["task.created"]);
+    let by_name = w.register(&receiver.url.replace("127.0.0.1", "localhost"), &["task.created"]);
+    let _worker = w.worker(WorkerConfig { allow_private: false, max_attempts: 1, ..fast() });
+    w.task("Must not leave the server");
+    let start = std::time::Instant::now();
+    for hook in [&by_ip, &by_name] {
+        loop {
+            let listed = w.hooks.deliveries(&w.ada, hook.webhook.id, &first_page()).unwrap().items;
+            if let Some(error) = listed.first().and_then(|d| d.last_error.clone()) {
+                assert!(error.contains("refused") && error.contains("loopback"), "{error}");
+                assert_eq!((listed[0].attempts, listed[0].last_status, listed[0].delivered_at), (1, None, None));
+                break;
+            }
+            assert!(start.elapsed() < WAIT, "no attempt was recorded");
+            actix_rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert!(receiver.received().is_empty(), "nothing reached the loopback receiver");
+}
