@@ -23,7 +23,7 @@
 //!   catches deliveries written through other gateways and leases that ran out.
 //! - **Retention**: deliveries older than `retention` (30 days) are deleted once a minute.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -151,7 +151,9 @@ impl Worker {
                 return;
             }
         };
+        // Attempts under way or made and not yet recorded; and those made, to record.
         let in_flight = Rc::new(Cell::new(0usize));
+        let done: Rc<RefCell<Vec<(Job, Outcome)>>> = Rc::default();
         let mut last_sweep: Option<std::time::Instant> = None;
         while !stop.load(Ordering::SeqCst) {
             if last_sweep.is_none_or(|at| at.elapsed() > Duration::from_secs(60)) {
@@ -161,25 +163,37 @@ impl Worker {
                     log::warn!("webhook deliveries: the retention sweep failed: {e}");
                 }
             }
-            let free = self.config.concurrency.saturating_sub(in_flight.get());
+            let finished = std::mem::take(&mut *done.borrow_mut());
+            let recorded = finished.len();
+            let free = self.config.concurrency.saturating_sub(in_flight.get() - recorded);
             let mut claimed = 0;
-            if free > 0 {
-                let (db, lease) = (self.db.clone(), self.config.lease);
-                match blocking(move || claim(&db, free, lease)).await {
+            if recorded > 0 || free > 0 {
+                // One write records what was sent and claims what is due: under load the
+                // worker adds few writes to the API's.
+                let (db, log, config) = (self.db.clone(), self.log.clone(), self.config.clone());
+                let result = blocking(move || cycle(&db, &log, &config, finished, free)).await;
+                in_flight.set(in_flight.get() - recorded);
+                match result {
                     Ok(jobs) => {
                         claimed = jobs.len();
                         for job in jobs {
                             in_flight.set(in_flight.get() + 1);
-                            let (worker, client, in_flight) = (self.clone(), client.clone(), in_flight.clone());
+                            let (worker, client, done) = (self.clone(), client.clone(), done.clone());
                             actix_rt::spawn(async move {
-                                worker.deliver(&client, job).await;
-                                in_flight.set(in_flight.get() - 1);
+                                let outcome = worker.attempt(&client, &job).await;
+                                done.borrow_mut().push((job, outcome));
                                 worker.wake.notify_one();
                             });
                         }
                     }
-                    Err(e) => log::warn!("webhook deliveries: claiming failed: {e}"),
+                    Err(e) => log::warn!(
+                        "webhook deliveries: recording {recorded} attempt(s) and claiming failed (they are made again \
+                         after their lease): {e}"
+                    ),
                 }
+            }
+            if !done.borrow().is_empty() {
+                continue;
             }
             let wait = if free == 0 || claimed == free {
                 // At capacity (or more may be due): a finished attempt wakes the loop.
@@ -199,16 +213,12 @@ impl Worker {
         }
     }
 
-    /// One attempt of `job`, and its record.
-    async fn deliver(&self, client: &awc::Client, job: Job) {
-        let outcome = if job.webhook_active || job.action == events::PING {
-            send(client, &job, self.config.allow_private).await
+    /// One attempt of `job` (none to an inactive webhook, except a ping).
+    async fn attempt(&self, client: &awc::Client, job: &Job) -> Outcome {
+        if job.webhook_active || job.action == events::PING {
+            send(client, job, self.config.allow_private).await
         } else {
             Outcome::Skipped
-        };
-        let (db, log, config) = (self.db.clone(), self.log.clone(), self.config.clone());
-        if let Err(e) = blocking(move || record(&db, &log, &config, &job, &outcome)).await {
-            log::warn!("webhook deliveries: recording an attempt failed (it is made again after its lease): {e}");
         }
     }
 }
@@ -251,64 +261,88 @@ struct ClaimedId {
 
 /// Claims up to `most` due deliveries for `lease` (one write): see the module docs.
 pub fn claim(db: &Database, most: usize, lease: Duration) -> AppResult<Vec<Job>> {
+    db.write(move |tx| claim_in(tx, most, lease))
+}
+
+/// One write of the worker: records the attempts of `finished`, then claims up to `most`
+/// due deliveries for the configured lease.
+fn cycle(
+    db: &Database,
+    log: &ActivityLog,
+    config: &WorkerConfig,
+    finished: Vec<(Job, Outcome)>,
+    most: usize,
+) -> AppResult<Vec<Job>> {
+    let (log, config, finished) = (log.clone(), config.clone(), Arc::new(finished));
+    db.write(move |tx| {
+        for (job, outcome) in finished.iter() {
+            record_in(tx, &log, &config, job, outcome)?;
+        }
+        claim_in(tx, most, config.lease)
+    })
+}
+
+/// [`claim`] inside the write `tx`.
+fn claim_in(tx: &mut storage::Tx<'_>, most: usize, lease: Duration) -> AppResult<Vec<Job>> {
     let most = i64::try_from(most).unwrap_or(i64::MAX);
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-    db.write(move |tx| {
-        let now = time::to_millis(time::now());
-        let token = id::new_id().to_string();
-        let claimed: Vec<ClaimedId> = sql("UPDATE webhook_deliveries SET next_attempt_at = ")
-            .bind_int(now.saturating_add(lease_ms))
-            .sql(", lease = ")
-            .bind_text(token.clone())
-            .sql(" WHERE id IN (")
-            .append(due_query(now, most, true))
-            .sql(") RETURNING id")
-            .untyped()
-            .load(tx.conn())?;
-        if claimed.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<String> = claimed.into_iter().map(|c| c.id).collect();
-        type Row = (String, String, String, i32, String, String, bool, String, Option<String>, Option<i64>);
-        let rows: Vec<Row> = deliveries::table
-            .inner_join(webhooks::table)
-            .filter(deliveries::id.eq_any(&ids))
-            .select((
-                deliveries::id,
-                deliveries::action,
-                deliveries::payload,
-                deliveries::attempts,
-                webhooks::id,
-                webhooks::url,
-                webhooks::active,
-                webhooks::secret,
-                webhooks::previous_secret,
-                webhooks::previous_secret_expires_at,
-            ))
-            .load(tx.conn())?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, action, payload, attempts, webhook_id, url, active, secret, previous, until)| {
-                let mut secrets = vec![secret];
-                if let (Some(previous), Some(until)) = (previous, until) {
-                    if until > now {
-                        secrets.push(previous);
-                    }
+    if most == 0 {
+        return Ok(Vec::new());
+    }
+    let now = time::to_millis(time::now());
+    let token = id::new_id().to_string();
+    let claimed: Vec<ClaimedId> = sql("UPDATE webhook_deliveries SET next_attempt_at = ")
+        .bind_int(now.saturating_add(lease_ms))
+        .sql(", lease = ")
+        .bind_text(token.clone())
+        .sql(" WHERE id IN (")
+        .append(due_query(now, most, true))
+        .sql(") RETURNING id")
+        .untyped()
+        .load(tx.conn())?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = claimed.into_iter().map(|c| c.id).collect();
+    type Row = (String, String, String, i32, String, String, bool, String, Option<String>, Option<i64>);
+    let rows: Vec<Row> = deliveries::table
+        .inner_join(webhooks::table)
+        .filter(deliveries::id.eq_any(&ids))
+        .select((
+            deliveries::id,
+            deliveries::action,
+            deliveries::payload,
+            deliveries::attempts,
+            webhooks::id,
+            webhooks::url,
+            webhooks::active,
+            webhooks::secret,
+            webhooks::previous_secret,
+            webhooks::previous_secret_expires_at,
+        ))
+        .load(tx.conn())?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, action, payload, attempts, webhook_id, url, active, secret, previous, until)| {
+            let mut secrets = vec![secret];
+            if let (Some(previous), Some(until)) = (previous, until) {
+                if until > now {
+                    secrets.push(previous);
                 }
-                Job {
-                    id,
-                    lease: token.clone(),
-                    action,
-                    payload,
-                    attempts,
-                    webhook_id,
-                    url,
-                    webhook_active: active,
-                    secrets,
-                }
-            })
-            .collect())
-    })
+            }
+            Job {
+                id,
+                lease: token.clone(),
+                action,
+                payload,
+                attempts,
+                webhook_id,
+                url,
+                webhook_active: active,
+                secrets,
+            }
+        })
+        .collect())
 }
 
 /// The ids of up to `most` deliveries due at `now`, soonest first; `lock`: each row locked
@@ -407,64 +441,66 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
 }
 
 /// Records an attempt of `job`, if its claim is still the delivery's: see the module docs.
-fn record(db: &Database, log: &ActivityLog, config: &WorkerConfig, job: &Job, outcome: &Outcome) -> AppResult<()> {
-    let (log, config, job, outcome) = (log.clone(), config.clone(), job.clone(), outcome.clone());
-    db.write(move |tx| {
-        let now = time::to_millis(time::now());
-        let mine = deliveries::table.filter(deliveries::id.eq(&job.id)).filter(deliveries::lease.eq(&job.lease));
-        let attempts = job.attempts + 1;
-        let (status, error) = match &outcome {
-            Outcome::Delivered(status) => (Some(i32::from(*status)), None),
-            Outcome::Refused(status) => (Some(i32::from(*status)), Some(format!("the receiver answered {status}"))),
-            Outcome::Failed(error) => (None, Some(error.clone())),
-            Outcome::Skipped => {
-                let done = diesel::update(mine)
-                    .set((
-                        deliveries::last_error.eq(Some("not sent: the webhook is not active")),
-                        deliveries::next_attempt_at.eq(None::<i64>),
-                        deliveries::lease.eq(None::<String>),
-                    ))
-                    .execute(tx.conn())?;
-                return Ok(done);
-            }
-        };
-        if let Outcome::Delivered(_) = outcome {
-            let done = diesel::update(mine)
+fn record_in(
+    tx: &mut storage::Tx<'_>,
+    log: &ActivityLog,
+    config: &WorkerConfig,
+    job: &Job,
+    outcome: &Outcome,
+) -> AppResult<()> {
+    let now = time::to_millis(time::now());
+    let mine = deliveries::table.filter(deliveries::id.eq(&job.id)).filter(deliveries::lease.eq(&job.lease));
+    let attempts = job.attempts + 1;
+    let (status, error) = match outcome {
+        Outcome::Delivered(status) => (Some(i32::from(*status)), None),
+        Outcome::Refused(status) => (Some(i32::from(*status)), Some(format!("the receiver answered {status}"))),
+        Outcome::Failed(error) => (None, Some(error.clone())),
+        Outcome::Skipped => {
+            diesel::update(mine)
                 .set((
-                    deliveries::attempts.eq(attempts),
-                    deliveries::last_status.eq(status),
-                    deliveries::last_error.eq(None::<String>),
-                    deliveries::delivered_at.eq(Some(now)),
+                    deliveries::last_error.eq(Some("not sent: the webhook is not active")),
                     deliveries::next_attempt_at.eq(None::<i64>),
                     deliveries::lease.eq(None::<String>),
                 ))
                 .execute(tx.conn())?;
-            if done > 0 {
-                diesel::update(webhooks::table.filter(webhooks::id.eq(&job.webhook_id)))
-                    .filter(webhooks::failed_deliveries.ne(0))
-                    .set(webhooks::failed_deliveries.eq(0))
-                    .execute(tx.conn())?;
-            }
-            return Ok(done);
+            return Ok(());
         }
-        let gave_up = attempts >= config.max_attempts;
-        let next = (!gave_up).then(|| {
-            now.saturating_add(i64::try_from(backoff(config.retry_base, attempts).as_millis()).unwrap_or(i64::MAX / 2))
-        });
+    };
+    if let Outcome::Delivered(_) = outcome {
         let done = diesel::update(mine)
             .set((
                 deliveries::attempts.eq(attempts),
                 deliveries::last_status.eq(status),
-                deliveries::last_error.eq(error),
-                deliveries::next_attempt_at.eq(next),
+                deliveries::last_error.eq(None::<String>),
+                deliveries::delivered_at.eq(Some(now)),
+                deliveries::next_attempt_at.eq(None::<i64>),
                 deliveries::lease.eq(None::<String>),
             ))
             .execute(tx.conn())?;
-        if done > 0 && gave_up && job.action != events::PING {
-            given_up(tx, &log, &config, &job.webhook_id)?;
+        if done > 0 {
+            diesel::update(webhooks::table.filter(webhooks::id.eq(&job.webhook_id)))
+                .filter(webhooks::failed_deliveries.ne(0))
+                .set(webhooks::failed_deliveries.eq(0))
+                .execute(tx.conn())?;
         }
-        Ok(done)
-    })?;
+        return Ok(());
+    }
+    let gave_up = attempts >= config.max_attempts;
+    let next = (!gave_up).then(|| {
+        now.saturating_add(i64::try_from(backoff(config.retry_base, attempts).as_millis()).unwrap_or(i64::MAX / 2))
+    });
+    let done = diesel::update(mine)
+        .set((
+            deliveries::attempts.eq(attempts),
+            deliveries::last_status.eq(status),
+            deliveries::last_error.eq(error),
+            deliveries::next_attempt_at.eq(next),
+            deliveries::lease.eq(None::<String>),
+        ))
+        .execute(tx.conn())?;
+    if done > 0 && gave_up && job.action != events::PING {
+        given_up(tx, log, config, &job.webhook_id)?;
+    }
     Ok(())
 }
 
