@@ -139,19 +139,21 @@ def patch_load(base, token, project, tasks, seconds, values):
 
 def paced_writes(base, token, project, tasks, count, rate, prefix):
     """`count` task PATCHes (each a new title: a change) at `rate` a second on one
-    connection; returns how many succeeded."""
+    connection; returns how many succeeded and their latencies (seconds, sorted)."""
     conn = http.client.HTTPConnection(urllib.parse.urlparse(base).netloc)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    start, written = time.time(), 0
+    start, written, took = time.time(), 0, []
     for i in range(count):
         time.sleep(max(0.0, start + i / rate - time.time()))
         body = json.dumps({"title": f"{prefix} {i}"})
+        sent = time.perf_counter()
         conn.request("PATCH", f"/api/v1/projects/{project}/tasks/{tasks[i % len(tasks)]}", body, headers)
         res = conn.getresponse()
         res.read()
+        took.append(time.perf_counter() - sent)
         written += res.status == 200
     conn.close()
-    return written
+    return written, sorted(took)
 
 
 def latencies(received, kind):
@@ -191,6 +193,7 @@ def bench_webhooks(base, duration, db_path, oha, report, request):
         rows.append(("GET /healthz", conns, health))
         # New tasks are `medium`; the second run starts where the first left them (low or high).
         zero = patch_load(base, token, project, tasks, duration, ("high", "low"))
+        _, steady_zero = paced_writes(base, token, project, tasks, 250, 50, "steady without webhooks")
         rows.append(("PATCH a task, 0 webhooks", conns, zero))
         hooks = [api(base, "POST", f"/api/v1/teams/{team}/webhooks",
                      {"url": f"{receiver.url}/{name}", "events": ["task.*"]}, token)["id"] for name in "abc"]
@@ -213,19 +216,25 @@ def bench_webhooks(base, duration, db_path, oha, report, request):
 
         # Delivery latency at a steady 50 changes a second (150 deliveries a second).
         before = len(receiver.received())
-        writes = paced_writes(base, token, project, tasks, 250, 50, "steady")
+        writes, steady_three = paced_writes(base, token, project, tasks, 250, 50, "steady")
         wait_for(lambda: sum(1 for r in receiver.received()[before:] if r[4] == 200) >= 3 * writes, 60, "steady deliveries")
-        steady = summary([d for d in (at - millis(created) for _, at, kind, created, status in receiver.received()[before:]
-                                        if status == 200)])
+        steady = summary(sorted(at - millis(created) for _, at, kind, created, status in receiver.received()[before:]
+                                if status == 200))
         print(f"delivery latency at 50 changes/s x 3 webhooks ({steady['samples']} deliveries): p50 {steady['p50_ms']:.1f} ms, "
               f"p99 {steady['p99_ms']:.1f} ms, max {steady['max_ms']:.1f} ms")
+        for label, took in (("0 webhooks", steady_zero), ("3 webhooks", steady_three)):
+            write = summary(took)
+            print(f"PATCH latency at a steady 50 changes/s, {label}: p50 {write['p50_ms']:.2f} ms, "
+                  f"p99 {write['p99_ms']:.2f} ms, max {write['max_ms']:.2f} ms")
+            rows.append((f"PATCH at 50/s, {label}", 1, {"rps": 50, "p50_ms": write["p50_ms"], "p99_ms": write["p99_ms"],
+                         "ok": write["samples"], "failed": 0, "statuses": {}, "errors": {}}))
         rows.append(("delivery latency, 50 changes/s x 3 webhooks", 1, {"rps": 0, "p50_ms": steady["p50_ms"],
                      "p99_ms": steady["p99_ms"], "ok": steady["samples"], "failed": 0, "statuses": {}, "errors": {}}))
 
         # Recovery: 500 for 3 s while 50 changes a second are written, then 200.
         before = len(receiver.received())
         receiver.fail_until = time.time() + 3
-        writes = paced_writes(base, token, project, tasks, 200, 50, "recovery")
+        writes, _ = paced_writes(base, token, project, tasks, 200, 50, "recovery")
         expected = 3 * writes
 
         def accepted():
