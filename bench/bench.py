@@ -10,6 +10,9 @@ hold).
     python3 bench/bench.py --gateway target/release/gateway [--duration 10] [--only notes]
     BENCH_BACKEND=postgres python3 bench/bench.py ...      (or --backend postgres)
 
+The `webhooks` scenario (bench_webhooks.py) measures a task write with 0 and 3 webhooks,
+delivery latency, and a receiver that fails for a while and recovers.
+
 The `gateways` scenario (bench_gateways.py: two gateways on one database, delivery across
 them, CPU per request of the gateways and of PostgreSQL) runs on PostgreSQL only.
 
@@ -34,7 +37,9 @@ import urllib.request
 # The live scenario's 1,000 subscribers are one user (one small client process): above the
 # default per-user stream limit (16), which guards real deployments against one member
 # holding every stream. --gateway-arg adds to these.
-EXTRA_ARGS = ["--max-streams-per-user", "2000"]
+# The webhooks scenario's receiver listens on loopback, and its recovery run wants quick
+# retries (neither changes the other scenarios).
+EXTRA_ARGS = ["--max-streams-per-user", "2000", "--webhook-allow-private", "--webhook-retry-base-ms", "200"]
 GATEWAY_PID = [0]
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -238,6 +243,7 @@ def bench_counts(api, conns, duration, rows):
 from bench_projects import bench_projects  # noqa: E402
 from bench_learning import bench_learning  # noqa: E402
 from bench_search import bench_search  # noqa: E402
+from bench_webhooks import bench_webhooks  # noqa: E402
 import bench_gateways  # noqa: E402
 
 SCENARIOS = {
@@ -246,6 +252,7 @@ SCENARIOS = {
     "search": lambda b, d, p: bench_search(b, d, p, seed, seed_tasks, oha, oha_together, report, request),
     "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request),
     "learning": lambda b, d, p: bench_learning(b, d, p, oha, report),
+    "webhooks": lambda b, d, p: bench_webhooks(b, d, p, oha, report, request),
     # Starts its own two gateways (main() calls bench_gateways.run instead).
     "gateways": None,
 }

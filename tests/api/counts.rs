@@ -298,6 +298,8 @@ async fn count_is_true_or_false_on_every_list() {
     let completion =
         put(&app, &ada, &format!("/api/v1/learning/challenges/{challenge}/completion"), Some(json!({"solution": "s"})))
             .await;
+    let webhook = json!({"url": "http://127.0.0.1:9/hook", "events": ["task.*"]});
+    let webhook = id(&post(&app, Some(&ada), &format!("/api/v1/teams/{team}/webhooks"), webhook).await);
     let lists = [
         "/api/v1/notes".to_string(),
         "/api/v1/tasks".into(),
@@ -320,6 +322,8 @@ async fn count_is_true_or_false_on_every_list() {
         format!("/api/v1/learning/challenges/{challenge}/completions"),
         format!("/api/v1/learning/completions/{}/feedback", id(&completion)),
         "/api/v1/learning/me/progress".into(),
+        format!("/api/v1/teams/{team}/webhooks"),
+        format!("/api/v1/webhooks/{webhook}/deliveries"),
     ];
     // The document lists the same lists: every `Page_*` answer takes `count`.
     let doc = get(&app, None, "/openapi.json").await;

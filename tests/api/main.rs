@@ -32,3 +32,4 @@ mod projects;
 mod streams;
 mod tasks;
 mod team_frontend;
+mod webhooks;

@@ -14,7 +14,7 @@
 //! commit is never applied twice (see `storage::idempotency`).
 //!
 //! Operations whose response carries a secret kept only hashed (login, stream tickets,
-//! invite codes) never store it: they refuse a key with 422. Password fields are left out
+//! invite codes), or shown only once (webhook secrets), never store it: they refuse a key with 422. Password fields are left out
 //! of the fingerprint, so nothing derived from a password is stored.
 
 use actix_web::body::{self, BoxBody, MessageBody};
@@ -200,13 +200,19 @@ fn parse_key(raw: &HeaderValue) -> Result<String, AppError> {
 fn refuse_secret_bearing(path: &str) -> Result<(), AppError> {
     let path = path.strip_prefix(API_BASE).unwrap_or(path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let secret =
-        matches!(segments.as_slice(), ["auth", "login"] | ["auth", "stream-tickets"] | ["teams", _, "invites"]);
+    let secret = matches!(
+        segments.as_slice(),
+        ["auth", "login"]
+            | ["auth", "stream-tickets"]
+            | ["teams", _, "invites"]
+            | ["teams", _, "webhooks"]
+            | ["webhooks", _, "secret"]
+    );
     if secret {
         return Err(AppError::invalid(
             "Idempotency-Key",
-            "is not accepted here: the response carries a secret that the server does not keep, so it cannot be \
-             replayed; send the request without the header",
+            "is not accepted here: the response carries a secret that is shown only once, so it is not kept for \
+             replays; send the request without the header",
         ));
     }
     Ok(())
@@ -369,7 +375,13 @@ mod tests {
 
     #[test]
     fn secret_bearing_operations_refuse_keys() {
-        for path in ["/api/v1/auth/login", "/api/v1/auth/stream-tickets", "/api/v1/teams/abc/invites"] {
+        for path in [
+            "/api/v1/auth/login",
+            "/api/v1/auth/stream-tickets",
+            "/api/v1/teams/abc/invites",
+            "/api/v1/teams/abc/webhooks",
+            "/api/v1/webhooks/abc/secret",
+        ] {
             assert!(refuse_secret_bearing(path).is_err(), "{path}");
         }
         for path in ["/api/v1/notes", "/api/v1/auth/register", "/api/v1/teams", "/api/v1/teams/abc/members"] {

@@ -41,6 +41,7 @@ use crate::{access_log, cors, document, head, health, request_id};
         (name = "accounts", description = "Registration, login and logout (bearer tokens), users"),
         (name = "learning", description = "SkillSync learning platform: challenges, paths, enrolments, completions, ratings, comments, peer feedback, progress (browsing needs no login)"),
         (name = "projects", description = "Team projects: teams, members, invites, projects, tasks, comments, activity and live events (login required)"),
+        (name = "webhooks", description = "Signed webhooks: team admins register endpoints that receive the team's activity (Standard Webhooks signatures, retries, delivery log)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -62,6 +63,9 @@ struct Services {
     streams: Arc<Streams>,
     projects: Arc<dyn projects::ProjectService>,
     learning: Arc<dyn learning::LearningService>,
+    webhooks: Arc<dyn webhooks::WebhookService>,
+    // The delivery worker, not yet started (`Application::build` starts it).
+    webhook_worker: webhooks::Worker,
 }
 
 impl Services {
@@ -84,7 +88,18 @@ impl Services {
             Arc::new(accounts::DbAccounts::new(db.clone(), accounts_config));
         let authentication = accounts::Authentication::new(accounts.clone(), tickets);
         // One publisher for the app: every worker's streams subscribe to it.
-        let activity = activity_log::ActivityLog::new(publisher(settings, &db)?);
+        // Every entry's write also writes its webhook deliveries (the outbox), and wakes the
+        // delivery worker after the commit.
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let activity = activity_log::ActivityLog::new(publisher(settings, &db)?)
+            .with_hook(Arc::new(webhooks::OutboxHook::new(wake.clone())));
+        let webhooks: Arc<dyn webhooks::WebhookService> = Arc::new(webhooks::DbWebhooks::new(
+            db.clone(),
+            activity.clone(),
+            settings.webhook_allow_private,
+            wake.clone(),
+        ));
+        let webhook_worker = webhooks::Worker::new(db.clone(), activity.clone(), settings.webhook_worker(), wake);
         let projects: Arc<dyn projects::ProjectService> = Arc::new(projects::DbProjects::new(db.clone(), activity));
         let learning: Arc<dyn learning::LearningService> = Arc::new(learning::DbLearning::new(db.clone()));
         Ok(Services {
@@ -97,6 +112,8 @@ impl Services {
             streams,
             projects,
             learning,
+            webhooks,
+            webhook_worker,
         })
     }
 }
@@ -131,6 +148,7 @@ fn domains(services: &Services) -> Vec<(&'static str, Domain)> {
         ("tasks", Box::new(tasks::http::configure(services.tasks.clone()))),
         ("projects", Box::new(projects::http::configure(services.projects.clone()))),
         ("learning", Box::new(learning::http::configure(services.learning.clone()))),
+        ("webhooks", Box::new(webhooks::http::configure(services.webhooks.clone()))),
     ]
 }
 
@@ -174,6 +192,17 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     shutdown: Shutdown,
+    worker: SharedWorker,
+}
+
+/// The webhook worker's handle, stopped with the server.
+type SharedWorker = Arc<std::sync::Mutex<Option<webhooks::WorkerHandle>>>;
+
+fn stop_worker(worker: &SharedWorker) {
+    let handle = worker.lock().map(|mut slot| slot.take()).unwrap_or(None);
+    if let Some(mut handle) = handle {
+        handle.stop();
+    }
 }
 
 /// Stops a running [`Application`]: fires the shutdown signal (open event streams end),
@@ -182,6 +211,7 @@ pub struct Application {
 pub struct AppHandle {
     server: ServerHandle,
     shutdown: Shutdown,
+    worker: SharedWorker,
 }
 
 impl AppHandle {
@@ -189,6 +219,7 @@ impl AppHandle {
     pub async fn stop(&self, graceful: bool) {
         self.shutdown.trigger();
         self.server.stop(graceful).await;
+        stop_worker(&self.worker);
     }
 }
 
@@ -227,6 +258,11 @@ impl Application {
         // Logouts made on other gateways of the database reach this one's cache and streams.
         services.accounts.follow_revocations().context("starting the revocation feed")?;
         let shutdown = services.shutdown.clone();
+        // Deliveries start with the server: those left over from before (a restart, a
+        // crash) are sent first.
+        let worker: SharedWorker = Arc::new(std::sync::Mutex::new(Some(
+            services.webhook_worker.clone().start().context("starting the webhook worker")?,
+        )));
         let (cors_origins, cors_credentials) = (settings.cors_origins.clone(), settings.cors_credentials);
         let body_timeout = BodyTimeout(settings.body_timeout());
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;
@@ -285,7 +321,7 @@ impl Application {
         .worker_max_blocking_threads(settings.blocking_threads.max(1))
         .listen(listener)?;
         server = server.workers(settings.worker_count());
-        Ok(Application { address, server: server.run(), shutdown })
+        Ok(Application { address, server: server.run(), shutdown, worker })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -300,7 +336,7 @@ impl Application {
 
     /// A handle to stop the server from elsewhere.
     pub fn handle(&self) -> AppHandle {
-        AppHandle { server: self.server.handle(), shutdown: self.shutdown.clone() }
+        AppHandle { server: self.server.handle(), shutdown: self.shutdown.clone(), worker: self.worker.clone() }
     }
 
     /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish, open event
@@ -315,6 +351,7 @@ impl Application {
         });
         let result = self.server.await;
         self.shutdown.trigger();
+        stop_worker(&self.worker);
         watcher.abort();
         result
     }

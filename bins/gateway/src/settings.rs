@@ -136,6 +136,18 @@ pub struct Settings {
     #[arg(long = "events-poll-ms", env = "EVENTS_POLL_MS", default_value_t = 250,
           value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub events_poll_ms: u64,
+
+    /// Milliseconds before a failed webhook delivery is tried again; each further retry
+    /// waits twice as long (± 25 % jitter), 8 attempts in all (10 to 3600000).
+    #[arg(long = "webhook-retry-base-ms", env = "WEBHOOK_RETRY_BASE_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+
+    /// Let webhooks reach loopback, private (RFC 1918, 100.64/10, fc00::/7), link-local and
+    /// other special addresses: for tests and closed networks. Without it such URLs are
+    /// refused with 422, and deliveries never connect to such an address.
+    #[arg(long = "webhook-allow-private", env = "WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
 }
 
 impl Settings {
@@ -161,6 +173,9 @@ impl Settings {
             max_streams: core_models::streams::DEFAULT_STREAMS_TOTAL as u64,
             events: Events::Auto,
             events_poll_ms: 250,
+            // Test receivers listen on loopback; retries come quickly.
+            webhook_retry_base_ms: 50,
+            webhook_allow_private: true,
         }
     }
 
@@ -189,6 +204,15 @@ impl Settings {
             per_user: size(self.max_streams_per_user),
             per_team: size(self.max_streams_per_team),
             total: size(self.max_streams).min(budget.streams),
+        }
+    }
+
+    /// How the webhook worker sends (`--webhook-*`).
+    pub fn webhook_worker(&self) -> webhooks::WorkerConfig {
+        webhooks::WorkerConfig {
+            allow_private: self.webhook_allow_private,
+            retry_base: Duration::from_millis(self.webhook_retry_base_ms),
+            ..webhooks::WorkerConfig::default()
         }
     }
 

@@ -36,6 +36,11 @@ pub const ACTIONS: &[&str] = &[
     "comment.created",
     "comment.updated",
     "comment.deleted",
+    "webhook.created",
+    "webhook.updated",
+    "webhook.secret_rotated",
+    "webhook.deleted",
+    "webhook.disabled",
 ];
 
 /// The schema of `action` (`ActivityAction`: a string enum of [`ACTIONS`]).
@@ -137,7 +142,7 @@ fn place(description: &str) -> Schema {
 impl PartialSchema for ActivityDetails {
     fn schema() -> RefOr<Schema> {
         let string = || typed(Type::String, false);
-        let properties: [(&str, Schema); 28] = [
+        let properties: [(&str, Schema); 33] = [
             ("name", value_or_change(string(), "Team or project name: created/deleted, or `{from, to}` when renamed")),
             ("title", value_or_change(string(), "Task title: created/deleted, or `{from, to}` when changed")),
             (
@@ -257,6 +262,27 @@ impl PartialSchema for ActivityDetails {
                         "`comment.created`/`comment.updated`: the members this write newly mentions (they are notified)",
                     ))
                     .into(),
+            ),
+            ("webhook_id", uuid(false).description(Some("The webhook of a `webhook.*` action")).into()),
+            ("url", value_or_change(string(), "`webhook.*`: the webhook's URL, or `{from, to}` when changed")),
+            ("events", {
+                let list: Schema = string().to_array_builder().into();
+                OneOfBuilder::new()
+                    .item(list.clone())
+                    .item(change(list))
+                    .description(Some("`webhook.created`: the actions it receives, or `{from, to}` when changed"))
+                    .into()
+            }),
+            (
+                "active",
+                with_description(
+                    change(typed(Type::Boolean, false)),
+                    "`{from, to}` when a webhook is switched off or on (`webhook.updated`, `webhook.disabled`)",
+                ),
+            ),
+            (
+                "reason",
+                string().description(Some("`webhook.disabled`: why the server switched the webhook off")).into(),
             ),
         ];
         let mut object = ObjectBuilder::new().schema_type(Type::Object).description(Some(

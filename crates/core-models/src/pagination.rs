@@ -326,7 +326,8 @@ impl PageRequest {
     }
 }
 
-/// `limit` and `cursor` of a list in id order (oldest first).
+/// `limit` and `cursor` of a list in id order: oldest first ([`IdPaging::parse`]) or
+/// newest first ([`IdPaging::parse_newest_first`]).
 #[derive(Debug, Clone)]
 pub struct IdPaging {
     page: PageRequest,
@@ -344,8 +345,31 @@ impl IdPaging {
         cursor: Option<&str>,
         count: Option<&str>,
     ) -> Result<Self, crate::AppError> {
+        Self::parse_in("id", list, owner, limit, cursor, count)
+    }
+
+    /// [`IdPaging::parse`] for a list newest first (`-id`): a page continues before the id
+    /// [`IdPaging::after`] gives.
+    pub fn parse_newest_first(
+        list: &str,
+        owner: &impl std::fmt::Debug,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        count: Option<&str>,
+    ) -> Result<Self, crate::AppError> {
+        Self::parse_in("-id", list, owner, limit, cursor, count)
+    }
+
+    fn parse_in(
+        order: &str,
+        list: &str,
+        owner: &impl std::fmt::Debug,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        count: Option<&str>,
+    ) -> Result<Self, crate::AppError> {
         let mut v = Violations::new();
-        let (mut page, sort) = parse_paging(limit, cursor, count, None, "id", &mut v);
+        let (mut page, sort) = parse_paging(limit, cursor, count, None, order, &mut v);
         v.finish()?;
         page.bind("list", &list).bind("owner", owner);
         let sort = sort.unwrap_or_else(|| unreachable!("checked by finish"));
@@ -361,7 +385,7 @@ impl IdPaging {
         }
     }
 
-    /// The id the page continues after.
+    /// The id the page continues after, in the list's order (before it, newest first).
     pub fn after(&self) -> Option<String> {
         match self.page.after(&self.sort) {
             Ok(Some([CursorValue::Text(id), ..])) => Some(id.clone()),

@@ -497,3 +497,47 @@ diesel::allow_tables_to_appear_in_same_query!(
     completion_feedback,
     users
 );
+
+diesel::table! {
+    /// A team's webhooks (API section 7). `events` is a JSON array of actions and
+    /// `prefix.*` patterns; `secret` signs (kept as is: the server must sign with it), and
+    /// `previous_secret` signs beside it until `previous_secret_expires_at` after a rotation.
+    webhooks (id) {
+        id -> Text,
+        team_id -> Text,
+        url -> Text,
+        events -> Text,
+        description -> Nullable<Text>,
+        active -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<BigInt>,
+        failed_deliveries -> Integer,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The webhook outbox: one row per delivery of an event to a webhook, written with the
+    /// activity entry. `next_attempt_at` NULL: delivered or given up.
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        action -> Text,
+        payload -> Text,
+        attempts -> Integer,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Nullable<BigInt>,
+        lease -> Nullable<Text>,
+        delivered_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);

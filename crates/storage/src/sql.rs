@@ -41,6 +41,14 @@ pub fn sql(text: impl Into<Cow<'static, str>>) -> Sql {
     Sql { parts: vec![Part::Text(text.into())] }
 }
 
+/// The row lock of an outbox claim: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
+/// several gateways claiming from one table at once each take rows no other is taking
+/// (append it to the `SELECT` of the rows to claim, inside the claiming write). Nothing on
+/// SQLite, whose one writer already makes each claim see the ones before it.
+pub fn skip_locked() -> Sql {
+    sql("").sql_per_engine("", " FOR UPDATE SKIP LOCKED")
+}
+
 /// `column = ?`, or `column IS NULL` for `None`: SQLite's `IS ?` in a form both engines
 /// serve from an index (PostgreSQL's `IS NOT DISTINCT FROM` is never an index condition).
 pub fn column_is(column: &'static str, value: Option<String>) -> Sql {
@@ -266,6 +274,16 @@ mod tests {
         assert!(QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&query, &Sqlite).unwrap());
         let literal = items::table.into_boxed::<Sqlite>().filter(diesel::dsl::sql::<Bool>("1"));
         assert!(!QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&literal, &Sqlite).unwrap(), "what this avoids");
+    }
+
+    #[test]
+    fn outbox_claims_skip_locked_rows_on_postgres_only() {
+        use diesel::pg::Pg;
+        let query = items::table.select(items::id).filter(sql("items.id > ").bind_int(0).append(skip_locked()));
+        let sqlite = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        let postgres = diesel::debug_query::<Pg, _>(&query).to_string();
+        assert!(!sqlite.contains("SKIP LOCKED"), "{sqlite}");
+        assert!(postgres.contains("items.id > $1 FOR UPDATE SKIP LOCKED"), "{postgres}");
     }
 
     #[test]

@@ -254,6 +254,8 @@ fn declared_schema() -> DeclaredSchema {
         session_revocations,
         stream_tickets,
         login_failures,
+        webhooks,
+        webhook_deliveries,
     )
 }
 
