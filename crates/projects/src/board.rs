@@ -78,6 +78,9 @@ struct Place<'a> {
 
 /// Takes the project's board lock for the rest of the write (see the module docs).
 pub(crate) fn lock_board(tx: &mut Tx<'_>, project_id: Uuid) -> AppResult<()> {
+    // A hot row (every create, move and status change of the project): a write that lost
+    // on it runs again holding the board alone (`storage::Tx::claim`).
+    tx.claim(&format!("board:{project_id}"))?;
     diesel::update(projects::table.filter(projects::id.eq(project_id.to_string())))
         .set(projects::board_seq.eq(projects::board_seq + 1))
         .execute(tx.conn())?;
