@@ -269,7 +269,7 @@ pub(crate) fn move_task(
     let ValidMove { status, after, before } = body.validate()?;
     let (team_id, _) = crate::access::task_write_access(tx, project_id, task_id, caller)?;
     lock_board(tx, project_id)?;
-    let task = crate::tasks::find(tx, task_id)?;
+    let task = crate::row::find_task(tx, task_id)?;
     if_match.check(task.version)?;
     let status = status.unwrap_or(task.status);
     let mut v = Violations::new();
@@ -308,7 +308,7 @@ pub(crate) fn move_task(
             project_tasks::version.eq(task.version + 1),
         ))
         .execute(tx.conn())?;
-    let moved = crate::tasks::find(tx, task_id)?;
+    let moved = crate::row::find_task(tx, task_id)?;
     let details = Details::new()
         .with("from", Place { status: task.status, position: &task.position })
         .with("to", Place { status: moved.status, position: &moved.position })

@@ -22,11 +22,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::access::require_member;
+pub(crate) use crate::model::label_id_list;
+pub use crate::model::{TaskLabel, TASK_LABELS_MAX};
 
 /// The longest label name, in characters.
 pub const LABEL_NAME_MAX: usize = 50;
-/// The most labels one task may carry.
-pub const TASK_LABELS_MAX: usize = 20;
 
 /// A label of a team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -61,19 +61,6 @@ impl core_models::version::Versioned for Label {
 
 impl core_models::id::Resource for Label {
     const NAME: &'static str = "label";
-}
-
-/// A label as a task carries it (and as `task.labeled` / `task.unlabeled` entries name it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct TaskLabel {
-    /// The label's id.
-    pub id: Uuid,
-    /// Its name.
-    #[schema(example = "Bug")]
-    pub name: String,
-    /// Its colour, `#rrggbb`.
-    #[schema(example = "#d73a4a", pattern = "^#[0-9a-f]{6}$")]
-    pub color: String,
 }
 
 /// The body of `POST /teams/{id}/labels`.
@@ -141,17 +128,6 @@ impl LabelChanges {
 
 core_models::body_rules!(NewLabel => NewLabel::validate);
 core_models::body_rules!(LabelChanges => LabelChanges::validate);
-
-/// Parses the label ids of a body field `field` (`label_ids`, ...): well formed, none twice
-/// (422 naming `field[i]`), at most [`TASK_LABELS_MAX`]. Whether they are labels of the
-/// task's team is checked by the write ([`resolve`]).
-pub(crate) fn label_id_list(field: &str, raw: &[String], v: &mut Violations) -> Option<Vec<Uuid>> {
-    if raw.len() > TASK_LABELS_MAX {
-        v.push(FieldError::new(field, format!("must hold at most {TASK_LABELS_MAX} labels")));
-        return None;
-    }
-    core_models::params::id_list(field, raw, v)
-}
 
 type LabelRow = (String, String, String, String, i64, i64, i64);
 

@@ -8,8 +8,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::labels::{label_id_list, TaskLabel};
-
 core_models::rank_enum! {
     /// A member's role in a team.
     pub enum Role as "role" {
@@ -593,3 +591,30 @@ core_models::body_rules!(NewInvite => NewInvite::validate);
 core_models::body_rules!(NewProjectTask => NewProjectTask::validate);
 core_models::body_rules!(ProjectTaskChanges => ProjectTaskChanges::validate);
 core_models::body_rules!(TaskCommentBody => TaskCommentBody::validate);
+
+/// The most labels one task may carry.
+pub const TASK_LABELS_MAX: usize = 20;
+
+/// A label as a task carries it (and as `task.labeled` / `task.unlabeled` entries name it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TaskLabel {
+    /// The label's id.
+    pub id: Uuid,
+    /// Its name.
+    #[schema(example = "Bug")]
+    pub name: String,
+    /// Its colour, `#rrggbb`.
+    #[schema(example = "#d73a4a", pattern = "^#[0-9a-f]{6}$")]
+    pub color: String,
+}
+
+/// Parses the label ids of a body field `field` (`label_ids`, ...): well formed, none twice
+/// (422 naming `field[i]`), at most [`TASK_LABELS_MAX`]. Whether they are labels of the
+/// task's team is checked by the write (`labels::resolve`).
+pub(crate) fn label_id_list(field: &str, raw: &[String], v: &mut Violations) -> Option<Vec<Uuid>> {
+    if raw.len() > TASK_LABELS_MAX {
+        v.push(FieldError::new(field, format!("must hold at most {TASK_LABELS_MAX} labels")));
+        return None;
+    }
+    core_models::params::id_list(field, raw, v)
+}

@@ -3,12 +3,13 @@
 //! (`list`) share it, so neither module needs the other for it.
 
 use core_models::rank::RankEnum as _;
-use core_models::{id, time, AppResult, UserRef};
+use core_models::{id, time, AppError, AppResult, UserRef};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 use storage::expr::{trusted, Trusted};
 use storage::schema::project_tasks;
 use storage::DbConn;
+use uuid::Uuid;
 
 use crate::model::{Priority, ProjectTask, ProjectTaskStatus};
 
@@ -93,4 +94,15 @@ pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectT
             })
         })
         .collect()
+}
+
+/// One task by id, with its labels (404 `task` when there is none).
+pub(crate) fn find_task(conn: &mut DbConn, task_id: Uuid) -> AppResult<ProjectTask> {
+    let row: TaskRow = project_tasks::table
+        .filter(project_tasks::id.eq(task_id.to_string()))
+        .select(TaskRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("task"))?;
+    tasks_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
 }

@@ -15,17 +15,7 @@ use uuid::Uuid;
 use crate::access::{is_member, project_access, project_write_access, task_access, task_write_access};
 use crate::labels::{self, TaskLabel};
 use crate::model::{LabelEdit, NewProjectTask, ProjectTask, ProjectTaskChanges, ValidTaskChanges};
-use crate::row::{tasks_of, TaskRow};
-
-pub(crate) fn find(conn: &mut DbConn, task_id: Uuid) -> AppResult<ProjectTask> {
-    let row: TaskRow = project_tasks::table
-        .filter(project_tasks::id.eq(task_id.to_string()))
-        .select(TaskRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("task"))?;
-    tasks_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))
-}
+use crate::row::{find_task as find, tasks_of};
 
 /// An assignee must be a member of the team (422 naming `field` otherwise).
 pub(crate) fn check_assignee(conn: &mut DbConn, team_id: Uuid, field: &str, assignee: Option<Uuid>) -> AppResult<()> {

@@ -322,21 +322,6 @@ impl PgDb {
     }
 }
 
-/// The shared side of a claim ([`Tx::claim`]), inside a write: taken at once, or the
-/// write gives up (a write that lost before holds the key alone and must not lose again).
-/// Nothing on SQLite.
-pub(crate) fn claim_shared(conn: &mut DbConn, (space, key): ClaimKey) -> AppResult<()> {
-    if conn.engine() != Engine::Postgres {
-        return Ok(());
-    }
-    let lock = format!("pg_try_advisory_xact_lock_shared({space}, {key})");
-    if diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&lock)).get_result::<bool>(conn)? {
-        Ok(())
-    } else {
-        Err(AppError::Unavailable(core_models::error::WRITE_CONFLICT.into()))
-    }
-}
-
 /// Before a write runs again: `keys` held alone (session advisory locks, in key order, so
 /// two such writes never wait for each other crosswise), once every write that claimed
 /// them has ended.

@@ -10,7 +10,10 @@
 
 use std::ops::{Deref, DerefMut};
 
-use crate::DbConn;
+use core_models::{AppError, AppResult};
+use diesel::RunQueryDsl as _;
+
+use crate::{DbConn, Engine};
 
 /// Work to do once the write has committed, with its order key (see
 /// [`Tx::after_commit_ordered`]).
@@ -67,7 +70,7 @@ impl<'a> Tx<'a> {
     /// in its turn) rather than make it lose again. So a write that lost once wins its
     /// next attempt, however busy the row. Claim before changing the row; a write may
     /// claim several keys.
-    pub fn claim(&mut self, key: &str) -> core_models::AppResult<()> {
+    pub fn claim(&mut self, key: &str) -> AppResult<()> {
         let key = claim_key(key);
         if self.claims.contains(&key) {
             return Ok(());
@@ -76,7 +79,7 @@ impl<'a> Tx<'a> {
         if self.held.contains(&key) {
             return Ok(());
         }
-        crate::postgres::claim_shared(self.conn, key)
+        claim_shared(self.conn, key)
     }
 
     /// The connection, for Diesel's query methods (`.execute(tx.conn())`); functions that
@@ -119,5 +122,20 @@ impl DerefMut for Tx<'_> {
 impl std::fmt::Debug for Tx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx").field("hooks", &self.hooks.len()).finish_non_exhaustive()
+    }
+}
+
+/// The shared side of a claim ([`Tx::claim`]), inside a write: taken at once, or the
+/// write gives up (a write that lost before holds the key alone and must not lose again).
+/// Nothing on SQLite.
+fn claim_shared(conn: &mut DbConn, (space, key): ClaimKey) -> AppResult<()> {
+    if conn.engine() != Engine::Postgres {
+        return Ok(());
+    }
+    let lock = format!("pg_try_advisory_xact_lock_shared({space}, {key})");
+    if diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&lock)).get_result::<bool>(conn)? {
+        Ok(())
+    } else {
+        Err(AppError::Unavailable(core_models::error::WRITE_CONFLICT.into()))
     }
 }
