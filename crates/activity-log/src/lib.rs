@@ -68,6 +68,15 @@ pub trait EntryHook: Send + Sync + std::fmt::Debug {
     fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry) -> AppResult<()>;
 }
 
+/// Claims `team_id`'s activity counter row for this write ([`storage::Tx::claim`]): every
+/// write of a team takes that row when it appends, so one that lost to another gateway's
+/// runs again holding the team alone, and none runs out of attempts. [`ActivityLog::append`]
+/// claims it; a product's write may claim it as soon as it knows the team, so that a write
+/// that must give way to a rerun gives way before doing its work.
+pub fn claim_team(tx: &mut Tx<'_>, team_id: Uuid) -> AppResult<()> {
+    tx.claim(&format!("activity:{team_id}"))
+}
+
 /// The log: appends and feeds over the `activity` table, publication through a
 /// [`Publisher`]. Cheap to clone; one per app.
 #[derive(Debug, Clone)]
@@ -93,9 +102,7 @@ impl ActivityLog {
     /// with the change or not at all, and is published only after the commit (a hook on
     /// `tx`). Returns the entry as stored.
     pub fn append(&self, tx: &mut Tx<'_>, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
-        // Every write of a team takes its counter row: one that lost to another gateway's
-        // runs again holding the team alone (see `Tx::claim`), so none runs out of attempts.
-        tx.claim(&format!("activity:{}", entry.team_id))?;
+        claim_team(tx, entry.team_id)?;
         let entry = store::insert(tx, actor, entry)?;
         for hook in &self.hooks {
             hook.on_append(tx, &entry)?;

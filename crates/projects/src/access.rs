@@ -8,7 +8,7 @@ use core_models::rank::RankEnum as _;
 use core_models::{AppError, AppResult, Caller};
 use diesel::prelude::*;
 use storage::schema::{activity, project_tasks, projects, team_members};
-use storage::DbConn;
+use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::model::Role;
@@ -67,22 +67,26 @@ pub fn require_open(conn: &mut DbConn, project_id: Uuid) -> AppResult<()> {
     }
 }
 
-/// [`project_access`] for a change under the project: 409 if it is archived.
-pub fn project_write_access(conn: &mut DbConn, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
-    let access = project_access(conn, project_id, caller)?;
-    require_open(conn, project_id)?;
+/// [`project_access`] for a change under the project: 409 if it is archived. The write
+/// then claims its team (`activity_log::claim_team`) before it changes anything.
+pub fn project_write_access(tx: &mut Tx<'_>, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
+    let access = project_access(tx, project_id, caller)?;
+    require_open(tx, project_id)?;
+    activity_log::claim_team(tx, access.0)?;
     Ok(access)
 }
 
-/// [`task_access`] for a change of the task or its comments: 409 if the project is archived.
+/// [`task_access`] for a change of the task or its comments: 409 if the project is
+/// archived. The write then claims its team, as [`project_write_access`].
 pub fn task_write_access(
-    conn: &mut DbConn,
+    tx: &mut Tx<'_>,
     project_id: Uuid,
     task_id: Uuid,
     caller: &Caller,
 ) -> AppResult<(Uuid, Role)> {
-    let access = task_access(conn, project_id, task_id, caller)?;
-    require_open(conn, project_id)?;
+    let access = task_access(tx, project_id, task_id, caller)?;
+    require_open(tx, project_id)?;
+    activity_log::claim_team(tx, access.0)?;
     Ok(access)
 }
 
