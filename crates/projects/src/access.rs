@@ -78,12 +78,7 @@ pub fn project_write_access(tx: &mut Tx<'_>, project_id: Uuid, caller: &Caller) 
 
 /// [`task_access`] for a change of the task or its comments: 409 if the project is
 /// archived. The write then claims its team, as [`project_write_access`].
-pub fn task_write_access(
-    tx: &mut Tx<'_>,
-    project_id: Uuid,
-    task_id: Uuid,
-    caller: &Caller,
-) -> AppResult<(Uuid, Role)> {
+pub fn task_write_access(tx: &mut Tx<'_>, project_id: Uuid, task_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
     let access = task_access(tx, project_id, task_id, caller)?;
     require_open(tx, project_id)?;
     activity_log::claim_team(tx, access.0)?;

@@ -120,35 +120,52 @@ fn concurrent_check_then_write_keeps_its_rule_by_running_the_loser_again() {
 /// hot row: every increment lands and no write runs out of attempts (a 503). Each write
 /// reads the row, then writes what it read plus one, so SERIALIZABLE aborts all but one
 /// of each overlapping round; the losers' reruns take turns within each gateway and meet
-/// at most one rerun of the other gateway. (The two-gateway benchmark saw 0.1-0.3% of
-/// PATCHes of one team answer 503 under heavy load; this hot row alone does not.)
+/// at most one rerun of the other gateway. (Writes with more work before the update need
+/// claims: the next test.)
 #[test]
 fn reruns_of_two_gateways_on_one_hot_row_take_turns_and_none_runs_out() {
     let Some(db) = postgres(&DbConfig::default()) else { return };
+    let (threads_per_gateway, writes_per_thread) = (12, 40);
+    let failed: usize = on_two_gateways(&db, threads_per_gateway, move |gateway| {
+        (0..writes_per_thread)
+            .map(|_| {
+                gateway.write(|c| {
+                    let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(c.conn())?;
+                    sql("UPDATE hot SET n = ").bind_int(n + 1).untyped().execute(c.conn())?;
+                    Ok(())
+                })
+            })
+            .filter(Result::is_err)
+            .count()
+    })
+    .into_iter()
+    .sum();
+    let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(&mut *db.read().unwrap()).unwrap();
+    assert_eq!(
+        (failed, n),
+        (0, 2 * threads_per_gateway as i64 * writes_per_thread),
+        "writes that ran out of attempts, rows"
+    );
+}
+
+/// A table `hot` with one row `n = 0`, then `work` on `threads_per_gateway` threads of each
+/// of two handles of the database (two gateways), at once; their results.
+fn on_two_gateways<T: Send + 'static>(
+    db: &TestDb,
+    threads_per_gateway: usize,
+    work: impl Fn(&storage::Database) -> T + Send + Sync + Clone + 'static,
+) -> Vec<T> {
     db.write(|c| Ok(c.batch_execute("CREATE TABLE hot (n BIGINT NOT NULL); INSERT INTO hot VALUES (0)")?)).unwrap();
     let gateways = [db.database(), storage::Database::open_with(db.url(), &DbConfig::default()).unwrap()];
-    let (threads_per_gateway, writes_per_thread) = (12, 40);
     let threads: Vec<_> = gateways
         .iter()
         .flat_map(|gateway| (0..threads_per_gateway).map(move |_| gateway.clone()))
         .map(|gateway| {
-            std::thread::spawn(move || {
-                (0..writes_per_thread)
-                    .map(|_| {
-                        gateway.write(|c| {
-                            let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(c.conn())?;
-                            sql("UPDATE hot SET n = ").bind_int(n + 1).untyped().execute(c.conn())?;
-                            Ok(())
-                        })
-                    })
-                    .filter(Result::is_err)
-                    .count()
-            })
+            let work = work.clone();
+            std::thread::spawn(move || work(&gateway))
         })
         .collect();
-    let failed: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
-    let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(&mut *db.read().unwrap()).unwrap();
-    assert_eq!((failed, n), (0, 2 * threads_per_gateway * writes_per_thread), "writes that ran out of attempts, rows");
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
 }
 
 /// Hooks of writes that share an order key run in commit order, even though the writes
@@ -223,36 +240,30 @@ fn full_text_indexes_keep_no_pending_list() {
 #[test]
 fn a_write_that_lost_on_a_claimed_hot_row_wins_its_second_attempt() {
     let Some(db) = postgres(&DbConfig::default()) else { return };
-    db.write(|c| Ok(c.batch_execute("CREATE TABLE hot (n BIGINT NOT NULL); INSERT INTO hot VALUES (0)")?)).unwrap();
-    let gateways = [db.database(), storage::Database::open_with(db.url(), &DbConfig::default()).unwrap()];
     let (threads_per_gateway, writes_per_thread) = (6, 12);
-    let threads: Vec<_> = gateways
-        .iter()
-        .flat_map(|gateway| (0..threads_per_gateway).map(move |_| gateway.clone()))
-        .map(|gateway| {
-            std::thread::spawn(move || {
-                (0..writes_per_thread)
-                    .map(|_| {
-                        let attempts = Arc::new(std::sync::atomic::AtomicU32::new(0));
-                        let counted = attempts.clone();
-                        gateway
-                            .write(move |c| {
-                                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                                let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(c.conn())?;
-                                sql("SELECT pg_sleep(0.003)").untyped().execute(c.conn())?;
-                                c.claim("hot")?;
-                                sql("UPDATE hot SET n = ").bind_int(n + 1).untyped().execute(c.conn())?;
-                                Ok(())
-                            })
-                            .map_or(u32::MAX, |()| attempts.load(std::sync::atomic::Ordering::SeqCst))
+    let most = on_two_gateways(&db, threads_per_gateway, move |gateway| {
+        (0..writes_per_thread)
+            .map(|_| {
+                let attempts = Arc::new(std::sync::atomic::AtomicU32::new(0));
+                let counted = attempts.clone();
+                gateway
+                    .write(move |c| {
+                        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(c.conn())?;
+                        sql("SELECT pg_sleep(0.003)").untyped().execute(c.conn())?;
+                        c.claim("hot")?;
+                        sql("UPDATE hot SET n = ").bind_int(n + 1).untyped().execute(c.conn())?;
+                        Ok(())
                     })
-                    .max()
-                    .unwrap_or(0)
+                    .map_or(u32::MAX, |()| attempts.load(std::sync::atomic::Ordering::SeqCst))
             })
-        })
-        .collect();
-    let most = threads.into_iter().map(|t| t.join().unwrap()).max().unwrap();
+            .max()
+            .unwrap_or(0)
+    })
+    .into_iter()
+    .max()
+    .unwrap();
     let n: i64 = sql("SELECT n FROM hot").query::<BigInt>().get_result(&mut *db.read().unwrap()).unwrap();
-    assert_eq!(n, 2 * threads_per_gateway * writes_per_thread, "every write made");
+    assert_eq!(n, 2 * threads_per_gateway as i64 * writes_per_thread, "every write made");
     assert!(most <= 2, "a write took {most} attempts (u32::MAX: it ran out)");
 }
