@@ -68,6 +68,20 @@ revoked, so a case that carries the run's token gets a token of its own from a s
 logged in before fuzzing starts, revoked (logged out) a second after the case is sent:
 the stream answers 200, sends its greeting and ends, as a client whose session ends sees
 it. Once the pool is used up, cases get a revoked token and a documented 401.
+
+9. Rules of section 7 that a schema cannot state. In positive cases: `label_ids`,
+`add_label_ids` and `remove_label_ids` become `[]` (a label must be one of the task's team,
+else 422, rightly); a bulk change's `ids` lose their repeats (each task once, else 422
+naming the repeat); `POST /me/notifications/read` sends either its `ids` or `{"all":
+true}` (one of the two, else 422); a webhook's `url` becomes a receiver on loopback, which
+the run's gateway accepts (`--webhook-allow-private`: generated hosts do not resolve, and
+an unresolvable host is 422, rightly); a webhook's `events` become known actions, and a
+bulk change changes something (`changes` names at least one field) and, when it replaces
+the labels (`label_ids`), does not also edit them.
+
+10. Searches. `q` takes at most 16 words (more is 422 naming it, rightly: each word is an
+index probe), which a schema cannot count: a positive case's `q` keeps its first 8 runs of
+word characters.
 """
 
 import datetime
@@ -182,6 +196,43 @@ def real_references(case):
     ids = body.get("challenge_ids")
     if isinstance(ids, list) and path.startswith("/api/v1/learning/paths"):
         body["challenge_ids"] = CHALLENGE_IDS[: min(len(ids), len(CHALLENGE_IDS))]
+    section_seven(body, path, method)
+
+
+def section_seven(body, path, method):
+    """Positive bodies of the section 7 operations made valid beyond their schema (see 9.)."""
+    for holder in (body, body.get("changes")):
+        if isinstance(holder, dict):
+            for field in ("label_ids", "add_label_ids", "remove_label_ids"):
+                if isinstance(holder.get(field), list):
+                    holder[field] = []
+    if method == "PATCH" and path == "/api/v1/projects/{id}/tasks" and isinstance(body.get("ids"), list):
+        body["ids"] = list(dict.fromkeys(body["ids"]))
+    if method == "POST" and path == "/api/v1/me/notifications/read":
+        ids = body.get("ids")
+        body.clear()
+        if isinstance(ids, list):
+            body["ids"] = ids
+        else:
+            body["all"] = True
+    if path in ("/api/v1/teams/{id}/webhooks", "/api/v1/webhooks/{id}"):
+        if isinstance(body.get("url"), str):
+            body["url"] = "http://127.0.0.1:9/contract"
+        if isinstance(body.get("events"), list):
+            body["events"] = ["task.*", "comment.created"]
+    changes = body.get("changes")
+    if isinstance(changes, dict) and not changes and "ids" in body:
+        changes["priority"] = "low"
+    if isinstance(changes, dict) and isinstance(changes.get("label_ids"), list):
+        changes.pop("add_label_ids", None)
+        changes.pop("remove_label_ids", None)
+
+
+def few_search_words(case):
+    """A positive case's `q` with at most 8 runs of word characters (see 10.)."""
+    query = case.query
+    if isinstance(query, dict) and isinstance(query.get("q"), str):
+        query["q"] = " ".join(re.findall(r"\w+", query["q"])[:8])
 
 
 _lock = threading.Lock()
@@ -243,6 +294,7 @@ def before_call(context, case, kwargs):
     if not is_positive(case):
         return
     real_references(case)
+    few_search_words(case)
     # Case.headers is a case-insensitive mapping, not a dict.
     if isinstance(case.headers, MutableMapping):
         for name in [n for n in case.headers if n.lower() == "last-event-id"]:

@@ -79,7 +79,7 @@ source "$root/scripts/gateway.sh"
 # fuzzer's client may open a connection and send on it only after Hypothesis has spent
 # seconds generating the case (seen once in an otherwise clean run). The timeout itself is
 # tested in tests/api/platform.rs (`a_body_that_never_arrives_gets_408_and_the_connection_closes`).
-start_gateway "$gateway" "$gateway_log" --header-timeout-secs 60
+start_gateway "$gateway" "$gateway_log" --header-timeout-secs 60 --webhook-allow-private
 base=$GATEWAY_URL
 echo "contract: gateway $gateway on $base (log: $gateway_log)"
 

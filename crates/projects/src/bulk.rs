@@ -42,7 +42,7 @@ pub struct BulkTaskChanges {
 
 /// The `changes` of a bulk change: absent fields stay; `null` clears `due_date` and
 /// `assignee_id`. `label_ids` replaces each task's labels and cannot be combined with
-/// `add_label_ids` / `remove_label_ids`, which edit them.
+/// `add_label_ids` / `remove_label_ids`, which edit them. At least one field.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkTaskFields {
