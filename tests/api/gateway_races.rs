@@ -1,5 +1,5 @@
 //! The rules that can race (API section 8: a team keeps one admin, rating needs a
-//! completion, `If-Match`) hold when
+//! completion, `If-Match`; and idempotent `PUT`s and the learning counters) hold when
 //! the two racing requests go to two gateway processes of one PostgreSQL database. Each
 //! round sends both requests at once, one to each gateway; the rounds repeat so that the
 //! two transactions overlap in most of them. (The deterministic interleavings of the same
@@ -111,5 +111,41 @@ async fn a_rating_never_outlives_a_completion_undone_on_the_other_gateway() {
         let now = ok(&call(a, Some(&bob), Method::GET, &base, None).await, 200);
         assert_eq!((&now["rating"]["count"], &now["completion_count"]), (&json!(0), &json!(0)), "round {round}: {now}");
         assert_eq!(call(b, Some(&bob), Method::GET, &rating, None).await.status, 404, "round {round}");
+    }
+}
+
+#[actix_rt::test]
+async fn puts_and_counters_hold_when_two_gateways_write_one_challenge_at_once() {
+    let Some(gateways) = Gateways::start(2, &[]) else { return };
+    let (a, b) = (gateways.base(0), gateways.base(1));
+    let ada = member(a, "Ada").await;
+    let (bob, eve) = (member(a, "Bob").await, member(b, "Eve").await);
+    let challenge = json!({"title": "Counters", "description": "d", "difficulty": "beginner", "topic": "races"});
+    let challenge = ok(&post(a, Some(&ada), "/api/v1/learning/challenges", &challenge).await, 201);
+    let base = format!("/api/v1/learning/challenges/{}", challenge["id"].as_str().unwrap());
+    let completion = format!("{base}/completion");
+    let (rating, empty, stars) = (format!("{base}/rating"), json!({}), json!({"stars": 4}));
+    for round in 0..ROUNDS {
+        // The same idempotent PUT through both gateways at once: made once (201 + 200).
+        let (on_a, on_b) = tokio::join!(
+            call(a, Some(&bob), Method::PUT, &completion, Some(&empty)),
+            call(b, Some(&bob), Method::PUT, &completion, Some(&empty)),
+        );
+        let mut statuses = [on_a.status, on_b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 201], "round {round}: one PUT creates, the other finds it");
+        // Two learners complete and rate at once, one through each gateway: both counted.
+        let (by_eve, _) = tokio::join!(
+            call(b, Some(&eve), Method::PUT, &completion, Some(&empty)),
+            call(a, Some(&bob), Method::PUT, &rating, Some(&stars)),
+        );
+        assert_eq!(by_eve.status, 201, "round {round}");
+        ok(&call(b, Some(&eve), Method::PUT, &rating, Some(&stars)).await, 201);
+        let now = ok(&call(a, Some(&ada), Method::GET, &base, None).await, 200);
+        assert_eq!((&now["completion_count"], &now["rating"]["count"]), (&json!(2), &json!(2)), "round {round}: {now}");
+        // Undone through the other gateway, ready for the next round.
+        for who in [&bob, &eve] {
+            assert_eq!(call(b, Some(who), Method::DELETE, &completion, None).await.status, 204);
+        }
     }
 }
