@@ -179,8 +179,18 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        use diesel::connection::SimpleConnection as _;
         use diesel::r2d2::R2D2Connection as _;
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+        match conn.engine() {
+            // The check on every checkout also drops session advisory locks a previous
+            // user left behind (a write that panicked while holding its claims alone,
+            // see `Tx::claim`): no lock outlives the checkout that took it. One round
+            // trip, as `SELECT 1`.
+            Engine::Postgres => {
+                conn.batch_execute("SELECT pg_advisory_unlock_all()").map_err(diesel::r2d2::Error::QueryError)
+            }
+            Engine::Sqlite => conn.ping().map_err(diesel::r2d2::Error::QueryError),
+        }
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {

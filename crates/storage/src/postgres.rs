@@ -224,7 +224,11 @@ impl PgDb {
                 self.attempt(&mut conn, &mut f, &[], &mut claims)
             } else {
                 let held = std::mem::take(&mut claims);
-                hold_alone(&mut conn, &held)?;
+                if let Err(e) = hold_alone(&mut conn, &held) {
+                    // Some keys may have been taken before the wait failed.
+                    release(&mut conn, &held);
+                    return Err(e);
+                }
                 let result = self.attempt(&mut conn, &mut f, &held, &mut claims);
                 release(&mut conn, &held);
                 result

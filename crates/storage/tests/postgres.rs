@@ -267,3 +267,27 @@ fn a_write_that_lost_on_a_claimed_hot_row_wins_its_second_attempt() {
     assert_eq!(n, 2 * threads_per_gateway as i64 * writes_per_thread, "every write made");
     assert!(most <= 2, "a write took {most} attempts (u32::MAX: it ran out)");
 }
+
+/// A session advisory lock left on a pooled connection (a write that panicked while it held
+/// its claims alone) is gone once the connection is checked out again, so no team stays
+/// locked for the life of the connection.
+#[test]
+fn a_checkout_drops_advisory_locks_a_previous_user_left() {
+    let Some(db) = postgres(&DbConfig { pool_connections: 1, ..DbConfig::default() }) else { return };
+    let other = storage::Database::open_with(db.url(), &DbConfig::default()).unwrap();
+    let try_lock = |conn: &mut storage::DbConn| -> bool {
+        let got: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("pg_try_advisory_lock(7, 7)"))
+            .get_result(conn)
+            .unwrap();
+        if got {
+            conn.batch_execute("SELECT pg_advisory_unlock(7, 7)").unwrap();
+        }
+        got
+    };
+    db.read().unwrap().batch_execute("SELECT pg_advisory_lock(7, 7)").unwrap();
+    // Returned to the pool still holding it: another session cannot take it...
+    assert!(!try_lock(&mut other.read().unwrap()), "the lock outlives the checkout until the next one");
+    // ...until the connection is checked out again (the pool's only one).
+    drop(db.read().unwrap());
+    assert!(try_lock(&mut other.read().unwrap()), "the next checkout released it");
+}
