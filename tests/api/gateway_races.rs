@@ -1,5 +1,5 @@
 //! The rules that can race (API section 8: a team keeps one admin, rating needs a
-//! completion, `If-Match`; and idempotent `PUT`s and the learning counters) hold when
+//! completion, `If-Match`; and idempotent `PUT`s, the learning and the task counters) hold when
 //! the two racing requests go to two gateway processes of one PostgreSQL database. Each
 //! round sends both requests at once, one to each gateway; the rounds repeat so that the
 //! two transactions overlap in most of them. (The deterministic interleavings of the same
@@ -148,4 +148,33 @@ async fn puts_and_counters_hold_when_two_gateways_write_one_challenge_at_once() 
             assert_eq!(call(b, Some(who), Method::DELETE, &completion, None).await.status, 204);
         }
     }
+}
+
+/// A freelancer task on `who`'s board, created through `base`.
+async fn new_task(base: &str, who: &Member, title: String) -> Value {
+    ok(&post(base, Some(who), "/api/v1/tasks", &json!({ "title": title })).await, 201)
+}
+
+#[actix_rt::test]
+async fn a_boards_task_counters_count_every_change_made_through_two_gateways_at_once() {
+    let Some(gateways) = Gateways::start(2, &[]) else { return };
+    let (a, b) = (gateways.base(0), gateways.base(1));
+    let ada = member(a, "Ada").await;
+    let per_gateway = 6;
+    let created = futures_util::future::join_all(
+        (0..per_gateway)
+            .map(|i| new_task(a, &ada, format!("a{i}")))
+            .chain((0..per_gateway).map(|i| new_task(b, &ada, format!("b{i}")))),
+    )
+    .await;
+    // Half of them completed at once, alternately through each gateway.
+    let done = json!({"status": "completed"});
+    futures_util::future::join_all(created.iter().step_by(2).enumerate().map(|(i, task)| {
+        let path = format!("/api/v1/tasks/{}", task["id"].as_str().unwrap());
+        let (base, ada, done) = (if i % 2 == 0 { a } else { b }, &ada, &done);
+        async move { ok(&call(base, Some(ada), Method::PATCH, &path, Some(done)).await, 200) }
+    }))
+    .await;
+    let stats = ok(&call(b, Some(&ada), Method::GET, "/api/v1/tasks/stats", None).await, 200);
+    assert_eq!(stats["by_status"], json!({"pending": per_gateway, "in_progress": 0, "completed": per_gateway}));
 }
