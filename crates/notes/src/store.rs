@@ -91,7 +91,9 @@ fn list_query(board: Board, query: &ListNotes, search: Option<&Search>) -> AppRe
 /// The rows of one page and, with `count=true`, the list's total: the search (if any)
 /// planned and run in the same read transaction as both.
 fn load_page(conn: &mut DbConn, board: Board, query: &ListNotes) -> AppResult<(Vec<NoteRow>, Option<Total>)> {
-    conn.transaction(|c| {
+    // One statement (a page without its total, no search) needs no transaction of its own.
+    let several = query.page.count || query.search.is_some();
+    storage::conn::snapshot(conn, several, |c| {
         let Some(terms) = &query.search else {
             let rows = list_query(board, query, None)?.load(c)?;
             let total = query.page.total(|most| count_up_to(c, listed(board, None), most))?;

@@ -179,22 +179,31 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        use diesel::connection::SimpleConnection as _;
         use diesel::r2d2::R2D2Connection as _;
-        match conn.engine() {
-            // The check on every checkout also drops session advisory locks a previous
-            // user left behind (a write that panicked while holding its claims alone,
-            // see `Tx::claim`): no lock outlives the checkout that took it. One round
-            // trip, as `SELECT 1`.
-            Engine::Postgres => {
-                conn.batch_execute("SELECT pg_advisory_unlock_all()").map_err(diesel::r2d2::Error::QueryError)
-            }
-            Engine::Sqlite => conn.ping().map_err(diesel::r2d2::Error::QueryError),
-        }
+        // Run on checkout where the pool tests connections. PostgreSQL's pool does not (a
+        // round trip per request): see `has_broken`.
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         use diesel::r2d2::R2D2Connection as _;
+        // Also true for a PostgreSQL connection whose server went away (a statement
+        // failed and libpq no longer knows the transaction status), or that a panic left
+        // inside a transaction: such a connection is closed, not reused.
         conn.is_broken()
+    }
+}
+
+/// Runs `f` in one read transaction (one snapshot for all its statements) when it runs
+/// `several`; a single statement is a snapshot of its own, which on PostgreSQL spares the
+/// two round trips of `BEGIN` and `COMMIT` (a page without its total, for instance).
+pub fn snapshot<T, E>(conn: &mut DbConn, several: bool, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if several {
+        conn.transaction(f)
+    } else {
+        f(conn)
     }
 }

@@ -1,9 +1,10 @@
-//! Corkboard's database layer: the one [`schema`], migrations embedded in the binary, and
-//! [`Database`], a pair of SQLite pools tuned for many readers and queued writers.
+//! Corkboard's database layer: the one [`schema`], migrations of both engines embedded in
+//! the binary, and [`Database`]: SQLite (a read pool and one writer thread with group
+//! commit) or PostgreSQL (one pool, SERIALIZABLE writes run again when they lose).
 //!
 //! Domain crates never declare tables; they import them from [`schema`] and run their
-//! queries through [`Database::read`] and [`Database::write`]. Backend-specific SQL (the
-//! keyset predicate, FTS) lives here too, so a PostgreSQL backend can follow.
+//! queries through [`Database::read`] and [`Database::write`]. What the engines spell
+//! differently (the keyset predicate, full-text search, upserts) lives here too.
 //!
 //! ```
 //! use diesel::prelude::*;

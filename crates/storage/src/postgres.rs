@@ -107,7 +107,8 @@ pub(crate) struct PgDb {
     /// How the URL may be shown (password hidden).
     display: String,
     session: Session,
-    /// `SET TRANSACTION ...; SET LOCAL statement_timeout = ...`, the start of every write.
+    /// `BEGIN ...; SET LOCAL statement_timeout = ...`, the start of every write (one round
+    /// trip).
     begin_write: String,
     read_budget_ms: u128,
     search_slots: Arc<Slots>,
@@ -141,11 +142,15 @@ impl PgDb {
             .max_size(config.pool_connections.max(1))
             .min_idle(Some(1))
             .connection_timeout(config.acquire_timeout)
+            // No test query per checkout (a round trip per request): a connection that
+            // lost its server fails its first statement, and Diesel then reports it
+            // broken, so the pool drops it when it is given back.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(session))
             .build(Manager::new(url, Engine::Postgres))
             .with_context(|| format!("connecting to {display}"))?;
         let begin_write = format!(
-            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; SET LOCAL statement_timeout = {}",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL statement_timeout = {}",
             config.write_budget.as_millis().max(1)
         );
         Ok(PgDb {
@@ -229,6 +234,9 @@ impl PgDb {
                     release(&mut conn, &held);
                     return Err(e);
                 }
+                // A panic in the attempt leaves its transaction open: the pool then
+                // closes the connection (Diesel reports it broken), and its session locks
+                // go with it. (After-commit hooks catch their own panics.)
                 let result = self.attempt(&mut conn, &mut f, &held, &mut claims);
                 release(&mut conn, &held);
                 result
@@ -266,17 +274,17 @@ impl PgDb {
         claims: &mut Vec<ClaimKey>,
     ) -> AppResult<T> {
         type Tm = <DbConn as Connection>::TransactionManager;
-        Tm::begin_transaction(conn)?;
+        let DbConn::Postgres(pg) = &mut *conn else {
+            return Err(AppError::Internal(anyhow::anyhow!("a PostgreSQL pool handed out another engine")));
+        };
+        diesel::connection::AnsiTransactionManager::begin_transaction_sql(pg, &self.begin_write)?;
         // This attempt's hooks: dropped with it if it fails or runs again.
         let mut hooks: Vec<Hook> = Vec::new();
-        let body = match conn.batch_execute(&self.begin_write) {
-            Ok(()) => {
-                let mut tx = Tx::new(conn, &mut hooks).holding(held);
-                let body = f(&mut tx);
-                claims.extend_from_slice(tx.claims());
-                body
-            }
-            Err(e) => Err(AppError::from(e)),
+        let body = {
+            let mut tx = Tx::new(conn, &mut hooks).holding(held);
+            let body = f(&mut tx);
+            claims.extend_from_slice(tx.claims());
+            body
         };
         let value = match body {
             Ok(value) => value,

@@ -268,26 +268,70 @@ fn a_write_that_lost_on_a_claimed_hot_row_wins_its_second_attempt() {
     assert!(most <= 2, "a write took {most} attempts (u32::MAX: it ran out)");
 }
 
-/// A session advisory lock left on a pooled connection (a write that panicked while it held
-/// its claims alone) is gone once the connection is checked out again, so no team stays
-/// locked for the life of the connection.
+/// A write that panics while it holds its claims alone (its rerun, with session advisory
+/// locks) leaves none behind: its connection, left inside the transaction, is closed
+/// rather than put back in the pool (checkouts run no statement that could clear it), so
+/// the team does not stay locked for the life of a pooled connection.
 #[test]
-fn a_checkout_drops_advisory_locks_a_previous_user_left() {
+fn a_rerun_that_panics_gives_back_the_claims_it_held_alone() {
     let Some(db) = postgres(&DbConfig { pool_connections: 1, ..DbConfig::default() }) else { return };
-    let other = storage::Database::open_with(db.url(), &DbConfig::default()).unwrap();
-    let try_lock = |conn: &mut storage::DbConn| -> bool {
-        let got: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>("pg_try_advisory_lock(7, 7)"))
-            .get_result(conn)
-            .unwrap();
-        if got {
-            conn.batch_execute("SELECT pg_advisory_unlock(7, 7)").unwrap();
-        }
-        got
+    let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let runs = runs.clone();
+        db.write(move |tx| -> Result<(), AppError> {
+            tx.claim("team:held")?;
+            if runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                // Lost to a concurrent write: the next run holds "team:held" alone.
+                return Err(AppError::Unavailable(core_models::error::WRITE_CONFLICT.into()));
+            }
+            panic!("a bug in a write");
+        })
+    }));
+    assert!(panicked.is_err(), "the panic reaches the caller");
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2, "the second run held the claim alone");
+    // Another pool (another gateway) claims the key at once: nothing holds it any more.
+    // Were it still held, its claim would fail, and its rerun would wait for the lock
+    // until its statement budget ran out (503).
+    let other = storage::Database::open_with(
+        db.url(),
+        &DbConfig { statement_timeout: Duration::from_secs(2), ..DbConfig::default() },
+    )
+    .unwrap();
+    let attempts = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = attempts.clone();
+    other
+        .write(move |tx| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tx.claim("team:held")
+        })
+        .expect("the claim is free");
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1, "claimed at the first attempt");
+    // The pool's one connection serves the next request.
+    db.write(|tx| tx.claim("team:held")).expect("the panicked write's connection was replaced or is clean");
+}
+
+/// A pooled connection whose server session ended (a restart, a failover, an operator's
+/// `pg_terminate_backend`) answers the request that finds it with 503, and is then
+/// dropped: the next request gets a new connection, though checkouts run no test query.
+#[test]
+fn a_connection_that_lost_its_session_fails_one_request_then_leaves_the_pool() {
+    let Some(db) = postgres(&DbConfig { pool_connections: 1, ..DbConfig::default() }) else { return };
+    #[derive(QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    let pid_of = |conn: &mut storage::DbConn| -> Result<i32, AppError> {
+        Ok(sql("SELECT pg_backend_pid() AS pid").untyped().get_result::<Pid>(conn)?.pid)
     };
-    db.read().unwrap().batch_execute("SELECT pg_advisory_lock(7, 7)").unwrap();
-    // Returned to the pool still holding it: another session cannot take it...
-    assert!(!try_lock(&mut other.read().unwrap()), "the lock outlives the checkout until the next one");
-    // ...until the connection is checked out again (the pool's only one).
-    drop(db.read().unwrap());
-    assert!(try_lock(&mut other.read().unwrap()), "the next checkout released it");
+    let first = pid_of(&mut db.read().unwrap()).unwrap();
+    let mut admin = storage::Database::open_with(db.url(), &DbConfig::default()).unwrap().read().unwrap();
+    admin.batch_execute(&format!("SELECT pg_terminate_backend({first})")).unwrap();
+    // The pool's one connection is the dead one: the request on it fails with 503...
+    let lost = pid_of(&mut db.read().unwrap()).unwrap_err();
+    assert!(matches!(lost, AppError::Unavailable(_)), "{lost:?}");
+    // ...and it is not handed out again.
+    let second = pid_of(&mut db.read().unwrap()).expect("a new connection");
+    assert_ne!(first, second);
+    assert!(pid_of(&mut db.read().unwrap()).is_ok());
 }

@@ -214,7 +214,9 @@ pub(crate) fn load_page(
     query: &ListTasks,
     today: NaiveDate,
 ) -> AppResult<(Vec<TaskRow>, Option<Total>)> {
-    conn.transaction(|c| {
+    // One statement (a page without its total, no search) needs no transaction of its own.
+    let several = query.page.count || query.filter.search.is_some();
+    storage::conn::snapshot(conn, several, |c| {
         let Some(terms) = &query.filter.search else {
             let rows = list_query(board, query, today, None)?.load(c)?;
             let total = query.page.total(|most| count_up_to(c, listed(board, query, today, None), most))?;
