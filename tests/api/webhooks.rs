@@ -190,3 +190,45 @@ async fn team_activity_arrives_signed_and_deliveries_are_listed_pinged_and_retri
     let unknown = format!("{deliveries}/{}/retry", uuid::Uuid::now_v7());
     assert_eq!(call(&app, &ada, Method::POST, &unknown, None).await.status, 404);
 }
+
+/// A gateway with `--webhook-delivery off` writes every delivery and sends none; once a
+/// gateway with delivery on runs on the same database (here: after a restart), each is
+/// sent, once.
+#[actix_rt::test]
+async fn a_gateway_without_delivery_writes_the_outbox_and_one_with_it_sends_it() {
+    let app = spawn_app_configured(|settings| settings.webhook_delivery = gateway::Switch::Off).await;
+    let receiver = Receiver::start();
+    let ada = user(&app, "Ada").await;
+    let (team, project) = team_of(&app, &ada, &[]).await;
+    let body = json!({"url": receiver.url, "events": ["task.*"]});
+    let created = ok(&call(&app, &ada, Method::POST, &format!("/api/v1/teams/{team}/webhooks"), Some(body)).await, 201);
+    let id = created["id"].as_str().unwrap().to_string();
+    let tasks = format!("/api/v1/projects/{project}/tasks");
+    for title in ["One", "Two"] {
+        ok(&call(&app, &ada, Method::POST, &tasks, Some(json!({"title": title}))).await, 201);
+    }
+    let deliveries = format!("/api/v1/webhooks/{id}/deliveries");
+    let listed = ok(&call(&app, &ada, Method::GET, &deliveries, None).await, 200)["items"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2, "written with the entries");
+    // The test settings retry after 50 ms: a gateway that sent would have by now.
+    actix_rt::time::sleep(Duration::from_millis(500)).await;
+    assert!(receiver.received().is_empty(), "nothing sent");
+    let listed = ok(&call(&app, &ada, Method::GET, &deliveries, None).await, 200)["items"].as_array().unwrap().clone();
+    assert!(listed.iter().all(|d| d["attempts"] == 0 && d["next_attempt_at"].is_string()), "{listed:?}");
+    app.stop().await;
+
+    let mut settings = gateway::Settings::for_tests(&app.db_url);
+    settings.webhook_delivery = gateway::Switch::On;
+    let sender = gateway::Application::build(settings).expect("gateway starts");
+    let handle = sender.handle();
+    actix_rt::spawn(sender.run_until_stopped());
+    let delivered = receiver.wait_for_delivered(2, WAIT).await;
+    let mut ids: Vec<&str> = delivered.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut written: Vec<&str> = listed.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    written.sort_unstable();
+    assert_eq!(ids, written, "each written delivery sent once");
+    actix_rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 2, "and only once");
+    handle.stop(true).await;
+}

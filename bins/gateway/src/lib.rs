@@ -25,4 +25,4 @@ mod schema_names;
 pub mod settings;
 
 pub use routes::{AppHandle, Application};
-pub use settings::{Events, NotesStore, Settings};
+pub use settings::{Events, NotesStore, Settings, Switch};

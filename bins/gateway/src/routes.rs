@@ -23,7 +23,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::fallback::KnownPaths;
 use crate::fd_budget::FdBudget;
 use crate::query_params::{refuse_unknown_parameters, KnownQueries};
-use crate::settings::{Events, NotesStore, Settings};
+use crate::settings::{Events, NotesStore, Settings, Switch};
 use crate::{access_log, cors, document, head, health, request_id};
 
 #[derive(OpenApi)]
@@ -260,9 +260,15 @@ impl Application {
         let shutdown = services.shutdown.clone();
         // Deliveries start with the server: those left over from before (a restart, a
         // crash) are sent first.
-        let worker: SharedWorker = Arc::new(std::sync::Mutex::new(Some(
-            services.webhook_worker.clone().start().context("starting the webhook worker")?,
-        )));
+        // With `--webhook-delivery off` this gateway only writes them (the outbox).
+        let handle = match settings.webhook_delivery {
+            Switch::On => Some(services.webhook_worker.clone().start().context("starting the webhook worker")?),
+            Switch::Off => {
+                log::info!("webhook deliveries are written but not sent by this gateway (--webhook-delivery off)");
+                None
+            }
+        };
+        let worker: SharedWorker = Arc::new(std::sync::Mutex::new(handle));
         let (cors_origins, cors_credentials) = (settings.cors_origins.clone(), settings.cors_credentials);
         let body_timeout = BodyTimeout(settings.body_timeout());
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("binding {}", settings.bind))?;

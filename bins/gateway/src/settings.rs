@@ -28,6 +28,15 @@ pub enum Events {
     Local,
 }
 
+/// A setting that is on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
 /// Everything `gateway serve` can be told.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -148,6 +157,13 @@ pub struct Settings {
     /// refused with 422, and deliveries never connect to such an address.
     #[arg(long = "webhook-allow-private", env = "WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
     pub webhook_allow_private: bool,
+
+    /// Whether this gateway sends webhook deliveries. `off`: it still writes them (the
+    /// outbox, with every activity entry) but leaves the sending to the gateways of the
+    /// same database that have it `on`; on a gateway alone (SQLite), deliveries then wait
+    /// until it runs with `on` again.
+    #[arg(long = "webhook-delivery", env = "WEBHOOK_DELIVERY", value_enum, default_value_t = Switch::On)]
+    pub webhook_delivery: Switch,
 }
 
 impl Settings {
@@ -176,6 +192,7 @@ impl Settings {
             // Test receivers listen on loopback; retries come quickly.
             webhook_retry_base_ms: 50,
             webhook_allow_private: true,
+            webhook_delivery: Switch::On,
         }
     }
 

@@ -9,6 +9,7 @@ use core_models::version::IfMatch;
 use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::schema::{users, webhook_deliveries as deliveries, webhooks};
+use storage::sql::sql;
 use storage::{DbConn, Tx};
 use uuid::Uuid;
 
@@ -309,22 +310,34 @@ pub(crate) fn enqueue(conn: &mut DbConn, entry: &ActivityEntry, targets: &[Strin
     }
     let body = payload(&entry.action, entry.created_at, entry);
     let now = now_ms();
-    let event_id = entry.id.to_string();
-    // One insert per webhook: Diesel's two-engine connection has no multi-row insert, and a
-    // team has few webhooks.
-    for webhook_id in targets {
-        diesel::insert_into(deliveries::table)
-            .values((
-                deliveries::id.eq(id::new_id().to_string()),
-                deliveries::webhook_id.eq(webhook_id),
-                deliveries::event_id.eq(&event_id),
-                deliveries::action.eq(&entry.action),
-                deliveries::payload.eq(&body),
-                deliveries::next_attempt_at.eq(Some(now)),
-                deliveries::created_at.eq(now),
-            ))
-            .execute(conn)?;
+    // One statement for all of the entry's deliveries, the body bound once (Diesel's
+    // two-engine connection has no multi-row insert; both engines take this SQL).
+    let mut insert = sql("WITH targets (id, webhook_id) AS (VALUES ");
+    for (i, webhook_id) in targets.iter().enumerate() {
+        insert = insert
+            .sql(if i == 0 { "(" } else { ", (" })
+            .bind_text(id::new_id().to_string())
+            .sql(", ")
+            .bind_text(webhook_id.clone())
+            .sql(")");
     }
+    insert
+        .sql(
+            ") INSERT INTO webhook_deliveries (id, webhook_id, event_id, action, payload, next_attempt_at, created_at) \
+             SELECT id, webhook_id, ",
+        )
+        .bind_text(entry.id.to_string())
+        .sql(", ")
+        .bind_text(entry.action.clone())
+        .sql(", ")
+        .bind_text(body)
+        .sql(", ")
+        .bind_int(now)
+        .sql(", ")
+        .bind_int(now)
+        .sql(" FROM targets")
+        .untyped()
+        .execute(conn)?;
     Ok(targets.len())
 }
 

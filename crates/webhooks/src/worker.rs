@@ -372,10 +372,18 @@ fn next_due(db: &Database) -> AppResult<Option<i64>> {
 /// Deletes deliveries older than `retention`.
 fn sweep(db: &Database, retention: Duration) -> AppResult<usize> {
     let cutoff = time::to_millis(time::now()) - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
-    db.write(move |tx| {
-        // `webhook_deliveries_by_age (created_at)`.
-        Ok(diesel::delete(deliveries::table.filter(deliveries::created_at.lt(cutoff))).execute(tx.conn())?)
-    })
+    // Delivery ids are UUIDv7s of their creation time, so the primary key's order is
+    // their age: the smallest id of the cutoff's millisecond bounds the old ones.
+    let oldest_kept = oldest_id_of(cutoff);
+    db.write(
+        move |tx| Ok(diesel::delete(deliveries::table.filter(deliveries::id.lt(&oldest_kept))).execute(tx.conn())?),
+    )
+}
+
+/// The smallest UUIDv7 (as stored: lower-case, hyphenated) of millisecond `ms`.
+fn oldest_id_of(ms: i64) -> String {
+    let ms = u64::try_from(ms).unwrap_or(0) & 0xffff_ffff_ffff;
+    format!("{:08x}-{:04x}-7000-0000-000000000000", ms >> 16, ms & 0xffff)
 }
 
 /// What one attempt came to.
@@ -594,6 +602,18 @@ fn client(config: &WorkerConfig) -> anyhow::Result<awc::Client> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_oldest_id_of_a_millisecond_sorts_before_every_id_made_then_and_after_every_earlier_one() {
+        for _ in 0..100 {
+            let id = id::new_id();
+            let ms = i64::try_from(id.get_timestamp().unwrap().to_unix().0).unwrap() * 1000
+                + i64::from(id.get_timestamp().unwrap().to_unix().1 / 1_000_000);
+            let id = id.to_string();
+            assert!(oldest_id_of(ms) <= id, "{} vs {id}", oldest_id_of(ms));
+            assert!(oldest_id_of(ms + 1) > id, "{} vs {id}", oldest_id_of(ms + 1));
+        }
+    }
 
     #[test]
     fn delays_grow_with_jitter() {
