@@ -41,12 +41,15 @@ import urllib.request
 # retries (neither changes the other scenarios).
 EXTRA_ARGS = ["--max-streams-per-user", "2000", "--webhook-allow-private", "--webhook-retry-base-ms", "200"]
 GATEWAY_PID = [0]
+# The running scenario's gateway, which a scenario may restart on the same database with
+# other arguments (`RESTART[0](extra_args)` returns the new base URL).
+RESTART = [None]
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
-def start_gateway(binary, db_path):
+def start_gateway(binary, db_path, extra=()):
     proc = subprocess.Popen(
-        [binary, "serve", "--bind", "127.0.0.1:0", "--database-url", db_path] + EXTRA_ARGS,
+        [binary, "serve", "--bind", "127.0.0.1:0", "--database-url", db_path] + EXTRA_ARGS + list(extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "RUST_LOG": "warn"},
@@ -250,16 +253,20 @@ SCENARIOS = {
     "notes": bench_notes,
     "tasks": bench_tasks,
     "search": lambda b, d, p: bench_search(b, d, p, seed, seed_tasks, oha, oha_together, report, request),
-    "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID[0], oha, report, request),
-    "learning": lambda b, d, p: bench_learning(b, d, p, oha, report),
-    "webhooks": lambda b, d, p: bench_webhooks(b, d, p, oha, report, request),
+    "projects": lambda b, d, p: bench_projects(b, d, p, GATEWAY_PID, oha, report, request, MOVE[0]),
+    "learning": lambda b, d, p: bench_learning(b, d, p, oha, report, MOVE[0]),
+    "webhooks": lambda b, d, p: bench_webhooks(b, d, p, oha, report, request, RESTART[0]),
     # Starts its own two gateways (main() calls bench_gateways.run instead).
     "gateways": None,
 }
 
 
-# Scenarios that seed with SQL written for SQLite (bench_projects.py, bench_learning.py).
+# Scenarios that seed with SQL written for SQLite (bench_projects.py, bench_learning.py):
+# on PostgreSQL they seed a SQLite file under a gateway of its own, and then call
+# `MOVE[0]()`, which moves the data with `gateway copy`, analyses it and starts the
+# PostgreSQL gateway (returning its base URL): the same rows on both engines.
 SQLITE_SEEDED = {"projects", "learning"}
+MOVE = [None]
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts", "postgres.sh")
 
 
@@ -304,9 +311,6 @@ def main():
     postgres = Postgres() if args.backend == "postgres" else None
     try:
         for name in args.only or list(SCENARIOS):
-            if postgres and name in SQLITE_SEEDED:
-                print(f"\n### {name}: skipped on PostgreSQL (its seed is SQL written for SQLite)")
-                continue
             if name == "gateways":
                 if not postgres:
                     print("\n### gateways: skipped on SQLite (two gateways need one PostgreSQL database)")
@@ -322,13 +326,42 @@ def main():
             with tempfile.TemporaryDirectory() as tmp:
                 db_path = os.path.join(tmp, "bench.db")
                 url = postgres.database(f"bench_{name}") if postgres else db_path
-                proc, base = start_gateway(args.gateway, url)
-                GATEWAY_PID[0] = proc.pid
+                running = {}
+
+                def restart(extra=(), url=url):
+                    if running:
+                        running["proc"].terminate()
+                        running["proc"].wait(timeout=15)
+                    proc, base = start_gateway(args.gateway, url, extra)
+                    running["proc"] = proc
+                    GATEWAY_PID[0] = proc.pid
+                    return base
+
+                RESTART[0] = restart
+                MOVE[0] = None
+                if postgres and name in SQLITE_SEEDED:
+                    # The scenario seeds `db_path` under this SQLite gateway, then moves.
+                    base = restart(url=db_path)
+
+                    def move(seed_path=db_path, url=url):
+                        running["proc"].terminate()
+                        running["proc"].wait(timeout=15)
+                        started = time.time()
+                        subprocess.run([args.gateway, "copy", "--from", seed_path, "--to", url], check=True,
+                                       stdout=subprocess.DEVNULL)
+                        subprocess.run(["psql", "-qX", url, "-c", "VACUUM ANALYZE"], check=True, capture_output=True)
+                        print(f"moved to PostgreSQL (gateway copy, VACUUM ANALYZE) in {time.time() - started:.1f}s")
+                        running.clear()
+                        return restart()
+
+                    MOVE[0] = move
+                else:
+                    base = restart()
                 try:
                     rows, baseline = SCENARIOS[name](base, args.duration, db_path)
                 finally:
-                    proc.terminate()
-                    proc.wait(timeout=15)
+                    running["proc"].terminate()
+                    running["proc"].wait(timeout=15)
             results["scenarios"][name] = {
                 "healthz_rps": baseline,
                 "rows": [{"endpoint": n, "connections": c, **r} for n, c, r in rows],

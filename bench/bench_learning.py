@@ -191,11 +191,15 @@ def many_writers(base, tokens, ids, duration, conns):
             "statuses": {}, "errors": {}}
 
 
-def bench_learning(base, duration, db_path, oha, report):
+def bench_learning(base, duration, db_path, oha, report, move=None):
+    """`move`, on PostgreSQL, moves the seeded SQLite data there and returns the
+    PostgreSQL gateway's base URL (bench.py's MOVE)."""
     started = time.time()
     tokens, ids = seed(db_path)
     print(f"\nseeded {USERS:,} users, {CHALLENGES:,} challenges ({TAGS} tags, {TOPICS} topics), {PATHS:,} paths, "
           f"{COMPLETIONS:,} completions, {RATINGS:,} ratings in {time.time() - started:.1f}s")
+    if move is not None:
+        base = move()
     heavy = tokens[0]
     auth = [f"Authorization: Bearer {heavy}"]
     api_base = "/api/v1/learning"

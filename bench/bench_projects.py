@@ -51,10 +51,10 @@ def seed(base, db_path):
     db = sqlite3.connect(db_path, timeout=30)
     db.execute("PRAGMA synchronous = OFF")
     users = [me["id"]] + [uuid7(now - 10_000_000 + i, rng) for i in range(999)]
-    db.executemany("INSERT INTO users VALUES (?, ?, ?, ?, 'x', ?)",
+    db.executemany("INSERT INTO users (id, email, email_normalized, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, 'x', ?)",
                    [(u, f"{u}@x.io", f"{u}@x.io", f"user {i}", now) for i, u in enumerate(users[1:])])
     teams = [uuid7(now - 9_000_000 + i, rng) for i in range(10)]
-    db.executemany("INSERT INTO teams VALUES (?, ?, NULL, ?, ?)", [(t, f"team {i}", now, now) for i, t in enumerate(teams)])
+    db.executemany("INSERT INTO teams (id, name, description, created_at, updated_at) VALUES (?, ?, NULL, ?, ?)", [(t, f"team {i}", now, now) for i, t in enumerate(teams)])
     big = teams[0]
     members = [(big, u, 1 if i == 0 else 0, now) for i, u in enumerate(users)]
     for t in teams[1:]:
@@ -66,7 +66,8 @@ def seed(base, db_path):
     projects = {}
     for ti, t in enumerate(teams):
         projects[t] = [uuid7(now - 8_000_000 + ti * 100 + p, rng) for p in range(20 if t == big else 10)]
-        db.executemany("INSERT INTO projects VALUES (?, ?, ?, NULL, 0, ?, ?)",
+        db.executemany("INSERT INTO projects (id, team_id, name, description, archived, created_at, updated_at)"
+                       " VALUES (?, ?, ?, NULL, 0, ?, ?)",
                        [(p, t, f"project {i}", now, now) for i, p in enumerate(projects[t])])
     words = ["launch", "design", "review", "deploy", "invoice", "fix", "docs", "release", "meeting", "plan"]
     tasks = []
@@ -176,10 +177,15 @@ def live(base, token, team, project, task_ids, seconds, pid, subscribers=1000, r
     return {"writes": ok_writes, "complete": complete, "subscribers": subscribers, "p99_ms": result["p99_ms"], "rss_mb": rss_peak}
 
 
-def bench_projects(base, duration, db_path, pid, oha, report, request):
+def bench_projects(base, duration, db_path, pid, oha, report, request, move=None):
+    """`pid[0]` is the gateway's process id; `move`, on PostgreSQL, moves the seeded SQLite
+    data there and returns the PostgreSQL gateway's base URL (bench.py's MOVE)."""
     started = time.time()
     token, team, projects, big_tasks, my_tasks = seed(base, db_path)
     print(f"\nseeded 1,000 users, 10 teams, 100,000 tasks, 500,000 activity entries in {time.time() - started:.1f}s")
+    if move is not None:
+        base = move()
+    pid = pid[0]
     auth = [f"Authorization: Bearer {token}"]
     tasks = f"/api/v1/teams/{team}/tasks"
     filtered = f"{tasks}?status=todo,in_progress&priority=high,urgent&sort=due_date&limit=50"
