@@ -181,13 +181,15 @@ fn check_name_free(conn: &mut DbConn, team_id: Uuid, name: &str, except: Option<
 }
 
 /// Moves the version (and `updated_at`) of every task carrying `label_id`: their
-/// representation shows the label. Returns how many.
-fn touch_tasks_of(tx: &mut Tx<'_>, label_id: Uuid) -> AppResult<usize> {
+/// representation shows the label; with `removing` (the label is being deleted) their
+/// label counts go down by one too. Returns how many.
+fn touch_tasks_of(tx: &mut Tx<'_>, label_id: Uuid, removing: bool) -> AppResult<usize> {
     let now = time::to_millis(time::now());
     let carrying =
         task_labels::table.filter(task_labels::label_id.eq(label_id.to_string())).select(task_labels::task_id);
     Ok(diesel::update(project_tasks::table.filter(project_tasks::id.eq_any(carrying)))
         .set((
+            project_tasks::label_count.eq(project_tasks::label_count - i32::from(removing)),
             project_tasks::version.eq(project_tasks::version + 1),
             // Never backwards, as `time::now_after` keeps a single task's.
             project_tasks::updated_at.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
@@ -289,7 +291,7 @@ pub fn update(
             labels::version.eq(before.version + 1),
         ))
         .execute(tx.conn())?;
-    let tasks = touch_tasks_of(tx, label_id)?;
+    let tasks = touch_tasks_of(tx, label_id, false)?;
     let label = find_for(tx, caller, label_id)?;
     let details = details.with("label", label.as_task_label()).with("tasks", tasks);
     log.append(tx, caller, NewEntry::new(label.team_id, "label.updated").details(details))?;
@@ -300,7 +302,7 @@ pub fn update(
 pub fn delete(tx: &mut Tx<'_>, log: &ActivityLog, caller: &Caller, label_id: Uuid, if_match: IfMatch) -> AppResult<()> {
     let before = find_for(tx, caller, label_id)?;
     if_match.check(before.version)?;
-    let tasks = touch_tasks_of(tx, label_id)?;
+    let tasks = touch_tasks_of(tx, label_id, true)?;
     // `task_labels` rows go with the label (ON DELETE CASCADE).
     diesel::delete(labels::table.filter(labels::id.eq(label_id.to_string()))).execute(tx.conn())?;
     let details = Details::new().with("label", before.as_task_label()).with("tasks", tasks);
@@ -360,8 +362,9 @@ pub(crate) fn of_tasks(conn: &mut DbConn, task_ids: &[String]) -> AppResult<Hash
 
 /// Gives `task_id` the labels `add` and takes `remove` away (rows of `task_labels`).
 pub(crate) fn relabel(tx: &mut Tx<'_>, task_id: Uuid, add: &[TaskLabel], remove: &[TaskLabel]) -> AppResult<()> {
+    let mut removed = 0;
     if !remove.is_empty() {
-        diesel::delete(
+        removed = diesel::delete(
             task_labels::table
                 .filter(task_labels::task_id.eq(task_id.to_string()))
                 .filter(task_labels::label_id.eq_any(remove.iter().map(|l| l.id.to_string()))),
@@ -372,6 +375,12 @@ pub(crate) fn relabel(tx: &mut Tx<'_>, task_id: Uuid, add: &[TaskLabel], remove:
     for label in add {
         diesel::insert_into(task_labels::table)
             .values((task_labels::task_id.eq(task_id.to_string()), task_labels::label_id.eq(label.id.to_string())))
+            .execute(tx.conn())?;
+    }
+    let change = i32::try_from(add.len()).unwrap_or(i32::MAX) - i32::try_from(removed).unwrap_or(i32::MAX);
+    if change != 0 {
+        diesel::update(project_tasks::table.filter(project_tasks::id.eq(task_id.to_string())))
+            .set(project_tasks::label_count.eq(project_tasks::label_count + change))
             .execute(tx.conn())?;
     }
     Ok(())

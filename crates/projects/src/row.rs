@@ -2,6 +2,8 @@
 //! of its people included) and its conversion. Reads of one task (`tasks`) and of lists
 //! (`list`) share it, so neither module needs the other for it.
 
+use std::collections::HashSet;
+
 use core_models::rank::RankEnum as _;
 use core_models::{id, time, AppError, AppResult, UserRef};
 use diesel::prelude::*;
@@ -39,19 +41,22 @@ pub(crate) struct TaskRow {
     pub updated_at: i64,
     pub version: i64,
     pub position: String,
+    /// Labels it carries: only tasks with some have their labels read.
+    pub label_count: i32,
 }
 
 /// Tasks from rows (which carry their people's names), with their labels read for all of
 /// them in one query.
 pub(crate) fn tasks_of(conn: &mut DbConn, rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
-    let mut tasks = tasks_without_labels(rows)?;
-    attach_labels(conn, &mut tasks)?;
+    let (mut tasks, labeled) = tasks_without_labels(rows)?;
+    attach_labels(conn, &mut tasks, &labeled)?;
     Ok(tasks)
 }
 
-/// Gives `tasks` their labels, read for all of them in one query.
-pub(crate) fn attach_labels(conn: &mut DbConn, tasks: &mut [ProjectTask]) -> AppResult<()> {
-    let ids: Vec<String> = tasks.iter().map(|t| t.id.to_string()).collect();
+/// Gives those of `tasks` that are `labeled` their labels, read for all of them in one
+/// query (none for a page of unlabeled tasks).
+pub(crate) fn attach_labels(conn: &mut DbConn, tasks: &mut [ProjectTask], labeled: &HashSet<Uuid>) -> AppResult<()> {
+    let ids: Vec<String> = tasks.iter().filter(|t| labeled.contains(&t.id)).map(|t| t.id.to_string()).collect();
     let mut labels = crate::labels::of_tasks(conn, &ids)?;
     for task in tasks {
         task.labels = labels.remove(&task.id.to_string()).unwrap_or_default();
@@ -59,12 +64,19 @@ pub(crate) fn attach_labels(conn: &mut DbConn, tasks: &mut [ProjectTask]) -> App
     Ok(())
 }
 
-/// Tasks from rows, their `labels` still empty (see [`attach_labels`]).
-pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
+/// Tasks from rows, their `labels` still empty (see [`attach_labels`]), and the ids of
+/// those that carry labels.
+pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<(Vec<ProjectTask>, HashSet<Uuid>)> {
+    let labeled = rows
+        .iter()
+        .filter(|row| row.label_count > 0)
+        .map(|row| id::from_stored("project_tasks.id", &row.id))
+        .collect::<AppResult<HashSet<Uuid>>>()?;
     let person = |id: String, display_name: String| -> AppResult<UserRef> {
         Ok(UserRef { id: id::from_stored("users.id", &id)?, display_name })
     };
-    rows.into_iter()
+    let tasks = rows
+        .into_iter()
         .map(|row| {
             let assignee = match (row.assignee_id, row.assignee_name) {
                 (Some(id), Some(name)) => Some(person(id, name)?),
@@ -93,7 +105,8 @@ pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<Vec<ProjectT
                 position: row.position,
             })
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((tasks, labeled))
 }
 
 /// One task by id, with its labels (404 `task` when there is none).

@@ -308,15 +308,17 @@ pub fn list_mine(
         let team = id::from_stored("team_members.team_id", &team)?;
         lists.push(crate::list::ListProjectTasks { scope: Scope::Team(team), ..query.clone() });
     }
-    let mut tasks = Vec::new();
+    let (mut tasks, mut labeled) = (Vec::new(), std::collections::HashSet::new());
     for one in &lists {
-        tasks.extend(crate::row::tasks_without_labels(crate::list::load_page(conn, one, today)?)?);
+        let (some, with_labels) = crate::row::tasks_without_labels(crate::list::load_page(conn, one, today)?)?;
+        tasks.extend(some);
+        labeled.extend(with_labels);
     }
     let order = query.merge_order();
     tasks.sort_by(|a, b| order(a, b));
     tasks.truncate(usize::try_from(query.page.limit).unwrap_or(usize::MAX).saturating_add(1));
     // The labels of the merged page, in one query.
-    crate::row::attach_labels(conn, &mut tasks)?;
+    crate::row::attach_labels(conn, &mut tasks, &labeled)?;
     // Team by team, each counting at most what the teams before it left of `most`.
     let total = query.page.total(|most| {
         let mut counted = 0;

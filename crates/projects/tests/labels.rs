@@ -231,3 +231,52 @@ fn bulk_changes_apply_to_all_tasks_or_none_each_with_its_own_entries() {
     // An unknown project: 404.
     assert_eq!(status(s.update_tasks(bob, Uuid::now_v7(), bulk(&tasks, changes()))), 404);
 }
+
+/// Each task's stored label count (which decides whether a page reads labels at all)
+/// follows its labels through creation with labels, a relabel, bulk add, remove and
+/// replace, and the deletion of a label; every list shows each task's labels.
+#[test]
+fn label_counts_follow_every_way_labels_come_and_go() {
+    use diesel::prelude::*;
+    use storage::schema::{project_tasks, task_labels};
+    let (db, service, people) = setup(&["Ada"]);
+    let ada = &people[0];
+    let s = service.as_ref();
+    let (team, project) = team_with(s, ada, &[]);
+    let (bug, ui, docs) = (label(s, ada, team, "bug"), label(s, ada, team, "ui"), label(s, ada, team, "docs"));
+    let new = NewProjectTask { title: "one".into(), label_ids: Some(ids(&[bug, ui])), ..NewProjectTask::default() };
+    let one = s.create_task(ada, project, new).unwrap().id;
+    let two = task(s, ada, project, "two").id;
+    let three = task(s, ada, project, "three").id;
+    let four = task(s, ada, project, "four").id;
+    s.update_task(ada, project, two, relabel(&[docs, ui]), IfMatch::Any).unwrap();
+    let add_remove =
+        BulkTaskFields { add_label_ids: Some(ids(&[bug])), remove_label_ids: Some(ids(&[docs])), ..Default::default() };
+    s.update_tasks(ada, project, bulk(&[two, three], add_remove)).unwrap();
+    let replace = BulkTaskFields { label_ids: Some(Some(ids(&[docs]))), ..BulkTaskFields::default() };
+    s.update_tasks(ada, project, bulk(&[four], replace)).unwrap();
+    s.delete_label(ada, ui, IfMatch::Any).unwrap();
+
+    let mut conn = db.database().read().unwrap();
+    let stored: Vec<(String, i32)> =
+        project_tasks::table.select((project_tasks::id, project_tasks::label_count)).load(&mut *conn).unwrap();
+    for (task_id, count) in &stored {
+        let rows: i64 =
+            task_labels::table.filter(task_labels::task_id.eq(task_id)).count().get_result(&mut *conn).unwrap();
+        assert_eq!(i64::from(*count), rows, "task {task_id}");
+    }
+    let expected = [(one, vec![bug]), (two, vec![bug]), (three, vec![bug]), (four, vec![docs])];
+    let params = || ListProjectTasksParams { sort: Some("title".into()), ..ListProjectTasksParams::default() };
+    for scope in [Scope::Project(project), Scope::Team(team)] {
+        let page = s.tasks(ada, &ListProjectTasks::parse(params(), scope, ada.id).unwrap()).unwrap();
+        for (task_id, labels) in &expected {
+            let listed = page.items.iter().find(|t| t.id == *task_id).unwrap();
+            assert_eq!(listed.labels.iter().map(|l| l.id).collect::<Vec<_>>(), *labels, "{scope:?}");
+        }
+    }
+    let mine = s.tasks(ada, &ListProjectTasks::parse_mine(MyTasksParams::default(), ada.id).unwrap()).unwrap();
+    for (task_id, labels) in &expected {
+        let listed = mine.items.iter().find(|t| t.id == *task_id).unwrap();
+        assert_eq!(listed.labels.iter().map(|l| l.id).collect::<Vec<_>>(), *labels, "mine");
+    }
+}

@@ -219,6 +219,7 @@ diesel::table! {
         version -> BigInt,
         /// Place in its status column on the board: a fractional key, compared as bytes.
         position -> Text,
+        label_count -> Integer,
     }
 }
 

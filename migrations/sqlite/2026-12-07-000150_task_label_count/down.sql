@@ -1,0 +1,1 @@
+ALTER TABLE project_tasks DROP COLUMN label_count;
