@@ -222,11 +222,14 @@ impl PgDb {
         let mut conn = self.pool.get()?;
         let mut attempt = 1;
         let mut rerunning = None;
+        // Whether the last attempt got past its BEGIN; connections replaced because they
+        // had lost their server before it.
+        let (mut began, mut replaced) = (false, 0);
         // What the last attempt claimed: the next one holds these keys alone.
         let mut claims: Vec<ClaimKey> = Vec::new();
         loop {
             let result = if claims.is_empty() {
-                self.attempt(&mut conn, &mut f, &[], &mut claims)
+                self.attempt(&mut conn, &mut f, &[], &mut claims, &mut began)
             } else {
                 let held = std::mem::take(&mut claims);
                 if let Err(e) = hold_alone(&mut conn, &held) {
@@ -237,11 +240,23 @@ impl PgDb {
                 // A panic in the attempt leaves its transaction open: the pool then
                 // closes the connection (Diesel reports it broken), and its session locks
                 // go with it. (After-commit hooks catch their own panics.)
-                let result = self.attempt(&mut conn, &mut f, &held, &mut claims);
+                let result = self.attempt(&mut conn, &mut f, &held, &mut claims, &mut began);
                 release(&mut conn, &held);
                 result
             };
             match result {
+                // The connection had lost its server (a restart, a failover) while it sat
+                // in the pool: nothing of this write ran, so it runs on another one (the
+                // lost one is closed as it goes back). The pool's other idle connections
+                // may be lost too: each is tried in turn, then a new one is opened.
+                Err(e) if !began && replaced < self.pool.max_size() && lost(&mut conn) => {
+                    log::debug!("a pooled connection had lost its server; the write takes another: {e}");
+                    // Given back first: with every connection in use, the pool's next
+                    // one may be the one this write holds.
+                    drop(conn);
+                    conn = self.pool.get()?;
+                    replaced += 1;
+                }
                 Err(e) if e.is_write_conflict() && attempt < MAX_ATTEMPTS => {
                     log::debug!("write attempt {attempt} lost to a concurrent write; running it again");
                     if claims.is_empty() {
@@ -272,12 +287,21 @@ impl PgDb {
         f: &mut impl FnMut(&mut Tx<'_>) -> AppResult<T>,
         held: &[ClaimKey],
         claims: &mut Vec<ClaimKey>,
+        began: &mut bool,
     ) -> AppResult<T> {
         type Tm = <DbConn as Connection>::TransactionManager;
+        *began = false;
         let DbConn::Postgres(pg) = &mut *conn else {
             return Err(AppError::Internal(anyhow::anyhow!("a PostgreSQL pool handed out another engine")));
         };
-        diesel::connection::AnsiTransactionManager::begin_transaction_sql(pg, &self.begin_write)?;
+        if let Err(e) = diesel::connection::AnsiTransactionManager::begin_transaction_sql(pg, &self.begin_write) {
+            // The BEGIN may have opened a block that the SET then aborted: close it, so
+            // the connection does not go back to the pool inside it (outside a block,
+            // ROLLBACK only warns).
+            let _ = pg.batch_execute("ROLLBACK");
+            return Err(e.into());
+        }
+        *began = true;
         // This attempt's hooks: dropped with it if it fails or runs again.
         let mut hooks: Vec<Hook> = Vec::new();
         let body = {
@@ -332,6 +356,13 @@ impl PgDb {
         let mut conn = self.pool.get_timeout(PING_WAIT)?;
         diesel::sql_query("SELECT 1").execute(&mut *conn).map(|_| ()).map_err(AppError::from)
     }
+}
+
+/// Whether `conn` lost its server: a statement failed and libpq no longer knows the
+/// transaction status, so Diesel reports the connection broken.
+fn lost(conn: &mut DbConn) -> bool {
+    use diesel::r2d2::R2D2Connection as _;
+    conn.is_broken()
 }
 
 /// Before a write runs again: `keys` held alone (session advisory locks, in key order, so

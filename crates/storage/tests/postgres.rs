@@ -311,8 +311,9 @@ fn a_rerun_that_panics_gives_back_the_claims_it_held_alone() {
 }
 
 /// A pooled connection whose server session ended (a restart, a failover, an operator's
-/// `pg_terminate_backend`) answers the request that finds it with 503, and is then
-/// dropped: the next request gets a new connection, though checkouts run no test query.
+/// `pg_terminate_backend`) answers the read that finds it with 503, and is then dropped:
+/// the next request gets a new connection, though checkouts run no test query. A write
+/// that finds one before its BEGIN takes another connection and runs.
 #[test]
 fn a_connection_that_lost_its_session_fails_one_request_then_leaves_the_pool() {
     let Some(db) = postgres(&DbConfig { pool_connections: 1, ..DbConfig::default() }) else { return };
@@ -334,4 +335,13 @@ fn a_connection_that_lost_its_session_fails_one_request_then_leaves_the_pool() {
     let second = pid_of(&mut db.read().unwrap()).expect("a new connection");
     assert_ne!(first, second);
     assert!(pid_of(&mut db.read().unwrap()).is_ok());
+
+    // A write that finds its connection lost before it began runs on a new one instead.
+    admin.batch_execute(&format!("SELECT pg_terminate_backend({second})")).unwrap();
+    let third = db
+        .write(|tx| -> Result<i32, AppError> {
+            Ok(sql("SELECT pg_backend_pid() AS pid").untyped().get_result::<Pid>(tx.conn())?.pid)
+        })
+        .expect("the write ran on a new connection");
+    assert_ne!(third, second);
 }
