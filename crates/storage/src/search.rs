@@ -40,20 +40,23 @@
 //!    with the read budget checked per match). Fewer: lead. Otherwise: walk.
 //!
 //! The count is over every board (the FTS index is not split by owner), so a word can be
-//! frequent overall but rare on the caller's board. A walk therefore probes at most
+//! frequent overall but rare on the caller's board. A walk therefore visits at most
 //! [`WALK_ROWS_PER_ROW`] rows per row of the page; past that it stops and the page is read
 //! again as a lead ([`Search::run`]), whose cost is bounded by the matches. The worst case
-//! is then a few milliseconds of probing plus the lead.
+//! is then about a millisecond of walking plus the lead.
 //!
-//! A walk tests a row with a probe of the FTS index by rowid (`EXISTS (… MATCH ? AND
-//! rowid = …)`, whole words only); when a word stayed a prefix it tests membership in the
-//! matches gathered once (`+seq IN (…)`). A lead keeps the board scope off the indexes
-//! ([`Search::scope`], a unary `+`), or SQLite's planner would walk the board's sort
-//! index anyway.
+//! A walk tests each row it visits on the row's own text first ([`words_match`]: the
+//! words of an ASCII text are runs of letters and digits, as FTS5's tokenizer reads them;
+//! about 0.5 µs a row). A row that test cannot judge (text or words outside ASCII, where
+//! FTS5 folds accents) is probed in the FTS index by rowid (`EXISTS (… MATCH ? AND rowid
+//! = …)`, whole words only) and counts [`PROBE_UNITS`] rows against the walk's limit;
+//! when a word stayed a prefix it tests membership in the matches gathered once (`+seq
+//! IN (…)`). A lead keeps the board scope off the indexes ([`Search::scope`], a unary
+//! `+`), or SQLite's planner would walk the board's sort index anyway.
 //!
-//! The probes cost 15–30 µs each with the index in one segment and several times that
-//! with many (every lookup seeks in every segment), so the writer tidies the indexes into
-//! one segment when it is idle (`Upkeep`, run by [`crate::writer`]).
+//! The probes cost 3 µs each with the index in one segment and several times that with
+//! many (every lookup seeks in every segment), so the writer tidies the indexes into one
+//! segment when it is idle (`Upkeep`, run by [`crate::writer`]).
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -61,7 +64,7 @@ use std::time::{Duration, Instant};
 use core_models::FieldError;
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use diesel::sqlite::Sqlite;
 
 use crate::conn::Engine;
@@ -82,13 +85,17 @@ pub fn search_terms(q: &str) -> Vec<String> {
 /// The words of the search text `q` of parameter `field`, checked against [`MAX_TERMS`]:
 /// a 422 naming `field` and the limit when there are more.
 pub fn parse_query(field: &str, q: &str) -> Result<Vec<String>, FieldError> {
-    let terms = search_terms(q);
+    let mut terms = search_terms(q);
     if terms.len() > MAX_TERMS {
         return Err(FieldError::new(
             field,
             format!("must have at most {MAX_TERMS} words to search for (has {})", terms.len()),
         ));
     }
+    // A word given twice finds what it finds once; each copy would be one more list for
+    // the index to read and intersect (PostgreSQL read "weekly" twelve times over).
+    let mut seen = std::collections::HashSet::new();
+    terms.retain(|t| seen.insert(t.clone()));
     Ok(terms)
 }
 
@@ -122,6 +129,9 @@ pub fn fts_match_expr(terms: &[String]) -> Option<String> {
 pub struct FullText {
     /// The table's integer key the index is keyed by (its rowid), e.g. `tasks.seq`.
     pub seq: &'static str,
+    /// The two text columns the index holds, e.g. `tasks.title` and `tasks.description`
+    /// (a walk tests a row's own text: see [`words_match`]).
+    pub columns: [&'static str; 2],
     /// The FTS5 table, e.g. `tasks_fts`.
     pub fts: &'static str,
     /// Its fts5vocab `instance` table (the indexed words), e.g. `tasks_fts_terms`.
@@ -164,12 +174,26 @@ pub fn postgres_match(table: &str, terms: &[String]) -> Sql {
 }
 
 /// The full-text index of notes (title and content).
-pub const NOTES: FullText = FullText { seq: "notes.seq", fts: "notes_fts", terms: "notes_fts_terms" };
+pub const NOTES: FullText = FullText {
+    seq: "notes.seq",
+    columns: ["notes.title", "notes.content"],
+    fts: "notes_fts",
+    terms: "notes_fts_terms",
+};
 /// The full-text index of personal tasks (title and description).
-pub const TASKS: FullText = FullText { seq: "tasks.seq", fts: "tasks_fts", terms: "tasks_fts_terms" };
+pub const TASKS: FullText = FullText {
+    seq: "tasks.seq",
+    columns: ["tasks.title", "tasks.description"],
+    fts: "tasks_fts",
+    terms: "tasks_fts_terms",
+};
 /// The full-text index of team tasks (title and description).
-pub const PROJECT_TASKS: FullText =
-    FullText { seq: "project_tasks.seq", fts: "project_tasks_fts", terms: "project_tasks_fts_terms" };
+pub const PROJECT_TASKS: FullText = FullText {
+    seq: "project_tasks.seq",
+    columns: ["project_tasks.title", "project_tasks.description"],
+    fts: "project_tasks_fts",
+    terms: "project_tasks_fts_terms",
+};
 /// Every full-text index of the schema.
 pub const ALL: [FullText; 3] = [NOTES, TASKS, PROJECT_TASKS];
 
@@ -180,11 +204,20 @@ pub const ALL: [FullText; 3] = [NOTES, TASKS, PROJECT_TASKS];
 /// while the count that decides stops at this many matches (~0.1 ms).
 pub const LEAD_MAX: i64 = 1_000;
 
-/// A walk probes at most this many rows per row of the page; one that would probe more
-/// (the board holds few of the matches) stops and the search leads instead. A probe costs
-/// 15–30 µs, so a walk that gives up has spent a few milliseconds, and every walk that
-/// finishes found at least one match in four rows.
-pub const WALK_ROWS_PER_ROW: i64 = 4;
+/// A walk spends at most this many units per row of the page; one that would spend more
+/// (the board holds few of the matches) stops and the search leads instead. A row whose
+/// text is ASCII is tested on its own text ([`words_match`], about 0.5 µs) for one unit;
+/// any other row is probed in the full-text index (3 µs with the index in one segment,
+/// 15–30 µs in several) for [`PROBE_UNITS`], so at most 4 probes per row of the page. A
+/// walk that gives up has spent about a millisecond, and every walk that finishes found
+/// at least one match in 48 ASCII rows. Measured with `search_plans`
+/// (docs/benchmarks.md): at 100,000 rows, walking a word in 1 row of 48 costs about what
+/// a lead of its matches does.
+pub const WALK_ROWS_PER_ROW: i64 = 48;
+
+/// What a row the walk must probe in the full-text index costs it, in units of an ASCII
+/// row tested on its own text (see [`WALK_ROWS_PER_ROW`]).
+pub const PROBE_UNITS: i64 = 12;
 
 /// The most indexed words one prefix word may stand for in a whole-word search; a prefix
 /// with more (`q=ta`) is searched as a prefix, whose matches FTS5 gathers in one go.
@@ -267,9 +300,60 @@ fn step(_row: i64) -> Step {
     }
 }
 
-/// Registers [`WALK_STEP`] on `conn` (every connection gets it).
+/// The name of the walk's row test: `corkboard_words_match(<text>, <text>, <words>)` is
+/// [`words_match`] of the two texts, NULL when it cannot tell (the walk then probes the
+/// full-text index, and the probe is charged to the walk: [`PROBE_UNITS`]).
+pub const WORDS_MATCH: &str = "corkboard_words_match";
+
+diesel::define_sql_function! {
+    /// [`words_match`] of a row's two texts (see [`WORDS_MATCH`]).
+    fn corkboard_words_match(first: Nullable<Text>, second: Nullable<Text>, words: Text) -> Nullable<Bool>;
+}
+
+/// The words of a search as [`words_match`] reads them: each term, a prefix marked by a
+/// trailing `*` (`"invoic* a"`).
+fn words_spec(terms: &[String]) -> String {
+    let marked = terms.iter().map(|t| if is_prefix_term(t) { format!("{t}*") } else { t.clone() });
+    marked.collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `texts` together hold every word of `words` (a [`words_spec`]), as FTS5's
+/// `unicode61` tokenizer would find them, read from the texts themselves instead of the
+/// index: `Some` when every text and every word is ASCII, `None` otherwise.
+///
+/// For ASCII text `unicode61` makes a word of each run of ASCII letters and digits and
+/// folds it to lower case; every other ASCII character separates words. Outside ASCII it
+/// folds accents and has its own idea of what a letter is (a combining accent continues
+/// a word), so those rows are left to the index (`None`), as is a non-ASCII search word.
+pub fn words_match(texts: &[&str], words: &str) -> Option<bool> {
+    if !words.is_ascii() || !texts.iter().all(|t| t.is_ascii()) {
+        return None;
+    }
+    let tokens = || texts.iter().flat_map(|t| t.split(|c: char| !c.is_ascii_alphanumeric())).filter(|w| !w.is_empty());
+    Some(words.split(' ').filter(|w| !w.is_empty()).all(|word| match word.strip_suffix('*') {
+        Some(prefix) => tokens().any(|t| t.len() >= prefix.len() && t[..prefix.len()].eq_ignore_ascii_case(prefix)),
+        None => tokens().any(|t| t.eq_ignore_ascii_case(word)),
+    }))
+}
+
+/// The SQL function of [`WORDS_MATCH`]: charges the walk for the probe that a `None` will
+/// make it run.
+fn words_match_of_row(first: Option<String>, second: Option<String>, words: String) -> Option<bool> {
+    let texts = [first.as_deref().unwrap_or(""), second.as_deref().unwrap_or("")];
+    let found = words_match(&texts, &words);
+    if found.is_none() {
+        if let Some(left) = PROBES_LEFT.get() {
+            // The step charged one unit already.
+            PROBES_LEFT.set(Some((left - (PROBE_UNITS - 1)).max(0)));
+        }
+    }
+    found
+}
+
+/// Registers [`WALK_STEP`] and [`WORDS_MATCH`] on `conn` (every connection gets them).
 pub(crate) fn register(conn: &mut SqliteConnection) -> QueryResult<()> {
-    corkboard_walk_step_utils::register_nondeterministic_impl(conn, step)
+    corkboard_walk_step_utils::register_nondeterministic_impl(conn, step)?;
+    corkboard_words_match_utils::register_nondeterministic_impl(conn, words_match_of_row)
 }
 
 /// Whether `error` is a walk stopped by [`WALK_ROWS_PER_ROW`].
@@ -493,32 +577,39 @@ impl Search {
     /// The filter "this row matches", with the read budget checked on every row visited.
     ///
     /// - lead: `seq IN (<matches>)`, so SQLite starts from the matches;
-    /// - walk over whole words: a probe per visited row, `EXISTS (… MATCH ? AND rowid =
-    ///   <this row>)`, which FTS5 answers by seeking in each word's list;
-    /// - walk with a prefix: `+seq IN (<matches>)`, the matches gathered once into a lookup
-    ///   list (FTS5 would gather a prefix's matches again for every probe).
+    /// - walk: the row's own text tested by [`WORDS_MATCH`]; where it cannot tell, over
+    ///   whole words a probe, `EXISTS (… MATCH ? AND rowid = <this row>)`, which FTS5
+    ///   answers by seeking in each word's list, and with a prefix `+seq IN (<matches>)`,
+    ///   the matches gathered once into a lookup list (FTS5 would gather a prefix's
+    ///   matches again for every probe).
     pub fn filter(&self) -> crate::sql::Sql {
         if self.engine == Engine::Postgres {
             return postgres_match(self.text.table(), &self.terms);
         }
-        let FullText { seq, fts, .. } = self.text;
+        let FullText { seq, fts, columns: [first, second], .. } = self.text;
         let budget = crate::budget::WITHIN_BUDGET;
-        let (open, close) = match (self.plan, self.whole_words) {
-            (Plan::Walk, true) => {
-                // The step is the CASE's condition, so it runs exactly once per visited row
-                // (inside the subquery SQLite may evaluate `rowid = …` again per match).
-                return crate::sql::sql(format!(
-                    "CASE WHEN {WALK_STEP}({seq}) THEN EXISTS (SELECT 1 FROM {fts} WHERE {fts} MATCH "
-                ))
-                .bind_text(self.expr.clone())
-                .sql(format!(" AND rowid = {seq}) END"));
-            }
-            (Plan::Walk, false) => (format!("(+{seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "), ""),
-            (Plan::Lead, _) => (format!("({seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "), ""),
+        // A walk tests each row on its own text first; only a row that test cannot judge
+        // (not ASCII) goes to the index.
+        let own_text = || {
+            crate::sql::sql(format!("coalesce({WORDS_MATCH}({first}, {second}, ")).bind_text(words_spec(&self.terms))
         };
-        crate::sql::sql(open)
-            .bind_text(self.expr.clone())
-            .sql(format!(" AND {budget}(rowid)) AND {budget}({seq})){close}"))
+        match (self.plan, self.whole_words) {
+            // The step is the CASE's condition, so it runs exactly once per visited row
+            // (inside the subquery SQLite may evaluate `rowid = …` again per match).
+            (Plan::Walk, true) => crate::sql::sql(format!("CASE WHEN {WALK_STEP}({seq}) THEN "))
+                .append(own_text())
+                .sql(format!("), EXISTS (SELECT 1 FROM {fts} WHERE {fts} MATCH "))
+                .bind_text(self.expr.clone())
+                .sql(format!(" AND rowid = {seq})) END")),
+            (Plan::Walk, false) => crate::sql::sql("(")
+                .append(own_text())
+                .sql(format!("), +{seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
+                .bind_text(self.expr.clone())
+                .sql(format!(" AND {budget}(rowid))) AND {budget}({seq}))")),
+            (Plan::Lead, _) => crate::sql::sql(format!("({seq} IN (SELECT rowid FROM {fts} WHERE {fts} MATCH "))
+                .bind_text(self.expr.clone())
+                .sql(format!(" AND {budget}(rowid)) AND {budget}({seq}))")),
+        }
     }
 
     /// The search a list counts its matches with (`count=true`, see [`crate::count`]): one
@@ -636,8 +727,10 @@ mod tests {
 
     #[test]
     fn queries_are_capped_in_words_not_truncated() {
-        let most = vec!["w"; MAX_TERMS].join(" ");
-        assert_eq!(parse_query("q", &most).unwrap().len(), MAX_TERMS);
+        let most: Vec<String> = (0..MAX_TERMS).map(|i| format!("w{i}")).collect();
+        assert_eq!(parse_query("q", &most.join(" ")).unwrap().len(), MAX_TERMS);
+        let repeated = parse_query("q", "Weekly monthly weekly WEEKLY note").unwrap();
+        assert_eq!(repeated, ["weekly", "monthly", "note"], "each word once, in order");
         let worst = vec!["a"; 240].join(" ");
         let err = parse_query("q", &worst).unwrap_err();
         assert_eq!(err.field, "q");
@@ -702,30 +795,115 @@ mod tests {
     }
 
     #[test]
-    fn a_walk_that_probes_too_many_rows_is_read_again_as_a_lead() {
-        let db = notes_with(&["milk", "tea", "tea", "tea", "tea", "tea", "tea", "tea", "tea", "tea"]);
-        let mut c = db.read().unwrap();
-        let walk = NOTES.search(&mut c, &search_terms("milk")).unwrap().unwrap().with_plan(Plan::Walk);
-        let mut page = |rows: i64| {
-            let mut plans = Vec::new();
-            let found: Vec<String> = walk
-                .clone()
-                .run(&mut c, rows, |c, search| -> QueryResult<_> {
-                    plans.push(search.plan());
-                    let query = crate::schema::notes::table
-                        .select(crate::schema::notes::id)
-                        .filter(search.scope("notes.owner_id", None))
-                        .filter(search.filter())
-                        .order(crate::schema::notes::seq.desc())
-                        .limit(rows);
-                    Ok(query.load(c))
-                })
+    fn a_row_is_judged_on_its_own_text_as_the_index_judges_it() {
+        let texts: [(&str, Option<&str>); 12] = [
+            ("Invoice #42 for ACME_corp", Some("due 2026-12-31")),
+            ("re-invoice; INVOICES", None),
+            ("don't stop", Some("v2.0 release")),
+            ("tab\tseparated", Some("new\nlines, (parens) [x] {y} a+b=c")),
+            ("", Some("")),
+            ("Milk", Some("milky way 42x")),
+            ("café au lait", Some("invoice")),
+            ("naïve invoice", None),
+            ("e\u{301}clair", None),
+            ("Straße", None),
+            ("ｆｕｌｌ width", None),
+            ("plain words only", Some("x")),
+        ];
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        diesel::sql_query("CREATE VIRTUAL TABLE t USING fts5(a, b, tokenize = 'unicode61 remove_diacritics 2')")
+            .execute(&mut c)
+            .unwrap();
+        for (i, (a, b)) in texts.iter().enumerate() {
+            diesel::sql_query("INSERT INTO t (rowid, a, b) VALUES (?, ?, ?)")
+                .bind::<BigInt, _>(i64::try_from(i).unwrap())
+                .bind::<Text, _>(*a)
+                .bind::<Nullable<Text>, _>(*b)
+                .execute(&mut c)
                 .unwrap();
-            (found, plans)
-        };
+        }
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            rowid: i64,
+        }
+        let queries = concat!(
+            "invoice|invoic|invoices|acme|corp|acme corp|42|4|2026|12|don|t|v2|0|release v|",
+            "tab|separated|lines|parens|a|b|c|x|y|milk|milky 42|cafe|caf|au|lait invoice|",
+            "naive|eclair|clair|strasse|stra|full|width|words only plain|nothing",
+        );
+        let mut judged = 0;
+        for q in queries.split('|') {
+            let terms = search_terms(q);
+            let found: Vec<i64> = diesel::sql_query(format!(
+                "SELECT rowid FROM t WHERE t MATCH '{}' ORDER BY rowid",
+                fts_match_expr(&terms).unwrap()
+            ))
+            .load::<Row>(&mut c)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.rowid)
+            .collect();
+            for (i, (a, b)) in texts.iter().enumerate() {
+                let row = i64::try_from(i).unwrap();
+                match words_match(&[a, b.unwrap_or("")], &words_spec(&terms)) {
+                    Some(matched) => {
+                        judged += 1;
+                        assert_eq!(matched, found.contains(&row), "q={q:?} on {a:?} / {b:?}");
+                    }
+                    None => assert!(!a.is_ascii() || !q.is_ascii(), "q={q:?} on {a:?}: ASCII is judged"),
+                }
+            }
+        }
+        assert!(judged > 200, "most rows are judged on their text ({judged})");
+        assert_eq!(words_match(&["Café"], "cafe"), None, "accents are the index's to fold");
+        assert_eq!(words_match(&["cafe"], "café"), None);
+        assert_eq!(words_spec(&search_terms("invoic a 42")), "invoic* a 42*");
+    }
+
+    /// The ids of a page of `rows` notes matching `q` found by a forced walk, newest first,
+    /// and the plans it ran.
+    fn walked_page(c: &mut crate::DbConn, q: &str, rows: i64) -> (Vec<String>, Vec<Plan>) {
+        let walk = NOTES.search(c, &search_terms(q)).unwrap().unwrap().with_plan(Plan::Walk);
+        let mut plans = Vec::new();
+        let found: Vec<String> = walk
+            .run(c, rows, |c, search| -> QueryResult<_> {
+                plans.push(search.plan());
+                let query = crate::schema::notes::table
+                    .select(crate::schema::notes::id)
+                    .filter(search.scope("notes.owner_id", None))
+                    .filter(search.filter())
+                    .order(crate::schema::notes::seq.desc())
+                    .limit(rows);
+                Ok(query.load(c))
+            })
+            .unwrap();
+        (found, plans)
+    }
+
+    #[test]
+    fn a_walk_that_visits_too_many_rows_is_read_again_as_a_lead() {
+        // The only match is the oldest of 100 ASCII rows, the last one a walk visits.
+        let mut texts = vec!["milk"];
+        texts.extend(std::iter::repeat_n("tea", 99));
+        let db = notes_with(&texts);
+        let mut c = db.read().unwrap();
+        let milk = vec!["n0".to_string()];
+        // Two rows wanted: 96 rows walked at most, so the walk gives up and leads.
+        assert_eq!(walked_page(&mut c, "milk", 2), (milk.clone(), vec![Plan::Walk, Plan::Lead]));
+        // Three: 144 rows reach it.
+        assert_eq!(walked_page(&mut c, "milk", 3), (milk, vec![Plan::Walk]));
+    }
+
+    #[test]
+    fn a_walk_that_probes_too_many_rows_is_read_again_as_a_lead() {
+        // Rows outside ASCII are probed in the index, and a probe counts PROBE_UNITS rows.
+        let db = notes_with(&["milk", "thé", "thé", "thé", "thé", "thé", "thé", "thé", "thé", "thé"]);
+        let mut c = db.read().unwrap();
+        let milk = vec!["n0".to_string()];
         // Two rows wanted: at most 8 probes, the only match is the 10th row walked.
-        assert_eq!(page(2), (vec!["n0".to_string()], vec![Plan::Walk, Plan::Lead]));
+        assert_eq!(walked_page(&mut c, "milk", 2), (milk.clone(), vec![Plan::Walk, Plan::Lead]));
         // Three: 12 probes reach it.
-        assert_eq!(page(3), (vec!["n0".to_string()], vec![Plan::Walk]));
+        assert_eq!(walked_page(&mut c, "milk", 3), (milk, vec![Plan::Walk]));
     }
 }

@@ -246,8 +246,10 @@ mod tests {
 
     /// Every sort, paged 7 at a time to the end, on two boards: a walk, a lead and the
     /// chosen plan give the same tasks in the same order, and exactly the tasks holding
-    /// every word. A walk over a sparse word probes too many rows and is read again as a
-    /// lead: that path gives the same pages too.
+    /// every word. Half the tasks have a title outside ASCII ("Tâche"), so a walk tests
+    /// some rows on their own text and probes the index for the others. A walk over a
+    /// sparse word visits too many rows and is read again as a lead: that path gives the
+    /// same pages too.
     #[test]
     fn both_plans_give_the_same_pages() {
         let db = storage::test_pool_sqlite();
@@ -267,7 +269,7 @@ mod tests {
             let board = if i.is_multiple_of(5) { user } else { Board::Anonymous };
             let (title, description) = match words(i) {
                 w if i % 2 == 0 => (format!("{} {i}", w.join(" ")), None),
-                w => (format!("Task {}", 150 - i), Some(w.join(", "))),
+                w => (format!("Tâche {}", 150 - i), Some(w.join(", "))),
             };
             let new = NewTask {
                 title,
