@@ -110,6 +110,16 @@ impl DbLearning {
         (*conn).transaction(f)
     }
 
+    /// A read in one snapshot for a browse that may search: a search takes one of the
+    /// search slots and is planned for its words (`storage::Database::read_for_search`).
+    fn read_maybe_searching<T>(&self, searching: bool, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
+        if !searching {
+            return self.read(f);
+        }
+        let mut conn = self.db.read_for_search()?;
+        (*conn).transaction(f)
+    }
+
     /// A write as `caller` on the writer thread.
     fn write<T, F>(&self, caller: &Caller, f: F) -> AppResult<T>
     where
@@ -127,7 +137,7 @@ impl LearningService for DbLearning {
         self.write(caller, move |c, me| challenges::create(c, me, new.clone()))
     }
     fn challenges(&self, query: &ListChallenges) -> AppResult<Page<Challenge>> {
-        self.read(|c| list::challenges(c, query))
+        self.read_maybe_searching(query.filter.search.is_some(), |c| list::challenges(c, query))
     }
     fn challenge(&self, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge> {
         self.read(|c| challenges::find(c, challenge_id, viewer))
@@ -149,7 +159,7 @@ impl LearningService for DbLearning {
         self.write(caller, move |c, me| paths::create(c, me, new.clone()))
     }
     fn paths(&self, query: &ListPaths) -> AppResult<Page<LearningPath>> {
-        self.read(|c| list::paths(c, query))
+        self.read_maybe_searching(query.search.is_some(), |c| list::paths(c, query))
     }
     fn path(&self, path_id: Uuid, viewer: Option<Uuid>) -> AppResult<PathDetail> {
         self.read(|c| paths::detail(c, path_id, viewer))

@@ -99,7 +99,9 @@ impl Database {
 
     /// A read connection for a full-text search: [`Self::read`] after one of the
     /// [`DbConfig::search_slots`] is free (waiting for it before taking a connection, so
-    /// waiting searches hold none). Past `acquire_timeout` the caller gets 503.
+    /// waiting searches hold none). Past `acquire_timeout` the caller gets 503. On
+    /// PostgreSQL its statements are planned with their bound values, as a search's plan
+    /// depends on how often its words occur (other reads reuse one generic plan).
     pub fn read_for_search(&self) -> AppResult<SearchConn> {
         match &self.0 {
             Backend::Sqlite(db) => db.read_for_search(),

@@ -57,6 +57,12 @@ use crate::writer::{run_hooks, LocalWrite};
 /// Most runs of one write that lost to concurrent ones before the caller gets 503.
 pub const MAX_ATTEMPTS: u32 = 10;
 
+/// `plan_cache_mode` of every pooled connection (see [`Session`]).
+const GENERIC_PLANS: &str = "force_generic_plan";
+
+/// `plan_cache_mode` of a search (see [`Session`]).
+const CUSTOM_PLANS: &str = "force_custom_plan";
+
 /// How long a readiness check waits for a connection.
 const PING_WAIT: Duration = Duration::from_secs(2);
 
@@ -77,6 +83,16 @@ const MIGRATION_LOCK: i64 = 0x636f_726b_626f_6172; // "corkboar"
 pub const RANDOM_PAGE_COST: f64 = 1.1;
 
 /// The session settings of every pooled connection.
+///
+/// Statements run with generic plans (`plan_cache_mode = force_generic_plan`): Diesel
+/// prepares each statement once per connection, and PostgreSQL would otherwise plan it
+/// again at every execution with the values bound (a "custom plan") for as long as the
+/// generic plan looks dearer, which with a bound `LIMIT` and a key of skewed frequency is
+/// for ever. A challenge page by tag spent 1.0 ms planning and 0.6 ms running, every
+/// time (docs/benchmarks.md). The lists' SQL fixes the index they walk (the plan tests
+/// prove each one), so the values bound do not change the right plan. Searches are the
+/// exception: which plan suits depends on how often the words occur, so
+/// [`PgDb::read_for_search`] plans them with their values.
 #[derive(Debug, Clone, Copy)]
 struct Session {
     statement_timeout_ms: u128,
@@ -86,7 +102,7 @@ impl Session {
     fn sql(&self) -> String {
         format!(
             "SET default_transaction_isolation = 'repeatable read'; SET statement_timeout = {}; \
-             SET random_page_cost = {RANDOM_PAGE_COST}",
+             SET random_page_cost = {RANDOM_PAGE_COST}; SET plan_cache_mode = {GENERIC_PLANS}",
             self.statement_timeout_ms
         )
     }
@@ -204,11 +220,15 @@ impl PgDb {
     }
 
     /// A connection for a full-text search, holding a search slot, whose statements run
-    /// within the read budget until it is dropped.
+    /// within the read budget and are planned with the values bound (the words: see
+    /// [`Session`]) until it is dropped.
     pub(crate) fn read_for_search(&self) -> AppResult<SearchConn> {
         let slot = self.search_slots.acquire()?;
         let mut conn = self.read()?;
-        conn.batch_execute(&format!("SET statement_timeout = {}", self.read_budget_ms))?;
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET plan_cache_mode = {CUSTOM_PLANS}",
+            self.read_budget_ms
+        ))?;
         Ok(SearchConn::new(conn, slot, Some(self.session.sql())))
     }
 

@@ -46,6 +46,57 @@ fn a_search_past_its_budget_is_503_and_the_connection_gets_its_default_back() {
     assert_eq!(setting.statement_timeout, "5s");
 }
 
+#[derive(QueryableByName)]
+struct Plans {
+    #[diesel(sql_type = BigInt)]
+    generic_plans: i64,
+    #[diesel(sql_type = BigInt)]
+    custom_plans: i64,
+}
+
+/// How `conn`'s prepared statement of `marker` (a text in its SQL) was planned so far.
+fn plans_of(conn: &mut storage::DbConn, marker: &str) -> Plans {
+    diesel::sql_query(format!(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%{marker}%' \
+         AND statement NOT LIKE '%pg_prepared_statements%'"
+    ))
+    .get_result(conn)
+    .unwrap()
+}
+
+/// A read's statements are planned once and the plan reused (planning a list cost more
+/// than running it), while a search plans each statement for its words, and its
+/// connection goes back to the pool planning once again.
+#[test]
+fn reads_reuse_one_plan_and_a_search_plans_for_its_words() {
+    let config = DbConfig { pool_connections: 1, ..DbConfig::default() };
+    let Some(db) = postgres(&config) else { return };
+    let run = |conn: &mut storage::DbConn, marker: &str| {
+        for n in 0..7 {
+            let q =
+                sql(format!("SELECT count(*) FROM generate_series(1, 10) AS {marker} WHERE {marker} > ")).bind_int(n);
+            q.query::<BigInt>().get_result::<i64>(conn).unwrap();
+        }
+    };
+    {
+        let mut conn = db.read().unwrap();
+        run(&mut conn, "read_marker");
+        let plans = plans_of(&mut conn, "read_marker");
+        assert_eq!((plans.generic_plans, plans.custom_plans), (7, 0), "one generic plan, reused");
+    }
+    {
+        let mut search = db.read_for_search().unwrap();
+        run(&mut search, "search_marker");
+        let plans = plans_of(&mut search, "search_marker");
+        assert_eq!((plans.generic_plans, plans.custom_plans), (0, 7), "planned for its values each time");
+    }
+    // The same pooled connection, back from the search.
+    let mut conn = db.read().unwrap();
+    run(&mut conn, "after_marker");
+    let plans = plans_of(&mut conn, "after_marker");
+    assert_eq!((plans.generic_plans, plans.custom_plans), (7, 0));
+}
+
 #[test]
 fn a_write_past_its_budget_is_503_and_nothing_of_it_is_written() {
     let config = DbConfig { write_budget: Duration::from_millis(100), ..DbConfig::default() };
