@@ -63,6 +63,9 @@ const GENERIC_PLANS: &str = "force_generic_plan";
 /// `plan_cache_mode` of a search (see [`Session`]).
 const CUSTOM_PLANS: &str = "force_custom_plan";
 
+/// `plan_cache_mode` of a write (see [`Session`]): PostgreSQL's own choice.
+const CHOSEN_PLANS: &str = "auto";
+
 /// How long a readiness check waits for a connection.
 const PING_WAIT: Duration = Duration::from_secs(2);
 
@@ -92,7 +95,9 @@ pub const RANDOM_PAGE_COST: f64 = 1.1;
 /// time (docs/benchmarks.md). The lists' SQL fixes the index they walk (the plan tests
 /// prove each one), so the values bound do not change the right plan. Searches are the
 /// exception: which plan suits depends on how often the words occur, so
-/// [`PgDb::read_for_search`] plans them with their values.
+/// [`PgDb::read_for_search`] plans them with their values. Writes plan as PostgreSQL
+/// chooses (`SET LOCAL` in their `BEGIN`): a sweep's `DELETE … WHERE id < $1` planned
+/// without its bound would guess a third of the table and read all of it.
 #[derive(Debug, Clone, Copy)]
 struct Session {
     statement_timeout_ms: u128,
@@ -165,8 +170,12 @@ impl PgDb {
             .connection_customizer(Box::new(session))
             .build(Manager::new(url, Engine::Postgres))
             .with_context(|| format!("connecting to {display}"))?;
+        // A write plans as PostgreSQL chooses (see [`Session`]): its range deletes (the
+        // sweeps of expired rows) want a plan made for their bound, and its statements
+        // are mostly by primary key, cheap to plan.
         let begin_write = format!(
-            "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL statement_timeout = {}",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL statement_timeout = {}; \
+             SET LOCAL plan_cache_mode = {CHOSEN_PLANS}",
             config.write_budget.as_millis().max(1)
         );
         Ok(PgDb {

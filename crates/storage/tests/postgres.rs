@@ -66,18 +66,19 @@ fn plans_of(conn: &mut storage::DbConn, marker: &str) -> Plans {
 
 /// A read's statements are planned once and the plan reused (planning a list cost more
 /// than running it), while a search plans each statement for its words, and its
-/// connection goes back to the pool planning once again.
+/// connection goes back to the pool planning once again. A write plans as PostgreSQL
+/// chooses.
 #[test]
 fn reads_reuse_one_plan_and_a_search_plans_for_its_words() {
     let config = DbConfig { pool_connections: 1, ..DbConfig::default() };
     let Some(db) = postgres(&config) else { return };
-    let run = |conn: &mut storage::DbConn, marker: &str| {
+    fn run(conn: &mut storage::DbConn, marker: &str) {
         for n in 0..7 {
             let q =
                 sql(format!("SELECT count(*) FROM generate_series(1, 10) AS {marker} WHERE {marker} > ")).bind_int(n);
             q.query::<BigInt>().get_result::<i64>(conn).unwrap();
         }
-    };
+    }
     {
         let mut conn = db.read().unwrap();
         run(&mut conn, "read_marker");
@@ -95,6 +96,16 @@ fn reads_reuse_one_plan_and_a_search_plans_for_its_words() {
     run(&mut conn, "after_marker");
     let plans = plans_of(&mut conn, "after_marker");
     assert_eq!((plans.generic_plans, plans.custom_plans), (7, 0));
+    drop(conn);
+    // A write plans as PostgreSQL chooses: five custom plans first, whatever comes after.
+    db.write(|tx| {
+        run(tx.conn(), "write_marker");
+        Ok(())
+    })
+    .unwrap();
+    let plans = plans_of(&mut db.read().unwrap(), "write_marker");
+    assert_eq!(plans.generic_plans + plans.custom_plans, 7);
+    assert!(plans.custom_plans >= 5, "a write's statements are planned for their values first");
 }
 
 #[test]
