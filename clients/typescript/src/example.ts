@@ -1,6 +1,6 @@
 // An example Corkboard client: registers two users, logs in, and uses every product
 // (accounts, notes, tasks, teams, members, invites, projects, project tasks, comments,
-// activity, learning). Every call and every field it reads is typed by `schema.d.ts`, which
+// activity, labels, boards, bulk changes, mentions, notifications, webhooks, learning). Every call and every field it reads is typed by `schema.d.ts`, which
 // openapi-typescript generates from the server's OpenAPI document (`make client`). A field
 // renamed, dropped or made optional in the document makes `tsc --noEmit` fail here.
 //
@@ -20,6 +20,8 @@ type TaskComment = Schemas["TaskComment"];
 type ActivityEntry = Schemas["ActivityEntry"];
 type Problem = Schemas["Problem"];
 type ChallengeMe = Schemas["ChallengeMe"];
+type Label = Schemas["Label"];
+type WebhookDelivery = Schemas["WebhookDelivery"];
 
 /** What openapi-fetch answers: the typed body of a success, or the typed problem. */
 type Answer<T> = { data?: T; error?: unknown; response: Response };
@@ -277,6 +279,98 @@ async function teamsAndProjects(admin: Api, member: Api, memberId: string): Prom
     await done("delete team", admin.DELETE("/api/v1/teams/{id}", { params: { path } }));
 }
 
+/** Working together (API section 7): a label, a board (positions and a move), a bulk
+ * change, a mention and the notifications it all makes, and a webhook (registered with its
+ * secret, pinged, its deliveries listed, deleted). */
+async function collaboration(admin: Api, member: Api, memberId: string): Promise<void> {
+    const team: Team = await must("create team", admin.POST("/api/v1/teams", { body: { name: "Board" } }));
+    const path = { id: team.id };
+    await must("add member", admin.POST("/api/v1/teams/{id}/members", { params: { path }, body: { user_id: memberId } }));
+    const urgent: Label = await must(
+        "create label",
+        admin.POST("/api/v1/teams/{id}/labels", { params: { path }, body: { name: "urgent", color: "#d73a4a" } }),
+    );
+    const project: Project = await must("create project", admin.POST("/api/v1/teams/{id}/projects", { params: { path }, body: { name: "Board" } }));
+    const tasksPath = { id: project.id };
+    const created: ProjectTask[] = [];
+    for (const title of ["Design", "Build", "Ship"]) {
+        created.push(
+            await must(
+                "create board task",
+                admin.POST("/api/v1/projects/{id}/tasks", { params: { path: tasksPath }, body: { title, label_ids: [urgent.id] } }),
+            ),
+        );
+    }
+    const [design, build, ship] = created as [ProjectTask, ProjectTask, ProjectTask];
+
+    // "Ship" dropped above "Design": the board reads in the order the move describes.
+    const moved: ProjectTask = await must(
+        "move task",
+        admin.POST("/api/v1/projects/{id}/tasks/{task_id}/move", {
+            params: { path: { id: project.id, task_id: ship.id } },
+            body: { before_id: design.id },
+        }),
+    );
+    const board = await must(
+        "board column",
+        admin.GET("/api/v1/projects/{id}/tasks", { params: { path: tasksPath, query: { status: ["todo"], sort: "position" } } }),
+    );
+    const order = board.items.map((t) => t.title).join(", ");
+    if (order !== "Ship, Design, Build") throw new Error(`the column after the move: ${order}`);
+
+    // One bulk change: both tasks assigned to the member, made urgent, the label taken off.
+    const changed: ProjectTask[] = await must(
+        "bulk change",
+        admin.PATCH("/api/v1/projects/{id}/tasks", {
+            params: { path: tasksPath },
+            body: { ids: [design.id, build.id], changes: { priority: "urgent", assignee_id: memberId, remove_label_ids: [urgent.id] } },
+        }),
+    );
+    const labelled = await must(
+        "labelled tasks",
+        admin.GET("/api/v1/projects/{id}/tasks", { params: { path: tasksPath, query: { label: [urgent.id] } } }),
+    );
+    const mention = await must(
+        "mention",
+        admin.POST("/api/v1/projects/{id}/tasks/{task_id}/comments", {
+            params: { path: { id: project.id, task_id: ship.id } },
+            body: { body: `<@${memberId}> can you take this one too?` },
+        }),
+    );
+
+    // The member's notifications: the mention first (newest), then the two assignments.
+    const inbox = await must("notifications", member.GET("/api/v1/me/notifications", { params: { query: { unread: true, count: true } } }));
+    const kinds = inbox.items.map((n) => `${n.kind} (${n.activity.action})`).join(", ");
+    if (inbox.total !== 3 || inbox.items[0]?.kind !== "mentioned") throw new Error(`notifications: ${inbox.total}: ${kinds}`);
+    await done("mark read", member.POST("/api/v1/me/notifications/read", { body: { all: true } }));
+    const unread = await must("unread", member.GET("/api/v1/me/notifications", { params: { query: { unread: true, count: true } } }));
+
+    // A webhook: its secret is in the answer to the registration only.
+    const hook = await must(
+        "register webhook",
+        admin.POST("/api/v1/teams/{id}/webhooks", {
+            params: { path },
+            body: { url: "http://127.0.0.1:9/corkboard", events: ["task.*", "comment.created"], description: "CI" },
+        }),
+    );
+    const secret: string = hook.secret;
+    const ping: WebhookDelivery = await must("ping webhook", admin.POST("/api/v1/webhooks/{id}/ping", { params: { path: { id: hook.id } } }));
+    const deliveries = await must("deliveries", admin.GET("/api/v1/webhooks/{id}/deliveries", { params: { path: { id: hook.id } } }));
+    const listed = await must("webhooks", admin.GET("/api/v1/teams/{id}/webhooks", { params: { path } }));
+    await done("delete webhook", admin.DELETE("/api/v1/webhooks/{id}", { params: { path: { id: hook.id } } }));
+
+    console.log(
+        `board: ${order} (moved "${moved.title}" to ${moved.position}); bulk: ${changed.map((t) => `${t.title} ${t.priority}`).join(", ")}; ` +
+            `"${urgent.name}" on ${labelled.items.length} task(s); mentioned ${mention.mentions.map((m) => m.display_name).join(", ")}`,
+    );
+    console.log(`notifications: ${kinds}; unread after marking: ${unread.total ?? 0}`);
+    console.log(
+        `webhook ${hook.url} (${listed.items.length} registered, secret ${secret.slice(0, 6)}...): ping ${ping.action}, ` +
+            `${deliveries.items.length} delivery(ies) listed`,
+    );
+    await done("delete team", admin.DELETE("/api/v1/teams/{id}", { params: { path } }));
+}
+
 /** SkillSync: write a challenge and a path, enrol, complete and rate it, read it back
  * (`me`, the caller's own rating and completion), withdraw the rating, read progress. */
 async function learning(api: Api): Promise<void> {
@@ -359,6 +453,7 @@ async function main(): Promise<void> {
     await notes(asAda);
     await tasks(asAda);
     await teamsAndProjects(asAda, asBob, bob.user.id);
+    await collaboration(asAda, asBob, bob.user.id);
     await learning(asAda);
 
     await done("logout", asBob.POST("/api/v1/auth/logout"));
