@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
-use core_models::http::{blocking, created, Json, RepresentationIfMatch, Tagged};
+use core_models::http::{blocking, blocking_search, created, Json, RepresentationIfMatch, Tagged};
 use core_models::id::Id;
 use core_models::openapi::{BadCredentials, JsonBodyErrors, LoginRequired, StaleVersion};
 use core_models::pagination::IdPagingParams;
@@ -67,6 +67,20 @@ async fn call<T: Send + 'static>(
     blocking(move || f(service.as_ref())).await
 }
 
+/// [`call`] for a browse, which when `searching` first waits for its turn without holding
+/// a blocking thread (`blocking_search`, as the notes and tasks lists do).
+async fn browse<T: Send + 'static>(
+    service: Service,
+    searching: bool,
+    f: impl FnOnce(&dyn LearningService) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    if !searching {
+        return call(service, f).await;
+    }
+    let service = service.into_inner();
+    blocking_search(move || f(service.as_ref())).await
+}
+
 /// 201 with `Location` when a `PUT` created the resource, else 200.
 fn put_response<T: Serialize>(put: Put<T>, location: String) -> HttpResponse {
     if put.created {
@@ -110,7 +124,7 @@ async fn list_challenges(
     params: web::Query<ListChallengesParams>,
 ) -> AppResult<HttpResponse> {
     let query = ListChallenges::parse(params.into_inner(), caller.id())?;
-    let page = call(service, move |s| s.challenges(&query)).await?;
+    let page = browse(service, query.filter.search.is_some(), move |s| s.challenges(&query)).await?;
     // Each item's `me` is the caller's: a cache must not hand one caller's page to another.
     Ok(HttpResponse::Ok().append_header((actix_web::http::header::VARY, "Authorization")).json(page))
 }
@@ -215,7 +229,7 @@ async fn create_path(service: Service, caller: Caller, body: Json<NewPath>) -> A
 #[get("/learning/paths")]
 async fn list_paths(service: Service, params: web::Query<ListPathsParams>) -> AppResult<web::Json<Page<LearningPath>>> {
     let query = ListPaths::parse(params.into_inner())?;
-    Ok(web::Json(call(service, move |s| s.paths(&query)).await?))
+    Ok(web::Json(browse(service, query.search.is_some(), move |s| s.paths(&query)).await?))
 }
 
 /// One path with its challenges in order (anyone), with its `ETag`.
