@@ -67,11 +67,7 @@ pub(crate) fn attach_labels(conn: &mut DbConn, tasks: &mut [ProjectTask], labele
 /// Tasks from rows, their `labels` still empty (see [`attach_labels`]), and the ids of
 /// those that carry labels.
 pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<(Vec<ProjectTask>, HashSet<Uuid>)> {
-    let labeled = rows
-        .iter()
-        .filter(|row| row.label_count > 0)
-        .map(|row| id::from_stored("project_tasks.id", &row.id))
-        .collect::<AppResult<HashSet<Uuid>>>()?;
+    let mut labeled = HashSet::new();
     let person = |id: String, display_name: String| -> AppResult<UserRef> {
         Ok(UserRef { id: id::from_stored("users.id", &id)?, display_name })
     };
@@ -83,8 +79,12 @@ pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<(Vec<Project
                 (None, _) => None,
                 (Some(id), None) => return Err(id::corrupt("users.id", &id)),
             };
+            let id = id::from_stored("project_tasks.id", &row.id)?;
+            if row.label_count > 0 {
+                labeled.insert(id);
+            }
             Ok(ProjectTask {
-                id: id::from_stored("project_tasks.id", &row.id)?,
+                id,
                 project_id: id::from_stored("project_tasks.project_id", &row.project_id)?,
                 title: row.title,
                 description: row.description,

@@ -186,12 +186,17 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        use diesel::r2d2::R2D2Connection as _;
-        // Also true for a PostgreSQL connection whose server went away (a statement
-        // failed and libpq no longer knows the transaction status), or that a panic left
-        // inside a transaction: such a connection is closed, not reused.
-        conn.is_broken()
+        broken(conn)
     }
+}
+
+/// Whether `conn` must not be used again: also true for a PostgreSQL connection whose
+/// server went away (a statement failed and libpq no longer knows the transaction
+/// status), or that a panic left inside a transaction. The pool closes such a connection
+/// instead of reusing it.
+pub(crate) fn broken(conn: &mut DbConn) -> bool {
+    use diesel::r2d2::R2D2Connection as _;
+    conn.is_broken()
 }
 
 /// Runs `f` in one read transaction (one snapshot for all its statements) when it runs

@@ -278,7 +278,7 @@ impl PgDb {
                 // in the pool: nothing of this write ran, so it runs on another one (the
                 // lost one is closed as it goes back). The pool's other idle connections
                 // may be lost too: each is tried in turn, then a new one is opened.
-                Err(e) if !began && replaced < self.pool.max_size() && lost(&mut conn) => {
+                Err(e) if !began && replaced < self.pool.max_size() && crate::conn::broken(&mut conn) => {
                     log::debug!("a pooled connection had lost its server; the write takes another: {e}");
                     // Given back first: with every connection in use, the pool's next
                     // one may be the one this write holds.
@@ -385,13 +385,6 @@ impl PgDb {
         let mut conn = self.pool.get_timeout(PING_WAIT)?;
         diesel::sql_query("SELECT 1").execute(&mut *conn).map(|_| ()).map_err(AppError::from)
     }
-}
-
-/// Whether `conn` lost its server: a statement failed and libpq no longer knows the
-/// transaction status, so Diesel reports the connection broken.
-fn lost(conn: &mut DbConn) -> bool {
-    use diesel::r2d2::R2D2Connection as _;
-    conn.is_broken()
 }
 
 /// Before a write runs again: `keys` held alone (session advisory locks, in key order, so
