@@ -14,10 +14,15 @@ use serde_json::json;
 
 use crate::helpers::{ok, send, spawn_app, user, TestApp, User};
 
-fn chromium() -> Option<String> {
+/// The Chromium to run `test` with; without one, says that `test` is skipped.
+fn chromium(test: &str) -> Option<String> {
     let candidates =
         [std::env::var("CHROMIUM").ok(), Some("/usr/bin/chromium".into()), Some("/usr/bin/chromium-browser".into())];
-    candidates.into_iter().flatten().find(|path| std::path::Path::new(path).exists())
+    let found = candidates.into_iter().flatten().find(|path| std::path::Path::new(path).exists());
+    if found.is_none() {
+        eprintln!("SKIPPED {test}: no Chromium here (run `make browser`)");
+    }
+    found
 }
 
 /// Notes on the anonymous board whose title is `title`.
@@ -144,12 +149,7 @@ async fn call(
 
 #[actix_rt::test]
 async fn a_browser_event_source_receives_team_events_with_a_ticket() {
-    let Some(browser) = chromium() else {
-        eprintln!(
-            "SKIPPED a_browser_event_source_receives_team_events_with_a_ticket: no Chromium here (run `make browser`)"
-        );
-        return;
-    };
+    let Some(browser) = chromium("a_browser_event_source_receives_team_events_with_a_ticket") else { return };
     let app = spawn_app().await;
     let ada = user(&app, "Ada").await;
     let team = call(&app, &ada, (Method::POST, "/api/v1/teams", 201), Some(json!({"name": "Squad"}))).await;
@@ -177,12 +177,7 @@ async fn a_browser_event_source_receives_team_events_with_a_ticket() {
 /// `EventSource` gets the `notification` event, its id the notification's.
 #[actix_rt::test]
 async fn a_browser_event_source_receives_its_notifications_with_a_ticket() {
-    let Some(browser) = chromium() else {
-        eprintln!(
-            "SKIPPED a_browser_event_source_receives_its_notifications_with_a_ticket: no Chromium here (run `make browser`)"
-        );
-        return;
-    };
+    let Some(browser) = chromium("a_browser_event_source_receives_its_notifications_with_a_ticket") else { return };
     let app = spawn_app().await;
     let (ada, bob) = (user(&app, "AdaBrowser").await, user(&app, "BobBrowser").await);
     let team = call(&app, &ada, (Method::POST, "/api/v1/teams", 201), Some(json!({"name": "Squad"}))).await;
