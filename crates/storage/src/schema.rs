@@ -523,13 +523,15 @@ diesel::table! {
 
 diesel::table! {
     /// The webhook outbox: one row per delivery of an event to a webhook, written with the
-    /// activity entry. `next_attempt_at` NULL: delivered or given up.
+    /// activity entry. `next_attempt_at` NULL: delivered or given up. The body is built
+    /// from the entry `activity_seq` names when the worker claims it; `payload` holds the
+    /// bodies of pings (and of deliveries written before bodies were built at send time).
     webhook_deliveries (id) {
         id -> Text,
         webhook_id -> Text,
         event_id -> Text,
         action -> Text,
-        payload -> Text,
+        payload -> Nullable<Text>,
         attempts -> Integer,
         last_status -> Nullable<Integer>,
         last_error -> Nullable<Text>,
@@ -537,6 +539,7 @@ diesel::table! {
         lease -> Nullable<Text>,
         delivered_at -> Nullable<BigInt>,
         created_at -> BigInt,
+        activity_seq -> Nullable<BigInt>,
     }
 }
 

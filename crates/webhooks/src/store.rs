@@ -304,14 +304,15 @@ pub(crate) fn active_query(
 }
 
 /// Writes one delivery of `entry` per webhook of `targets`, due now. Returns how many.
+/// A delivery names its entry (`activity_seq`); its body is built when it is claimed
+/// ([`entry_payload`]), so the write stores no body at all.
 pub(crate) fn enqueue(conn: &mut DbConn, entry: &ActivityEntry, targets: &[String]) -> AppResult<usize> {
     if targets.is_empty() {
         return Ok(0);
     }
-    let body = payload(&entry.action, entry.created_at, entry);
     let now = now_ms();
-    // One statement for all of the entry's deliveries, the body bound once (Diesel's
-    // two-engine connection has no multi-row insert; both engines take this SQL).
+    // One statement for all of the entry's deliveries (Diesel's two-engine connection has
+    // no multi-row insert; both engines take this SQL).
     let mut insert = sql("WITH targets (id, webhook_id) AS (VALUES ");
     for (i, webhook_id) in targets.iter().enumerate() {
         insert = insert
@@ -323,14 +324,14 @@ pub(crate) fn enqueue(conn: &mut DbConn, entry: &ActivityEntry, targets: &[Strin
     }
     insert
         .sql(
-            ") INSERT INTO webhook_deliveries (id, webhook_id, event_id, action, payload, next_attempt_at, created_at) \
-             SELECT id, webhook_id, ",
+            ") INSERT INTO webhook_deliveries (id, webhook_id, event_id, action, activity_seq, next_attempt_at, \
+             created_at) SELECT id, webhook_id, ",
         )
         .bind_text(entry.id.to_string())
         .sql(", ")
         .bind_text(entry.action.clone())
         .sql(", ")
-        .bind_text(body)
+        .bind_int(entry.seq)
         .sql(", ")
         .bind_int(now)
         .sql(", ")
@@ -339,6 +340,11 @@ pub(crate) fn enqueue(conn: &mut DbConn, entry: &ActivityEntry, targets: &[Strin
         .untyped()
         .execute(conn)?;
     Ok(targets.len())
+}
+
+/// The body of a delivery of `entry`: the entry as the activity feed shows it.
+pub(crate) fn entry_payload(entry: &ActivityEntry) -> String {
+    payload(&entry.action, entry.created_at, entry)
 }
 
 /// A delivery row as the list shows it.
@@ -448,7 +454,7 @@ pub(crate) fn ping(tx: &mut Tx<'_>, caller: &Caller, webhook_id: Uuid) -> AppRes
             deliveries::webhook_id.eq(&row.id),
             deliveries::event_id.eq(&event_id),
             deliveries::action.eq(crate::events::PING),
-            deliveries::payload.eq(payload(crate::events::PING, now, &data)),
+            deliveries::payload.eq(Some(payload(crate::events::PING, now, &data))),
             deliveries::next_attempt_at.eq(Some(time::to_millis(now))),
             deliveries::created_at.eq(time::to_millis(now)),
         ))

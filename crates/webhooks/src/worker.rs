@@ -215,6 +215,9 @@ impl Worker {
 
     /// One attempt of `job` (none to an inactive webhook, except a ping).
     async fn attempt(&self, client: &awc::Client, job: &Job) -> Outcome {
+        if job.payload.is_empty() {
+            return Outcome::Failed("not sent: the activity entry this delivery carries is missing".into());
+        }
         if job.webhook_active || job.action == events::PING {
             send(client, job, self.config.allow_private).await
         } else {
@@ -239,7 +242,7 @@ pub struct Job {
     pub lease: String,
     /// The action delivered.
     pub action: String,
-    /// The body.
+    /// The body (empty only if the activity entry it is built from is missing).
     pub payload: String,
     /// Attempts made before this one.
     pub attempts: i32,
@@ -259,9 +262,11 @@ struct ClaimedId {
     id: String,
 }
 
-/// Claims up to `most` due deliveries for `lease` (one write): see the module docs.
-pub fn claim(db: &Database, most: usize, lease: Duration) -> AppResult<Vec<Job>> {
-    db.write(move |tx| claim_in(tx, most, lease))
+/// Claims up to `most` due deliveries for `lease` (one write, then one read for their
+/// bodies): see the module docs.
+pub fn claim(db: &Database, log: &ActivityLog, most: usize, lease: Duration) -> AppResult<Vec<Job>> {
+    let claimed = db.write(move |tx| claim_in(tx, most, lease))?;
+    with_bodies(db, log, claimed)
 }
 
 /// One write of the worker: records the attempts of `finished`, then claims up to `most`
@@ -273,17 +278,61 @@ fn cycle(
     finished: Vec<(Job, Outcome)>,
     most: usize,
 ) -> AppResult<Vec<Job>> {
-    let (log, config, finished) = (log.clone(), config.clone(), Arc::new(finished));
-    db.write(move |tx| {
+    let (writer_log, config, finished) = (log.clone(), config.clone(), Arc::new(finished));
+    let claimed = db.write(move |tx| {
         for (job, outcome) in finished.iter() {
-            record_in(tx, &log, &config, job, outcome)?;
+            record_in(tx, &writer_log, &config, job, outcome)?;
         }
         claim_in(tx, most, config.lease)
-    })
+    })?;
+    with_bodies(db, log, claimed)
 }
 
-/// [`claim`] inside the write `tx`.
-fn claim_in(tx: &mut storage::Tx<'_>, most: usize, lease: Duration) -> AppResult<Vec<Job>> {
+/// A claimed delivery whose body is still to be built from the activity entry it names.
+#[derive(Debug)]
+pub(crate) struct Claimed {
+    job: Job,
+    activity_seq: Option<i64>,
+}
+
+/// The jobs of `claimed` with their bodies: a stored one (pings), or one built from the
+/// delivery's activity entry, all read in one query on a read connection, so building
+/// bodies costs the one writer nothing. A delivery whose entry is missing (entries are
+/// never deleted, so only a damaged database has one) gets no body and fails its
+/// attempts with a message saying so.
+fn with_bodies(db: &Database, log: &ActivityLog, claimed: Vec<Claimed>) -> AppResult<Vec<Job>> {
+    let mut seqs: Vec<i64> =
+        claimed.iter().filter(|c| c.job.payload.is_empty()).filter_map(|c| c.activity_seq).collect();
+    if seqs.is_empty() {
+        return Ok(claimed.into_iter().map(|c| c.job).collect());
+    }
+    seqs.sort_unstable();
+    seqs.dedup();
+    let entries = {
+        let mut conn = db.read()?;
+        log.entries_by_seq(&mut conn, &seqs)?
+    };
+    let bodies: std::collections::HashMap<i64, String> =
+        entries.iter().map(|entry| (entry.seq, store::entry_payload(entry))).collect();
+    Ok(claimed
+        .into_iter()
+        .map(|Claimed { mut job, activity_seq }| {
+            if job.payload.is_empty() {
+                match activity_seq.and_then(|seq| bodies.get(&seq)) {
+                    Some(body) => job.payload.clone_from(body),
+                    None => log::error!(
+                        "webhook delivery {} names activity entry {activity_seq:?}, which is missing",
+                        job.id
+                    ),
+                }
+            }
+            job
+        })
+        .collect())
+}
+
+/// [`claim`] inside the write `tx`: the claimed jobs, bodies still to build.
+fn claim_in(tx: &mut storage::Tx<'_>, most: usize, lease: Duration) -> AppResult<Vec<Claimed>> {
     let most = i64::try_from(most).unwrap_or(i64::MAX);
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     if most == 0 {
@@ -304,7 +353,8 @@ fn claim_in(tx: &mut storage::Tx<'_>, most: usize, lease: Duration) -> AppResult
         return Ok(Vec::new());
     }
     let ids: Vec<String> = claimed.into_iter().map(|c| c.id).collect();
-    type Row = (String, String, String, i32, String, String, bool, String, Option<String>, Option<i64>);
+    type Row =
+        (String, String, Option<String>, Option<i64>, i32, String, String, bool, String, Option<String>, Option<i64>);
     let rows: Vec<Row> = deliveries::table
         .inner_join(webhooks::table)
         .filter(deliveries::id.eq_any(&ids))
@@ -312,6 +362,7 @@ fn claim_in(tx: &mut storage::Tx<'_>, most: usize, lease: Duration) -> AppResult
             deliveries::id,
             deliveries::action,
             deliveries::payload,
+            deliveries::activity_seq,
             deliveries::attempts,
             webhooks::id,
             webhooks::url,
@@ -323,24 +374,25 @@ fn claim_in(tx: &mut storage::Tx<'_>, most: usize, lease: Duration) -> AppResult
         .load(tx.conn())?;
     Ok(rows
         .into_iter()
-        .map(|(id, action, payload, attempts, webhook_id, url, active, secret, previous, until)| {
+        .map(|(id, action, payload, activity_seq, attempts, webhook_id, url, active, secret, previous, until)| {
             let mut secrets = vec![secret];
             if let (Some(previous), Some(until)) = (previous, until) {
                 if until > now {
                     secrets.push(previous);
                 }
             }
-            Job {
+            let job = Job {
                 id,
                 lease: token.clone(),
                 action,
-                payload,
+                payload: payload.unwrap_or_default(),
                 attempts,
                 webhook_id,
                 url,
                 webhook_active: active,
                 secrets,
-            }
+            };
+            Claimed { job, activity_seq }
         })
         .collect())
 }

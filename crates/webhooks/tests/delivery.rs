@@ -143,6 +143,58 @@ async fn deliveries_are_written_with_their_entry_or_not_at_all() {
 }
 
 #[actix_rt::test]
+async fn a_delivery_names_its_entry_and_its_body_is_built_when_sent() {
+    let w = world();
+    let receiver = Receiver::start();
+    let created = w.register(&receiver.url, &["task.created"]);
+    let second = w.register(&receiver.url, &["task.*"]);
+    w.task("Named, not copied");
+    let entry = w.entries().into_iter().find(|e| e.action == "task.created").unwrap();
+    // The change's write stored no body: each delivery names the entry.
+    let stored: Vec<(Option<String>, Option<i64>)> = {
+        let mut conn = w.db.database().read().unwrap();
+        webhook_deliveries::table
+            .filter(webhook_deliveries::event_id.eq(entry.id.to_string()))
+            .select((webhook_deliveries::payload, webhook_deliveries::activity_seq))
+            .load(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(stored, vec![(None, Some(entry.seq)); 2], "two deliveries, no body stored");
+
+    // A ping has no entry: its body is stored. A delivery written before bodies were
+    // built at send time (a stored body, no entry named) is sent with its stored body.
+    w.hooks.ping(&w.ada, created.webhook.id).unwrap();
+    let legacy = r#"{"type":"task.created","timestamp":"2026-12-01T00:00:00.000Z","data":{"old":true}}"#;
+    let hook = created.webhook.id.to_string();
+    w.db.database()
+        .write(move |tx| {
+            Ok(diesel::insert_into(webhook_deliveries::table)
+                .values((
+                    webhook_deliveries::id.eq(core_models::id::new_id().to_string()),
+                    webhook_deliveries::webhook_id.eq(&hook),
+                    webhook_deliveries::event_id.eq(core_models::id::new_id().to_string()),
+                    webhook_deliveries::action.eq("task.created"),
+                    webhook_deliveries::payload.eq(Some(legacy)),
+                    webhook_deliveries::next_attempt_at.eq(Some(0_i64)),
+                    webhook_deliveries::created_at.eq(0_i64),
+                ))
+                .execute(tx.conn())?)
+        })
+        .unwrap();
+    let _worker = w.worker(fast());
+    let got = receiver.wait_for_delivered(4, WAIT).await;
+    let bodies: Vec<serde_json::Value> = got.iter().map(Received::json).collect();
+    let of_entry: Vec<&serde_json::Value> = bodies.iter().filter(|b| b["data"]["id"] == entry.id.to_string()).collect();
+    assert_eq!(of_entry.len(), 2, "{bodies:#?}");
+    for body in of_entry {
+        assert_eq!(body["data"], serde_json::to_value(&entry).unwrap(), "the body is the entry as the feed shows it");
+    }
+    assert!(bodies.iter().any(|b| b["type"] == "webhook.ping"), "{bodies:#?}");
+    assert!(got.iter().any(|r| r.body == legacy), "the stored body, byte for byte: {bodies:#?}");
+    assert!(got.iter().all(|r| verified(r, &created.secret) || verified(r, &second.secret)), "each signed");
+}
+
+#[actix_rt::test]
 async fn a_receiver_that_fails_then_recovers_gets_every_delivery_accepted_once() {
     let w = world();
     let receiver = Receiver::start();
@@ -175,7 +227,7 @@ async fn a_delivery_claimed_by_a_process_that_died_is_sent_after_its_lease() {
     w.task("Claimed, then the process died");
     // A process claims the delivery and dies before recording anything (kill -9).
     let lease = Duration::from_millis(600);
-    let claimed = webhooks::worker::claim(&w.db.database(), 10, lease).unwrap();
+    let claimed = webhooks::worker::claim(&w.db.database(), &w.log, 10, lease).unwrap();
     assert_eq!(claimed.len(), 1);
     let started = std::time::Instant::now();
     let _worker = w.worker(WorkerConfig { lease, ..fast() });
@@ -196,12 +248,15 @@ async fn claims_at_once_never_take_the_same_delivery() {
     let db = w.db.database();
     let claimers: Vec<_> = (0..3)
         .map(|_| {
-            let db = db.clone();
+            let (db, log) = (db.clone(), w.log.clone());
             std::thread::spawn(move || {
                 let mut mine = Vec::new();
                 for _ in 0..6 {
                     mine.extend(
-                        webhooks::worker::claim(&db, 2, Duration::from_secs(60)).unwrap().into_iter().map(|j| j.id),
+                        webhooks::worker::claim(&db, &log, 2, Duration::from_secs(60))
+                            .unwrap()
+                            .into_iter()
+                            .map(|j| j.id),
                     );
                 }
                 mine
