@@ -282,6 +282,73 @@ async fn tasks_carry_versions_and_honour_if_match() {
 }
 
 #[actix_rt::test]
+async fn a_changed_task_is_answered_as_a_read_shows_it() {
+    let app = spawn_app().await;
+    let (ada, bob) = (user(&app, "Ada").await, user(&app, "Bob").await);
+    let (team, project) = team_with(&app, &ada, &[&bob]).await;
+    let tasks = format!("/api/v1/projects/{project}/tasks");
+    let task = ok(&call(&app, &ada, Method::POST, &tasks, Some(json!({"title": "t"}))).await, 201);
+    let path = format!("{tasks}/{}", task["id"].as_str().unwrap());
+    let label = ok(
+        &call(
+            &app,
+            &ada,
+            Method::POST,
+            &format!("/api/v1/teams/{team}/labels"),
+            Some(json!({"name": "ui", "color": "#00ff00"})),
+        )
+        .await,
+        201,
+    );
+    // A plain change (answered from the row as written), a new assignee (whose name the
+    // answer carries), labels, a status (a new position), and all of it at once.
+    for change in [
+        json!({"title": "renamed", "priority": "high", "due_date": "2026-12-24"}),
+        json!({"assignee_id": bob.id}),
+        json!({"label_ids": [label["id"]]}),
+        json!({"status": "in_progress"}),
+        json!({"title": "again", "assignee_id": null, "label_ids": [], "status": "done"}),
+    ] {
+        let answered = ok(&call(&app, &ada, Method::PATCH, &path, Some(change.clone())).await, 200);
+        let read = ok(&call(&app, &ada, Method::GET, &path, None).await, 200);
+        assert_eq!(answered, read, "after {change}");
+    }
+}
+
+#[actix_rt::test]
+async fn a_change_under_a_project_checks_membership_then_the_task_then_the_archive() {
+    let app = spawn_app().await;
+    let (ada, eve) = (user(&app, "Ada").await, user(&app, "Eve").await);
+    let (_, project) = team_with(&app, &ada, &[]).await;
+    let tasks = format!("/api/v1/projects/{project}/tasks");
+    let task = ok(&call(&app, &ada, Method::POST, &tasks, Some(json!({"title": "t"}))).await, 201);
+    let path = format!("{tasks}/{}", task["id"].as_str().unwrap());
+    let unknown_task = format!("{tasks}/{}", uuid::Uuid::now_v7());
+    let unknown_project = format!("/api/v1/projects/{}/tasks", uuid::Uuid::now_v7());
+    let change = || Some(json!({"title": "x"}));
+    ok(
+        &call(&app, &ada, Method::PATCH, &format!("/api/v1/projects/{project}"), Some(json!({"archived": true}))).await,
+        200,
+    );
+    let detail = |res: Response, status: u16| res.problem(status)["detail"].as_str().unwrap().to_string();
+    // A stranger learns nothing, archived or not; a member hears of the missing task
+    // before the archive, and of the archive for a task that exists.
+    assert_eq!(detail(call(&app, &eve, Method::PATCH, &path, change()).await, 404), "project not found");
+    assert_eq!(detail(call(&app, &eve, Method::POST, &tasks, change()).await, 404), "project not found");
+    assert_eq!(detail(call(&app, &ada, Method::POST, &unknown_project, change()).await, 404), "project not found");
+    assert_eq!(detail(call(&app, &ada, Method::PATCH, &unknown_task, change()).await, 404), "task not found");
+    call(&app, &ada, Method::PATCH, &path, change()).await.problem(409);
+    call(&app, &ada, Method::POST, &tasks, change()).await.problem(409);
+    call(&app, &ada, Method::POST, &format!("{path}/comments"), Some(json!({"body": "hi"}))).await.problem(409);
+    ok(
+        &call(&app, &ada, Method::PATCH, &format!("/api/v1/projects/{project}"), Some(json!({"archived": false})))
+            .await,
+        200,
+    );
+    assert_eq!(ok(&call(&app, &ada, Method::PATCH, &path, change()).await, 200)["title"], "x");
+}
+
+#[actix_rt::test]
 async fn every_change_leaves_exactly_one_entry_and_a_failed_one_none() {
     let app = spawn_app().await;
     let (ada, bob) = (user(&app, "Ada").await, user(&app, "Bob").await);

@@ -7,7 +7,9 @@
 use core_models::rank::RankEnum as _;
 use core_models::{AppError, AppResult, Caller};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use storage::schema::{activity, project_tasks, projects, team_members};
+use storage::sql::sql;
 use storage::{DbConn, Tx};
 use uuid::Uuid;
 
@@ -59,9 +61,7 @@ pub fn require_open(conn: &mut DbConn, project_id: Uuid) -> AppResult<()> {
         .first(conn)
         .optional()?;
     match archived {
-        Some(true) => Err(AppError::Conflict(
-            "the project is archived and read only: an admin can unarchive it with PATCH {\"archived\": false}".into(),
-        )),
+        Some(true) => Err(archived_project()),
         Some(false) => Ok(()),
         None => Err(AppError::not_found("project")),
     }
@@ -70,8 +70,7 @@ pub fn require_open(conn: &mut DbConn, project_id: Uuid) -> AppResult<()> {
 /// [`project_access`] for a change under the project: 409 if it is archived. The write
 /// then claims its team (`activity_log::claim_team`) before it changes anything.
 pub fn project_write_access(tx: &mut Tx<'_>, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
-    let access = project_access(tx, project_id, caller)?;
-    require_open(tx, project_id)?;
+    let access = write_access(tx, project_id, None, caller)?;
     activity_log::claim_team(tx, access.0)?;
     Ok(access)
 }
@@ -79,10 +78,69 @@ pub fn project_write_access(tx: &mut Tx<'_>, project_id: Uuid, caller: &Caller) 
 /// [`task_access`] for a change of the task or its comments: 409 if the project is
 /// archived. The write then claims its team, as [`project_write_access`].
 pub fn task_write_access(tx: &mut Tx<'_>, project_id: Uuid, task_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
-    let access = task_access(tx, project_id, task_id, caller)?;
-    require_open(tx, project_id)?;
+    let access = write_access(tx, project_id, Some(task_id), caller)?;
     activity_log::claim_team(tx, access.0)?;
     Ok(access)
+}
+
+/// What a change under a project checks, read in one statement (each statement of a
+/// PostgreSQL write is a round trip): the project's team, the caller's role there,
+/// whether it is archived and whether it has the task.
+#[derive(QueryableByName)]
+struct WriteAccess {
+    #[diesel(sql_type = Text)]
+    team_id: String,
+    #[diesel(sql_type = Bool)]
+    archived: bool,
+    #[diesel(sql_type = Nullable<Integer>)]
+    role: Option<i32>,
+    #[diesel(sql_type = Bool)]
+    has_task: bool,
+}
+
+/// [`project_access`] (and with `task_id`, [`task_access`]) and [`require_open`] in one
+/// statement, with their errors in their order: 404 for the project (unknown, or the
+/// caller is no member), 404 for the task, 409 when archived.
+fn write_access(
+    conn: &mut DbConn,
+    project_id: Uuid,
+    task_id: Option<Uuid>,
+    caller: &Caller,
+) -> AppResult<(Uuid, Role)> {
+    // `projects` by primary key, `team_members` by its (team_id, user_id) key, the task
+    // by primary key: three probes.
+    let task = match task_id {
+        Some(task) => sql("EXISTS (SELECT 1 FROM project_tasks t WHERE t.id = ")
+            .bind_text(task.to_string())
+            .sql(" AND t.project_id = p.id)"),
+        None => sql("1 = 1"),
+    };
+    let found: Option<WriteAccess> = sql("SELECT p.team_id AS team_id, p.archived AS archived, m.role AS role, ")
+        .append(task)
+        .sql(" AS has_task FROM projects p LEFT JOIN team_members m ON m.team_id = p.team_id AND m.user_id = ")
+        .bind_text(caller.id.to_string())
+        .sql(" WHERE p.id = ")
+        .bind_text(project_id.to_string())
+        .untyped()
+        .get_result(conn)
+        .optional()?;
+    let not_found = || AppError::not_found("project");
+    let found = found.ok_or_else(not_found)?;
+    let role = found.role.and_then(Role::from_rank).ok_or_else(not_found)?;
+    if !found.has_task {
+        return Err(AppError::not_found("task"));
+    }
+    if found.archived {
+        return Err(archived_project());
+    }
+    Ok((core_models::id::from_stored("projects.team_id", &found.team_id)?, role))
+}
+
+/// 409: the project is archived.
+fn archived_project() -> AppError {
+    AppError::Conflict(
+        "the project is archived and read only: an admin can unarchive it with PATCH {\"archived\": false}".into(),
+    )
 }
 
 /// Like [`project_access`], and the task must belong to the project (404 "task not found").

@@ -224,7 +224,14 @@ pub(crate) fn apply(
         .execute(tx.conn())
         .fk_field("assignee_id")?;
     labels::relabel(tx, task_id, &labeled, &unlabeled)?;
-    let task = find(tx, task_id)?;
+    let task = if labeled.is_empty() && unlabeled.is_empty() && assignee_after == assignee_before {
+        // The row as just written, its assignee and labels as read before: reading it
+        // back would tell nothing new (and cost a PostgreSQL write a round trip).
+        after
+    } else {
+        // A new assignee's name, the labels in their order: as a read shows them.
+        find(tx, task_id)?
+    };
     if !details.is_empty() {
         // The (un)assigned people with their names, beside their ids, and where a new
         // status put the task on the board.
