@@ -9,6 +9,8 @@
 //!   claimed rows (a crash, `kill -9`) leaves them due again once the lease is over, so
 //!   nothing is lost; an attempt is recorded only under the token that claimed it, so a
 //!   slow attempt whose lease ran out cannot overwrite the outcome of the next one.
+//!   A delivery of an activity entry stores no body: after the claim's write, one read
+//!   loads the claimed deliveries' entries and builds their bodies (pings keep theirs).
 //! - **Sending** runs on a thread of its own (its own event loop), so a slow or dead
 //!   receiver never slows the API; writes never wait for deliveries. Each request has a
 //!   10 s deadline, follows no redirect, and its response body is never read. The resolver
