@@ -501,7 +501,7 @@ mod tests {
             .write(move |tx| {
                 // An entry before the collision: the write it belongs to must go on.
                 let first = insert(tx.conn(), &actor, NewEntry::new(team, "task.created"))?;
-                let mut drawn = [free, taken].into_iter().collect::<Vec<_>>();
+                let mut drawn = vec![free, taken];
                 let second = insert_with(tx.conn(), &actor, NewEntry::new(team, "task.updated"), &mut |_, _| {
                     drawn.pop().unwrap()
                 })?;

@@ -53,20 +53,6 @@ pub fn project_access(conn: &mut DbConn, project_id: Uuid, caller: &Caller) -> A
     Ok((team_id, role))
 }
 
-/// 409 when the project is archived: it is read only until an admin unarchives it.
-pub fn require_open(conn: &mut DbConn, project_id: Uuid) -> AppResult<()> {
-    let archived: Option<bool> = projects::table
-        .filter(projects::id.eq(project_id.to_string()))
-        .select(projects::archived)
-        .first(conn)
-        .optional()?;
-    match archived {
-        Some(true) => Err(archived_project()),
-        Some(false) => Ok(()),
-        None => Err(AppError::not_found("project")),
-    }
-}
-
 /// [`project_access`] for a change under the project: 409 if it is archived. The write
 /// then claims its team (`activity_log::claim_team`) before it changes anything.
 pub fn project_write_access(tx: &mut Tx<'_>, project_id: Uuid, caller: &Caller) -> AppResult<(Uuid, Role)> {
@@ -98,9 +84,10 @@ struct WriteAccess {
     has_task: bool,
 }
 
-/// [`project_access`] (and with `task_id`, [`task_access`]) and [`require_open`] in one
+/// [`project_access`] (and with `task_id`, [`task_access`]) and the archive check in one
 /// statement, with their errors in their order: 404 for the project (unknown, or the
-/// caller is no member), 404 for the task, 409 when archived.
+/// caller is no member), 404 for the task, 409 when archived (read only until an admin
+/// unarchives it).
 fn write_access(
     conn: &mut DbConn,
     project_id: Uuid,
@@ -131,16 +118,11 @@ fn write_access(
         return Err(AppError::not_found("task"));
     }
     if found.archived {
-        return Err(archived_project());
+        return Err(AppError::Conflict(
+            "the project is archived and read only: an admin can unarchive it with PATCH {\"archived\": false}".into(),
+        ));
     }
     Ok((core_models::id::from_stored("projects.team_id", &found.team_id)?, role))
-}
-
-/// 409: the project is archived.
-fn archived_project() -> AppError {
-    AppError::Conflict(
-        "the project is archived and read only: an admin can unarchive it with PATCH {\"archived\": false}".into(),
-    )
 }
 
 /// Like [`project_access`], and the task must belong to the project (404 "task not found").

@@ -292,7 +292,7 @@ fn cycle(
 
 /// A claimed delivery whose body is still to be built from the activity entry it names.
 #[derive(Debug)]
-pub(crate) struct Claimed {
+struct Claimed {
     job: Job,
     activity_seq: Option<i64>,
 }
