@@ -121,6 +121,20 @@ impl ActivityLog {
         store::feed(conn, Subject::Team(team_id), query)
     }
 
+    /// [`Self::team_feed`] read by one statement that also holds `gate`, the caller's
+    /// membership (say, `projects::access::member_gate`), with no transaction around a
+    /// separate check. `None` when it cannot answer alone (no rows, which may mean the gate
+    /// failed; a total; a `since`): then check and read in one snapshot.
+    pub fn team_feed_gated(
+        &self,
+        conn: &mut DbConn,
+        team_id: Uuid,
+        query: &FeedQuery,
+        gate: storage::sql::Sql,
+    ) -> AppResult<Option<Page<ActivityEntry>>> {
+        store::feed_gated(conn, Subject::Team(team_id), query, gate)
+    }
+
     /// A page of one task's entries, newest first.
     pub fn task_feed(&self, conn: &mut DbConn, task_id: Uuid, query: &FeedQuery) -> AppResult<Page<ActivityEntry>> {
         store::feed(conn, Subject::Task(task_id), query)

@@ -284,6 +284,27 @@ pub(crate) fn feed(conn: &mut DbConn, subject: Subject, query: &FeedQuery) -> Ap
     Ok(query.page_of(entries).with_total(total))
 }
 
+/// One page of a feed read by one statement that also holds `gate` (the reader's right to
+/// it, written by the caller); `None` when that cannot answer alone: no rows (the gate
+/// may have failed), or a total or a `since` (statements that must share the page's
+/// snapshot).
+pub(crate) fn feed_gated(
+    conn: &mut DbConn,
+    subject: Subject,
+    query: &FeedQuery,
+    gate: storage::sql::Sql,
+) -> AppResult<Option<Page<ActivityEntry>>> {
+    if query.page.count || query.filter.since.is_some() {
+        return Ok(None);
+    }
+    let rows: Vec<EntryRow> = feed_sql(subject, query, None)?.filter(gate).load(conn)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let entries = rows.into_iter().map(ActivityEntry::try_from).collect::<AppResult<Vec<_>>>()?;
+    Ok(Some(query.page_of(entries)))
+}
+
 /// Up to `limit` entries of `team_id` after its entry number `after_team_seq`, oldest
 /// first (a stream's replay).
 pub(crate) fn team_entries_after(
@@ -371,6 +392,11 @@ mod query_plans {
     use crate::query::FeedParams;
     use storage::plan::{plan_problems, query_plan};
 
+    /// A gate as a caller of [`feed_gated`] writes one: a primary-key lookup in a subquery.
+    fn a_gate(user: Uuid) -> storage::sql::Sql {
+        storage::sql::sql("EXISTS (SELECT 1 FROM users WHERE users.id = ").bind_text(user.to_string()).sql(")")
+    }
+
     #[test]
     fn every_feed_filter_walks_an_index_newest_first() {
         let db = storage::test_pool_sqlite();
@@ -396,6 +422,10 @@ mod query_plans {
                     let problems = plan_problems(&plan, "activity");
                     assert!(problems.is_empty(), "{subject:?} {params:?} since {since:?}: {plan:#?}");
                 }
+                // A page read with a gate in its statement (`feed_gated`): the same walk.
+                let gated = feed_sql(subject, &query, None).unwrap().filter(a_gate(Uuid::now_v7()));
+                let plan = query_plan(&mut conn, gated).unwrap();
+                assert!(plan_problems(&plan, "activity").is_empty(), "{subject:?} {params:?} gated: {plan:#?}");
             }
         }
         let plan = query_plan(&mut conn, first_seq_since_sql(Uuid::now_v7(), 0)).unwrap();
@@ -461,6 +491,13 @@ mod query_plans {
                     let plan = query_plan(&mut conn, feed_sql(subject, &query, since).unwrap()).unwrap();
                     if let Some(plan) = plan_failure(&plan, &["activity"]) {
                         failures.push(format!("{subject:?} {params:?} (before {:?}):\n{plan}", query.before_seq()));
+                    }
+                    if since.is_none() {
+                        // Gated by a condition that holds (a seeded user), as `feed_gated` reads.
+                        let gated = feed_sql(subject, &query, None).unwrap().filter(a_gate(uuid(0, 5)));
+                        if let Some(plan) = plan_failure(&query_plan(&mut conn, gated).unwrap(), &["activity"]) {
+                            failures.push(format!("gated {subject:?} {params:?}:\n{plan}"));
+                        }
                     }
                 }
             }

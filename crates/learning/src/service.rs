@@ -110,11 +110,22 @@ impl DbLearning {
         (*conn).transaction(f)
     }
 
-    /// A read in one snapshot for a browse that may search: a search takes one of the
-    /// search slots and is planned for its words (`storage::Database::read_for_search`).
-    fn read_maybe_searching<T>(&self, searching: bool, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
+    /// A read of one statement, which is a snapshot of its own: on PostgreSQL the
+    /// `BEGIN` and `COMMIT` of [`Self::read`] would be two more round trips.
+    fn read_one<T>(&self, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
+        let mut conn = self.db.read()?;
+        f(&mut conn)
+    }
+
+    /// A browse that may search: a search takes one of the search slots and is planned for
+    /// its words (`storage::Database::read_for_search`), in one snapshot; so does a page
+    /// with its total. Any other page is read without a transaction: its one page statement
+    /// holds every filter (a tag browse first reads the tags' counts, which only choose
+    /// the walk, or answer an empty page when a tag has no challenge at that moment).
+    fn browse<T>(&self, searching: bool, counting: bool, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
         if !searching {
-            return self.read(f);
+            let mut conn = self.db.read()?;
+            return storage::conn::snapshot(&mut conn, counting, f);
         }
         let mut conn = self.db.read_for_search()?;
         (*conn).transaction(f)
@@ -137,10 +148,10 @@ impl LearningService for DbLearning {
         self.write(caller, move |c, me| challenges::create(c, me, new.clone()))
     }
     fn challenges(&self, query: &ListChallenges) -> AppResult<Page<Challenge>> {
-        self.read_maybe_searching(query.filter.search.is_some(), |c| list::challenges(c, query))
+        self.browse(query.filter.search.is_some(), query.page.count, |c| list::challenges(c, query))
     }
     fn challenge(&self, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge> {
-        self.read(|c| challenges::find(c, challenge_id, viewer))
+        self.read_one(|c| challenges::find(c, challenge_id, viewer))
     }
     fn update_challenge(
         &self,
@@ -159,7 +170,7 @@ impl LearningService for DbLearning {
         self.write(caller, move |c, me| paths::create(c, me, new.clone()))
     }
     fn paths(&self, query: &ListPaths) -> AppResult<Page<LearningPath>> {
-        self.read_maybe_searching(query.search.is_some(), |c| list::paths(c, query))
+        self.browse(query.search.is_some(), query.page.count, |c| list::paths(c, query))
     }
     fn path(&self, path_id: Uuid, viewer: Option<Uuid>) -> AppResult<PathDetail> {
         self.read(|c| paths::detail(c, path_id, viewer))

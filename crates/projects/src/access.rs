@@ -26,6 +26,29 @@ pub fn role_of(conn: &mut DbConn, team_id: Uuid, user: Uuid) -> AppResult<Option
     Ok(rank.and_then(Role::from_rank))
 }
 
+/// A condition for a read's own statement that holds while `user` belongs to the team
+/// (a primary-key lookup, evaluated once per statement): a page read with it that comes
+/// back with rows was read by a member, in that statement's snapshot, without a separate
+/// check or a transaction around the two. An empty answer does not say which it was (see
+/// [`DbProjects`](crate::DbProjects)' lists, which then ask again in a snapshot).
+pub fn member_gate(team_id: Uuid, user: Uuid) -> storage::sql::Sql {
+    sql("EXISTS (SELECT 1 FROM team_members WHERE team_members.team_id = ")
+        .bind_text(team_id.to_string())
+        .sql(" AND team_members.user_id = ")
+        .bind_text(user.to_string())
+        .sql(")")
+}
+
+/// [`member_gate`] for the team of a project.
+pub fn project_member_gate(project_id: Uuid, user: Uuid) -> storage::sql::Sql {
+    sql("EXISTS (SELECT 1 FROM projects JOIN team_members ON team_members.team_id = projects.team_id \
+         WHERE projects.id = ")
+    .bind_text(project_id.to_string())
+    .sql(" AND team_members.user_id = ")
+    .bind_text(user.to_string())
+    .sql(")")
+}
+
 /// The caller's role in the team; 404 "team not found" for non-members.
 pub fn require_member(conn: &mut DbConn, team_id: Uuid, caller: &Caller) -> AppResult<Role> {
     role_of(conn, team_id, caller.id)?.ok_or_else(|| AppError::not_found("team"))

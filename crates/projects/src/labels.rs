@@ -346,6 +346,39 @@ pub(crate) fn labels_of_query(
         .order((labels::name_key.asc(), labels::id.asc()))
 }
 
+/// The query of [`of_tasks_with_versions`]: [`labels_of_query`] and each task by its
+/// primary key.
+pub(crate) fn labels_with_versions_query(
+    task_ids: Vec<String>,
+) -> impl diesel::query_builder::QueryFragment<Backend>
+       + diesel::query_dsl::LoadQuery<'static, DbConn, (String, i64, String, String, String)> {
+    task_labels::table
+        .inner_join(labels::table.on(labels::id.eq(task_labels::label_id)))
+        .inner_join(project_tasks::table.on(project_tasks::id.eq(task_labels::task_id)))
+        .filter(task_labels::task_id.eq_any(task_ids))
+        .select((task_labels::task_id, project_tasks::version, labels::id, labels::name, labels::color))
+        .order((labels::name_key.asc(), labels::id.asc()))
+}
+
+/// The labels of each of `task_ids` as [`of_tasks`] reads them, each row with its task's
+/// version: for a page read by an earlier statement, outside a transaction (see
+/// [`crate::row::attach_labels_as_read`]).
+pub(crate) fn of_tasks_with_versions(
+    conn: &mut DbConn,
+    task_ids: &[String],
+) -> AppResult<HashMap<String, (i64, Vec<TaskLabel>)>> {
+    let mut by_task: HashMap<String, (i64, Vec<TaskLabel>)> = HashMap::new();
+    if task_ids.is_empty() {
+        return Ok(by_task);
+    }
+    let rows: Vec<(String, i64, String, String, String)> = labels_with_versions_query(task_ids.to_vec()).load(conn)?;
+    for (task, version, id, name, color) in rows {
+        let id = id::from_stored("labels.id", &id)?;
+        by_task.entry(task).or_insert_with(|| (version, Vec::new())).1.push(TaskLabel { id, name, color });
+    }
+    Ok(by_task)
+}
+
 /// The labels of each of `task_ids`, by name: one query for a whole page.
 pub(crate) fn of_tasks(conn: &mut DbConn, task_ids: &[String]) -> AppResult<HashMap<String, Vec<TaskLabel>>> {
     let mut by_task: HashMap<String, Vec<TaskLabel>> = HashMap::new();

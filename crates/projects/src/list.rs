@@ -502,6 +502,25 @@ pub(crate) fn list_query(query: &ListProjectTasks, today: NaiveDate, search: Opt
     Ok(q.order(order_clause(&columns)).limit(i64::from(query.page.limit) + 1))
 }
 
+/// [`list_query`] that also checks that `user` belongs to the scope's team, for a page read
+/// in one statement (`tasks::list_as_member`); `None` for lists that need more statements
+/// in the page's snapshot (a search, a label filter) and for `me` lists.
+pub(crate) fn member_page_query(
+    query: &ListProjectTasks,
+    today: NaiveDate,
+    user: Uuid,
+) -> AppResult<Option<TaskQuery>> {
+    if query.filter.search.is_some() || !query.labels.is_empty() {
+        return Ok(None);
+    }
+    let gate = match query.scope {
+        Scope::Team(team) => crate::access::member_gate(team, user),
+        Scope::Project(project) => crate::access::project_member_gate(project, user),
+        Scope::Mine(_) => return Ok(None),
+    };
+    Ok(Some(list_query(query, today, None)?.filter(gate)))
+}
+
 /// The tasks of the list's scope its filters keep, in no order and before its cursor: what
 /// its pages read and its `count=true` counts.
 fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
@@ -828,6 +847,17 @@ mod query_plans {
                 } else {
                     assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?}: {plan:#?}");
                     assert!(!pairs.contains(&("q", "rarely")), "{pairs:?} walks");
+                }
+                // A member's page in one statement (`tasks::list_as_member`): the same walk.
+                if let Some(gated) = member_page_query(&query, today, me).unwrap() {
+                    let gated = query_plan(&mut conn, gated).unwrap();
+                    let problems = plan_problems(&gated, "project_tasks");
+                    assert!(problems.is_empty(), "{scope:?} sort={sort} {pairs:?} gated: {gated:#?}");
+                    assert_eq!(
+                        gated.iter().filter(|l| l.contains("project_tasks")).count(),
+                        plan.iter().filter(|l| l.contains("project_tasks")).count(),
+                        "{gated:#?} against {plan:#?}"
+                    );
                 }
             }
         }

@@ -324,8 +324,12 @@ mod postgres {
         let mut failures = id_lists(&mut conn);
         // The labels of a page of tasks: one query by the primary key of `task_labels`.
         let page: Vec<String> = (1..=50).map(|i| id(TASK, i).to_string()).collect();
-        let plan = query_plan(&mut conn, crate::labels::labels_of_query(page)).unwrap();
+        let plan = query_plan(&mut conn, crate::labels::labels_of_query(page.clone())).unwrap();
         failures.extend(plan_failure(&plan, &["task_labels"]).map(|p| format!("labels of a page:\n{p}")));
+        let plan = query_plan(&mut conn, crate::labels::labels_with_versions_query(page)).unwrap();
+        failures.extend(
+            plan_failure(&plan, &["task_labels", "project_tasks"]).map(|p| format!("labels and versions:\n{p}")),
+        );
         let me = id(USER, 1);
         let project_1 = id(PROJECT, 1).to_string();
         let (rare_id, common_id) = (id(LABEL, 1).to_string(), id(LABEL, 2).to_string());
@@ -388,10 +392,17 @@ mod postgres {
                 let rare = pairs.contains(&("q", "rarely")) && scope != Scope::Team(id(TEAM, 2));
                 // A rare label's tasks are found by `task_labels_by_label`.
                 let rare_label = pairs.iter().any(|(k, v)| *k == "label" && v.contains(rare_id.as_str()));
-                let failure = plan_failure(&plan, &["project_tasks", "task_labels"]).or_else(|| {
-                    (rare && !plan.join("\n").contains("Bitmap Index Scan on project_tasks_search"))
-                        .then(|| plan.join("\n"))
+                // A member's page in one statement (`tasks::list_as_member`): the same walk.
+                let gated = crate::list::member_page_query(&query, today, me).unwrap();
+                let failure = gated.and_then(|gated| {
+                    let gated = query_plan(&mut conn, gated).unwrap();
+                    plan_failure(&gated, &["project_tasks", "team_members", "projects"])
                 });
+                let failure =
+                    failure.or_else(|| plan_failure(&plan, &["project_tasks", "task_labels"])).or_else(|| {
+                        (rare && !plan.join("\n").contains("Bitmap Index Scan on project_tasks_search"))
+                            .then(|| plan.join("\n"))
+                    });
                 let failure = failure.or_else(|| {
                     (rare_label && !plan.join("\n").contains("task_labels_by_label")).then(|| plan.join("\n"))
                 });

@@ -64,6 +64,27 @@ pub(crate) fn attach_labels(conn: &mut DbConn, tasks: &mut [ProjectTask], labele
     Ok(())
 }
 
+/// [`attach_labels`] for tasks that an earlier statement read outside a transaction:
+/// true when every labeled task still had the version the page read, so the labels are
+/// those of the page's snapshot (a change of a task's labels, and a label's rename,
+/// recolouring or deletion, move the version of each task carrying it); false when one
+/// moved or is gone, and the page must be read again in one snapshot.
+pub(crate) fn attach_labels_as_read(
+    conn: &mut DbConn,
+    tasks: &mut [ProjectTask],
+    labeled: &HashSet<Uuid>,
+) -> AppResult<bool> {
+    let ids: Vec<String> = tasks.iter().filter(|t| labeled.contains(&t.id)).map(|t| t.id.to_string()).collect();
+    let mut labels = crate::labels::of_tasks_with_versions(conn, &ids)?;
+    for task in tasks.iter_mut().filter(|t| labeled.contains(&t.id)) {
+        match labels.remove(&task.id.to_string()) {
+            Some((version, of_task)) if version == task.version => task.labels = of_task,
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
 /// Tasks from rows, their `labels` still empty (see [`attach_labels`]), and the ids of
 /// those that carry labels.
 pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<(Vec<ProjectTask>, HashSet<Uuid>)> {

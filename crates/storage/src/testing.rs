@@ -385,3 +385,76 @@ impl Drop for Interleaving {
         self.db.pause_before_commit(None);
     }
 }
+
+/// What the current thread records (see [`statements_of`]).
+#[derive(Default)]
+struct Recording {
+    statements: Vec<String>,
+    before: Option<(usize, Box<dyn FnOnce()>)>,
+}
+
+thread_local! {
+    static RECORDING: std::cell::RefCell<Option<Recording>> = const { std::cell::RefCell::new(None) };
+}
+
+fn record(event: diesel::connection::InstrumentationEvent<'_>) {
+    let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event else { return };
+    let due = RECORDING.with(|r| {
+        let mut r = r.borrow_mut();
+        let recording = r.as_mut()?;
+        recording.statements.push(query.to_string());
+        let position = recording.statements.len();
+        match recording.before.take() {
+            Some((at, change)) if at == position => Some(change),
+            other => {
+                recording.before = other;
+                None
+            }
+        }
+    });
+    if let Some(change) = due {
+        // The change's own statements (on this thread, on PostgreSQL) are not the read's.
+        let paused = RECORDING.with(|r| r.borrow_mut().take());
+        change();
+        RECORDING.with(|r| *r.borrow_mut() = paused);
+    }
+}
+
+fn recorder() -> Option<Box<dyn diesel::connection::Instrumentation>> {
+    Some(Box::new(record))
+}
+
+/// Records statements through Diesel's instrumentation from here on: connections opened
+/// after this call (make the test's pool after it) report every statement they send. Call
+/// once per test process (the first call installs it; later ones do nothing).
+///
+/// # Panics
+/// When Diesel's default instrumentation cannot be set.
+#[allow(clippy::expect_used)]
+pub fn record_statements() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| diesel::connection::set_default_instrumentation(recorder).expect("instrumentation"));
+}
+
+/// The statements `read` sends from this thread (reads run on the caller's thread; a
+/// write's statements may run on another and are not seen), making `change` (if any) just
+/// before the statement at its position (from 1) is sent: the way to land a change
+/// between two statements of a read, every time. Needs [`record_statements`] before the
+/// pool was made.
+///
+/// # Panics
+/// When `change` was not made (the read sent fewer statements).
+#[allow(clippy::expect_used)]
+pub fn statements_of<T>(change: Option<(usize, Box<dyn FnOnce()>)>, read: impl FnOnce() -> T) -> (T, Vec<String>) {
+    RECORDING.with(|r| *r.borrow_mut() = Some(Recording { statements: Vec::new(), before: change }));
+    let out = read();
+    let recording = RECORDING.with(|r| r.borrow_mut().take()).expect("recording");
+    assert!(recording.before.is_none(), "the change was not made: {:?}", recording.statements);
+    (out, recording.statements)
+}
+
+/// Whether `statement` opens, ends or marks a transaction (`BEGIN`, `COMMIT`, `SAVEPOINT`...).
+pub fn is_transaction_control(statement: &str) -> bool {
+    let s = statement.trim_start().to_ascii_uppercase();
+    ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"].iter().any(|k| s.starts_with(k))
+}

@@ -1,0 +1,63 @@
+//! How browses are read: a page without its total and without a search is one page
+//! statement with no transaction around it (on PostgreSQL a `BEGIN` and a `COMMIT` are two
+//! more round trips), a tag browse first reads its tags' counts (which only choose the
+//! walk); a total is read in the page's snapshot. Statements are recorded through
+//! Diesel's instrumentation (`storage::testing::statements_of`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use learning::{
+    DbLearning, LearningService, ListChallenges, ListChallengesParams, ListPaths, ListPathsParams, NewChallenge,
+};
+use storage::testing::{is_transaction_control, record_statements, statements_of};
+
+#[test]
+fn a_page_without_a_total_is_read_without_a_transaction() {
+    record_statements();
+    let db = storage::test_pool();
+    let service = DbLearning::new(db.database());
+    let people = common::users(&db, 2);
+    let (author, bob) = (&people[0], &people[1]);
+    for (i, topic) in ["graphs", "graphs", "strings"].iter().enumerate() {
+        let new = NewChallenge {
+            title: format!("challenge {i}"),
+            difficulty: "beginner".into(),
+            topic: (*topic).into(),
+            tags: vec!["python".into()],
+            ..NewChallenge::default()
+        };
+        service.create_challenge(author, new).unwrap();
+    }
+    let browse = |params: ListChallengesParams| {
+        let query = ListChallenges::parse(params, Some(bob.id)).unwrap();
+        statements_of(None, || service.challenges(&query).unwrap())
+    };
+
+    let topic = ListChallengesParams { topic: Some("graphs".into()), ..ListChallengesParams::default() };
+    let (page, sent) = browse(topic.clone());
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+
+    // A tag browse: the tags' counts, then the page.
+    let tag =
+        ListChallengesParams { tag: Some("python".into()), sort: Some("difficulty".into()), ..Default::default() };
+    let (page, sent) = browse(tag);
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(!sent.iter().any(|q| is_transaction_control(q)), "{sent:#?}");
+
+    // A total and its page share one snapshot.
+    let (page, sent) = browse(ListChallengesParams { count: Some("true".into()), ..topic });
+    assert_eq!(page.total, Some(2));
+    assert!(sent.iter().any(|q| is_transaction_control(q)), "{sent:#?}");
+
+    // One challenge, and the paths' list: one statement each.
+    let id = page.items[0].id;
+    let (one, sent) = statements_of(None, || service.challenge(id, Some(bob.id)).unwrap());
+    assert_eq!((one.id, sent.len()), (id, 1), "{sent:#?}");
+    let paths = ListPaths::parse(ListPathsParams::default()).unwrap();
+    let (_, sent) = statements_of(None, || service.paths(&paths).unwrap());
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+}

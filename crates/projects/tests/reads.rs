@@ -1,0 +1,107 @@
+//! How a team's lists are read: in one statement that also checks membership, without a
+//! transaction (on PostgreSQL a `BEGIN`, a separate check and a `COMMIT` are three round
+//! trips of five), and still as one snapshot would show them. Every statement the test's
+//! thread sends is recorded through Diesel's instrumentation, and a change can be made to
+//! land between two statements of a read.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use activity_log::FeedParams;
+use common::{feed_query, setup, status, task, team_with};
+use core_models::version::IfMatch;
+use core_models::Caller;
+use projects::{LabelChanges, ListProjectTasks, ListProjectTasksParams, NewLabel, ProjectTaskChanges, Scope};
+use storage::testing::{is_transaction_control, record_statements, statements_of};
+use uuid::Uuid;
+
+fn team_list(team: Uuid, caller: &Caller, status: Option<&str>) -> ListProjectTasks {
+    let params = ListProjectTasksParams { status: status.map(Into::into), ..ListProjectTasksParams::default() };
+    ListProjectTasks::parse(params, Scope::Team(team), caller.id).unwrap()
+}
+
+#[test]
+fn a_members_page_is_one_statement_and_strangers_and_empty_pages_are_told_apart() {
+    record_statements();
+    let (_db, service, people) = setup(&["Ada", "Bob", "Eve"]);
+    let (ada, bob, eve) = (&people[0], &people[1], &people[2]);
+    let s = service.as_ref();
+    let (team, project) = team_with(s, ada, &[bob]);
+    for title in ["one", "two", "three"] {
+        task(s, ada, project, title);
+    }
+
+    let (page, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert!(sent[0].contains("team_members"), "the page's statement checks membership: {sent:#?}");
+
+    let (page, sent) = statements_of(None, || s.team_activity(bob, team, &feed_query(FeedParams::default())).unwrap());
+    assert!(!page.items.is_empty());
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert!(sent[0].contains("team_members"), "{sent:#?}");
+
+    // No rows: a stranger gets 404 (not an empty page), a member an empty page.
+    assert_eq!(status(s.tasks(eve, &team_list(team, eve, None))), 404);
+    assert_eq!(status(s.team_activity(eve, team, &feed_query(FeedParams::default()))), 404);
+    assert_eq!(status(s.tasks(eve, &team_list(Uuid::now_v7(), eve, None))), 404);
+    let (empty, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, Some("done"))).unwrap());
+    assert!(empty.items.is_empty());
+    assert!(sent.iter().any(|q| is_transaction_control(q)), "an empty page is read again in a snapshot: {sent:#?}");
+
+    // A member removed is a stranger from the next read on.
+    s.remove_member(ada, team, bob.id).unwrap();
+    assert_eq!(status(s.tasks(bob, &team_list(team, bob, None))), 404);
+    assert_eq!(status(s.team_activity(bob, team, &feed_query(FeedParams::default()))), 404);
+}
+
+#[test]
+fn labels_read_after_the_page_are_the_pages_or_the_page_is_read_again() {
+    record_statements();
+    let (_db, service, people) = setup(&["Ada", "Bob"]);
+    let (ada, bob) = (&people[0], &people[1]);
+    let s = service.as_ref();
+    let (team, project) = team_with(s, ada, &[bob]);
+    let bug = s.create_label(ada, team, NewLabel { name: "bug".into(), color: "#d73a4a".into() }).unwrap();
+    let labeled = task(s, ada, project, "labeled");
+    task(s, ada, project, "plain");
+    let relabel = ProjectTaskChanges { label_ids: Some(Some(vec![bug.id.to_string()])), ..Default::default() };
+    s.update_task(ada, project, labeled.id, relabel, IfMatch::Any).unwrap();
+
+    // Undisturbed: the page, then its labels; no transaction.
+    let (page, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(!sent.iter().any(|q| is_transaction_control(q)), "{sent:#?}");
+    let shown = page.items.iter().find(|t| t.id == labeled.id).unwrap();
+    assert_eq!(shown.labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["bug"]);
+
+    // The label renamed between the page and its labels: the page read in its first
+    // statement is not answered with the labels of a later moment; it is read again, and
+    // every task is answered as a read of it alone shows it.
+    let (service2, ada2) = (service.clone(), ada.clone());
+    let rename: Box<dyn FnOnce()> = Box::new(move || {
+        let to = LabelChanges { name: Some(Some("defect".into())), ..LabelChanges::default() };
+        service2.update_label(&ada2, bug.id, to, IfMatch::Any).unwrap();
+    });
+    let (page, sent) = statements_of(Some((2, rename)), || s.tasks(bob, &team_list(team, bob, None)).unwrap());
+    assert!(sent.iter().any(|q| is_transaction_control(q)), "read again in a snapshot: {sent:#?}");
+    for shown in &page.items {
+        let alone = s.task(bob, project, shown.id).unwrap();
+        assert_eq!((shown.version, &shown.labels), (alone.version, &alone.labels), "{}", shown.title);
+    }
+    let shown = page.items.iter().find(|t| t.id == labeled.id).unwrap();
+    assert_eq!(shown.labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["defect"]);
+
+    // The task's labels taken off in between: the same.
+    let (service2, ada2) = (service.clone(), ada.clone());
+    let unlabel: Box<dyn FnOnce()> = Box::new(move || {
+        let none = ProjectTaskChanges { label_ids: Some(Some(vec![])), ..Default::default() };
+        service2.update_task(&ada2, project, labeled.id, none, IfMatch::Any).unwrap();
+    });
+    let (page, _) = statements_of(Some((2, unlabel)), || s.tasks(bob, &team_list(team, bob, None)).unwrap());
+    for shown in &page.items {
+        let alone = s.task(bob, project, shown.id).unwrap();
+        assert_eq!((shown.version, &shown.labels), (alone.version, &alone.labels), "{}", shown.title);
+    }
+}
