@@ -266,3 +266,27 @@ async fn openapi_documents_own_items_and_me() {
     assert_eq!(props.keys().collect::<Vec<_>>(), ["completed_at", "stars"]);
     assert_eq!(schemas["OwnRating"]["required"], json!(["rated_at", "stars"]));
 }
+
+#[actix_rt::test]
+async fn a_put_completion_answers_what_a_get_then_shows() {
+    let app = spawn_app().await;
+    let (ada, bob) = (user(&app, "Ada").await, user(&app, "Bob").await);
+    let id = simple(&app, &ada, "Answered").await;
+    let url = format!("/challenges/{id}/completion");
+    // New (201), then again without a solution (kept), with a new one, with null.
+    for (body, status, solution) in [
+        (json!({"solution": "first"}), 201, json!("first")),
+        (json!({}), 200, json!("first")),
+        (json!({"solution": "second"}), 200, json!("second")),
+        (json!({"solution": null}), 200, Value::Null),
+    ] {
+        let put = ok(&call(&app, Some(&bob), Method::PUT, &url, Some(body.clone())).await, status);
+        let get = ok(&call(&app, Some(&bob), Method::GET, &url, None).await, 200);
+        assert_eq!(put, get, "{body}");
+        assert_eq!((&put["solution"], &put["user"]["display_name"]), (&solution, &json!("Bob")), "{body}");
+        assert_eq!(put["challenge_id"], json!(id));
+    }
+    // An unknown challenge is 404, with or without a completion anywhere.
+    let nowhere = format!("/challenges/{}/completion", uuid::Uuid::now_v7());
+    call(&app, Some(&bob), Method::PUT, &nowhere, Some(json!({}))).await.problem(404);
+}

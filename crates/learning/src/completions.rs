@@ -58,8 +58,39 @@ fn find(conn: &mut DbConn, completion_id: &str) -> AppResult<Completion> {
     completion_of(row)
 }
 
+/// What a `PUT` completion reads before it writes, in one statement: the challenge (no
+/// row when it is unknown), the caller's name, and the caller's completion of it if any:
+/// `(display_name, (id, solution, completed_at))`.
+type BeforeComplete = (String, Option<(String, Option<String>, i64)>);
+
+/// The row of [`before_complete`]: the caller's name and their completion's columns.
+type BeforeCompleteRow = (String, Option<String>, Option<String>, Option<i64>);
+
+fn before_complete(conn: &mut DbConn, caller: &Caller, challenge_id: Uuid) -> AppResult<Option<BeforeComplete>> {
+    let me = caller.id.to_string();
+    let row: Option<BeforeCompleteRow> = challenges::table
+        .inner_join(users::table.on(users::id.eq(me)))
+        .left_join(
+            completions::table.on(completions::challenge_id.eq(challenges::id).and(completions::user_id.eq(users::id))),
+        )
+        .filter(challenges::id.eq(challenge_id.to_string()))
+        .select((
+            users::display_name,
+            completions::id.nullable(),
+            completions::solution.nullable(),
+            completions::completed_at.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(name, id, solution, at)| (name, id.zip(at).map(|(id, at)| (id, solution, at)))))
+}
+
 /// Marks the challenge completed by the caller (idempotent). On an existing completion a
 /// given `solution` replaces the old one (`null` clears it); `completed_at` stays.
+///
+/// One statement reads the challenge, the caller's completion and name; the answer is
+/// built from it and from what the write stored, not read back: on PostgreSQL a new
+/// completion is `BEGIN`, that read, the `INSERT` and `COMMIT`.
 pub fn complete(
     conn: &mut DbConn,
     caller: &Caller,
@@ -67,26 +98,37 @@ pub fn complete(
     body: CompletionBody,
 ) -> AppResult<Put<Completion>> {
     let solution = body.validate()?;
-    require_challenge(conn, challenge_id)?;
-    if let Some(existing) = mine(conn, caller, challenge_id)? {
-        if let Some(solution) = solution {
-            diesel::update(completions::table.filter(completions::id.eq(&existing)))
-                .set(completions::solution.eq(solution))
-                .execute(conn)?;
-        }
-        return Ok(Put { value: find(conn, &existing)?, created: false });
+    let Some((name, existing)) = before_complete(conn, caller, challenge_id)? else {
+        require_challenge(conn, challenge_id)?;
+        return Err(AppError::Internal(anyhow::anyhow!("the caller {} has no user row", caller.id)));
+    };
+    let user = UserRef { id: caller.id, display_name: name };
+    if let Some((existing, stored, completed_at)) = existing {
+        let solution = match solution {
+            Some(solution) => {
+                diesel::update(completions::table.filter(completions::id.eq(&existing)))
+                    .set(completions::solution.eq(&solution))
+                    .execute(conn)?;
+                solution
+            }
+            None => stored,
+        };
+        let id = id::from_stored("completions.id", &existing)?;
+        let value = Completion { id, challenge_id, user, solution, completed_at: time::from_millis(completed_at) };
+        return Ok(Put { value, created: false });
     }
-    let completion_id = id::new_id().to_string();
+    let (id, completed_at, solution) = (id::new_id(), time::to_millis(time::now()), solution.flatten());
     diesel::insert_into(completions::table)
         .values((
-            completions::id.eq(&completion_id),
+            completions::id.eq(id.to_string()),
             completions::challenge_id.eq(challenge_id.to_string()),
             completions::user_id.eq(caller.id.to_string()),
-            completions::solution.eq(solution.flatten()),
-            completions::completed_at.eq(time::to_millis(time::now())),
+            completions::solution.eq(&solution),
+            completions::completed_at.eq(completed_at),
         ))
         .execute(conn)?;
-    Ok(Put { value: find(conn, &completion_id)?, created: true })
+    let value = Completion { id, challenge_id, user, solution, completed_at: time::from_millis(completed_at) };
+    Ok(Put { value, created: true })
 }
 
 /// Undoes the caller's completion (idempotent). The caller's rating goes with it (a

@@ -9,7 +9,8 @@
 mod common;
 
 use learning::{
-    DbLearning, LearningService, ListChallenges, ListChallengesParams, ListPaths, ListPathsParams, NewChallenge,
+    CompletionBody, DbLearning, LearningService, ListChallenges, ListChallengesParams, ListPaths, ListPathsParams,
+    NewChallenge,
 };
 use storage::testing::{is_transaction_control, record_statements, statements_of};
 
@@ -60,4 +61,36 @@ fn a_page_without_a_total_is_read_without_a_transaction() {
     let paths = ListPaths::parse(ListPathsParams::default()).unwrap();
     let (_, sent) = statements_of(None, || service.paths(&paths).unwrap());
     assert_eq!(sent.len(), 1, "{sent:#?}");
+}
+
+/// On PostgreSQL (where a write runs on the caller's thread, so its statements are seen):
+/// a new completion is `BEGIN`, one read (the challenge, the caller's completion and name),
+/// the `INSERT` and `COMMIT`; a repeated one without a solution reads and commits.
+#[test]
+fn a_completion_is_one_read_and_its_insert() {
+    record_statements();
+    let db = storage::test_pool();
+    let service = DbLearning::new(db.database());
+    let people = common::users(&db, 2);
+    let (author, bob) = (&people[0], &people[1]);
+    let new = NewChallenge {
+        title: "one".into(),
+        difficulty: "beginner".into(),
+        topic: "graphs".into(),
+        ..Default::default()
+    };
+    let id = service.create_challenge(author, new).unwrap().id;
+    let (put, sent) = statements_of(None, || service.complete(bob, id, CompletionBody::default()).unwrap());
+    assert!(put.created);
+    let (again, sent_again) = statements_of(None, || service.complete(bob, id, CompletionBody::default()).unwrap());
+    assert!(!again.created);
+    assert_eq!(again.value.id, put.value.id);
+    if storage::testing::postgres_server().is_none() {
+        return; // SQLite's writes run on its writer thread.
+    }
+    let kinds = |sent: &[String]| -> Vec<String> {
+        sent.iter().map(|q| q.split_whitespace().next().unwrap_or("").to_ascii_uppercase()).collect()
+    };
+    assert_eq!(kinds(&sent), ["BEGIN", "SELECT", "INSERT", "COMMIT"], "{sent:#?}");
+    assert_eq!(kinds(&sent_again), ["BEGIN", "SELECT", "COMMIT"], "{sent_again:#?}");
 }
