@@ -63,10 +63,22 @@ pub use store::Subject;
 /// with the entry or not at all. Installed with [`ActivityLog::with_hook`]; the log stays
 /// unaware of what the hooks write, so the features depend on the log, never the reverse.
 pub trait EntryHook: Send + Sync + std::fmt::Debug {
-    /// Called inside the write right after `entry` was inserted; an error rolls the
-    /// whole write back.
-    fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry) -> AppResult<()>;
+    /// Called inside the write before the entry is inserted, so before the team's
+    /// activity counter row is taken (on PostgreSQL the team's other writes wait for that
+    /// row until this one commits): reads that depend only on the team and the action
+    /// belong here, out of that wait. What it returns is handed to [`Self::on_append`].
+    /// By default it reads nothing. An error rolls the whole write back.
+    fn before_append(&self, _tx: &mut Tx<'_>, _team_id: Uuid, _action: &str) -> AppResult<Prepared> {
+        Ok(None)
+    }
+
+    /// Called inside the write right after `entry` was inserted, with what
+    /// [`Self::before_append`] returned; an error rolls the whole write back.
+    fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry, prepared: Prepared) -> AppResult<()>;
 }
+
+/// What an [`EntryHook::before_append`] read for its `on_append` (which downcasts it).
+pub type Prepared = Option<Box<dyn std::any::Any + Send>>;
 
 /// Claims `team_id`'s activity counter row for this write ([`storage::Tx::claim`]): every
 /// write of a team takes that row when it appends, so one that lost to another gateway's
@@ -103,11 +115,15 @@ impl ActivityLog {
     /// `tx`). Returns the entry as stored.
     pub fn append(&self, tx: &mut Tx<'_>, actor: &Caller, entry: NewEntry) -> AppResult<ActivityEntry> {
         claim_team(tx, entry.team_id)?;
-        let entry = store::insert(tx, actor, entry)?;
+        let mut prepared = Vec::with_capacity(self.hooks.len());
         for hook in &self.hooks {
-            hook.on_append(tx, &entry)?;
+            prepared.push(hook.before_append(tx, entry.team_id, &entry.action)?);
         }
-        self.publisher.announce(tx, &entry)?;
+        let announce = |team_id, team_seq| self.publisher.announcement(team_id, team_seq);
+        let entry = store::insert(tx, actor, entry, &announce)?;
+        for (hook, prepared) in self.hooks.iter().zip(prepared) {
+            hook.on_append(tx, &entry, prepared)?;
+        }
         let publisher = self.publisher.clone();
         let shared = Arc::new(Published::new(entry.clone()));
         let team = entry.team_id.to_string();

@@ -18,9 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::web::Bytes;
 use core_models::sse::SseEvent;
-use core_models::AppResult;
 use futures_util::Stream;
-use storage::DbConn;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -79,11 +77,14 @@ pub type Subscription = Pin<Box<dyn Stream<Item = Result<Arc<Published>, Lagged>
 
 /// Hands committed entries to subscribers.
 pub trait Publisher: Send + Sync + std::fmt::Debug + 'static {
-    /// Called inside the write that appends `entry`, on its transaction, before it
-    /// commits: a publisher that tells other processes (a PostgreSQL `NOTIFY`) does so here,
-    /// so the word leaves with the commit and never for a write that rolls back.
-    fn announce(&self, _conn: &mut DbConn, _entry: &ActivityEntry) -> AppResult<()> {
-        Ok(())
+    /// What a publisher that tells other processes sends for the entry numbered
+    /// `team_seq` of `team_id`: a PostgreSQL `NOTIFY` on a channel, as `(channel,
+    /// payload)`. The log sends it in the entry's own `INSERT` statement (on PostgreSQL;
+    /// nothing on SQLite), so the word leaves with the commit, never for a write that rolls
+    /// back, and costs no round trip of its own while the team's counter row is held.
+    /// `None` (the default) for publishers that tell no one.
+    fn announcement(&self, _team_id: Uuid, _team_seq: i64) -> Option<(&'static str, String)> {
+        None
     }
     /// Publishes one committed entry. Called in commit order; must not block.
     fn publish(&self, entry: Arc<Published>);

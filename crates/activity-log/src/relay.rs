@@ -45,7 +45,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::publish::{lock, subscription, Channel, Channels, Lagged, Published, Publisher, Subscription};
-use crate::{store, ActivityEntry};
+use crate::store;
 
 /// The channel PostgreSQL carries the wake-ups on.
 pub const CHANNEL: &str = "corkboard_activity";
@@ -126,10 +126,10 @@ impl TablePublisher {
 }
 
 impl Publisher for TablePublisher {
-    fn announce(&self, conn: &mut DbConn, entry: &ActivityEntry) -> AppResult<()> {
+    fn announcement(&self, team_id: Uuid, team_seq: i64) -> Option<(&'static str, String)> {
         match self.shared.wakeup {
-            Wakeup::Notify => storage::notify::notify(conn, CHANNEL, &format!("{}:{}", entry.team_id, entry.team_seq)),
-            Wakeup::Poll(_) => Ok(()),
+            Wakeup::Notify => Some((CHANNEL, format!("{team_id}:{team_seq}"))),
+            Wakeup::Poll(_) => None,
         }
     }
 

@@ -5,7 +5,7 @@ use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::prelude::*;
 use storage::count::count_up_to;
 use storage::schema::{activity, activity_counters, users};
-use storage::{Backend, DbConn};
+use storage::{Backend, DbConn, Engine};
 use uuid::Uuid;
 
 use crate::model::{fresh_entry_id, MAX_TEAM_SEQ};
@@ -107,9 +107,19 @@ struct Seq {
     seq: i64,
 }
 
-/// Inserts the entry on `conn` (the caller's write transaction) and returns it as stored.
-pub(crate) fn insert(conn: &mut DbConn, actor: &Caller, new: NewEntry) -> AppResult<ActivityEntry> {
-    insert_with(conn, actor, new, &mut fresh_entry_id)
+/// What to `NOTIFY` for an entry (its team and number): `(channel, payload)`, if anything
+/// ([`crate::Publisher::announcement`]).
+pub(crate) type Announce<'a> = dyn Fn(Uuid, i64) -> Option<(&'static str, String)> + 'a;
+
+/// Inserts the entry on `conn` (the caller's write transaction) and returns it as stored;
+/// on PostgreSQL the same statement sends what `announce` gives for it.
+pub(crate) fn insert(
+    conn: &mut DbConn,
+    actor: &Caller,
+    new: NewEntry,
+    announce: &Announce<'_>,
+) -> AppResult<ActivityEntry> {
+    insert_with(conn, actor, new, &mut fresh_entry_id, announce)
 }
 
 /// [`insert`] with the public ids drawn from `ids` (time, team count): tests choose them.
@@ -118,6 +128,7 @@ fn insert_with(
     actor: &Caller,
     new: NewEntry,
     ids: &mut dyn FnMut(i64, i64) -> Uuid,
+    announce: &Announce<'_>,
 ) -> AppResult<ActivityEntry> {
     if new.action.is_empty() || new.action.len() > 64 {
         return Err(AppError::Internal(anyhow::anyhow!("activity action {:?} must be 1 to 64 bytes", new.action)));
@@ -126,6 +137,25 @@ fn insert_with(
     let (team_seq, created_at) = next_team_seq(conn, &team, time::to_millis(time::now()))?;
     let details = new.details.into_value();
     let details_text = details.to_string();
+    // On PostgreSQL the insert is `WITH e AS (INSERT ... RETURNING seq) SELECT e.seq,
+    // pg_notify(...) FROM e`: the notification goes only with a row inserted.
+    let (open, close) = match announce(new.team_id, team_seq) {
+        Some((channel, payload)) if payload.len() <= storage::notify::MAX_PAYLOAD => (
+            storage::sql::sql("").only_on(Engine::Postgres, storage::sql::sql("WITH e AS (")),
+            storage::sql::sql("").only_on(
+                Engine::Postgres,
+                storage::sql::sql(") SELECT e.seq, pg_notify(")
+                    .bind_text(channel)
+                    .sql(", ")
+                    .bind_text(payload)
+                    .sql(") FROM e"),
+            ),
+        ),
+        Some((_, payload)) => {
+            return Err(AppError::Internal(anyhow::anyhow!("a notification payload of {} bytes", payload.len())));
+        }
+        None => (storage::sql::sql(""), storage::sql::sql("")),
+    };
     // Ids are unique by index. Two teams' entries collide only with the same millisecond,
     // count and 32 random bits; should it happen, the insert writes nothing (`ON CONFLICT
     // DO NOTHING`: no savepoint, which on PostgreSQL would cost two round trips on every
@@ -134,31 +164,34 @@ fn insert_with(
     let (seq, id) = loop {
         attempt += 1;
         let id = ids(created_at, team_seq);
-        let inserted: Vec<Seq> = storage::sql::sql(
-            "INSERT INTO activity (team_id, project_id, task_id, actor_id, action, details, created_at, team_seq, \
-             public_id) VALUES (",
-        )
-        .bind_text(team.clone())
-        .sql(", ")
-        .bind_opt_text(new.project_id.map(|id| id.to_string()))
-        .sql(", ")
-        .bind_opt_text(new.task_id.map(|id| id.to_string()))
-        .sql(", ")
-        .bind_text(actor.id.to_string())
-        .sql(", ")
-        .bind_text(new.action.clone())
-        .sql(", ")
-        .bind_text(details_text.clone())
-        .sql(", ")
-        .bind_int(created_at)
-        .sql(", ")
-        .bind_int(team_seq)
-        .sql(", ")
-        .bind_text(id.to_string())
-        .sql(") ON CONFLICT (public_id) DO NOTHING RETURNING seq")
-        .untyped()
-        .load(conn)
-        .fk_field("actor")?;
+        let inserted: Vec<Seq> = open
+            .clone()
+            .sql(
+                "INSERT INTO activity (team_id, project_id, task_id, actor_id, action, details, created_at, \
+                 team_seq, public_id) VALUES (",
+            )
+            .bind_text(team.clone())
+            .sql(", ")
+            .bind_opt_text(new.project_id.map(|id| id.to_string()))
+            .sql(", ")
+            .bind_opt_text(new.task_id.map(|id| id.to_string()))
+            .sql(", ")
+            .bind_text(actor.id.to_string())
+            .sql(", ")
+            .bind_text(new.action.clone())
+            .sql(", ")
+            .bind_text(details_text.clone())
+            .sql(", ")
+            .bind_int(created_at)
+            .sql(", ")
+            .bind_int(team_seq)
+            .sql(", ")
+            .bind_text(id.to_string())
+            .sql(") ON CONFLICT (public_id) DO NOTHING RETURNING seq")
+            .append(close.clone())
+            .untyped()
+            .load(conn)
+            .fk_field("actor")?;
         match inserted.first() {
             Some(row) => break (row.seq, id),
             None if attempt < 3 => {}
@@ -521,27 +554,40 @@ mod tests {
 
     use super::*;
 
+    fn silent(_: Uuid, _: i64) -> Option<(&'static str, String)> {
+        None
+    }
+
+    /// Also: on PostgreSQL the insert sends its announcement, once per entry inserted and
+    /// never for an attempt that wrote nothing.
     #[test]
     fn an_id_already_taken_is_drawn_again_and_the_write_goes_on() {
         let db = storage::test_pool();
         let ada = storage::testing::users(&db, &["Ada".into()]).remove(0);
+        let mut listener = (db.engine() == Engine::Postgres)
+            .then(|| storage::notify::Listener::connect(&db.database(), "cb_test_announce", "test").unwrap());
+        let announce = |team: Uuid, seq: i64| Some(("cb_test_announce", format!("{team}:{seq}")));
         let (team, other) = (Uuid::now_v7(), Uuid::now_v7());
         let taken = Uuid::now_v7();
         let free = Uuid::now_v7();
         let actor = ada.clone();
         db.write(move |tx| {
-            insert_with(tx.conn(), &actor, NewEntry::new(other, "task.created"), &mut |_, _| taken).map(|_| ())
+            insert_with(tx.conn(), &actor, NewEntry::new(other, "task.created"), &mut |_, _| taken, &silent).map(|_| ())
         })
         .unwrap();
         let actor = ada.clone();
         let (first, second) = db
             .write(move |tx| {
                 // An entry before the collision: the write it belongs to must go on.
-                let first = insert(tx.conn(), &actor, NewEntry::new(team, "task.created"))?;
+                let first = insert(tx.conn(), &actor, NewEntry::new(team, "task.created"), &announce)?;
                 let mut drawn = vec![free, taken];
-                let second = insert_with(tx.conn(), &actor, NewEntry::new(team, "task.updated"), &mut |_, _| {
-                    drawn.pop().unwrap()
-                })?;
+                let second = insert_with(
+                    tx.conn(),
+                    &actor,
+                    NewEntry::new(team, "task.updated"),
+                    &mut |_, _| drawn.pop().unwrap(),
+                    &announce,
+                )?;
                 Ok((first, second))
             })
             .unwrap();
@@ -551,8 +597,21 @@ mod tests {
         let stored = entries_by_seq(&mut conn, &[first.seq, second.seq]).unwrap();
         assert_eq!(stored, vec![first, second], "both entries of the write committed");
         let failed = db.write(move |tx| {
-            insert_with(tx.conn(), &ada, NewEntry::new(team, "task.updated"), &mut |_, _| taken).map(|_| ())
+            insert_with(tx.conn(), &ada, NewEntry::new(team, "task.updated"), &mut |_, _| taken, &announce).map(|_| ())
         });
         assert!(failed.is_err(), "an id that stays taken fails the write instead of looping");
+        if let Some(listener) = listener.as_mut() {
+            let mut heard = Vec::new();
+            for _ in 0..200 {
+                heard.extend(listener.received().unwrap());
+                if heard.len() >= 2 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            heard.extend(listener.received().unwrap());
+            assert_eq!(heard, [format!("{team}:1"), format!("{team}:2")], "one word per committed entry");
+        }
     }
 }

@@ -72,7 +72,12 @@ async fn a_failed_change_leaves_no_entry_and_publishes_nothing() {
 struct Refuses(std::sync::atomic::AtomicUsize);
 
 impl activity_log::EntryHook for Refuses {
-    fn on_append(&self, tx: &mut storage::Tx<'_>, entry: &ActivityEntry) -> core_models::AppResult<()> {
+    fn on_append(
+        &self,
+        tx: &mut storage::Tx<'_>,
+        entry: &ActivityEntry,
+        _: activity_log::Prepared,
+    ) -> core_models::AppResult<()> {
         // The entry is already in the write: the hook reads it on the same connection.
         let seen: i64 =
             diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("(SELECT COUNT(*) FROM activity)"))

@@ -5,10 +5,11 @@
 
 use std::sync::Arc;
 
-use activity_log::{ActivityEntry, EntryHook};
+use activity_log::{ActivityEntry, EntryHook, Prepared};
 use core_models::AppResult;
 use storage::Tx;
 use tokio::sync::Notify;
+use uuid::Uuid;
 
 use crate::{events, store};
 
@@ -28,18 +29,24 @@ impl OutboxHook {
 }
 
 impl EntryHook for OutboxHook {
-    fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry) -> AppResult<()> {
+    /// The team's active webhooks whose events match the action, read before the entry's
+    /// insert (out of the team's counter-row wait); nothing when there are none.
+    fn before_append(&self, tx: &mut Tx<'_>, team_id: Uuid, action: &str) -> AppResult<Prepared> {
         // A team without webhooks costs this one index probe that finds nothing.
-        let webhooks = store::active_webhooks(tx, entry.team_id)?;
-        if webhooks.is_empty() {
-            return Ok(());
-        }
+        let webhooks = store::active_webhooks(tx, team_id)?;
         let mut targets = Vec::with_capacity(webhooks.len());
         for (webhook_id, stored) in webhooks {
-            if events::matches(&store::parse_events(&stored)?, &entry.action) {
+            if events::matches(&store::parse_events(&stored)?, action) {
                 targets.push(webhook_id);
             }
         }
+        Ok((!targets.is_empty()).then(|| Box::new(Targets(targets)) as Box<dyn std::any::Any + Send>))
+    }
+
+    fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry, prepared: Prepared) -> AppResult<()> {
+        let Some(Targets(targets)) = prepared.and_then(|p| p.downcast::<Targets>().ok()).map(|t| *t) else {
+            return Ok(());
+        };
         if store::enqueue(tx, entry, &targets)? > 0 {
             let wake = self.wake.clone();
             tx.after_commit(move || wake.notify_one());
@@ -47,3 +54,6 @@ impl EntryHook for OutboxHook {
         Ok(())
     }
 }
+
+/// The webhooks an entry goes to (ids), as [`OutboxHook::before_append`] found them.
+struct Targets(Vec<String>);

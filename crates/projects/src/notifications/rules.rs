@@ -35,7 +35,7 @@ use super::NotificationKind;
 pub struct NotificationHook;
 
 impl EntryHook for NotificationHook {
-    fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry) -> AppResult<()> {
+    fn on_append(&self, tx: &mut Tx<'_>, entry: &ActivityEntry, _: activity_log::Prepared) -> AppResult<()> {
         forget_on_leave(tx, entry)?;
         for (user, kind) in recipients(tx, entry)? {
             insert(tx, user, kind, entry)?;
