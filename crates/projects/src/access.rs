@@ -92,6 +92,39 @@ pub fn task_write_access(tx: &mut Tx<'_>, project_id: Uuid, task_id: Uuid, calle
     Ok(access)
 }
 
+/// The task of a change under its project and the project's team, read in one statement
+/// that also checks what [`task_write_access`] checks (the caller belongs to the team, the
+/// project has the task, the project is not archived), then claims the team as it does.
+/// A check that fails is told by [`task_write_access`] in the same transaction (so the
+/// same snapshot), with its errors in its order. On PostgreSQL that is one round trip for
+/// the checks and the read a change starts with.
+pub fn task_for_change(
+    tx: &mut Tx<'_>,
+    project_id: Uuid,
+    task_id: Uuid,
+    caller: &Caller,
+) -> AppResult<(Uuid, crate::ProjectTask)> {
+    let open = sql("NOT EXISTS (SELECT 1 FROM projects WHERE projects.id = ")
+        .bind_text(project_id.to_string())
+        .sql_per_engine(" AND projects.archived = 1)", " AND projects.archived)");
+    let found: Option<(crate::row::TaskRow, String)> = project_tasks::table
+        .filter(project_tasks::id.eq(task_id.to_string()))
+        .filter(project_tasks::project_id.eq(project_id.to_string()))
+        .filter(project_member_gate(project_id, caller.id))
+        .filter(open)
+        .select((crate::row::TaskRow::as_select(), project_tasks::team_id))
+        .first(tx.conn())
+        .optional()?;
+    let Some((row, team)) = found else {
+        let (team, _) = task_write_access(tx, project_id, task_id, caller)?;
+        return Ok((team, crate::row::find_task(tx, task_id)?));
+    };
+    let team = core_models::id::from_stored("project_tasks.team_id", &team)?;
+    activity_log::claim_team(tx, team)?;
+    let task = crate::row::tasks_of(tx, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))?;
+    Ok((team, task))
+}
+
 /// What a change under a project checks, read in one statement (each statement of a
 /// PostgreSQL write is a round trip): the project's team, the caller's role there,
 /// whether it is archived and whether it has the task.

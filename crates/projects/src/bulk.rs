@@ -188,7 +188,8 @@ pub fn update_many(
     }
     let mut tasks = Vec::with_capacity(bulk.ids.len());
     for task_id in bulk.ids {
-        tasks.push(apply(tx, log, caller, team_id, task_id, bulk.changes.clone(), &labels, IfMatch::Any)?);
+        let before = crate::row::find_task(tx, task_id)?;
+        tasks.push(apply(tx, log, caller, team_id, before, bulk.changes.clone(), &labels, IfMatch::Any)?);
     }
     Ok(tasks)
 }

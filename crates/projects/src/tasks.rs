@@ -146,33 +146,33 @@ pub fn update(
     if_match: IfMatch,
 ) -> AppResult<ProjectTask> {
     let changes = changes.validate()?;
-    let (team_id, _) = task_write_access(tx, project_id, task_id, caller)?;
+    let (team_id, before) = crate::access::task_for_change(tx, project_id, task_id, caller)?;
     let labels = LabelChange::resolve(tx, team_id, "", &changes.labels)?;
     if let Some(assignee) = changes.assignee_id {
         check_assignee(tx, team_id, "assignee_id", assignee)?;
     }
-    apply(tx, log, caller, team_id, task_id, changes, &labels, if_match)
+    apply(tx, log, caller, team_id, before, changes, &labels, if_match)
 }
 
-/// Changes one task whose access, assignee and labels the caller checked: the code path
-/// of `PATCH .../tasks/{task_id}` and of every task of a bulk change, so both follow the
-/// same rules. One version bump; entries: `task.status_changed` or `task.assigned` when
-/// that is all that changed, else `task.updated`, with `{from, to}` per changed field;
-/// `task.labeled` / `task.unlabeled` with the labels (names and colours) added / removed.
+/// Changes one task (`before`, as the write read it) whose access, assignee and labels the
+/// caller checked: the code path of `PATCH .../tasks/{task_id}` and of every task of a bulk
+/// change, so both follow the same rules. One version bump; entries: `task.status_changed`
+/// or `task.assigned` when that is all that changed, else `task.updated`, with `{from, to}`
+/// per changed field; `task.labeled` / `task.unlabeled` with the labels (names and colours)
+/// added / removed.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn apply(
     tx: &mut Tx<'_>,
     log: &ActivityLog,
     caller: &Caller,
     team_id: Uuid,
-    task_id: Uuid,
+    before: ProjectTask,
     changes: ValidTaskChanges,
     labels: &LabelChange,
     if_match: IfMatch,
 ) -> AppResult<ProjectTask> {
     let ValidTaskChanges { title, description, status, priority, due_date, assignee_id, labels: _ } = changes;
-    let before = find(tx, task_id)?;
-    let project_id = before.project_id;
+    let (task_id, project_id) = (before.id, before.project_id);
     if_match.check(before.version)?;
     let labels_after = labels.after(&before.labels);
     let (labeled, unlabeled) =

@@ -64,6 +64,9 @@ fn only_the_entry_its_deliveries_and_commit_wait_on_the_teams_counter() {
     let counter = sent.iter().position(|q| q.contains("activity_counters"));
     assert!(webhooks_read < counter && webhooks_read.is_some(), "the webhooks are read first: {sent:#?}");
     assert_eq!(after_the_counter(&sent), ["INSERT INTO activity +pg_notify", "COMMIT"], "{sent:#?}");
+    // The whole change: BEGIN; the task read with every access check; the team's claim;
+    // the UPDATE; the webhooks; the counter; the entry; COMMIT.
+    assert_eq!(sent.len(), 8, "{sent:#?}");
 
     let hooks = DbWebhooks::new(db.database(), log, true, wake);
     let new = NewWebhook { url: "http://127.0.0.1:9/".into(), events: vec!["task.*".into()], description: None };
