@@ -288,7 +288,12 @@ impl ProjectService for DbProjects {
         }
     }
     fn task(&self, caller: &Caller, project_id: Uuid, task_id: Uuid) -> AppResult<ProjectTask> {
-        self.read(|c| tasks::get(c, caller, project_id, task_id))
+        // One statement when it can (see `tasks::get_as_member`), else in a snapshot.
+        let mut conn = self.db.read()?;
+        match tasks::get_as_member(&mut conn, caller, project_id, task_id)? {
+            Some(task) => Ok(task),
+            None => (*conn).transaction(|c| tasks::get(c, caller, project_id, task_id)),
+        }
     }
     fn update_task(
         &self,

@@ -134,6 +134,31 @@ pub fn get(conn: &mut DbConn, caller: &Caller, project_id: Uuid, task_id: Uuid) 
     find(conn, task_id)
 }
 
+/// [`get`] without a transaction, as [`list_as_member`] reads a page: one statement reads
+/// the task and checks the caller's membership, a second its labels if it has any (with
+/// its version). `None` when that cannot answer alone (no such task in the project for
+/// this caller, or labels changed in between): then [`get`] in a snapshot tells which 404.
+pub fn get_as_member(
+    conn: &mut DbConn,
+    caller: &Caller,
+    project_id: Uuid,
+    task_id: Uuid,
+) -> AppResult<Option<ProjectTask>> {
+    let row = project_tasks::table
+        .filter(project_tasks::id.eq(task_id.to_string()))
+        .filter(project_tasks::project_id.eq(project_id.to_string()))
+        .filter(crate::access::project_member_gate(project_id, caller.id))
+        .select(crate::row::TaskRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let (mut tasks, labeled) = crate::row::tasks_without_labels(vec![row])?;
+    if !crate::row::attach_labels_as_read(conn, &mut tasks, &labeled)? {
+        return Ok(None);
+    }
+    Ok(tasks.pop())
+}
+
 /// Applies `changes` (members); `if_match` is the version the client last saw. See
 /// [`apply`] for what it writes.
 pub fn update(

@@ -105,3 +105,41 @@ fn labels_read_after_the_page_are_the_pages_or_the_page_is_read_again() {
         assert_eq!((shown.version, &shown.labels), (alone.version, &alone.labels), "{}", shown.title);
     }
 }
+
+#[test]
+fn a_members_task_is_one_statement_and_others_get_their_404() {
+    record_statements();
+    let (_db, service, people) = setup(&["Ada", "Bob", "Eve"]);
+    let (ada, bob, eve) = (&people[0], &people[1], &people[2]);
+    let s = service.as_ref();
+    let (team, project) = team_with(s, ada, &[bob]);
+    let plain = task(s, ada, project, "plain");
+    let labeled = task(s, ada, project, "labeled");
+    let bug = s.create_label(ada, team, NewLabel { name: "bug".into(), color: "#d73a4a".into() }).unwrap();
+    let relabel = ProjectTaskChanges { label_ids: Some(Some(vec![bug.id.to_string()])), ..Default::default() };
+    let labeled = s.update_task(ada, project, labeled.id, relabel, IfMatch::Any).unwrap();
+
+    let (got, sent) = statements_of(None, || s.task(bob, project, plain.id).unwrap());
+    assert_eq!((got.id, got.version), (plain.id, plain.version));
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let (got, sent) = statements_of(None, || s.task(bob, project, labeled.id).unwrap());
+    assert_eq!(got, labeled);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(!sent.iter().any(|q| is_transaction_control(q)), "{sent:#?}");
+
+    // Renamed between the task and its labels: read again, as a snapshot shows it.
+    let (service2, ada2) = (service.clone(), ada.clone());
+    let rename: Box<dyn FnOnce()> = Box::new(move || {
+        let to = LabelChanges { name: Some(Some("defect".into())), ..LabelChanges::default() };
+        service2.update_label(&ada2, bug.id, to, IfMatch::Any).unwrap();
+    });
+    let (got, sent) = statements_of(Some((2, rename)), || s.task(bob, project, labeled.id).unwrap());
+    assert!(sent.iter().any(|q| is_transaction_control(q)), "{sent:#?}");
+    assert_eq!((got.version, got.labels[0].name.as_str()), (labeled.version + 1, "defect"));
+
+    // A stranger: 404 for the project; a member: 404 for a task the project lacks.
+    let err = s.task(eve, project, plain.id).unwrap_err();
+    assert_eq!((err.status_code(), err.to_string().contains("project")), (404, true), "{err}");
+    let err = s.task(bob, project, Uuid::now_v7()).unwrap_err();
+    assert_eq!((err.status_code(), err.to_string().contains("task")), (404, true), "{err}");
+}
