@@ -1,12 +1,13 @@
 //! PostgreSQL `LISTEN`/`NOTIFY`: a write announces inside its transaction that something
-//! changed ([`notify`]), and a [`Listener`] on another connection (of this gateway or any
-//! other on the same database) learns of it once that transaction has committed.
+//! changed (`pg_notify(channel, payload)` in one of its statements: the activity log sends
+//! it in the entry's insert), and a [`Listener`] on another connection (of this gateway or
+//! any other on the same database) learns of it once that transaction has committed.
 //!
 //! PostgreSQL delivers a notification only when its transaction commits, never for one that
 //! rolls back, and delivers the notifications of one channel to each listener in commit
 //! order; a payload is at most 7,999 bytes. A notification sent while a listener's
 //! connection is down is lost for it: whoever listens must read what it missed from the
-//! tables after reconnecting. SQLite has no such thing ([`notify`] does nothing there).
+//! tables after reconnecting. SQLite has no such thing.
 //!
 //! Diesel cannot wait for a notification: [`PgConnection::notifications_iter`] only returns
 //! what has arrived (it reads the socket without blocking). A listener therefore asks
@@ -15,8 +16,6 @@
 //! URLs, TLS and multi-host failover as the pool) instead of adding a second.
 
 use diesel::connection::SimpleConnection as _;
-use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use core_models::{AppError, AppResult};
 
@@ -24,24 +23,6 @@ use crate::conn::DbConn;
 
 /// The longest payload PostgreSQL accepts, in bytes.
 pub const MAX_PAYLOAD: usize = 7999;
-
-/// Sends `payload` on `channel` from `conn`'s open transaction: delivered to the
-/// channel's listeners when the transaction commits. Does nothing on SQLite.
-pub fn notify(conn: &mut DbConn, channel: &str, payload: &str) -> AppResult<()> {
-    if payload.len() > MAX_PAYLOAD {
-        return Err(AppError::Internal(anyhow::anyhow!("a notification payload of {} bytes", payload.len())));
-    }
-    match conn {
-        DbConn::Sqlite(_) => Ok(()),
-        DbConn::Postgres(pg) => {
-            diesel::sql_query("SELECT pg_notify($1, $2)")
-                .bind::<Text, _>(channel)
-                .bind::<Text, _>(payload)
-                .execute(pg)?;
-            Ok(())
-        }
-    }
-}
 
 /// A connection of its own (outside the pool) that listens on one channel; it also serves
 /// the listener's own reads, so following the channel never takes a pooled connection.
