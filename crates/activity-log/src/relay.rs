@@ -5,8 +5,8 @@
 //! The table is the only source: what wakes a gateway up ([`Wakeup`]) only says where to
 //! look.
 //!
-//! - [`Wakeup::Notify`] (PostgreSQL): every append sends `NOTIFY corkboard_activity,
-//!   '<team>:<team_seq>'` inside its write ([`Publisher::announce`]), so the word is
+//! - [`Wakeup::Notify`] (PostgreSQL): every append sends `pg_notify('corkboard_activity',
+//!   '<team>:<team_seq>')` in its entry's insert ([`Publisher::announcement`]), so the word is
 //!   delivered when the write commits, in commit order, never for one that rolls back. One
 //!   thread per gateway listens on a connection of its own ([`storage::notify::Listener`])
 //!   and marks a watched team *due* when a notification names an entry after the last one
