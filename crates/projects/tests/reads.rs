@@ -8,17 +8,47 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use activity_log::FeedParams;
 use common::{feed_query, setup, status, task, team_with};
 use core_models::version::IfMatch;
 use core_models::Caller;
-use projects::{LabelChanges, ListProjectTasks, ListProjectTasksParams, NewLabel, ProjectTaskChanges, Scope};
+use projects::{
+    Label, LabelChanges, ListProjectTasks, ListProjectTasksParams, NewLabel, ProjectService, ProjectTask,
+    ProjectTaskChanges, Scope,
+};
 use storage::testing::{is_transaction_control, record_statements, statements_of};
 use uuid::Uuid;
 
 fn team_list(team: Uuid, caller: &Caller, status: Option<&str>) -> ListProjectTasks {
     let params = ListProjectTasksParams { status: status.map(Into::into), ..ListProjectTasksParams::default() };
     ListProjectTasks::parse(params, Scope::Team(team), caller.id).unwrap()
+}
+
+/// A label "bug" in `team`, put on `task`: the label and the task as changed.
+fn label_bug(s: &dyn ProjectService, ada: &Caller, team: Uuid, project: Uuid, task: Uuid) -> (Label, ProjectTask) {
+    let bug = s.create_label(ada, team, NewLabel { name: "bug".into(), color: "#d73a4a".into() }).unwrap();
+    let relabel = ProjectTaskChanges { label_ids: Some(Some(vec![bug.id.to_string()])), ..Default::default() };
+    let task = s.update_task(ada, project, task, relabel, IfMatch::Any).unwrap();
+    (bug, task)
+}
+
+/// A change to land between two statements of a read: `label` renamed to "defect".
+fn rename_to_defect(service: &Arc<dyn ProjectService>, ada: &Caller, label: Uuid) -> Box<dyn FnOnce()> {
+    let (service, ada) = (service.clone(), ada.clone());
+    Box::new(move || {
+        let to = LabelChanges { name: Some(Some("defect".into())), ..LabelChanges::default() };
+        service.update_label(&ada, label, to, IfMatch::Any).unwrap();
+    })
+}
+
+/// Every task of `page` as a read of it alone shows it (version and labels).
+fn assert_each_as_alone(s: &dyn ProjectService, bob: &Caller, project: Uuid, page: &[ProjectTask]) {
+    for shown in page {
+        let alone = s.task(bob, project, shown.id).unwrap();
+        assert_eq!((shown.version, &shown.labels), (alone.version, &alone.labels), "{}", shown.title);
+    }
 }
 
 #[test]
@@ -63,11 +93,9 @@ fn labels_read_after_the_page_are_the_pages_or_the_page_is_read_again() {
     let (ada, bob) = (&people[0], &people[1]);
     let s = service.as_ref();
     let (team, project) = team_with(s, ada, &[bob]);
-    let bug = s.create_label(ada, team, NewLabel { name: "bug".into(), color: "#d73a4a".into() }).unwrap();
     let labeled = task(s, ada, project, "labeled");
     task(s, ada, project, "plain");
-    let relabel = ProjectTaskChanges { label_ids: Some(Some(vec![bug.id.to_string()])), ..Default::default() };
-    s.update_task(ada, project, labeled.id, relabel, IfMatch::Any).unwrap();
+    let (bug, labeled) = label_bug(s, ada, team, project, labeled.id);
 
     // Undisturbed: the page, then its labels; no transaction.
     let (page, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
@@ -79,17 +107,10 @@ fn labels_read_after_the_page_are_the_pages_or_the_page_is_read_again() {
     // The label renamed between the page and its labels: the page read in its first
     // statement is not answered with the labels of a later moment; it is read again, and
     // every task is answered as a read of it alone shows it.
-    let (service2, ada2) = (service.clone(), ada.clone());
-    let rename: Box<dyn FnOnce()> = Box::new(move || {
-        let to = LabelChanges { name: Some(Some("defect".into())), ..LabelChanges::default() };
-        service2.update_label(&ada2, bug.id, to, IfMatch::Any).unwrap();
-    });
+    let rename = rename_to_defect(&service, ada, bug.id);
     let (page, sent) = statements_of(Some((2, rename)), || s.tasks(bob, &team_list(team, bob, None)).unwrap());
     assert!(sent.iter().any(|q| is_transaction_control(q)), "read again in a snapshot: {sent:#?}");
-    for shown in &page.items {
-        let alone = s.task(bob, project, shown.id).unwrap();
-        assert_eq!((shown.version, &shown.labels), (alone.version, &alone.labels), "{}", shown.title);
-    }
+    assert_each_as_alone(s, bob, project, &page.items);
     let shown = page.items.iter().find(|t| t.id == labeled.id).unwrap();
     assert_eq!(shown.labels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["defect"]);
 
@@ -100,10 +121,7 @@ fn labels_read_after_the_page_are_the_pages_or_the_page_is_read_again() {
         service2.update_task(&ada2, project, labeled.id, none, IfMatch::Any).unwrap();
     });
     let (page, _) = statements_of(Some((2, unlabel)), || s.tasks(bob, &team_list(team, bob, None)).unwrap());
-    for shown in &page.items {
-        let alone = s.task(bob, project, shown.id).unwrap();
-        assert_eq!((shown.version, &shown.labels), (alone.version, &alone.labels), "{}", shown.title);
-    }
+    assert_each_as_alone(s, bob, project, &page.items);
 }
 
 #[test]
@@ -115,9 +133,7 @@ fn a_members_task_is_one_statement_and_others_get_their_404() {
     let (team, project) = team_with(s, ada, &[bob]);
     let plain = task(s, ada, project, "plain");
     let labeled = task(s, ada, project, "labeled");
-    let bug = s.create_label(ada, team, NewLabel { name: "bug".into(), color: "#d73a4a".into() }).unwrap();
-    let relabel = ProjectTaskChanges { label_ids: Some(Some(vec![bug.id.to_string()])), ..Default::default() };
-    let labeled = s.update_task(ada, project, labeled.id, relabel, IfMatch::Any).unwrap();
+    let (bug, labeled) = label_bug(s, ada, team, project, labeled.id);
 
     let (got, sent) = statements_of(None, || s.task(bob, project, plain.id).unwrap());
     assert_eq!((got.id, got.version), (plain.id, plain.version));
@@ -128,11 +144,7 @@ fn a_members_task_is_one_statement_and_others_get_their_404() {
     assert!(!sent.iter().any(|q| is_transaction_control(q)), "{sent:#?}");
 
     // Renamed between the task and its labels: read again, as a snapshot shows it.
-    let (service2, ada2) = (service.clone(), ada.clone());
-    let rename: Box<dyn FnOnce()> = Box::new(move || {
-        let to = LabelChanges { name: Some(Some("defect".into())), ..LabelChanges::default() };
-        service2.update_label(&ada2, bug.id, to, IfMatch::Any).unwrap();
-    });
+    let rename = rename_to_defect(&service, ada, bug.id);
     let (got, sent) = statements_of(Some((2, rename)), || s.task(bob, project, labeled.id).unwrap());
     assert!(sent.iter().any(|q| is_transaction_control(q)), "{sent:#?}");
     assert_eq!((got.version, got.labels[0].name.as_str()), (labeled.version + 1, "defect"));
