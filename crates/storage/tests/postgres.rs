@@ -407,3 +407,63 @@ fn a_connection_that_lost_its_session_fails_one_request_then_leaves_the_pool() {
         .expect("the write ran on a new connection");
     assert_ne!(third, second);
 }
+
+/// PostgreSQL plans a search from each word's share of the rows, as if words were
+/// independent: "alpha" and "beta" are each in half of 100,000 notes and never together
+/// but for the three oldest, so it expects a quarter of the rows to match, walks the
+/// newest first and tests every note before it reaches them (48 ms here, 0.5 µs a row;
+/// more words and longer texts cost more per row, and a board of a million rows ten
+/// times as much: past the read budget, a 503). The walk stops at its share of the budget
+/// (10 ms of 100 here) and the page is read again leading with the GIN index's matches:
+/// the three notes, newest first. (The `w` and `x` words give the statistics a
+/// vocabulary: with two words in all PostgreSQL takes each prefix for 2% of the rows.)
+#[test]
+fn a_walk_the_planner_misjudged_stops_early_and_the_page_leads_with_the_matches() {
+    use storage::search::{search_terms, NOTES};
+    let config = DbConfig { read_budget: Duration::from_millis(100), pool_connections: 2, ..DbConfig::default() };
+    storage::testing::record_statements();
+    let Some(db) = postgres(&config) else { return };
+    {
+        let mut conn = db.read().unwrap();
+        conn.batch_execute(
+            "SET statement_timeout = 0;
+             INSERT INTO notes (id, content, created_at, updated_at)
+                  SELECT 'n' || i, CASE WHEN i % 2 = 0 THEN 'alpha' ELSE 'beta' END || ' w' || i % 97 || ' x' || i % 89,
+                         i, i
+                    FROM generate_series(3, 100000) AS i;
+             INSERT INTO notes (id, content, created_at, updated_at)
+                  SELECT 'n' || i, 'alpha and beta', i, i FROM generate_series(0, 2) AS i",
+        )
+        .unwrap();
+        conn.batch_execute("VACUUM ANALYZE notes").unwrap();
+    }
+    let page = |q: &str| {
+        let mut search = db.read_for_search().unwrap();
+        let (found, statements) = storage::testing::statements_of(None, || {
+            search
+                .transaction(|c| -> QueryResult<Vec<String>> {
+                    let search = NOTES.search(c, &search_terms(q))?.expect("words to search for");
+                    search.run(c, 51, |c, search| -> QueryResult<_> {
+                        let query = storage::schema::notes::table
+                            .select(storage::schema::notes::id)
+                            .filter(search.scope("notes.owner_id", None))
+                            .filter(search.filter())
+                            .order(storage::schema::notes::created_at.desc())
+                            .limit(51);
+                        Ok(query.load(c))
+                    })
+                })
+                .unwrap()
+        });
+        let fell_back = statements.iter().any(|s| s.contains("ROLLBACK TO SAVEPOINT"));
+        (found, fell_back)
+    };
+    // Within the read budget, or this would be a 503.
+    let (found, fell_back) = page("alpha beta");
+    assert_eq!(found, ["n2", "n1", "n0"]);
+    assert!(fell_back, "the planner walked, and its walk was stopped (else this test shows nothing)");
+    // A word the walk finds at once: the planner's page, no second reading.
+    let (found, fell_back) = page("alpha");
+    assert_eq!(found.len(), 51);
+    assert!(!fell_back);
+}
