@@ -24,13 +24,14 @@ def words(rng, i):
     return " " + " ".join(found)
 
 
-def bench_search(base, duration, db_path, seed, seed_tasks, oha, oha_together, report, request):
+def bench_search(base, duration, db_path, seed, seed_tasks, oha, oha_together, report, request, settle):
     count = 100_000
     started = time.time()
     seed_tasks(base, count, words=words)
     note_ids = seed(base, "/api/v1/notes", count,
                     lambda rng, i: {"title": f"note {i}", "content": f"seeded note number {i}{words(rng, i)}"})
     print(f"\nseeded {count} tasks and {count} notes in {time.time() - started:.1f}s")
+    settle()
     # The writer tidies the full-text indexes once idle (storage::search::Upkeep).
     time.sleep(3)
     conns = 16
