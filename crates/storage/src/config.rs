@@ -25,7 +25,7 @@ pub const MIGRATIONS: EmbeddedMigrations = MIGRATIONS_SQLITE;
 /// A connection borrowed from a pool.
 pub type PooledConn = PooledConnection<Manager>;
 
-/// Tunables of [`Database`]; the defaults suit a small server.
+/// Tunables of [`Database`](crate::Database); the defaults suit a small server.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
     /// SQLite: connections in the read pool.
@@ -48,7 +48,7 @@ pub struct DbConfig {
     /// PostgreSQL: how long each statement of a write may run (`SET LOCAL
     /// statement_timeout`).
     pub write_budget: Duration,
-    /// Full-text searches that may run at once ([`Database::read_for_search`]); more wait
+    /// Full-text searches that may run at once ([`Database::read_for_search`](crate::Database::read_for_search)); more wait
     /// (up to `acquire_timeout`, then 503), so searches never hold every connection and
     /// core while point reads wait. Default: the number of cores.
     pub search_slots: usize,

@@ -61,8 +61,8 @@ pub struct Stored {
 /// What a request with a key may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claimed {
-    /// The key is this request's: run it inside [`core_models::idempotency::scope`] of the
-    /// claim, then [`finish`].
+    /// The key is this request's: run it inside `core_models::idempotency::scope` of the
+    /// claim (its `http` feature), then [`finish`].
     Fresh(Claim),
     /// The key was answered before: send this response again.
     Replay(Stored),

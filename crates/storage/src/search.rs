@@ -334,7 +334,7 @@ fn words_spec(terms: &[String]) -> String {
     marked.collect::<Vec<_>>().join(" ")
 }
 
-/// Whether `texts` together hold every word of `words` (a [`words_spec`]), as FTS5's
+/// Whether `texts` together hold every word of `words` (a `words_spec`), as FTS5's
 /// `unicode61` tokenizer would find them, read from the texts themselves instead of the
 /// index: `Some` when every text and every word is ASCII, `None` otherwise.
 ///
