@@ -261,7 +261,7 @@ mod diesel_conversions {
 
     impl From<Error> for AppError {
         /// `NotFound` becomes 404; constraint violations resolve through
-        /// [`constraint`](crate::constraint) (409 or 422); a database locked past its busy
+        /// [`constraint`] (409 or 422); a database locked past its busy
         /// timeout, or a read stopped by its time budget, is 503; anything else is internal.
         fn from(error: Error) -> Self {
             if is_database_away(&error) {

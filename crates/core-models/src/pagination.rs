@@ -275,7 +275,7 @@ pub fn compare_keys(a: &[CursorValue], b: &[CursorValue], descending: &[bool]) -
 }
 
 /// The order of lists that have only one: by id, which for UUIDv7 ids is creation order.
-/// `Sort::<ById>::parse(None, "id")` (or `"-id"`) and [`Page::by_id`] page them.
+/// `Sort::<ById>::parse(None, "id")` (or `"-id"`) and [`Page::from_overfetch`] page them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ById {
     /// The id.

@@ -3,7 +3,7 @@
 //! a field that breaks a rule (`"priority": "x"`, checked after parsing) gets both named.
 //!
 //! Every body type the JSON extractor reads implements [`BodyRules`], usually with
-//! [`body_rules!`] pointing at the type's own `validate`.
+//! [`body_rules!`](crate::body_rules) pointing at the type's own `validate`.
 
 use crate::error::{AppError, AppResult, FieldError};
 

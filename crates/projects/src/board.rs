@@ -3,7 +3,7 @@
 //! between two neighbours by writing the moved task only.
 //!
 //! Every write that places a task (create, a status change, a move) first takes the
-//! project's board lock ([`lock_board`]: it bumps `projects.board_seq`), so two of them
+//! project's board lock (`lock_board`: it bumps `projects.board_seq`), so two of them
 //! never pick one free key: on PostgreSQL the second waits for the first and then runs
 //! again with what it committed (a serialization failure, retried by `Database::write`);
 //! the unique index on `(project_id, status, position)` is the backstop. A key that

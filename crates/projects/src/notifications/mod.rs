@@ -3,7 +3,7 @@
 //!
 //! - [`NotificationHook`] derives them from every appended activity entry, inside the
 //!   entry's write ([`activity_log::EntryHook`]), so a notification commits with its action
-//!   or not at all, whichever product path appended the entry ([`rules`]).
+//!   or not at all, whichever product path appended the entry (`rules`).
 //! - Each user's notifications are numbered by a counter row bumped in that write
 //!   (`notification_counters`, like the activity log's per-team counters): the numbers
 //!   follow commit order, and the public id (a UUIDv7 of the time and the number, see
