@@ -57,27 +57,11 @@
 //! The probes cost 3 µs each with the index in one segment and several times that with
 //! many (every lookup seeks in every segment), so the writer tidies the indexes into one
 //! segment when it is idle (`Upkeep`, run by [`crate::writer`]).
-//!
-//! # On PostgreSQL
-//!
-//! PostgreSQL's planner makes the same choice from the column's statistics: it leads with
-//! the GIN index for rare words and walks a sort index for frequent ones. It takes words
-//! for independent, so two frequent words that are rarely or never together (or a word
-//! frequent on other boards and rare on this one) look frequent, and its walk then tests
-//! row after row of the board, past the read budget (a 503). So [`Search::run`] lets the
-//! planner's plan run within [`WALK_SHARE_OF_BUDGET`] of the read budget, under a
-//! savepoint; a statement stopped there is read again leading with the matches
-//! (`seq = ANY(ARRAY(SELECT seq … WHERE search @@ …))`, gathered once from the GIN index,
-//! which intersects the words' lists itself, sequential scans off: the planner still
-//! believes the words frequent), whose cost is bounded by the words' lists. Measured on
-//! 100,000 notes, half "alpha" and half "beta", never together: the walk 48 ms, the lead
-//! 16 ms.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use core_models::FieldError;
-use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
@@ -176,7 +160,10 @@ fn table_of(column: &'static str) -> &'static str {
 /// [`Plan`] does by hand. That holds while the column's statistics know the vocabulary (a
 /// hundred common words or more: with fewer PostgreSQL takes every prefix for 2% of the
 /// rows); a word frequent on other boards but rare on the searched one still walks that
-/// board whole (docs/benchmarks.md, "Search on PostgreSQL").
+/// board whole (docs/benchmarks.md, "Search on PostgreSQL"), and so do words each
+/// frequent but rarely together, whose shares the planner multiplies (stop 29 there: a
+/// time limit on its walk was tried and taken back; the fix needs a trigger that knows
+/// the plan).
 pub fn postgres_match(table: &str, terms: &[String]) -> Sql {
     let mut q = sql(format!("{table}.search @@ ("));
     for (i, term) in terms.iter().enumerate() {
@@ -246,8 +233,7 @@ pub enum Plan {
     /// them: cost grows with the number of matches (of every board).
     Lead,
     /// Walk the sort index in order and test each row it visits against the text: cost
-    /// grows with the rows visited until the page is full. On PostgreSQL: as its planner
-    /// chooses, within a share of the read budget ([`Search::run`]).
+    /// grows with the rows visited until the page is full.
     Walk,
 }
 
@@ -485,15 +471,13 @@ impl FullText {
     pub fn search(&self, conn: &mut crate::DbConn, terms: &[String]) -> QueryResult<Option<Search>> {
         let Some(prefix_expr) = fts_match_expr(terms) else { return Ok(None) };
         if conn.engine() == Engine::Postgres {
-            // A walk here is the planner's own choice, which may still lead (see the
-            // module docs, "On PostgreSQL").
             return Ok(Some(Search {
                 text: *self,
                 engine: Engine::Postgres,
                 terms: terms.to_vec(),
                 expr: prefix_expr,
                 whole_words: false,
-                plan: Plan::Walk,
+                plan: Plan::Lead,
             }));
         }
         let mut words = Some(Vec::with_capacity(terms.len()));
@@ -601,20 +585,9 @@ impl Search {
     ///   answers by seeking in each word's list, and with a prefix `+seq IN (<matches>)`,
     ///   the matches gathered once into a lookup list (FTS5 would gather a prefix's
     ///   matches again for every probe).
-    ///
-    /// On PostgreSQL a walk is [`postgres_match`] (its planner chooses how), a lead
-    /// `seq = ANY(ARRAY(<matches>))`: the matches gathered once through the GIN index, and
-    /// their rows read by key (an array of unknown length looks small to the planner).
     pub fn filter(&self) -> crate::sql::Sql {
         if self.engine == Engine::Postgres {
-            let FullText { seq, .. } = self.text;
-            let table = self.text.table();
-            return match self.plan {
-                Plan::Walk => postgres_match(table, &self.terms),
-                Plan::Lead => crate::sql::sql(format!("{seq} = ANY(ARRAY(SELECT m.seq FROM {table} m WHERE "))
-                    .append(postgres_match("m", &self.terms))
-                    .sql("))"),
-            };
+            return postgres_match(self.text.table(), &self.terms);
         }
         let FullText { seq, fts, columns: [first, second], .. } = self.text;
         let budget = crate::budget::WITHIN_BUDGET;
@@ -647,24 +620,15 @@ impl Search {
     /// page's plan. A walk would probe the index once per row of the board it visits
     /// (15–30 µs each), a lead reads each match by its key (1.5–2 µs), and a count visits
     /// every matching row up to its limit, however frequent the words. On PostgreSQL its
-    /// planner chooses (a count stops at its limit, as a walk would not).
+    /// planner chooses, as for pages.
     pub fn counting(&self) -> Search {
-        match self.engine {
-            Engine::Sqlite => self.clone().with_plan(Plan::Lead),
-            Engine::Postgres => self.clone().with_plan(Plan::Walk),
-        }
+        self.clone().with_plan(Plan::Lead)
     }
 
     /// Runs `page` (which builds the page's query from this search, with [`Self::scope`]
     /// and [`Self::filter`], and loads it) for a page of `rows` rows. A walk that probes
     /// more than [`WALK_ROWS_PER_ROW`] rows per row stops and the page is read again as a
     /// lead: the board holds too few of the many matches for a walk to pay.
-    ///
-    /// On PostgreSQL a walk (the planner's plan) runs under a savepoint within
-    /// [`WALK_SHARE_OF_BUDGET`] of the connection's statement budget; stopped there, it is
-    /// rolled back and the page is read again as a lead, within the whole budget. Call it
-    /// in a transaction (a search's snapshot); the statements after the page run within
-    /// the walk's budget too (what follows a page is read by key).
     pub fn run<T, E>(
         mut self,
         conn: &mut crate::DbConn,
@@ -675,23 +639,7 @@ impl Search {
         E: From<diesel::result::Error>,
     {
         if self.engine == Engine::Postgres {
-            if self.plan == Plan::Lead {
-                return Ok(page(conn, &self)??);
-            }
-            conn.batch_execute(&walk_budget_sql())?;
-            return match page(conn, &self)? {
-                Err(e) if stopped_by_its_budget(&e) => {
-                    // The planner would read a quarter of the rows (as it believes)
-                    // by a sequential scan rather than the GIN index: not for the rest
-                    // of this search's transaction, whose statements are by key.
-                    conn.batch_execute(&format!(
-                        "ROLLBACK TO SAVEPOINT {WALK_SAVEPOINT}; SET LOCAL enable_seqscan = off"
-                    ))?;
-                    self.plan = Plan::Lead;
-                    Ok(page(conn, &self)??)
-                }
-                result => Ok(result?),
-            };
+            return Ok(page(conn, &self)??);
         }
         let capped = self.plan == Plan::Walk && self.whole_words;
         PROBES_LEFT.set(capped.then(|| rows.saturating_mul(WALK_ROWS_PER_ROW)));
@@ -705,33 +653,6 @@ impl Search {
             result => Ok(result?),
         }
     }
-}
-
-/// The share of a search's statement budget its page gets on PostgreSQL when the planner
-/// walks ([`Search::run`]): a tenth, 50 ms of the default 500. A walk that pays finds its
-/// page in a few hundred rows (1–5 ms); one that reaches this has tested tens of
-/// thousands of rows that did not match.
-pub const WALK_SHARE_OF_BUDGET: u32 = 10;
-
-/// The savepoint a PostgreSQL walk runs under.
-const WALK_SAVEPOINT: &str = "corkboard_search_walk";
-
-/// A savepoint, then the statement budget (the session's, a search's read budget) cut to
-/// its [`WALK_SHARE_OF_BUDGET`] until the transaction ends or rolls back to the savepoint
-/// (`set_config(…, true)` is `SET LOCAL`); no budget stays none. One round trip.
-fn walk_budget_sql() -> String {
-    format!(
-        "SAVEPOINT {WALK_SAVEPOINT}; SELECT set_config('statement_timeout', \
-         (CASE WHEN ms = 0 THEN 0 ELSE greatest(1, ms / {WALK_SHARE_OF_BUDGET}) END)::text, true) \
-         FROM (SELECT (extract(epoch FROM current_setting('statement_timeout')::interval) * 1000)::bigint AS ms) \
-         AS budget"
-    )
-}
-
-/// Whether PostgreSQL stopped a statement at its `statement_timeout`.
-fn stopped_by_its_budget(error: &diesel::result::Error) -> bool {
-    matches!(error, diesel::result::Error::DatabaseError(_, info)
-        if info.message().contains("canceling statement due to statement timeout"))
 }
 
 /// The filter "this row's text matches `expr`" with a plan fixed by the caller, for
