@@ -54,6 +54,8 @@ SETTLE = [lambda: None]
 
 def settle():
     SETTLE[0]()
+
+
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 

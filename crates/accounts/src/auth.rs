@@ -15,8 +15,8 @@
 //! It leaves [`Authenticated`] in the request, which the [`core_models::Caller`] and
 //! [`core_models::MaybeCaller`] extractors of every crate read, and the
 //! [`StreamOwner`] (the session, for event streams to end when it is revoked); with a
-//! bearer token, also the [`CurrentUser`](crate::model::CurrentUser) (for logout). What the caller may do is for the
-//! services to decide.
+//! bearer token, also the [`CurrentUser`](crate::model::CurrentUser) (for logout). What the
+//! caller may do is for the services to decide.
 
 use std::sync::Arc;
 
