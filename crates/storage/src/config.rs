@@ -48,9 +48,10 @@ pub struct DbConfig {
     /// PostgreSQL: how long each statement of a write may run (`SET LOCAL
     /// statement_timeout`).
     pub write_budget: Duration,
-    /// Full-text searches that may run at once ([`Database::read_for_search`](crate::Database::read_for_search)); more wait
-    /// (up to `acquire_timeout`, then 503), so searches never hold every connection and
-    /// core while point reads wait. Default: the number of cores.
+    /// Full-text searches that may run at once
+    /// ([`Database::read_for_search`](crate::Database::read_for_search)); more wait (up to
+    /// `acquire_timeout`, then 503), so searches never hold every connection and core while
+    /// point reads wait. Default: the number of cores.
     pub search_slots: usize,
     /// SQLite: WAL size (in 4 KiB frames) past which the checkpointer makes the WAL start
     /// over, holding the writer back for one short pass (see [`WAL_RESTART_FRAMES`]).

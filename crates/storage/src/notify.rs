@@ -9,8 +9,9 @@
 //! connection is down is lost for it: whoever listens must read what it missed from the
 //! tables after reconnecting. SQLite has no such thing.
 //!
-//! Diesel cannot wait for a notification: [`PgConnection::notifications_iter`](diesel::pg::PgConnection::notifications_iter) only returns
-//! what has arrived (it reads the socket without blocking). A listener therefore asks
+//! Diesel cannot wait for a notification:
+//! [`PgConnection::notifications_iter`](diesel::pg::PgConnection::notifications_iter) only
+//! returns what has arrived (it reads the socket without blocking). A listener therefore asks
 //! ([`Listener::received`]) every few milliseconds on a thread of its own, which costs one
 //! non-blocking `recv` per ask and keeps the one PostgreSQL client library (libpq: the same
 //! URLs, TLS and multi-host failover as the pool) instead of adding a second.
