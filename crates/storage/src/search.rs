@@ -57,11 +57,21 @@
 //! The probes cost 3 µs each with the index in one segment and several times that with
 //! many (every lookup seeks in every segment), so the writer tidies the indexes into one
 //! segment when it is idle (`Upkeep`, run by [`crate::writer`]).
+//!
+//! # On PostgreSQL
+//!
+//! The same two plans over a `tsvector` column and its GIN index ([`postgres_match`]). The
+//! GIN index cannot count a word's matches lazily (a prefix's matches are all gathered
+//! first: 9 ms for a word in 90,000 rows), so [`Search::steer`] decides from a probe
+//! instead: the table's 2,000 newest rows tested against the words, stopping at 40
+//! matches. It then sets the planner's switches for the page (a walk without bitmap scans
+//! or sorts, a lead without index walks), in the same statement.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use core_models::FieldError;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
@@ -154,16 +164,11 @@ fn table_of(column: &'static str) -> &'static str {
 /// the same rows FTS5 finds for [`fts_match_expr`] on SQLite: each word is folded by the
 /// migrations' `search_fold` (lower case, diacritics removed, as FTS5's tokenizer does) and
 /// quoted as a lexeme, so no user text is ever tsquery syntax; a word of at least
-/// [`MIN_PREFIX_CHARS`] is a prefix (`'gro':*`), a shorter one an exact word. The GIN
-/// index of `search` serves the match, or PostgreSQL walks a sort index and tests each row
-/// when the words are frequent: its planner chooses from the statistics, which SQLite's
-/// [`Plan`] does by hand. That holds while the column's statistics know the vocabulary (a
-/// hundred common words or more: with fewer PostgreSQL takes every prefix for 2% of the
-/// rows); a word frequent on other boards but rare on the searched one still walks that
-/// board whole (docs/benchmarks.md, "Search on PostgreSQL"), and so do words each
-/// frequent but rarely together, whose shares the planner multiplies (stop 29 there: a
-/// time limit on its walk was tried and taken back; the fix needs a trigger that knows
-/// the plan).
+/// [`MIN_PREFIX_CHARS`] is a prefix (`'gro':*`), a shorter one an exact word. Whether a
+/// page reads the matches from the GIN index of `search` or walks a sort index and tests
+/// each row is [`Search::steer`]'s choice, made from a probe of the table's newest rows:
+/// PostgreSQL's own estimate multiplies the shares of several words and, with a small
+/// vocabulary in its statistics, takes every prefix for 2% of the rows.
 pub fn postgres_match(table: &str, terms: &[String]) -> Sql {
     let mut q = sql(format!("{table}.search @@ ("));
     for (i, term) in terms.iter().enumerate() {
@@ -252,6 +257,10 @@ pub struct Search {
     /// so FTS5 reads it lazily and a row can be probed on its own.
     whole_words: bool,
     plan: Plan,
+    /// PostgreSQL: whether the page must follow `plan` (set by [`Search::run`] from its
+    /// probe, or by [`Search::with_plan`]); otherwise PostgreSQL's planner chooses, as for
+    /// a count ([`Search::counting`]).
+    forced: bool,
 }
 
 /// The name of the walk's per-row step: `corkboard_walk_step(<key>)` is true while the read
@@ -478,6 +487,7 @@ impl FullText {
                 expr: prefix_expr,
                 whole_words: false,
                 plan: Plan::Lead,
+                forced: false,
             }));
         }
         let mut words = Some(Vec::with_capacity(terms.len()));
@@ -515,7 +525,15 @@ impl FullText {
             return Ok(None);
         }
         let plan = if matches < LEAD_MAX { Plan::Lead } else { Plan::Walk };
-        Ok(Some(Search { text: *self, engine: Engine::Sqlite, terms: terms.to_vec(), expr, whole_words, plan }))
+        Ok(Some(Search {
+            text: *self,
+            engine: Engine::Sqlite,
+            terms: terms.to_vec(),
+            expr,
+            whole_words,
+            plan,
+            forced: true,
+        }))
     }
 
     /// The indexed words starting with the ASCII `prefix`, or `None` past
@@ -554,6 +572,7 @@ impl Search {
     /// The same search with `plan` forced (to compare plans, e.g. in tests).
     pub fn with_plan(mut self, plan: Plan) -> Self {
         self.plan = plan;
+        self.forced = true;
         self
     }
 
@@ -585,9 +604,22 @@ impl Search {
     ///   answers by seeking in each word's list, and with a prefix `+seq IN (<matches>)`,
     ///   the matches gathered once into a lookup list (FTS5 would gather a prefix's
     ///   matches again for every probe).
+    ///
+    /// On PostgreSQL, once [`Search::run`] has chosen the plan: a lead is `seq =
+    /// ANY(ARRAY(<the matches, from the GIN index>))`, a walk the row's `search` column
+    /// tested by [`postgres_match`] (the settings [`Search::steer`] made keep the GIN
+    /// index out of the walk); before that, [`postgres_match`] for the planner to serve.
     pub fn filter(&self) -> crate::sql::Sql {
         if self.engine == Engine::Postgres {
-            return postgres_match(self.text.table(), &self.terms);
+            let table = self.text.table();
+            return match (self.forced, self.plan) {
+                (true, Plan::Lead) => {
+                    sql(format!("{} = ANY(ARRAY(SELECT matched.seq FROM {table} AS matched WHERE ", self.text.seq))
+                        .append(postgres_match("matched", &self.terms))
+                        .sql("))")
+                }
+                _ => postgres_match(table, &self.terms),
+            };
         }
         let FullText { seq, fts, columns: [first, second], .. } = self.text;
         let budget = crate::budget::WITHIN_BUDGET;
@@ -620,9 +652,12 @@ impl Search {
     /// page's plan. A walk would probe the index once per row of the board it visits
     /// (15–30 µs each), a lead reads each match by its key (1.5–2 µs), and a count visits
     /// every matching row up to its limit, however frequent the words. On PostgreSQL its
-    /// planner chooses, as for pages.
+    /// planner chooses.
     pub fn counting(&self) -> Search {
-        self.clone().with_plan(Plan::Lead)
+        match self.engine {
+            Engine::Sqlite => self.clone().with_plan(Plan::Lead),
+            Engine::Postgres => Search { forced: false, ..self.clone() },
+        }
     }
 
     /// Runs `page` (which builds the page's query from this search, with [`Self::scope`]
@@ -639,7 +674,10 @@ impl Search {
         E: From<diesel::result::Error>,
     {
         if self.engine == Engine::Postgres {
-            return Ok(page(conn, &self)??);
+            let steered = self.steer(conn)?;
+            let rows = page(conn, &steered)??;
+            conn.batch_execute(PLANNER_DEFAULTS)?;
+            return Ok(rows);
         }
         let capped = self.plan == Plan::Walk && self.whole_words;
         PROBES_LEFT.set(capped.then(|| rows.saturating_mul(WALK_ROWS_PER_ROW)));
@@ -652,6 +690,87 @@ impl Search {
             }
             result => Ok(result?),
         }
+    }
+}
+
+/// PostgreSQL: how many of a table's newest rows [`Search::steer`] tests against the words
+/// to choose a page's plan.
+pub const PROBE_ROWS: i64 = 2_000;
+
+/// PostgreSQL: a search whose words match at least this many of the [`PROBE_ROWS`] newest
+/// rows (2%) walks; one matching fewer leads. A walk costs about `rows / share` rows tested
+/// (1 µs each), a lead about `share × table` matches read (1–2 µs each): at 100,000 rows and
+/// pages of 51 rows they cost the same near a share of 2%.
+pub const PROBE_WALK_MATCHES: i64 = 40;
+
+/// Puts back the planner settings that [`Search::steer`] changed, for the statements the
+/// transaction runs after the page.
+const PLANNER_DEFAULTS: &str = "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; \
+     SET LOCAL enable_bitmapscan TO DEFAULT; SET LOCAL enable_sort TO DEFAULT; SET LOCAL jit TO DEFAULT";
+
+impl Search {
+    /// PostgreSQL: chooses the page's plan and makes the planner follow it for the rest of
+    /// the transaction, in one statement (the settings are made by `set_config(…, true)`
+    /// in its select list). [`Search::run`] calls it before the page and puts the settings
+    /// back after it; call it inside a transaction.
+    ///
+    /// Unless the plan was forced ([`Search::with_plan`]), the statement first tests the
+    /// table's [`PROBE_ROWS`] newest rows (by `seq`, walking the primary key) against the
+    /// words and stops at [`PROBE_WALK_MATCHES`] matches: a frequent word stops it after a
+    /// few dozen rows, a rare one costs about a millisecond. At that many matches the page
+    /// walks (bitmap scans and sorts off, so the GIN index stays out and the sort index is
+    /// walked), with fewer it leads (`seq = ANY(ARRAY(<matches>))`, index and sequential
+    /// scans off, so the matches come from the GIN index and are read by key). Sequential
+    /// scans and JIT compilation are off either way (a path the settings disable costs
+    /// 10^10 and would otherwise be compiled).
+    ///
+    /// PostgreSQL's own estimates cannot make this choice: it multiplies the shares of
+    /// several words as if they were independent (two frequent words never found together
+    /// walked the whole board) and, with a small vocabulary in its statistics, takes every
+    /// prefix for 2% of the rows (a word in 0.05% walked the whole board, two words in 90%
+    /// led with 90,000 matches: 68 ms).
+    ///
+    /// The probe samples the whole table: a word frequent on other boards but rare on the
+    /// searched one still walks that board (docs/benchmarks.md, "Search on PostgreSQL").
+    pub fn steer(mut self, conn: &mut crate::DbConn) -> QueryResult<Search> {
+        let table = self.text.table();
+        let key = self.text.seq.rsplit('.').next().unwrap_or("seq");
+        let counted = if self.forced {
+            let n = if self.plan == Plan::Walk { PROBE_WALK_MATCHES } else { 0 };
+            sql(format!("(SELECT {n}::bigint AS n) AS counted"))
+        } else {
+            sql(format!(
+                "(SELECT count(*) AS n FROM (SELECT 1 FROM (SELECT probed.search FROM {table} AS probed \
+                 ORDER BY probed.{key} DESC LIMIT {PROBE_ROWS}) AS probed WHERE "
+            ))
+            .append(postgres_match("probed", &self.terms))
+            .sql(format!(" LIMIT {PROBE_WALK_MATCHES}) AS found) AS counted"))
+        };
+        // A setting's value for a walk and for a lead; `None` keeps it as it is.
+        let set = |name: &str, walk: Option<&str>, lead: Option<&str>| {
+            let value = |v: Option<&str>| v.map_or_else(|| format!("current_setting('{name}')"), |v| format!("'{v}'"));
+            format!(
+                "set_config('{name}', CASE WHEN n >= {PROBE_WALK_MATCHES} THEN {} ELSE {} END, true)",
+                value(walk),
+                value(lead)
+            )
+        };
+        let settings = [
+            set("jit", Some("off"), Some("off")),
+            set("enable_seqscan", Some("off"), Some("off")),
+            set("enable_bitmapscan", Some("off"), None),
+            set("enable_sort", Some("off"), None),
+            set("enable_indexscan", None, Some("off")),
+        ];
+        // `0 * length(…)`: every setting is made (a function's arguments are all
+        // evaluated), and the statement returns the count alone.
+        let n: i64 = sql(format!("SELECT n + 0 * length({}) FROM ", settings.join(" || ")))
+            .append(counted)
+            .query::<BigInt>()
+            .get_result(conn)?;
+        self.plan = if n >= PROBE_WALK_MATCHES { Plan::Walk } else { Plan::Lead };
+        self.forced = true;
+        Ok(self)
     }
 }
 
