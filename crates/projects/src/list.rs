@@ -685,7 +685,11 @@ pub(crate) fn load_page(conn: &mut DbConn, query: &ListProjectTasks, today: Naiv
     };
     let Some(search) = storage::search::PROJECT_TASKS.search(conn, terms)? else { return Ok(vec![]) };
     let rows = i64::from(query.page.limit) + 1;
-    search.run(conn, rows, |c, search| Ok(list_query(query, today, Some(search))?.load(c)))
+    let page: Vec<TaskRow> =
+        search.run(conn, rows, |c, search| -> AppResult<_> { Ok(list_query(query, today, Some(search))?.load(c)) })?;
+    // The page's labels, names and total follow in the same transaction.
+    storage::search::unsteer(conn)?;
+    Ok(page)
 }
 
 /// How many tasks the list's filters keep over all its pages (see [`listed`]), counting at
@@ -695,14 +699,13 @@ pub(crate) fn count(conn: &mut DbConn, query: &ListProjectTasks, today: NaiveDat
     if query.label_none {
         return Ok(0);
     }
-    let search = match &query.filter.search {
-        None => None,
-        Some(terms) => match storage::search::PROJECT_TASKS.search(conn, terms)? {
-            Some(search) => Some(search.counting()),
-            None => return Ok(0),
-        },
+    let Some(terms) = &query.filter.search else {
+        return Ok(storage::count::count_up_to(conn, listed(query, today, None)?, most)?);
     };
-    Ok(storage::count::count_up_to(conn, listed(query, today, search.as_ref())?, most)?)
+    let Some(search) = storage::search::PROJECT_TASKS.search(conn, terms)? else { return Ok(0) };
+    search
+        .counting()
+        .steered(conn, |c, counted| Ok(storage::count::count_up_to(c, listed(query, today, Some(counted))?, most)?))
 }
 
 /// The query string `sort` and `pairs` (for tests).

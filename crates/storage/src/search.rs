@@ -63,7 +63,7 @@
 //! The same two plans over a `tsvector` column and its GIN index ([`postgres_match`]). The
 //! GIN index cannot count a word's matches lazily (a prefix's matches are all gathered
 //! first: 9 ms for a word in 90,000 rows), so [`Search::steer`] decides from a probe
-//! instead: the table's 2,000 newest rows tested against the words, stopping at 40
+//! instead: the table's 200 newest rows tested against the words, stopping at 4
 //! matches. It then sets the planner's switches for the page (a walk without bitmap scans
 //! or sorts, a lead without index walks), in the same statement.
 
@@ -261,6 +261,9 @@ pub struct Search {
     /// probe, or by [`Search::with_plan`]); otherwise PostgreSQL's planner chooses, as for
     /// a count ([`Search::counting`]).
     forced: bool,
+    /// PostgreSQL: the keys of every match (`{1,2,3}`), when [`Search::steer`] gathered
+    /// them for a lead.
+    matches: Option<String>,
 }
 
 /// The name of the walk's per-row step: `corkboard_walk_step(<key>)` is true while the read
@@ -488,6 +491,7 @@ impl FullText {
                 whole_words: false,
                 plan: Plan::Lead,
                 forced: false,
+                matches: None,
             }));
         }
         let mut words = Some(Vec::with_capacity(terms.len()));
@@ -533,6 +537,7 @@ impl FullText {
             whole_words,
             plan,
             forced: true,
+            matches: None,
         }))
     }
 
@@ -573,6 +578,7 @@ impl Search {
     pub fn with_plan(mut self, plan: Plan) -> Self {
         self.plan = plan;
         self.forced = true;
+        self.matches = None;
         self
     }
 
@@ -605,15 +611,19 @@ impl Search {
     ///   the matches gathered once into a lookup list (FTS5 would gather a prefix's
     ///   matches again for every probe).
     ///
-    /// On PostgreSQL, once [`Search::run`] has chosen the plan: a lead is `seq =
-    /// ANY(ARRAY(<the matches, from the GIN index>))`, a walk the row's `search` column
+    /// On PostgreSQL, once [`Search::steer`] has chosen the plan: a lead is `seq =
+    /// ANY(<the matches it gathered>)` (or, forced by [`Search::with_plan`], `seq =
+    /// ANY(ARRAY(<the matches, from the GIN index>))`), a walk the row's `search` column
     /// tested by [`postgres_match`] (the settings [`Search::steer`] made keep the GIN
     /// index out of the walk); before that, [`postgres_match`] for the planner to serve.
     pub fn filter(&self) -> crate::sql::Sql {
         if self.engine == Engine::Postgres {
             let table = self.text.table();
-            return match (self.forced, self.plan) {
-                (true, Plan::Lead) => {
+            return match (self.forced, self.plan, &self.matches) {
+                (true, Plan::Lead, Some(matches)) => {
+                    sql(format!("{} = ANY(CAST(", self.text.seq)).bind_text(matches.clone()).sql(" AS bigint[]))")
+                }
+                (true, Plan::Lead, None) => {
                     sql(format!("{} = ANY(ARRAY(SELECT matched.seq FROM {table} AS matched WHERE ", self.text.seq))
                         .append(postgres_match("matched", &self.terms))
                         .sql("))")
@@ -651,19 +661,26 @@ impl Search {
     /// that leads with the matches, read once from the full-text index, whatever the
     /// page's plan. A walk would probe the index once per row of the board it visits
     /// (15–30 µs each), a lead reads each match by its key (1.5–2 µs), and a count visits
-    /// every matching row up to its limit, however frequent the words. On PostgreSQL its
-    /// planner chooses.
+    /// every matching row up to its limit, however frequent the words.
+    ///
+    /// On PostgreSQL the count is planned as the page is (its matches are not read lazily
+    /// either way, and a lead of a word in 90% of the rows would gather all of them): run
+    /// it with [`Search::steered`], whose probe picks a walk, which stops at the count's
+    /// limit, for frequent words and a lead for rare ones. Without it, PostgreSQL's own
+    /// estimate could walk a whole board for words never found together.
     pub fn counting(&self) -> Search {
         match self.engine {
             Engine::Sqlite => self.clone().with_plan(Plan::Lead),
-            Engine::Postgres => Search { forced: false, ..self.clone() },
+            Engine::Postgres => self.clone(),
         }
     }
 
     /// Runs `page` (which builds the page's query from this search, with [`Self::scope`]
     /// and [`Self::filter`], and loads it) for a page of `rows` rows. A walk that probes
     /// more than [`WALK_ROWS_PER_ROW`] rows per row stops and the page is read again as a
-    /// lead: the board holds too few of the many matches for a walk to pay.
+    /// lead: the board holds too few of the many matches for a walk to pay. On PostgreSQL
+    /// the page runs [`Search::steered`] (so a caller that reads more after the page in
+    /// the same transaction calls [`unsteer`] first).
     pub fn run<T, E>(
         mut self,
         conn: &mut crate::DbConn,
@@ -674,10 +691,7 @@ impl Search {
         E: From<diesel::result::Error>,
     {
         if self.engine == Engine::Postgres {
-            let steered = self.steer(conn)?;
-            let rows = page(conn, &steered)??;
-            conn.batch_execute(PLANNER_DEFAULTS)?;
-            return Ok(rows);
+            return self.steered(conn, |c, search| Ok(page(c, search)??));
         }
         let capped = self.plan == Plan::Walk && self.whole_words;
         PROBES_LEFT.set(capped.then(|| rows.saturating_mul(WALK_ROWS_PER_ROW)));
@@ -695,81 +709,139 @@ impl Search {
 
 /// PostgreSQL: how many of a table's newest rows [`Search::steer`] tests against the words
 /// to choose a page's plan.
-pub const PROBE_ROWS: i64 = 2_000;
+pub const PROBE_ROWS: i64 = 200;
 
 /// PostgreSQL: a search whose words match at least this many of the [`PROBE_ROWS`] newest
-/// rows (2%) walks; one matching fewer leads. A walk costs about `rows / share` rows tested
+/// rows (2%) walks; one matching fewer leads, unless it has more than [`LEAD_MAX`] matches
+/// in all (then they are in older rows, and it walks). A walk costs about `rows / share` rows tested
 /// (1 µs each), a lead about `share × table` matches read (1–2 µs each): at 100,000 rows and
 /// pages of 51 rows they cost the same near a share of 2%.
-pub const PROBE_WALK_MATCHES: i64 = 40;
+pub const PROBE_WALK_MATCHES: i64 = 4;
 
-/// Puts back the planner settings that [`Search::steer`] changed, for the statements the
-/// transaction runs after the page.
+/// The planner settings of a walk on PostgreSQL (see [`Search::steer`]).
+const WALK_SETTINGS: &str = "SET LOCAL jit = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; \
+     SET LOCAL enable_sort = off; SET LOCAL enable_indexscan = on";
+
+/// The planner settings of a lead on PostgreSQL (see [`Search::steer`]).
+const LEAD_SETTINGS: &str = "SET LOCAL jit = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; \
+     SET LOCAL enable_bitmapscan = on; SET LOCAL enable_sort = on";
+
+/// Puts back the planner settings that [`Search::steer`] changed (see [`unsteer`]).
 const PLANNER_DEFAULTS: &str = "SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT; \
      SET LOCAL enable_bitmapscan TO DEFAULT; SET LOCAL enable_sort TO DEFAULT; SET LOCAL jit TO DEFAULT";
 
+/// Puts back the planner settings a search steered ([`Search::steer`]) for the rest of the
+/// transaction, before statements of another kind; nothing on SQLite. One round trip, so
+/// a search whose page ends its transaction does without (the settings end with it).
+pub fn unsteer(conn: &mut crate::DbConn) -> QueryResult<()> {
+    match conn.engine() {
+        Engine::Sqlite => Ok(()),
+        Engine::Postgres => conn.batch_execute(PLANNER_DEFAULTS),
+    }
+}
+
 impl Search {
+    /// Runs `statement` (a page or a count, built from the search it is given) on
+    /// PostgreSQL with the planner steered to this search's plan ([`Search::steer`]); on
+    /// SQLite it just runs it. Call it inside a transaction. The planner's settings stay
+    /// steered for the rest of the transaction: a caller that runs other statements
+    /// after it calls [`unsteer`] first (a page or a count before another search needs
+    /// nothing: every steer makes all its settings).
+    pub fn steered<T, E>(
+        self,
+        conn: &mut crate::DbConn,
+        statement: impl FnOnce(&mut crate::DbConn, &Search) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        if self.engine == Engine::Sqlite {
+            return statement(conn, &self);
+        }
+        let steered = self.steer(conn)?;
+        statement(conn, &steered)
+    }
+
     /// PostgreSQL: chooses the page's plan and makes the planner follow it for the rest of
-    /// the transaction, in one statement (the settings are made by `set_config(…, true)`
-    /// in its select list). [`Search::run`] calls it before the page and puts the settings
-    /// back after it; call it inside a transaction.
+    /// the transaction ([`Search::run`] and [`Search::steered`] call it before their
+    /// statement; [`unsteer`] ends it). Call it inside a transaction.
     ///
-    /// Unless the plan was forced ([`Search::with_plan`]), the statement first tests the
-    /// table's [`PROBE_ROWS`] newest rows (by `seq`, walking the primary key) against the
-    /// words and stops at [`PROBE_WALK_MATCHES`] matches: a frequent word stops it after a
-    /// few dozen rows, a rare one costs about a millisecond. At that many matches the page
-    /// walks (bitmap scans and sorts off, so the GIN index stays out and the sort index is
-    /// walked), with fewer it leads (`seq = ANY(ARRAY(<matches>))`, index and sequential
-    /// scans off, so the matches come from the GIN index and are read by key). Sequential
-    /// scans and JIT compilation are off either way (a path the settings disable costs
-    /// 10^10 and would otherwise be compiled).
+    /// Unless the plan was forced ([`Search::with_plan`]):
+    ///
+    /// 1. The table's [`PROBE_ROWS`] newest rows (by `seq`, walking the primary key) are
+    ///    tested against the words, stopping at [`PROBE_WALK_MATCHES`] matches: a frequent
+    ///    word stops after a few rows, a rare one costs about 0.2 ms. At that
+    ///    many matches the page walks.
+    /// 2. With fewer, the matches are gathered from the GIN index, at most [`LEAD_MAX`] of
+    ///    them (the bitmap of every match is built, at about 0.1 µs each, but only these
+    ///    rows are read). Up to [`LEAD_MAX`] the page leads with them (`seq = ANY(<the
+    ///    matches>)`); past it the words are frequent in older rows and the page walks.
+    ///
+    /// The settings: a walk without bitmap scans or sorts, so the GIN index stays out and
+    /// a sort index is walked; a lead (and the gathering) without index walks, so the
+    /// matches come from the GIN index and are read by key. Sequential scans and JIT
+    /// compilation are off either way (a path the settings disable costs 10^10 and would
+    /// otherwise be compiled). The first step makes its settings in the same statement
+    /// (`set_config(…, true)` in its select list): a frequent word costs one round trip.
     ///
     /// PostgreSQL's own estimates cannot make this choice: it multiplies the shares of
     /// several words as if they were independent (two frequent words never found together
     /// walked the whole board) and, with a small vocabulary in its statistics, takes every
     /// prefix for 2% of the rows (a word in 0.05% walked the whole board, two words in 90%
-    /// led with 90,000 matches: 68 ms).
+    /// and 100% led with 90,000 matches: 68 ms).
     ///
-    /// The probe samples the whole table: a word frequent on other boards but rare on the
-    /// searched one still walks that board (docs/benchmarks.md, "Search on PostgreSQL").
+    /// The probe and the gathering cover the whole table: a word frequent on other
+    /// boards but rare on the searched one still walks that board (docs/benchmarks.md,
+    /// "Search on PostgreSQL").
     pub fn steer(mut self, conn: &mut crate::DbConn) -> QueryResult<Search> {
+        if self.forced {
+            conn.batch_execute(if self.plan == Plan::Walk { WALK_SETTINGS } else { LEAD_SETTINGS })?;
+            return Ok(self);
+        }
+        self.forced = true;
         let table = self.text.table();
         let key = self.text.seq.rsplit('.').next().unwrap_or("seq");
-        let counted = if self.forced {
-            let n = if self.plan == Plan::Walk { PROBE_WALK_MATCHES } else { 0 };
-            sql(format!("(SELECT {n}::bigint AS n) AS counted"))
-        } else {
-            sql(format!(
-                "(SELECT count(*) AS n FROM (SELECT 1 FROM (SELECT probed.search FROM {table} AS probed \
-                 ORDER BY probed.{key} DESC LIMIT {PROBE_ROWS}) AS probed WHERE "
-            ))
-            .append(postgres_match("probed", &self.terms))
-            .sql(format!(" LIMIT {PROBE_WALK_MATCHES}) AS found) AS counted"))
-        };
-        // A setting's value for a walk and for a lead; `None` keeps it as it is.
-        let set = |name: &str, walk: Option<&str>, lead: Option<&str>| {
-            let value = |v: Option<&str>| v.map_or_else(|| format!("current_setting('{name}')"), |v| format!("'{v}'"));
-            format!(
-                "set_config('{name}', CASE WHEN n >= {PROBE_WALK_MATCHES} THEN {} ELSE {} END, true)",
-                value(walk),
-                value(lead)
-            )
+        // A setting's value for a walk and for a lead (every one is set, so nothing of an
+        // earlier search's steering is left: see `Search::steered`).
+        let set = |name: &str, walk: &str, lead: &str| {
+            format!("set_config('{name}', CASE WHEN n >= {PROBE_WALK_MATCHES} THEN '{walk}' ELSE '{lead}' END, true)")
         };
         let settings = [
-            set("jit", Some("off"), Some("off")),
-            set("enable_seqscan", Some("off"), Some("off")),
-            set("enable_bitmapscan", Some("off"), None),
-            set("enable_sort", Some("off"), None),
-            set("enable_indexscan", None, Some("off")),
+            set("jit", "off", "off"),
+            set("enable_seqscan", "off", "off"),
+            set("enable_bitmapscan", "off", "on"),
+            set("enable_sort", "off", "on"),
+            set("enable_indexscan", "on", "off"),
         ];
         // `0 * length(…)`: every setting is made (a function's arguments are all
         // evaluated), and the statement returns the count alone.
-        let n: i64 = sql(format!("SELECT n + 0 * length({}) FROM ", settings.join(" || ")))
-            .append(counted)
-            .query::<BigInt>()
-            .get_result(conn)?;
-        self.plan = if n >= PROBE_WALK_MATCHES { Plan::Walk } else { Plan::Lead };
-        self.forced = true;
+        let probed: i64 = sql(format!(
+            "SELECT n + 0 * length({}) FROM (SELECT count(*) AS n FROM (SELECT 1 FROM (SELECT probed.search \
+             FROM {table} AS probed ORDER BY probed.{key} DESC LIMIT {PROBE_ROWS}) AS probed WHERE ",
+            settings.join(" || ")
+        ))
+        .append(postgres_match("probed", &self.terms))
+        .sql(format!(" LIMIT {PROBE_WALK_MATCHES}) AS found) AS counted"))
+        .query::<BigInt>()
+        .get_result(conn)?;
+        if probed >= PROBE_WALK_MATCHES {
+            self.plan = Plan::Walk;
+            return Ok(self);
+        }
+        let found: String =
+            sql(format!("SELECT array_to_string(ARRAY(SELECT matched.{key} FROM {table} AS matched WHERE "))
+                .append(postgres_match("matched", &self.terms))
+                .sql(format!(" LIMIT {}), ',')", LEAD_MAX + 1))
+                .query::<Text>()
+                .get_result(conn)?;
+        let matches = if found.is_empty() { 0 } else { found.split(',').count() };
+        if i64::try_from(matches).unwrap_or(i64::MAX) > LEAD_MAX {
+            conn.batch_execute(WALK_SETTINGS)?;
+            self.plan = Plan::Walk;
+        } else {
+            self.plan = Plan::Lead;
+            self.matches = Some(format!("{{{found}}}"));
+        }
         Ok(self)
     }
 }

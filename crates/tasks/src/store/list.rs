@@ -225,8 +225,9 @@ pub(crate) fn load_page(
         let Some(search) = storage::search::TASKS.search(c, terms)? else {
             return Ok((vec![], query.page.total(|_| Ok::<_, AppError>(0))?));
         };
-        let total =
-            query.page.total(|most| count_up_to(c, listed(board, query, today, Some(&search.counting())), most))?;
+        let total = query.page.total(|most| {
+            search.counting().steered(c, |c, counted| count_up_to(c, listed(board, query, today, Some(counted)), most))
+        })?;
         let rows = i64::from(query.page.limit) + 1;
         let rows: Vec<TaskRow> = search
             .run(c, rows, |c, search| -> AppResult<_> { Ok(list_query(board, query, today, Some(search))?.load(c)) })?;
@@ -342,7 +343,9 @@ mod tests {
                                 let query = ListTasks::parse(ListTasksParams::from_pairs([("sort", sort), ("q", q)]))?;
                                 let terms = query.filter.search.as_ref().unwrap();
                                 let Some(search) = storage::search::TASKS.search(c, terms)? else { return Ok(0) };
-                                Ok(count_up_to(c, listed(board, &query, today, Some(&search.counting())), most)?)
+                                search.counting().steered(c, |c, counted| {
+                                    Ok(count_up_to(c, listed(board, &query, today, Some(counted)), most)?)
+                                })
                             })
                             .unwrap();
                         let wanted = i64::try_from(expected).unwrap().min(most);
