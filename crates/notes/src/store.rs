@@ -311,6 +311,7 @@ mod query_plans {
             }
         }
     }
+
     /// Whether a PostgreSQL plan reads as `plan` does: a lead reads its matches by key, a
     /// walk walks an index without the GIN index.
     fn read_as_planned(joined: &str, plan: Plan) -> bool {
@@ -325,9 +326,10 @@ mod query_plans {
     /// as a list does, without the GIN index; a rare word ("oat") and two frequent words
     /// never found together ("cow ox", which PostgreSQL's own estimate takes for a quarter
     /// of the notes, so it walked every note of the board) lead with their matches,
-    /// gathered from the GIN index and read by key. No plan scans the table, sorts more than a few matches
-    /// or reads and throws away more than a few thousand rows, and a walk and a lead find
-    /// the same page. A count (`count=true`) is planned as the page is.
+    /// gathered from the GIN index and read by key. No plan scans the table, sorts more
+    /// than a few matches or reads and throws away more than a few thousand rows, and a
+    /// walk and a lead find the same page. A count (`count=true`) is planned as the page
+    /// is.
     #[test]
     fn searches_walk_or_lead_on_postgresql() {
         let user = Uuid::now_v7();

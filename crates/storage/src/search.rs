@@ -257,9 +257,9 @@ pub struct Search {
     /// so FTS5 reads it lazily and a row can be probed on its own.
     whole_words: bool,
     plan: Plan,
-    /// PostgreSQL: whether the page must follow `plan` (set by [`Search::run`] from its
-    /// probe, or by [`Search::with_plan`]); otherwise PostgreSQL's planner chooses, as for
-    /// a count ([`Search::counting`]).
+    /// PostgreSQL: whether `plan` is chosen (by [`Search::steer`]'s probe, or by
+    /// [`Search::with_plan`]); until then [`Search::filter`] leaves the choice to
+    /// PostgreSQL's planner.
     forced: bool,
     /// PostgreSQL: the keys of every match (`{1,2,3}`), when [`Search::steer`] gathered
     /// them for a lead.
@@ -713,9 +713,9 @@ pub const PROBE_ROWS: i64 = 200;
 
 /// PostgreSQL: a search whose words match at least this many of the [`PROBE_ROWS`] newest
 /// rows (2%) walks; one matching fewer leads, unless it has more than [`LEAD_MAX`] matches
-/// in all (then they are in older rows, and it walks). A walk costs about `rows / share` rows tested
-/// (1 µs each), a lead about `share × table` matches read (1–2 µs each): at 100,000 rows and
-/// pages of 51 rows they cost the same near a share of 2%.
+/// in all (then they are in older rows, and it walks). A walk costs about `rows / share`
+/// rows tested (1 µs each), a lead about `share × table` matches read (1–2 µs each): at
+/// 100,000 rows and pages of 51 rows they cost the same near a share of 2%.
 pub const PROBE_WALK_MATCHES: i64 = 4;
 
 /// The planner settings of a walk on PostgreSQL (see [`Search::steer`]).
