@@ -283,16 +283,23 @@ mod query_plans {
         )
     }
 
+    /// A PostgreSQL database of [`postgres_seed`] for `user` (a new one), analysed, with a
+    /// connection to it; `None` (and a line saying so) when the run is on SQLite.
+    fn seeded_postgres() -> Option<(Uuid, storage::TestDb, storage::PooledConn)> {
+        let user = Uuid::now_v7();
+        let Some((db, conn)) = storage::testing::analysed_postgres(&postgres_seed(user)) else {
+            eprintln!("skipped: not a PostgreSQL run");
+            return None;
+        };
+        Some((user, db, conn))
+    }
+
     /// PostgreSQL: on 20,000 analysed notes over many boards, every sort (both directions,
     /// first page and after a cursor, after a NULL title too) walks an index narrowed to the
     /// board, never a sequential scan, never a sort.
     #[test]
     fn every_sort_walks_an_index_on_postgresql() {
-        let user = Uuid::now_v7();
-        let Some((_db, mut conn)) = storage::testing::analysed_postgres(&postgres_seed(user)) else {
-            eprintln!("skipped: not a PostgreSQL run");
-            return;
-        };
+        let Some((user, _db, mut conn)) = seeded_postgres() else { return };
         let titled = NewNote { title: Some("t".into()), content: "c".into() }.validate().unwrap().into_note();
         let untitled = NewNote { title: None, content: "c".into() }.validate().unwrap().into_note();
         for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title"] {
@@ -332,11 +339,7 @@ mod query_plans {
     /// is.
     #[test]
     fn searches_walk_or_lead_on_postgresql() {
-        let user = Uuid::now_v7();
-        let Some((_db, mut conn)) = storage::testing::analysed_postgres(&postgres_seed(user)) else {
-            eprintln!("skipped: not a PostgreSQL run");
-            return;
-        };
+        let Some((user, _db, mut conn)) = seeded_postgres() else { return };
         for sort in ["created_at", "-created_at", "updated_at", "-updated_at", "title", "-title"] {
             for (q, expected) in [("milk", Plan::Walk), ("oat", Plan::Lead), ("cow ox", Plan::Lead), ("co", Plan::Walk)]
             {
