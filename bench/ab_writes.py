@@ -1,10 +1,11 @@
-"""PostgreSQL writes of two gateway builds side by side: task PATCHes, no-op and real.
+"""PostgreSQL writes of two gateway builds side by side: new notes, task PATCHes no-op and real.
 
     python3 bench/ab_writes.py OLD_GATEWAY NEW_GATEWAY [--duration 8] [--rounds 2]
 
 Each round starts each build (in turn, the order swapped every round) on a fresh database
 of one throwaway cluster (bench.py's: scripts/postgres.sh with `synchronous_commit` on),
-with `--webhook-delivery off`, then measures `GET /healthz` (64 connections), a no-op
+with `--webhook-delivery off`, then measures `GET /healthz` (64 connections), `POST
+/api/v1/notes` (64 connections, the notes scenario's write: one new row), a no-op
 `PATCH` of one task (`If-Match: *`, 64 connections: the access checks and the read of a
 write, as in the projects scenario) and real `PATCH`es of one team's tasks (16
 connections, each toggling its own task's priority: each writes a task, an activity entry
@@ -42,7 +43,9 @@ def measure(binary, url, port, duration):
         noop = oha(f"{base}/api/v1/projects/{project}/tasks/{tasks[0]}", 64, duration, "PATCH", {"priority": "low"},
                    headers=[f"Authorization: Bearer {token}", "If-Match: *"])
         real = hooks.strip(hooks.patch_load(base, token, project, tasks, duration, ("high", "urgent")))
-        return health, noop, real
+        notes = oha(f"{base}/api/v1/notes", 64, duration, "POST", {"title": "t", "content": "a new note"},
+                    headers=[f"Authorization: Bearer {token}"])
+        return health, notes, noop, real
     finally:
         proc.kill()
         proc.wait()
@@ -57,16 +60,17 @@ def main():
     args = parser.parse_args()
     postgres = Postgres()
     try:
-        print("| build, round | /healthz req/s | no-op PATCH (64) req/s | p50 | p99 ms | real PATCH (16) req/s | p50 | p99 ms | failed |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| build, round | /healthz req/s | POST /notes (64) req/s | p50 | p99 ms | no-op PATCH (64) req/s | p50 "
+              "| p99 ms | real PATCH (16) req/s | p50 | p99 ms | failed |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in range(args.rounds):
             order = [("old", args.old), ("new", args.new)]
             for i, (name, binary) in enumerate(order if r % 2 == 0 else order[::-1]):
                 url = postgres.database(f"ab_{name}_{r}")
-                health, noop, real = measure(binary, url, 18200 + 2 * r + i, args.duration)
-                print(f"| {name}, {r + 1} | {health['rps']:,.0f} | {noop['rps']:,.0f} | {noop['p50_ms']:.2f} | "
-                      f"{noop['p99_ms']:.2f} | {real['rps']:,.0f} | {real['p50_ms']:.2f} | {real['p99_ms']:.2f} | "
-                      f"{noop['failed'] + real['failed']} |", flush=True)
+                health, notes, noop, real = measure(binary, url, 18200 + 2 * r + i, args.duration)
+                cells = [f"{m['rps']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f}" for m in (notes, noop, real)]
+                failed = notes["failed"] + noop["failed"] + real["failed"]
+                print(f"| {name}, {r + 1} | {health['rps']:,.0f} | {' | '.join(cells)} | {failed} |", flush=True)
     finally:
         postgres.stop()
 

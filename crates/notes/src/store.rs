@@ -127,7 +127,9 @@ fn find(conn: &mut DbConn, board: Board, id: Uuid) -> AppResult<Note> {
 impl NoteService for DbNotes {
     fn create(&self, board: Board, new: NewNote) -> AppResult<Note> {
         let note = new.validate()?.into_note();
-        self.db.write(move |c| {
+        // One statement, a new row: nothing to read first (two round trips fewer on
+        // PostgreSQL).
+        self.db.write_statement(move |c| {
             diesel::insert_into(notes::table)
                 .values((
                     notes::id.eq(note.id.to_string()),
@@ -138,7 +140,7 @@ impl NoteService for DbNotes {
                     notes::updated_at.eq(time::to_millis(note.updated_at)),
                     notes::version.eq(note.version),
                 ))
-                .execute(c.conn())?;
+                .execute(c)?;
             Ok(note.clone())
         })
     }

@@ -94,8 +94,10 @@ pub fn task_write_access(tx: &mut Tx<'_>, project_id: Uuid, task_id: Uuid, calle
 
 /// The task of a change under its project and the project's team, read in one statement
 /// that also checks what [`task_write_access`] checks (the caller belongs to the team, the
-/// project has the task, the project is not archived), then claims the team as it does.
-/// A check that fails is told by [`task_write_access`] in the same transaction (so the
+/// project has the task, the project is not archived). It does not claim the team: a
+/// change that turns out to change nothing (a form sent back as it was) then ends without
+/// that round trip, and a real one claims it as soon as it knows (`tasks::apply`). A
+/// check that fails is told by [`task_write_access`] in the same transaction (so the
 /// same snapshot), with its errors in its order. On PostgreSQL that is one round trip for
 /// the checks and the read a change starts with.
 pub fn task_for_change(
@@ -120,7 +122,6 @@ pub fn task_for_change(
         return Ok((team, crate::row::find_task(tx, task_id)?));
     };
     let team = core_models::id::from_stored("project_tasks.team_id", &team)?;
-    activity_log::claim_team(tx, team)?;
     let task = crate::row::tasks_of(tx, vec![row])?.pop().ok_or_else(|| AppError::not_found("task"))?;
     Ok((team, task))
 }

@@ -222,6 +222,9 @@ pub(crate) fn apply(
     if details.is_empty() && labeled.is_empty() && unlabeled.is_empty() {
         return Ok(before);
     }
+    // A change after all: the team's entry will follow, so its claim goes first (see
+    // `access::task_for_change`).
+    activity_log::claim_team(tx, team_id)?;
     let changed: Vec<&str> = details.keys().collect();
     let action = match changed.as_slice() {
         ["status"] => "task.status_changed",

@@ -307,6 +307,29 @@ impl PgDb {
         }
     }
 
+    /// Runs `f`, one statement, on a pooled connection in no transaction block (see
+    /// [`crate::Database::write_statement`]); again when it lost to a concurrent write.
+    /// A connection that lost its server fails it with 503: unlike a `BEGIN`, the
+    /// statement may have reached the server and committed, so it does not run again.
+    pub(crate) fn write_statement<T, F>(&self, mut f: F) -> AppResult<T>
+    where
+        F: FnMut(&mut DbConn) -> AppResult<T>,
+    {
+        let _inside = LocalWrite::enter()?;
+        let mut conn = self.pool.get()?;
+        let mut attempt = 1;
+        loop {
+            match f(&mut conn) {
+                Err(e) if e.is_write_conflict() && attempt < MAX_ATTEMPTS => {
+                    log::debug!("write attempt {attempt} lost to a concurrent write; running it again");
+                    std::thread::sleep(pause(attempt));
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// One run of a write: BEGIN, `f`, COMMIT (with its hooks' order locks held), hooks.
     /// It holds the keys `held` alone already; the keys it claimed are left in `claims`,
     /// whatever the outcome.

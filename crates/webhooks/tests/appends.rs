@@ -67,6 +67,11 @@ fn only_the_entry_its_deliveries_and_commit_wait_on_the_teams_counter() {
     // The whole change: BEGIN; the task read with every access check; the team's claim;
     // the UPDATE; the webhooks; the counter; the entry; COMMIT.
     assert_eq!(sent.len(), 8, "{sent:#?}");
+    assert!(sent[2].contains("advisory"), "the claim comes before the task's UPDATE: {sent:#?}");
+    // The same title again changes nothing: the read, and no claim of the team.
+    let sent = change("no webhooks");
+    let kinds: Vec<String> = sent.iter().map(|q| q.split_whitespace().next().unwrap_or("").to_uppercase()).collect();
+    assert_eq!(kinds, ["BEGIN", "SELECT", "COMMIT"], "{sent:#?}");
 
     let hooks = DbWebhooks::new(db.database(), log, true, wake);
     let new = NewWebhook { url: "http://127.0.0.1:9/".into(), events: vec!["task.*".into()], description: None };
