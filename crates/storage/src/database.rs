@@ -149,8 +149,9 @@ impl Database {
         }
     }
 
-    /// A write that is one statement (the `INSERT` of a new row, say): [`Self::write`]
-    /// for a closure that runs exactly one statement and registers no hooks.
+    /// A write that is one statement (the `INSERT` of a new row, with what its triggers
+    /// do): [`Self::write`] for a closure that runs exactly one statement and registers
+    /// no hooks.
     ///
     /// - SQLite: the same as [`Self::write`] (the writer's group commit).
     /// - PostgreSQL: the statement runs on a pooled connection outside `BEGIN`/`COMMIT`,

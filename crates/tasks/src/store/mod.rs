@@ -104,7 +104,9 @@ fn find(conn: &mut DbConn, board: Board, id: Uuid) -> AppResult<Task> {
 impl TaskService for DbTasks {
     fn create(&self, board: Board, new: NewTask) -> AppResult<Task> {
         let task = new.validate()?.into_task();
-        self.db.write(move |c| {
+        // One statement (its trigger moves the board's counters within it): on PostgreSQL
+        // a transaction of its own, two round trips fewer.
+        self.db.write_statement(move |c| {
             diesel::insert_into(tasks::table)
                 .values((
                     tasks::id.eq(task.id.to_string()),
@@ -118,7 +120,7 @@ impl TaskService for DbTasks {
                     tasks::completed_at.eq(task.completed_at.map(time::to_millis)),
                     tasks::version.eq(task.version),
                 ))
-                .execute(c.conn())?;
+                .execute(c)?;
             Ok(task.clone())
         })
     }

@@ -62,3 +62,50 @@ fn unconditional_changes_at_once_are_both_applied_and_counted() {
     assert_eq!(stats.by_status.completed, 2, "{stats:?}");
     assert_eq!((stats.by_status.pending, stats.by_status.in_progress), (0, 0), "{stats:?}");
 }
+
+/// A new task is one statement on PostgreSQL, outside `BEGIN`/`COMMIT`; its trigger moves
+/// the board's counters. When another transaction changes that counter row first, the
+/// statement waits for it and then loses (REPEATABLE READ: the row moved after its
+/// snapshot); it runs again and is counted once. The test holds the row itself, so the
+/// order is the same every run.
+#[test]
+fn a_new_task_that_waited_for_its_counter_row_runs_again_and_is_counted() {
+    use diesel::connection::SimpleConnection as _;
+    use diesel::RunQueryDsl as _;
+    let s = store();
+    let tasks = Arc::new(DbTasks::new(s.db.database()));
+    tasks.create(Board::Anonymous, new("first")).unwrap();
+    let on_postgres = storage::testing::postgres_server().is_some();
+    let mut holder = s.db.database().read().unwrap();
+    if on_postgres {
+        holder.batch_execute("BEGIN; UPDATE task_counts SET n = n WHERE owner_key = ''").unwrap();
+    }
+    let second = {
+        let tasks = tasks.clone();
+        std::thread::spawn(move || tasks.create(Board::Anonymous, new("second")))
+    };
+    if on_postgres {
+        #[derive(diesel::QueryableByName)]
+        struct Waiting {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut watcher = s.db.database().read().unwrap();
+        let started = std::time::Instant::now();
+        while diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+        )
+        .get_result::<Waiting>(&mut *watcher)
+        .unwrap()
+        .n == 0
+        {
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "the new task never waited for the row");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        holder.batch_execute("COMMIT").unwrap();
+    }
+    second.join().unwrap().expect("the new task ran again and was written");
+    let query = TaskStatsQuery::parse(TaskStatsParams::default(), today()).unwrap();
+    let stats = tasks.stats(Board::Anonymous, &query).unwrap();
+    assert_eq!(stats.by_status.pending, 2, "{stats:?}");
+}
