@@ -64,8 +64,9 @@ fn a_page_without_a_total_is_read_without_a_transaction() {
 }
 
 /// On PostgreSQL (where a write runs on the caller's thread, so its statements are seen):
-/// a new completion is `BEGIN`, one read (the challenge, the caller's completion and name),
-/// the `INSERT` and `COMMIT`; a repeated one without a solution reads and commits.
+/// a new completion is `BEGIN`, one read (the challenge and the caller's name), the
+/// `INSERT` and `COMMIT`; a repeat with a solution is the same, its `INSERT` replacing
+/// the solution; a repeat without one reads the completion after its `INSERT` found it.
 #[test]
 fn a_completion_is_one_read_and_its_insert() {
     record_statements();
@@ -92,5 +93,14 @@ fn a_completion_is_one_read_and_its_insert() {
         sent.iter().map(|q| q.split_whitespace().next().unwrap_or("").to_ascii_uppercase()).collect()
     };
     assert_eq!(kinds(&sent), ["BEGIN", "SELECT", "INSERT", "COMMIT"], "{sent:#?}");
-    assert_eq!(kinds(&sent_again), ["BEGIN", "SELECT", "COMMIT"], "{sent_again:#?}");
+    // Completions are not read before the INSERT (on PostgreSQL a SERIALIZABLE read of an
+    // absent key locks a range of the index against other learners' completions).
+    assert!(!sent[1].contains("completions"), "{sent:#?}");
+    // A repeat without a solution writes nothing and reads the completion after its
+    // INSERT found it there.
+    assert_eq!(kinds(&sent_again), ["BEGIN", "SELECT", "INSERT", "SELECT", "COMMIT"], "{sent_again:#?}");
+    let solved = CompletionBody { solution: Some(Some("print(1)".into())) };
+    let (with, sent_with) = statements_of(None, || service.complete(bob, id, solved).unwrap());
+    assert_eq!((with.created, with.value.id, with.value.solution.as_deref()), (false, put.value.id, Some("print(1)")));
+    assert_eq!(kinds(&sent_with), ["BEGIN", "SELECT", "INSERT", "COMMIT"], "{sent_with:#?}");
 }
