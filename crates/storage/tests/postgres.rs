@@ -407,3 +407,49 @@ fn a_connection_that_lost_its_session_fails_one_request_then_leaves_the_pool() {
         .expect("the write ran on a new connection");
     assert_ne!(third, second);
 }
+
+#[derive(QueryableByName)]
+struct Folded {
+    #[diesel(sql_type = Text)]
+    text: String,
+    #[diesel(sql_type = Text)]
+    now: String,
+    #[diesel(sql_type = Text)]
+    before: String,
+}
+
+/// `search_fold` skips its `translate` for ASCII text (migration
+/// 2026-12-07-000170_search_fold_ascii): the stored `search` columns stay valid only if it
+/// folds every text as the first definition did. Compared here on every ASCII character,
+/// every character of the map, and random texts mixing both with other letters.
+#[test]
+fn search_fold_folds_every_text_as_its_first_definition_did() {
+    let Some(db) = postgres(&DbConfig::default()) else { return };
+    let first = include_str!("../../../migrations/postgres/2026-11-25-000001_notes/up.sql");
+    let start = first.find("CREATE FUNCTION search_fold").expect("the first definition");
+    let end = start + first[start..].find("$$;").expect("its end") + 3;
+    let before = first[start..end].replace("FUNCTION search_fold(", "FUNCTION pg_temp.search_fold_before(");
+    let mut conn = db.read().unwrap();
+    conn.batch_execute(&before).unwrap();
+    let differing: Vec<Folded> = diesel::sql_query(
+        "WITH pool AS (SELECT string_to_array('a B z Z 0 9 é É ß ø Ł ñ Ω 東 ǅ ﬁ ~ ! \\ '' \" - _ . @ /', ' ') AS c),
+         chars AS (
+             SELECT chr(i) AS c FROM generate_series(1, 127) AS i
+             UNION ALL SELECT chr(i) FROM generate_series(160, 591) AS i
+         ),
+         texts AS (
+             SELECT 'x' || c || 'Y' AS text FROM chars
+             UNION ALL SELECT c || ' ' || upper(c) || c FROM chars
+             UNION ALL SELECT string_agg(pool.c[1 + floor(random() * array_length(pool.c, 1))::int], '')
+               FROM pool, generate_series(1, 2000) AS n, generate_series(1, 1 + n % 40) AS k GROUP BY n
+             UNION ALL SELECT 'Plain ASCII: e-mail ann@example.com, v1.2 (a/b) [x] {y} ~z~ #1 50% \"q\" ''s'''
+         )
+         SELECT text, search_fold(text) AS now, pg_temp.search_fold_before(text) AS before FROM texts
+          WHERE search_fold(text) IS DISTINCT FROM pg_temp.search_fold_before(text)",
+    )
+    .load(&mut *conn)
+    .unwrap();
+    let shown: Vec<(&str, &str, &str)> =
+        differing.iter().take(10).map(|f| (f.text.as_str(), f.now.as_str(), f.before.as_str())).collect();
+    assert!(differing.is_empty(), "{} texts fold differently: {shown:?}", differing.len());
+}
