@@ -326,21 +326,24 @@ impl Interleaving {
             *n += 1;
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while self.arrivals() < self.writers && !self.someone_waits_for_a_lock() {
+        while self.arrivals() < self.writers && !someone_waits_for_a_lock(&self.db) {
             assert!(std::time::Instant::now() < deadline, "the interleaved writes never met");
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
     }
+}
 
-    fn someone_waits_for_a_lock(&self) -> bool {
-        let Ok(mut conn) = self.db.read() else { return false };
-        crate::sql::sql(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .query::<diesel::sql_types::BigInt>()
-        .get_result::<i64>(&mut *conn)
-        .is_ok_and(|n| n > 0)
-    }
+/// Whether a session of `db`'s database is waiting for a lock right now (PostgreSQL's
+/// `pg_stat_activity`; false when it cannot tell, and on SQLite): how a test knows that
+/// a write it let go has reached a row the test holds.
+pub fn someone_waits_for_a_lock(db: &Database) -> bool {
+    let Ok(mut conn) = db.read() else { return false };
+    crate::sql::sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .query::<diesel::sql_types::BigInt>()
+    .get_result::<i64>(&mut *conn)
+    .is_ok_and(|n| n > 0)
 }
 
 /// Users named `names` in the `users` table (for services' tests; no password works), as

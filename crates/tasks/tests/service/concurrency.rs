@@ -71,7 +71,6 @@ fn unconditional_changes_at_once_are_both_applied_and_counted() {
 #[test]
 fn a_new_task_that_waited_for_its_counter_row_runs_again_and_is_counted() {
     use diesel::connection::SimpleConnection as _;
-    use diesel::RunQueryDsl as _;
     let s = store();
     let tasks = Arc::new(DbTasks::new(s.db.database()));
     tasks.create(Board::Anonymous, new("first")).unwrap();
@@ -85,20 +84,8 @@ fn a_new_task_that_waited_for_its_counter_row_runs_again_and_is_counted() {
         std::thread::spawn(move || tasks.create(Board::Anonymous, new("second")))
     };
     if on_postgres {
-        #[derive(diesel::QueryableByName)]
-        struct Waiting {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut watcher = s.db.database().read().unwrap();
         let started = std::time::Instant::now();
-        while diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
-        )
-        .get_result::<Waiting>(&mut *watcher)
-        .unwrap()
-        .n == 0
-        {
+        while !storage::testing::someone_waits_for_a_lock(&s.db.database()) {
             assert!(started.elapsed() < std::time::Duration::from_secs(10), "the new task never waited for the row");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
