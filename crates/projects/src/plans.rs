@@ -377,7 +377,7 @@ mod postgres {
             long.page.limit = 200;
             let s = search(&mut conn, &long);
             let rows: Vec<TaskRow> = list_query(&long, today, s.as_ref()).unwrap().load(&mut *conn).unwrap();
-            let deep = crate::row::tasks_without_labels(rows).unwrap().0.into_iter().nth(199).map(|last| {
+            let deep = crate::row::tasks_without_labels(&mut conn, rows).unwrap().0.into_iter().nth(199).map(|last| {
                 let mut next = first.clone();
                 let cursor = first.page.cursor_for(&first.sort.canonical(), first.keys_of(&last));
                 next.page = first.page.continued(&cursor).unwrap();

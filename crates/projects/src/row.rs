@@ -1,14 +1,13 @@
-//! A project task as stored, and as the API shows it: the row every read selects (names
-//! of its people included) and its conversion. Reads of one task (`tasks`) and of lists
+//! A project task as stored, and as the API shows it: the row every read selects and its
+//! conversion (its people's names from [`storage::names`]). Reads of one task (`tasks`) and of lists
 //! (`list`) share it, so neither module needs the other for it.
 
 use std::collections::HashSet;
 
 use core_models::rank::RankEnum as _;
-use core_models::{id, time, AppError, AppResult, UserRef};
+use core_models::{id, time, AppError, AppResult};
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
-use storage::expr::{trusted, Trusted};
+use storage::names::People;
 use storage::schema::project_tasks;
 use storage::DbConn;
 use uuid::Uuid;
@@ -27,16 +26,11 @@ pub(crate) struct TaskRow {
     pub priority: i32,
     pub due_date: Option<String>,
     pub assignee_id: Option<String>,
-    /// Names come with the row (a primary-key lookup each), not from a second query.
-    #[diesel(select_expression = trusted::<Nullable<Text>>(
-        "(SELECT display_name FROM users WHERE users.id = project_tasks.assignee_id)"))]
-    #[diesel(select_expression_type = Trusted<Nullable<Text>>)]
-    pub assignee_name: Option<String>,
     pub created_by: String,
-    #[diesel(select_expression = trusted::<Text>(
-        "(SELECT display_name FROM users WHERE users.id = project_tasks.created_by)"))]
-    #[diesel(select_expression_type = Trusted<Text>)]
-    pub created_by_name: String,
+    /// The version of display names the row was read at: its people's names come from
+    /// memory ([`storage::names::People`]), not from a probe of `users` per row.
+    #[diesel(select_expression = storage::names::VERSION, select_expression_type = storage::names::Version)]
+    pub names_version: i64,
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
@@ -45,10 +39,9 @@ pub(crate) struct TaskRow {
     pub label_count: i32,
 }
 
-/// Tasks from rows (which carry their people's names), with their labels read for all of
-/// them in one query.
+/// Tasks from rows, with their labels read for all of them in one query.
 pub(crate) fn tasks_of(conn: &mut DbConn, rows: Vec<TaskRow>) -> AppResult<Vec<ProjectTask>> {
-    let (mut tasks, labeled) = tasks_without_labels(rows)?;
+    let (mut tasks, labeled) = tasks_without_labels(conn, rows)?;
     attach_labels(conn, &mut tasks, &labeled)?;
     Ok(tasks)
 }
@@ -86,20 +79,26 @@ pub(crate) fn attach_labels_as_read(
 }
 
 /// Tasks from rows, their `labels` still empty (see [`attach_labels`]), and the ids of
-/// those that carry labels.
-pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<(Vec<ProjectTask>, HashSet<Uuid>)> {
+/// those that carry labels. Their people's names are remembered or read in one statement
+/// ([`storage::names::People`]).
+pub(crate) fn tasks_without_labels(
+    conn: &mut DbConn,
+    rows: Vec<TaskRow>,
+) -> AppResult<(Vec<ProjectTask>, HashSet<Uuid>)> {
+    let mut ids = Vec::with_capacity(rows.len() * 2);
+    for row in &rows {
+        ids.push(id::from_stored("project_tasks.created_by", &row.created_by)?);
+        if let Some(assignee) = &row.assignee_id {
+            ids.push(id::from_stored("project_tasks.assignee_id", assignee)?);
+        }
+    }
+    let version = rows.iter().map(|r| r.names_version).max().unwrap_or_default();
+    let people = People::of(conn, version, ids)?;
+    let person = |column: &str, stored: &str| people.user(column, id::from_stored(column, stored)?);
     let mut labeled = HashSet::new();
-    let person = |id: String, display_name: String| -> AppResult<UserRef> {
-        Ok(UserRef { id: id::from_stored("users.id", &id)?, display_name })
-    };
     let tasks = rows
         .into_iter()
         .map(|row| {
-            let assignee = match (row.assignee_id, row.assignee_name) {
-                (Some(id), Some(name)) => Some(person(id, name)?),
-                (None, _) => None,
-                (Some(id), None) => return Err(id::corrupt("users.id", &id)),
-            };
             let id = id::from_stored("project_tasks.id", &row.id)?;
             if row.label_count > 0 {
                 labeled.insert(id);
@@ -117,9 +116,9 @@ pub(crate) fn tasks_without_labels(rows: Vec<TaskRow>) -> AppResult<(Vec<Project
                     .due_date
                     .map(|d| time::parse_date(&d).ok_or_else(|| id::corrupt("project_tasks.due_date", &d)))
                     .transpose()?,
-                assignee,
+                assignee: row.assignee_id.map(|a| person("project_tasks.assignee_id", &a)).transpose()?,
                 labels: Vec::new(),
-                created_by: person(row.created_by, row.created_by_name)?,
+                created_by: person("project_tasks.created_by", &row.created_by)?,
                 created_at: time::from_millis(row.created_at),
                 updated_at: time::from_millis(row.updated_at),
                 version: row.version,

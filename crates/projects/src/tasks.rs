@@ -152,7 +152,7 @@ pub fn get_as_member(
         .first(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
-    let (mut tasks, labeled) = crate::row::tasks_without_labels(vec![row])?;
+    let (mut tasks, labeled) = crate::row::tasks_without_labels(conn, vec![row])?;
     if !crate::row::attach_labels_as_read(conn, &mut tasks, &labeled)? {
         return Ok(None);
     }
@@ -335,7 +335,7 @@ pub fn list_as_member(
     if rows.is_empty() {
         return Ok(None);
     }
-    let (mut tasks, labeled) = crate::row::tasks_without_labels(rows)?;
+    let (mut tasks, labeled) = crate::row::tasks_without_labels(conn, rows)?;
     if !crate::row::attach_labels_as_read(conn, &mut tasks, &labeled)? {
         return Ok(None);
     }
@@ -374,12 +374,12 @@ pub fn list_mine(
         let team = id::from_stored("team_members.team_id", &team)?;
         lists.push(crate::list::ListProjectTasks { scope: Scope::Team(team), ..query.clone() });
     }
-    let (mut tasks, mut labeled) = (Vec::new(), std::collections::HashSet::new());
+    let mut rows = Vec::new();
     for one in &lists {
-        let (some, with_labels) = crate::row::tasks_without_labels(crate::list::load_page(conn, one, today)?)?;
-        tasks.extend(some);
-        labeled.extend(with_labels);
+        rows.extend(crate::list::load_page(conn, one, today)?);
     }
+    // The names of every team's rows at once.
+    let (mut tasks, labeled) = crate::row::tasks_without_labels(conn, rows)?;
     let order = query.merge_order();
     tasks.sort_by(|a, b| order(a, b));
     tasks.truncate(usize::try_from(query.page.limit).unwrap_or(usize::MAX).saturating_add(1));

@@ -15,8 +15,8 @@ use common::{feed_query, setup, status, task, team_with};
 use core_models::version::IfMatch;
 use core_models::Caller;
 use projects::{
-    Label, LabelChanges, ListProjectTasks, ListProjectTasksParams, NewLabel, ProjectService, ProjectTask,
-    ProjectTaskChanges, Scope,
+    Label, LabelChanges, ListProjectTasks, ListProjectTasksParams, NewLabel, NewProjectTask, ProjectService,
+    ProjectTask, ProjectTaskChanges, Scope,
 };
 use storage::testing::{is_transaction_control, record_statements, statements_of};
 use uuid::Uuid;
@@ -84,6 +84,51 @@ fn a_members_page_is_one_statement_and_strangers_and_empty_pages_are_told_apart(
     s.remove_member(ada, team, bob.id).unwrap();
     assert_eq!(status(s.tasks(bob, &team_list(team, bob, None))), 404);
     assert_eq!(status(s.team_activity(bob, team, &feed_query(FeedParams::default()))), 404);
+}
+
+/// A page names its people from memory (`storage::names`): one statement while their
+/// names are remembered, and a rename by SQL shows on the next page, which reads the names
+/// again.
+#[test]
+fn a_page_names_its_people_from_memory_and_a_rename_shows_on_the_next_page() {
+    record_statements();
+    let (db, service, people) = setup(&["Ada", "Bob"]);
+    let (ada, bob) = (&people[0], &people[1]);
+    let s = service.as_ref();
+    let (team, project) = team_with(s, ada, &[bob]);
+    let assigned =
+        NewProjectTask { title: "review".into(), assignee_id: Some(bob.id.to_string()), ..NewProjectTask::default() };
+    s.create_task(ada, project, assigned).unwrap();
+    let people_of = |page: &[ProjectTask]| -> Vec<(String, Option<String>)> {
+        let name = |u: &core_models::UserRef| u.display_name.clone();
+        page.iter().map(|t| (name(&t.created_by), t.assignee.as_ref().map(name))).collect()
+    };
+
+    let (page, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
+    assert_eq!(people_of(&page.items), [("Ada".to_string(), Some("Bob".to_string()))]);
+    assert_eq!(sent.len(), 1, "the names were read when the task was made: {sent:#?}");
+    let reads_users = |q: &String| ["FROM users", "FROM \"users\"", "FROM `users`"].iter().any(|t| q.contains(t));
+    assert!(!reads_users(&sent[0]), "no name is read with the rows: {sent:#?}");
+
+    let id = bob.id.to_string();
+    db.write(move |c| {
+        use diesel::RunQueryDsl as _;
+        storage::sql::sql("UPDATE users SET display_name = 'Robert' WHERE id = ")
+            .bind_text(id.clone())
+            .untyped()
+            .execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    let (page, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
+    assert_eq!(people_of(&page.items), [("Ada".to_string(), Some("Robert".to_string()))]);
+    assert_eq!(sent.len(), 2, "the page, then its people's names: {sent:#?}");
+    assert!(reads_users(&sent[1]), "{sent:#?}");
+    let one = s.task(ada, project, page.items[0].id).unwrap();
+    assert_eq!(one.assignee.unwrap().display_name, "Robert");
+
+    let (_, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
+    assert_eq!(sent.len(), 1, "remembered again: {sent:#?}");
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod database;
 pub mod expr;
 pub mod idempotency;
 pub mod keyset;
+pub mod names;
 pub mod notify;
 pub mod plan;
 pub mod postgres;

@@ -545,3 +545,16 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries);
+
+// ---- display names remembered by gateways (migration 2026-12-07-000180_display_name_version) ----
+
+diesel::table! {
+    /// The version of users' display names (one row, `id` = 1, made by the first rename or
+    /// deletion of a user; 0 until then): see [`crate::names`].
+    display_name_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(display_name_version, users);
