@@ -3,10 +3,12 @@
 
 use core_models::rank::RankEnum as _;
 use core_models::version::IfMatch;
-use core_models::{id, time, AppError, AppResult, Caller, UserRef};
+use core_models::{id, time, AppError, AppResult, Caller};
 use diesel::prelude::*;
-use storage::schema::{challenges, users};
-use storage::sql::sql;
+use diesel::sql_types::{BigInt, Integer, Nullable};
+use storage::names::People;
+use storage::schema::challenges;
+use storage::sql::{sql, TypedSql};
 use storage::DbConn;
 use uuid::Uuid;
 
@@ -14,7 +16,8 @@ use crate::model::{
     Challenge, ChallengeChanges, ChallengeMe, Difficulty, NewChallenge, RatingSummary, ValidChallengeChanges,
 };
 
-/// A challenge row with its author's name (one join, no query per row).
+/// A challenge row; its author's name comes from memory ([`storage::names`]), not from a
+/// join of `users` per row.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = challenges, check_for_backend(storage::Backend))]
 pub(crate) struct ChallengeRow {
@@ -25,8 +28,9 @@ pub(crate) struct ChallengeRow {
     pub topic: String,
     pub tags: String,
     pub author_id: String,
-    #[diesel(select_expression = users::display_name, select_expression_type = users::display_name)]
-    pub author_name: String,
+    /// The version of display names the row was read at ([`storage::names::People`]).
+    #[diesel(select_expression = storage::names::VERSION, select_expression_type = storage::names::Version)]
+    pub names_version: i64,
     pub rating_sum: i64,
     pub rating_count: i64,
     pub completion_count: i64,
@@ -51,38 +55,31 @@ pub(crate) type ViewedRow = (ChallengeRow, Option<i64>, Option<i32>);
 
 /// Selects a [`ViewedRow`] from `$query` (which has `challenges` in its FROM), binds the
 /// select to `$q` and evaluates `$then` (once per shape: a fixed query keeps Diesel's
-/// prepared statement, boxing is up to `$then`). For a logged-in `$viewer` (an `Option<Uuid>`) it
-/// left-joins the caller's completion and rating of each challenge: one query for a whole
-/// page, each join a probe of a unique key (`completions (user_id, challenge_id)`,
-/// `ratings (challenge_id, user_id)`) per row returned. Without a login nothing is
-/// joined (the two columns are a bound NULL, not a literal, which would keep Diesel from
-/// caching the statement): anonymous reads, most browses, read the challenges
-/// alone.
+/// prepared statement, boxing is up to `$then`). For a logged-in `$viewer` (an `Option<Uuid>`)
+/// the caller's completion and rating of each challenge come from two scalar subqueries
+/// ([`completed_at_of`], [`stars_of`]): one query for a whole page, each subquery a probe
+/// of a unique key (`completions (user_id, challenge_id)`, `ratings (challenge_id,
+/// user_id)`) per row returned, whatever the plan. Without a login nothing is read (the
+/// two columns are a bound NULL, not a literal, which would keep Diesel from caching the
+/// statement): anonymous reads, most browses, read the challenges alone.
 ///
-/// Why joins and not a query per table for the page's ids afterwards: measured on the
-/// bench's data, the two `IN (...)` queries cost a logged-in page about twice what the
-/// joins do (parsing and binding 50 ids twice, docs/benchmarks.md).
+/// Why not `LEFT JOIN`s: PostgreSQL plans the lists once per connection without the
+/// viewer's id (generic plans, `storage::postgres`), expects a hundred completions of
+/// anyone, and joined a page to all of the viewer's completions and to a sequential scan
+/// of `ratings` (10 ms a page for a learner with 2,000 completions, against 1 ms).
+/// Why not a query per table for the page's ids afterwards: measured on the bench's data,
+/// the two `IN (...)` queries cost a logged-in page about twice what the joins do
+/// (parsing and binding 50 ids twice, docs/benchmarks.md).
 macro_rules! with_viewer {
     ($query:expr, $viewer:expr, |$q:ident| $then:expr) => {{
         match $viewer {
             Some(viewer) => {
                 let viewer: String = viewer.to_string();
-                let $q = $query
-                    .left_join(
-                        storage::schema::completions::table.on(storage::schema::completions::challenge_id
-                            .eq(storage::schema::challenges::id)
-                            .and(storage::schema::completions::user_id.eq(viewer.clone()))),
-                    )
-                    .left_join(
-                        storage::schema::ratings::table.on(storage::schema::ratings::challenge_id
-                            .eq(storage::schema::challenges::id)
-                            .and(storage::schema::ratings::user_id.eq(viewer))),
-                    )
-                    .select((
-                        $crate::challenges::ChallengeRow::as_select(),
-                        storage::schema::completions::completed_at.nullable(),
-                        storage::schema::ratings::stars.nullable(),
-                    ));
+                let $q = $query.select((
+                    $crate::challenges::ChallengeRow::as_select(),
+                    $crate::challenges::completed_at_of(viewer.clone()),
+                    $crate::challenges::stars_of(viewer),
+                ));
                 $then
             }
             None => {
@@ -98,17 +95,46 @@ macro_rules! with_viewer {
 }
 pub(crate) use with_viewer;
 
-/// The challenge of a [`ViewedRow`], with `me` for a logged-in `viewer`.
-pub(crate) fn viewed(row: ViewedRow, viewer: Option<Uuid>) -> AppResult<Challenge> {
+/// When `viewer` completed the row's challenge (`None`: not done): a probe of
+/// `completions (user_id, challenge_id)` in the select list, see [`with_viewer!`].
+pub(crate) fn completed_at_of(viewer: String) -> TypedSql<Nullable<BigInt>> {
+    sql("(SELECT completions.completed_at FROM completions WHERE completions.user_id = ")
+        .bind_text(viewer)
+        .sql(" AND completions.challenge_id = challenges.id)")
+        .typed()
+}
+
+/// The stars `viewer` gave the row's challenge (`None`: no rating): a probe of `ratings
+/// (challenge_id, user_id)` in the select list, see [`with_viewer!`].
+pub(crate) fn stars_of(viewer: String) -> TypedSql<Nullable<Integer>> {
+    sql("(SELECT ratings.stars FROM ratings WHERE ratings.challenge_id = challenges.id AND ratings.user_id = ")
+        .bind_text(viewer)
+        .sql(")")
+        .typed()
+}
+
+/// The authors of `rows`, named from memory or read in one statement.
+pub(crate) fn authors(conn: &mut DbConn, rows: &[ViewedRow]) -> AppResult<People> {
+    let version = rows.iter().map(|(row, _, _)| row.names_version).max().unwrap_or_default();
+    let ids = rows
+        .iter()
+        .map(|(row, _, _)| id::from_stored("challenges.author_id", &row.author_id))
+        .collect::<AppResult<Vec<_>>>()?;
+    People::of(conn, version, ids)
+}
+
+/// The challenge of a [`ViewedRow`], with `me` for a logged-in `viewer`, its author named
+/// by `authors` (from [`authors`]).
+pub(crate) fn viewed(row: ViewedRow, viewer: Option<Uuid>, authors: &People) -> AppResult<Challenge> {
     let (row, completed_at, stars) = row;
-    let mut challenge = row.into_challenge()?;
+    let mut challenge = row.into_challenge(authors)?;
     challenge.me =
         viewer.map(|_| ChallengeMe { completed_at: completed_at.map(time::from_millis), stars: stars.map(i64::from) });
     Ok(challenge)
 }
 
 impl ChallengeRow {
-    pub(crate) fn into_challenge(self) -> AppResult<Challenge> {
+    pub(crate) fn into_challenge(self, authors: &People) -> AppResult<Challenge> {
         let tags: Vec<String> =
             serde_json::from_str(&self.tags).map_err(|_| id::corrupt("challenges.tags", &self.tags))?;
         Ok(Challenge {
@@ -119,10 +145,7 @@ impl ChallengeRow {
                 .ok_or_else(|| id::corrupt("challenges.difficulty", &self.difficulty.to_string()))?,
             topic: self.topic,
             tags,
-            author: UserRef {
-                id: id::from_stored("challenges.author_id", &self.author_id)?,
-                display_name: self.author_name,
-            },
+            author: authors.user("challenges.author_id", id::from_stored("challenges.author_id", &self.author_id)?)?,
             rating: RatingSummary::of(self.rating_sum, self.rating_count),
             completion_count: self.completion_count,
             created_at: time::from_millis(self.created_at),
@@ -135,15 +158,13 @@ impl ChallengeRow {
 
 /// The challenge `challenge_id` as `viewer` sees it (with `me` when logged in), or 404.
 pub fn find(conn: &mut DbConn, challenge_id: Uuid, viewer: Option<Uuid>) -> AppResult<Challenge> {
-    let row: ViewedRow = with_viewer!(
-        challenges::table
-            .inner_join(users::table.on(users::id.eq(challenges::author_id)))
-            .filter(challenges::id.eq(challenge_id.to_string())),
-        viewer,
-        |q| q.first(conn).optional()
-    )?
-    .ok_or_else(|| AppError::not_found("challenge"))?;
-    viewed(row, viewer)
+    let row: ViewedRow =
+        with_viewer!(challenges::table.filter(challenges::id.eq(challenge_id.to_string())), viewer, |q| q
+            .first(conn)
+            .optional())?
+        .ok_or_else(|| AppError::not_found("challenge"))?;
+    let authors = authors(conn, std::slice::from_ref(&row))?;
+    viewed(row, viewer, &authors)
 }
 
 /// Whether the challenge exists (404 otherwise).

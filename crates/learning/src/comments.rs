@@ -3,38 +3,48 @@
 
 use core_models::pagination::IdPaging;
 use core_models::version::IfMatch;
-use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
+use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
-use storage::schema::{challenge_comments, users};
+use storage::names::People;
+use storage::schema::challenge_comments;
 use storage::DbConn;
 use uuid::Uuid;
 
 use crate::challenges;
 use crate::model::{Comment, CommentBody};
 
-/// A comment row with its author's name.
+/// A comment row; its author's name comes from memory ([`storage::names`]).
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = challenge_comments, check_for_backend(storage::Backend))]
 pub(crate) struct CommentRow {
     pub(crate) id: String,
     challenge_id: String,
     author_id: String,
-    #[diesel(select_expression = users::display_name, select_expression_type = users::display_name)]
-    author_name: String,
+    #[diesel(select_expression = storage::names::VERSION, select_expression_type = storage::names::Version)]
+    names_version: i64,
     body: String,
     created_at: i64,
     updated_at: i64,
     version: i64,
 }
 
-fn comment_of(row: CommentRow) -> AppResult<Comment> {
+/// Comments from rows, their authors named from memory or read in one statement.
+fn comments_of(conn: &mut DbConn, rows: Vec<CommentRow>) -> AppResult<Vec<Comment>> {
+    let version = rows.iter().map(|r| r.names_version).max().unwrap_or_default();
+    let authors = rows
+        .iter()
+        .map(|r| id::from_stored("challenge_comments.author_id", &r.author_id))
+        .collect::<AppResult<Vec<_>>>()?;
+    let people = People::of(conn, version, authors)?;
+    rows.into_iter().map(|row| comment_of(row, &people)).collect()
+}
+
+fn comment_of(row: CommentRow, people: &People) -> AppResult<Comment> {
     Ok(Comment {
         id: id::from_stored("challenge_comments.id", &row.id)?,
         challenge_id: id::from_stored("challenge_comments.challenge_id", &row.challenge_id)?,
-        author: UserRef {
-            id: id::from_stored("challenge_comments.author_id", &row.author_id)?,
-            display_name: row.author_name,
-        },
+        author: people
+            .user("challenge_comments.author_id", id::from_stored("challenge_comments.author_id", &row.author_id)?)?,
         body: row.body,
         created_at: time::from_millis(row.created_at),
         updated_at: time::from_millis(row.updated_at),
@@ -45,13 +55,12 @@ fn comment_of(row: CommentRow) -> AppResult<Comment> {
 /// The comment `comment_id`, or 404.
 pub fn find(conn: &mut DbConn, comment_id: Uuid) -> AppResult<Comment> {
     let row: CommentRow = challenge_comments::table
-        .inner_join(users::table)
         .filter(challenge_comments::id.eq(comment_id.to_string()))
         .select(CommentRow::as_select())
         .first(conn)
         .optional()?
         .ok_or_else(|| AppError::not_found("comment"))?;
-    comment_of(row)
+    comments_of(conn, vec![row])?.pop().ok_or_else(|| AppError::not_found("comment"))
 }
 
 /// Comments on a challenge (any user).
@@ -95,7 +104,6 @@ pub(crate) fn list_query(
 ) -> impl diesel::query_builder::QueryFragment<storage::Backend> + diesel::query_dsl::LoadQuery<'static, DbConn, CommentRow>
 {
     let mut q = challenge_comments::table
-        .inner_join(users::table)
         .filter(challenge_comments::challenge_id.eq(challenge_id.to_string()))
         .select(CommentRow::as_select())
         .into_boxed();
@@ -109,7 +117,7 @@ pub(crate) fn list_query(
 pub fn list(conn: &mut DbConn, challenge_id: Uuid, paging: &IdPaging) -> AppResult<Page<Comment>> {
     challenges::require(conn, challenge_id)?;
     let rows: Vec<CommentRow> = list_query(challenge_id, paging).load(conn)?;
-    let items = rows.into_iter().map(comment_of).collect::<AppResult<Vec<_>>>()?;
+    let items = comments_of(conn, rows)?;
     let total = paging.total(|most| storage::count::count_up_to(conn, listed(challenge_id), most))?;
     Ok(paging.page(items, |c| c.id.to_string()).with_total(total))
 }

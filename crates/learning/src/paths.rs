@@ -67,13 +67,13 @@ pub fn detail(conn: &mut DbConn, path_id: Uuid, viewer: Option<Uuid>) -> AppResu
     let rows: Vec<ViewedRow> = with_viewer!(
         path_challenges::table
             .inner_join(challenges::table.on(challenges::id.eq(path_challenges::challenge_id)))
-            .inner_join(users::table.on(users::id.eq(challenges::author_id)))
             .filter(path_challenges::path_id.eq(path_id.to_string()))
             .order(path_challenges::position.asc()),
         viewer,
         |q| q.load(conn)
     )?;
-    let challenges = rows.into_iter().map(|row| viewed(row, viewer)).collect::<AppResult<Vec<_>>>()?;
+    let authors = crate::challenges::authors(conn, &rows)?;
+    let challenges = rows.into_iter().map(|row| viewed(row, viewer, &authors)).collect::<AppResult<Vec<_>>>()?;
     Ok(PathDetail { path, challenges })
 }
 

@@ -11,7 +11,7 @@ use core_models::{id, time, AppResult, Caller, Page};
 use diesel::prelude::*;
 use diesel::query_builder::{QueryFragment, QueryId};
 use diesel::query_dsl::methods::LoadQuery;
-use storage::schema::{challenges, completions, enrollments, learning_paths, path_challenges};
+use storage::schema::{challenges, enrollments, learning_paths, path_challenges};
 use storage::{Backend, DbConn};
 use uuid::Uuid;
 
@@ -73,12 +73,15 @@ pub(crate) fn my_progress_query(user: Uuid, paging: &IdPaging) -> impl RowsQuery
 pub(crate) fn path_progress_query(user: Uuid, path_id: Uuid) -> impl RowsQuery<StepRow> {
     path_challenges::table
         .inner_join(challenges::table.on(challenges::id.eq(path_challenges::challenge_id)))
-        .left_join(completions::table.on(
-            completions::user_id.eq(user.to_string()).and(completions::challenge_id.eq(path_challenges::challenge_id)),
-        ))
         .filter(path_challenges::path_id.eq(path_id.to_string()))
         .order(path_challenges::position.asc())
-        .select((challenges::id, challenges::title, challenges::difficulty, completions::completed_at.nullable()))
+        // A probe of the user's completion per step, whatever the plan (see `with_viewer!`).
+        .select((
+            challenges::id,
+            challenges::title,
+            challenges::difficulty,
+            crate::challenges::completed_at_of(user.to_string()),
+        ))
 }
 
 /// The caller's progress along every enrolled path, in path-id order.

@@ -114,3 +114,46 @@ fn a_completion_is_one_read_and_its_insert() {
     assert_eq!((with.created, with.value.id, with.value.solution.as_deref()), (false, put.value.id, Some("print(1)")));
     assert_eq!(kinds(&sent_with), ["BEGIN", "SELECT", "INSERT", "COMMIT"], "{sent_with:#?}");
 }
+
+/// A browse names its challenges' authors from memory (`storage::names`): no `users` in
+/// its statement, and a rename by SQL shows on the next page, one challenge and a path.
+#[test]
+fn authors_are_named_from_memory_and_a_rename_shows_on_the_next_read() {
+    use diesel::RunQueryDsl as _;
+    record_statements();
+    let db = storage::test_pool();
+    let service = DbLearning::new(db.database());
+    let people = common::users(&db, 2);
+    let (author, bob) = (&people[0], &people[1]);
+    let new = NewChallenge {
+        title: "one".into(),
+        difficulty: "beginner".into(),
+        topic: "graphs".into(),
+        ..Default::default()
+    };
+    let id = service.create_challenge(author, new).unwrap().id;
+    let query = ListChallenges::parse(ListChallengesParams::default(), Some(bob.id)).unwrap();
+    let reads_users = |q: &String| ["FROM users", "FROM \"users\"", "FROM `users`"].iter().any(|t| q.contains(t));
+
+    let (page, sent) = statements_of(None, || service.challenges(&query).unwrap());
+    assert_eq!(page.items[0].author.display_name, author.display_name);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert!(!sent[0].contains("JOIN \"users\"") && !sent[0].contains("JOIN `users`"), "{sent:#?}");
+
+    let author_id = author.id.to_string();
+    db.write(move |c| {
+        storage::sql::sql("UPDATE users SET display_name = 'Grace' WHERE id = ")
+            .bind_text(author_id.clone())
+            .untyped()
+            .execute(c)?;
+        Ok(())
+    })
+    .unwrap();
+    let (page, sent) = statements_of(None, || service.challenges(&query).unwrap());
+    assert_eq!(page.items[0].author.display_name, "Grace");
+    assert_eq!(sent.len(), 2, "the page, then its authors' names: {sent:#?}");
+    assert!(reads_users(&sent[1]), "{sent:#?}");
+    assert_eq!(service.challenge(id, None).unwrap().author.display_name, "Grace");
+    let (_, sent) = statements_of(None, || service.challenges(&query).unwrap());
+    assert_eq!(sent.len(), 1, "remembered again: {sent:#?}");
+}

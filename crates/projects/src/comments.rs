@@ -4,20 +4,23 @@ use activity_log::{ActivityLog, Details, NewEntry};
 use core_models::pagination::IdPaging;
 use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
 use diesel::prelude::*;
-use storage::schema::{task_comments, users};
+use storage::names::People;
+use storage::schema::task_comments;
 use storage::{DbConn, Tx};
 use uuid::Uuid;
 
 use crate::access::{task_access, task_write_access};
 use crate::model::{Role, TaskComment, TaskCommentBody};
 
-pub(crate) type CommentRow = (String, String, String, String, String, i64, i64);
+/// A comment as stored, with the version of display names it was read at (its author's
+/// name comes from memory: [`storage::names`]).
+pub(crate) type CommentRow = (String, String, String, i64, String, i64, i64);
 
-fn comment_of(row: CommentRow, mentions: Vec<UserRef>) -> AppResult<TaskComment> {
+fn comment_of(row: CommentRow, mentions: Vec<UserRef>, people: &People) -> AppResult<TaskComment> {
     Ok(TaskComment {
         id: id::from_stored("task_comments.id", &row.0)?,
         task_id: id::from_stored("task_comments.task_id", &row.1)?,
-        author: UserRef { id: id::from_stored("task_comments.author_id", &row.2)?, display_name: row.3 },
+        author: people.user("task_comments.author_id", id::from_stored("task_comments.author_id", &row.2)?)?,
         body: row.4,
         created_at: time::from_millis(row.5),
         updated_at: time::from_millis(row.6),
@@ -29,25 +32,32 @@ fn comment_of(row: CommentRow, mentions: Vec<UserRef>) -> AppResult<TaskComment>
 fn comments_of(conn: &mut DbConn, rows: Vec<CommentRow>) -> AppResult<Vec<TaskComment>> {
     let ids = rows.iter().map(|row| id::from_stored("task_comments.id", &row.0)).collect::<AppResult<Vec<_>>>()?;
     let mut mentions = crate::mentions::of_comments(conn, &ids)?;
-    rows.into_iter().zip(ids).map(|(row, id)| comment_of(row, mentions.remove(&id).unwrap_or_default())).collect()
+    let version = rows.iter().map(|row| row.3).max().unwrap_or_default();
+    let authors =
+        rows.iter().map(|row| id::from_stored("task_comments.author_id", &row.2)).collect::<AppResult<Vec<_>>>()?;
+    let people = People::of(conn, version, authors)?;
+    rows.into_iter()
+        .zip(ids)
+        .map(|(row, id)| comment_of(row, mentions.remove(&id).unwrap_or_default(), &people))
+        .collect()
 }
 
 type CommentColumns = (
     task_comments::id,
     task_comments::task_id,
     task_comments::author_id,
-    users::display_name,
+    storage::names::Version,
     task_comments::body,
     task_comments::created_at,
     task_comments::updated_at,
 );
 
-fn select() -> diesel::dsl::Select<diesel::dsl::InnerJoin<task_comments::table, users::table>, CommentColumns> {
-    task_comments::table.inner_join(users::table).select((
+fn select() -> diesel::dsl::Select<task_comments::table, CommentColumns> {
+    task_comments::table.select((
         task_comments::id,
         task_comments::task_id,
         task_comments::author_id,
-        users::display_name,
+        storage::names::VERSION,
         task_comments::body,
         task_comments::created_at,
         task_comments::updated_at,

@@ -4,7 +4,7 @@
 //! matches. Also: the search follows renames.
 
 use core_models::pagination::{encode_cursor, CursorValue, IdPaging};
-use storage::plan::{plan_problems, query_plan};
+use storage::plan::{plan_problems, query_plan, query_plan_with_values};
 use uuid::Uuid;
 
 fn paging(cursor: bool) -> IdPaging {
@@ -387,7 +387,8 @@ mod postgres {
             for (page, query) in [("first page", Some(first)), ("deep page", deep)] {
                 let Some(query) = query else { continue };
                 let s = search(&mut conn, &query);
-                let plan = query_plan(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
+                // With the values: see `query_plan_with_values` for the generic plans that fail.
+                let plan = query_plan_with_values(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
                 // In team 1 a rare word is found by the full-text index.
                 let rare = pairs.contains(&("q", "rarely")) && scope != Scope::Team(id(TEAM, 2));
                 // A rare label's tasks are found by `task_labels_by_label`.
@@ -395,7 +396,7 @@ mod postgres {
                 // A member's page in one statement (`tasks::list_as_member`): the same walk.
                 let gated = crate::list::member_page_query(&query, today, me).unwrap();
                 let failure = gated.and_then(|gated| {
-                    let gated = query_plan(&mut conn, gated).unwrap();
+                    let gated = query_plan_with_values(&mut conn, gated).unwrap();
                     plan_failure(&gated, &["project_tasks", "team_members", "projects"])
                 });
                 let failure =

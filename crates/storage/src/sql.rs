@@ -176,6 +176,45 @@ crate::fragment_for_every_engine!(UntypedQuery);
 
 impl diesel::RunQueryDsl<crate::DbConn> for UntypedQuery {}
 
+impl Sql {
+    /// The fragment as an expression of type `ST` rather than a condition: a scalar
+    /// subquery with bound values in a select list, say.
+    pub fn typed<ST>(self) -> TypedSql<ST> {
+        TypedSql { sql: self, sql_type: PhantomData }
+    }
+}
+
+/// An expression of trusted text and bound values: see [`Sql::typed`].
+#[derive(Debug, Clone)]
+pub struct TypedSql<ST> {
+    sql: Sql,
+    sql_type: PhantomData<ST>,
+}
+
+impl<ST: diesel::expression::TypedExpressionType> Expression for TypedSql<ST> {
+    type SqlType = ST;
+}
+
+impl<ST, QS> AppearsOnTable<QS> for TypedSql<ST> where TypedSql<ST>: Expression {}
+impl<ST, QS> SelectableExpression<QS> for TypedSql<ST> where TypedSql<ST>: Expression {}
+
+impl<ST> ValidGrouping<()> for TypedSql<ST> {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl<ST> QueryId for TypedSql<ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST> TypedSql<ST> {
+    fn walk<'b, DB: Dialect>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.sql.walk(out)
+    }
+}
+
+crate::fragment_for_every_engine!(TypedSql<ST>; ST);
+
 /// A whole statement of trusted text and bound values: see [`Sql::query`].
 #[derive(Debug, Clone)]
 pub struct SqlQuery<ST> {

@@ -5,7 +5,7 @@
 
 use core_models::{time, Board};
 use diesel::prelude::*;
-use storage::plan::{plan_problems, query_plan};
+use storage::plan::{plan_problems, query_plan_with_values};
 use storage::DbConn;
 
 use storage::search::{Plan, Search};
@@ -79,7 +79,7 @@ fn plan_of(conn: &mut DbConn, board: Board, query: &ListTasks) -> Vec<String> {
     let today = time::now().date_naive();
     let search = search_of(conn, query);
     let sql = list_query(board, query, today, search.as_ref()).unwrap();
-    query_plan(conn, sql).unwrap()
+    query_plan_with_values(conn, sql).unwrap()
 }
 
 /// The problems of a plan: a full scan of `tasks` or a sort in a temporary B-tree.
@@ -257,7 +257,7 @@ fn stats_queries_read_counters_by_primary_key() {
             "SEARCH task_completions USING PRIMARY KEY (owner_key=? AND day>? AND day<?)",
         ),
     ] {
-        let plan = storage::plan::query_plan(&mut conn, query).unwrap();
+        let plan = storage::plan::query_plan_with_values(&mut conn, query).unwrap();
         assert!(plan.iter().all(|step| !step.contains("tasks ") && !step.starts_with("SCAN")), "{name}: {plan:?}");
         assert!(plan.iter().any(|step| step.contains(search)), "{name} should {search}: {plan:?}");
     }
@@ -277,7 +277,7 @@ fn every_count_reads_an_index_of_the_board() {
             let search = search_of(&mut conn, &query).map(|s| s.counting());
             for board in boards() {
                 let rows = super::list::listed(board, &query, today, search.as_ref());
-                let plan = query_plan(&mut conn, storage::count::count_query(rows, 10_001)).unwrap();
+                let plan = query_plan_with_values(&mut conn, storage::count::count_query(rows, 10_001)).unwrap();
                 let narrowed = match &search {
                     None => plan.iter().any(|step| step.contains("INDEX tasks_by_") && step.contains("(owner_id=?")),
                     Some(_) => plan.iter().any(|step| step == "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)"),
