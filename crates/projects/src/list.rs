@@ -538,9 +538,18 @@ fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -
             q = q.filter(start().sql("project_tasks.project_id = ").bind_text(project.to_string()));
         }
         (Scope::Team(team), Some(project)) => {
-            q = q
-                .filter(start().sql("project_tasks.project_id = ").bind_text(project.to_string()))
-                .filter(sql("").sqlite_no_index().sql("project_tasks.team_id = ").bind_text(team.to_string()));
+            // The project's walk, the team tested once: a project of another team reads
+            // nothing (PostgreSQL's `One-Time Filter`, SQLite's constant subquery). Its
+            // tasks all carry its team (`tasks::create` takes the project's), so the rows
+            // need no test of their own; one on `team_id` made PostgreSQL's generic plan
+            // combine the team's index with the project's and sort the matches.
+            q = q.filter(start().sql("project_tasks.project_id = ").bind_text(project.to_string())).filter(
+                sql("EXISTS (SELECT 1 FROM projects WHERE projects.id = ")
+                    .bind_text(project.to_string())
+                    .sql(" AND projects.team_id = ")
+                    .bind_text(team.to_string())
+                    .sql(")"),
+            );
         }
         (Scope::Team(team), None) => {
             q = q.filter(start().sql("project_tasks.team_id = ").bind_text(team.to_string()));

@@ -4,7 +4,7 @@
 //! matches. Also: the search follows renames.
 
 use core_models::pagination::{encode_cursor, CursorValue, IdPaging};
-use storage::plan::{plan_problems, query_plan, query_plan_with_values};
+use storage::plan::{plan_problems, query_plan};
 use uuid::Uuid;
 
 fn paging(cursor: bool) -> IdPaging {
@@ -387,8 +387,17 @@ mod postgres {
             for (page, query) in [("first page", Some(first)), ("deep page", deep)] {
                 let Some(query) = query else { continue };
                 let s = search(&mut conn, &query);
-                // With the values: see `query_plan_with_values` for the generic plans that fail.
-                let plan = query_plan_with_values(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
+                // Known and left: a due-date range under another sort of one project.
+                // PostgreSQL's generic plan takes the range for a sliver of an average
+                // project (0.5 % of 286 tasks) and sorts the project's matches (2,600 of
+                // its 8,000 here); explained with the values, as a custom plan would run.
+                let due_range = pairs.iter().any(|(k, _)| *k == "due_from") && !sort.ends_with("due_date");
+                let explain = if due_range && matches!(scope, Scope::Project(_)) {
+                    storage::plan::query_plan_with_values
+                } else {
+                    query_plan
+                };
+                let plan = explain(&mut conn, list_query(&query, today, s.as_ref()).unwrap()).unwrap();
                 // In team 1 a rare word is found by the full-text index.
                 let rare = pairs.contains(&("q", "rarely")) && scope != Scope::Team(id(TEAM, 2));
                 // A rare label's tasks are found by `task_labels_by_label`.
@@ -396,7 +405,7 @@ mod postgres {
                 // A member's page in one statement (`tasks::list_as_member`): the same walk.
                 let gated = crate::list::member_page_query(&query, today, me).unwrap();
                 let failure = gated.and_then(|gated| {
-                    let gated = query_plan_with_values(&mut conn, gated).unwrap();
+                    let gated = explain(&mut conn, gated).unwrap();
                     plan_failure(&gated, &["project_tasks", "team_members", "projects"])
                 });
                 let failure =

@@ -58,9 +58,9 @@ pub fn query_plan<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> Que
 }
 
 /// [`query_plan`], but on PostgreSQL the plan made for the values bound (an `EXPLAIN` of
-/// the statement with them), not the generic plan pooled connections run. For the lists
-/// whose generic plans still fail the checks (tasks, and projects' cross-team and date-range
-/// lists and task comments: docs/benchmarks.md, 7 Dec, stop 32); the same on SQLite.
+/// the statement with them), not the generic plan pooled connections run: for a list whose
+/// generic plan is a known failure, named where it is used (a project's due-date range
+/// under another sort, `projects::plans`); the same on SQLite.
 pub fn query_plan_with_values<Q: QueryFragment<Backend>>(conn: &mut DbConn, query: Q) -> QueryResult<Vec<String>> {
     if conn.engine() == crate::Engine::Postgres {
         return explain::<_, Text>("EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF) ", query).load(conn);
