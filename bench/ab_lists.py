@@ -96,8 +96,10 @@ def main():
             for name in builds:
                 if postgres:
                     where[name] = postgres.database(f"ab_lists_{name}")
-                    subprocess.run([args.old, "copy", "--from", seeded, "--to", where[name]], check=True,
-                                   capture_output=True)
+                    copied = subprocess.run([args.old, "copy", "--from", seeded, "--to", where[name]],
+                                            capture_output=True, text=True)
+                    if copied.returncode != 0:
+                        sys.exit(f"gateway copy to {where[name]} failed: {copied.stderr[:1500]}")
                     bench.vacuum_analyze(where[name], quiet=True)
                 else:
                     where[name] = os.path.join(tmp, f"{name}.db")
