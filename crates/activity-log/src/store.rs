@@ -1,10 +1,11 @@
 //! The `activity` table: appending inside the caller's write, and the feeds.
 
 use core_models::constraint::ForeignKeyField as _;
-use core_models::{id, time, AppError, AppResult, Caller, Page, UserRef};
+use core_models::{id, time, AppError, AppResult, Caller, Page};
 use diesel::prelude::*;
 use storage::count::count_up_to;
-use storage::schema::{activity, activity_counters, users};
+use storage::names::People;
+use storage::schema::{activity, activity_counters};
 use storage::{Backend, DbConn, Engine};
 use uuid::Uuid;
 
@@ -12,7 +13,7 @@ use crate::model::{fresh_entry_id, MAX_TEAM_SEQ};
 use crate::query::{FeedFilter, FeedQuery};
 use crate::{ActivityEntry, NewEntry};
 
-/// An entry as stored, with its actor's display name.
+/// An entry as stored; its actor's name comes from memory ([`storage::names`]).
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(check_for_backend(storage::Backend))]
 struct EntryRow {
@@ -26,8 +27,8 @@ struct EntryRow {
     task_id: Option<String>,
     #[diesel(select_expression = activity::actor_id)]
     actor_id: String,
-    #[diesel(select_expression = users::display_name)]
-    actor_name: String,
+    #[diesel(select_expression = storage::names::VERSION, select_expression_type = storage::names::Version)]
+    names_version: i64,
     #[diesel(select_expression = activity::action)]
     action: String,
     #[diesel(select_expression = activity::details)]
@@ -44,22 +45,28 @@ fn optional_id(column: &str, raw: Option<String>) -> AppResult<Option<Uuid>> {
     raw.map(|raw| id::from_stored(column, &raw)).transpose()
 }
 
-impl TryFrom<EntryRow> for ActivityEntry {
-    type Error = AppError;
-    fn try_from(row: EntryRow) -> AppResult<Self> {
-        Ok(ActivityEntry {
-            id: id::from_stored("activity.public_id", &row.public_id)?,
-            team_id: id::from_stored("activity.team_id", &row.team_id)?,
-            project_id: optional_id("activity.project_id", row.project_id)?,
-            task_id: optional_id("activity.task_id", row.task_id)?,
-            actor: UserRef { id: id::from_stored("activity.actor_id", &row.actor_id)?, display_name: row.actor_name },
-            action: row.action,
-            details: serde_json::from_str(&row.details).map_err(|_| id::corrupt("activity.details", &row.details))?,
-            created_at: time::from_millis(row.created_at),
-            seq: row.seq,
-            team_seq: row.team_seq,
-        })
-    }
+/// Entries from rows, their actors named from memory or read in one statement.
+fn entries_of(conn: &mut DbConn, rows: Vec<EntryRow>) -> AppResult<Vec<ActivityEntry>> {
+    let version = rows.iter().map(|r| r.names_version).max().unwrap_or_default();
+    let actors =
+        rows.iter().map(|r| id::from_stored("activity.actor_id", &r.actor_id)).collect::<AppResult<Vec<_>>>()?;
+    let people = People::of(conn, version, actors)?;
+    rows.into_iter().map(|row| entry_of(row, &people)).collect()
+}
+
+fn entry_of(row: EntryRow, people: &People) -> AppResult<ActivityEntry> {
+    Ok(ActivityEntry {
+        id: id::from_stored("activity.public_id", &row.public_id)?,
+        team_id: id::from_stored("activity.team_id", &row.team_id)?,
+        project_id: optional_id("activity.project_id", row.project_id)?,
+        task_id: optional_id("activity.task_id", row.task_id)?,
+        actor: people.user("activity.actor_id", id::from_stored("activity.actor_id", &row.actor_id)?)?,
+        action: row.action,
+        details: serde_json::from_str(&row.details).map_err(|_| id::corrupt("activity.details", &row.details))?,
+        created_at: time::from_millis(row.created_at),
+        seq: row.seq,
+        team_seq: row.team_seq,
+    })
 }
 
 /// A team's counter row after an append bumped it.
@@ -260,10 +267,7 @@ enum SinceBound {
 
 type FeedSql = diesel::dsl::IntoBoxed<
     'static,
-    diesel::dsl::Select<
-        diesel::dsl::InnerJoin<activity::table, users::table>,
-        diesel::dsl::AsSelect<EntryRow, Backend>,
-    >,
+    diesel::dsl::Select<activity::table, diesel::dsl::AsSelect<EntryRow, Backend>>,
     Backend,
 >;
 
@@ -279,7 +283,7 @@ fn feed_sql(subject: Subject, query: &FeedQuery, since: Option<SinceBound>) -> A
 /// The entries of a feed its filters keep, from `since` on, in no order and before its
 /// cursor: what its pages read and its `count=true` counts.
 fn listed(subject: Subject, query: &FeedQuery, since: Option<SinceBound>) -> FeedSql {
-    let mut q = activity::table.inner_join(users::table).select(EntryRow::as_select()).into_boxed();
+    let mut q = activity::table.select(EntryRow::as_select()).into_boxed();
     q = match subject {
         Subject::Team(team) => q.filter(activity::team_id.eq(team.to_string())),
         Subject::Task(task) => q.filter(activity::task_id.eq(task.to_string())),
@@ -312,7 +316,7 @@ pub(crate) fn feed(conn: &mut DbConn, subject: Subject, query: &FeedQuery) -> Ap
         },
     };
     let rows: Vec<EntryRow> = feed_sql(subject, query, since)?.load(conn)?;
-    let entries = rows.into_iter().map(ActivityEntry::try_from).collect::<AppResult<Vec<_>>>()?;
+    let entries = entries_of(conn, rows)?;
     let total = query.page.total(|most| count_up_to(conn, listed(subject, query, since), most))?;
     Ok(query.page_of(entries).with_total(total))
 }
@@ -334,7 +338,7 @@ pub(crate) fn feed_gated(
     if rows.is_empty() {
         return Ok(None);
     }
-    let entries = rows.into_iter().map(ActivityEntry::try_from).collect::<AppResult<Vec<_>>>()?;
+    let entries = entries_of(conn, rows)?;
     Ok(Some(query.page_of(entries)))
 }
 
@@ -347,13 +351,12 @@ pub(crate) fn team_entries_after(
     limit: i64,
 ) -> AppResult<Vec<ActivityEntry>> {
     let rows: Vec<EntryRow> = replay_sql(team_id, after_team_seq, limit).load(conn)?;
-    rows.into_iter().map(ActivityEntry::try_from).collect()
+    entries_of(conn, rows)
 }
 
 /// The query of [`team_entries_after`].
 fn replay_sql(team_id: Uuid, after_team_seq: i64, limit: i64) -> FeedSql {
     activity::table
-        .inner_join(users::table)
         .select(EntryRow::as_select())
         .into_boxed()
         .filter(activity::team_id.eq(team_id.to_string()))
@@ -395,14 +398,11 @@ pub(crate) fn entries_by_seq(conn: &mut DbConn, seqs: &[i64]) -> AppResult<Vec<A
     let mut out = Vec::with_capacity(seqs.len());
     for chunk in seqs.chunks(500) {
         let rows: Vec<EntryRow> = activity::table
-            .inner_join(users::table)
             .select(EntryRow::as_select())
             .filter(activity::seq.eq_any(chunk))
             .order(activity::seq.asc())
             .load(conn)?;
-        for row in rows {
-            out.push(ActivityEntry::try_from(row)?);
-        }
+        out.extend(entries_of(conn, rows)?);
     }
     out.sort_by_key(|e| e.seq);
     Ok(out)

@@ -98,7 +98,10 @@ fn a_page_names_its_people_from_memory_and_a_rename_shows_on_the_next_page() {
     let (team, project) = team_with(s, ada, &[bob]);
     let assigned =
         NewProjectTask { title: "review".into(), assignee_id: Some(bob.id.to_string()), ..NewProjectTask::default() };
-    s.create_task(ada, project, assigned).unwrap();
+    let review = s.create_task(ada, project, assigned).unwrap();
+    // Bob's own change: an activity entry with Bob as its actor.
+    let urgent = ProjectTaskChanges { priority: Some(Some("urgent".into())), ..Default::default() };
+    s.update_task(bob, project, review.id, urgent, IfMatch::Any).unwrap();
     let people_of = |page: &[ProjectTask]| -> Vec<(String, Option<String>)> {
         let name = |u: &core_models::UserRef| u.display_name.clone();
         page.iter().map(|t| (name(&t.created_by), t.assignee.as_ref().map(name))).collect()
@@ -126,6 +129,9 @@ fn a_page_names_its_people_from_memory_and_a_rename_shows_on_the_next_page() {
     assert!(reads_users(&sent[1]), "{sent:#?}");
     let one = s.task(ada, project, page.items[0].id).unwrap();
     assert_eq!(one.assignee.unwrap().display_name, "Robert");
+    let feed = s.team_activity(ada, team, &feed_query(FeedParams::default())).unwrap();
+    let actors: Vec<&str> = feed.items.iter().map(|e| e.actor.display_name.as_str()).collect();
+    assert_eq!(actors.first(), Some(&"Robert"), "the newest entry is Bob's change, under his new name: {actors:?}");
 
     let (_, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
     assert_eq!(sent.len(), 1, "remembered again: {sent:#?}");
