@@ -47,10 +47,7 @@ fn optional_id(column: &str, raw: Option<String>) -> AppResult<Option<Uuid>> {
 
 /// Entries from rows, their actors named from memory or read in one statement.
 fn entries_of(conn: &mut DbConn, rows: Vec<EntryRow>) -> AppResult<Vec<ActivityEntry>> {
-    let version = rows.iter().map(|r| r.names_version).max().unwrap_or_default();
-    let actors =
-        rows.iter().map(|r| id::from_stored("activity.actor_id", &r.actor_id)).collect::<AppResult<Vec<_>>>()?;
-    let people = People::of(conn, version, actors)?;
+    let people = People::of_rows(conn, &rows, "activity.actor_id", |r| (r.names_version, r.actor_id.as_str()))?;
     rows.into_iter().map(|row| entry_of(row, &people)).collect()
 }
 

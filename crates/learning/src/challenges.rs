@@ -115,12 +115,7 @@ pub(crate) fn stars_of(viewer: String) -> TypedSql<Nullable<Integer>> {
 
 /// The authors of `rows`, named from memory or read in one statement.
 pub(crate) fn authors(conn: &mut DbConn, rows: &[ViewedRow]) -> AppResult<People> {
-    let version = rows.iter().map(|(row, _, _)| row.names_version).max().unwrap_or_default();
-    let ids = rows
-        .iter()
-        .map(|(row, _, _)| id::from_stored("challenges.author_id", &row.author_id))
-        .collect::<AppResult<Vec<_>>>()?;
-    People::of(conn, version, ids)
+    People::of_rows(conn, rows, "challenges.author_id", |(row, _, _)| (row.names_version, row.author_id.as_str()))
 }
 
 /// The challenge of a [`ViewedRow`], with `me` for a logged-in `viewer`, its author named

@@ -30,12 +30,8 @@ pub(crate) struct CommentRow {
 
 /// Comments from rows, their authors named from memory or read in one statement.
 fn comments_of(conn: &mut DbConn, rows: Vec<CommentRow>) -> AppResult<Vec<Comment>> {
-    let version = rows.iter().map(|r| r.names_version).max().unwrap_or_default();
-    let authors = rows
-        .iter()
-        .map(|r| id::from_stored("challenge_comments.author_id", &r.author_id))
-        .collect::<AppResult<Vec<_>>>()?;
-    let people = People::of(conn, version, authors)?;
+    let people =
+        People::of_rows(conn, &rows, "challenge_comments.author_id", |r| (r.names_version, r.author_id.as_str()))?;
     rows.into_iter().map(|row| comment_of(row, &people)).collect()
 }
 

@@ -119,7 +119,6 @@ fn a_completion_is_one_read_and_its_insert() {
 /// its statement, and a rename by SQL shows on the next page, one challenge and a path.
 #[test]
 fn authors_are_named_from_memory_and_a_rename_shows_on_the_next_read() {
-    use diesel::RunQueryDsl as _;
     record_statements();
     let db = storage::test_pool();
     let service = DbLearning::new(db.database());
@@ -140,15 +139,7 @@ fn authors_are_named_from_memory_and_a_rename_shows_on_the_next_read() {
     assert_eq!(sent.len(), 1, "{sent:#?}");
     assert!(!sent[0].contains("JOIN \"users\"") && !sent[0].contains("JOIN `users`"), "{sent:#?}");
 
-    let author_id = author.id.to_string();
-    db.write(move |c| {
-        storage::sql::sql("UPDATE users SET display_name = 'Grace' WHERE id = ")
-            .bind_text(author_id.clone())
-            .untyped()
-            .execute(c)?;
-        Ok(())
-    })
-    .unwrap();
+    storage::testing::rename_user(&db, author.id, "Grace");
     let (page, sent) = statements_of(None, || service.challenges(&query).unwrap());
     assert_eq!(page.items[0].author.display_name, "Grace");
     assert_eq!(sent.len(), 2, "the page, then its authors' names: {sent:#?}");

@@ -32,10 +32,7 @@ fn comment_of(row: CommentRow, mentions: Vec<UserRef>, people: &People) -> AppRe
 fn comments_of(conn: &mut DbConn, rows: Vec<CommentRow>) -> AppResult<Vec<TaskComment>> {
     let ids = rows.iter().map(|row| id::from_stored("task_comments.id", &row.0)).collect::<AppResult<Vec<_>>>()?;
     let mut mentions = crate::mentions::of_comments(conn, &ids)?;
-    let version = rows.iter().map(|row| row.3).max().unwrap_or_default();
-    let authors =
-        rows.iter().map(|row| id::from_stored("task_comments.author_id", &row.2)).collect::<AppResult<Vec<_>>>()?;
-    let people = People::of(conn, version, authors)?;
+    let people = People::of_rows(conn, &rows, "task_comments.author_id", |row| (row.3, row.2.as_str()))?;
     rows.into_iter()
         .zip(ids)
         .map(|(row, id)| comment_of(row, mentions.remove(&id).unwrap_or_default(), &people))

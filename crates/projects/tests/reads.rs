@@ -113,16 +113,7 @@ fn a_page_names_its_people_from_memory_and_a_rename_shows_on_the_next_page() {
     let reads_users = |q: &String| ["FROM users", "FROM \"users\"", "FROM `users`"].iter().any(|t| q.contains(t));
     assert!(!reads_users(&sent[0]), "no name is read with the rows: {sent:#?}");
 
-    let id = bob.id.to_string();
-    db.write(move |c| {
-        use diesel::RunQueryDsl as _;
-        storage::sql::sql("UPDATE users SET display_name = 'Robert' WHERE id = ")
-            .bind_text(id.clone())
-            .untyped()
-            .execute(c)?;
-        Ok(())
-    })
-    .unwrap();
+    storage::testing::rename_user(&db, bob.id, "Robert");
     let (page, sent) = statements_of(None, || s.tasks(bob, &team_list(team, bob, None)).unwrap());
     assert_eq!(people_of(&page.items), [("Ada".to_string(), Some("Robert".to_string()))]);
     assert_eq!(sent.len(), 2, "the page, then its people's names: {sent:#?}");

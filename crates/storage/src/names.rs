@@ -88,6 +88,25 @@ impl People {
         Ok(People { names })
     }
 
+    /// The people `rows` name, one each (an author, an actor): `person` gives a row's
+    /// names version and the stored id of its person, in the column named `column` (for
+    /// the error when the stored id is not one). See [`People::of`].
+    pub fn of_rows<R>(
+        conn: &mut DbConn,
+        rows: &[R],
+        column: &str,
+        person: impl Fn(&R) -> (i64, &str),
+    ) -> AppResult<People> {
+        let mut version = 0;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (at, stored) = person(row);
+            version = version.max(at);
+            ids.push(id::from_stored(column, stored)?);
+        }
+        People::of(conn, version, ids)
+    }
+
     /// The user `id` as rows show them; an error naming `column` when no user has that id
     /// (a row that names someone who is not there: the database is damaged).
     pub fn user(&self, column: &str, id: Uuid) -> AppResult<UserRef> {

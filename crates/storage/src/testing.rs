@@ -375,6 +375,25 @@ pub fn users(db: &Database, names: &[String]) -> Vec<core_models::Caller> {
     callers
 }
 
+/// Renames the user `id` by SQL, as an operator could: no service is told, so a read that
+/// shows the new name found it in the database.
+///
+/// # Panics
+/// When the row cannot be written: a broken test database.
+pub fn rename_user(db: &Database, id: uuid::Uuid, name: &str) {
+    let (id, name) = (id.to_string(), name.to_string());
+    db.write(move |c| {
+        crate::sql::sql("UPDATE users SET display_name = ")
+            .bind_text(name.clone())
+            .sql(" WHERE id = ")
+            .bind_text(id.clone())
+            .untyped()
+            .execute(c)?;
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("renaming a test user: {e}"));
+}
+
 /// Runs `jobs` (each one write through a service) on threads of their own at once, their
 /// writes [`Interleaving`] on PostgreSQL, and returns their results in order.
 pub fn at_once<T: Send + 'static>(db: &Database, jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
