@@ -292,6 +292,34 @@ fn full_text_indexes_keep_no_pending_list() {
     }
 }
 
+/// Every note and task is in the sort indexes of one board only: those that lead with
+/// `owner_id` (a user's board) hold owned rows, the anonymous board's partial indexes the
+/// rest. An anonymous insert used to write each sort key into both sets (migration
+/// `2026-12-07-000190`), though no query reads anonymous rows from the first.
+#[test]
+fn each_board_row_is_in_one_set_of_sort_indexes() {
+    let Some(db) = postgres(&DbConfig::default()) else { return };
+    let indexes: Vec<Index> =
+        sql("SELECT c.relname::text AS name, coalesce(pg_get_expr(i.indpred, i.indrelid), '') AS options
+           FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+          WHERE i.indrelid IN ('notes'::regclass, 'tasks'::regclass) AND NOT i.indisunique
+            AND c.relname NOT LIKE '%_search'")
+        .untyped()
+        .load(&mut *db.read().unwrap())
+        .unwrap();
+    let (mut owned, mut anonymous) = (0, 0);
+    for index in &indexes {
+        if index.name.contains("_anonymous_") {
+            assert_eq!(index.options, "(owner_id IS NULL)", "{}", index.name);
+            anonymous += 1;
+        } else {
+            assert_eq!(index.options, "(owner_id IS NOT NULL)", "{}", index.name);
+            owned += 1;
+        }
+    }
+    assert_eq!((owned, anonymous), (13, 13), "{:?}", indexes.iter().map(|i| &i.name).collect::<Vec<_>>());
+}
+
 /// Like the test above, with writes that do some work between their first read and the
 /// hot row's update, as a product's write does (access checks, the row it changes, then
 /// the team's activity counter): any commit of another gateway inside that window makes

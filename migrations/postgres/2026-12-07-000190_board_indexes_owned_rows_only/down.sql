@@ -1,0 +1,27 @@
+-- Back to board indexes over every row, anonymous ones included.
+DROP INDEX notes_by_created;
+CREATE INDEX notes_by_created ON notes (owner_id, created_at, id);
+DROP INDEX notes_by_updated;
+CREATE INDEX notes_by_updated ON notes (owner_id, updated_at, id);
+DROP INDEX notes_by_title;
+CREATE INDEX notes_by_title ON notes (owner_id, title NULLS FIRST, id);
+DROP INDEX notes_by_title_asc;
+CREATE INDEX notes_by_title_asc ON notes (owner_id, title_asc_key, id);
+DROP INDEX tasks_by_created;
+CREATE INDEX tasks_by_created ON tasks (owner_id, created_at, id);
+DROP INDEX tasks_by_updated;
+CREATE INDEX tasks_by_updated ON tasks (owner_id, updated_at, id);
+DROP INDEX tasks_by_due;
+CREATE INDEX tasks_by_due ON tasks (owner_id, due_key, id);
+DROP INDEX tasks_by_due_desc;
+CREATE INDEX tasks_by_due_desc ON tasks (owner_id, due_desc_key, id);
+DROP INDEX tasks_by_title;
+CREATE INDEX tasks_by_title ON tasks (owner_id, title_key, id);
+DROP INDEX tasks_by_status;
+CREATE INDEX tasks_by_status ON tasks (owner_id, status, id);
+DROP INDEX tasks_by_status_due;
+CREATE INDEX tasks_by_status_due ON tasks (owner_id, status, due_key, id);
+DROP INDEX tasks_by_status_due_desc;
+CREATE INDEX tasks_by_status_due_desc ON tasks (owner_id, status, due_desc_key, id);
+DROP INDEX tasks_by_status_created;
+CREATE INDEX tasks_by_status_created ON tasks (owner_id, status, created_at, id);
