@@ -99,3 +99,32 @@ fn counters_count_every_concurrent_completion_and_rating() {
     assert_eq!(now.rating.count, 2);
     assert_eq!(now.rating.average, Some(3.5));
 }
+
+/// A learner who enrols in a path while completing one of its challenges finds that
+/// completion counted in `/me/progress`, whichever write commits first. The enrolment
+/// counts the learner's completions as it starts and the completion moves the counter of
+/// every enrolment it finds: held open together, neither sees the other's row, and without
+/// SERIALIZABLE writes the counter would stay at 0 while the path's own progress says 1.
+#[test]
+fn an_enrolment_made_during_a_completion_counts_it() {
+    let (db, service, id, users) = challenge(2);
+    let bob = users[1].clone();
+    let new = learning::NewPath {
+        title: "Lists".into(),
+        description: None,
+        topic: "basics".into(),
+        challenge_ids: Some(vec![id.to_string()]),
+    };
+    let path = service.create_path(&users[0], new).unwrap().path.id;
+    let enroll: Job<bool> = {
+        let (service, bob) = (service.clone(), bob.clone());
+        Box::new(move || Ok(service.enroll(&bob, path)?.created))
+    };
+    for result in at_once(&db, vec![enroll, complete(&service, &bob, id)]) {
+        assert!(result.unwrap(), "both are new");
+    }
+    let mine = service.my_progress(&bob, &core_models::pagination::IdPaging::first(10)).unwrap();
+    assert_eq!(mine.items.len(), 1);
+    assert_eq!(mine.items[0].completed_challenges, 1, "the enrolment's counter");
+    assert_eq!(service.path_progress(&bob, path).unwrap().completed_challenges, 1, "the path's own progress");
+}
