@@ -44,6 +44,28 @@ async fn titles_of_only_invisible_characters_are_empty() {
     assert_eq!((note.status, &note.json()["title"]), (201, &serde_json::Value::Null));
 }
 
+/// The document's `maxLength` counts the value as sent, and so does the server: a title
+/// that is too long is refused even when trimming its spaces would make it fit.
+#[actix_rt::test]
+async fn text_limits_count_the_surrounding_whitespace_as_sent() {
+    let app = spawn_app().await;
+    let fits = "t".repeat(200);
+    let res = app.post_json("/api/v1/tasks", &json!({"title": format!("{fits} ")})).await;
+    assert_eq!(res.error_fields(), ["title"]);
+    assert_eq!(res.json()["errors"][0]["message"], "must be at most 200 characters");
+    let res = app.post_json("/api/v1/notes", &json!({"title": format!(" {fits}"), "content": "x"})).await;
+    assert_eq!(res.error_fields(), ["title"]);
+    // At the limit as sent, surrounding whitespace is still trimmed away.
+    let task = app.post_json("/api/v1/tasks", &json!({"title": format!(" {}", &fits[1..])})).await;
+    assert_eq!((task.status, task.json()["title"].as_str().map(str::len)), (201, Some(199)));
+    // Query filters too: a topic of 100 characters and a space.
+    let topic = format!("%20{}", "0".repeat(100));
+    let res = app.get(&format!("/api/v1/learning/paths?topic={topic}")).await;
+    assert_eq!(res.error_fields(), ["topic"]);
+    let res = app.get(&format!("/api/v1/learning/challenges?topic={}", &topic[..topic.len() - 1])).await;
+    assert_eq!(res.status, 200);
+}
+
 #[actix_rt::test]
 async fn bodies_declared_in_other_charsets_get_415() {
     let app = spawn_app().await;

@@ -32,15 +32,13 @@ pub fn boolean(field: &str, raw: &str) -> Result<bool, FieldError> {
     }
 }
 
-/// Search text: trimmed; blank means no search (`None`); longer than `max` characters is
-/// refused.
+/// Search text: longer than `max` characters as sent is refused (the document's
+/// `maxLength`, see [`crate::text::required`]); trimmed; blank means no search (`None`).
 pub fn search_text(field: &str, raw: &str, max: usize) -> Result<Option<String>, FieldError> {
+    crate::text::within(field, raw, max)?;
     let text = raw.trim();
     if text.is_empty() {
         return Ok(None);
-    }
-    if text.chars().nth(max).is_some() {
-        return Err(FieldError::new(field, format!("must be at most {max} characters")));
     }
     Ok(Some(text.to_string()))
 }

@@ -12,26 +12,33 @@ pub const TITLE_MAX: usize = 200;
 /// Maximum length of bodies, descriptions and content, in characters.
 pub const BODY_MAX: usize = 20_000;
 
-/// A required text field: trimmed, non-empty, at most `max` characters, without NUL.
+/// A required text field: at most `max` characters as sent, without NUL, trimmed,
+/// non-empty.
+///
+/// The limit counts the value as sent, surrounding whitespace included: it is the
+/// document's `maxLength`, which clients check before sending, so a value the document
+/// calls too long is never taken because trimming would have shortened it.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, FieldError> {
     no_nul(field, value)?;
     let trimmed = value.trim();
     if is_blank(trimmed) {
         return Err(FieldError::new(field, "must not be empty"));
     }
-    within(field, trimmed, max)
+    within(field, value, max)?;
+    Ok(trimmed.to_string())
 }
 
-/// An optional text field: trimmed, at most `max` characters, without NUL; blank
-/// (including only invisible characters) becomes `None`.
+/// An optional text field: at most `max` characters as sent (see [`required`]), without
+/// NUL, trimmed; blank (including only invisible characters) becomes `None`.
 pub fn optional(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, FieldError> {
     let Some(value) = value else { return Ok(None) };
     no_nul(field, &value)?;
+    within(field, &value, max)?;
     let trimmed = value.trim();
     if is_blank(trimmed) {
         return Ok(None);
     }
-    within(field, trimmed, max).map(Some)
+    Ok(Some(trimmed.to_string()))
 }
 
 /// Whether `value` shows nothing: only whitespace and invisible characters (or nothing).
@@ -81,12 +88,13 @@ fn no_nul(field: &str, value: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn within(field: &str, trimmed: &str, max: usize) -> Result<String, FieldError> {
+/// 422 when `value` has more than `max` characters.
+pub fn within(field: &str, value: &str, max: usize) -> Result<(), FieldError> {
     // Count characters only as far as needed: a 1 MiB body must not be walked twice.
-    if trimmed.chars().nth(max).is_some() {
+    if value.chars().nth(max).is_some() {
         return Err(FieldError::new(field, format!("must be at most {max} characters")));
     }
-    Ok(trimmed.to_string())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -95,7 +103,7 @@ mod tests {
 
     #[test]
     fn required_trims_and_rejects_blank() {
-        assert_eq!(required("t", "  a b ", 5).unwrap(), "a b");
+        assert_eq!(required("t", "  a b ", 6).unwrap(), "a b");
         assert_eq!(required("t", " \n\t ", 5).unwrap_err().message, "must not be empty");
     }
 
@@ -104,6 +112,17 @@ mod tests {
         assert!(required("t", &"é".repeat(5), 5).is_ok());
         let err = required("t", &"é".repeat(6), 5).unwrap_err();
         assert_eq!(err.message, "must be at most 5 characters");
+    }
+
+    #[test]
+    fn limits_count_the_value_as_sent() {
+        // The document's maxLength is what the client sent: surrounding whitespace counts.
+        assert_eq!(required("t", " abcd", 5).unwrap(), "abcd");
+        assert_eq!(required("t", " abcde", 5).unwrap_err().message, "must be at most 5 characters");
+        assert_eq!(required("t", "abcde\n", 5).unwrap_err().message, "must be at most 5 characters");
+        assert_eq!(optional("t", Some("abcd ".into()), 5).unwrap(), Some("abcd".into()));
+        assert!(optional("t", Some(" abcde".into()), 5).is_err());
+        assert!(optional("t", Some(" ".repeat(6)), 5).is_err());
     }
 
     #[test]
