@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use actix_web::http::Method;
+use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Literal};
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, user, TestApp, User};
@@ -172,4 +173,144 @@ async fn comma_list_filters_are_arrays_of_their_enum_and_sorts_take_several_keys
     // Which is why the arrays do not explode: a repeated parameter is refused.
     let res = app.get("/api/v1/tasks?status=pending&status=completed").await;
     assert_eq!(res.error_fields(), ["status"]);
+}
+
+/// Every `pattern` in the document, with where it is.
+fn patterns(value: &Value, at: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("pattern", Value::String(pattern)) => found.push((at.to_string(), pattern.clone())),
+                    _ => patterns(value, &format!("{at}/{key}"), found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                patterns(item, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The characters a match of `hir` can start with, and whether it can match nothing.
+fn first(hir: &Hir) -> (ClassUnicode, bool) {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => (ClassUnicode::empty(), true),
+        HirKind::Literal(Literal(bytes)) => match std::str::from_utf8(bytes).unwrap().chars().next() {
+            Some(c) => (ClassUnicode::new([ClassUnicodeRange::new(c, c)]), false),
+            None => (ClassUnicode::empty(), true),
+        },
+        HirKind::Class(Class::Unicode(class)) => (class.clone(), false),
+        HirKind::Class(Class::Bytes(_)) => panic!("byte classes are not expected in the document's patterns"),
+        HirKind::Repetition(rep) => {
+            let (class, nullable) = first(&rep.sub);
+            (class, nullable || rep.min == 0)
+        }
+        HirKind::Capture(capture) => first(&capture.sub),
+        HirKind::Concat(parts) => {
+            let mut class = ClassUnicode::empty();
+            for part in parts {
+                let (start, nullable) = first(part);
+                class.union(&start);
+                if !nullable {
+                    return (class, false);
+                }
+            }
+            (class, true)
+        }
+        HirKind::Alternation(branches) => {
+            let mut class = ClassUnicode::empty();
+            let mut nullable = false;
+            for branch in branches {
+                let (start, empty) = first(branch);
+                class.union(&start);
+                nullable |= empty;
+            }
+            (class, nullable)
+        }
+    }
+}
+
+/// The unbounded repetitions in `hir` that a backtracking engine cannot leave by looking
+/// at the next character: one that can start another round (`[^\x00]*`) and what may
+/// follow it (`[^\s\x00]`) share characters, so on a failing input the engine tries every
+/// split between them: quadratic time (cubic with three such parts) in the input's length.
+/// `follow` is what can come right after `hir`.
+fn ambiguous_repetitions(hir: &Hir, follow: &ClassUnicode, found: &mut Vec<String>) {
+    match hir.kind() {
+        HirKind::Repetition(rep) => {
+            let (start, _) = first(&rep.sub);
+            if rep.max.is_none() {
+                let mut shared = start.clone();
+                shared.intersect(follow);
+                if let Some(range) = shared.iter().next() {
+                    found.push(format!(
+                        "an unbounded repetition may be followed by a character it also matches, e.g. {:?}",
+                        range.start()
+                    ));
+                }
+            }
+            let mut inner = start;
+            inner.union(follow);
+            ambiguous_repetitions(&rep.sub, &inner, found);
+        }
+        HirKind::Capture(capture) => ambiguous_repetitions(&capture.sub, follow, found),
+        HirKind::Alternation(branches) => {
+            for branch in branches {
+                ambiguous_repetitions(branch, follow, found);
+            }
+        }
+        HirKind::Concat(parts) => {
+            let mut after = follow.clone();
+            for part in parts.iter().rev() {
+                ambiguous_repetitions(part, &after, found);
+                let (start, nullable) = first(part);
+                if !nullable {
+                    after = ClassUnicode::empty();
+                }
+                after.union(&start);
+            }
+        }
+        HirKind::Empty | HirKind::Look(_) | HirKind::Literal(_) | HirKind::Class(_) => {}
+    }
+}
+
+fn ambiguities(pattern: &str) -> Vec<String> {
+    let hir = regex_syntax::parse(pattern).unwrap_or_else(|e| panic!("`{pattern}` does not parse: {e}"));
+    let mut found = Vec::new();
+    ambiguous_repetitions(&hir, &ClassUnicode::empty(), &mut found);
+    found
+}
+
+/// Clients validate with the document's patterns in backtracking engines (JavaScript's
+/// `RegExp`, Python's `re`, Java's `Pattern`). `^[^\x00]*[^\s\x00][^\x00]*$` ("no NUL, not
+/// blank") took Python 1.4 s on a 20,000-character string ending in NUL, and Schemathesis's
+/// own checks stalled behind it; `^\s*[^\s\x00][^\x00]*$` says the same in linear time.
+#[actix_rt::test]
+async fn every_pattern_runs_in_linear_time_in_a_backtracking_engine() {
+    // The check itself: it must catch the quadratic shapes.
+    assert!(!ambiguities("^[^\\x00]*[^\\s\\x00][^\\x00]*$").is_empty());
+    assert!(!ambiguities("^[^,\\x00]*[^\\s,\\x00][^,\\x00]*$").is_empty());
+    assert!(!ambiguities("^(a+)+$").is_empty());
+    assert!(ambiguities("^\\s*[^\\s\\x00][^\\x00]*$").is_empty());
+
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    let mut found = Vec::new();
+    patterns(&doc, "", &mut found);
+    assert!(found.len() > 40, "the document's patterns were not found: {found:?}");
+    let slow: Vec<_> = found
+        .iter()
+        .flat_map(|(at, pattern)| ambiguities(pattern).into_iter().map(move |why| format!("{at}: {pattern}: {why}")))
+        .collect();
+    assert!(slow.is_empty(), "patterns with backtracking blow-ups:\n{}", slow.join("\n"));
+
+    // The rewritten "not blank" rule means what the server enforces.
+    let not_blank = regex::Regex::new("^\\s*[^\\s\\x00][^\\x00]*$").unwrap();
+    for (text, ok) in [("a", true), ("  a b ", true), ("\t\n x", true), ("", false), ("   ", false), ("a\0", false)] {
+        assert_eq!(not_blank.is_match(text), ok, "{text:?}");
+    }
 }

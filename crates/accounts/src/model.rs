@@ -71,7 +71,7 @@ pub struct NewUser {
     #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
     /// Trimmed, 1 to 100 characters.
-    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(example = "Ada Lovelace", min_length = 1, max_length = 100, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub display_name: String,
     /// 8 to 128 characters, taken as is (not trimmed); no NUL.
     #[schema(format = Password, min_length = 8, max_length = 128, write_only, pattern = "^[^\\x00]*$", example = "correct horse battery staple")]
@@ -93,12 +93,7 @@ impl fmt::Debug for NewUser {
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// The email registered with, in any case.
-    #[schema(
-        example = "ada@example.com",
-        min_length = 1,
-        max_length = 254,
-        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
-    )]
+    #[schema(example = "ada@example.com", min_length = 1, max_length = 254, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub email: String,
     /// The password, exactly as registered.
     #[schema(format = Password, write_only, example = "correct horse battery staple", min_length = 1, max_length = 128, pattern = "^[^\\x00]*$")]

@@ -56,7 +56,7 @@ pub struct NewNote {
         example = "milk, eggs, coffee",
         min_length = 1,
         max_length = 20000,
-        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+        pattern = "^\\s*[^\\s\\x00][^\\x00]*$"
     )]
     pub content: String,
 }
@@ -71,7 +71,7 @@ pub struct NoteChanges {
     pub title: Option<Option<String>>,
     /// New content; may not be null or blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 20000, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub content: Option<Option<String>>,
 }
 

@@ -68,7 +68,7 @@ impl core_models::id::Resource for Label {
 #[serde(deny_unknown_fields)]
 pub struct NewLabel {
     /// 1 to 50 characters (trimmed), unique in the team ignoring case (409).
-    #[schema(min_length = 1, max_length = 50, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 50, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub name: String,
     /// `#rrggbb` (either case; kept in lower case).
     #[schema(example = "#d73a4a", pattern = "^#[0-9a-fA-F]{6}$")]
@@ -81,7 +81,7 @@ pub struct NewLabel {
 pub struct LabelChanges {
     /// New name; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 50, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 50, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub name: Option<Option<String>>,
     /// New colour `#rrggbb`; not null.
     #[serde(default, deserialize_with = "patch::field")]

@@ -236,7 +236,7 @@ impl core_models::id::Resource for TaskComment {
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
     /// Required; 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub name: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
@@ -251,7 +251,7 @@ pub struct NewTeam {
 pub struct NamedChanges {
     /// New name; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub name: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
@@ -269,7 +269,7 @@ pub struct NamedChanges {
 pub struct TeamChanges {
     /// New name; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub name: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
@@ -402,7 +402,7 @@ impl NewInvite {
 #[serde(deny_unknown_fields)]
 pub struct NewProjectTask {
     /// Required; 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
@@ -437,7 +437,7 @@ pub struct NewProjectTask {
 pub struct ProjectTaskChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
@@ -571,7 +571,7 @@ impl ProjectTaskChanges {
 #[serde(deny_unknown_fields)]
 pub struct TaskCommentBody {
     /// 1 to 20,000 characters.
-    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 20000, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
 }
 

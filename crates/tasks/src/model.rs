@@ -83,7 +83,7 @@ pub struct NewTask {
         example = "Send the invoice to ACME",
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+        pattern = "^\\s*[^\\s\\x00][^\\x00]*$"
     )]
     pub title: String,
     /// Optional; trimmed, blank means none, at most 20,000 characters.
@@ -107,7 +107,7 @@ pub struct NewTask {
 pub struct TaskChanges {
     /// New title; may not be null or blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` or blank clears it.
     #[serde(default, deserialize_with = "patch::field")]

@@ -69,7 +69,7 @@ pub struct ListChallengesParams {
     )]
     pub tag: Option<String>,
     /// The topic (case-insensitive, whole value), 1 to 100 characters.
-    #[param(example = "algorithms", min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[param(example = "algorithms", min_length = 1, max_length = 100, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<String>,
     /// Comma list of difficulties: `beginner`, `intermediate`, `advanced`, `expert`.
     #[param(value_type = Option<Vec<Difficulty>>, style = Form, explode = false, min_items = 1,

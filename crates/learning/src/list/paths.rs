@@ -49,7 +49,7 @@ pub const DEFAULT_PATH_SORT: &str = "-created_at";
 #[into_params(parameter_in = Query)]
 pub struct ListPathsParams {
     /// The topic (case-insensitive, whole value), 1 to 100 characters.
-    #[param(min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[param(min_length = 1, max_length = 100, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<String>,
     /// Full-text search over title and description (every word, as a prefix).
     pub q: Option<String>,

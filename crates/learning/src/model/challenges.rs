@@ -40,7 +40,7 @@ impl utoipa::PartialSchema for TagText {
             .schema_type(Type::String)
             .min_length(Some(1))
             .max_length(Some(TAG_MAX))
-            .pattern(Some("^[^,\\x00]*[^\\s,\\x00][^,\\x00]*$"))
+            .pattern(Some("^\\s*[^\\s,\\x00][^,\\x00]*$"))
             .into()
     }
 }
@@ -135,7 +135,7 @@ impl core_models::id::Resource for Challenge {
 #[serde(deny_unknown_fields)]
 pub struct NewChallenge {
     /// Required; 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
@@ -145,7 +145,7 @@ pub struct NewChallenge {
     #[schema(value_type = Difficulty)]
     pub difficulty: String,
     /// Required; 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 100, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub topic: String,
     /// Trimmed, lower-cased and de-duplicated; at most 20, each 1 to 50 characters
     /// without commas.
@@ -161,7 +161,7 @@ pub struct NewChallenge {
 pub struct ChallengeChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
@@ -173,7 +173,7 @@ pub struct ChallengeChanges {
     pub difficulty: Option<Option<String>>,
     /// New topic; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<Option<String>>,
     /// The new tag set (replaces the old one; `[]` removes every tag); not null.
     #[serde(default, deserialize_with = "patch::field")]

@@ -44,7 +44,7 @@ impl core_models::id::Resource for Comment {
 #[serde(deny_unknown_fields)]
 pub struct CommentBody {
     /// 1 to 20,000 characters.
-    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 20000, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
 }
 

@@ -126,7 +126,7 @@ impl RatingBody {
 #[serde(deny_unknown_fields)]
 pub struct FeedbackBody {
     /// 1 to 20,000 characters.
-    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 20000, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub body: String,
     /// Optional 1 to 5 stars for the solution.
     #[serde(default, deserialize_with = "core_models::whole::optional")]

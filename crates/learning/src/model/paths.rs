@@ -77,14 +77,14 @@ pub struct Enrollment {
 #[serde(deny_unknown_fields)]
 pub struct NewPath {
     /// Required; 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub title: String,
     /// Optional; at most 20,000 characters.
     #[serde(default)]
     #[schema(max_length = 20000, pattern = "^[^\\x00]*$")]
     pub description: Option<String>,
     /// Required; 1 to 100 characters.
-    #[schema(min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(min_length = 1, max_length = 100, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub topic: String,
     /// Optional initial challenge list, in order (as `PUT .../challenges`).
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct NewPath {
 pub struct PathChanges {
     /// New title; not null, not blank.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub title: Option<Option<String>>,
     /// New description; `null` clears it.
     #[serde(default, deserialize_with = "patch::field")]
@@ -107,7 +107,7 @@ pub struct PathChanges {
     pub description: Option<Option<String>>,
     /// New topic; not null.
     #[serde(default, deserialize_with = "patch::field")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = "^[^\\x00]*[^\\s\\x00][^\\x00]*$")]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 100, pattern = "^\\s*[^\\s\\x00][^\\x00]*$")]
     pub topic: Option<Option<String>>,
 }
 
