@@ -314,3 +314,36 @@ async fn every_pattern_runs_in_linear_time_in_a_backtracking_engine() {
         assert_eq!(not_blank.is_match(text), ok, "{text:?}");
     }
 }
+
+/// The tag filter's pattern says what the server takes: each tag 1 to 50 characters once
+/// the whitespace around it is trimmed.
+#[actix_rt::test]
+async fn the_tag_filter_pattern_takes_what_the_server_takes() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.json();
+    let pattern = parameter(&doc, "/api/v1/learning/challenges", "tag")["schema"]["pattern"].as_str().unwrap();
+    let pattern = regex::Regex::new(pattern).unwrap();
+    let padded = format!("python{}", " ".repeat(60));
+    let longest = "t".repeat(50);
+    for (value, ok) in [
+        ("python", true),
+        (" python , sql ", true),
+        (padded.as_str(), true),
+        (longest.as_str(), true),
+        (&format!("{longest}t"), false),
+        ("python,", false),
+        ("python, ,sql", false),
+    ] {
+        assert_eq!(pattern.is_match(value), ok, "{value:?}");
+        let res = app.get(&format!("/api/v1/learning/challenges?tag={}", url_encoded(value))).await;
+        assert_eq!(res.status == 200, ok, "{value:?}: {}", res.status);
+    }
+}
+
+/// `value` percent-encoded for a query string (every byte but ASCII letters and digits).
+fn url_encoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}

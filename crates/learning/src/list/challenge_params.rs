@@ -62,10 +62,11 @@ pub const DEFAULT_CHALLENGE_SORT: &str = "-created_at";
 #[into_params(parameter_in = Query)]
 pub struct ListChallengesParams {
     /// Comma list of tags, all of which must be on the challenge (case-insensitive); each
-    /// 1 to 50 characters, at most 20 different ones.
+    /// 1 to 50 characters once the whitespace around it is trimmed, at most 20 different
+    /// ones.
     #[param(
         example = "python,lists",
-        pattern = "^\\s*[^\\s,\\x00][^,\\x00]{0,49}(,\\s*[^\\s,\\x00][^,\\x00]{0,49})*$"
+        pattern = "^\\s*[^\\s,\\x00]([^,\\x00]{0,48}[^\\s,\\x00])?\\s*(,\\s*[^\\s,\\x00]([^,\\x00]{0,48}[^\\s,\\x00])?\\s*)*$"
     )]
     pub tag: Option<String>,
     /// The topic (case-insensitive, whole value), 1 to 100 characters.
