@@ -1,6 +1,7 @@
 //! What the routes' annotations cannot say themselves, added to the OpenAPI document once
-//! for every crate: `HEAD` beside every `GET` ([`crate::head`]), and that the server always
-//! sends every field of what it answers.
+//! for every crate: `HEAD` beside every `GET` ([`crate::head`]), that the server always
+//! sends every field of what it answers, and text patterns with `\s` spelled out as the
+//! server's whitespace and invisible characters.
 //!
 //! utoipa marks an `Option<T>` field as not required, which is right for request bodies
 //! (the client may leave it out) but wrong for responses: serde writes every field of a
@@ -34,8 +35,29 @@ pub fn complete(mut openapi: OpenApi) -> anyhow::Result<OpenApi> {
     crate::head::document_head(&mut openapi);
     let mut doc = serde_json::to_value(&openapi)?;
     require_response_fields(&mut doc);
+    spell_out_whitespace(&mut doc);
     crate::idempotency::document(&mut doc);
     Ok(serde_json::from_value(doc)?)
+}
+
+/// Every `\s` of every `pattern` spelled out as what the server counts as showing nothing
+/// ([`core_models::text::spelled_out`]): the annotations say `^\s*[^\s\x00][^\x00]*$`,
+/// clients get the characters, read alike by every engine.
+fn spell_out_whitespace(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    Value::String(pattern) if key == "pattern" && pattern.contains("\\s") => {
+                        *pattern = core_models::text::spelled_out(pattern);
+                    }
+                    _ => spell_out_whitespace(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(spell_out_whitespace),
+        _ => {}
+    }
 }
 
 /// Marks every property of response-only schemas as required (see the module docs).
