@@ -112,5 +112,10 @@ PYTHONPATH=$here SCHEMATHESIS_HOOKS=hooks \
 echo "contract: schemathesis finished in $(($(date +%s) - started)) s with status $status"
 if ((status != 0)); then
     echo "contract: FAILED; the gateway's log is $gateway_log" >&2
+    # Response times as the server measured them (event streams left out: they last), so a
+    # time-limit failure shows whether the server or the client was slow.
+    echo "contract: the slowest requests by the server's clock:" >&2
+    grep -v '/events' "$gateway_log" | grep -oE '"[A-Z]+ [^"]*" [0-9]{3} [0-9-]+ [0-9.]+ms' |
+        awk '{print $(NF), $0}' | sort -g -r | head -n 5 | cut -d' ' -f2- >&2 || true
 fi
 exit "$status"
