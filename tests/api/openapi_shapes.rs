@@ -289,6 +289,7 @@ fn ambiguities(pattern: &str) -> Vec<String> {
 /// `RegExp`, Python's `re`, Java's `Pattern`). `^[^\x00]*[^\s\x00][^\x00]*$` ("no NUL, not
 /// blank") took Python 1.4 s on a 20,000-character string ending in NUL, and Schemathesis's
 /// own checks stalled behind it; `^\s*[^\s\x00][^\x00]*$` says the same in linear time.
+/// Whether the served patterns mean the server's rule is `core_models::text`'s test.
 #[actix_rt::test]
 async fn every_pattern_runs_in_linear_time_in_a_backtracking_engine() {
     // The check itself: it must catch the quadratic shapes.
@@ -310,12 +311,6 @@ async fn every_pattern_runs_in_linear_time_in_a_backtracking_engine() {
     // `\s` differs between engines: the served patterns spell out the server's whitespace.
     let vague: Vec<_> = found.iter().filter(|(_, pattern)| pattern.contains("\\s")).collect();
     assert!(vague.is_empty(), "patterns with \\s: {vague:?}");
-
-    // The rewritten "not blank" rule means what the server enforces.
-    let not_blank = regex::Regex::new("^\\s*[^\\s\\x00][^\\x00]*$").unwrap();
-    for (text, ok) in [("a", true), ("  a b ", true), ("\t\n x", true), ("", false), ("   ", false), ("a\0", false)] {
-        assert_eq!(not_blank.is_match(text), ok, "{text:?}");
-    }
 }
 
 /// The tag filter's pattern says what the server takes: each tag 1 to 50 characters once
