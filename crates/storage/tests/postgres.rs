@@ -264,12 +264,14 @@ fn hooks_of_one_key_run_in_commit_order() {
     assert_eq!(announced, (1..=200).collect::<Vec<i64>>(), "every value once, in commit order");
 }
 
+/// An index and the one property of it a test asks about (its storage options, or its
+/// predicate), as text.
 #[derive(QueryableByName)]
 struct Index {
     #[diesel(sql_type = Text)]
     name: String,
     #[diesel(sql_type = Text)]
-    options: String,
+    detail: String,
 }
 
 /// Every full-text (GIN) index takes a new row's words into the index at once: a search
@@ -279,7 +281,7 @@ struct Index {
 fn full_text_indexes_keep_no_pending_list() {
     let Some(db) = postgres(&DbConfig::default()) else { return };
     let indexes: Vec<Index> =
-        sql("SELECT c.relname::text AS name, coalesce(array_to_string(c.reloptions, ','), '') AS options
+        sql("SELECT c.relname::text AS name, coalesce(array_to_string(c.reloptions, ','), '') AS detail
            FROM pg_class AS c JOIN pg_am AS a ON a.oid = c.relam JOIN pg_namespace AS n ON n.oid = c.relnamespace
           WHERE a.amname = 'gin' AND c.relkind = 'i' AND n.nspname = current_schema()")
         .untyped()
@@ -288,7 +290,7 @@ fn full_text_indexes_keep_no_pending_list() {
     let names: Vec<&str> = indexes.iter().map(|i| i.name.as_str()).collect();
     assert!(names.contains(&"tasks_search") && names.contains(&"notes_search"), "{names:?}");
     for index in &indexes {
-        assert!(index.options.split(',').any(|o| o == "fastupdate=off"), "{}: {:?}", index.name, index.options);
+        assert!(index.detail.split(',').any(|o| o == "fastupdate=off"), "{}: {:?}", index.name, index.detail);
     }
 }
 
@@ -300,7 +302,7 @@ fn full_text_indexes_keep_no_pending_list() {
 fn each_board_row_is_in_one_set_of_sort_indexes() {
     let Some(db) = postgres(&DbConfig::default()) else { return };
     let indexes: Vec<Index> =
-        sql("SELECT c.relname::text AS name, coalesce(pg_get_expr(i.indpred, i.indrelid), '') AS options
+        sql("SELECT c.relname::text AS name, coalesce(pg_get_expr(i.indpred, i.indrelid), '') AS detail
            FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
           WHERE i.indrelid IN ('notes'::regclass, 'tasks'::regclass) AND NOT i.indisunique
             AND c.relname NOT LIKE '%_search'")
@@ -310,10 +312,10 @@ fn each_board_row_is_in_one_set_of_sort_indexes() {
     let (mut owned, mut anonymous) = (0, 0);
     for index in &indexes {
         if index.name.contains("_anonymous_") {
-            assert_eq!(index.options, "(owner_id IS NULL)", "{}", index.name);
+            assert_eq!(index.detail, "(owner_id IS NULL)", "{}", index.name);
             anonymous += 1;
         } else {
-            assert_eq!(index.options, "(owner_id IS NOT NULL)", "{}", index.name);
+            assert_eq!(index.detail, "(owner_id IS NOT NULL)", "{}", index.name);
             owned += 1;
         }
     }
