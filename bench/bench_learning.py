@@ -57,7 +57,11 @@ SELECT
      OR c.rating_sum <> (SELECT coalesce(sum(stars), 0) FROM ratings r WHERE r.challenge_id = c.id)),
  (SELECT count(*) FROM learning_paths p WHERE p.challenge_count <> (SELECT count(*) FROM path_challenges x WHERE x.path_id = p.id)),
  (SELECT count(*) FROM challenge_tags x JOIN challenges c ON c.id = x.challenge_id
-   WHERE x.completion_count <> c.completion_count OR x.rating_key <> c.rating_key OR x.difficulty <> c.difficulty),
+   WHERE x.rating_key <> c.rating_key OR x.difficulty <> c.difficulty),
+ (SELECT count(*) FROM challenge_popularity p JOIN challenges c ON c.id = p.challenge_id
+   WHERE p.completion_count <> c.completion_count)
+   + (SELECT count(*) FROM challenges c WHERE (SELECT count(*) FROM challenge_popularity p WHERE p.challenge_id = c.id)
+        <> 3 + (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id)),
  (SELECT count(*) FROM tags t WHERE t.challenge_count <> (SELECT count(*) FROM challenge_tags x WHERE x.tag = t.tag)),
  (SELECT count(*) FROM enrollments e WHERE e.completed_count <> (SELECT count(*) FROM path_challenges pc
      JOIN completions k ON k.challenge_id = pc.challenge_id WHERE pc.path_id = e.path_id AND k.user_id = e.user_id))
@@ -113,8 +117,8 @@ def seed(db_path):
     rated = rng.sample(pairs, RATINGS)
     db.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?)",
                    [(cid, u, rng.choices([1, 2, 3, 4, 5], [1, 2, 4, 6, 4])[0], now) for u, cid in rated])
-    db.executemany("INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key)"
-                   " SELECT id, ?, difficulty, rating_key, completion_count, created_at, title FROM challenges WHERE id = ?",
+    db.executemany("INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, created_at, title_key)"
+                   " SELECT id, ?, difficulty, rating_key, created_at, title FROM challenges WHERE id = ?",
                    [(t, c[0]) for c in challenges for t in json.loads(c[5])])
     paths = []
     for i in range(PATHS):
@@ -140,7 +144,7 @@ def seed(db_path):
     db.close()
     if any(bad):
         raise SystemExit(f"seeded aggregates disagree with the rows: {bad}")
-    print(f"aggregates agree with the seeded rows (completion counts, ratings, path and tag counts, tag sort keys, enrolment progress); "
+    print(f"aggregates agree with the seeded rows (completion counts, ratings, path and tag counts, tag sort keys, popularity rows, enrolment progress); "
           f"{counts[0]:,} tag rows, python on {counts[1]:,} challenges, {counts[2]:,} path entries")
     return tokens, ids
 

@@ -654,3 +654,40 @@ async fn openapi_documents_every_learning_operation() {
         assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
     }
 }
+
+/// Browses sorted by popularity read the challenges' popularity rows, one per scope (all,
+/// topic, difficulty, each tag; migration 2026-12-07-000200): a challenge whose topic,
+/// difficulty and tags change is found under the new ones in its place by completions, no
+/// longer under the old ones, and moves down when completions are undone.
+#[actix_web::test]
+async fn popularity_browses_follow_a_challenge_that_moves() {
+    let app = spawn_app().await;
+    let (ada, bob, cy) = (user(&app, "Ada").await, user(&app, "Bob").await, user(&app, "Cy").await);
+    let body = json!({"title": "a", "difficulty": "beginner", "topic": "Graphs", "tags": ["old", "kept"]});
+    let a = id_of(&challenge(&app, &ada, body).await);
+    let body = json!({"title": "b", "difficulty": "expert", "topic": "web", "tags": ["new", "kept"]});
+    let b = id_of(&challenge(&app, &ada, body).await);
+    for (who, id) in [(&bob, &a), (&cy, &a), (&bob, &b)] {
+        ok(&call(&app, Some(who), Method::PUT, &format!("/challenges/{id}/completion"), Some(json!({}))).await, 201);
+    }
+    let change = json!({"topic": "WEB", "difficulty": "expert", "tags": ["New", "kept"]});
+    ok(&call(&app, Some(&ada), Method::PATCH, &format!("/challenges/{a}"), Some(change)).await, 200);
+    let order = |items: Vec<Value>| -> Vec<(String, i64)> {
+        items.iter().map(|c| (id_of(c), c["completion_count"].as_i64().unwrap())).collect()
+    };
+    let moved = ["", "topic=web&", "topic=Web&", "difficulty=expert&", "tag=new&", "tag=kept&", "tag=new,kept&"];
+    for filter in moved {
+        let items = all_pages(&app, None, &format!("{filter}sort=-popularity")).await;
+        assert_eq!(order(items), [(a.clone(), 2), (b.clone(), 1)], "{filter}");
+    }
+    for filter in ["topic=graphs&", "difficulty=beginner&", "tag=old&"] {
+        assert!(all_pages(&app, None, &format!("{filter}sort=popularity")).await.is_empty(), "{filter}");
+    }
+    for who in [&bob, &cy] {
+        ok(&call(&app, Some(who), Method::DELETE, &format!("/challenges/{a}/completion"), None).await, 204);
+    }
+    for filter in moved {
+        let items = all_pages(&app, None, &format!("{filter}sort=-popularity")).await;
+        assert_eq!(order(items), [(b.clone(), 1), (a.clone(), 0)], "{filter}");
+    }
+}

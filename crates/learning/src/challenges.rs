@@ -173,14 +173,15 @@ pub fn require(conn: &mut DbConn, challenge_id: Uuid) -> AppResult<()> {
 }
 
 /// Replaces the challenge's tag rows; each copies the challenge's sort keys (kept in step
-/// afterwards by the `challenge_tags_*_key` triggers).
+/// afterwards by the `challenge_tags_*_key` triggers), and a trigger gives each its row
+/// in `challenge_popularity`.
 fn set_tags(conn: &mut DbConn, challenge_id: &str, tags: &[String]) -> AppResult<()> {
     sql("DELETE FROM challenge_tags WHERE challenge_id = ").bind_text(challenge_id).untyped().execute(conn)?;
     for tag in tags {
-        sql("INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key) \
+        sql("INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, created_at, title_key) \
              SELECT id, ")
         .bind_text(tag.clone())
-        .sql(", difficulty, rating_key, completion_count, created_at, title FROM challenges WHERE id = ")
+        .sql(", difficulty, rating_key, created_at, title FROM challenges WHERE id = ")
         .bind_text(challenge_id)
         .untyped()
         .execute(conn)?;

@@ -29,7 +29,8 @@ const PATH: u8 = 3;
 /// 5,000 paths (topic "Rust" 30%, "intro" in 20%), path 1 of 300 challenges and 2,000
 /// of three; user 1 enrolled in 600. 3,000 comments on challenge 1, one on each other.
 /// The keys of a row are unrelated to each other ([`SEED_HASHES`]).
-/// The counting triggers are off while seeding; the counts are seeded as they would be.
+/// The counting triggers are off while seeding (but for those of `challenges`, which give
+/// each challenge its popularity rows); the counts are seeded as they would be.
 fn seed() -> String {
     let hashes = SEED_HASHES;
     format!(
@@ -49,13 +50,15 @@ fn seed() -> String {
                 '[]', {author}, (h / 11 % 5) * (1 + g / 13 % 5), h / 11 % 5, g / 17 % 300,
                 1733000000000 + i * 3600000, 1733000000000 + i * 3600000, 1
            FROM generate_series(1::bigint, 12000) AS i, {hashes};
-         INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key)
-         SELECT c.id, t.tag, c.difficulty, c.rating_key, c.completion_count, c.created_at, c.title_key
+         INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, created_at, title_key)
+         SELECT c.id, t.tag, c.difficulty, c.rating_key, c.created_at, c.title_key
            FROM challenges AS c, LATERAL (SELECT c.seq * 2654435761 % 4294967296 AS h, c.seq * 2246822519 % 4294967296 AS g) AS hashes,
                 LATERAL (VALUES ('python', g / 19 % 10 < 4), ('sql', h / 19 % 10 < 2), ('lists', g / 23 % 20 < 3),
                                 ('tag' || (h / 23 % 200), true)) AS t (tag, has)
           WHERE t.has;
          INSERT INTO tags (tag, challenge_count) SELECT tag, count(*) FROM challenge_tags GROUP BY tag;
+         INSERT INTO challenge_popularity (challenge_id, scope, completion_count)
+         SELECT t.challenge_id, 'g:' || t.tag, c.completion_count FROM challenge_tags AS t JOIN challenges AS c ON c.id = t.challenge_id;
          INSERT INTO completions (id, challenge_id, user_id, solution, completed_at)
          SELECT {completion_i}, {challenge_i}, {user_1}, NULL, 1733000000000 + i
            FROM generate_series(1::bigint, 12000) AS i, {hashes} WHERE h / 29 % 20 = 0;
@@ -113,7 +116,7 @@ fn every_learning_list_walks_an_index_on_postgresql() {
         return;
     };
     let me = id(USER, 1);
-    let tables = ["challenges", "challenge_tags", "completions", "ratings"];
+    let tables = ["challenges", "challenge_tags", "challenge_popularity", "completions", "ratings"];
     let mut failures = Vec::new();
     let filters = challenge_filters();
     let mut deep_pages = 0;

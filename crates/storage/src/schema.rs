@@ -393,9 +393,20 @@ diesel::table! {
         tag -> Text,
         difficulty -> Integer,
         rating_key -> BigInt,
-        completion_count -> BigInt,
         created_at -> BigInt,
         title_key -> Text,
+    }
+}
+
+diesel::table! {
+    /// The popularity sort key of a challenge in each scope a browse walks in that order
+    /// (migration 2026-12-07-000200_popularity_walk): `''` every challenge, `t:` and the
+    /// ASCII-lower-cased topic, `d:` and the difficulty's rank, `g:` and a tag. Kept by
+    /// triggers; the count is the challenge's `completion_count`.
+    challenge_popularity (challenge_id, scope) {
+        challenge_id -> Text,
+        scope -> Text,
+        completion_count -> BigInt,
     }
 }
 
@@ -488,6 +499,7 @@ diesel::joinable!(completion_feedback -> completions (completion_id));
 diesel::allow_tables_to_appear_in_same_query!(
     challenges,
     challenge_tags,
+    challenge_popularity,
     tags,
     learning_paths,
     path_challenges,

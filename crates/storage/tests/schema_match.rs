@@ -785,9 +785,9 @@ INSERT INTO challenges (id, title, description, difficulty, topic, tags, author_
     ('c2', 'alpha', 'first', 1, 'rust', '[]', 'u1', 1, 1, 1),
     ('c3', 'Beta', NULL, 2, 'Go', '[]', 'u1', 1, 1, 1),
     ('c4', '_under', NULL, 3, 'Go', '[]', 'u2', 1, 1, 1);
-INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, completion_count, created_at, title_key) VALUES
-    ('c1', 'x', 0, 0, 0, 1, 'Zeta'), ('c2', 'x', 1, 0, 0, 1, 'alpha'), ('c2', 'y', 1, 0, 0, 1, 'alpha'),
-    ('c3', 'y', 2, 0, 0, 1, 'Beta'), ('c4', 'x', 3, 0, 0, 1, '_under');
+INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, created_at, title_key) VALUES
+    ('c1', 'x', 0, 0, 1, 'Zeta'), ('c2', 'x', 1, 0, 1, 'alpha'), ('c2', 'y', 1, 0, 1, 'alpha'),
+    ('c3', 'y', 2, 0, 1, 'Beta'), ('c4', 'x', 3, 0, 1, '_under'), ('c4', 'z', 3, 0, 1, '_under');
 INSERT INTO learning_paths (id, title, description, topic, author_id, created_at, updated_at, version) VALUES
     ('p1', 'One', NULL, 'rust', 'u1', 1, 1, 1), ('p2', 'Two', NULL, 'go', 'u1', 1, 1, 1),
     ('p3', 'Three', NULL, 'go', 'u2', 1, 1, 1);
@@ -807,6 +807,9 @@ INSERT INTO ratings (challenge_id, user_id, stars, rated_at) VALUES
 UPDATE ratings SET stars = 2 WHERE challenge_id = 'c1' AND user_id = 'u2';
 DELETE FROM ratings WHERE challenge_id = 'c3';
 UPDATE challenges SET title = 'gamma', difficulty = 1 WHERE id = 'c3';
+UPDATE challenges SET topic = 'GO' WHERE id = 'c4';
+UPDATE challenges SET topic = 'Zig' WHERE id = 'c1';
+DELETE FROM challenge_tags WHERE challenge_id = 'c4' AND tag = 'z';
 DELETE FROM path_challenges WHERE path_id = 'p3' AND challenge_id = 'c4';
 DELETE FROM challenges WHERE id = 'c2';
 DELETE FROM learning_paths WHERE id = 'p1';
@@ -823,7 +826,9 @@ const AGGREGATES: &[(&str, bool)] = &[
       || '|' || CAST(completion_count AS TEXT) || '|' || CAST(rating_key AS TEXT) AS name FROM challenges", false),
     ("SELECT id AS name FROM challenges ORDER BY title_key, id", true),
     ("SELECT challenge_id || '|' || tag || '|' || CAST(difficulty AS TEXT) || '|' || CAST(rating_key AS TEXT) || '|' \
-      || CAST(completion_count AS TEXT) || '|' || lower(title_key) AS name FROM challenge_tags", false),
+      || lower(title_key) AS name FROM challenge_tags", false),
+    ("SELECT challenge_id || '|' || scope || '|' || CAST(completion_count AS TEXT) AS name FROM challenge_popularity", false),
+    ("SELECT challenge_id AS name FROM challenge_popularity WHERE scope = 't:go' ORDER BY completion_count, challenge_id", true),
     ("SELECT challenge_id AS name FROM challenge_tags WHERE tag = 'x' ORDER BY title_key, challenge_id", true),
     ("SELECT id || '|' || CAST(challenge_count AS TEXT) AS name FROM learning_paths", false),
     ("SELECT user_id || '|' || path_id || '|' || CAST(completed_count AS TEXT) || '|' \

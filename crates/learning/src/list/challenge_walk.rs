@@ -5,9 +5,9 @@ use core_models::rank::RankEnum;
 use core_models::{AppResult, Page};
 use diesel::prelude::*;
 use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
-use storage::schema::{challenge_tags, challenges, completions, tags};
+use storage::schema::{challenge_popularity, challenge_tags, challenges, completions, tags};
 use storage::sql::{ranks_in, sql, Sql};
-use storage::DbConn;
+use storage::{DbConn, Engine};
 
 use super::challenge_params::{ChallengeSort, ListChallenges};
 use super::{exec, topic_is, Output, PageSql, Run};
@@ -69,29 +69,64 @@ pub(crate) fn static_driver(query: &ListChallenges) -> Driver {
     }
 }
 
-/// The SQL key of `field` in one direction: unrated challenges come last either way, so
-/// ascending ratings sort by `rating_asc_key` (migration 2026-12-05-000050).
-fn key_expr(field: ChallengeSort, on_tags: bool, descending: bool) -> &'static str {
-    match (field, on_tags, descending) {
-        (ChallengeSort::Rating, false, false) => "challenges.rating_asc_key",
-        (ChallengeSort::Rating, true, false) => "challenge_tags.rating_asc_key",
-        (field, on_tags, _) => key_expr_any(field, on_tags),
+/// The table a page is read from, in the order of one of its indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Walk {
+    /// `challenges` (its sort indexes, a search's matches, or the caller's completions).
+    Challenges,
+    /// The tag rows of the driver's tag.
+    Tags,
+    /// The rows of this scope in `challenge_popularity` (`''`, `t:` topic, `d:` rank,
+    /// `g:` tag): what every popularity-led browse but `completed=true` (and a search on
+    /// SQLite) walks, since no index of `challenges` or `challenge_tags` holds the count
+    /// (migration 2026-12-07-000200_popularity_walk).
+    Popularity(String),
+}
+
+/// The walk of `driver` for the sort of `query` on `engine`. A search led by popularity
+/// walks every challenge's popularity row on PostgreSQL, whose planner weighs that walk
+/// (filtered by the match) against sorting the matches by the word's statistics, as it
+/// weighed the popularity index of `challenges` before; SQLite sorts the matches.
+pub(crate) fn walk_of(query: &ListChallenges, driver: &Driver, engine: Engine) -> Walk {
+    let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
+    if lead == ChallengeSort::Popularity {
+        let scope = match driver {
+            Driver::All => Some(String::new()),
+            // Folded as the scope's trigger folds it: `lower` of ASCII letters only.
+            Driver::Topic => query.filter.topic.as_ref().map(|t| format!("t:{}", t.to_ascii_lowercase())),
+            Driver::Level(level) => Some(format!("d:{}", level.rank())),
+            Driver::Tag(tag) => Some(format!("g:{tag}")),
+            Driver::Search if engine == Engine::Postgres => Some(String::new()),
+            Driver::Completed | Driver::Search => None,
+        };
+        if let Some(scope) = scope {
+            return Walk::Popularity(scope);
+        }
+    }
+    if matches!(driver, Driver::Tag(_)) {
+        Walk::Tags
+    } else {
+        Walk::Challenges
     }
 }
 
-/// The SQL key of `field` on the walked table.
-fn key_expr_any(field: ChallengeSort, on_tags: bool) -> &'static str {
-    match (field, on_tags) {
-        (ChallengeSort::Difficulty, false) => "challenges.difficulty",
-        (ChallengeSort::Rating, false) => "challenges.rating_key",
-        (ChallengeSort::Popularity, false) => "challenges.completion_count",
-        (ChallengeSort::CreatedAt, false) => "challenges.created_at",
-        (ChallengeSort::Title, false) => "challenges.title_key",
-        (ChallengeSort::Difficulty, true) => "challenge_tags.difficulty",
-        (ChallengeSort::Rating, true) => "challenge_tags.rating_key",
-        (ChallengeSort::Popularity, true) => "challenge_tags.completion_count",
-        (ChallengeSort::CreatedAt, true) => "challenge_tags.created_at",
-        (ChallengeSort::Title, true) => "challenge_tags.title_key",
+/// The SQL key of `field` in one direction on `walk`: unrated challenges come last either
+/// way, so ascending ratings sort by `rating_asc_key` (migration 2026-12-05-000050). Keys
+/// the walked table lacks are the joined challenge's.
+fn key_expr(field: ChallengeSort, walk: &Walk, descending: bool) -> &'static str {
+    match (field, walk, descending) {
+        (ChallengeSort::Popularity, Walk::Popularity(_), _) => "challenge_popularity.completion_count",
+        (ChallengeSort::Popularity, _, _) => "challenges.completion_count",
+        (ChallengeSort::Rating, Walk::Tags, false) => "challenge_tags.rating_asc_key",
+        (ChallengeSort::Rating, _, false) => "challenges.rating_asc_key",
+        (ChallengeSort::Difficulty, Walk::Tags, _) => "challenge_tags.difficulty",
+        (ChallengeSort::Rating, Walk::Tags, true) => "challenge_tags.rating_key",
+        (ChallengeSort::CreatedAt, Walk::Tags, _) => "challenge_tags.created_at",
+        (ChallengeSort::Title, Walk::Tags, _) => "challenge_tags.title_key",
+        (ChallengeSort::Difficulty, _, _) => "challenges.difficulty",
+        (ChallengeSort::Rating, _, true) => "challenges.rating_key",
+        (ChallengeSort::CreatedAt, _, _) => "challenges.created_at",
+        (ChallengeSort::Title, _, _) => "challenges.title_key",
     }
 }
 
@@ -107,14 +142,21 @@ fn levels_off_index(column: &str, levels: &[Difficulty]) -> Sql {
     sql("").sqlite_no_index().append(ranks_in(column, &ranks))
 }
 
-fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql>> {
+fn page_sql(query: &ListChallenges, driver: &Driver, walk: &Walk) -> AppResult<Option<PageSql>> {
     let filter = &query.filter;
-    let on_tags = matches!(driver, Driver::Tag(_));
-    let id_expr = if on_tags { "challenge_tags.challenge_id" } else { "challenges.id" };
+    let id_expr = match walk {
+        Walk::Challenges => "challenges.id",
+        Walk::Tags => "challenge_tags.challenge_id",
+        Walk::Popularity(_) => "challenge_popularity.challenge_id",
+    };
     let mut conditions = Vec::new();
-    if let Driver::Tag(tag) = driver {
-        conditions.push(sql("challenge_tags.tag = ").bind_text(tag.clone()));
+    match (driver, walk) {
+        // The scope stands for the driver's tag, topic or difficulty.
+        (_, Walk::Popularity(scope)) => conditions.push(sql("challenge_popularity.scope = ").bind_text(scope.clone())),
+        (Driver::Tag(tag), _) => conditions.push(sql("challenge_tags.tag = ").bind_text(tag.clone())),
+        _ => {}
     }
+    let scoped = matches!(walk, Walk::Popularity(_));
     for tag in filter.tags.iter().filter(|t| !matches!(driver, Driver::Tag(d) if d == *t)) {
         conditions.push(
             sql(format!(
@@ -125,15 +167,18 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
         );
     }
     if let Some(topic) = &filter.topic {
-        conditions.push(topic_is(*driver == Driver::Topic, "challenges.topic", topic));
+        if !(scoped && *driver == Driver::Topic) {
+            conditions.push(topic_is(*driver == Driver::Topic, "challenges.topic", topic));
+        }
     }
     let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
     match (&filter.difficulties, driver) {
         (None, _) => {}
+        (Some(_), Driver::Level(_)) if scoped => {}
         (Some(_), Driver::Level(level)) => {
             conditions.push(sql(format!("challenges.difficulty = {}", level.rank())));
         }
-        (Some(levels), Driver::Tag(_)) => {
+        (Some(levels), Driver::Tag(_)) if !scoped => {
             conditions.push(levels_off_index("challenge_tags.difficulty", levels));
         }
         (Some(levels), Driver::All) if lead == ChallengeSort::Difficulty => {
@@ -171,11 +216,7 @@ fn page_sql(query: &ListChallenges, driver: &Driver) -> AppResult<Option<PageSql
         .sort
         .keys()
         .iter()
-        .map(|k| KeyColumn {
-            expr: key_expr(k.field, on_tags, k.descending),
-            descending: k.descending,
-            nullable: false,
-        })
+        .map(|k| KeyColumn { expr: key_expr(k.field, walk, k.descending), descending: k.descending, nullable: false })
         .collect();
     columns.push(KeyColumn { expr: id_expr, descending: query.sort.id_descending(), nullable: false });
     let after = query.page.after(&query.sort)?.map(|values| KeysetAfter::new(columns.clone(), values.to_vec()));
@@ -192,7 +233,8 @@ pub(crate) fn run_challenges(
     driver: &Driver,
     run: Run,
 ) -> AppResult<Output<ViewedRow>> {
-    let Some(page) = page_sql(query, driver)? else {
+    let walk = walk_of(query, driver, conn.engine());
+    let Some(page) = page_sql(query, driver, &walk)? else {
         return Ok(if let Run::Count(_) = run { Output::Count(0) } else { Output::Rows(vec![]) });
     };
     // Whose completion and rating to join. `completed=false` shows only challenges the
@@ -203,6 +245,14 @@ pub(crate) fn run_challenges(
         Some((_, false)) => None,
         _ => query.viewer,
     };
+    if let Walk::Popularity(_) = walk {
+        let base = challenge_popularity::table
+            .inner_join(challenges::table.on(challenges::id.eq(challenge_popularity::challenge_id)));
+        if let Run::Count(most) = run {
+            return counted!(conn, base.into_boxed(), page, most);
+        }
+        return with_viewer!(base, joined, |base| exec(conn, shaped!(base.into_boxed(), page), run));
+    }
     match driver {
         Driver::Tag(_) => {
             let base =

@@ -13,6 +13,12 @@
 //! | `q` alone                   | the full-text matches, sorted (what a selective search wants) |
 //! | `completed=true`            | the caller's completions, sorted (bounded by what one user completed) |
 //!
+//! Sorted by popularity first, the tag, topic, difficulty and unfiltered walks (and on
+//! PostgreSQL a search's) read `challenge_popularity (scope, completion_count,
+//! challenge_id)` instead, the scope naming the driver's tag, topic or difficulty, and
+//! join each challenge by id: no index of `challenges` or `challenge_tags` holds the
+//! count a completion moves (see [`challenge_walk::Walk`]).
+//!
 //! `completed=false` walks the chosen index and skips what the caller completed with
 //! `NOT EXISTS` on the completions' `(user_id, challenge_id)` key. Tag rows carry copies
 //! of the challenge's sort keys (kept by triggers), so a tag walk is in sort order.
