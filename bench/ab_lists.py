@@ -1,7 +1,7 @@
 """List reads of two gateway builds side by side, with the CPU time each request costs.
 
     python3 bench/ab_lists.py OLD_GATEWAY NEW_GATEWAY [--scenario projects|learning]
-        [--backend postgres|sqlite] [--duration 8] [--rounds 2]
+        [--backend postgres|sqlite] [--duration 8] [--rounds 2] [--completions]
 
 The scenario's data is seeded once into a SQLite file (the projects scenario's through the
 first gateway, `bench_projects.seed`; the learning scenario's, `bench_learning.seed`), then
@@ -15,7 +15,7 @@ which moves much less than req/s on a shared machine).
 Projects: the team list filtered by status and priority by due date, `assignee=me`, and
 the team's activity (logged in as the team's admin). Learning: a topic browse by rating
 and the not-completed browse, logged in as a learner with 2,000 completions, and the
-anonymous tag browse.
+anonymous tag browses by difficulty and by popularity.
 """
 
 import argparse
@@ -49,8 +49,9 @@ def postgres_cpu_seconds():
     return total
 
 
-def seed(scenario, binary, path):
-    """Seeds `path`; returns the endpoints: (label, path, token or None)."""
+def seed(scenario, binary, path, writers=None):
+    """Seeds `path`; returns the endpoints: (label, path, token or None). `writers`, a
+    list, receives the learning scenario's writers' tokens and the challenge ids."""
     if scenario == "projects":
         proc, base = bench.start_gateway(binary, path)
         try:
@@ -68,12 +69,15 @@ def seed(scenario, binary, path):
     proc, _ = bench.start_gateway(binary, path)  # migrates the file
     proc.terminate()
     proc.wait()
-    tokens, _ = bench_learning.seed(path)
+    tokens, ids = bench_learning.seed(path)
+    if writers is not None:
+        writers.extend([tokens[1:bench_learning.WRITERS + 1], ids])
     api = "/api/v1/learning/challenges"
     return [
         ("topic by rating (learner)", f"{api}?topic=algorithms&sort=-rating&limit=50", tokens[0]),
         ("not completed by popularity (learner)", f"{api}?completed=false&sort=-popularity&limit=50", tokens[0]),
         ("tag by difficulty (anonymous)", f"{api}?tag=python&sort=difficulty&limit=50", None),
+        ("tag by popularity (anonymous)", f"{api}?tag=python&sort=-popularity&limit=50", None),
     ]
 
 
@@ -85,12 +89,14 @@ def main():
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--completions", action="store_true", help="learning: also the completion PUT")
     args = parser.parse_args()
     postgres = bench.Postgres() if args.backend == "postgres" else None
     with tempfile.TemporaryDirectory() as tmp:
         try:
             seeded = os.path.join(tmp, "seed.db")
-            endpoints = seed(args.scenario, args.old, seeded)
+            writers = []
+            endpoints = seed(args.scenario, args.old, seeded, writers)
             builds = {"old": args.old, "new": args.new}
             where = {}
             for name in builds:
@@ -100,7 +106,10 @@ def main():
                                             capture_output=True, text=True)
                     if copied.returncode != 0:
                         sys.exit(f"gateway copy to {where[name]} failed: {copied.stderr[:1500]}")
-                    bench.vacuum_analyze(where[name], quiet=True)
+                    subprocess.run([builds[name], "migrate", "--database-url", where[name]], check=True,
+                                   capture_output=True)
+                    subprocess.run(["psql", "-qX", where[name], "-c", "VACUUM FULL ANALYZE"], check=True,
+                                   capture_output=True)
                 else:
                     where[name] = os.path.join(tmp, f"{name}.db")
                     with sqlite3.connect(seeded) as db:
@@ -122,6 +131,16 @@ def main():
                             server = (postgres_cpu_seconds() - server) / n * 1e6
                             print(f"| {label} | {name}, {r + 1} | {m['rps']:,.0f} | {m['p50_ms']:.2f} | "
                                   f"{m['p99_ms']:.2f} | {gateway:.0f} | {server:.0f} | {m['failed']} |", flush=True)
+                        if args.completions and writers:
+                            gateway, server = cpu_seconds(proc.pid), postgres_cpu_seconds()
+                            m = bench_learning.many_writers(base, writers[0], writers[1], args.duration,
+                                                            bench_learning.WRITE_CONNECTIONS)
+                            n = max(1, m["ok"] + m["failed"])
+                            gateway = (cpu_seconds(proc.pid) - gateway) / n * 1e6
+                            server = (postgres_cpu_seconds() - server) / n * 1e6
+                            print(f"| PUT completion (64 connections) | {name}, {r + 1} | {m['rps']:,.0f} | "
+                                  f"{m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {gateway:.0f} | {server:.0f} | "
+                                  f"{m['failed']} |", flush=True)
                     finally:
                         proc.terminate()
                         proc.wait()

@@ -58,13 +58,18 @@ SELECT
  (SELECT count(*) FROM learning_paths p WHERE p.challenge_count <> (SELECT count(*) FROM path_challenges x WHERE x.path_id = p.id)),
  (SELECT count(*) FROM challenge_tags x JOIN challenges c ON c.id = x.challenge_id
    WHERE x.rating_key <> c.rating_key OR x.difficulty <> c.difficulty),
- (SELECT count(*) FROM challenge_popularity p JOIN challenges c ON c.id = p.challenge_id
-   WHERE p.completion_count <> c.completion_count)
-   + (SELECT count(*) FROM challenges c WHERE (SELECT count(*) FROM challenge_popularity p WHERE p.challenge_id = c.id)
-        <> 3 + (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id)),
  (SELECT count(*) FROM tags t WHERE t.challenge_count <> (SELECT count(*) FROM challenge_tags x WHERE x.tag = t.tag)),
  (SELECT count(*) FROM enrollments e WHERE e.completed_count <> (SELECT count(*) FROM path_challenges pc
      JOIN completions k ON k.challenge_id = pc.challenge_id WHERE pc.path_id = e.path_id AND k.user_id = e.user_id))
+"""
+
+# The tag rows' popularity keys (migration 2026-12-07-000200): one per tag row, holding
+# its challenge's count.
+POPULARITY = """
+SELECT
+ (SELECT count(*) FROM challenge_tag_popularity p JOIN challenges c ON c.id = p.challenge_id
+   WHERE p.completion_count <> c.completion_count)
+   + abs((SELECT count(*) FROM challenge_tag_popularity) - (SELECT count(*) FROM challenge_tags))
 """
 
 
@@ -117,8 +122,12 @@ def seed(db_path):
     rated = rng.sample(pairs, RATINGS)
     db.executemany("INSERT INTO ratings VALUES (?, ?, ?, ?)",
                    [(cid, u, rng.choices([1, 2, 3, 4, 5], [1, 2, 4, 6, 4])[0], now) for u, cid in rated])
-    db.executemany("INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, created_at, title_key)"
-                   " SELECT id, ?, difficulty, rating_key, created_at, title FROM challenges WHERE id = ?",
+    # A database of a build before migration 2026-12-07-000200 (an A/B run's old build)
+    # still copies the completion count onto the tag rows.
+    old_tags = any(row[1] == "completion_count" for row in db.execute("PRAGMA table_info(challenge_tags)"))
+    count = ", completion_count" if old_tags else ""
+    db.executemany(f"INSERT INTO challenge_tags (challenge_id, tag, difficulty, rating_key, created_at, title_key{count})"
+                   f" SELECT id, ?, difficulty, rating_key, created_at, title{count} FROM challenges WHERE id = ?",
                    [(t, c[0]) for c in challenges for t in json.loads(c[5])])
     paths = []
     for i in range(PATHS):
@@ -138,13 +147,15 @@ def seed(db_path):
     db.executemany("INSERT INTO enrollments (user_id, path_id, enrolled_at) VALUES (?, ?, ?)", [(u, p, now) for u, p in enrolled])
     db.commit()
     bad = db.execute(CONSISTENCY).fetchone()
+    if not old_tags:
+        bad += db.execute(POPULARITY).fetchone()
     counts = db.execute("SELECT (SELECT count(*) FROM challenge_tags), (SELECT challenge_count FROM tags WHERE tag = 'python'),"
                         " (SELECT count(*) FROM path_challenges)").fetchone()
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     if any(bad):
         raise SystemExit(f"seeded aggregates disagree with the rows: {bad}")
-    print(f"aggregates agree with the seeded rows (completion counts, ratings, path and tag counts, tag sort keys, popularity rows, enrolment progress); "
+    print(f"aggregates agree with the seeded rows (completion counts, ratings, path and tag counts, tag sort keys and popularity keys, enrolment progress); "
           f"{counts[0]:,} tag rows, python on {counts[1]:,} challenges, {counts[2]:,} path entries")
     return tokens, ids
 

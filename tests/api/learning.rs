@@ -655,10 +655,11 @@ async fn openapi_documents_every_learning_operation() {
     }
 }
 
-/// Browses sorted by popularity read the challenges' popularity rows, one per scope (all,
-/// topic, difficulty, each tag; migration 2026-12-07-000200): a challenge whose topic,
-/// difficulty and tags change is found under the new ones in its place by completions, no
-/// longer under the old ones, and moves down when completions are undone.
+/// Browses sorted by popularity follow the counts and the challenge: a challenge whose
+/// topic, difficulty and tags change is found under the new ones in its place by
+/// completions, no longer under the old ones, and moves down when completions are undone
+/// (a tag browse by popularity walks `challenge_tag_popularity`, migration
+/// 2026-12-07-000200, which triggers keep).
 #[actix_web::test]
 async fn popularity_browses_follow_a_challenge_that_moves() {
     let app = spawn_app().await;

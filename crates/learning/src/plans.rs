@@ -29,8 +29,7 @@ const PATH: u8 = 3;
 /// 5,000 paths (topic "Rust" 30%, "intro" in 20%), path 1 of 300 challenges and 2,000
 /// of three; user 1 enrolled in 600. 3,000 comments on challenge 1, one on each other.
 /// The keys of a row are unrelated to each other ([`SEED_HASHES`]).
-/// The counting triggers are off while seeding (but for those of `challenges`, which give
-/// each challenge its popularity rows); the counts are seeded as they would be.
+/// The counting triggers are off while seeding; the counts are seeded as they would be.
 fn seed() -> String {
     let hashes = SEED_HASHES;
     format!(
@@ -57,8 +56,8 @@ fn seed() -> String {
                                 ('tag' || (h / 23 % 200), true)) AS t (tag, has)
           WHERE t.has;
          INSERT INTO tags (tag, challenge_count) SELECT tag, count(*) FROM challenge_tags GROUP BY tag;
-         INSERT INTO challenge_popularity (challenge_id, scope, completion_count)
-         SELECT t.challenge_id, 'g:' || t.tag, c.completion_count FROM challenge_tags AS t JOIN challenges AS c ON c.id = t.challenge_id;
+         INSERT INTO challenge_tag_popularity (challenge_id, tag, completion_count)
+         SELECT t.challenge_id, t.tag, c.completion_count FROM challenge_tags AS t JOIN challenges AS c ON c.id = t.challenge_id;
          INSERT INTO completions (id, challenge_id, user_id, solution, completed_at)
          SELECT {completion_i}, {challenge_i}, {user_1}, NULL, 1733000000000 + i
            FROM generate_series(1::bigint, 12000) AS i, {hashes} WHERE h / 29 % 20 = 0;
@@ -116,7 +115,7 @@ fn every_learning_list_walks_an_index_on_postgresql() {
         return;
     };
     let me = id(USER, 1);
-    let tables = ["challenges", "challenge_tags", "challenge_popularity", "completions", "ratings"];
+    let tables = ["challenges", "challenge_tags", "challenge_tag_popularity", "completions", "ratings"];
     let mut failures = Vec::new();
     let filters = challenge_filters();
     let mut deep_pages = 0;

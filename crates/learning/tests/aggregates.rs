@@ -1,7 +1,7 @@
 //! The maintained aggregates agree with a direct count after a random mix of operations:
 //! a challenge's rating sum and count and its completion count, a path's challenge count,
-//! a tag's challenge count, the sort keys copied onto every tag row, the popularity rows of
-//! every challenge (one per scope: all, its topic, its difficulty, each tag), and each enrolment's
+//! a tag's challenge count, the sort keys copied onto every tag row, the popularity key of
+//! every tag row, and each enrolment's
 //! completed count and latest completion (what `/learning/me/progress` shows). Ratings
 //! are given, replaced, withdrawn and taken along by undone completions.
 
@@ -73,19 +73,16 @@ UNION ALL
 SELECT 'tag_rows', c.id, JSON_ARRAY_LENGTH, (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id)
   FROM challenges c
 UNION ALL
-SELECT 'popularity_rows', c.id, 3 + (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id),
-       (SELECT count(*) FROM challenge_popularity p WHERE p.challenge_id = c.id)
+SELECT 'tag_popularity_rows', c.id, (SELECT count(*) FROM challenge_tags x WHERE x.challenge_id = c.id),
+       (SELECT count(*) FROM challenge_tag_popularity p JOIN challenge_tags x
+           ON x.challenge_id = p.challenge_id AND x.tag = p.tag WHERE p.challenge_id = c.id)
   FROM challenges c
 UNION ALL
-SELECT 'popularity_key', p.challenge_id || ' ' || p.scope, 1,
-       CASE WHEN p.completion_count = c.completion_count
-         AND (p.scope = '' OR p.scope = 't:' || lower(c.topic) OR p.scope = 'd:' || c.difficulty
-              OR EXISTS (SELECT 1 FROM challenge_tags x WHERE x.challenge_id = c.id AND 'g:' || x.tag = p.scope))
-       THEN 1 ELSE 0 END
-  FROM challenge_popularity p JOIN challenges c ON c.id = p.challenge_id
+SELECT 'tag_popularity_key', p.challenge_id || ' ' || p.tag, c.completion_count, p.completion_count
+  FROM challenge_tag_popularity p JOIN challenges c ON c.id = p.challenge_id
 UNION ALL
-SELECT 'popularity_orphan', p.challenge_id, 0, count(*) FROM challenge_popularity p
- WHERE NOT EXISTS (SELECT 1 FROM challenges c WHERE c.id = p.challenge_id) GROUP BY p.challenge_id
+SELECT 'tag_popularity_orphan', p.challenge_id || ' ' || p.tag, 0, 1 FROM challenge_tag_popularity p
+ WHERE NOT EXISTS (SELECT 1 FROM challenge_tags x WHERE x.challenge_id = p.challenge_id AND x.tag = p.tag)
 UNION ALL
 SELECT 'enrolment_completed', e.user_id || ' ' || e.path_id, e.completed_count,
        (SELECT count(*) FROM path_challenges pc JOIN completions k ON k.challenge_id = pc.challenge_id
@@ -147,7 +144,6 @@ fn aggregates_match_direct_counts_after_a_random_mix() {
                 let changes = ChallengeChanges {
                     title: Some(Some(format!("renamed {step}"))),
                     difficulty: Some(Some(LEVELS[rng.below(4)].into())),
-                    // A new topic, or the same one in another case (the same scope).
                     topic: Some(Some(["web", "Algorithms", "WEB"][rng.below(3)].into())),
                     tags: Some(Some((0..rng.below(4)).map(|_| TAGS[rng.below(TAGS.len())].to_string()).collect())),
                     ..ChallengeChanges::default()

@@ -399,13 +399,13 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// The popularity sort key of a challenge in each scope a browse walks in that order
-    /// (migration 2026-12-07-000200_popularity_walk): `''` every challenge, `t:` and the
-    /// ASCII-lower-cased topic, `d:` and the difficulty's rank, `g:` and a tag. Kept by
-    /// triggers; the count is the challenge's `completion_count`.
-    challenge_popularity (challenge_id, scope) {
+    /// A tag row's popularity sort key, apart from `challenge_tags` so that a completion
+    /// rewrites this narrow row instead of a tag row with seven indexes (migration
+    /// 2026-12-07-000200_tag_popularity). Kept by triggers; the count is the challenge's
+    /// `completion_count`.
+    challenge_tag_popularity (challenge_id, tag) {
         challenge_id -> Text,
-        scope -> Text,
+        tag -> Text,
         completion_count -> BigInt,
     }
 }
@@ -499,7 +499,7 @@ diesel::joinable!(completion_feedback -> completions (completion_id));
 diesel::allow_tables_to_appear_in_same_query!(
     challenges,
     challenge_tags,
-    challenge_popularity,
+    challenge_tag_popularity,
     tags,
     learning_paths,
     path_challenges,

@@ -168,8 +168,9 @@ fn template(server: &str) -> String {
     name
 }
 
-/// Names the current set of PostgreSQL migrations (their versions), so a template made
-/// before a new migration is never used.
+/// Names the current set of PostgreSQL migrations (their versions, and the text of their
+/// files when the source tree is at hand), so a template made before a new migration, or
+/// before an edit of one not yet released, is never used.
 fn migrations_fingerprint() -> String {
     use std::hash::{Hash as _, Hasher as _};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -177,6 +178,18 @@ fn migrations_fingerprint() -> String {
         for m in migrations {
             m.name().to_string().hash(&mut hasher);
         }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/postgres");
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|dir| std::fs::read_dir(dir.path()).into_iter().flatten().flatten().map(|f| f.path()))
+        .collect();
+    files.sort();
+    for file in files {
+        file.hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
     }
     format!("{:016x}", hasher.finish())
 }

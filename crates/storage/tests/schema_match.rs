@@ -827,8 +827,8 @@ const AGGREGATES: &[(&str, bool)] = &[
     ("SELECT id AS name FROM challenges ORDER BY title_key, id", true),
     ("SELECT challenge_id || '|' || tag || '|' || CAST(difficulty AS TEXT) || '|' || CAST(rating_key AS TEXT) || '|' \
       || lower(title_key) AS name FROM challenge_tags", false),
-    ("SELECT challenge_id || '|' || scope || '|' || CAST(completion_count AS TEXT) AS name FROM challenge_popularity", false),
-    ("SELECT challenge_id AS name FROM challenge_popularity WHERE scope = 't:go' ORDER BY completion_count, challenge_id", true),
+    ("SELECT challenge_id || '|' || tag || '|' || CAST(completion_count AS TEXT) AS name FROM challenge_tag_popularity", false),
+    ("SELECT challenge_id AS name FROM challenge_tag_popularity WHERE tag = 'x' ORDER BY completion_count, challenge_id", true),
     ("SELECT challenge_id AS name FROM challenge_tags WHERE tag = 'x' ORDER BY title_key, challenge_id", true),
     ("SELECT id || '|' || CAST(challenge_count AS TEXT) AS name FROM learning_paths", false),
     ("SELECT user_id || '|' || path_id || '|' || CAST(completed_count AS TEXT) || '|' \

@@ -5,9 +5,9 @@ use core_models::rank::RankEnum;
 use core_models::{AppResult, Page};
 use diesel::prelude::*;
 use storage::keyset::{order_clause, KeyColumn, KeysetAfter};
-use storage::schema::{challenge_popularity, challenge_tags, challenges, completions, tags};
+use storage::schema::{challenge_tag_popularity, challenge_tags, challenges, completions, tags};
 use storage::sql::{ranks_in, sql, Sql};
-use storage::{DbConn, Engine};
+use storage::DbConn;
 
 use super::challenge_params::{ChallengeSort, ListChallenges};
 use super::{exec, topic_is, Output, PageSql, Run};
@@ -70,52 +70,33 @@ pub(crate) fn static_driver(query: &ListChallenges) -> Driver {
 }
 
 /// The table a page is read from, in the order of one of its indexes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Walk {
     /// `challenges` (its sort indexes, a search's matches, or the caller's completions).
     Challenges,
     /// The tag rows of the driver's tag.
     Tags,
-    /// The rows of this scope in `challenge_popularity` (`''`, `t:` topic, `d:` rank,
-    /// `g:` tag): what every popularity-led browse but `completed=true` (and a search on
-    /// SQLite) walks, since no index of `challenges` or `challenge_tags` holds the count
-    /// (migration 2026-12-07-000200_popularity_walk).
-    Popularity(String),
+    /// The driver's tag's rows in `challenge_tag_popularity`, for a tag browse led by
+    /// popularity: the tag rows hold no count (migration 2026-12-07-000200_tag_popularity).
+    TagPopularity,
 }
 
-/// The walk of `driver` for the sort of `query` on `engine`. A search led by popularity
-/// walks every challenge's popularity row on PostgreSQL, whose planner weighs that walk
-/// (filtered by the match) against sorting the matches by the word's statistics, as it
-/// weighed the popularity index of `challenges` before; SQLite sorts the matches.
-pub(crate) fn walk_of(query: &ListChallenges, driver: &Driver, engine: Engine) -> Walk {
+/// The walk of `driver` for the sort of `query`.
+pub(crate) fn walk_of(query: &ListChallenges, driver: &Driver) -> Walk {
     let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
-    if lead == ChallengeSort::Popularity {
-        let scope = match driver {
-            Driver::All => Some(String::new()),
-            // Folded as the scope's trigger folds it: `lower` of ASCII letters only.
-            Driver::Topic => query.filter.topic.as_ref().map(|t| format!("t:{}", t.to_ascii_lowercase())),
-            Driver::Level(level) => Some(format!("d:{}", level.rank())),
-            Driver::Tag(tag) => Some(format!("g:{tag}")),
-            Driver::Search if engine == Engine::Postgres => Some(String::new()),
-            Driver::Completed | Driver::Search => None,
-        };
-        if let Some(scope) = scope {
-            return Walk::Popularity(scope);
-        }
-    }
-    if matches!(driver, Driver::Tag(_)) {
-        Walk::Tags
-    } else {
-        Walk::Challenges
+    match driver {
+        Driver::Tag(_) if lead == ChallengeSort::Popularity => Walk::TagPopularity,
+        Driver::Tag(_) => Walk::Tags,
+        _ => Walk::Challenges,
     }
 }
 
 /// The SQL key of `field` in one direction on `walk`: unrated challenges come last either
 /// way, so ascending ratings sort by `rating_asc_key` (migration 2026-12-05-000050). Keys
 /// the walked table lacks are the joined challenge's.
-fn key_expr(field: ChallengeSort, walk: &Walk, descending: bool) -> &'static str {
+fn key_expr(field: ChallengeSort, walk: Walk, descending: bool) -> &'static str {
     match (field, walk, descending) {
-        (ChallengeSort::Popularity, Walk::Popularity(_), _) => "challenge_popularity.completion_count",
+        (ChallengeSort::Popularity, Walk::TagPopularity, _) => "challenge_tag_popularity.completion_count",
         (ChallengeSort::Popularity, _, _) => "challenges.completion_count",
         (ChallengeSort::Rating, Walk::Tags, false) => "challenge_tags.rating_asc_key",
         (ChallengeSort::Rating, _, false) => "challenges.rating_asc_key",
@@ -142,21 +123,18 @@ fn levels_off_index(column: &str, levels: &[Difficulty]) -> Sql {
     sql("").sqlite_no_index().append(ranks_in(column, &ranks))
 }
 
-fn page_sql(query: &ListChallenges, driver: &Driver, walk: &Walk) -> AppResult<Option<PageSql>> {
+fn page_sql(query: &ListChallenges, driver: &Driver, walk: Walk) -> AppResult<Option<PageSql>> {
     let filter = &query.filter;
     let id_expr = match walk {
         Walk::Challenges => "challenges.id",
         Walk::Tags => "challenge_tags.challenge_id",
-        Walk::Popularity(_) => "challenge_popularity.challenge_id",
+        Walk::TagPopularity => "challenge_tag_popularity.challenge_id",
     };
     let mut conditions = Vec::new();
-    match (driver, walk) {
-        // The scope stands for the driver's tag, topic or difficulty.
-        (_, Walk::Popularity(scope)) => conditions.push(sql("challenge_popularity.scope = ").bind_text(scope.clone())),
-        (Driver::Tag(tag), _) => conditions.push(sql("challenge_tags.tag = ").bind_text(tag.clone())),
-        _ => {}
+    if let Driver::Tag(tag) = driver {
+        let column = if walk == Walk::Tags { "challenge_tags.tag = " } else { "challenge_tag_popularity.tag = " };
+        conditions.push(sql(column).bind_text(tag.clone()));
     }
-    let scoped = matches!(walk, Walk::Popularity(_));
     for tag in filter.tags.iter().filter(|t| !matches!(driver, Driver::Tag(d) if d == *t)) {
         conditions.push(
             sql(format!(
@@ -167,18 +145,15 @@ fn page_sql(query: &ListChallenges, driver: &Driver, walk: &Walk) -> AppResult<O
         );
     }
     if let Some(topic) = &filter.topic {
-        if !(scoped && *driver == Driver::Topic) {
-            conditions.push(topic_is(*driver == Driver::Topic, "challenges.topic", topic));
-        }
+        conditions.push(topic_is(*driver == Driver::Topic, "challenges.topic", topic));
     }
     let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
     match (&filter.difficulties, driver) {
         (None, _) => {}
-        (Some(_), Driver::Level(_)) if scoped => {}
         (Some(_), Driver::Level(level)) => {
             conditions.push(sql(format!("challenges.difficulty = {}", level.rank())));
         }
-        (Some(levels), Driver::Tag(_)) if !scoped => {
+        (Some(levels), Driver::Tag(_)) if walk == Walk::Tags => {
             conditions.push(levels_off_index("challenge_tags.difficulty", levels));
         }
         (Some(levels), Driver::All) if lead == ChallengeSort::Difficulty => {
@@ -233,8 +208,8 @@ pub(crate) fn run_challenges(
     driver: &Driver,
     run: Run,
 ) -> AppResult<Output<ViewedRow>> {
-    let walk = walk_of(query, driver, conn.engine());
-    let Some(page) = page_sql(query, driver, &walk)? else {
+    let walk = walk_of(query, driver);
+    let Some(page) = page_sql(query, driver, walk)? else {
         return Ok(if let Run::Count(_) = run { Output::Count(0) } else { Output::Rows(vec![]) });
     };
     // Whose completion and rating to join. `completed=false` shows only challenges the
@@ -245,9 +220,9 @@ pub(crate) fn run_challenges(
         Some((_, false)) => None,
         _ => query.viewer,
     };
-    if let Walk::Popularity(_) = walk {
-        let base = challenge_popularity::table
-            .inner_join(challenges::table.on(challenges::id.eq(challenge_popularity::challenge_id)));
+    if walk == Walk::TagPopularity {
+        let base = challenge_tag_popularity::table
+            .inner_join(challenges::table.on(challenges::id.eq(challenge_tag_popularity::challenge_id)));
         if let Run::Count(most) = run {
             return counted!(conn, base.into_boxed(), page, most);
         }

@@ -13,15 +13,14 @@
 //! | `q` alone                   | the full-text matches, sorted (what a selective search wants) |
 //! | `completed=true`            | the caller's completions, sorted (bounded by what one user completed) |
 //!
-//! Sorted by popularity first, the tag, topic, difficulty and unfiltered walks (and on
-//! PostgreSQL a search's) read `challenge_popularity (scope, completion_count,
-//! challenge_id)` instead, the scope naming the driver's tag, topic or difficulty, and
-//! join each challenge by id: no index of `challenges` or `challenge_tags` holds the
-//! count a completion moves (see [`challenge_walk::Walk`]).
+//! A tag browse sorted by popularity first walks `challenge_tag_popularity (tag,
+//! completion_count, challenge_id)` instead of the tag rows, which hold no count (see
+//! [`challenge_walk::Walk`]).
 //!
 //! `completed=false` walks the chosen index and skips what the caller completed with
 //! `NOT EXISTS` on the completions' `(user_id, challenge_id)` key. Tag rows carry copies
-//! of the challenge's sort keys (kept by triggers), so a tag walk is in sort order.
+//! of the challenge's sort keys but its completion count (kept by triggers), so a tag walk
+//! is in sort order.
 //! Keyset pages compare the walked index's own columns, so a deep page seeks straight to
 //! its place. `query_plans` in the tests proves every combination.
 //!

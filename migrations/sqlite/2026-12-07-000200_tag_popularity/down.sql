@@ -1,15 +1,10 @@
 ALTER TABLE challenge_tags ADD COLUMN completion_count INTEGER NOT NULL DEFAULT 0;
 UPDATE challenge_tags SET completion_count = (SELECT completion_count FROM challenges WHERE id = challenge_tags.challenge_id);
 CREATE INDEX challenge_tags_popularity ON challenge_tags (tag, completion_count, challenge_id);
-CREATE INDEX challenges_by_popularity ON challenges (completion_count, id);
-CREATE INDEX challenges_topic_popularity ON challenges (topic, completion_count, id);
-CREATE INDEX challenges_level_popularity ON challenges (difficulty, completion_count, id);
-DROP TRIGGER challenge_popularity_count;
+DROP TRIGGER challenge_tag_popularity_count;
 CREATE TRIGGER challenge_tags_popularity_key AFTER UPDATE OF completion_count ON challenges BEGIN
     UPDATE challenge_tags SET completion_count = new.completion_count WHERE challenge_id = new.id;
 END;
-DROP TRIGGER challenge_popularity_tag_delete;
-DROP TRIGGER challenge_popularity_tag_insert;
-DROP TRIGGER challenge_popularity_scopes;
-DROP TRIGGER challenge_popularity_insert;
-DROP TABLE challenge_popularity;
+DROP TRIGGER challenge_tag_popularity_delete;
+DROP TRIGGER challenge_tag_popularity_insert;
+DROP TABLE challenge_tag_popularity;
