@@ -174,7 +174,7 @@ pub fn require(conn: &mut DbConn, challenge_id: Uuid) -> AppResult<()> {
 
 /// Replaces the challenge's tag rows; each copies the challenge's sort keys (kept in step
 /// afterwards by the `challenge_tags_*_key` triggers), and a trigger gives each its row
-/// in `challenge_popularity`.
+/// in `challenge_tag_popularity`.
 fn set_tags(conn: &mut DbConn, challenge_id: &str, tags: &[String]) -> AppResult<()> {
     sql("DELETE FROM challenge_tags WHERE challenge_id = ").bind_text(challenge_id).untyped().execute(conn)?;
     for tag in tags {

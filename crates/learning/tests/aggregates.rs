@@ -1,9 +1,9 @@
 //! The maintained aggregates agree with a direct count after a random mix of operations:
 //! a challenge's rating sum and count and its completion count, a path's challenge count,
-//! a tag's challenge count, the sort keys copied onto every tag row, the popularity key of
-//! every tag row, and each enrolment's
-//! completed count and latest completion (what `/learning/me/progress` shows). Ratings
-//! are given, replaced, withdrawn and taken along by undone completions.
+//! a tag's challenge count, the sort keys copied onto every tag row and each tag row's
+//! popularity key, and each enrolment's completed count and latest completion (what
+//! `/learning/me/progress` shows). Ratings are given, replaced, withdrawn and taken along
+//! by undone completions; challenges change title, difficulty, topic and tags.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -807,8 +807,6 @@ INSERT INTO ratings (challenge_id, user_id, stars, rated_at) VALUES
 UPDATE ratings SET stars = 2 WHERE challenge_id = 'c1' AND user_id = 'u2';
 DELETE FROM ratings WHERE challenge_id = 'c3';
 UPDATE challenges SET title = 'gamma', difficulty = 1 WHERE id = 'c3';
-UPDATE challenges SET topic = 'GO' WHERE id = 'c4';
-UPDATE challenges SET topic = 'Zig' WHERE id = 'c1';
 DELETE FROM challenge_tags WHERE challenge_id = 'c4' AND tag = 'z';
 DELETE FROM path_challenges WHERE path_id = 'p3' AND challenge_id = 'c4';
 DELETE FROM challenges WHERE id = 'c2';
