@@ -77,6 +77,18 @@ impl World {
         webhook_deliveries::table.count().get_result(&mut *conn).unwrap()
     }
 
+    /// The webhook's deliveries once none is still waiting for its outcome to be written.
+    async fn recorded(&self, webhook: Uuid) -> Vec<webhooks::WebhookDelivery> {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let listed = self.hooks.deliveries(&self.ada, webhook, &first_page()).unwrap().items;
+            if listed.iter().all(|d| d.delivered_at.is_some()) || std::time::Instant::now() > deadline {
+                return listed;
+            }
+            actix_rt::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     fn entries(&self) -> Vec<activity_log::ActivityEntry> {
         self.projects.team_activity(&self.ada, self.team, &FeedQuery::default()).unwrap().items
     }
@@ -112,7 +124,8 @@ async fn a_matching_entry_arrives_signed_with_the_entry_as_its_body() {
     assert_eq!(body["data"], serde_json::to_value(&entry).unwrap(), "the data is the activity entry");
     assert_eq!(body["data"]["details"]["status"]["to"], "done");
 
-    let listed = w.hooks.deliveries(&w.ada, created.webhook.id, &first_page()).unwrap().items;
+    // The receiver sees the request before the worker records its answer: wait for that.
+    let listed = w.recorded(created.webhook.id).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id.to_string(), delivery.id, "webhook-id is the delivery's id");
     assert_eq!(listed[0].event_id, entry.id);
