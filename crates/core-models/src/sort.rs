@@ -79,6 +79,11 @@ impl<F: SortField> Sort<F> {
         &self.keys
     }
 
+    /// The most significant key (a parsed sort has at least one).
+    pub fn lead(&self) -> Option<SortKey<F>> {
+        self.keys.first().copied()
+    }
+
     /// A canonical spelling (`-created_at,title`), used to bind cursors to their sort.
     pub fn canonical(&self) -> String {
         self.keys
@@ -138,6 +143,7 @@ mod tests {
         assert_eq!(s.directions(), [false, true, true]);
         let d = Sort::<Field>::parse(None, "-created_at").unwrap();
         assert_eq!(d.keys(), &[SortKey { field: Field::Created, descending: true }]);
+        assert_eq!(s.lead(), Some(SortKey { field: Field::Title, descending: false }));
         assert_eq!(Sort::<Field>::parse(Some("  "), "title").unwrap().canonical(), "title");
     }
 

@@ -144,6 +144,11 @@ pub struct ListChallenges {
 pub(super) const UNRATED_ASC_KEY: i64 = i64::MAX;
 
 impl ListChallenges {
+    /// The field the browse sorts by first: what its walk is chosen by.
+    pub(crate) fn lead(&self) -> ChallengeSort {
+        self.sort.lead().map_or(ChallengeSort::CreatedAt, |k| k.field)
+    }
+
     /// Checks every parameter of a browse by `caller` (`None`: anonymous, for whom
     /// `completed` is a 401).
     pub fn parse(params: ListChallengesParams, caller: Option<Uuid>) -> AppResult<Self> {

@@ -83,9 +83,8 @@ pub(crate) enum Walk {
 
 /// The walk of `driver` for the sort of `query`.
 pub(crate) fn walk_of(query: &ListChallenges, driver: &Driver) -> Walk {
-    let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
     match driver {
-        Driver::Tag(_) if lead == ChallengeSort::Popularity => Walk::TagPopularity,
+        Driver::Tag(_) if query.lead() == ChallengeSort::Popularity => Walk::TagPopularity,
         Driver::Tag(_) => Walk::Tags,
         _ => Walk::Challenges,
     }
@@ -147,7 +146,7 @@ fn page_sql(query: &ListChallenges, driver: &Driver, walk: Walk) -> AppResult<Op
     if let Some(topic) = &filter.topic {
         conditions.push(topic_is(*driver == Driver::Topic, "challenges.topic", topic));
     }
-    let lead = query.sort.keys().first().map_or(ChallengeSort::CreatedAt, |k| k.field);
+    let lead = query.lead();
     match (&filter.difficulties, driver) {
         (None, _) => {}
         (Some(_), Driver::Level(level)) => {

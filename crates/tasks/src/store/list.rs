@@ -121,7 +121,7 @@ pub(crate) fn list_query(
 /// the sort (see the module docs), never which tasks it keeps.
 pub(crate) fn listed(board: Board, query: &ListTasks, today: NaiveDate, search: Option<&Search>) -> TaskQuery {
     let filter = &query.filter;
-    let lead = query.sort.keys().first().map_or(TaskSort::CreatedAt, |k| k.field);
+    let lead = query.sort.lead().map_or(TaskSort::CreatedAt, |k| k.field);
     let mut q: TaskQuery = tasks::table.select(TaskRow::as_select()).into_boxed();
     q = match search {
         Some(search) => q.filter(search.scope("tasks.owner_id", owner_value(board))).filter(search.filter()),
@@ -141,7 +141,7 @@ pub(crate) fn listed(board: Board, query: &ListTasks, today: NaiveDate, search: 
     // tasks: the bare column is NULL there (no comparison holds), but the key's stand-in
     // sorts above every date, so a lower bound on the key needs an upper one too.
     // Descending, the key is `due_desc_key`, whose stand-in ('') sorts below every date.
-    let lead_descending = query.sort.keys().first().is_some_and(|k| k.descending);
+    let lead_descending = query.sort.lead().is_some_and(|k| k.descending);
     let (due, dated, undated) = match (lead, lead_descending) {
         (TaskSort::DueDate, false) => {
             (DUE_KEY, format!("{DUE_KEY} < '{NO_DUE_DATE_KEY}'"), format!("{DUE_KEY} >= '{NO_DUE_DATE_KEY}'"))
