@@ -525,8 +525,9 @@ pub(crate) fn member_page_query(
 /// its pages read and its `count=true` counts.
 fn listed(query: &ListProjectTasks, today: NaiveDate, search: Option<&Search>) -> AppResult<TaskQuery> {
     let filter = &query.filter;
-    let lead = query.sort.lead().map_or(TaskSort::CreatedAt, |k| k.field);
-    let lead_descending = query.sort.lead().is_some_and(|k| k.descending);
+    let first = query.sort.lead();
+    let lead = first.map_or(TaskSort::CreatedAt, |k| k.field);
+    let lead_descending = first.is_some_and(|k| k.descending);
     let mut q: TaskQuery = project_tasks::table.select(TaskRow::as_select()).into_boxed();
     // The scope, and team-wide the assignee, are the equalities the index walk starts from;
     // a search that leads with its matches keeps them off the indexes.
