@@ -1,7 +1,7 @@
 """The learning completion `PUT` on PostgreSQL, alone: throughput, latency, CPU per request
 and how many transactions lost to concurrent ones.
 
-    python3 bench/completions.py GATEWAY [--rounds 2] [--duration 8] [-- GATEWAY_ARGS...]
+    python3 bench/completions.py GATEWAY [--pgbench] [--rounds 2] [--duration 8] [-- GATEWAY_ARGS...]
         e.g. python3 bench/completions.py target/release/gateway -- --pool-connections 4
 
 The learning scenario's data (`bench_learning.seed`: 50,000 challenges, 500,000
