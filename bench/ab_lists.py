@@ -49,6 +49,20 @@ def postgres_cpu_seconds():
     return total
 
 
+def to_postgres(postgres, name, seeded, copier, migrator=None):
+    """A fresh database `name` of `postgres` holding the SQLite file `seeded` (copied by
+    the gateway `copier`), migrated by `migrator` when given, and rewritten (`VACUUM FULL
+    ANALYZE`) as a deployment's tables would be; returns its URL."""
+    url = postgres.database(name)
+    copied = subprocess.run([copier, "copy", "--from", seeded, "--to", url], capture_output=True, text=True)
+    if copied.returncode != 0:
+        sys.exit(f"gateway copy to {url} failed: {copied.stderr[:1500]}")
+    if migrator:
+        subprocess.run([migrator, "migrate", "--database-url", url], check=True, capture_output=True)
+    subprocess.run(["psql", "-qX", url, "-c", "VACUUM FULL ANALYZE"], check=True, capture_output=True)
+    return url
+
+
 def seed(scenario, binary, path, writers=None):
     """Seeds `path`; returns the endpoints: (label, path, token or None). `writers`, a
     list, receives the learning scenario's writers' tokens and the challenge ids."""
@@ -101,15 +115,7 @@ def main():
             where = {}
             for name in builds:
                 if postgres:
-                    where[name] = postgres.database(f"ab_lists_{name}")
-                    copied = subprocess.run([args.old, "copy", "--from", seeded, "--to", where[name]],
-                                            capture_output=True, text=True)
-                    if copied.returncode != 0:
-                        sys.exit(f"gateway copy to {where[name]} failed: {copied.stderr[:1500]}")
-                    subprocess.run([builds[name], "migrate", "--database-url", where[name]], check=True,
-                                   capture_output=True)
-                    subprocess.run(["psql", "-qX", where[name], "-c", "VACUUM FULL ANALYZE"], check=True,
-                                   capture_output=True)
+                    where[name] = to_postgres(postgres, f"ab_lists_{name}", seeded, args.old, builds[name])
                 else:
                     where[name] = os.path.join(tmp, f"{name}.db")
                     with sqlite3.connect(seeded) as db:

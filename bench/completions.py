@@ -50,15 +50,8 @@ def transactions(url, name):
     return tuple(map(int, out.split("|")))
 
 
-def fresh(postgres, gateway, seeded, name):
-    url = postgres.database(name)
-    subprocess.run([gateway, "copy", "--from", seeded, "--to", url], check=True, capture_output=True)
-    subprocess.run(["psql", "-qX", url, "-c", "VACUUM FULL ANALYZE"], check=True, capture_output=True)
-    return url
-
-
 def pgbench(postgres, gateway, seeded, duration, rounds):
-    url = fresh(postgres, gateway, seeded, "completions_pgbench")
+    url = ab_lists.to_postgres(postgres, "completions_pgbench", seeded, gateway)
     for sql in PGBENCH_SETUP:
         query(url, sql)
     port = url.rsplit(":", 1)[1].split("/")[0]
@@ -91,7 +84,7 @@ def main():
                 pgbench(postgres, args.gateway, seeded, args.duration, args.rounds)
             for r in range(args.rounds):
                 name = f"completions_{r}"
-                url = fresh(postgres, args.gateway, seeded, name)
+                url = ab_lists.to_postgres(postgres, name, seeded, args.gateway)
                 proc, base = bench.start_gateway(args.gateway, url, gateway_args)
                 try:
                     before = transactions(url, name)
